@@ -1,0 +1,298 @@
+"""The ``kiosk`` command: for agents, support staff and scripts (``--json`` for machines).
+
+Only the standard library is imported at module level so that ``kiosk --help`` answers at once;
+each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.container import Container
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # the request was understood but could not be done; the message says why
+
+STATE_NAMES = (
+    "brouillon",
+    "pret",
+    "en_file",
+    "transmis",
+    "accepte",
+    "refuse",
+    "a_completer",
+    "abandonne",
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Borne du point numérique : dossiers carte grise et permis, sans email.",
+    )
+    parser.add_argument("--db", type=Path, help="fichier de base de données (défaut : dossier de données)")
+    parser.add_argument("--data-dir", type=Path, help="dossier des données de la borne")
+    parser.add_argument("--json", action="store_true", help="sortie JSON pour les scripts")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
+
+    dem = sub.add_parser("demarches", help="procédures disponibles").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    dem.add_parser("list", help="démarches installées (id, titre, version)")
+    check = dem.add_parser("check", help="vérifier un fichier de définition")
+    check.add_argument("file", type=Path, metavar="FICHIER")
+
+    dos = sub.add_parser("dossier", help="créer, remplir et consulter des dossiers").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    new = dos.add_parser("new", help="commencer un dossier")
+    new.add_argument("demarche", metavar="DEMARCHE")
+    answer = dos.add_parser("answer", help="enregistrer une réponse (vide pour effacer)")
+    answer.add_argument("reference", metavar="REF")
+    answer.add_argument("field", metavar="CHAMP")
+    answer.add_argument("value", metavar="VALEUR")
+    show = dos.add_parser("show", help="afficher un dossier")
+    show.add_argument("reference", metavar="REF")
+    lst = dos.add_parser("list", help="lister ou rechercher des dossiers")
+    lst.add_argument("--state", choices=STATE_NAMES, help="filtrer par état")
+    lst.add_argument("--search", metavar="TEXTE", help="référence, immatriculation, VIN ou nom")
+    lst.add_argument("--limit", type=int, default=50)
+    for name, text in (
+        ("validate", "vérifier le dossier et le marquer prêt"),
+        ("submit", "déposer le dossier (en file d'envoi)"),
+        ("abandon", "abandonner le dossier"),
+    ):
+        p = dos.add_parser(name, help=text)
+        p.add_argument("reference", metavar="REF")
+        if name == "abandon":
+            p.add_argument("--reason", metavar="MOTIF")
+    piece = dos.add_parser("piece", help="joindre une pièce justificative")
+    piece.add_argument("reference", metavar="REF")
+    piece.add_argument("kind", metavar="TYPE")
+    piece.add_argument("file", type=Path, metavar="FICHIER")
+
+    receipt = sub.add_parser("receipt", help="produire le récépissé PDF d'un dossier")
+    receipt.add_argument("reference", metavar="REF")
+    receipt.add_argument("--out", type=Path, required=True, metavar="FICHIER.pdf")
+
+    counter = sub.add_parser("guichet", help="coordonnées du guichet imprimées sur les récépissés")
+    counter.add_argument("--nom")
+    counter.add_argument("--adresse", action="append", metavar="LIGNE")
+    counter.add_argument("--telephone")
+    counter.add_argument("--horaires")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kiosk`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if args.command == "demarches" and args.action == "check":
+        return _demarches_check(args)
+    from kiosk.dossiers.errors import DossierError
+    from kiosk.dossiers.states import IllegalTransition
+    from kiosk.store import StoreError
+
+    try:
+        from app.container import build
+
+        container = build(database=args.db, data_dir=args.data_dir)
+    except StoreError as exc:
+        return _fail(str(exc))
+    try:
+        handler = _HANDLERS[(args.command, getattr(args, "action", None))]
+        return handler(container, args)
+    except (DossierError, IllegalTransition, ValueError) as exc:
+        # FieldError is a ValueError: its message is the one shown beside the field.
+        return _fail(str(exc))
+    finally:
+        container.close()
+
+
+def _fail(message: str) -> int:
+    print(f"Erreur : {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> int:
+    if args.json:
+        import json
+
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _demarches_check(args: argparse.Namespace) -> int:
+    from kiosk.demarches import DefinitionError, load_file
+
+    try:
+        demarche = load_file(args.file)
+    except DefinitionError as exc:
+        if args.json:
+            _emit(args, {"ok": False, "fichier": str(exc.file), "emplacement": exc.place,
+                         "raison": exc.reason}, "")
+            return EXIT_ERROR
+        return _fail(str(exc))
+    return _emit(
+        args,
+        {"ok": True, "id": demarche.id, "version": demarche.version, "titre": demarche.title},
+        f"{args.file} : valide ({demarche.id} v{demarche.version}, « {demarche.title} »).",
+    )
+
+
+def _demarches_list(c: Container, args: argparse.Namespace) -> int:
+    rows = [{"id": d.id, "version": d.version, "titre": d.title} for d in c.catalog.all()]
+    lines = [f"{r['id']:<28} v{r['version']:<3} {r['titre']}" for r in rows]
+    for error in c.catalog.errors:
+        print(f"Attention : définition ignorée : {error}", file=sys.stderr)
+    return _emit(args, rows, "\n".join(lines))
+
+
+def _dossier_new(c: Container, args: argparse.Namespace) -> int:
+    summary = c.dossiers.create(args.demarche)
+    return _emit(
+        args,
+        summary.to_json(),
+        f"Dossier {summary.reference} créé ({summary.demarche_title}, v{summary.demarche_version}).",
+    )
+
+
+def _dossier_answer(c: Container, args: argparse.Namespace) -> int:
+    result = c.dossiers.answer(args.reference, args.field, args.value)
+    shown = "(effacée)" if result.value is None else result.value
+    return _emit(
+        args,
+        {"reference": result.reference, "champ": result.path, "valeur": result.value,
+         "etat": result.state.value},
+        f"{result.reference} · {result.path} = {shown}",
+    )
+
+
+def _dossier_show(c: Container, args: argparse.Namespace) -> int:
+    view = c.dossiers.show(args.reference)
+    s = view.summary
+    lines = [
+        f"Dossier {s.reference} — {s.demarche_title} (v{s.demarche_version})",
+        f"État : {s.state.label}" + (f" — {view.state_reason}" if view.state_reason else ""),
+    ]
+    if view.national_number:
+        lines.append(f"Numéro national : {view.national_number}")
+    if s.usager:
+        lines.append(f"Usager : {s.usager}")
+    if s.immatriculation:
+        lines.append(f"Véhicule : {s.immatriculation}")
+    lines.append("Réponses :")
+    lines += [f"  {view.labels.get(p, p)} [{p}] : {v}" for p, v in sorted(view.answers.items())]
+    if view.missing:
+        lines.append("Manque :")
+        lines += [f"  {m.path} : {m.message}" for m in view.missing]
+    if view.documents:
+        lines.append("Pièces :")
+        lines += [f"  [{'x' if d.provided else ' '}] {d.label}" for d in view.documents]
+    return _emit(args, view.to_json(), "\n".join(lines))
+
+
+def _dossier_list(c: Container, args: argparse.Namespace) -> int:
+    from kiosk.dossiers.states import DossierState
+
+    state = DossierState(args.state) if args.state else None
+    rows = c.dossiers.list(state=state, search=args.search, limit=args.limit)
+    lines = [
+        f"{r.reference}  {r.state.label:<16} {r.updated_at:%d/%m/%Y %H:%M}  "
+        f"{r.demarche_title[:32]:<32} {r.usager or '':<24} {r.immatriculation or ''}"
+        for r in rows
+    ]
+    return _emit(args, [r.to_json() for r in rows], "\n".join(lines) or "Aucun dossier.")
+
+
+def _dossier_validate(c: Container, args: argparse.Namespace) -> int:
+    view = c.dossiers.validate(args.reference)
+    return _emit(args, view.to_json(), f"Dossier {view.summary.reference} : prêt.")
+
+
+def _dossier_submit(c: Container, args: argparse.Namespace) -> int:
+    summary = c.dossiers.enqueue(args.reference)
+    return _emit(args, summary.to_json(), f"Dossier {summary.reference} : {summary.state.label}.")
+
+
+def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
+    summary = c.dossiers.abandon(args.reference, reason=args.reason)
+    return _emit(args, summary.to_json(), f"Dossier {summary.reference} : {summary.state.label}.")
+
+
+def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
+    from kiosk.documents import DocumentStore
+
+    documents = DocumentStore(c.paths.data_dir / "documents")
+    try:
+        stored = documents.import_file(args.file)
+    except OSError as exc:
+        return _fail(f"Impossible de lire {args.file} : {exc.strerror or exc}.")
+    c.dossiers.add_piece(
+        args.reference,
+        args.kind,
+        file_path=str(stored.path),
+        sha256=stored.sha256,
+        mime_type=stored.mime_type,
+    )
+    return _emit(args, {"reference": args.reference, "type": args.kind, "sha256": stored.sha256},
+                 f"Pièce « {args.kind} » jointe au dossier.")
+
+
+def _receipt(c: Container, args: argparse.Namespace) -> int:
+    pdf = c.receipts.render(args.reference)
+    out: Path = args.out
+    tmp = out.with_name(out.name + ".part")
+    try:
+        tmp.write_bytes(pdf)
+        tmp.replace(out)
+    except OSError as exc:
+        return _fail(f"Impossible d'écrire {out} : {exc.strerror or exc}.")
+    return _emit(args, {"fichier": str(out), "octets": len(pdf)}, f"Récépissé écrit : {out}")
+
+
+def _guichet(c: Container, args: argparse.Namespace) -> int:
+    from dataclasses import asdict, replace
+
+    details = c.counter.get()
+    changes: dict[str, Any] = {}
+    if args.nom is not None:
+        changes["name"] = args.nom
+    if args.adresse is not None:
+        changes["address"] = tuple(args.adresse)
+    if args.telephone is not None:
+        changes["phone"] = args.telephone
+    if args.horaires is not None:
+        changes["hours"] = args.horaires
+    if changes:
+        details = replace(details, **changes)
+        c.counter.set(details)
+    text = "\n".join(
+        [details.name, *details.address, f"Tél. {details.phone}", details.hours]
+    )
+    return _emit(args, asdict(details), text)
+
+
+_HANDLERS: dict[tuple[str, str | None], Callable[[Container, argparse.Namespace], int]] = {
+    ("demarches", "list"): _demarches_list,
+    ("dossier", "new"): _dossier_new,
+    ("dossier", "answer"): _dossier_answer,
+    ("dossier", "show"): _dossier_show,
+    ("dossier", "list"): _dossier_list,
+    ("dossier", "validate"): _dossier_validate,
+    ("dossier", "submit"): _dossier_submit,
+    ("dossier", "abandon"): _dossier_abandon,
+    ("dossier", "piece"): _dossier_piece,
+    ("receipt", None): _receipt,
+    ("guichet", None): _guichet,
+}

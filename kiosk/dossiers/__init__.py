@@ -1,0 +1,1 @@
+"""Dossiers: their life cycle, their reference, and the application service that changes them."""

@@ -1,0 +1,40 @@
+"""Errors the dossier service raises; every message is plain French for the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kiosk.dossiers.views import Missing
+
+
+class DossierError(Exception):
+    """Base class: ``str(exc)`` is the message to show."""
+
+
+class DossierNotFound(DossierError):
+    """No dossier has this reference on this kiosk."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"Aucun dossier « {reference} » sur cette borne.")
+        self.reference = reference
+
+
+class UnknownDemarche(DossierError):
+    """The démarche id (or pinned version) is not in the catalogue."""
+
+
+class UnknownField(DossierError):
+    """The démarche has no such question."""
+
+
+class NotEditable(DossierError):
+    """The dossier has left the counter: its answers can no longer change."""
+
+
+class Incomplete(DossierError):
+    """Validation found mandatory answers missing."""
+
+    def __init__(self, missing: Sequence[Missing]) -> None:
+        lines = "\n".join(f"  - {m.path} : {m.message}" for m in missing)
+        super().__init__(f"Le dossier n'est pas complet :\n{lines}")
+        self.missing = tuple(missing)

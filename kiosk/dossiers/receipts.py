@@ -1,0 +1,104 @@
+"""Assembles the receipt of a dossier from what the store knows, and renders it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.dossiers.reference import verification_code
+from kiosk.dossiers.service import DossierService
+from kiosk.dossiers.states import DossierState
+from kiosk.dossiers.views import DossierView
+from kiosk.receipt import Contact, ContactMode, Counter, ReceiptData, render_receipt
+from kiosk.settings import CounterSettings
+
+_STATE_LINES = {
+    DossierState.BROUILLON: "Dossier en cours : à terminer au guichet",
+    DossierState.PRET: "Dossier complet, en attente de dépôt",
+    DossierState.EN_FILE: "Déposé : en attente d'envoi au service national",
+    DossierState.TRANSMIS: "Transmis au service national",
+    DossierState.ACCEPTE: "Accepté",
+    DossierState.REFUSE: "Refusé",
+    DossierState.A_COMPLETER: "À compléter : revenez au guichet",
+    DossierState.ABANDONNE: "Abandonné",
+}
+
+
+def address_lines(address: Any) -> tuple[str, ...]:
+    """Postal address lines from a stored address answer (a mapping or a list of lines)."""
+    if isinstance(address, dict):
+        street = [
+            str(address[k]) for k in ("ligne1", "ligne2", "ligne", "complement") if address.get(k)
+        ]
+        town = " ".join(
+            str(address[k]) for k in ("code_postal", "commune") if address.get(k)
+        )
+        return tuple([*street, town] if town else street)
+    if isinstance(address, list):
+        return tuple(str(line) for line in address if line)
+    if isinstance(address, str) and address:
+        return (address,)
+    return ()
+
+
+class ReceiptService:
+    """Builds :class:`ReceiptData` for a dossier and renders the PDF."""
+
+    def __init__(
+        self, dossiers: DossierService, counter: CounterSettings, *, training: bool = False
+    ) -> None:
+        self._dossiers = dossiers
+        self._counter = counter
+        self._training = training
+
+    def data(self, reference: str) -> ReceiptData:
+        """What the receipt of ``reference`` says."""
+        view = self._dossiers.show(reference)
+        summary = view.summary
+        key = self._dossiers.receipt_key()
+        details = self._counter.get()
+        filed: list[tuple[str, str]] = [("Démarche", summary.demarche_title)]
+        if summary.usager:
+            filed.append(("Demandeur", summary.usager))
+        if summary.immatriculation:
+            filed.append(("Véhicule", summary.immatriculation))
+        provided = sum(1 for d in view.documents if d.provided)
+        filed.append(("Pièces fournies", f"{provided} sur {len(view.documents)}"))
+        if view.routage == "instruction_manuelle":
+            filed.append(("Traitement", "instruction manuelle par un agent de la préfecture"))
+        if view.national_number:
+            filed.append(("Numéro national", view.national_number))
+        return ReceiptData(
+            reference=summary.reference,
+            verification_code=verification_code(key, summary.id, summary.reference),
+            demarche_title=summary.demarche_title,
+            filed_at=summary.created_at,
+            filed=tuple(filed),
+            missing_documents=tuple(d.label for d in view.missing_documents),
+            contact=self._contact(view),
+            counter=Counter(
+                name=details.name,
+                address=details.address,
+                phone=details.phone,
+                hours=details.hours,
+            ),
+            training=self._training or view.training,
+            state_label=_STATE_LINES[summary.state],
+        )
+
+    def render(self, reference: str) -> bytes:
+        """The receipt as a one-page A4 PDF; the printing is recorded in the journal."""
+        data = self.data(reference)
+        pdf = render_receipt(data)
+        self._dossiers.record_event(data.reference, "recepisse", {"pages": 1})
+        return pdf
+
+    def _contact(self, view: DossierView) -> Contact:
+        mode = view.contact_mode
+        phone = view.telephone
+        address = address_lines(view.adresse)
+        if mode == ContactMode.TELEPHONE and phone:
+            return Contact(mode=ContactMode.TELEPHONE, telephone=phone)
+        if mode == ContactMode.COURRIER and address:
+            return Contact(mode=ContactMode.COURRIER, adresse=address)
+        # No usable channel recorded: the person comes back to the counter.
+        return Contact(mode=ContactMode.GUICHET)

@@ -1,0 +1,57 @@
+"""Kiosk-wide settings kept in the store: today, the counter's details printed on receipts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from kiosk.store.engine import Store
+from kiosk.store.models import Setting
+
+_COUNTER_KEY = "guichet"
+
+
+@dataclass(frozen=True)
+class CounterDetails:
+    """Who the person comes back to: printed at the foot of every receipt."""
+
+    name: str = "Point numérique"
+    address: tuple[str, ...] = ()
+    phone: str = ""
+    hours: str = ""
+
+    @property
+    def configured(self) -> bool:
+        """Whether an agent has entered the counter's address and phone number."""
+        return bool(self.address and self.phone)
+
+
+class CounterSettings:
+    """Reads and writes the counter's details."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self) -> CounterDetails:
+        """The saved details, or the defaults if none were saved."""
+        with self._store.read() as s:
+            row = s.get(Setting, _COUNTER_KEY)
+            if row is None:
+                return CounterDetails()
+            data = json.loads(row.value)
+            return CounterDetails(
+                name=str(data.get("name", CounterDetails.name)),
+                address=tuple(str(line) for line in data.get("address", ())),
+                phone=str(data.get("phone", "")),
+                hours=str(data.get("hours", "")),
+            )
+
+    def set(self, details: CounterDetails) -> None:
+        """Save the details (one transaction)."""
+        value = json.dumps(asdict(details), ensure_ascii=False)
+        with self._store.write() as s:
+            row = s.get(Setting, _COUNTER_KEY)
+            if row is None:
+                s.add(Setting(key=_COUNTER_KEY, value=value))
+            else:
+                row.value = value

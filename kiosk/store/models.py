@@ -1,0 +1,202 @@
+"""SQLAlchemy 2 models of the local store.
+
+A dossier owns its snapshot of the person (usager), the vehicle, the mandate and the supporting
+documents: each dossier is purged on its own once the national service has answered, so nothing
+is shared between dossiers. Answers are kept field by field (one row per path) so that an autosave
+writes one small row. The event journal is append-only; triggers created by the migrations refuse
+any UPDATE or DELETE on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from kiosk.store.types import JSONText, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table of the kiosk store."""
+
+
+class Agent(Base):
+    """A counter agent, identified at sign-in."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifiant: Mapped[str] = mapped_column(String(64), unique=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    actif: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("role IN ('agent', 'superviseur')", name="agent_role"),)
+
+
+class Dossier(Base):
+    """One démarche for one person, from the first answer to the national service's decision."""
+
+    __tablename__ = "dossier"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID, the idempotency key
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    demarche_id: Mapped[str] = mapped_column(String(64))
+    demarche_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    routage: Mapped[str] = mapped_column(String(32), default="standard")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), default=None)
+    national_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    state_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    contact_mode: Mapped[str | None] = mapped_column(String(16), default=None)
+    training: Mapped[bool] = mapped_column(default=False)
+
+    usager: Mapped[Usager | None] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan", uselist=False
+    )
+    vehicule: Mapped[Vehicule | None] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan", uselist=False
+    )
+    mandat: Mapped[Mandat | None] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan", uselist=False
+    )
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan"
+    )
+    pieces: Mapped[list[Piece]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('brouillon', 'pret', 'en_file', 'transmis', 'accepte', 'refuse',"
+            " 'a_completer', 'abandonne')",
+            name="dossier_state",
+        ),
+    )
+
+
+class Usager(Base):
+    """The person the dossier is for. ``nom_norm`` is the search key (upper case, no accents)."""
+
+    __tablename__ = "usager"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    nom: Mapped[str | None] = mapped_column(String(200), default=None)
+    prenoms: Mapped[str | None] = mapped_column(String(200), default=None)
+    nom_norm: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    prenoms_norm: Mapped[str | None] = mapped_column(String(200), default=None)
+    date_naissance: Mapped[date | None] = mapped_column(default=None)
+    lieu_naissance: Mapped[str | None] = mapped_column(String(200), default=None)
+    telephone: Mapped[str | None] = mapped_column(String(32), default=None)
+    adresse: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # optional, never asked for
+
+    dossier: Mapped[Dossier] = relationship(back_populates="usager")
+
+
+class Vehicule(Base):
+    """The vehicle concerned. ``immatriculation_norm`` keeps letters and digits only, for search."""
+
+    __tablename__ = "vehicule"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    immatriculation: Mapped[str | None] = mapped_column(String(16), default=None)
+    immatriculation_norm: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    vin: Mapped[str | None] = mapped_column(String(17), default=None, index=True)
+    marque: Mapped[str | None] = mapped_column(String(100), default=None)
+    date_premiere_immatriculation: Mapped[date | None] = mapped_column(default=None)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="vehicule")
+
+
+class Mandat(Base):
+    """Who acts for the person (the agent, a relative, a professional) and the consent given."""
+
+    __tablename__ = "mandat"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    mandataire_nom: Mapped[str | None] = mapped_column(String(200), default=None)
+    mandataire_prenoms: Mapped[str | None] = mapped_column(String(200), default=None)
+    qualite: Mapped[str | None] = mapped_column(String(100), default=None)
+    texte_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    texte_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    valid_until: Mapped[date | None] = mapped_column(default=None)
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="mandat")
+
+
+class Answer(Base):
+    """One answer to one field of the démarche; ``path`` is ``field`` or ``group[i].field``."""
+
+    __tablename__ = "answer"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    dossier: Mapped[Dossier] = relationship(back_populates="answers")
+
+
+class Piece(Base):
+    """A supporting document: required by the démarche, then provided (with its file) or not."""
+
+    __tablename__ = "piece"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="manquante")
+    file_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    mime_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    dossier: Mapped[Dossier] = relationship(back_populates="pieces")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('manquante', 'fournie')", name="piece_status"),
+        Index("ix_piece_dossier", "dossier_id"),
+    )
+
+
+class Event(Base):
+    """An entry of the append-only journal: every creation and state change of a dossier."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), default=None)
+    detail: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+
+
+class Setting(Base):
+    """Kiosk-wide settings and secrets (e.g. the receipt verification key)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs, idempotently, what the kiosk needs on a Debian machine: Debian packages with apt-get
+# where missing, uv (pinned) in .tools/, then the Python packages from the committed uv.lock.
+#
+#   scripts/bootstrap.sh run    # what running the kiosk needs
+#   scripts/bootstrap.sh test   # the same, plus the tools the test suite uses
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+purpose="${1:-run}"
+
+UV_VERSION="0.13.9"
+APT_RUN=(ca-certificates fonts-dejavu-core)
+APT_TEST=(poppler-utils zbar-tools sqlite3)
+
+say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+missing=()
+wanted=("${APT_RUN[@]}")
+[ "$purpose" = "test" ] && wanted+=("${APT_TEST[@]}")
+# Debian's python3 only where no Python able to make a virtual environment is on PATH.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then wanted+=(python3 python3-venv); fi
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "paquets Debian manquants : ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo -n); else
+      say "installez-les en administrateur : apt-get install ${missing[*]}"; exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python 3.11 or newer: Debian 12's python3, or any python3 already first on PATH.
+python_bin="$(command -v python3 || true)"
+if [ -z "$python_bin" ] || ! "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  say "Python 3.11 ou plus récent est nécessaire (python3 trouvé : ${python_bin:-aucun})."
+  exit 1
+fi
+
+# uv, pinned, in a private virtual environment (never in the system's Python).
+uv_bin="$here/.tools/uv/bin/uv"
+if [ ! -x "$uv_bin" ] || [ "$("$uv_bin" --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  say "installation de uv $UV_VERSION dans .tools/uv"
+  rm -rf "$here/.tools/uv"
+  "$python_bin" -m venv "$here/.tools/uv"
+  "$here/.tools/uv/bin/python" -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+fi
+
+export UV_PYTHON_DOWNLOADS=never   # only registries are reachable: use the machine's Python
+export UV_PYTHON="$python_bin"
+if [ "$purpose" = "test" ]; then
+  "$uv_bin" sync --frozen --quiet
+else
+  "$uv_bin" sync --frozen --no-dev --quiet
+fi

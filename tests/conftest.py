@@ -1,0 +1,35 @@
+"""Shared fixtures: real SQLite files in a temporary folder, the shipped procedure catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import assets_dir
+from kiosk.demarches import Catalog, load_catalog
+from kiosk.dossiers.service import DossierService
+from kiosk.store import Store, open_store
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The démarches shipped in assets/demarches (all must load)."""
+    loaded = load_catalog(assets_dir() / "demarches")
+    assert not loaded.errors, [str(e) for e in loaded.errors]
+    return loaded
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh database file, migrated."""
+    opened = open_store(tmp_path / "kiosk.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def service(store: Store, catalog: Catalog) -> DossierService:
+    """The dossier service on a fresh database."""
+    return DossierService(store, catalog)
