@@ -35,30 +35,39 @@ def _parser() -> argparse.ArgumentParser:
         prog="kiosk",
         description="Borne du point numérique : dossiers carte grise et permis, sans email.",
     )
-    parser.add_argument("--db", type=Path, help="fichier de base de données (défaut : dossier de données)")
+    parser.add_argument(
+        "--db", type=Path, help="fichier de base de données (défaut : dossier de données)"
+    )
     parser.add_argument("--data-dir", type=Path, help="dossier des données de la borne")
     parser.add_argument("--json", action="store_true", help="sortie JSON pour les scripts")
+    # --json is accepted after the command too (`kiosk dossier list --json`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="sortie JSON"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
 
     dem = sub.add_parser("demarches", help="procédures disponibles").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    dem.add_parser("list", help="démarches installées (id, titre, version)")
-    check = dem.add_parser("check", help="vérifier un fichier de définition")
+    dem.add_parser("list", parents=[common], help="démarches installées (id, titre, version)")
+    check = dem.add_parser("check", parents=[common], help="vérifier un fichier de définition")
     check.add_argument("file", type=Path, metavar="FICHIER")
 
     dos = sub.add_parser("dossier", help="créer, remplir et consulter des dossiers").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    new = dos.add_parser("new", help="commencer un dossier")
+    new = dos.add_parser("new", parents=[common], help="commencer un dossier")
     new.add_argument("demarche", metavar="DEMARCHE")
-    answer = dos.add_parser("answer", help="enregistrer une réponse (vide pour effacer)")
+    answer = dos.add_parser(
+        "answer", parents=[common], help="enregistrer une réponse (vide pour effacer)"
+    )
     answer.add_argument("reference", metavar="REF")
     answer.add_argument("field", metavar="CHAMP")
     answer.add_argument("value", metavar="VALEUR")
-    show = dos.add_parser("show", help="afficher un dossier")
+    show = dos.add_parser("show", parents=[common], help="afficher un dossier")
     show.add_argument("reference", metavar="REF")
-    lst = dos.add_parser("list", help="lister ou rechercher des dossiers")
+    lst = dos.add_parser("list", parents=[common], help="lister ou rechercher des dossiers")
     lst.add_argument("--state", choices=STATE_NAMES, help="filtrer par état")
     lst.add_argument("--search", metavar="TEXTE", help="référence, immatriculation, VIN ou nom")
     lst.add_argument("--limit", type=int, default=50)
@@ -67,20 +76,24 @@ def _parser() -> argparse.ArgumentParser:
         ("submit", "déposer le dossier (en file d'envoi)"),
         ("abandon", "abandonner le dossier"),
     ):
-        p = dos.add_parser(name, help=text)
+        p = dos.add_parser(name, parents=[common], help=text)
         p.add_argument("reference", metavar="REF")
         if name == "abandon":
             p.add_argument("--reason", metavar="MOTIF")
-    piece = dos.add_parser("piece", help="joindre une pièce justificative")
+    piece = dos.add_parser("piece", parents=[common], help="joindre une pièce justificative")
     piece.add_argument("reference", metavar="REF")
     piece.add_argument("kind", metavar="TYPE")
     piece.add_argument("file", type=Path, metavar="FICHIER")
 
-    receipt = sub.add_parser("receipt", help="produire le récépissé PDF d'un dossier")
+    receipt = sub.add_parser(
+        "receipt", parents=[common], help="produire le récépissé PDF d'un dossier"
+    )
     receipt.add_argument("reference", metavar="REF")
     receipt.add_argument("--out", type=Path, required=True, metavar="FICHIER.pdf")
 
-    counter = sub.add_parser("guichet", help="coordonnées du guichet imprimées sur les récépissés")
+    counter = sub.add_parser(
+        "guichet", parents=[common], help="coordonnées du guichet imprimées sur les récépissés"
+    )
     counter.add_argument("--nom")
     counter.add_argument("--adresse", action="append", metavar="LIGNE")
     counter.add_argument("--telephone")
@@ -139,8 +152,16 @@ def _demarches_check(args: argparse.Namespace) -> int:
         demarche = load_file(args.file)
     except DefinitionError as exc:
         if args.json:
-            _emit(args, {"ok": False, "fichier": str(exc.file), "emplacement": exc.place,
-                         "raison": exc.reason}, "")
+            _emit(
+                args,
+                {
+                    "ok": False,
+                    "fichier": str(exc.file),
+                    "emplacement": exc.place,
+                    "raison": exc.reason,
+                },
+                "",
+            )
             return EXIT_ERROR
         return _fail(str(exc))
     return _emit(
@@ -163,7 +184,8 @@ def _dossier_new(c: Container, args: argparse.Namespace) -> int:
     return _emit(
         args,
         summary.to_json(),
-        f"Dossier {summary.reference} créé ({summary.demarche_title}, v{summary.demarche_version}).",
+        f"Dossier {summary.reference} créé"
+        f" ({summary.demarche_title}, v{summary.demarche_version}).",
     )
 
 
@@ -172,8 +194,12 @@ def _dossier_answer(c: Container, args: argparse.Namespace) -> int:
     shown = "(effacée)" if result.value is None else result.value
     return _emit(
         args,
-        {"reference": result.reference, "champ": result.path, "valeur": result.value,
-         "etat": result.state.value},
+        {
+            "reference": result.reference,
+            "champ": result.path,
+            "valeur": result.value,
+            "etat": result.state.value,
+        },
         f"{result.reference} · {result.path} = {shown}",
     )
 
@@ -245,8 +271,11 @@ def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
         sha256=stored.sha256,
         mime_type=stored.mime_type,
     )
-    return _emit(args, {"reference": args.reference, "type": args.kind, "sha256": stored.sha256},
-                 f"Pièce « {args.kind} » jointe au dossier.")
+    return _emit(
+        args,
+        {"reference": args.reference, "type": args.kind, "sha256": stored.sha256},
+        f"Pièce « {args.kind} » jointe au dossier.",
+    )
 
 
 def _receipt(c: Container, args: argparse.Namespace) -> int:
@@ -277,9 +306,7 @@ def _guichet(c: Container, args: argparse.Namespace) -> int:
     if changes:
         details = replace(details, **changes)
         c.counter.set(details)
-    text = "\n".join(
-        [details.name, *details.address, f"Tél. {details.phone}", details.hours]
-    )
+    text = "\n".join([details.name, *details.address, f"Tél. {details.phone}", details.hours])
     return _emit(args, asdict(details), text)
 
 

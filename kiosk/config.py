@@ -64,7 +64,5 @@ class Paths:
         env_db = os.environ.get(ENV_DB)
         resolved_db = database or (Path(env_db) if env_db else resolved_data / "kiosk.sqlite3")
         env_dem = os.environ.get(ENV_DEMARCHES_DIR)
-        resolved_dem = demarches_dir or (
-            Path(env_dem) if env_dem else assets_dir() / "demarches"
-        )
+        resolved_dem = demarches_dir or (Path(env_dem) if env_dem else assets_dir() / "demarches")
         return cls(data_dir=resolved_data, database=resolved_db, demarches_dir=resolved_dem)

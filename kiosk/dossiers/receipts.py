@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.dossiers.errors import DossierError
 from kiosk.dossiers.reference import verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
@@ -23,15 +24,17 @@ _STATE_LINES = {
 }
 
 
+class NotSubmitted(DossierError):
+    """A receipt was asked for a dossier that has not been filed."""
+
+
 def address_lines(address: Any) -> tuple[str, ...]:
     """Postal address lines from a stored address answer (a mapping or a list of lines)."""
     if isinstance(address, dict):
         street = [
             str(address[k]) for k in ("ligne1", "ligne2", "ligne", "complement") if address.get(k)
         ]
-        town = " ".join(
-            str(address[k]) for k in ("code_postal", "commune") if address.get(k)
-        )
+        town = " ".join(str(address[k]) for k in ("code_postal", "commune") if address.get(k))
         return tuple([*street, town] if town else street)
     if isinstance(address, list):
         return tuple(str(line) for line in address if line)
@@ -51,9 +54,19 @@ class ReceiptService:
         self._training = training
 
     def data(self, reference: str) -> ReceiptData:
-        """What the receipt of ``reference`` says."""
+        """What the receipt of ``reference`` says.
+
+        Raises:
+            NotSubmitted: the dossier has not been filed yet (a receipt is proof of filing).
+        """
         view = self._dossiers.show(reference)
         summary = view.summary
+        filed_at = next((e.at for e in view.journal if e.to_state is DossierState.EN_FILE), None)
+        if filed_at is None:
+            raise NotSubmitted(
+                f"Le dossier {summary.reference} n'est pas encore déposé : le reçu est remis au"
+                " dépôt, quand le dossier est complet et validé."
+            )
         key = self._dossiers.receipt_key()
         details = self._counter.get()
         filed: list[tuple[str, str]] = [("Démarche", summary.demarche_title)]
@@ -71,7 +84,7 @@ class ReceiptService:
             reference=summary.reference,
             verification_code=verification_code(key, summary.id, summary.reference),
             demarche_title=summary.demarche_title,
-            filed_at=summary.created_at,
+            filed_at=filed_at,
             filed=tuple(filed),
             missing_documents=tuple(d.label for d in view.missing_documents),
             contact=self._contact(view),

@@ -3,8 +3,8 @@
 A reference is read aloud at a counter and typed back by hand, so it uses Crockford's base-32
 alphabet (no I, L, O, U: nothing to confuse with 1, 0 or V), 7 random symbols (34 billion
 combinations) and a Luhn mod-32 check symbol that catches every single-symbol typo and all but
-about 0.2 % of swaps of two adjacent symbols. Input is forgiving: lower case, spaces, missing dashes, and the
-letters O/I/L typed for 0/1 are accepted.
+about 0.2 % of swaps of two adjacent symbols. Input is forgiving: lower case, spaces,
+missing dashes, and the letters O/I/L typed for 0/1 are accepted.
 
 The verification code is an HMAC of the dossier's UUID and reference under the kiosk's receipt
 key: a receipt whose code does not match was not printed by a kiosk holding that key.
@@ -67,7 +67,8 @@ def parse_reference(text: str) -> str:
     match = _SHAPE.match(compact)
     if not match or any(c not in _INDEX for c in compact):
         raise InvalidReference(
-            f"« {text.strip()} » n'est pas une référence de dossier (forme attendue : PN-7K3M-Q9TX)."
+            f"« {text.strip()} » n'est pas une référence de dossier"
+            " (forme attendue : PN-7K3M-Q9TX)."
         )
     body, check = compact[:_BODY], compact[_BODY]
     if _check_symbol(body) != check:

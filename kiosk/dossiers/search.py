@@ -6,8 +6,10 @@ range scan on the normalised surname), so a search stays in milliseconds with 10
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, select, union
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, select, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
@@ -17,12 +19,12 @@ from kiosk.store.models import Dossier, Usager, Vehicule
 _TOP = "\uffff"  # sorts after every character used in a name key
 
 
-def _prefix(column: object, key: str) -> object:
+def _prefix(column: InstrumentedAttribute[str | None], key: str) -> ColumnElement[bool]:
     # A range on the column uses its index; LIKE would not (SQLite's LIKE is case-insensitive).
-    return and_(column >= key, column < key + _TOP)  # type: ignore[operator]
+    return and_(column >= key, column < key + _TOP)
 
 
-def _base() -> Select[tuple[Dossier, str | None, str | None, str | None]]:
+def _base() -> Select[Dossier, str | None, str | None, str | None]:
     return (
         select(Dossier, Usager.nom, Usager.prenoms, Vehicule.immatriculation)
         .outerjoin(Usager, Usager.dossier_id == Dossier.id)
@@ -42,7 +44,7 @@ def search_dossiers(
         condition = _text_condition(text)
         if condition is None:
             return []
-        query = query.where(condition)  # type: ignore[arg-type]
+        query = query.where(condition)
     query = query.order_by(Dossier.updated_at.desc()).limit(limit)
     results = []
     for dossier, nom, prenoms, immat in s.execute(query):
@@ -51,14 +53,14 @@ def search_dossiers(
     return results
 
 
-def _text_condition(text: str) -> object | None:
+def _text_condition(text: str) -> ColumnElement[bool] | None:
     try:
         return Dossier.reference == parse_reference(text)
     except InvalidReference:
         pass
     # Each branch selects dossier ids through one index; the union is then joined by primary key.
     # (An OR across the joined tables would make SQLite scan every dossier.)
-    branches: list[Select[tuple[str]]] = []
+    branches: list[Select[Any]] = []
     plate = plate_key(text)
     if 5 <= len(plate) <= 17 and any(c.isdigit() for c in plate):
         branches.append(select(Vehicule.dossier_id).where(Vehicule.immatriculation_norm == plate))
@@ -68,13 +70,13 @@ def _text_condition(text: str) -> object | None:
     if words:
         # "MARTIN", "MARTIN Maëlys" or "Maëlys MARTIN": surname first or last.
         by_name = select(Usager.dossier_id)
-        branches.append(by_name.where(_prefix(Usager.nom_norm, " ".join(words))))  # type: ignore[arg-type]
+        branches.append(by_name.where(_prefix(Usager.nom_norm, " ".join(words))))
         if len(words) > 1:
             for surname, given in ((words[0], words[1:]), (words[-1], words[:-1])):
                 branches.append(
                     by_name.where(
-                        _prefix(Usager.nom_norm, surname),  # type: ignore[arg-type]
-                        _prefix(Usager.prenoms_norm, " ".join(given)),  # type: ignore[arg-type]
+                        _prefix(Usager.nom_norm, surname),
+                        _prefix(Usager.prenoms_norm, " ".join(given)),
                     )
                 )
     if not branches:

@@ -25,11 +25,14 @@ from kiosk.demarches import (
     Demarche,
     FieldError,
     JSONValue,
+    bound_values,
+    invalid_answers,
     missing_required,
     parse_value,
     required_documents,
     validate_value,
 )
+from kiosk.demarches.model import condition_fields
 from kiosk.dossiers.errors import (
     DossierNotFound,
     Incomplete,
@@ -48,8 +51,8 @@ from kiosk.dossiers.views import (
     JournalEntry,
     Missing,
 )
-from kiosk.store.models import Answer, Dossier, Event, Mandat, Piece, Setting, Usager, Vehicule
 from kiosk.store.engine import Store
+from kiosk.store.models import Answer, Dossier, Event, Mandat, Piece, Setting, Usager, Vehicule
 
 Clock = Callable[[], datetime]
 
@@ -116,6 +119,7 @@ class DossierService:
         self._store = store
         self._catalog = catalog
         self._now = clock
+        self._condition_fields: dict[tuple[str, int], frozenset[str]] = {}
 
     # ----------------------------------------------------------------- creation and answers
 
@@ -221,14 +225,22 @@ class DossierService:
                         set_={"value": value, "updated_at": now},
                     )
                 )
-            if field.bind:
-                self._project(s, dossier_id, field.bind, value)
+            if field.bind or field.id in self._visibility_fields(demarche):
+                # The answer may change which bound field is visible (SIV or FNI plate, …):
+                # re-project every bind target from the visible answers.
+                self._reproject(s, dossier_id, demarche)
             values: dict[str, Any] = {"updated_at": now}
             if state is DossierState.PRET:
                 # An answer changed after validation: the dossier must be validated again.
                 values["state"] = DossierState.BROUILLON.value
-                self._journal(s, dossier_id, state, DossierState.BROUILLON, agent_id, now,
-                              {"raison": "réponse modifiée après validation"})
+                self._journal(
+                    s,
+                    dossier_id,
+                    (state, DossierState.BROUILLON),
+                    agent_id=agent_id,
+                    now=now,
+                    detail={"raison": "réponse modifiée après validation"},
+                )
                 state = DossierState.BROUILLON
             s.execute(update(Dossier).where(Dossier.id == dossier_id).values(**values))
         return AnswerResult(reference=ref, path=path, value=value, state=state)
@@ -272,7 +284,8 @@ class DossierService:
             dossier = self._load(s, ref)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             answers = self._answers(s, dossier.id)
-            missing = [Missing(i.path, i.message) for i in missing_required(demarche, answers)]
+            issues = [*missing_required(demarche, answers), *invalid_answers(demarche, answers)]
+            missing = [Missing(i.path, i.message) for i in issues]
             if missing:
                 raise Incomplete(missing)
             self._move(s, dossier, DossierState.PRET, agent_id)
@@ -307,20 +320,32 @@ class DossierService:
     # ----------------------------------------------------------------- documents
 
     def add_piece(
-        self, reference: str, kind: str, *, file_path: str, sha256: str, mime_type: str
+        self,
+        reference: str,
+        kind: str,
+        *,
+        file_path: str,
+        sha256: str,
+        mime_type: str,
+        item_path: str | None = None,
     ) -> None:
-        """Record a supporting document provided for the dossier (the file is already stored)."""
+        """Record a supporting document provided (the file is already stored).
+
+        ``item_path`` names the group item a per-item document is for (``coheritiers[1]``).
+        """
         ref = self._parse_ref(reference)
         with self._store.write() as s:
             dossier = self._load(s, ref)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
-            labels = {r.kind: r.label for r in required_documents(demarche, self._answers(s, dossier.id))}
+            required = required_documents(demarche, self._answers(s, dossier.id))
+            labels = {(r.kind, r.item_path): r.label for r in required}
             now = self._now()
             s.add(
                 Piece(
                     dossier_id=dossier.id,
                     kind=kind,
-                    label=labels.get(kind, kind),
+                    item_path=item_path,
+                    label=labels.get((kind, item_path), kind),
                     status="fournie",
                     file_path=file_path,
                     sha256=sha256,
@@ -340,15 +365,21 @@ class DossierService:
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             answers = self._answers(s, dossier.id)
             missing = tuple(Missing(i.path, i.message) for i in missing_required(demarche, answers))
-            provided = set(
-                s.scalars(
-                    select(Piece.kind).where(
+            provided = {
+                (kind, item_path)
+                for kind, item_path in s.execute(
+                    select(Piece.kind, Piece.item_path).where(
                         Piece.dossier_id == dossier.id, Piece.status == "fournie"
                     )
                 )
-            )
+            }
             documents = tuple(
-                Document(kind=r.kind, label=r.label, provided=r.kind in provided)
+                Document(
+                    kind=r.kind,
+                    label=r.label,
+                    provided=(r.kind, r.item_path) in provided,
+                    item_path=r.item_path,
+                )
                 for r in required_documents(demarche, answers)
             )
             events = s.scalars(
@@ -393,9 +424,7 @@ class DossierService:
         """Dossiers, most recently changed first, filtered by state and/or a search text."""
         with self._store.read() as s:
             rows = search_dossiers(s, state=state, text=search, limit=limit)
-            return [
-                self._summary(d, usager_nom, immat) for d, usager_nom, immat in rows
-            ]
+            return [self._summary(d, usager_nom, immat) for d, usager_nom, immat in rows]
 
     def receipt_key(self) -> bytes:
         """The secret behind receipts' verification codes, created on first use."""
@@ -441,30 +470,50 @@ class DossierService:
             ) from None
 
     def _answers(self, s: Session, dossier_id: str) -> dict[str, JSONValue]:
-        rows = s.execute(
-            select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id)
-        ).all()
-        return {path: value for path, value in rows}
+        rows = s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id))
+        return dict(rows.all())
 
-    def _project(self, s: Session, dossier_id: str, bind: str, value: JSONValue | None) -> None:
-        if bind == "contact.mode":
+    def _visibility_fields(self, demarche: Demarche) -> frozenset[str]:
+        """Ids of the fields that conditions read (cached per démarche version)."""
+        key = (demarche.id, demarche.version)
+        cached = self._condition_fields.get(key)
+        if cached is None:
+            conditions = [step.condition for step in demarche.steps]
+            conditions += [f.condition for f in demarche.all_fields()]
+            conditions += [g.condition for g in demarche.groups()]
+            cached = frozenset(f for c in conditions for f in condition_fields(c))
+            self._condition_fields[key] = cached
+        return cached
+
+    def _reproject(self, s: Session, dossier_id: str, demarche: Demarche) -> None:
+        """Write the entity columns (person, vehicle, mandate, contact) from the visible answers."""
+        bound = bound_values(demarche, self._answers(s, dossier_id))
+        targets = {f.bind for f in demarche.all_fields() if f.bind}
+        per_model: dict[type[Usager | Vehicule | Mandat], dict[str, Any]] = {}
+        for target in sorted(targets):
+            value = bound.get(target)
+            if target == "contact.mode":
+                s.execute(
+                    update(Dossier)
+                    .where(Dossier.id == dossier_id)
+                    .values(contact_mode=_as_text(value))
+                )
+                continue
+            projection = _PROJECTIONS.get(target)
+            if projection is None:
+                continue
+            model, column, convert = projection
+            values = per_model.setdefault(model, {})
+            values[column] = convert(value)
+            derived = _DERIVED.get(target)
+            if derived is not None:
+                values[derived[0]] = derived[1](str(value)) if value is not None else None
+        for model, values in per_model.items():
             s.execute(
-                update(Dossier).where(Dossier.id == dossier_id).values(contact_mode=_as_text(value))
+                sqlite_insert(model)
+                .values(dossier_id=dossier_id, **values)
+                .on_conflict_do_update(index_elements=["dossier_id"], set_=values)
             )
-            return
-        target = _PROJECTIONS.get(bind)
-        if target is None:
-            return
-        model, column, convert = target
-        values: dict[str, Any] = {column: convert(value)}
-        derived = _DERIVED.get(bind)
-        if derived is not None:
-            values[derived[0]] = derived[1](str(value)) if value is not None else None
-        s.execute(
-            sqlite_insert(model)
-            .values(dossier_id=dossier_id, **values)
-            .on_conflict_do_update(index_elements=["dossier_id"], set_=values)
-        )
 
     def _move(
         self,
@@ -490,18 +539,21 @@ class DossierService:
             detail["motif"] = reason
         if national_number:
             detail["numero_national"] = national_number
-        self._journal(s, dossier.id, current, target, agent_id, now, detail or None)
+        self._journal(
+            s, dossier.id, (current, target), agent_id=agent_id, now=now, detail=detail or None
+        )
 
     @staticmethod
     def _journal(
         s: Session,
         dossier_id: str,
-        current: DossierState,
-        target: DossierState,
+        change: tuple[DossierState, DossierState],
+        *,
         agent_id: int | None,
         now: datetime,
         detail: dict[str, Any] | None,
     ) -> None:
+        current, target = change
         s.add(
             Event(
                 dossier_id=dossier_id,

@@ -55,6 +55,7 @@ class Document:
     kind: str
     label: str
     provided: bool
+    item_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ class DossierView:
             "reponses": self.answers,
             "manquant": [{"champ": m.path, "message": m.message} for m in self.missing],
             "pieces": [
-                {"type": d.kind, "libelle": d.label, "fournie": d.provided} for d in self.documents
+                {"type": d.kind, "libelle": d.label, "pour": d.item_path, "fournie": d.provided}
+                for d in self.documents
             ],
             "journal": [
                 {

@@ -98,7 +98,9 @@ class Usager(Base):
     lieu_naissance: Mapped[str | None] = mapped_column(String(200), default=None)
     telephone: Mapped[str | None] = mapped_column(String(32), default=None)
     adresse: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
-    email: Mapped[str | None] = mapped_column(String(254), default=None)  # optional, never asked for
+    email: Mapped[str | None] = mapped_column(
+        String(254), default=None
+    )  # optional, never asked for
 
     dossier: Mapped[Dossier] = relationship(back_populates="usager")
 
@@ -163,6 +165,7 @@ class Piece(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(64))
+    item_path: Mapped[str | None] = mapped_column(String(200), default=None)  # e.g. coheritiers[1]
     label: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="manquante")
     file_path: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -90,9 +90,7 @@ def test_the_journal_refuses_updates_and_deletes(tmp_path: Path) -> None:
                 " 'brouillon', 'standard', 't', 't', 0)"
             )
         )
-        s.execute(
-            text("INSERT INTO event(dossier_id, at, kind) VALUES ('d', 't', 'creation')")
-        )
+        s.execute(text("INSERT INTO event(dossier_id, at, kind) VALUES ('d', 't', 'creation')"))
     for statement in ("UPDATE event SET kind = 'autre'", "DELETE FROM event"):
         with pytest.raises(IntegrityError, match="ajout seul"), store.write() as s:
             s.execute(text(statement))

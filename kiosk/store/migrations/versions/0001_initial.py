@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('item_path', sa.String(length=200), nullable=True),
     sa.Column('label', sa.String(length=300), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('file_path', sa.String(length=500), nullable=True),

@@ -1,0 +1,176 @@
+"""Loading definition files and keeping every version of every démarche.
+
+A broken file must not stop the kiosk: `load_catalog` loads what it can and returns the errors
+beside the démarches, each naming the file, the place and the reason in French. A dossier pins the
+version it was started with, so the catalog keeps all versions, not only the latest.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+from kiosk.demarches.model import Demarche
+from kiosk.demarches.reader import read_definition
+from kiosk.demarches.schema import SchemaError
+
+__all__ = [
+    "FILE_NAME_RE",
+    "Catalog",
+    "DefinitionError",
+    "default_demarches_dir",
+    "load_catalog",
+    "load_file",
+]
+
+# `<id>.v<version>.toml`: the version is in the name so that two versions sit side by side.
+FILE_NAME_RE = re.compile(r"^([a-z][a-z0-9_]*)\.v([1-9]\d*)\.toml$")
+
+_TOML_POSITION_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+# The most frequent tomllib messages, for authors who do not read English; others pass through.
+_TOML_MESSAGES = {
+    "Invalid value": "valeur invalide (un texte s'écrit entre guillemets)",
+    "Expected '=' after a key in a key/value pair": "« = » attendu après la clé",
+    "Cannot overwrite a value": "clé définie deux fois",
+    "Cannot declare": "table déclarée deux fois",
+    "Unclosed array": "liste non fermée (« ] » manquant)",
+    "Unterminated string": "texte non fermé (guillemet manquant)",
+    "Expected newline or end of document after a statement": "un seul « clé = valeur » par ligne",
+}
+
+
+class DefinitionError(Exception):
+    """A definition file that cannot be used: `str()` gives `fichier: endroit: raison`."""
+
+    def __init__(self, file: Path, place: str, reason: str, line: int | None = None) -> None:
+        super().__init__(f"{file}: {place}: {reason}")
+        self.file = file
+        self.place = place
+        self.reason = reason
+        self.line = line  # only known for TOML syntax errors
+
+
+def default_demarches_dir() -> Path:
+    """The definitions shipped with the kiosk (`assets/demarches` at the repository root)."""
+    return Path(__file__).resolve().parents[2] / "assets" / "demarches"
+
+
+def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> DefinitionError:
+    message = str(error)
+    position = _TOML_POSITION_RE.search(message)
+    line: int | None = None
+    place = "fin du fichier"
+    if position is not None:
+        message = message[: position.start()]
+        if position.group(1) is not None:
+            line = int(position.group(1))
+            place = f"ligne {line}, colonne {position.group(2)}"
+    translated = next(
+        (french for english, french in _TOML_MESSAGES.items() if message.startswith(english)),
+        message,
+    )
+    return DefinitionError(path, place, f"syntaxe TOML invalide : {translated}", line)
+
+
+def load_file(path: Path) -> Demarche:
+    """Load and check one definition file.
+
+    Raises:
+        DefinitionError: the file is unreadable, is not valid TOML, or breaks the schema.
+    """
+    match = FILE_NAME_RE.match(path.name)
+    if match is None:
+        raise DefinitionError(
+            path, "nom du fichier", "le nom doit être <id>.v<version>.toml (ex. succession.v1.toml)"
+        )
+    try:
+        with path.open("rb") as stream:
+            data = tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, error) from error
+    except UnicodeDecodeError as error:
+        raise DefinitionError(
+            path, "fichier", "le fichier doit être enregistré en UTF-8"
+        ) from error
+    except OSError as error:
+        raise DefinitionError(path, "fichier", f"lecture impossible ({error.strerror})") from error
+    try:
+        demarche = read_definition(data, path)
+    except SchemaError as error:
+        raise DefinitionError(path, error.place, error.reason) from error
+    # The name and the content must agree, or a copied file would shadow another version.
+    if demarche.id != match.group(1):
+        raise DefinitionError(
+            path, "id", f"l'id « {demarche.id} » ne correspond pas au nom du fichier"
+        )
+    if demarche.version != int(match.group(2)):
+        raise DefinitionError(
+            path, "version", f"la version {demarche.version} ne correspond pas au nom du fichier"
+        )
+    return demarche
+
+
+class Catalog:
+    """Every loaded version of every démarche, plus the files that could not be loaded."""
+
+    def __init__(
+        self, demarches: Iterable[Demarche] = (), errors: Iterable[DefinitionError] = ()
+    ) -> None:
+        self._by_key: dict[tuple[str, int], Demarche] = {}
+        self.errors: list[DefinitionError] = list(errors)
+        for demarche in demarches:
+            key = (demarche.id, demarche.version)
+            if key in self._by_key:
+                self.errors.append(
+                    DefinitionError(
+                        demarche.source,
+                        "version",
+                        f"{demarche.id} v{demarche.version} est déjà défini par "
+                        f"{self._by_key[key].source.name}",
+                    )
+                )
+                continue
+            self._by_key[key] = demarche
+
+    def get(self, demarche_id: str, version: int) -> Demarche:
+        """The exact version a dossier was started with; KeyError if it is not installed."""
+        return self._by_key[(demarche_id, version)]
+
+    def latest(self, demarche_id: str) -> Demarche:
+        """The newest version, for new dossiers; KeyError if the démarche is unknown."""
+        versions = [d for (i, _), d in self._by_key.items() if i == demarche_id]
+        if not versions:
+            raise KeyError(demarche_id)
+        return max(versions, key=lambda d: d.version)
+
+    def versions(self, demarche_id: str) -> list[int]:
+        return sorted(v for (i, v) in self._by_key if i == demarche_id)
+
+    def all(self) -> list[Demarche]:
+        """Every version of every démarche, sorted by id then version."""
+        return [self._by_key[key] for key in sorted(self._by_key)]
+
+    def current(self) -> list[Demarche]:
+        """The latest version of each démarche, sorted by title (the menu of new dossiers)."""
+        ids = sorted({i for i, _ in self._by_key})
+        return sorted((self.latest(i) for i in ids), key=lambda d: d.title.casefold())
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Load every `*.toml` file of a directory; broken files end up in `Catalog.errors`."""
+    demarches: list[Demarche] = []
+    errors: list[DefinitionError] = []
+    if not directory.is_dir():
+        errors.append(DefinitionError(directory, "dossier", "dossier des démarches introuvable"))
+        return Catalog(demarches, errors)
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            demarches.append(load_file(path))
+        except DefinitionError as error:
+            errors.append(error)
+    return Catalog(demarches, errors)
