@@ -218,7 +218,9 @@ def _dossier_show(c: Container, args: argparse.Namespace) -> int:
     if s.immatriculation:
         lines.append(f"Véhicule : {s.immatriculation}")
     lines.append("Réponses :")
-    lines += [f"  {view.labels.get(p, p)} [{p}] : {v}" for p, v in sorted(view.answers.items())]
+    lines += [
+        f"  {view.labels.get(p, p)} [{p}] : {_shown(v)}" for p, v in sorted(view.answers.items())
+    ]
     if view.missing:
         lines.append("Manque :")
         lines += [f"  {m.path} : {m.message}" for m in view.missing]
@@ -226,6 +228,15 @@ def _dossier_show(c: Container, args: argparse.Namespace) -> int:
         lines.append("Pièces :")
         lines += [f"  [{'x' if d.provided else ' '}] {d.label}" for d in view.documents]
     return _emit(args, view.to_json(), "\n".join(lines))
+
+
+def _shown(value: object) -> str:
+    """An answer as an agent reads it: oui/non, an address on one line."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values())
+    return str(value)
 
 
 def _dossier_list(c: Container, args: argparse.Namespace) -> int:

@@ -45,11 +45,6 @@ class Paths:
     database: Path
     demarches_dir: Path
 
-    @property
-    def receipt_key(self) -> Path:
-        """Secret used to compute the verification code printed on receipts."""
-        return self.data_dir / "receipt.key"
-
     @classmethod
     def resolve(
         cls,

@@ -36,16 +36,21 @@ def search_dossiers(
     s: Session, *, state: DossierState | None, text: str | None, limit: int
 ) -> list[tuple[Dossier, str | None, str | None]]:
     """Dossiers matching ``text`` (reference, plate, VIN or name), most recent first."""
-    query = _base()
+    # The page of ids is chosen first, on the dossier table alone; only those rows are then
+    # joined to the person and the vehicle (a common surname matches thousands of dossiers).
+    page = select(Dossier.id)
     if state is not None:
-        query = query.where(Dossier.state == state.value)
+        page = page.where(Dossier.state == state.value)
     text = (text or "").strip()
     if text:
         condition = _text_condition(text)
         if condition is None:
             return []
-        query = query.where(condition)
-    query = query.order_by(Dossier.updated_at.desc()).limit(limit)
+        page = page.where(condition)
+    page = page.order_by(Dossier.updated_at.desc()).limit(limit)
+    query = (
+        _base().where(Dossier.id.in_(page.scalar_subquery())).order_by(Dossier.updated_at.desc())
+    )
     results = []
     for dossier, nom, prenoms, immat in s.execute(query):
         name = " ".join(p for p in ((nom or "").upper(), prenoms or "") if p) or None

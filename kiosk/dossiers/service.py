@@ -24,6 +24,7 @@ from kiosk.demarches import (
     Catalog,
     Demarche,
     FieldError,
+    FieldType,
     JSONValue,
     bound_values,
     invalid_answers,
@@ -376,7 +377,7 @@ class DossierService:
             documents = tuple(
                 Document(
                     kind=r.kind,
-                    label=r.label,
+                    label=_document_label(demarche, answers, r.label, r.item_path),
                     provided=(r.kind, r.item_path) in provided,
                     item_path=r.item_path,
                 )
@@ -594,6 +595,27 @@ class DossierService:
             usager=usager,
             immatriculation=immatriculation,
         )
+
+
+def _document_label(
+    demarche: Demarche, answers: dict[str, JSONValue], label: str, item_path: str | None
+) -> str:
+    """``label`` naming the group item a per-item document is for (« … — Cohéritier 1 : Léo »)."""
+    if item_path is None:
+        return label
+    group_id, _, rest = item_path.partition("[")
+    index = int(rest.rstrip("]"))
+    try:
+        group = demarche.group(group_id)
+    except KeyError:
+        return label
+    names = [
+        str(answers[f"{item_path}.{f.id}"])
+        for f in group.fields
+        if f.type is FieldType.TEXT and isinstance(answers.get(f"{item_path}.{f.id}"), str)
+    ][:2]
+    who = f"{group.item_label} {index + 1}" + (f" : {' '.join(names)}" if names else "")
+    return f"{label} — {who}"
 
 
 def _display_name(nom: str | None, prenoms: str | None) -> str | None:

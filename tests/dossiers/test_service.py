@@ -178,8 +178,12 @@ def test_documents_follow_the_answers_and_per_heir_documents(service: DossierSer
     service.answer(ref, "autres_heritiers", "oui")
     service.answer(ref, "coheritiers[0].coheritier_nom", "Bravo")
     service.answer(ref, "coheritiers[0].coheritier_role", "desistement")
-    docs = {(d.kind, d.item_path) for d in service.show(ref).documents}
+    documents = service.show(ref).documents
+    docs = {(d.kind, d.item_path) for d in documents}
     assert ("desistement", "coheritiers[0]") in docs
+    # On the receipt, the person must know which co-heir signs.
+    label = next(d.label for d in documents if d.kind == "desistement")
+    assert label.endswith("Cohéritier 1 : Bravo"), label
     assert ("certificat_cession", None) not in docs
 
     service.answer(ref, "vente_sous_3_mois", "oui")  # sold within 3 months, not driven
