@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_ERROR = 1  # the request was understood but could not be done; the message says why
 
+# Modules adding their own commands. Each defines ``register(subparsers, common)`` and gives every
+# parser it adds ``set_defaults(run=function)``, where ``function(args) -> int`` does the work
+# (importing what it needs lazily: the module itself imports only the standard library).
+_EXTENSIONS: tuple[str, ...] = ()
+
 STATE_NAMES = (
     "brouillon",
     "pret",
@@ -98,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     counter.add_argument("--adresse", action="append", metavar="LIGNE")
     counter.add_argument("--telephone")
     counter.add_argument("--horaires")
+
+    for name in _EXTENSIONS:
+        import importlib
+
+        importlib.import_module(name).register(sub, common)
     return parser
 
 
@@ -110,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "demarches" and args.action == "check":
         return _demarches_check(args)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is not None:
+        return run(args)
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.states import IllegalTransition
     from kiosk.store import StoreError

@@ -11,16 +11,22 @@ cd "$here"
 purpose="${1:-run}"
 
 UV_VERSION="0.13.9"
-APT_RUN=(ca-certificates fonts-dejavu-core)
-APT_TEST=(poppler-utils zbar-tools sqlite3)
+# pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel).
+APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gcc)
+# vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests.
+APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd)
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 missing=()
 wanted=("${APT_RUN[@]}")
 [ "$purpose" = "test" ] && wanted+=("${APT_TEST[@]}")
-# Debian's python3 only where no Python able to make a virtual environment is on PATH.
+# Debian's python3 only where no Python able to make a virtual environment is on PATH, and its
+# headers where the Python found has none (pyscard compiles against them).
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then wanted+=(python3 python3-venv); fi
+if ! python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' >/dev/null 2>&1; then
+  wanted+=(python3-dev)
+fi
 for pkg in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
