@@ -104,6 +104,21 @@ def _parser() -> argparse.ArgumentParser:
     counter.add_argument("--telephone")
     counter.add_argument("--horaires")
 
+    run = sub.add_parser("run", help="lancer la borne (écran tactile)")
+    run.add_argument("--windowed", action="store_true", help="dans une fenêtre (développement)")
+    run.add_argument("--demo", action="store_true", help="mode FORMATION : rien n'est envoyé")
+    run.add_argument("--no-keyboard", action="store_true", help="sans clavier à l'écran")
+    run.set_defaults(run=_run_kiosk)
+
+    agent = sub.add_parser("agent", parents=[common], help="comptes des agents")
+    agent_sub = agent.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = agent_sub.add_parser("add", parents=[common], help="créer un agent (PIN demandé)")
+    add.add_argument("identifiant")
+    add.add_argument("--nom", required=True)
+    add.add_argument("--role", choices=("agent", "superviseur"), default="agent")
+    add.add_argument("--pin-stdin", action="store_true", help="lire le PIN sur l'entrée standard")
+    agent_sub.add_parser("list", parents=[common], help="agents actifs")
+
     for name in _EXTENSIONS:
         import importlib
 
@@ -123,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
         return run(args)
+    from kiosk.agents import AgentError
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.states import IllegalTransition
     from kiosk.store import StoreError
@@ -136,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = _HANDLERS[(args.command, getattr(args, "action", None))]
         return handler(container, args)
-    except (DossierError, IllegalTransition, ValueError) as exc:
+    except (DossierError, IllegalTransition, AgentError, ValueError) as exc:
         # FieldError is a ValueError: its message is the one shown beside the field.
         return _fail(str(exc))
     finally:
@@ -314,6 +330,48 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
     return _emit(args, {"fichier": str(out), "octets": len(pdf)}, f"Récépissé écrit : {out}")
 
 
+def _run_kiosk(args: argparse.Namespace) -> int:
+    from app.container import build_ui
+    from kiosk.store import StoreError
+
+    try:
+        services, container = build_ui(database=args.db, data_dir=args.data_dir, training=args.demo)
+    except StoreError as exc:
+        return _fail(str(exc))
+    from ui.app import run
+
+    try:
+        return run(services, windowed=args.windowed, keyboard=not args.no_keyboard)
+    finally:
+        container.close()
+
+
+def _agent_add(c: Container, args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.agents import AgentService
+
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("Code PIN (4 à 12 chiffres) : ")
+    agent = AgentService(c.store).add(args.identifiant, args.nom, pin, role=args.role)
+    return _emit(
+        args,
+        {"id": agent.id, "identifiant": agent.identifiant, "nom": agent.nom, "role": agent.role},
+        f"Agent « {agent.identifiant} » ({agent.nom}, {agent.role}) créé.",
+    )
+
+
+def _agent_list(c: Container, args: argparse.Namespace) -> int:
+    from kiosk.agents import AgentService
+
+    agents = AgentService(c.store).list()
+    rows = [{"identifiant": a.identifiant, "nom": a.nom, "role": a.role} for a in agents]
+    text = "\n".join(f"{a.identifiant:<20} {a.nom:<30} {a.role}" for a in agents)
+    return _emit(args, rows, text or "Aucun agent.")
+
+
 def _guichet(c: Container, args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
@@ -346,4 +404,6 @@ _HANDLERS: dict[tuple[str, str | None], Callable[[Container, argparse.Namespace]
     ("dossier", "piece"): _dossier_piece,
     ("receipt", None): _receipt,
     ("guichet", None): _guichet,
+    ("agent", "add"): _agent_add,
+    ("agent", "list"): _agent_list,
 }

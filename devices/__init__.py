@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Hardware adapters: card readers (PC/SC), printers, capture. No Qt here."""

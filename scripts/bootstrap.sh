@@ -11,8 +11,10 @@ cd "$here"
 purpose="${1:-run}"
 
 UV_VERSION="0.13.9"
-# pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel).
-APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gcc)
+# pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel);
+# libpulse0, libgl1, libegl1, libxkbcommon0, libfontconfig1, libdbus-1-3: what Qt (and its
+# virtual keyboard) loads at run time.
+APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gcc libpulse0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
 # vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests.
 APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd)
 

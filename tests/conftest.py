@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,14 @@ from kiosk.config import assets_dir
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.store import Store, open_store
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Qt reads these when the application starts (pytest-qt creates it on first use):
+    offscreen windows, and the embedded on-screen keyboard exactly as the kiosk runs it."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.dossiers.errors import DossierError
-from kiosk.dossiers.reference import verification_code
+from kiosk.dossiers.reference import check_verification_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
-from kiosk.dossiers.views import DossierView
-from kiosk.receipt import Contact, ContactMode, Counter, ReceiptData, render_receipt
+from kiosk.dossiers.views import DossierSummary, DossierView
+from kiosk.receipt import (
+    Contact,
+    ContactMode,
+    Counter,
+    ReceiptData,
+    decode_qr_payload,
+    render_receipt,
+)
 from kiosk.settings import CounterSettings
 
 _STATE_LINES = {
@@ -26,6 +33,10 @@ _STATE_LINES = {
 
 class NotSubmitted(DossierError):
     """A receipt was asked for a dossier that has not been filed."""
+
+
+class ForgedReceipt(DossierError):
+    """A scanned receipt's verification code does not match its dossier."""
 
 
 def address_lines(address: Any) -> tuple[str, ...]:
@@ -97,6 +108,24 @@ class ReceiptService:
             training=self._training or view.training,
             state_label=_STATE_LINES[summary.state],
         )
+
+    def lookup_qr(self, text: str) -> DossierSummary:
+        """The dossier a scanned receipt QR code names, after checking its verification code.
+
+        Raises:
+            ForgedReceipt: the code does not match (a receipt altered, or not from this kiosk).
+            DossierNotFound: no such dossier here.
+            ValueError: the text is not a receipt QR code.
+        """
+        reference, code = decode_qr_payload(text)
+        view = self._dossiers.show(reference)
+        key = self._dossiers.receipt_key()
+        if not check_verification_code(key, view.summary.id, view.summary.reference, code):
+            raise ForgedReceipt(
+                f"Le code de vérification du reçu {reference} ne correspond pas : ce reçu a été"
+                " modifié ou n'a pas été émis par cette borne. Vérifiez l'identité de la personne."
+            )
+        return view.summary
 
     def render(self, reference: str) -> bytes:
         """The receipt as a one-page A4 PDF; the printing is recorded in the journal."""

@@ -1,0 +1,33 @@
+"""A real kiosk window (offscreen) in training mode on a temporary data folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.container import build_ui
+from ui.main_window import MainWindow
+from ui.theme import load_fonts
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    """The kiosk window, 1280×800, signed out, training mode (agent « formation », PIN 0000)."""
+    family = load_fonts()
+    QApplication.setFont(QFont(family, 14))
+    services, container = build_ui(data_dir=tmp_path, training=True)
+    win = MainWindow(services, family=family, idle_ms=60_000, grace_ms=5_000)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: win.runner.idle and bool(win.signin._buttons), timeout=10_000)
+    yield win
+    win.runner.wait()
+    container.close()

@@ -1,0 +1,182 @@
+"""The kiosk as an agent and a person use it, in a real (offscreen) window, training mode.
+
+Every screen is saved as a screenshot in French and in Arabic under ``out/screenshots/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
+
+from kiosk.receipt import encode_qr_payload
+from tests.ui.driver import Driver
+from ui.main_window import MainWindow
+from ui.widgets.fields import TextEditor
+
+
+def test_sign_in_refuses_a_wrong_pin_then_opens_the_home_screen(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.screenshot("01-connexion")
+    driver.sign_in("1234")
+    assert window.stack.currentWidget() is window.signin
+    assert "incorrect" in window.signin.error.text()
+    driver.sign_in("0000")
+    assert window.stack.currentWidget() is window.home
+    # Nothing personal on the home screen: no list of dossiers until the agent searches.
+    assert not window.home.results.isVisible()
+    driver.screenshot("02-accueil")
+
+
+def test_a_succession_from_start_to_printed_receipt(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    reference = driver.start("succession")
+    wizard = window.wizard
+    overrides = {
+        "nom": "Martin",
+        "prenoms": "Maëlys Gaëlle",
+        "piece_identite": "cni | X4RTBPFW4",
+        "date_naissance": "13/07/1990",
+        "adresse": "12 rue de l'Œuvray | 56000 | Vannes",
+        "immatriculation": "1234 ab 56",
+        "vente_sous_3_mois": "non",
+        "plus_de_4_ans": "oui",
+        "autres_heritiers": "oui",
+        "mode_contact": "telephone",
+        "telephone_portable": "06 12 34 45 67",
+    }
+    seen_titles = []
+    for _ in range(12):
+        seen_titles.append(wizard.title.text())
+        driver.fill_step(overrides)
+        add = wizard.findChild(QPushButton, "add-coheritiers")
+        if add is not None and "coheritiers[0].coheritier_nom" not in wizard.answers:
+            driver.add_item("coheritiers")
+            driver.answer("coheritiers[0].coheritier_nom", "Martin")
+            driver.answer("coheritiers[0].coheritier_prenoms", "Léo")
+            driver.fill_step({"coheritiers[0].coheritier_role": "desistement"})
+            driver.screenshot("04-cohéritiers")
+        if len(seen_titles) == 1:
+            driver.screenshot("03-assistant-identité")
+        driver.next()
+        if window.stack.currentWidget() is not wizard:
+            break
+    assert window.stack.currentWidget() is window.review, seen_titles
+    # The invalid input is refused beside its field, and nothing is lost meanwhile.
+    assert window.services.dossiers.show(reference).answers["immatriculation"] == "1234 AB 56"
+    driver.screenshot("05-vérification")
+
+    assert window.review.submit_button.isEnabled(), window.services.dossiers.show(reference).missing
+    window.review.submit_button.click()
+    driver.settle()
+    driver.settle()
+    assert window.stack.currentWidget() is window.receipt
+    assert window.receipt.reference.text() == reference
+    assert not window.receipt.qr.pixmap().isNull()
+    driver.screenshot("06-reçu")
+
+    printed = sorted((tmp_path / "formation" / "recus").glob("*.pdf"))
+    assert len(printed) == 1
+    text = "".join(page.extract_text() for page in PdfReader(printed[0]).pages)
+    assert reference in text
+    assert "FORMATION" in text
+    view = window.services.dossiers.show(reference)
+    assert view.summary.state.value == "en_file"
+    assert view.answers["coheritiers[0].coheritier_prenoms"] == "Léo"
+
+    window.receipt.done_button.click()
+    driver.settle()
+    assert window.stack.currentWidget() is window.home
+    assert window.receipt.reference.text() == ""
+
+
+def test_a_wrong_answer_is_explained_beside_the_field(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("succession")
+    editor = window.wizard.editors["date_naissance"]
+    assert isinstance(editor, TextEditor)
+    editor.edit.setText("17/05/2090")
+    editor.edit.editingFinished.emit()
+    driver.settle()
+    assert editor.message.objectName() == "error"
+    assert "futur" in editor.message.text()
+    driver.next()
+    assert "Corrigez" in window.wizard.notice.text()
+    assert window.wizard.step_index == 0
+    driver.screenshot("07-erreur")
+
+
+def test_resume_by_scanning_the_receipt_qr_code(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    summary = services.dossiers.create("cas_complexe", training=True)
+    from tests.support import fill
+
+    fill(services.dossiers, summary.reference, services.catalog.latest("cas_complexe"))
+    services.dossiers.validate(summary.reference)
+    services.dossiers.enqueue(summary.reference)
+    data = services.receipts.data(summary.reference)
+    driver.sign_in()
+
+    # A handheld scanner types the QR content and Enter, like a keyboard.
+    window.home.search.setText(encode_qr_payload(data.reference, data.verification_code))
+    qtbot.keyClick(window.home.search, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    driver.settle()
+    driver.settle()
+    assert window.stack.currentWidget() is window.review
+    assert window.review.reference == summary.reference
+    # A filed dossier opens read-only: it cannot be filed twice.
+    assert not window.review.submit_button.isEnabled()
+
+    # A forged code is refused with an explanation.
+    window.stack.setCurrentWidget(window.home)
+    window.home.search.setText(encode_qr_payload(data.reference, "AAAAAAAA"))
+    qtbot.keyClick(window.home.search, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    driver.settle()
+    assert window.stack.currentWidget() is window.home
+    assert "ne correspond pas" in window.home.message.text()
+
+
+def test_language_switch_mirrors_the_screen_for_arabic(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    arabic = next(b for b in window.language_buttons.buttons() if b.text() == "العربية")
+    arabic.click()
+    driver.settle()
+    assert window.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert window.home.title.text() == "ما الذي جئت من أجله اليوم؟"
+    english = next(b for b in window.language_buttons.buttons() if b.text() == "English")
+    english.click()
+    assert window.layoutDirection() == Qt.LayoutDirection.LeftToRight
+    assert window.home.title.text() == "What are you here for today?"
+
+
+def test_inactivity_warns_then_clears_everything(qtbot: QtBot, window: MainWindow) -> None:
+    window.inactivity = type(window.inactivity)(idle_ms=300, grace_ms=1200)
+    window.inactivity.warn.connect(window._warn)
+    window.inactivity.active.connect(window.warning.hide)
+    window.inactivity.expired.connect(window.lock)
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("succession")
+    driver.answer("nom", "Martin")
+    window.tr_.set_language("ar")
+    qtbot.waitUntil(window.warning.isVisible, timeout=5_000)
+    driver.screenshot("08-avertissement-inactivité")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.signin, timeout=5_000)
+    assert window.wizard.answers == {}
+    assert window.wizard.reference == ""
+    assert window.agent is None
+    assert window.tr_.lang == "fr"  # the next person starts in French
+    # The answer given before the lock was saved.
+    found = window.services.dossiers.list(search="martin")
+    assert [d.usager for d in found] == ["MARTIN"]

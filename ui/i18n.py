@@ -1,0 +1,59 @@
+"""Translations of the screens' own text (French, English, Arabic) and the layout direction.
+
+Messages live in ``assets/translations/<lang>.json`` as whole sentences with named placeholders,
+never assembled from pieces. Arabic switches the whole window to right-to-left.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from kiosk.config import assets_dir
+
+LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "ar": "العربية"}
+RTL_LANGUAGES = frozenset({"ar"})
+
+
+def _load(lang: str, folder: Path) -> dict[str, str]:
+    data = json.loads((folder / f"{lang}.json").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+class Translator(QObject):
+    """The current language; emits ``changed`` when the person picks another one."""
+
+    changed = Signal(str)
+
+    def __init__(self, lang: str = "fr", folder: Path | None = None) -> None:
+        super().__init__()
+        self._folder = folder or assets_dir() / "translations"
+        self._catalogs = {code: _load(code, self._folder) for code in LANGUAGES}
+        self._lang = lang
+
+    @property
+    def lang(self) -> str:
+        """The current language code."""
+        return self._lang
+
+    @property
+    def direction(self) -> Qt.LayoutDirection:
+        """Right-to-left for Arabic."""
+        if self._lang in RTL_LANGUAGES:
+            return Qt.LayoutDirection.RightToLeft
+        return Qt.LayoutDirection.LeftToRight
+
+    def set_language(self, lang: str) -> None:
+        """Switch language (a no-op if unchanged)."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        if lang != self._lang:
+            self._lang = lang
+            self.changed.emit(lang)
+
+    def t(self, key: str, **values: object) -> str:
+        """The message ``key`` in the current language, falling back to French."""
+        template = self._catalogs[self._lang].get(key) or self._catalogs["fr"][key]
+        return template.format(**values) if values else template

@@ -1,0 +1,242 @@
+"""The kiosk window: a top bar (language, text size, contrast, connection), the screens, and
+the embedded keyboard. Navigation between screens happens here and only here."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.agents import AgentInfo
+from ui.i18n import LANGUAGES, Translator
+from ui.inactivity import InactivityWatcher
+from ui.screens.base import Screen
+from ui.screens.home import HomeScreen
+from ui.screens.receipt import ReceiptScreen
+from ui.screens.review import ReviewScreen
+from ui.screens.signin import SignInScreen
+from ui.screens.wizard import WizardScreen
+from ui.services import UiServices
+from ui.tasks import TaskRunner
+from ui.theme import Look, stylesheet
+from ui.widgets.keyboard import KeyboardPanel, keyboard_enabled
+
+
+class MainWindow(QMainWindow):
+    """Sign-in → home → wizard → review → receipt, with the inactivity lock over all of it."""
+
+    def __init__(
+        self,
+        services: UiServices,
+        *,
+        family: str,
+        idle_ms: int = 120_000,
+        grace_ms: int = 30_000,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.family = family
+        self.tr_ = Translator()
+        self.runner = TaskRunner()
+        self.look = Look()
+        self.agent: AgentInfo | None = None
+        self.setWindowTitle(self.tr_.t("app.title"))
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.training_banner = QLabel()
+        self.training_banner.setObjectName("training")
+        self.training_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.training_banner.setVisible(services.training)
+        column.addWidget(self.training_banner)
+        column.addLayout(self._top_bar())
+        self.warning = QWidget()
+        warning_row = QHBoxLayout(self.warning)
+        self.warning_text = QLabel()
+        self.warning_text.setObjectName("error")
+        self.stay_button = QPushButton()
+        self.stay_button.setObjectName("primary")
+        self.stay_button.clicked.connect(self._still_here)
+        warning_row.addWidget(self.warning_text, 1)
+        warning_row.addWidget(self.stay_button)
+        self.warning.hide()
+        column.addWidget(self.warning)
+        self.stack = QStackedWidget()
+        column.addWidget(self.stack, 1)
+        self.keyboard: KeyboardPanel | None = KeyboardPanel() if keyboard_enabled() else None
+        if self.keyboard is not None:
+            column.addWidget(self.keyboard)
+        self.setCentralWidget(central)
+
+        args = (services, self.runner, self.tr_)
+        self.signin = SignInScreen(*args)
+        self.home = HomeScreen(*args)
+        self.wizard = WizardScreen(*args)
+        self.review = ReviewScreen(*args)
+        self.receipt = ReceiptScreen(*args)
+        self.screens: list[Screen] = [
+            self.signin,
+            self.home,
+            self.wizard,
+            self.review,
+            self.receipt,
+        ]
+        for screen in self.screens:
+            self.stack.addWidget(screen)
+        self.signin.signed_in.connect(self._signed_in)
+        self.home.start.connect(self._start)
+        self.home.resume.connect(self._resume)
+        self.wizard.review.connect(self._review)
+        self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
+        self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
+        self.review.submitted.connect(self._receipt)
+        self.receipt.done.connect(self._next_person)
+
+        self.inactivity = InactivityWatcher(idle_ms=idle_ms, grace_ms=grace_ms)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.inactivity)
+        self.inactivity.warn.connect(self._warn)
+        self.inactivity.active.connect(self.warning.hide)
+        self.inactivity.expired.connect(self.lock)
+
+        self.tr_.changed.connect(self._language_changed)
+        self._apply_look()
+        self._language_changed(self.tr_.lang)
+        self.signin.refresh()
+        self.stack.setCurrentWidget(self.signin)
+
+    # ------------------------------------------------------------------ top bar
+    def _top_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(16, 8, 16, 8)
+        self.app_title = QLabel()
+        self.app_title.setObjectName("subtitle")
+        bar.addWidget(self.app_title)
+        self.agent_label = QLabel()
+        self.agent_label.setObjectName("muted")
+        bar.addWidget(self.agent_label)
+        bar.addStretch(1)
+        self.language_buttons = QButtonGroup(self)
+        for code, name in LANGUAGES.items():
+            button = QPushButton(name)
+            button.setCheckable(True)
+            button.setChecked(code == "fr")
+            button.setAccessibleName(name)
+            button.clicked.connect(lambda _=False, c=code: self.tr_.set_language(c))
+            self.language_buttons.addButton(button)
+            bar.addWidget(button)
+        self.smaller = QPushButton("A−")
+        self.smaller.clicked.connect(lambda: self._set_look(self.look.smaller()))
+        self.bigger = QPushButton("A+")
+        self.bigger.clicked.connect(lambda: self._set_look(self.look.bigger()))
+        self.contrast = QPushButton("◐")
+        self.contrast.setCheckable(True)
+        self.contrast.clicked.connect(lambda: self._set_look(self.look.toggled_contrast()))
+        self.sign_out = QPushButton()
+        self.sign_out.clicked.connect(self.lock)
+        self.sign_out.hide()
+        for button in (self.smaller, self.bigger, self.contrast, self.sign_out):
+            bar.addWidget(button)
+        return bar
+
+    def _set_look(self, look: Look) -> None:
+        self.look = look
+        self._apply_look()
+
+    def _apply_look(self) -> None:
+        self.setStyleSheet(stylesheet(self.look, self.family))
+
+    def _language_changed(self, lang: str) -> None:
+        t = self.tr_.t
+        self.setLayoutDirection(self.tr_.direction)
+        self.app_title.setText(t("app.title"))
+        self.training_banner.setText(t("app.training"))
+        self.sign_out.setText(t("home.sign_out"))
+        self.stay_button.setText(t("lock.stay"))
+        self.smaller.setAccessibleName(t("a11y.text_size") + " −")
+        self.bigger.setAccessibleName(t("a11y.text_size") + " +")
+        self.contrast.setAccessibleName(t("a11y.contrast"))
+        if self.agent is not None:
+            self.agent_label.setText(t("home.agent", name=self.agent.nom))
+        for button in self.language_buttons.buttons():
+            button.setChecked(button.text() == LANGUAGES[lang])
+        if self.keyboard is not None:
+            self.keyboard.set_language(lang)
+
+    # ------------------------------------------------------------------ navigation
+    def _signed_in(self, agent: AgentInfo) -> None:
+        self.agent = agent
+        self.agent_label.setText(self.tr_.t("home.agent", name=agent.nom))
+        self.sign_out.show()
+        self.inactivity.arm()
+        self.stack.setCurrentWidget(self.home)
+
+    def _start(self, demarche_id: str) -> None:
+        agent_id = self.agent.id if self.agent else None
+        self.runner.run(
+            lambda: self.services.dossiers.create(
+                demarche_id, agent_id=agent_id, training=self.services.training
+            ),
+            on_done=lambda summary: self._resume(summary.reference),
+        )
+
+    def _resume(self, reference: str, *, at_end: bool = False) -> None:
+        """Open a dossier: its questions while it can change, its review once filed."""
+
+        def editable() -> bool:  # worker thread
+            return self.services.dossiers.show(reference).summary.state.editable
+
+        def go(can_edit: bool) -> None:
+            if can_edit:
+                self.wizard.open(reference, at_end=at_end)
+                self.stack.setCurrentWidget(self.wizard)
+            else:
+                self._review(reference)
+
+        self.runner.run(editable, on_done=go)
+
+    def _review(self, reference: str) -> None:
+        self.review.open(reference)
+        self.stack.setCurrentWidget(self.review)
+
+    def _receipt(self, reference: str) -> None:
+        self.receipt.open(reference)
+        self.stack.setCurrentWidget(self.receipt)
+
+    def _next_person(self) -> None:
+        for screen in self.screens[1:]:
+            screen.clear_personal_data()
+        self.tr_.set_language("fr")
+        self.stack.setCurrentWidget(self.home)
+
+    def _still_here(self) -> None:
+        self.inactivity.reset()
+
+    def _warn(self, seconds: int) -> None:
+        self.warning_text.setText(self.tr_.t("lock.warning", seconds=seconds))
+        self.warning.show()
+
+    def lock(self) -> None:
+        """Clear every screen and return to the agent sign-in."""
+        self.inactivity.disarm()
+        self.warning.hide()
+        for screen in self.screens:
+            screen.clear_personal_data()
+        self.agent = None
+        self.agent_label.clear()
+        self.sign_out.hide()
+        self.tr_.set_language("fr")
+        self.signin.refresh()
+        self.stack.setCurrentWidget(self.signin)

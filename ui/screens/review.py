@@ -1,0 +1,132 @@
+"""Review before filing: the answers, what is still missing, the documents to bring."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.demarches import visible_fields
+from kiosk.dossiers.views import DossierView
+from ui.format import display_value
+from ui.screens.base import Screen
+
+
+class ReviewScreen(Screen):
+    """Everything at a glance, then « Déposer »."""
+
+    edit = Signal(str)  # reference
+    submitted = Signal(str)  # reference, now « en file d'envoi »
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.reference = ""
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        QScroller.grabGesture(
+            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
+        )
+        self.layout_.addWidget(self.scroll_area, 1)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.layout_.addWidget(self.error)
+        row = QHBoxLayout()
+        self.edit_button = QPushButton()
+        self.edit_button.clicked.connect(lambda: self.edit.emit(self.reference))
+        self.submit_button = QPushButton()
+        self.submit_button.setObjectName("primary")
+        self.submit_button.clicked.connect(self._submit)
+        row.addWidget(self.edit_button)
+        row.addStretch(1)
+        row.addWidget(self.submit_button)
+        self.layout_.addLayout(row)
+        self._view: DossierView | None = None
+        self.retranslate()
+
+    def open(self, reference: str) -> None:
+        """Load the dossier off the UI thread and show it."""
+        self.reference = reference
+        self.error.clear()
+        self.runner.run(
+            lambda: self.services.dossiers.show(reference),
+            on_done=self._show,
+            on_error=lambda exc: self.error.setText(str(exc)),
+        )
+
+    def _show(self, view: DossierView) -> None:
+        self._view = view
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        header = QLabel(f"{view.summary.reference} · {view.summary.demarche_title}")
+        header.setObjectName("subtitle")
+        header.setWordWrap(True)
+        layout.addWidget(header)
+        summary = view.summary
+        demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
+        for path, field in visible_fields(demarche, view.answers):
+            if path not in view.answers:
+                continue
+            line = QLabel(f"{field.label} : {display_value(field, view.answers[path])}")
+            line.setWordWrap(True)
+            layout.addWidget(line)
+        status = QLabel(
+            self.tr_.t("review.missing") if view.missing else self.tr_.t("review.complete")
+        )
+        status.setObjectName("error" if view.missing else "subtitle")
+        layout.addWidget(status)
+        for missing in view.missing:
+            try:
+                label = demarche.field_for_path(missing.path).label
+            except KeyError:
+                label = missing.path
+            item = QLabel(f"• {label}")
+            item.setWordWrap(True)
+            layout.addWidget(item)
+        documents = QLabel(self.tr_.t("review.documents"))
+        documents.setObjectName("subtitle")
+        layout.addWidget(documents)
+        for doc in view.documents:
+            state = self.tr_.t("review.provided" if doc.provided else "review.to_bring")
+            item = QLabel(f"{'☑' if doc.provided else '☐'} {doc.label} ({state})")
+            item.setWordWrap(True)
+            layout.addWidget(item)
+        layout.addStretch(1)
+        self.scroll_area.setWidget(page)
+        self.submit_button.setEnabled(not view.missing and view.summary.state.editable)
+
+    def _submit(self) -> None:
+        reference = self.reference
+        self.submit_button.setEnabled(False)
+
+        def file_it() -> str:  # worker thread
+            self.services.dossiers.validate(reference)
+            self.services.dossiers.enqueue(reference)
+            return reference
+
+        self.runner.run(file_it, on_done=self.submitted.emit, on_error=self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.error.setText(str(exc))
+        self.submit_button.setEnabled(True)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr_.t("review.title"))
+        self.edit_button.setText(self.tr_.t("review.edit"))
+        self.submit_button.setText(self.tr_.t("review.submit"))
+        if self._view is not None:
+            self._show(self._view)
+
+    def clear_personal_data(self) -> None:
+        self.reference = ""
+        self._view = None
+        self.scroll_area.takeWidget()

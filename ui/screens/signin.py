@@ -1,0 +1,107 @@
+"""Agent sign-in: pick your name, type your PIN on the on-screen keypad."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from kiosk.agents import AgentInfo
+from ui.screens.base import Screen
+
+
+class SignInScreen(Screen):
+    """The first screen, and the one the inactivity lock returns to."""
+
+    signed_in = Signal(object)  # AgentInfo
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.agents_row = QHBoxLayout()
+        self.layout_.addLayout(self.agents_row)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("muted")
+        self.layout_.addWidget(self.notice)
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setInputMethodHints(
+            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+        )
+        self.pin.setMaxLength(12)
+        self.pin.returnPressed.connect(self._submit)
+        self.layout_.addWidget(self.pin)
+        pad = QGridLayout()
+        for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
+            button = QPushButton(key)
+            button.setAccessibleName({"⌫": "Effacer", "OK": "Valider"}.get(key, key))
+            if key == "OK":
+                button.setObjectName("primary")
+            button.clicked.connect(lambda _=False, k=key: self._press(k))
+            pad.addWidget(button, i // 3, i % 3)
+        holder = QWidget()
+        holder.setLayout(pad)
+        holder.setMaximumWidth(420)
+        self.layout_.addWidget(holder, alignment=Qt.AlignmentFlag.AlignHCenter)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.layout_.addWidget(self.error)
+        self.layout_.addStretch(1)
+        self._agent: AgentInfo | None = None
+        self._buttons: list[QPushButton] = []
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr_.t("signin.title"))
+        self.pin.setPlaceholderText(self.tr_.t("signin.pin"))
+        self.pin.setAccessibleName(self.tr_.t("signin.pin"))
+
+    def refresh(self) -> None:
+        """Load the list of agents (off the UI thread)."""
+        self.runner.run(self.services.agents.list, on_done=self._show_agents)
+
+    def _show_agents(self, agents: list[AgentInfo]) -> None:
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+        self.notice.setText("" if agents else self.tr_.t("signin.no_agent"))
+        for agent in agents:
+            button = QPushButton(agent.nom)
+            button.setCheckable(True)
+            button.setAccessibleName(agent.nom)
+            button.clicked.connect(lambda _=False, a=agent: self._choose(a))
+            self.agents_row.addWidget(button)
+            self._buttons.append(button)
+        if len(agents) == 1:
+            self._buttons[0].setChecked(True)
+            self._agent = agents[0]
+
+    def _choose(self, agent: AgentInfo) -> None:
+        self._agent = agent
+        for button in self._buttons:
+            button.setChecked(button.text() == agent.nom)
+        self.pin.setFocus()
+
+    def _press(self, key: str) -> None:
+        if key == "⌫":
+            self.pin.backspace()
+        elif key == "OK":
+            self._submit()
+        else:
+            self.pin.insert(key)
+
+    def _submit(self) -> None:
+        agent, pin = self._agent, self.pin.text()
+        if agent is None:
+            return
+        self.pin.clear()
+        self.error.clear()
+        self.runner.run(
+            lambda: self.services.agents.sign_in(agent.identifiant, pin),
+            on_done=self.signed_in.emit,
+            on_error=lambda exc: self.error.setText(str(exc)),
+        )
+
+    def clear_personal_data(self) -> None:
+        self.pin.clear()
+        self.error.clear()

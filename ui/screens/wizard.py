@@ -1,0 +1,305 @@
+"""The wizard generated from a procedure definition: one step per screen, saved as answered.
+
+Each answer is saved the moment it is given (off the UI thread); the validator's message appears
+beside the field. Steps, fields and repeatable groups appear and disappear with the answers, as
+the definition's conditions say; the local copy of the answers only mirrors what the store
+acknowledged.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.demarches import (
+    Demarche,
+    FieldError,
+    Group,
+    JSONValue,
+    Step,
+    effective_answers,
+    evaluate_condition,
+    group_item_count,
+    visible_fields,
+    visible_steps,
+)
+from kiosk.demarches.model import condition_fields
+from kiosk.dossiers.service import AnswerResult
+from kiosk.dossiers.views import DossierView
+from ui.screens.base import Screen
+from ui.widgets.fields import FieldEditor, make_editor
+
+
+class WizardScreen(Screen):
+    """Questions of one dossier, step by step."""
+
+    review = Signal(str)  # reference: every step seen, go to the review
+    leave = Signal()  # back from the first step
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.reference = ""
+        self.demarche: Demarche | None = None
+        self.answers: dict[str, JSONValue] = {}
+        self.step_index = 0
+        self.editors: dict[str, FieldEditor] = {}
+        self._pending = 0
+        self._move_after_save = 0
+        self._condition_fields: set[str] = set()
+
+        self.header = QLabel()
+        self.header.setObjectName("muted")
+        self.layout_.insertWidget(0, self.header)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.layout_.addWidget(self.progress)
+        self.step_help = QLabel()
+        self.step_help.setWordWrap(True)
+        self.step_help.setObjectName("muted")
+        self.layout_.addWidget(self.step_help)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        QScroller.grabGesture(
+            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
+        )
+        self.layout_.addWidget(self.scroll_area, 1)
+        self.notice = QLabel()
+        self.notice.setObjectName("error")
+        self.notice.setWordWrap(True)
+        self.layout_.addWidget(self.notice)
+        nav = QHBoxLayout()
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(self._back)
+        self.next_button = QPushButton()
+        self.next_button.setObjectName("primary")
+        self.next_button.clicked.connect(self._next)
+        nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        self.layout_.addLayout(nav)
+        self.retranslate()
+
+    # ---------------------------------------------------------------- opening
+    def open(self, reference: str, *, at_end: bool = False) -> None:
+        """Load a dossier (off the UI thread) and show its first (or last) step."""
+        self.reference = reference
+        self.runner.run(
+            lambda: self.services.dossiers.show(reference),
+            on_done=lambda view: self._loaded(view, at_end),
+            on_error=lambda exc: self.notice.setText(str(exc)),
+        )
+
+    def _loaded(self, view: DossierView, at_end: bool) -> None:
+        summary = view.summary
+        self.demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
+        conditions = [s.condition for s in self.demarche.steps]
+        conditions += [f.condition for f in self.demarche.all_fields()]
+        conditions += [g.condition for g in self.demarche.groups()]
+        self._condition_fields = {f for c in conditions for f in condition_fields(c)}
+        self.answers = dict(view.answers)
+        self.header.setText(f"{summary.reference} · {summary.demarche_title}")
+        self.step_index = len(self._steps()) - 1 if at_end else 0
+        self._render()
+
+    # ---------------------------------------------------------------- rendering
+    def _steps(self) -> list[Step]:
+        assert self.demarche is not None
+        return visible_steps(self.demarche, self.answers)
+
+    def _render(self) -> None:
+        if self.demarche is None:
+            return
+        steps = self._steps()
+        self.step_index = max(0, min(self.step_index, len(steps) - 1))
+        step = steps[self.step_index]
+        self.title.setText(step.title)
+        self.step_help.setText(step.help)
+        self.step_help.setVisible(bool(step.help))
+        self.progress.setMaximum(len(steps))
+        self.progress.setValue(self.step_index + 1)
+        self.progress.setAccessibleName(
+            self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
+        )
+        self.next_button.setText(
+            self.tr_.t("wizard.finish" if self.step_index == len(steps) - 1 else "wizard.next")
+        )
+        self.notice.clear()
+
+        page = QWidget()
+        form = QVBoxLayout(page)
+        self.editors = {}
+        shown = visible_fields(self.demarche, self.answers, step.id)
+        top_level = [(p, f) for p, f in shown if "[" not in p]
+        for path, field in top_level:
+            form.addWidget(self._editor(path, field))
+        values = effective_answers(self.demarche, self.answers)
+        for group in step.groups:
+            if evaluate_condition(group.condition, values):
+                form.addWidget(
+                    self._group(group, [(p, f) for p, f in shown if p.startswith(group.id + "[")])
+                )
+        form.addStretch(1)
+        self.scroll_area.setWidget(page)
+        self.header.setToolTip(
+            self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
+        )
+
+    def _editor(self, path: str, field: object) -> FieldEditor:
+        editor = make_editor(path, field, self.tr_)  # type: ignore[arg-type]
+        editor.set_value(self.answers.get(path))
+        editor.submitted.connect(self._save)
+        self.editors[path] = editor
+        return editor
+
+    def _group(self, group: Group, members: list[tuple[str, object]]) -> QWidget:
+        box = QFrame()
+        box.setObjectName("panel")
+        layout = QVBoxLayout(box)
+        heading = QLabel(group.title)
+        heading.setObjectName("subtitle")
+        layout.addWidget(heading)
+        count = group_item_count(group.id, self.answers)
+        for index in range(count):
+            row = QHBoxLayout()
+            label = QLabel(self.tr_.t("wizard.item", item=group.item_label, number=index + 1))
+            label.setObjectName("subtitle")
+            row.addWidget(label, 1)
+            remove = QPushButton(self.tr_.t("wizard.remove_item"))
+            remove.clicked.connect(lambda _=False, i=index, g=group.id: self._remove_item(g, i))
+            row.addWidget(remove)
+            layout.addLayout(row)
+            prefix = f"{group.id}[{index}]."
+            for path, field in members:
+                if path.startswith(prefix):
+                    layout.addWidget(self._editor(path, field))
+        if group.max_items is None or count < group.max_items:
+            add = QPushButton(self.tr_.t("wizard.add_item", item=group.item_label))
+            add.setObjectName(f"add-{group.id}")
+            add.clicked.connect(lambda _=False, g=group.id, n=count: self._add_item(g, n))
+            layout.addWidget(add)
+        return box
+
+    def _add_item(self, group_id: str, count: int) -> None:
+        # The new item exists only on screen until its first answer is saved.
+        self.answers[group_id] = count + 1
+        self._render()
+
+    def _remove_item(self, group_id: str, index: int) -> None:
+        self._pending += 1
+        self.runner.run(
+            lambda: self.services.dossiers.remove_group_item(self.reference, group_id, index),
+            on_done=lambda _: self._after_remove(),
+            on_error=self._failed,
+        )
+
+    def _after_remove(self) -> None:
+        self._pending -= 1
+        self.open(self.reference)
+
+    # ---------------------------------------------------------------- saving
+    def _save(self, path: str, raw: str) -> None:
+        self._pending += 1
+        self.next_button.setEnabled(False)
+        self.runner.run(
+            lambda: self.services.dossiers.answer(self.reference, path, raw),
+            on_done=self._saved,
+            on_error=lambda exc: self._save_failed(path, exc),
+        )
+
+    def _saved(self, result: AnswerResult) -> None:
+        self._pending -= 1
+        if result.value is None:
+            self.answers.pop(result.path, None)
+        else:
+            self.answers[result.path] = result.value
+        editor = self.editors.get(result.path)
+        before = [s.id for s in self._steps()]
+        if self._visibility_changed(result.path):
+            self._render()
+            editor = self.editors.get(result.path)
+        if editor is not None:
+            editor.set_saved()
+        if [s.id for s in self._steps()] != before:
+            self._render()
+        self._settle()
+
+    def _save_failed(self, path: str, exc: Exception) -> None:
+        self._pending -= 1
+        self._move_after_save = 0
+        editor = self.editors.get(path)
+        if isinstance(exc, FieldError) and editor is not None:
+            editor.set_error(str(exc))
+        else:
+            self.notice.setText(self.tr_.t("error.generic", message=str(exc)))
+        self._settle()
+
+    def _failed(self, exc: Exception) -> None:
+        self._pending -= 1
+        self.notice.setText(self.tr_.t("error.generic", message=str(exc)))
+        self._settle()
+
+    def _visibility_changed(self, path: str) -> bool:
+        """Whether the answer at ``path`` can show or hide a step, a field or a group."""
+        assert self.demarche is not None
+        field_id = path.rsplit(".", 1)[-1]
+        return field_id in self._condition_fields
+
+    def _settle(self) -> None:
+        if self._pending:
+            return
+        self.next_button.setEnabled(True)
+        if self._move_after_save:
+            direction, self._move_after_save = self._move_after_save, 0
+            self._move(direction)
+
+    # ---------------------------------------------------------------- navigation
+    def _has_errors(self) -> bool:
+        return any(bool(e.property("invalid")) for e in self.editors.values())
+
+    def _next(self) -> None:
+        focused = self.focusWidget()
+        if focused is not None:
+            focused.clearFocus()  # a text box being typed in saves now (editingFinished)
+        if self._pending:
+            self._move_after_save = 1
+            return
+        self._move(1)
+
+    def _back(self) -> None:
+        self._move(-1)
+
+    def _move(self, direction: int) -> None:
+        if direction > 0 and self._has_errors():
+            self.notice.setText(self.tr_.t("wizard.fix_first"))
+            return
+        target = self.step_index + direction
+        if target < 0:
+            self.leave.emit()
+        elif target >= len(self._steps()):
+            self.review.emit(self.reference)
+        else:
+            self.step_index = target
+            self._render()
+
+    def retranslate(self) -> None:
+        self.back_button.setText(self.tr_.t("wizard.back"))
+        self._render()
+
+    def clear_personal_data(self) -> None:
+        self.reference = ""
+        self.demarche = None
+        self.answers = {}
+        self.editors = {}
+        self.scroll_area.takeWidget()
+        self.header.clear()

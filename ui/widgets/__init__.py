@@ -1,0 +1,1 @@
+"""Reusable widgets: field editors, the signature pad, the connection badge."""

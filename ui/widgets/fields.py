@@ -1,0 +1,311 @@
+"""One editor per field type of the procedure definitions, built for fingers.
+
+An editor shows the question, its help, and an error line under it; it emits ``submitted`` with
+the raw text to save (the wizard saves it off the UI thread and reports back with ``set_error``
+or ``set_saved``). Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.demarches import Choice, Field, FieldType, JSONValue
+from kiosk.demarches.validators import IDENTITY_NATURES
+from ui.i18n import Translator
+
+_HINTS: dict[FieldType, Qt.InputMethodHint] = {
+    FieldType.PHONE: Qt.InputMethodHint.ImhDialableCharactersOnly,
+    FieldType.POSTCODE: Qt.InputMethodHint.ImhDigitsOnly,
+    FieldType.DATE: Qt.InputMethodHint.ImhPreferNumbers,
+    FieldType.PLATE: Qt.InputMethodHint.ImhPreferUppercase,
+    FieldType.PLATE_SIV: Qt.InputMethodHint.ImhPreferUppercase,
+    FieldType.PLATE_FNI: Qt.InputMethodHint.ImhPreferUppercase,
+    FieldType.VIN: Qt.InputMethodHint.ImhPreferUppercase,
+    FieldType.EPHOTO: Qt.InputMethodHint.ImhPreferUppercase,
+    FieldType.EMAIL: Qt.InputMethodHint.ImhEmailCharactersOnly,
+}
+_PLACEHOLDERS: dict[FieldType, str] = {
+    FieldType.DATE: "JJ/MM/AAAA",
+    FieldType.PLATE_SIV: "AB-123-CD",
+    FieldType.PLATE_FNI: "1234 AB 56",
+    FieldType.PLATE: "AB-123-CD / 1234 AB 56",
+    FieldType.PHONE: "06 12 34 56 78",
+    FieldType.POSTCODE: "56000",
+}
+
+
+class FieldEditor(QWidget):
+    """The question, the input, and the message line for one answer path."""
+
+    submitted = Signal(str, str)  # path, raw text ("" clears the answer)
+
+    # Defined by each concrete editor: build the input, and show a stored answer.
+    _build: Callable[[QVBoxLayout], None]
+    set_value: Callable[[JSONValue], None]
+
+    def __init__(self, path: str, field: Field, tr: Translator, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.path = path
+        self.field = field
+        self._tr = tr
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 6)
+        marker = tr.t("wizard.required") if field.required else tr.t("wizard.optional")
+        self.label = QLabel(f"{field.label}  ·  {marker}")
+        self.label.setWordWrap(True)
+        self.label.setObjectName("subtitle")
+        layout.addWidget(self.label)
+        if field.help:
+            help_label = QLabel(field.help)
+            help_label.setWordWrap(True)
+            help_label.setObjectName("muted")
+            layout.addWidget(help_label)
+        self.body = QWidget()
+        layout.addWidget(self.body)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setObjectName("saved")
+        layout.addWidget(self.message)
+        self.setAccessibleName(field.label)
+        self._build(QVBoxLayout(self.body))
+
+    # -- feedback from the wizard -----------------------------------------------------------
+    def set_error(self, message: str | None) -> None:
+        """Show the validator's message beside the field (or clear it)."""
+        self.message.setObjectName("error" if message else "saved")
+        self.message.setText(message or "")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.setProperty("invalid", bool(message))
+
+    def set_saved(self) -> None:
+        """Confirm the answer is stored."""
+        self.set_error(None)
+        self.message.setText("✓ " + self._tr.t("wizard.saved"))
+
+    def _emit(self, raw: str) -> None:
+        self.message.setText(self._tr.t("wizard.saving"))
+        self.submitted.emit(self.path, raw)
+
+
+class TextEditor(FieldEditor):
+    """Free text, dates, plates, phone numbers, codes: a line edit saved when left or on Enter."""
+
+    def _build(self, layout: QVBoxLayout) -> None:
+        self.edit = QLineEdit()
+        self.edit.setAccessibleName(self.field.label)
+        self.edit.setInputMethodHints(_HINTS.get(self.field.type, Qt.InputMethodHint.ImhNone))
+        self.edit.setPlaceholderText(_PLACEHOLDERS.get(self.field.type, ""))
+        self.edit.editingFinished.connect(self._finish)
+        self._last = ""
+        layout.addWidget(self.edit)
+
+    def _finish(self) -> None:
+        text = self.edit.text().strip()
+        if text != self._last:
+            self._last = text
+            self._emit(text)
+
+    def set_value(self, value: JSONValue) -> None:
+        text = "" if value is None else str(value)
+        if isinstance(value, str) and self.field.type is FieldType.DATE and len(text) == 10:
+            text = f"{text[8:10]}/{text[5:7]}/{text[0:4]}"  # ISO stored, French shown
+        self._last = text
+        self.edit.setText(text)
+
+
+class LongTextEditor(FieldEditor):
+    """A free description (cas complexe), saved when it loses focus."""
+
+    def _build(self, layout: QVBoxLayout) -> None:
+        self.edit = QPlainTextEdit()
+        self.edit.setAccessibleName(self.field.label)
+        self.edit.setMinimumHeight(160)
+        self.edit.installEventFilter(self)
+        self._last = ""
+        layout.addWidget(self.edit)
+
+    def eventFilter(self, watched: object, event: object) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if watched is self.edit and getattr(event, "type", lambda: None)() == QEvent.Type.FocusOut:
+            text = self.edit.toPlainText().strip()
+            if text != self._last:
+                self._last = text
+                self._emit(text)
+        return False
+
+    def set_value(self, value: JSONValue) -> None:
+        self._last = "" if value is None else str(value)
+        self.edit.setPlainText(self._last)
+
+
+class ChoiceEditor(FieldEditor):
+    """One big toggle button per choice (yes/no is a choice between two)."""
+
+    def _options(self) -> list[tuple[str, str]]:
+        if self.field.type is FieldType.BOOLEAN:
+            return [("oui", self._tr.t("wizard.yes")), ("non", self._tr.t("wizard.no"))]
+        options: tuple[Choice, ...] = (
+            self.field.accepted_kinds
+            if self.field.type is FieldType.DOCUMENT
+            else self.field.choices
+        )
+        return [(c.id, c.label) for c in options]
+
+    def _build(self, layout: QVBoxLayout) -> None:
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[str, QPushButton] = {}
+        options = self._options()
+        row: QHBoxLayout | None = QHBoxLayout() if len(options) <= 2 else None
+        for key, label in options:
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setAccessibleName(label)
+            button.clicked.connect(lambda _=False, k=key: self._emit(self._raw(k)))
+            self.group.addButton(button)
+            self.buttons[key] = button
+            (row or layout).addWidget(button)
+        if row is not None:
+            layout.addLayout(row)
+
+    def _raw(self, key: str) -> str:
+        if self.field.type is FieldType.DOCUMENT:
+            return json.dumps({"nature": key})
+        return key
+
+    def set_value(self, value: JSONValue) -> None:
+        key: str | None
+        if isinstance(value, bool):
+            key = "oui" if value else "non"
+        elif isinstance(value, dict):
+            nature = value.get("nature")
+            key = nature if isinstance(nature, str) else None
+        else:
+            key = value if isinstance(value, str) else None
+        for k, button in self.buttons.items():
+            button.setChecked(k == key)
+
+
+class IdentityEditor(FieldEditor):
+    """The identity document shown: its kind as big buttons, then its number."""
+
+    def _build(self, layout: QVBoxLayout) -> None:
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, (label, _pattern) in IDENTITY_NATURES.items():
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setAccessibleName(label)
+            button.clicked.connect(self._finish)
+            self.group.addButton(button)
+            self.buttons[key] = button
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.number = QLineEdit()
+        self.number.setAccessibleName(self._tr.t("wizard.doc_number"))
+        self.number.setPlaceholderText(self._tr.t("wizard.doc_number"))
+        self.number.setInputMethodHints(Qt.InputMethodHint.ImhPreferUppercase)
+        self.number.editingFinished.connect(self._finish)
+        layout.addWidget(self.number)
+        self._last = ""
+
+    def _finish(self) -> None:
+        nature = next((k for k, b in self.buttons.items() if b.isChecked()), None)
+        number = self.number.text().strip()
+        if nature is None or not number:
+            return  # both are needed
+        raw = json.dumps({"nature": nature, "numero": number}, sort_keys=True)
+        if raw != self._last:
+            self._last = raw
+            self._emit(raw)
+
+    def set_value(self, value: JSONValue) -> None:
+        if isinstance(value, dict):
+            for key, button in self.buttons.items():
+                button.setChecked(key == value.get("nature"))
+            number = value.get("numero")
+            self.number.setText(number if isinstance(number, str) else "")
+            self._last = json.dumps(
+                {"nature": value.get("nature"), "numero": self.number.text()}, sort_keys=True
+            )
+
+
+class AddressEditor(FieldEditor):
+    """Street, complement, postcode and town, saved together once the mandatory ones are in."""
+
+    def _parts(self) -> list[tuple[str, str, bool]]:
+        return [
+            ("ligne", self._tr.t("wizard.street"), True),
+            ("complement", self._tr.t("wizard.complement"), False),
+            ("code_postal", self._tr.t("wizard.postcode"), True),
+            ("commune", self._tr.t("wizard.town"), True),
+        ]
+
+    def _build(self, layout: QVBoxLayout) -> None:
+        grid = QGridLayout()
+        self.edits: dict[str, QLineEdit] = {}
+        self.required_parts = []
+        for row, (key, label, required) in enumerate(self._parts()):
+            caption = QLabel(label)
+            edit = QLineEdit()
+            edit.setAccessibleName(label)
+            if key == "code_postal":
+                edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+            edit.editingFinished.connect(self._finish)
+            grid.addWidget(caption, row, 0)
+            grid.addWidget(edit, row, 1)
+            self.edits[key] = edit
+            if required:
+                self.required_parts.append(key)
+        layout.addLayout(grid)
+        self._last = ""
+
+    def _finish(self) -> None:
+        values = {k: e.text().strip() for k, e in self.edits.items() if e.text().strip()}
+        if not all(k in values for k in self.required_parts):
+            return  # wait until every mandatory box is filled
+        raw = json.dumps(values, ensure_ascii=False, sort_keys=True)
+        if raw != self._last:
+            self._last = raw
+            self._emit(raw)
+
+    def set_value(self, value: JSONValue) -> None:
+        if isinstance(value, dict):
+            for key, edit in self.edits.items():
+                item = value.get(key)
+                edit.setText("" if item is None else str(item))
+            self._last = json.dumps(
+                {k: e.text().strip() for k, e in self.edits.items() if e.text().strip()},
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+
+
+def make_editor(path: str, field: Field, tr: Translator) -> FieldEditor:
+    """The editor suited to ``field``'s type."""
+    if field.type in (FieldType.CHOICE, FieldType.BOOLEAN, FieldType.DOCUMENT):
+        return ChoiceEditor(path, field, tr)
+    if field.type is FieldType.LONG_TEXT:
+        return LongTextEditor(path, field, tr)
+    if field.type is FieldType.IDENTITY_DOCUMENT:
+        return IdentityEditor(path, field, tr)
+    if field.type is FieldType.ADDRESS:
+        return AddressEditor(path, field, tr)
+    return TextEditor(path, field, tr)
