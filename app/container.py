@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.agents import AgentService
 from kiosk.config import Paths
 from kiosk.demarches import Catalog, load_catalog
+from kiosk.documents import Attachments, DocumentStore
+from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.ports import Printer
@@ -57,12 +60,21 @@ def build_ui(
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
         printer = CupsPrinter(os.environ.get("PN_KIOSK_PRINTER") or None)
+    documents = DocumentStore(container.paths.data_dir / "documents")
+    scan_dir = os.environ.get("PN_KIOSK_SCAN_DIR")
+    scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
+    if training:
+        write_sample_scans(scans.folder)
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
         receipts=container.receipts,
         agents=agents,
         printer=printer,
+        attachments=Attachments(container.dossiers, documents, container.store),
+        mandates=MandateService(container.store),
+        scans=scans,
+        counter=container.counter,
         training=training,
     )
     return services, container

@@ -1,8 +1,10 @@
-"""Small interfaces to hardware the domain does not know: printers here; card readers in
-``kiosk.identity``; the national service in the sync layer's ports."""
+"""Small interfaces to hardware the domain does not know: printers and scan sources here; card
+readers in ``kiosk.identity``; the national service in the sync layer's ports."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -20,4 +22,25 @@ class Printer(Protocol):
 
     def print_pdf(self, pdf: bytes, *, title: str) -> str:
         """Print and return a short French confirmation; raise :class:`PrintError` on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """A scanned document offered for attachment."""
+
+    path: Path
+    mime_type: str
+    size: int
+
+
+class ScanSource(Protocol):
+    """Where scans come from (a scanner's output folder). Implementations live in ``devices/``."""
+
+    def files(self, limit: int = 24) -> list[ScannedFile]:
+        """Accepted files, most recent first."""
+        ...
+
+    def read(self, scanned: ScannedFile) -> bytes:
+        """A file's bytes."""
         ...

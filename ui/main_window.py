@@ -20,6 +20,8 @@ from kiosk.agents import AgentInfo
 from ui.i18n import LANGUAGES, Translator
 from ui.inactivity import InactivityWatcher
 from ui.screens.base import Screen
+from ui.screens.consent import ConsentScreen
+from ui.screens.documents import DocumentsScreen
 from ui.screens.home import HomeScreen
 from ui.screens.receipt import ReceiptScreen
 from ui.screens.review import ReviewScreen
@@ -83,12 +85,16 @@ class MainWindow(QMainWindow):
         self.signin = SignInScreen(*args)
         self.home = HomeScreen(*args)
         self.wizard = WizardScreen(*args)
+        self.documents = DocumentsScreen(*args)
+        self.consent = ConsentScreen(*args)
         self.review = ReviewScreen(*args)
         self.receipt = ReceiptScreen(*args)
         self.screens: list[Screen] = [
             self.signin,
             self.home,
             self.wizard,
+            self.documents,
+            self.consent,
             self.review,
             self.receipt,
         ]
@@ -97,7 +103,11 @@ class MainWindow(QMainWindow):
         self.signin.signed_in.connect(self._signed_in)
         self.home.start.connect(self._start)
         self.home.resume.connect(self._resume)
-        self.wizard.review.connect(self._review)
+        self.wizard.review.connect(self._documents)
+        self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
+        self.documents.proceed.connect(self._consent)
+        self.consent.back.connect(self._documents)
+        self.consent.signed.connect(self._review)
         self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
         self.review.submitted.connect(self._receipt)
@@ -206,6 +216,17 @@ class MainWindow(QMainWindow):
                 self._review(reference)
 
         self.runner.run(editable, on_done=go)
+
+    def _documents(self, reference: str) -> None:
+        self.documents.open(reference)
+        self.stack.setCurrentWidget(self.documents)
+
+    def _consent(self, reference: str) -> None:
+        agent = self.agent
+        self.consent.open(
+            reference, agent_id=agent.id if agent else None, agent_name=agent.nom if agent else ""
+        )
+        self.stack.setCurrentWidget(self.consent)
 
     def _review(self, reference: str) -> None:
         self.review.open(reference)

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from kiosk.agents import AgentService
 from kiosk.demarches import Catalog
+from kiosk.documents import Attachments
+from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
-from kiosk.ports import Printer
+from kiosk.ports import Printer, ScanSource
+from kiosk.settings import CounterSettings
 
 
 @dataclass(frozen=True)
@@ -20,4 +23,8 @@ class UiServices:
     receipts: ReceiptService
     agents: AgentService
     printer: Printer
+    attachments: Attachments
+    mandates: MandateService
+    scans: ScanSource
+    counter: CounterSettings
     training: bool = False

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pypdf import PdfReader
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
 from kiosk.receipt import encode_qr_payload
@@ -69,10 +69,36 @@ def test_a_succession_from_start_to_printed_receipt(
         driver.next()
         if window.stack.currentWidget() is not wizard:
             break
-    assert window.stack.currentWidget() is window.review, seen_titles
-    # The invalid input is refused beside its field, and nothing is lost meanwhile.
+    assert window.stack.currentWidget() is window.documents, seen_titles
     assert window.services.dossiers.show(reference).answers["immatriculation"] == "1234 AB 56"
-    driver.screenshot("05-vérification")
+    driver.screenshot("05-documents")
+
+    # The old registration card, from the scanner's folder (training mode ships made-up scans).
+    window.documents.rows[("carte_grise_defunt", None)].click()
+    driver.settle()
+    driver.screenshot("06-choix-numérisation")
+    scan = window.documents.findChild(QToolButton, "scan-0")
+    assert scan is not None
+    scan.click()
+    driver.settle()
+    driver.settle()
+    provided = [d for d in window.services.dossiers.show(reference).documents if d.provided]
+    assert [d.kind for d in provided] == ["carte_grise_defunt"]
+    driver.screenshot("07-documents-joints")
+    window.documents.next_button.click()
+    driver.settle()
+
+    assert window.stack.currentWidget() is window.consent
+    assert "MARTIN Maëlys Gaëlle" in window.consent.text.text()
+    assert not window.consent.sign_button.isEnabled()  # nothing signed yet
+    window.consent.pad.stroke([QPointF(40 + 6 * i, 120 + (i % 7) * 9) for i in range(60)])
+    assert window.consent.sign_button.isEnabled()
+    driver.screenshot("08-mandat")
+    window.consent.sign_button.click()
+    driver.settle()
+    assert window.services.mandates.status(reference).signed
+    assert window.stack.currentWidget() is window.review
+    driver.screenshot("09-vérification")
 
     assert window.review.submit_button.isEnabled(), window.services.dossiers.show(reference).missing
     window.review.submit_button.click()
@@ -81,13 +107,15 @@ def test_a_succession_from_start_to_printed_receipt(
     assert window.stack.currentWidget() is window.receipt
     assert window.receipt.reference.text() == reference
     assert not window.receipt.qr.pixmap().isNull()
-    driver.screenshot("06-reçu")
+    driver.screenshot("10-reçu")
 
     printed = sorted((tmp_path / "formation" / "recus").glob("*.pdf"))
     assert len(printed) == 1
     text = "".join(page.extract_text() for page in PdfReader(printed[0]).pages)
     assert reference in text
     assert "FORMATION" in text
+    assert "barrée et signée" not in text  # the old card was attached: not listed as missing
+    assert "Certificat de situation" in text
     view = window.services.dossiers.show(reference)
     assert view.summary.state.value == "en_file"
     assert view.answers["coheritiers[0].coheritier_prenoms"] == "Léo"
@@ -112,7 +140,7 @@ def test_a_wrong_answer_is_explained_beside_the_field(qtbot: QtBot, window: Main
     driver.next()
     assert "Corrigez" in window.wizard.notice.text()
     assert window.wizard.step_index == 0
-    driver.screenshot("07-erreur")
+    driver.screenshot("11-erreur")
 
 
 def test_resume_by_scanning_the_receipt_qr_code(qtbot: QtBot, window: MainWindow) -> None:
@@ -171,7 +199,7 @@ def test_inactivity_warns_then_clears_everything(qtbot: QtBot, window: MainWindo
     driver.answer("nom", "Martin")
     window.tr_.set_language("ar")
     qtbot.waitUntil(window.warning.isVisible, timeout=5_000)
-    driver.screenshot("08-avertissement-inactivité")
+    driver.screenshot("12-avertissement-inactivité")
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.signin, timeout=5_000)
     assert window.wizard.answers == {}
     assert window.wizard.reference == ""

@@ -109,6 +109,8 @@ class ReviewScreen(Screen):
         self.submit_button.setEnabled(False)
 
         def file_it() -> str:  # worker thread
+            if not self.services.mandates.status(reference).signed:
+                raise ValueError(self.tr_.t("consent.required"))
             self.services.dossiers.validate(reference)
             self.services.dossiers.enqueue(reference)
             return reference

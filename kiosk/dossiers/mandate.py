@@ -1,0 +1,134 @@
+"""The mandate: the person authorises the agent to file this démarche for them.
+
+The text is versioned (``assets/mandat/mandat.v<N>.txt``); what the person signed is kept as the
+version, the SHA-256 of the exact text shown, the signature image and the time, so that the
+consent can be proved later even if the template changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from kiosk.config import assets_dir
+from kiosk.dossiers.errors import DossierNotFound, NotEditable
+from kiosk.dossiers.states import DossierState
+from kiosk.store.engine import Store
+from kiosk.store.models import Dossier, Event, Mandat
+
+TEXT_VERSION = "v1"
+#: How long a mandate lasts at most (Aidants Connect allows one day to one year).
+DEFAULT_DURATION = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class MandateText:
+    """The text as shown to the person, and what identifies it."""
+
+    version: str
+    text: str
+    sha256: str
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class MandateStatus:
+    """Whether and when the mandate of a dossier was signed."""
+
+    signed: bool
+    version: str | None
+    signed_at: datetime | None
+    valid_until: date | None
+
+
+def template(version: str = TEXT_VERSION, folder: Path | None = None) -> str:
+    """The template of the mandate text."""
+    return ((folder or assets_dir() / "mandat") / f"mandat.{version}.txt").read_text(
+        encoding="utf-8"
+    )
+
+
+class MandateService:
+    """Prepares the text of a dossier's mandate and records the signature."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._store = store
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def text_for(
+        self,
+        *,
+        reference: str,
+        usager: str,
+        agent: str,
+        guichet: str,
+        demarche: str,
+        duration: timedelta = DEFAULT_DURATION,
+    ) -> MandateText:
+        """The exact text the person reads before signing."""
+        valid_until = (self._now() + duration).date()
+        text = template().format(
+            usager=usager or "la personne désignée au dossier",
+            agent=agent,
+            guichet=guichet,
+            demarche=demarche,
+            reference=reference,
+            fin=valid_until.strftime("%d/%m/%Y"),
+        )
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return MandateText(TEXT_VERSION, text, digest, valid_until)
+
+    def sign(
+        self,
+        reference: str,
+        text: MandateText,
+        signature_png: bytes,
+        *,
+        agent_id: int | None = None,
+    ) -> MandateStatus:
+        """Record the signature (one transaction, with a journal entry)."""
+        if not signature_png:
+            raise ValueError("La signature est vide : demandez à la personne de signer.")
+        now = self._now()
+        with self._store.write() as s:
+            dossier = s.scalars(select(Dossier).where(Dossier.reference == reference)).first()
+            if dossier is None:
+                raise DossierNotFound(reference)
+            if not DossierState(dossier.state).editable:
+                raise NotEditable(f"Le dossier {reference} est déjà déposé.")
+            mandat = s.get(Mandat, dossier.id)
+            if mandat is None:
+                mandat = Mandat(dossier_id=dossier.id)
+                s.add(mandat)
+            mandat.texte_version = text.version
+            mandat.texte_sha256 = text.sha256
+            mandat.signed_at = now
+            mandat.valid_until = text.valid_until
+            mandat.signature_png = signature_png
+            s.add(
+                Event(
+                    dossier_id=dossier.id,
+                    at=now,
+                    kind="mandat_signe",
+                    agent_id=agent_id,
+                    detail={"version": text.version, "sha256": text.sha256},
+                )
+            )
+        return MandateStatus(True, text.version, now, text.valid_until)
+
+    def status(self, reference: str) -> MandateStatus:
+        """Whether the dossier's mandate is signed."""
+        with self._store.read() as s:
+            row = s.execute(
+                select(Mandat.texte_version, Mandat.signed_at, Mandat.valid_until)
+                .join(Dossier, Dossier.id == Mandat.dossier_id)
+                .where(Dossier.reference == reference)
+            ).first()
+        if row is None or row[1] is None:
+            return MandateStatus(False, None, None, None)
+        return MandateStatus(True, row[0], row[1], row[2])

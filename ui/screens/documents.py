@@ -1,0 +1,226 @@
+"""Documents: the checklist the answers call for, each attached from the scanner's folder
+(or photographed), with thumbnails. What is not attached is listed on the receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.documents import Attached
+from kiosk.dossiers.views import Document, DossierView
+from kiosk.ports import ScannedFile
+from ui.screens.base import Screen
+
+THUMB = 120
+
+
+def thumbnail(data: bytes, mime_type: str) -> QImage:
+    """A small image of a document (worker thread: QImage, unlike QPixmap, is thread-safe)."""
+    image = QImage()
+    if mime_type.startswith("image/") and image.loadFromData(data):
+        return image.scaled(
+            THUMB,
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return QImage()
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    view: DossierView
+    attached: list[Attached]
+    thumbs: dict[str, QImage]
+
+
+class DocumentsScreen(Screen):
+    """One row per required document: its state, its thumbnail, « Joindre »."""
+
+    back = Signal(str)
+    proceed = Signal(str)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.reference = ""
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        self.help.setObjectName("muted")
+        self.layout_.addWidget(self.help)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        QScroller.grabGesture(
+            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
+        )
+        self.layout_.addWidget(self.scroll_area, 1)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.layout_.addWidget(self.error)
+        nav = QHBoxLayout()
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(lambda: self.back.emit(self.reference))
+        self.next_button = QPushButton()
+        self.next_button.setObjectName("primary")
+        self.next_button.clicked.connect(lambda: self.proceed.emit(self.reference))
+        nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        self.layout_.addLayout(nav)
+        self.rows: dict[tuple[str, str | None], QPushButton] = {}
+        self._loaded: _Loaded | None = None
+        self._picking: tuple[Document, list[tuple[ScannedFile, QImage]]] | None = None
+        self.retranslate()
+
+    def open(self, reference: str) -> None:
+        """Load the checklist and the thumbnails off the UI thread."""
+        self.reference = reference
+        self.error.clear()
+
+        def load() -> _Loaded:  # worker thread
+            view = self.services.dossiers.show(reference)
+            attached = self.services.attachments.list(reference)
+            thumbs = {
+                str(a.path): thumbnail(self.services.attachments.read(a.path), a.mime_type)
+                for a in attached
+            }
+            return _Loaded(view, attached, thumbs)
+
+        self.runner.run(load, on_done=self._show, on_error=lambda e: self.error.setText(str(e)))
+
+    def _show(self, loaded: _Loaded) -> None:
+        self._loaded = loaded
+        self._picking = None
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.rows = {}
+        documents = loaded.view.documents
+        if not documents:
+            layout.addWidget(QLabel(self.tr_.t("documents.none_required")))
+        for doc in documents:
+            layout.addWidget(self._row(doc, loaded))
+        layout.addStretch(1)
+        self.scroll_area.setWidget(page)
+
+    def _row(self, doc: Document, loaded: _Loaded) -> QFrame:
+        box = QFrame()
+        box.setObjectName("panel")
+        row = QHBoxLayout(box)
+        thumb = QLabel()
+        thumb.setFixedSize(THUMB, THUMB)
+        thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        match = next(
+            (
+                a
+                for a in reversed(loaded.attached)
+                if (a.kind, a.item_path) == (doc.kind, doc.item_path)
+            ),
+            None,
+        )
+        if match is not None:
+            image = loaded.thumbs.get(str(match.path))
+            if image is not None and not image.isNull():
+                thumb.setPixmap(QPixmap.fromImage(image))
+            else:
+                thumb.setText("PDF")
+        row.addWidget(thumb)
+        text = QLabel(
+            f"<b>{doc.label}</b><br/>"
+            + self.tr_.t("documents.provided" if doc.provided else "documents.missing")
+        )
+        text.setWordWrap(True)
+        row.addWidget(text, 1)
+        attach = QPushButton(self.tr_.t("documents.attach"))
+        attach.setAccessibleName(f"{self.tr_.t('documents.attach')} : {doc.label}")
+        attach.clicked.connect(lambda _=False, d=doc: self._pick(d))
+        row.addWidget(attach)
+        self.rows[(doc.kind, doc.item_path)] = attach
+        return box
+
+    def _pick(self, doc: Document) -> None:
+        """Offer the scanner folder's latest files as big thumbnails."""
+        self.runner.run(
+            lambda: [
+                (f, thumbnail(self.services.scans.read(f), f.mime_type))
+                for f in self.services.scans.files()
+            ],
+            on_done=lambda files: self._show_picker(doc, files),
+            on_error=lambda e: self.error.setText(str(e)),
+        )
+
+    def _show_picker(self, doc: Document, files: list[tuple[ScannedFile, QImage]]) -> None:
+        self._picking = (doc, files)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        heading = QLabel(self.tr_.t("documents.pick", document=doc.label))
+        heading.setObjectName("subtitle")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        grid = QGridLayout()
+        if not files:
+            folder = getattr(self.services.scans, "folder", "")
+            layout.addWidget(QLabel(self.tr_.t("documents.no_scan", folder=folder)))
+        for i, (scanned, image) in enumerate(files):
+            button = QToolButton()
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            button.setText(scanned.path.name[:24])
+            button.setAccessibleName(scanned.path.name)
+            button.setObjectName(f"scan-{i}")
+            if not image.isNull():
+                button.setIcon(QPixmap.fromImage(image))
+                button.setIconSize(image.size())
+            button.clicked.connect(lambda _=False, f=scanned: self._attach(doc, f))
+            grid.addWidget(button, i // 4, i % 4)
+        layout.addLayout(grid)
+        cancel = QPushButton(self.tr_.t("documents.cancel"))
+        cancel.clicked.connect(lambda: self.open(self.reference))
+        layout.addWidget(cancel)
+        layout.addStretch(1)
+        self.scroll_area.setWidget(page)
+
+    def _attach(self, doc: Document, scanned: ScannedFile) -> None:
+        reference = self.reference
+
+        def attach() -> None:  # worker thread
+            data = self.services.scans.read(scanned)
+            self.services.attachments.attach(
+                reference, doc.kind, data, scanned.mime_type, item_path=doc.item_path
+            )
+
+        self.runner.run(
+            attach,
+            on_done=lambda _: self.open(reference),
+            on_error=lambda e: self.error.setText(str(e)),
+        )
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr_.t("documents.title"))
+        self.help.setText(self.tr_.t("documents.help"))
+        self.back_button.setText(self.tr_.t("wizard.back"))
+        self.next_button.setText(self.tr_.t("wizard.next"))
+        if self._picking is not None:
+            self._show_picker(*self._picking)
+        elif self._loaded is not None:
+            self._show(self._loaded)
+
+    def clear_personal_data(self) -> None:
+        self.reference = ""
+        self._loaded = None
+        self._picking = None
+        self.rows = {}
+        self.scroll_area.takeWidget()

@@ -1,0 +1,89 @@
+"""A signature pad: the person signs with a finger (or a stylus, or the mouse)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class SignaturePad(QWidget):
+    """Collects strokes; ``to_png()`` gives the signature as a PNG on white."""
+
+    changed = Signal(bool)  # whether something is drawn
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(220)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self._paths: list[QPainterPath] = []
+        self._current: QPainterPath | None = None
+        self.setAccessibleName("Zone de signature")
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing has been drawn (a dot or two is not a signature)."""
+        return sum(p.length() for p in self._paths) < 20
+
+    def clear(self) -> None:
+        """Start again."""
+        self._paths = []
+        self._current = None
+        self.update()
+        self.changed.emit(False)
+
+    def stroke(self, points: list[QPointF]) -> None:
+        """Add a stroke from points (what a finger drag produces; used by tests and replays)."""
+        if not points:
+            return
+        path = QPainterPath(points[0])
+        for point in points[1:]:
+            path.lineTo(point)
+        self._paths.append(path)
+        self.update()
+        self.changed.emit(not self.empty)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._current = QPainterPath(event.position())
+        self._paths.append(self._current)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._current is not None:
+            self._current.lineTo(event.position())
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._current = None
+        self.changed.emit(not self.empty)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("white"))
+        painter.setPen(QPen(QColor("#9A9AB0"), 1, Qt.PenStyle.DashLine))
+        baseline = self.height() - 40
+        painter.drawLine(20, baseline, self.width() - 20, baseline)
+        self._draw(painter)
+        painter.end()
+
+    def _draw(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor("#000091"), 3)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        for path in self._paths:
+            painter.drawPath(path)
+
+    def to_png(self) -> bytes:
+        """The strokes on a white background, as PNG bytes."""
+        image = QImage(self.size(), QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        self._draw(painter)
+        painter.end()
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; only str works
+        return bytes(data.data())
