@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -74,6 +75,9 @@ class WizardScreen(Screen):
             self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
         )
         self.layout_.addWidget(self.scroll_area, 1)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._keep_visible)
         self.notice = QLabel()
         self.notice.setObjectName("error")
         self.notice.setWordWrap(True)
@@ -89,6 +93,11 @@ class WizardScreen(Screen):
         nav.addWidget(self.next_button)
         self.layout_.addLayout(nav)
         self.retranslate()
+
+    def _keep_visible(self, _old: QWidget | None, new: QWidget | None) -> None:
+        # The on-screen keyboard covers the bottom of the window: scroll the field into view.
+        if new is not None and self.scroll_area.isAncestorOf(new):
+            self.scroll_area.ensureWidgetVisible(new, 40, 80)
 
     # ---------------------------------------------------------------- opening
     def open(self, reference: str, *, at_end: bool = False) -> None:

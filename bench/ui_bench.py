@@ -1,0 +1,219 @@
+"""Figures of the touchscreen application, offscreen.
+
+Prints: cold start to the first screen and to the home screen, with their ratio to a bare
+PySide6 window started the same way in the same run (target ≤ 1.5×); peak memory after a
+complete dossier (target ≤ 250 MB); the longest stall of the UI event loop while a receipt is
+built and printed (target ≤ 50 ms). NFC reads and sync are measured here as they land.
+
+    .venv/bin/python -m bench.ui_bench
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import median, report
+
+RUNS = 7
+
+
+def _child_bare() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    app = QApplication(sys.argv)
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("Bonjour"))
+    window.resize(1280, 800)
+    window.show()
+    QTimer.singleShot(0, app.quit)  # the first turn of the loop: the window is painted
+    app.exec()
+    print(f"READY {time.perf_counter()}", flush=True)
+
+
+def _child_kiosk(data_dir: str, to_home: bool) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from app.container import build_ui
+    from ui.app import prepare_environment
+
+    prepare_environment(keyboard=True)
+    app = QApplication(sys.argv)
+    from ui.main_window import MainWindow
+    from ui.theme import load_fonts
+
+    family = load_fonts()
+    QApplication.setFont(QFont(family, 14))
+    services, container = build_ui(data_dir=Path(data_dir), training=True)
+    window = MainWindow(services, family=family)
+    window.resize(1280, 800)
+    window.show()
+
+    def check() -> None:
+        if not to_home:
+            app.quit()
+        elif window.stack.currentWidget() is window.home:
+            app.quit()
+        elif window.runner.idle and window.signin._buttons and not window.signin.pin.text():
+            window.signin.pin.setText("0000")
+            window.signin._submit()
+            QTimer.singleShot(1, check)
+        else:
+            QTimer.singleShot(1, check)
+
+    QTimer.singleShot(0, check)
+    app.exec()
+    print(f"READY {time.perf_counter()}", flush=True)
+    window.runner.wait()
+    container.close()
+
+
+def _time(args: list[str]) -> float:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ui_bench", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ready = next(line for line in out.splitlines() if line.startswith("READY"))
+    del ready  # the child's clock is not ours: wall time of the whole start is what users feel
+    return time.perf_counter() - start
+
+
+def _child_dossier(data_dir: str) -> None:
+    """A complete dossier through the UI, then the peak memory and the longest loop stall."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QElapsedTimer, QPointF, QTimer
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from app.container import build_ui
+    from tests.support import fill
+    from ui.app import prepare_environment
+
+    prepare_environment(keyboard=True)
+    app = QApplication(sys.argv)
+    from ui.main_window import MainWindow
+    from ui.theme import load_fonts
+
+    family = load_fonts()
+    QApplication.setFont(QFont(family, 14))
+    services, container = build_ui(data_dir=Path(data_dir), training=True)
+    window = MainWindow(services, family=family)
+    window.resize(1280, 800)
+    window.show()
+    reference = services.dossiers.create("succession", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("succession"))
+
+    stalls: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setInterval(5)
+
+    def tick() -> None:
+        stalls.append(clock.restart())
+
+    ticker.timeout.connect(tick)
+
+    def wait(predicate: object, limit: float = 20.0) -> None:
+        end = time.monotonic() + limit
+        while not predicate() and time.monotonic() < end:  # type: ignore[operator]
+            app.processEvents()
+            time.sleep(0.001)
+
+    window.signin.pin.setText("0000")
+    window.signin._submit()
+    wait(lambda: window.stack.currentWidget() is window.home)
+    window._consent(reference)
+    wait(lambda: window.runner.idle)
+    window.consent.pad.stroke([QPointF(40 + 6 * i, 120 + (i % 7) * 9) for i in range(60)])
+    window.consent.sign_button.click()
+    wait(lambda: window.stack.currentWidget() is window.review and window.runner.idle)
+    clock.start()
+    ticker.start()
+    window.review.submit_button.click()  # validate, file, build the receipt, print it
+    wait(lambda: window.stack.currentWidget() is window.receipt and window.runner.idle)
+    wait(lambda: "Reçu" in window.receipt.status.text())
+    ticker.stop()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"PEAK {peak_mb:.1f}")
+    print(f"STALL {max(stalls) if stalls else 0:.1f}", flush=True)
+    window.runner.wait()
+    container.close()
+    os._exit(0)  # the figures are out; skip interpreter teardown of the Qt objects
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-bare":
+        _child_bare()
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-kiosk":
+        _child_kiosk(sys.argv[2], sys.argv[3] == "home")
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-dossier":
+        _child_dossier(sys.argv[2])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        _time(["--child-kiosk", tmp, "home"])  # first run creates the database: not counted
+        bare, first, home = [], [], []
+        for _ in range(RUNS):
+            bare.append(_time(["--child-bare"]))
+            first.append(_time(["--child-kiosk", tmp, "first"]))
+            home.append(_time(["--child-kiosk", tmp, "home"]))
+        b = median(bare)
+        report("démarrage à froid : fenêtre PySide6 nue", b * 1e3, "ms", "référence")
+        report(
+            "démarrage à froid : premier écran (connexion)",
+            median(first) * 1e3,
+            "ms",
+            "≤ 1,5× nu",
+            f"{median(first) / b:.2f}× fenêtre nue",
+        )
+        report(
+            "démarrage à froid : accueil (PIN vérifié)",
+            median(home) * 1e3,
+            "ms",
+            "≤ 1,5× nu",
+            f"{median(home) / b:.2f}× fenêtre nue",
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ui_bench", "--child-dossier", tmp],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        values = dict(line.split() for line in out.splitlines() if line[:5] in ("PEAK ", "STALL"))
+        peak = float(values["PEAK"])
+        report(
+            "mémoire maximale après un dossier complet",
+            peak,
+            "MB",
+            "≤ 250 MB",
+            f"{peak / 250:.2f}× la cible",
+        )
+        stall = float(values["STALL"])
+        report(
+            "plus long blocage de l'interface (dépôt + reçu + impression)",
+            stall,
+            "ms",
+            "≤ 50 ms",
+            f"{stall / 50:.2f}× la cible",
+        )
+
+
+if __name__ == "__main__":
+    main()
