@@ -58,9 +58,7 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
     window.show()
 
     def check() -> None:
-        if not to_home:
-            app.quit()
-        elif window.stack.currentWidget() is window.home:
+        if not to_home or window.stack.currentWidget() is window.home:
             app.quit()
         elif window.runner.idle and window.signin._buttons and not window.signin.pin.text():
             window.signin.pin.setText("0000")
