@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.container import Container
+    from ui.services import UiServices
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the request was understood but could not be done; the message says why
@@ -21,7 +22,9 @@ EXIT_ERROR = 1  # the request was understood but could not be done; the message 
 # Modules adding their own commands. Each defines ``register(subparsers, common)`` and gives every
 # parser it adds ``set_defaults(run=function)``, where ``function(args) -> int`` does the work
 # (importing what it needs lazily: the module itself imports only the standard library).
-_EXTENSIONS: tuple[str, ...] = ()
+_EXTENSIONS: tuple[str, ...] = (
+    "app.cli_identity",
+)
 
 STATE_NAMES = (
     "brouillon",
@@ -331,19 +334,22 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
 
 
 def _run_kiosk(args: argparse.Namespace) -> int:
-    from app.container import build_ui
-    from kiosk.store import StoreError
-
-    try:
-        services, container = build_ui(database=args.db, data_dir=args.data_dir, training=args.demo)
-    except StoreError as exc:
-        return _fail(str(exc))
     from ui.app import run
 
+    opened: list[Container] = []
+
+    def build() -> UiServices:  # worker thread, while the window is already on screen
+        from app.container import build_ui
+
+        services, container = build_ui(database=args.db, data_dir=args.data_dir, training=args.demo)
+        opened.append(container)
+        return services
+
     try:
-        return run(services, windowed=args.windowed, keyboard=not args.no_keyboard)
+        return run(build, windowed=args.windowed, keyboard=not args.no_keyboard, training=args.demo)
     finally:
-        container.close()
+        for container in opened:
+            container.close()
 
 
 def _agent_add(c: Container, args: argparse.Namespace) -> int:

@@ -42,7 +42,6 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
-    from app.container import build_ui
     from ui.app import prepare_environment
 
     prepare_environment(keyboard=True)
@@ -52,10 +51,20 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
 
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
-    services, container = build_ui(data_dir=Path(data_dir), training=True)
-    window = MainWindow(services, family=family)
+    # As `kiosk run` does: paint first, build the services on the worker thread.
+    window = MainWindow(None, family=family, training=True)
     window.resize(1280, 800)
     window.show()
+    opened = []
+
+    def build() -> object:
+        from app.container import build_ui
+
+        services, container = build_ui(data_dir=Path(data_dir), training=True)
+        opened.append(container)
+        return services
+
+    window.runner.run(build, on_done=window.attach)
 
     def check() -> None:
         if not to_home or window.stack.currentWidget() is window.home:
@@ -71,7 +80,9 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
     app.exec()
     print(f"READY {time.perf_counter()}", flush=True)
     window.runner.wait()
-    container.close()
+    for container in opened:
+        container.close()
+    os._exit(0)
 
 
 def _time(args: list[str]) -> float:

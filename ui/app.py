@@ -1,11 +1,19 @@
-"""Starts the Qt application: environment, fonts, the window (full screen unless windowed)."""
+"""Starts the Qt application: environment, fonts, the window (full screen unless windowed).
+
+The window paints first; the services (database, procedure catalogue, PDF engine: the slow
+imports and the migrations) are built on a worker thread and attached when ready, so the agent
+sees the sign-in keypad at once.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ui.services import UiServices
+if TYPE_CHECKING:
+    from ui.services import UiServices
 
 
 def prepare_environment(*, keyboard: bool) -> None:
@@ -16,8 +24,14 @@ def prepare_environment(*, keyboard: bool) -> None:
         os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
 
 
-def run(services: UiServices, *, windowed: bool, keyboard: bool = True) -> int:
-    """Show the kiosk and run the event loop until the window closes."""
+def run(
+    build: Callable[[], UiServices],
+    *,
+    windowed: bool,
+    keyboard: bool = True,
+    training: bool = False,
+) -> int:
+    """Show the kiosk, build its services off the UI thread, run until the window closes."""
     prepare_environment(keyboard=keyboard)
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
@@ -28,12 +42,13 @@ def run(services: UiServices, *, windowed: bool, keyboard: bool = True) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
-    window = MainWindow(services, family=family)
+    window = MainWindow(None, family=family, training=training)
     if windowed:
         window.resize(1280, 800)
         window.show()
     else:
         window.showFullScreen()
+    window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
     code = app.exec()
     window.runner.wait()
     return int(code)

@@ -3,7 +3,9 @@ the embedded keyboard. Navigation between screens happens here and only here."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -16,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.agents import AgentInfo
 from ui.i18n import LANGUAGES, Translator
 from ui.inactivity import InactivityWatcher
 from ui.screens.base import Screen
@@ -27,10 +28,13 @@ from ui.screens.receipt import ReceiptScreen
 from ui.screens.review import ReviewScreen
 from ui.screens.signin import SignInScreen
 from ui.screens.wizard import WizardScreen
-from ui.services import UiServices
 from ui.tasks import TaskRunner
 from ui.theme import Look, stylesheet
 from ui.widgets.keyboard import KeyboardPanel, keyboard_enabled
+
+if TYPE_CHECKING:
+    from kiosk.agents import AgentInfo
+    from ui.services import UiServices
 
 
 class MainWindow(QMainWindow):
@@ -38,14 +42,19 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        services: UiServices,
+        services: UiServices | None,
         *,
         family: str,
+        training: bool = False,
         idle_ms: int = 120_000,
         grace_ms: int = 30_000,
     ) -> None:
+        """Build the frame and the sign-in screen; the rest comes with :meth:`attach`.
+
+        With ``services`` None the window paints at once and the services (database, catalogue,
+        PDF engine: the slow imports) are attached when the start-up job has built them.
+        """
         super().__init__()
-        self.services = services
         self.family = family
         self.tr_ = Translator()
         self.runner = TaskRunner()
@@ -60,7 +69,7 @@ class MainWindow(QMainWindow):
         self.training_banner = QLabel()
         self.training_banner.setObjectName("training")
         self.training_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.training_banner.setVisible(services.training)
+        self.training_banner.setVisible(training or bool(services and services.training))
         column.addWidget(self.training_banner)
         column.addLayout(self._top_bar())
         self.warning = QWidget()
@@ -76,42 +85,17 @@ class MainWindow(QMainWindow):
         column.addWidget(self.warning)
         self.stack = QStackedWidget()
         column.addWidget(self.stack, 1)
-        self.keyboard: KeyboardPanel | None = KeyboardPanel() if keyboard_enabled() else None
-        if self.keyboard is not None:
-            column.addWidget(self.keyboard)
+        self.keyboard: KeyboardPanel | None = None
+        self._column = column
         self.setCentralWidget(central)
+        if keyboard_enabled():
+            # After the first paint: loading the keyboard's QML takes a noticeable moment.
+            QTimer.singleShot(0, self._add_keyboard)
 
-        args = (services, self.runner, self.tr_)
-        self.signin = SignInScreen(*args)
-        self.home = HomeScreen(*args)
-        self.wizard = WizardScreen(*args)
-        self.documents = DocumentsScreen(*args)
-        self.consent = ConsentScreen(*args)
-        self.review = ReviewScreen(*args)
-        self.receipt = ReceiptScreen(*args)
-        self.screens: list[Screen] = [
-            self.signin,
-            self.home,
-            self.wizard,
-            self.documents,
-            self.consent,
-            self.review,
-            self.receipt,
-        ]
-        for screen in self.screens:
-            self.stack.addWidget(screen)
+        self.signin = SignInScreen(services, self.runner, self.tr_)
+        self.stack.addWidget(self.signin)
         self.signin.signed_in.connect(self._signed_in)
-        self.home.start.connect(self._start)
-        self.home.resume.connect(self._resume)
-        self.wizard.review.connect(self._documents)
-        self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
-        self.documents.proceed.connect(self._consent)
-        self.consent.back.connect(self._documents)
-        self.consent.signed.connect(self._review)
-        self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
-        self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
-        self.review.submitted.connect(self._receipt)
-        self.receipt.done.connect(self._next_person)
+        self.screens: list[Screen] = [self.signin]
 
         self.inactivity = InactivityWatcher(idle_ms=idle_ms, grace_ms=grace_ms)
         app = QApplication.instance()
@@ -124,8 +108,54 @@ class MainWindow(QMainWindow):
         self.tr_.changed.connect(self._language_changed)
         self._apply_look()
         self._language_changed(self.tr_.lang)
-        self.signin.refresh()
         self.stack.setCurrentWidget(self.signin)
+        if services is not None:
+            self.attach(services)
+
+    def _add_keyboard(self) -> None:
+        self.keyboard = KeyboardPanel()
+        self._column.addWidget(self.keyboard)
+        self.keyboard.set_language(self.tr_.lang)
+
+    def startup_failed(self, exc: Exception) -> None:
+        """The services could not start (e.g. a database from a newer version): say why."""
+        self.signin.error.setText(str(exc))
+
+    def attach(self, services: UiServices) -> None:
+        """Build the screens that need the services, and show the agents to sign in."""
+        self.services = services
+        self.training_banner.setVisible(services.training)
+        self.signin.attach(services)
+        args = (services, self.runner, self.tr_)
+        self.home = HomeScreen(*args)
+        self.wizard = WizardScreen(*args)
+        self.documents = DocumentsScreen(*args)
+        self.consent = ConsentScreen(*args)
+        self.review = ReviewScreen(*args)
+        self.receipt = ReceiptScreen(*args)
+        self.screens = [
+            self.signin,
+            self.home,
+            self.wizard,
+            self.documents,
+            self.consent,
+            self.review,
+            self.receipt,
+        ]
+        for screen in self.screens[1:]:
+            self.stack.addWidget(screen)
+        self.home.start.connect(self._start)
+        self.home.resume.connect(self._resume)
+        self.wizard.review.connect(self._documents)
+        self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
+        self.documents.proceed.connect(self._consent)
+        self.consent.back.connect(self._documents)
+        self.consent.signed.connect(self._review)
+        self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
+        self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
+        self.review.submitted.connect(self._receipt)
+        self.receipt.done.connect(self._next_person)
+        self.signin.refresh()
 
     # ------------------------------------------------------------------ top bar
     def _top_bar(self) -> QHBoxLayout:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kiosk.agents import AgentService
-from kiosk.demarches import Catalog
-from kiosk.documents import Attachments
-from kiosk.dossiers.mandate import MandateService
-from kiosk.dossiers.receipts import ReceiptService
-from kiosk.dossiers.service import DossierService
-from kiosk.ports import Printer, ScanSource
-from kiosk.settings import CounterSettings
+if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
+    from kiosk.agents import AgentService
+    from kiosk.demarches import Catalog
+    from kiosk.documents import Attachments
+    from kiosk.dossiers.mandate import MandateService
+    from kiosk.dossiers.receipts import ReceiptService
+    from kiosk.dossiers.service import DossierService
+    from kiosk.ports import Printer, ScanSource
+    from kiosk.settings import CounterSettings
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.i18n import Translator
-from ui.services import UiServices
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ui.services import UiServices
 
 
 class Screen(QWidget):
     """A full-window page of the flow."""
 
-    def __init__(self, services: UiServices, runner: TaskRunner, tr: Translator) -> None:
+    def __init__(self, services: UiServices | None, runner: TaskRunner, tr: Translator) -> None:
         super().__init__()
         self.setObjectName("screen")
-        self.services = services
+        self._services = services
         self.runner = runner
         self.tr_ = tr
         self.layout_ = QVBoxLayout(self)
@@ -26,6 +30,21 @@ class Screen(QWidget):
         self.title.setWordWrap(True)
         self.layout_.addWidget(self.title)
         tr.changed.connect(lambda _lang: self.retranslate())
+
+    @property
+    def services(self) -> UiServices:
+        """The services (only the sign-in screen exists before they are loaded)."""
+        assert self._services is not None, "services used before the kiosk finished starting"
+        return self._services
+
+    @property
+    def ready(self) -> bool:
+        """Whether the services are loaded."""
+        return self._services is not None
+
+    def attach(self, services: UiServices) -> None:
+        """Hand the services over once they are loaded (start-up runs them off the UI thread)."""
+        self._services = services
 
     def retranslate(self) -> None:
         """Refresh every translated text (called on language change)."""

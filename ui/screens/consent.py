@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QScroller
 
-from kiosk.dossiers.mandate import MandateStatus, MandateText
 from ui.screens.base import Screen
 from ui.widgets.signature import SignaturePad
+
+if TYPE_CHECKING:
+    from kiosk.dossiers.mandate import MandateStatus, MandateText
 
 
 class ConsentScreen(Screen):

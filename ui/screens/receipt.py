@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import qrcode
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
-from kiosk.receipt import ReceiptData, encode_qr_payload
 from ui.screens.base import Screen
+
+if TYPE_CHECKING:
+    from kiosk.receipt import ReceiptData
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class ReceiptScreen(Screen):
         self.print_button.setEnabled(False)
 
         def prepare() -> _Prepared:  # worker thread
+            import qrcode
+
+            from kiosk.receipt import encode_qr_payload
+
             data = self.services.receipts.data(reference)
             pdf = self.services.receipts.render(reference)
             image = qrcode.make(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from kiosk.agents import AgentInfo
 from ui.screens.base import Screen
+
+if TYPE_CHECKING:
+    from kiosk.agents import AgentInfo
 
 
 class SignInScreen(Screen):
@@ -58,7 +62,8 @@ class SignInScreen(Screen):
 
     def refresh(self) -> None:
         """Load the list of agents (off the UI thread)."""
-        self.runner.run(self.services.agents.list, on_done=self._show_agents)
+        if self.ready:
+            self.runner.run(self.services.agents.list, on_done=self._show_agents)
 
     def _show_agents(self, agents: list[AgentInfo]) -> None:
         for button in self._buttons:
@@ -92,8 +97,8 @@ class SignInScreen(Screen):
 
     def _submit(self) -> None:
         agent, pin = self._agent, self.pin.text()
-        if agent is None:
-            return
+        if agent is None or not self.ready:
+            return  # still starting: the agents list is not there yet
         self.pin.clear()
         self.error.clear()
         self.runner.run(

@@ -8,6 +8,8 @@ acknowledged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,10 +37,12 @@ from kiosk.demarches import (
     visible_steps,
 )
 from kiosk.demarches.model import condition_fields
-from kiosk.dossiers.service import AnswerResult
-from kiosk.dossiers.views import DossierView
 from ui.screens.base import Screen
 from ui.widgets.fields import FieldEditor, make_editor
+
+if TYPE_CHECKING:
+    from kiosk.dossiers.service import AnswerResult
+    from kiosk.dossiers.views import DossierView
 
 
 class WizardScreen(Screen):

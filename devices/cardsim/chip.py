@@ -1,0 +1,267 @@
+"""The simulated chip: ISO 7816-4 commands, BAC, PACE-GM, Chip Authentication, faults.
+
+Card side of the same protocol code the reader uses (``devices.nfc``), so both ends are
+exercised; the randomness is injectable for reproducible tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from devices.cardsim.profiles import Profile, build_card
+from devices.nfc import bac, ec, pace, tlv
+from devices.nfc.apdu import CommandApdu
+from devices.nfc.crypto import Cipher, decrypt, encrypt, kdf, mac, pad
+from devices.nfc.lds import FILES
+from devices.nfc.reader import CARD_ACCESS, EMRTD_AID
+from devices.nfc.securityinfo import PaceInfo, pace_infos
+from devices.nfc.sm import SecureMessaging
+from kiosk.identity.model import MrzKey
+
+log = logging.getLogger(__name__)
+OK = 0x9000
+TRIES = 3
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Misbehaviours to prove the reader copes (see ``kiosk card-sim --fault``)."""
+
+    wrong_can: bool = False  # the printed CAN is not the chip's: every CAN try fails
+    removed_mid_read: bool = False  # the card leaves the field once, while DG2 is read
+    no_extended_length: bool = False  # extended APDUs and reads over 192 bytes are refused
+    tampered_dg: bool = False  # DG1 edited after signing
+    bad_tlv: bool = False  # DG2 announces a 2 GiB length
+    slow: float = 0.0  # seconds added to every answer
+
+
+@dataclass
+class _PaceState:
+    """The chip's side of one PACE run."""
+
+    info: PaceInfo
+    key_ref: int
+    nonce: bytes = b""
+    generator: ec.Point | None = None
+    pk: bytes = b""
+    terminal_pk: bytes = b""
+    keys: tuple[bytes, bytes] = (b"", b"")
+
+
+class SimulatedChip:
+    """One chip; ``process`` takes a command APDU and returns the response APDU."""
+
+    ATR = bytes.fromhex("3B8880014E4F4E45804F0C0011")  # T=1; fixed so pcscd sees a stable card
+
+    def __init__(self, profile: Profile, faults: Faults | None = None, rng: ec.Random = os.urandom):
+        self.profile = profile
+        self.faults = faults or Faults()
+        self.rng = rng
+        card = build_card(profile, tampered=self.faults.tampered_dg, bad_tlv=self.faults.bad_tlv)
+        self.card_access = card.card_access
+        self.files = card.files
+        self.chip_auth_key = card.chip_auth_key
+        self.can = profile.can[::-1] if self.faults.wrong_can else profile.can
+        holder = profile.holder
+        self.mrz_key = MrzKey(holder.document_number, holder.birth, holder.expiry)
+        self.tries = TRIES
+        self.removal_pending = self.faults.removed_mid_read
+        self.remove_now = False
+        self.power_on()
+
+    def power_on(self) -> None:
+        """A fresh contact: no session, nothing selected (the tries counter survives)."""
+        self.sm: SecureMessaging | None = None
+        self.app_selected = False
+        self.selected: int | None = None
+        self.pace: _PaceState | None = None
+        self.challenge: bytes | None = None
+        self.ca_oid: str | None = None
+        self.next_sm: SecureMessaging | None = None
+
+    # -- entry point ---------------------------------------------------------------------
+    def process(self, raw: bytes) -> bytes:
+        """Answer one command APDU."""
+        if self.faults.slow:
+            time.sleep(self.faults.slow)
+        try:
+            outer = CommandApdu.decode(raw)
+        except ValueError:
+            return b"\x67\x00"
+        if outer.cla & 0x0C == 0x0C:
+            if self.sm is None:
+                return b"\x69\x88"
+            try:
+                command = self.sm.unwrap_command(raw)
+            except (ValueError, KeyError):
+                self.sm = None  # a bad MAC ends the session, as on a real chip
+                return b"\x69\x88"
+            if self.faults.no_extended_length and outer.extended:
+                return self.sm.wrap_response(b"", 0x6700)
+            data, sw = self.dispatch(command)
+            response = self.sm.wrap_response(data, sw)
+            if self.next_sm is not None:  # Chip Authentication: new keys from now on
+                self.sm, self.next_sm = self.next_sm, None
+            return response
+        if self.sm is not None and outer.ins != 0x86:
+            self.sm = None  # a plain command closes secure messaging
+        if self.faults.no_extended_length and outer.extended:
+            return b"\x67\x00"
+        data, sw = self.dispatch(outer)
+        return data + sw.to_bytes(2, "big")
+
+    def dispatch(self, c: CommandApdu) -> tuple[bytes, int]:
+        """Run a plain (or unwrapped) command."""
+        handlers = {0xA4: self.select, 0xB0: self.read_binary, 0x84: self.get_challenge,
+                    0x82: self.external_authenticate, 0x22: self.mse,
+                    0x86: self.general_authenticate}  # fmt: skip
+        handler = handlers.get(c.ins)
+        if handler is None:
+            return b"", 0x6D00
+        try:
+            return handler(c)
+        except (ValueError, KeyError, IndexError) as exc:
+            log.info("simulated chip refused %02X: %s", c.ins, type(exc).__name__)
+            return b"", 0x6A80
+
+    # -- files ---------------------------------------------------------------------------
+    def select(self, c: CommandApdu) -> tuple[bytes, int]:
+        if c.p1 == 0x04:
+            self.app_selected = c.data == EMRTD_AID
+            return b"", OK if self.app_selected else 0x6A82
+        fid = int.from_bytes(c.data, "big")
+        if fid == CARD_ACCESS and self.card_access:
+            self.selected = fid
+            return b"", OK
+        if self.app_selected and fid in self.files:
+            if self.sm is None:
+                return b"", 0x6982
+            self.selected = fid
+            return b"", OK
+        return b"", 0x6A82
+
+    def read_binary(self, c: CommandApdu) -> tuple[bytes, int]:
+        if self.selected is None:
+            return b"", 0x6986
+        content = self.card_access if self.selected == CARD_ACCESS else self.files[self.selected]
+        offset = (c.p1 << 8) | c.p2
+        wanted = c.ne or 256
+        limit = 192 if self.faults.no_extended_length else self.profile.max_read
+        if wanted > limit:
+            return b"", 0x6700
+        if offset > len(content):
+            return b"", 0x6B00
+        if self.selected == FILES["DG2"][0] and self.removal_pending:
+            self.removal_pending = False
+            self.remove_now = True  # the vpcd link drops instead of answering
+        return content[offset : offset + wanted], OK
+
+    # -- BAC -----------------------------------------------------------------------------
+    def get_challenge(self, c: CommandApdu) -> tuple[bytes, int]:
+        self.challenge = self.rng(8)
+        return self.challenge, OK
+
+    def external_authenticate(self, c: CommandApdu) -> tuple[bytes, int]:
+        if not self.profile.bac or self.challenge is None or len(c.data) != 40:
+            return b"", 0x6985
+        k_enc, k_mac = bac.keys(self.mrz_key.key_seed())
+        e_ifd, m_ifd = c.data[:32], c.data[32:]
+        if not hmac.compare_digest(mac(Cipher.DES3, k_mac, pad(e_ifd, 8)), m_ifd):
+            return b"", 0x6300
+        plain = decrypt(Cipher.DES3, k_enc, e_ifd)
+        rnd_ifd, rnd_ic, k_ifd = plain[:8], plain[8:16], plain[16:]
+        if rnd_ic != self.challenge:
+            return b"", 0x6300
+        k_ic = self.rng(16)
+        e_ic = encrypt(Cipher.DES3, k_enc, rnd_ic + rnd_ifd + k_ic)
+        self.sm = bac.session_from(k_ifd, k_ic, rnd_ic, rnd_ifd)
+        return e_ic + mac(Cipher.DES3, k_mac, pad(e_ic, 8)), OK
+
+    # -- PACE and Chip Authentication ------------------------------------------------------
+    def mse(self, c: CommandApdu) -> tuple[bytes, int]:
+        fields = dict(tlv.parse(c.data))
+        oid = _oid(fields[0x80])
+        if c.p1 == 0x41 and c.p2 == 0xA4:  # Chip Authentication
+            if self.sm is None or self.chip_auth_key is None:
+                return b"", 0x6985
+            self.ca_oid = oid
+            return b"", OK
+        options = {(i.oid, i.param_id): i for i in pace_infos(self.card_access)}
+        param = fields.get(0x84, b"\x00")[0]
+        info = options.get((oid, param))
+        key_ref = fields[0x83][0]
+        if info is None or info.mapping != "GM" or key_ref not in (1, 2):
+            return b"", 0x6A80
+        if key_ref == 1 and not self.profile.bac:
+            return b"", 0x6A80  # the CNIe is keyed by its CAN only
+        self.pace = _PaceState(info, key_ref)
+        return b"", OK
+
+    def general_authenticate(self, c: CommandApdu) -> tuple[bytes, int]:
+        if self.ca_oid is not None and self.sm is not None:
+            return self._chip_authentication(c)
+        state = self.pace
+        if state is None:
+            return b"", 0x6985
+        curve, cipher = state.info.curve, state.info.cipher
+        objects = dict(tlv.parse(tlv.single(c.data, 0x7C)))
+        if not objects:  # step 1: the encrypted nonce
+            if self.tries == 0:
+                return b"", 0x6983
+            state.nonce = self.rng(16)
+            secret = (
+                self.can.encode()
+                if state.key_ref == 2
+                else hashlib.sha1(self.mrz_key.key_seed().encode()).digest()  # noqa: S324
+            )
+            encrypted = encrypt(cipher, kdf(secret, 3, cipher), state.nonce)
+            return tlv.encode(0x7C, tlv.encode(0x80, encrypted)), OK
+        if 0x81 in objects:  # step 2: mapping
+            sk_map = ec.random_scalar(curve, self.rng)
+            terminal_map = ec.decode(curve, objects[0x81])
+            state.generator = pace.gm_generator(curve, state.nonce, sk_map, terminal_map)
+            pk = ec.encode(curve, ec.public(curve, sk_map))
+            return tlv.encode(0x7C, tlv.encode(0x82, pk)), OK
+        if 0x83 in objects:  # step 3: key agreement
+            sk = ec.random_scalar(curve, self.rng)
+            state.pk = ec.encode(curve, ec.public(curve, sk, state.generator))
+            state.terminal_pk = objects[0x83]
+            shared = ec.public(curve, sk, ec.decode(curve, state.terminal_pk))
+            state.keys = pace.session_keys(cipher, ec.x_bytes(curve, shared))
+            return tlv.encode(0x7C, tlv.encode(0x84, state.pk)), OK
+        if 0x85 in objects:  # step 4: tokens
+            k_enc, k_mac = state.keys
+            expected = pace.token(cipher, k_mac, state.info.oid, state.pk)
+            self.pace = None
+            if not hmac.compare_digest(expected, objects[0x85]):
+                self.tries = max(0, self.tries - 1)
+                return b"", (0x63C0 | self.tries) if self.tries else 0x6983
+            self.tries = TRIES
+            t_picc = pace.token(cipher, k_mac, state.info.oid, state.terminal_pk)
+            self.sm = SecureMessaging(cipher, k_enc, k_mac, 0)
+            return tlv.encode(0x7C, tlv.encode(0x86, t_picc)), OK
+        return b"", 0x6A80
+
+    def _chip_authentication(self, c: CommandApdu) -> tuple[bytes, int]:
+        from devices.nfc.ec import CURVES
+
+        assert self.sm is not None
+        assert self.chip_auth_key is not None
+        curve = CURVES[13]
+        terminal = ec.decode(curve, tlv.find(tlv.single(c.data, 0x7C), 0x80) or b"")
+        shared = ec.x_bytes(curve, terminal * self.chip_auth_key)
+        k_enc, k_mac = pace.session_keys(Cipher.AES256, shared)
+        self.next_sm = SecureMessaging(Cipher.AES256, k_enc, k_mac, 0)
+        self.ca_oid = None
+        return tlv.encode(0x7C, b""), OK
+
+
+def _oid(content: bytes) -> str:
+    from asn1crypto import core
+
+    return str(core.ObjectIdentifier.load(tlv.encode(0x06, content)).dotted)

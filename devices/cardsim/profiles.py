@@ -1,0 +1,309 @@
+"""Simulated documents: a French CNIe and a passport, their fictional holders and chip files.
+
+Every data group is built here and signed into an EF.SOD with the TEST ONLY Document Signer of
+``assets/test-keys``. Faults that change the data (tampered DG1, hostile DG2 length) are applied
+after signing, as a forger or a broken chip would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import cms
+from asn1crypto import x509 as ax509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec as cec
+
+from devices.nfc import tlv
+from devices.nfc.pace import oid_bytes
+from devices.nfc.securityinfo import BSI, PK_ECDH
+from devices.nfc.sod import LDS_SECURITY_OBJECT, SOD_TAG, LdsSecurityObject
+from kiosk.config import assets_dir
+from kiosk.identity.mrz import compose_td1, compose_td3
+
+PACE_GM_AES256 = f"{BSI}.4.2.4"
+PACE_IM_AES256 = f"{BSI}.4.4.4"
+PACE_GM_AES128 = f"{BSI}.4.2.2"
+CA_ECDH_AES256 = f"{BSI}.3.2.4"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A fictional person and document (the CNIe one is the public specimen's)."""
+
+    surname: str
+    given_names: str
+    document_number: str
+    birth: str  # YYMMDD
+    expiry: str  # YYMMDD
+    sex: str
+    birth_place: str
+    address: str
+    height_cm: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a simulated chip offers."""
+
+    name: str
+    holder: Holder
+    can: str
+    #: (PACE OID, parameter id) in EF.CardAccess order; empty for a BAC-only chip.
+    pace: tuple[tuple[str, int], ...]
+    bac: bool
+    chip_auth: bool
+    #: Largest READ BINARY answer (plaintext bytes) the chip gives.
+    max_read: int
+    photo_format: str  # "jp2" or "jpg"
+
+    def mrz(self) -> tuple[str, ...]:
+        """The MRZ lines printed on the document."""
+        h = self.holder
+        fields = {
+            "document_number": h.document_number,
+            "surname": h.surname,
+            "given_names": h.given_names,
+            "birth": h.birth,
+            "sex": h.sex,
+            "expiry": h.expiry,
+        }
+        if self.name.startswith("passport"):
+            return compose_td3(**fields)
+        return compose_td1(**fields)
+
+
+CNIE = Profile(
+    name="cnie",
+    holder=Holder(
+        "MARTIN",
+        "MAELYS GAELLE MARIE",
+        "X4RTBPFW4",
+        "900713",
+        "300211",
+        "F",
+        "PARIS 15E",
+        "12 RUE DES LILAS<75015 PARIS",
+        168,
+    ),
+    can="123456",
+    pace=((PACE_GM_AES256, 13), (PACE_IM_AES256, 13)),
+    bac=False,
+    chip_auth=True,
+    max_read=0xFF00,
+    photo_format="jp2",
+)
+PASSPORT = Profile(
+    name="passport",
+    holder=Holder(
+        "DUPONT",
+        "JEAN PIERRE",
+        "24FR12345",
+        "850315",
+        "340101",
+        "M",
+        "LYON",
+        "3 PLACE BELLECOUR<69002 LYON",
+        181,
+    ),
+    can="654321",
+    pace=((PACE_GM_AES128, 12),),
+    bac=True,
+    chip_auth=False,
+    max_read=0xFF00,
+    photo_format="jp2",
+)
+#: An older passport: BAC only (no EF.CardAccess), as many in circulation still are.
+PASSPORT_BAC = Profile(
+    name="passport-bac",
+    holder=PASSPORT.holder,
+    can=PASSPORT.can,
+    pace=(),
+    bac=True,
+    chip_auth=False,
+    max_read=0xFF00,
+    photo_format="jpg",
+)
+PROFILES = {"cnie": CNIE, "passport": PASSPORT, "passport-bac": PASSPORT_BAC}
+
+
+@dataclass
+class CardFiles:
+    """The chip's files and keys."""
+
+    card_access: bytes
+    files: dict[int, bytes]
+    chip_auth_key: int | None
+
+
+def _keys_dir() -> Path:
+    return assets_dir() / "test-keys"
+
+
+def _facial_record(image: bytes, jp2: bool) -> bytes:
+    info = bytes([1, 1 if jp2 else 0]) + (240).to_bytes(2, "big") + (320).to_bytes(2, "big")
+    info += bytes([1, 2]) + b"\x00\x00" + b"\x00\x00"
+    # no feature points, gender 1 (male) / eyes / hair unspecified, no mask, neutral expression
+    facial = b"\x00\x00" + bytes([1, 0, 0]) + b"\x00" * 3 + b"\x00" * 2 + b"\x00" * 6
+    block = facial + info + image
+    face = (len(block) + 4).to_bytes(4, "big") + block
+    return b"FAC\x00010\x00" + (14 + len(face)).to_bytes(4, "big") + b"\x00\x01" + face
+
+
+def _dg2(profile: Profile) -> bytes:
+    jp2 = profile.photo_format == "jp2"
+    image = (assets_dir() / "cardsim" / ("face.jp2" if jp2 else "face.jpg")).read_bytes()
+    header = tlv.encode(0xA1, tlv.encode(0x80, b"\x01\x01") + tlv.encode(0x87, b"\x01\x01"))
+    template = tlv.encode(0x7F60, header + tlv.encode(0x5F2E, _facial_record(image, jp2)))
+    return tlv.encode(0x75, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))
+
+
+def _text(tag: int, value: str) -> bytes:
+    return tlv.encode(tag, value.encode("utf-8"))
+
+
+def _chip_key() -> cec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(
+        (_keys_dir() / "chip-ca-cnie.key.pem").read_bytes(), None
+    )
+    assert isinstance(key, cec.EllipticCurvePrivateKey)
+    return key
+
+
+def _dg14() -> bytes:
+    spki = (
+        _chip_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    ca_info = tlv.encode(0x30, tlv.encode(0x06, oid_bytes(CA_ECDH_AES256)) + b"\x02\x01\x01")
+    pk_info = tlv.encode(0x30, tlv.encode(0x06, oid_bytes(PK_ECDH)) + spki)
+    return tlv.encode(0x6E, tlv.encode(0x31, pk_info + ca_info))
+
+
+def build_groups(profile: Profile) -> dict[str, bytes]:
+    """The data groups of the document, as the chip stores them."""
+    h = profile.holder
+    mrz = "".join(profile.mrz()).encode("ascii")
+    groups = {
+        "DG1": tlv.encode(0x61, tlv.encode(0x5F1F, mrz)),
+        "DG2": _dg2(profile),
+        "DG11": tlv.encode(
+            0x6B,
+            tlv.encode(0x5C, bytes.fromhex("5F0E5F2B5F115F42"))
+            + _text(0x5F0E, f"{h.surname}<<{h.given_names.replace(' ', '<')}")
+            + _text(0x5F2B, ("19" if int(h.birth[:2]) > 30 else "20") + h.birth)
+            + _text(0x5F11, h.birth_place)
+            + _text(0x5F42, h.address),
+        ),
+    }
+    if profile.name.startswith("passport"):
+        groups["DG12"] = tlv.encode(
+            0x6C,
+            tlv.encode(0x5C, bytes.fromhex("5F195F26"))
+            + _text(0x5F19, "PREFECTURE DU RHONE")
+            + _text(0x5F26, "20240102"),
+        )
+    else:
+        groups["DG13"] = tlv.encode(0x6D, _text(0x9F01, str(h.height_cm)))
+    if profile.chip_auth:
+        groups["DG14"] = _dg14()
+    return groups
+
+
+def sign_sod(groups: dict[str, bytes]) -> bytes:
+    """EF.SOD over ``groups``, signed by the TEST ONLY Document Signer."""
+    hashes_list = [
+        {"data_group_number": int(name[2:]), "data_group_hash_value": hashlib.sha256(v).digest()}
+        for name, v in sorted(groups.items(), key=lambda kv: int(kv[0][2:]))
+    ]
+    lds = LdsSecurityObject(
+        {
+            "version": 0,
+            "hash_algorithm": {"algorithm": "sha256"},
+            "data_group_hash_values": hashes_list,
+        }
+    )
+    econtent = lds.dump()
+    ds_der = (_keys_dir() / "ds.pem").read_bytes()
+    ds_cert = ax509.Certificate.load(_pem_to_der(ds_der))
+    ds_key = serialization.load_pem_private_key((_keys_dir() / "ds.key.pem").read_bytes(), None)
+    assert isinstance(ds_key, cec.EllipticCurvePrivateKey)
+    attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": [LDS_SECURITY_OBJECT]}),
+            cms.CMSAttribute(
+                {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]}
+            ),
+        ]
+    )
+    signature = ds_key.sign(attrs.dump(), cec.ECDSA(hashes.SHA256()))
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": ds_cert.issuer, "serial_number": ds_cert.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+            "signature": signature,
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "encap_content_info": {
+                "content_type": LDS_SECURITY_OBJECT,
+                "content": cms.ParsableOctetString(econtent),
+            },
+            "certificates": [ds_cert],
+            "signer_infos": [signer],
+        }
+    )
+    info = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    return tlv.encode(SOD_TAG, info.dump())
+
+
+def _pem_to_der(pem: bytes) -> bytes:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+def _card_access(profile: Profile) -> bytes:
+    infos = b"".join(
+        tlv.encode(0x30, tlv.encode(0x06, oid_bytes(oid)) + b"\x02\x01\x02" + bytes([2, 1, pid]))
+        for oid, pid in profile.pace
+    )
+    return tlv.encode(0x31, infos) if infos else b""
+
+
+def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = False) -> CardFiles:
+    """Everything the simulated chip serves; faults are applied after signing."""
+    groups = build_groups(profile)
+    sod = sign_sod(groups)
+    if tampered:  # a forger edits the name: TD1/TD3 check digits do not cover it, the SOD does
+        surname = profile.holder.surname.encode()
+        groups["DG1"] = groups["DG1"].replace(surname, surname[:-1] + b"Y", 1)
+    if bad_tlv:  # a length field claiming 2 GiB in front of the photo
+        groups["DG2"] = b"\x75\x84\x7f\xff\xff\xff" + groups["DG2"][4:]
+    tags = bytes(
+        {"DG1": 0x61, "DG2": 0x75, "DG11": 0x6B, "DG12": 0x6C, "DG13": 0x6D, "DG14": 0x6E}[n]
+        for n in groups
+    )
+    com = tlv.encode(0x60, _text(0x5F01, "0108") + _text(0x5F36, "040000") + tlv.encode(0x5C, tags))
+    from devices.nfc.lds import FILES
+
+    files = {FILES[name][0]: data for name, data in groups.items()}
+    files[FILES["COM"][0]] = com
+    files[FILES["SOD"][0]] = sod
+    key = _chip_key().private_numbers().private_value if profile.chip_auth else None
+    return CardFiles(_card_access(profile), files, key)

@@ -1,0 +1,115 @@
+"""Command APDUs (short and extended), the transport Protocol, and an APDU/byte counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from kiosk.identity.errors import HostileAnswer, UnreadableCard
+
+SW_OK = 0x9000
+
+
+class Transport(Protocol):
+    """Anything that sends a command APDU and returns the response APDU (data ‖ SW1 SW2)."""
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send one command APDU, return the response with its status word."""
+        ...
+
+
+@dataclass(frozen=True)
+class CommandApdu:
+    """An ISO 7816-4 command; ``ne`` is the expected length (256 or 65536 mean "all")."""
+
+    cla: int
+    ins: int
+    p1: int
+    p2: int
+    data: bytes = b""
+    ne: int | None = None
+
+    @property
+    def extended(self) -> bool:
+        """True when the command needs extended length fields."""
+        return len(self.data) > 255 or (self.ne is not None and self.ne > 256)
+
+    def encode(self) -> bytes:
+        """Bytes on the wire, short or extended as the lengths require."""
+        out = bytes([self.cla, self.ins, self.p1, self.p2])
+        if self.extended:
+            if self.data:
+                out += b"\x00" + len(self.data).to_bytes(2, "big") + self.data
+            if self.ne is not None:
+                le = (self.ne % 65536).to_bytes(2, "big")
+                out += le if self.data else b"\x00" + le
+            return out
+        if self.data:
+            out += bytes([len(self.data)]) + self.data
+        if self.ne is not None:
+            out += bytes([self.ne % 256])
+        return out
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CommandApdu:
+        """Parse a command APDU (used by the card simulator)."""
+        if len(raw) < 4:
+            raise ValueError("APDU too short")
+        cla, ins, p1, p2 = raw[:4]
+        body = raw[4:]
+        if not body:
+            return cls(cla, ins, p1, p2)
+        if len(body) == 1:
+            return cls(cla, ins, p1, p2, ne=body[0] or 256)
+        if body[0] != 0:  # short
+            lc = body[0]
+            data = body[1 : 1 + lc]
+            if len(data) != lc:
+                raise ValueError("Lc mismatch")
+            rest = body[1 + lc :]
+            ne = (rest[0] or 256) if rest else None
+            return cls(cla, ins, p1, p2, data, ne)
+        if len(body) == 3:  # extended, Le only
+            return cls(cla, ins, p1, p2, ne=int.from_bytes(body[1:3], "big") or 65536)
+        lc = int.from_bytes(body[1:3], "big")
+        data = body[3 : 3 + lc]
+        if len(data) != lc:
+            raise ValueError("Lc mismatch")
+        rest = body[3 + lc :]
+        ne = (int.from_bytes(rest[:2], "big") or 65536) if rest else None
+        return cls(cla, ins, p1, p2, data, ne)
+
+
+def split(response: bytes) -> tuple[bytes, int]:
+    """``(data, sw)`` of a response APDU."""
+    if len(response) < 2:
+        raise HostileAnswer("réponse sans mot d'état")
+    return response[:-2], int.from_bytes(response[-2:], "big")
+
+
+class CardStatusError(UnreadableCard):
+    """The card answered an error status word we do not handle specially."""
+
+    def __init__(self, sw: int, what: str) -> None:
+        self.sw = sw
+        super().__init__(
+            f"La puce a refusé l'opération « {what} » (code {sw:04X}). Reposez la carte et "
+            "réessayez ; si cela recommence, la carte ne peut pas être lue ici."
+        )
+
+
+class CountingTransport:
+    """Counts APDUs and bytes (both directions) through another transport."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.apdus = 0
+        self.bytes = 0
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Forward and count."""
+        self.apdus += 1
+        self.bytes += len(apdu)
+        response = self.inner.transmit(apdu)
+        self.bytes += len(response)
+        return response

@@ -1,0 +1,102 @@
+"""Reading elementary files through secure messaging, in as few round trips as the card allows.
+
+The first READ BINARY asks for the largest chunk the card has accepted so far: it brings the TLV
+header (hence the file length) and, for small files, the whole file. The rest follows in the
+largest chunks. A card that refuses a size (6700, 6B00, 6282 without data, 6Cxx) makes us step
+down the ladder once for the whole session: extended sizes first, then the short sizes
+(the largest that fits a short protected answer, 192, 160, 128 …).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from devices.nfc import tlv
+from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu
+from devices.nfc.crypto import Cipher
+from devices.nfc.sm import SecureTransport, protected_response_length
+from kiosk.identity.errors import HostileAnswer
+
+log = logging.getLogger(__name__)
+
+#: Extended Ne tried first; 0xFF00 keeps a protected answer within a 64 KiB frame.
+EXTENDED_SIZES = (0xFF00, 0x1000, 0x400)
+SHORT_STEPS = (192, 160, 128, 96, 64, 32, 16)
+#: READ BINARY with P1-P2 addresses 15 bits; no eMRTD file we read is larger.
+MAX_FILE = 0x8000 + 0xFF00
+
+
+def short_max(cipher: Cipher) -> int:
+    """Largest plaintext whose protected answer fits a short response (231 3DES, 223 AES)."""
+    n = 256
+    while protected_response_length(cipher, n) > 256:
+        n -= 1
+    return n
+
+
+def ladder(cipher: Cipher, extended: bool) -> list[int]:
+    """Read sizes to try, largest first."""
+    sizes = list(EXTENDED_SIZES) if extended else []
+    return [*sizes, short_max(cipher), *(s for s in SHORT_STEPS if s < short_max(cipher))]
+
+
+def _refused(sw: int, data: bytes) -> bool:
+    return sw in (0x6700, 0x6B00) or (sw & 0xFF00) == 0x6C00 or (sw == 0x6282 and not data)
+
+
+class FileReader:
+    """Selects and reads files of the eMRTD application over one secure channel."""
+
+    def __init__(self, channel: SecureTransport, *, extended: bool) -> None:
+        self.channel = channel
+        self.sizes = ladder(channel.sm.cipher, extended)
+        self.step = 0
+
+    @property
+    def chunk(self) -> int:
+        """The read size currently used."""
+        return self.sizes[self.step]
+
+    def select(self, fid: int) -> bool:
+        """SELECT the EF ``fid``; False when the card has no such file."""
+        _, sw = self.channel.send(CommandApdu(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big")))
+        if sw == SW_OK:
+            return True
+        if sw in (0x6A82, 0x6A80, 0x6982):  # absent, or needs EAC (DG3/DG4)
+            return False
+        raise CardStatusError(sw, f"sélection du fichier {fid:04X}")
+
+    def _read_at(self, offset: int, wanted: int) -> bytes:
+        while True:
+            size = min(self.chunk, wanted)
+            command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
+            data, sw = self.channel.send(command)
+            if sw in (SW_OK, 0x6282) and data:
+                if len(data) > size:
+                    raise HostileAnswer(f"{len(data)} octets reçus pour {size} demandés")
+                return data
+            if _refused(sw, data) and self.step + 1 < len(self.sizes):
+                self.step += 1
+                log.info("read size refused (%04X), stepping down to %d", sw, self.chunk)
+                continue
+            raise CardStatusError(sw, "lecture d'un fichier")
+
+    def read(self, fid: int, on_progress: Callable[[int, int], None] | None = None) -> bytes | None:
+        """The whole file ``fid`` (None when absent)."""
+        if not self.select(fid):
+            return None
+        data = self._read_at(0, self.chunk)
+        _, length, head = tlv.header(data)
+        total = head + length
+        if total > MAX_FILE:
+            raise tlv.TlvError(f"fichier de {total} octets annoncé")
+        if len(data) > total:
+            data = data[:total]
+        while len(data) < total:
+            if on_progress:
+                on_progress(len(data), total)
+            data += self._read_at(len(data), total - len(data))
+        if on_progress:
+            on_progress(total, total)
+        return data

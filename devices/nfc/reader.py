@@ -1,0 +1,215 @@
+"""One complete read of an eMRTD: access control, files, Chip and Passive Authentication.
+
+Order of work, and why:
+1. EF.CardAccess (plain) tells which PACE options the chip offers; the French CNIe has no BAC.
+2. PACE (or BAC when the chip offers no PACE and we have the MRZ), then SELECT the application.
+3. EF.COM, EF.SOD, DG14, DG1 first: with them a read interrupted later can resume (same SOD →
+   same document) and a failed Chip Authentication still shows who the document claims to be.
+4. Chip Authentication where DG14 offers it, before the photo is read from the chip.
+5. DG2, DG11, DG12, DG13, then Passive Authentication over everything read.
+
+No personal data is logged: only file names, sizes, counts, status words and timings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, MutableMapping
+
+from devices.nfc import bac, ca, lds, pace, passive, tlv
+from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu, CountingTransport, Transport
+from devices.nfc.ec import Random
+from devices.nfc.files import FileReader
+from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
+from devices.nfc.sm import SecureMessaging, SecureTransport
+from kiosk.identity.errors import HostileAnswer, UnsupportedCard
+from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
+from kiosk.identity.ports import ProgressCallback
+
+log = logging.getLogger(__name__)
+EMRTD_AID = bytes.fromhex("A0000002471001")
+CARD_ACCESS = 0x011C
+#: Files beyond DG1 read when EF.COM lists them (DG3/DG4 need Extended Access Control).
+OPTIONAL = ("DG2", "DG11", "DG12", "DG13")
+
+
+def _card_access(transport: Transport) -> list[PaceInfo]:
+    select = CommandApdu(0x00, 0xA4, 0x02, 0x0C, CARD_ACCESS.to_bytes(2, "big"))
+    response = transport.transmit(select.encode())
+    if response[-2:] != b"\x90\x00":
+        return []  # no EF.CardAccess: a BAC-only passport
+    data = b""
+    for size in (256, 128, 64):  # plain reads: some cards refuse Le=00 here too
+        response = transport.transmit(CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=size).encode())
+        if response[-2:] in (b"\x90\x00", b"\x62\x82") and len(response) > 2:
+            data = response[:-2]
+            break
+    if not data:
+        return []
+    _, length, head = tlv.header(data)
+    while len(data) < head + length:
+        offset = len(data)
+        command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
+        response = transport.transmit(command.encode())
+        if response[-2:] not in (b"\x90\x00", b"\x62\x82") or len(response) <= 2:
+            raise HostileAnswer("EF.CardAccess tronqué")
+        data += response[:-2]
+    return pace_infos(data[: head + length])
+
+
+def _choose(options: list[PaceInfo], access: AccessKey) -> PaceInfo | None:
+    # Generic Mapping first (we run it), strongest cipher first within it.
+    usable = [o for o in options if o.mapping == "GM"]
+    usable.sort(key=lambda o: -o.cipher.key_length)
+    return usable[0] if usable else None
+
+
+def _open(transport: Transport, access: AccessKey, rng: Random) -> tuple[SecureMessaging, str]:
+    options = _card_access(transport)
+    info = _choose(options, access)
+    if info is not None:
+        sm = pace.authenticate(transport, info, access, rng)
+        name = f"PACE-{info.mapping}-{info.cipher.value[0]} {info.curve.name}"
+        channel = SecureTransport(transport, sm)
+        _, sw = channel.send(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))
+        if sw != SW_OK:
+            raise CardStatusError(sw, "sélection de l'application passeport")
+        return channel.sm, f"{name} ({'CAN' if isinstance(access, CanKey) else 'MRZ'})"
+    if options:
+        raise UnsupportedCard(
+            "Cette puce ne propose que des variantes de PACE que la borne ne sait pas utiliser."
+        )
+    if not isinstance(access, MrzKey):
+        raise UnsupportedCard(
+            "Cette puce ne connaît pas le numéro CAN : saisissez le numéro du document et les "
+            "dates de naissance et d'expiration (bande MRZ)."
+        )
+    response = transport.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID).encode())
+    if response[-2:] != b"\x90\x00":
+        raise CardStatusError(int.from_bytes(response[-2:], "big"), "sélection de l'application")
+    return bac.authenticate(transport, access.key_seed(), rng), "BAC-3DES"
+
+
+def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in one place
+    transport: Transport,
+    access: AccessKey,
+    *,
+    trust: passive.TrustStore,
+    rng: Random = os.urandom,
+    progress: ProgressCallback | None = None,
+    extended: bool = True,
+    cache: MutableMapping[str, bytes] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> IdentityReading:
+    """Read and verify the document behind ``transport``.
+
+    ``cache`` keeps the files read so far: after ``CardRemoved``, calling again with the same
+    mapping skips the files already read if the chip's SOD is the same.
+    """
+    report = progress or (lambda step, fraction: None)
+    cache = cache if cache is not None else {}
+    counter = CountingTransport(transport)
+    start = clock()
+    timings: dict[str, float] = {}
+    report("Connexion à la puce", 0.05)
+    sm, protocol = _open(counter, access, rng)
+    timings["acces"] = clock() - start
+    channel = SecureTransport(counter, sm)
+    files = FileReader(channel, extended=extended)
+    file_io: dict[str, tuple[int, int]] = {}
+
+    def fetch(name: str, low: float, high: float, *, fresh: bool = False) -> bytes | None:
+        if not fresh and name in cache:
+            return cache[name]
+        apdus, size = counter.apdus, counter.bytes
+        label = "Lecture de la photo" if name == "DG2" else "Lecture de la puce"
+
+        def on_chunk(done: int, total: int) -> None:
+            report(label, low + (high - low) * done / max(total, 1))
+
+        data = files.read(lds.FILES[name][0], on_chunk)
+        file_io[name] = (counter.apdus - apdus, counter.bytes - size)
+        log.info("%s: %d bytes, %d APDUs", name, len(data or b""), file_io[name][0])
+        if data is not None:
+            cache[name] = data
+        return data
+
+    reading_start = clock()
+    previous_sod = cache.get("SOD")
+    com = fetch("COM", 0.10, 0.12, fresh=True)
+    sod = fetch("SOD", 0.12, 0.18, fresh=True)
+    if previous_sod is not None and previous_sod != sod:
+        cache.clear()  # another document: nothing read before may be reused
+        if sod is not None:
+            cache["SOD"] = sod
+    listed = lds.com_groups(com) if com else ["DG1", *OPTIONAL, "DG14"]
+    dg14 = fetch("DG14", 0.18, 0.22) if "DG14" in listed else None
+    dg1 = fetch("DG1", 0.22, 0.25)
+    if dg1 is None:
+        raise HostileAnswer("la puce n'a pas de DG1")
+    mrz = lds.dg1_mrz(dg1)
+
+    chip_verified, ca_failed = False, False
+    info = chip_auth_info(dg14) if dg14 else None
+    if info is not None:
+        report("Vérification de la puce", 0.27)
+        try:
+            channel.sm = ca.authenticate(channel, info, rng)
+            files.select(lds.FILES["DG1"][0])  # the first exchange under the new keys
+            chip_verified = True
+        except (CardStatusError, HostileAnswer) as exc:
+            log.warning("chip authentication failed: %s", type(exc).__name__)
+            ca_failed = True
+    groups: dict[str, bytes] = {"DG1": dg1}
+    if dg14 is not None:
+        groups["DG14"] = dg14
+    if not ca_failed:
+        spans = {"DG2": (0.30, 0.85), "DG11": (0.85, 0.88), "DG12": (0.88, 0.9)}
+        for name in OPTIONAL:
+            if name in listed:
+                data = fetch(name, *spans.get(name, (0.9, 0.92)))
+                if data is not None:
+                    groups[name] = data
+    timings["lecture"] = clock() - reading_start
+
+    report("Vérification de l'authenticité", 0.93)
+    verify_start = clock()
+    if ca_failed:
+        verdict, reason = (
+            Verdict.FALSIFIE,
+            "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
+            "(Chip Authentication en échec) : copie de puce probable.",
+        )
+    elif sod is None:
+        verdict, reason = Verdict.NON_VERIFIE, "Non vérifié : la puce n'a pas de SOD."
+    else:
+        result = passive.verify(sod, groups, trust)
+        verdict, reason = result.verdict, result.reason
+        if verdict is Verdict.AUTHENTIQUE:
+            reason += (
+                " Puce authentique (Chip Authentication réussie)."
+                if chip_verified
+                else " La puce ne propose pas de Chip Authentication : une copie de la puce "
+                "ne peut pas être exclue."
+            )
+    photo = lds.dg2_photo(groups["DG2"]) if "DG2" in groups else None
+    timings["verification"] = clock() - verify_start
+    timings["total"] = clock() - start
+    report("Lecture terminée", 1.0)
+    return IdentityReading(
+        kind=mrz.kind,
+        mrz=mrz,
+        verdict=verdict,
+        verdict_reason=reason,
+        chip_verified=chip_verified,
+        photo=photo,
+        details=lds.details(groups.get("DG11"), groups.get("DG12")),
+        dg13=lds.dg13_fields(groups.get("DG13")),
+        protocol=protocol + (" + CA" if chip_verified else ""),
+        timings=timings,
+        apdu_count=counter.apdus,
+        bytes_exchanged=counter.bytes,
+        file_io=file_io,
+    )

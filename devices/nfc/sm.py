@@ -1,0 +1,150 @@
+"""ISO 7816-4 secure messaging as profiled by ICAO 9303 Part 11 §9.8, for both ends.
+
+The terminal wraps commands and unwraps responses; the card simulator does the reverse with the
+same class, so one implementation is tested from both sides and against the ICAO examples.
+The send sequence counter (SSC) is incremented before every command and every response.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from devices.nfc import tlv
+from devices.nfc.apdu import CommandApdu, Transport, split
+from devices.nfc.crypto import Cipher, aes_block, decrypt, encrypt, mac, pad, unpad
+from kiosk.identity.errors import HostileAnswer
+
+
+class SecureMessagingError(HostileAnswer):
+    """A response whose MAC or structure does not verify: the session cannot be trusted."""
+
+
+def protected_response_length(cipher: Cipher, n: int) -> int:
+    """Bytes of a protected response carrying ``n`` plaintext bytes (SW excluded)."""
+    size = 4 + 10  # DO99 + DO8E
+    if n:
+        body = 1 + n + 1 + (-(n + 1) % cipher.block)
+        size += 1 + len(tlv.encode_length(body)) + body
+    return size
+
+
+class SecureMessaging:
+    """One secure-messaging session: keys, cipher and the SSC."""
+
+    def __init__(self, cipher: Cipher, k_enc: bytes, k_mac: bytes, ssc: int = 0) -> None:
+        self.cipher = cipher
+        self.k_enc = k_enc
+        self.k_mac = k_mac
+        self.ssc = ssc
+
+    def _ssc_bytes(self) -> bytes:
+        return self.ssc.to_bytes(self.cipher.block, "big")
+
+    def _iv(self) -> bytes | None:
+        # AES: IV = E(K_enc, SSC); 3DES: zero IV (Part 11 §9.8.6.1).
+        return None if self.cipher is Cipher.DES3 else aes_block(self.k_enc, self._ssc_bytes())
+
+    def _mac(self, data: bytes) -> bytes:
+        return mac(self.cipher, self.k_mac, pad(self._ssc_bytes() + data, self.cipher.block))
+
+    def _increment(self) -> None:
+        self.ssc = (self.ssc + 1) % (1 << (8 * self.cipher.block))
+
+    # -- terminal side -------------------------------------------------------------------
+    def wrap(self, command: CommandApdu) -> bytes:
+        """The protected form of ``command`` (increments the SSC)."""
+        self._increment()
+        block = self.cipher.block
+        cla = command.cla | 0x0C
+        header = bytes([cla, command.ins, command.p1, command.p2])
+        do87 = b""
+        if command.data:
+            enc = encrypt(self.cipher, self.k_enc, pad(command.data, block), self._iv())
+            do87 = tlv.encode(0x87, b"\x01" + enc)
+        do97 = b""
+        if command.ne is not None:
+            le = command.ne % 256 if command.ne <= 256 else command.ne % 65536
+            do97 = tlv.encode(0x97, le.to_bytes(1 if command.ne <= 256 else 2, "big"))
+        cc = self._mac(pad(header, block) + do87 + do97)
+        body = do87 + do97 + tlv.encode(0x8E, cc)
+        # Extended only when asked for more than a short answer holds: readers size their
+        # short reads so that the protected answer fits 256 bytes (see files.short_max).
+        extended = len(body) > 255 or (command.ne is not None and command.ne > 256)
+        ne = 65536 if extended else 256
+        return CommandApdu(cla, command.ins, command.p1, command.p2, body, ne).encode()
+
+    def unwrap(self, response: bytes) -> tuple[bytes, int]:
+        """``(plaintext, sw)`` of a protected response (increments the SSC, checks the MAC)."""
+        self._increment()
+        data, sw = split(response)
+        if not data:
+            # The card dropped secure messaging (e.g. 6987/6988): report the plain status.
+            return b"", sw
+        objects = dict(tlv.parse(data))
+        do87 = data_object(data, 0x87)
+        do99 = data_object(data, 0x99)
+        if 0x8E not in objects or not do99:
+            raise SecureMessagingError("réponse protégée sans MAC ou sans statut")
+        if not hmac.compare_digest(self._mac(do87 + do99), objects[0x8E]):
+            raise SecureMessagingError("MAC de la réponse invalide")
+        plain = b""
+        if 0x87 in objects:
+            value = objects[0x87]
+            if not value or value[0] != 0x01 or (len(value) - 1) % self.cipher.block:
+                raise SecureMessagingError("données chiffrées mal formées")
+            try:
+                plain = unpad(decrypt(self.cipher, self.k_enc, value[1:], self._iv()))
+            except ValueError:
+                raise SecureMessagingError("bourrage des données invalide") from None
+        return plain, int.from_bytes(objects[0x99], "big")
+
+    # -- card side (simulator) -----------------------------------------------------------
+    def unwrap_command(self, raw: bytes) -> CommandApdu:
+        """The plain command inside a protected one; raises ValueError if it does not verify."""
+        self._increment()
+        command = CommandApdu.decode(raw)
+        objects = dict(tlv.parse(command.data))
+        do87 = data_object(command.data, 0x87)
+        do97 = data_object(command.data, 0x97)
+        header = bytes([command.cla, command.ins, command.p1, command.p2])
+        expected = self._mac(pad(header, self.cipher.block) + do87 + do97)
+        if not hmac.compare_digest(expected, objects.get(0x8E, b"")):
+            raise ValueError("bad command MAC")
+        data = b""
+        if 0x87 in objects:
+            data = unpad(decrypt(self.cipher, self.k_enc, objects[0x87][1:], self._iv()))
+        ne = None
+        if 0x97 in objects:
+            le = int.from_bytes(objects[0x97], "big")
+            ne = le or (256 if len(objects[0x97]) == 1 else 65536)
+        return CommandApdu(command.cla & ~0x0C, command.ins, command.p1, command.p2, data, ne)
+
+    def wrap_response(self, data: bytes, sw: int) -> bytes:
+        """The protected response carrying ``data`` and ``sw``."""
+        self._increment()
+        do87 = b""
+        if data:
+            enc = encrypt(self.cipher, self.k_enc, pad(data, self.cipher.block), self._iv())
+            do87 = tlv.encode(0x87, b"\x01" + enc)
+        do99 = tlv.encode(0x99, sw.to_bytes(2, "big"))
+        return do87 + do99 + tlv.encode(0x8E, self._mac(do87 + do99)) + sw.to_bytes(2, "big")
+
+
+def data_object(data: bytes, tag: int) -> bytes:
+    """The whole encoded TLV with ``tag`` in ``data`` (tag and length included), or b""."""
+    for found, value in tlv.parse(data):
+        if found == tag:
+            return tlv.encode(tag, value)
+    return b""
+
+
+class SecureTransport:
+    """Sends plain commands through a secure-messaging session over a raw transport."""
+
+    def __init__(self, transport: Transport, sm: SecureMessaging) -> None:
+        self.transport = transport
+        self.sm = sm
+
+    def send(self, command: CommandApdu) -> tuple[bytes, int]:
+        """Protect, send, verify and decrypt: ``(data, sw)``."""
+        return self.sm.unwrap(self.transport.transmit(self.sm.wrap(command)))

@@ -1,0 +1,103 @@
+"""The real PC/SC stack for integration tests: pcscd (vsmartcard-vpcd driver) and a card slot.
+
+``pcscd`` is started once per session when it is not running already, and stopped at the end.
+It is installed by ``scripts/bootstrap.sh``: when it is missing the tests fail (not skip), since
+an identity reader that was never exercised end to end must not look green.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.cardsim.chip import Faults, SimulatedChip
+from devices.cardsim.profiles import PROFILES
+from devices.cardsim.vpcd import VirtualCard
+from devices.nfc.passive import TrustStore
+from devices.nfc.pcsc import PcscIdentityReader
+from kiosk.config import assets_dir
+
+READER = "Virtual PCD 00 00"
+
+
+def _pcscd() -> str:
+    found = shutil.which("pcscd") or (
+        "/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists() else None
+    )
+    if found is None:
+        pytest.fail(
+            "pcscd est introuvable : installez pcscd et vsmartcard-vpcd (scripts/bootstrap.sh)",
+            pytrace=False,
+        )
+    return found
+
+
+def _readers() -> list[str]:
+    from smartcard.Exceptions import SmartcardException
+    from smartcard.System import readers
+
+    try:
+        return [str(r) for r in readers()]
+    except SmartcardException:
+        return []
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[None]:
+    """A running pcscd offering the vpcd virtual readers."""
+    binary = _pcscd()
+    process = None
+    if READER not in _readers():
+        process = subprocess.Popen(
+            [binary, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while READER not in _readers():
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("pcscd n'a pas publié le lecteur virtuel vpcd", pytrace=False)
+            time.sleep(0.1)
+    yield
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def test_trust() -> TrustStore:
+    """The TEST ONLY CSCA, as a training kiosk would trust it."""
+    return TrustStore.from_paths([assets_dir() / "test-keys" / "csca.pem"])
+
+
+CardFactory = Callable[..., VirtualCard]
+
+
+@pytest.fixture
+def card(pcscd: None) -> Iterator[CardFactory]:
+    """Put a simulated card on the virtual reader: ``card("cnie", Faults(...))``."""
+    started: list[VirtualCard] = []
+
+    def insert(
+        profile: str, faults: Faults | None = None, reinsert_after: float = 0.5
+    ) -> VirtualCard:
+        chip = SimulatedChip(PROFILES[profile], faults)
+        virtual = VirtualCard(chip, reinsert_after=reinsert_after)
+        virtual.start()
+        started.append(virtual)
+        return virtual
+
+    yield insert
+    for virtual in started:
+        virtual.stop()
+    time.sleep(0.05)
+
+
+@pytest.fixture
+def reader(test_trust: TrustStore) -> PcscIdentityReader:
+    """The PC/SC reader service on the virtual reader, trusting the test CSCA."""
+    return PcscIdentityReader(test_trust, reader=READER, card_wait=3.0)

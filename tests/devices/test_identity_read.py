@@ -1,0 +1,185 @@
+"""Reading documents through the whole real stack: reader → pyscard → pcscd → vpcd → simulator."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+
+import pytest
+from PIL import Image
+
+from devices.cardsim.chip import Faults
+from devices.nfc.passive import TrustStore
+from devices.nfc.pcsc import PcscIdentityReader
+from kiosk.identity.errors import (
+    CardBlocked,
+    CardRemoved,
+    HostileAnswer,
+    NoCard,
+    UnsupportedCard,
+    WrongCan,
+)
+from kiosk.identity.model import CanKey, DocumentKind, MrzKey, Verdict
+from kiosk.identity.ports import CardEvent, CardEventKind
+from tests.devices.conftest import READER, CardFactory
+
+CAN = CanKey("123456")
+PASSPORT_KEY = MrzKey("24FR12345", "850315", "340101")
+
+
+def test_cnie_read_with_pace_can_passive_and_chip_authentication(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie")
+    steps: list[tuple[str, float]] = []
+    reading = reader.read(CAN, lambda step, fraction: steps.append((step, fraction)))
+    assert reading.kind is DocumentKind.CNIE
+    assert (reading.surname, reading.given_names) == ("MARTIN", "MAELYS GAELLE MARIE")
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert "Chip Authentication réussie" in reading.verdict_reason
+    assert reading.protocol.startswith("PACE-GM-AES-256 brainpoolP256r1 (CAN)")
+    assert reading.photo is not None
+    with Image.open(io.BytesIO(reading.photo)) as photo:  # JPEG 2000 on the chip, PNG for the UI
+        assert (photo.format, photo.size) == ("PNG", (240, 320))
+    assert reading.dg13 == {"9F01": "168"}
+    assert reading.details is not None and reading.details.birth_place == "PARIS 15E"
+    assert reading.file_io["DG2"][0] == 2  # SELECT + one extended READ BINARY for ~20 KB
+    assert steps[-1] == ("Lecture terminée", 1.0)
+    assert [f for _, f in steps] == sorted(f for _, f in steps)
+
+
+def test_passport_with_pace_mrz(card: CardFactory, reader: PcscIdentityReader) -> None:
+    card("passport")
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.kind is DocumentKind.PASSEPORT and reading.surname == "DUPONT"
+    assert reading.protocol == "PACE-GM-AES-128 secp256r1 (MRZ)"
+    assert reading.verdict is Verdict.AUTHENTIQUE and not reading.chip_verified
+    assert "copie de la puce ne peut pas être exclue" in reading.verdict_reason
+    assert (
+        reading.details is not None and reading.details.issuing_authority == "PREFECTURE DU RHONE"
+    )
+
+
+def test_passport_with_bac_only(card: CardFactory, reader: PcscIdentityReader) -> None:
+    card("passport-bac")
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.protocol == "BAC-3DES" and reading.verdict is Verdict.AUTHENTIQUE
+    assert reading.photo is not None and reading.photo[:3] == b"\xff\xd8\xff"  # JPEG kept as is
+
+
+def test_wrong_can_counts_the_tries_then_the_card_is_blocked(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie", Faults(wrong_can=True))
+    with pytest.raises(WrongCan) as first:
+        reader.read(CAN)
+    assert first.value.tries_left == 2 and "Il reste 2 essais" in str(first.value)
+    with pytest.raises(WrongCan) as second:
+        reader.read(CAN)
+    assert second.value.tries_left == 1 and "bloquée" in str(second.value)
+    with pytest.raises(CardBlocked, match="bloquée"):
+        reader.read(CAN)
+    with pytest.raises(CardBlocked):
+        reader.read(CAN)
+
+
+def test_card_removed_mid_read_then_put_back_resumes(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    virtual = card("cnie", Faults(removed_mid_read=True), reinsert_after=0.6)
+    with pytest.raises(CardRemoved, match="replacez la carte"):
+        reader.read(CAN)
+    time.sleep(0.2)
+    assert virtual.inserted.wait(5)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
+    assert "DG1" not in reading.file_io  # kept from the first attempt: same SOD, same document
+    assert "DG2" in reading.file_io
+
+
+def test_card_refusing_extended_length_is_still_read(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie", Faults(no_extended_length=True))
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
+    apdus, _ = reading.file_io["DG2"]
+    assert apdus > 100  # ~20 KB in 192-byte steps, after stepping down once
+
+
+def test_tampered_data_group_is_falsified(card: CardFactory, reader: PcscIdentityReader) -> None:
+    card("cnie", Faults(tampered_dg=True))
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.FALSIFIE
+    assert "DG1" in reading.verdict_reason and "modifiées" in reading.verdict_reason
+
+
+def test_oversized_tlv_length_is_a_clear_error_without_hanging(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie", Faults(bad_tlv=True))
+    start = time.monotonic()
+    with pytest.raises(HostileAnswer, match="réponse incohérente"):
+        reader.read(CAN)
+    assert time.monotonic() - start < 10
+
+
+def test_slow_card_completes(card: CardFactory, reader: PcscIdentityReader) -> None:
+    card("cnie", Faults(slow=0.01))
+    assert reader.read(CAN).verdict is Verdict.AUTHENTIQUE
+
+
+def test_unknown_csca_is_not_verified(card: CardFactory) -> None:
+    card("cnie")
+    reading = PcscIdentityReader(TrustStore(), reader=READER, card_wait=3).read(CAN)
+    assert reading.verdict is Verdict.NON_VERIFIE
+    assert "CSCA" in reading.verdict_reason and "magasin de confiance" in reading.verdict_reason
+
+
+def test_cnie_opened_with_mrz_asks_for_the_can(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie")
+    with pytest.raises(UnsupportedCard, match="CAN"):
+        reader.read(MrzKey("X4RTBPFW4", "900713", "300211"))
+
+
+def test_no_card_on_the_reader(pcscd: None, test_trust: TrustStore) -> None:
+    with pytest.raises(NoCard, match="posez la carte"):
+        PcscIdentityReader(test_trust, reader=READER, card_wait=0.2).read(CAN)
+
+
+def test_personal_data_never_reach_the_logs(
+    card: CardFactory, reader: PcscIdentityReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    card("cnie", Faults(tampered_dg=True))
+    with caplog.at_level(logging.DEBUG):
+        reading = reader.read(CAN)
+        logging.getLogger("test").info("reading: %r", reading)
+    text = caplog.text
+    assert "DG2" in text  # the read was logged…
+    for secret in ("MARTIN", "MARTYN", "MAELYS", "X4RTBPFW4", "123456", "LILAS"):
+        assert secret not in text  # …without the holder's data
+
+
+def test_insertion_and_removal_events(card: CardFactory, reader: PcscIdentityReader) -> None:
+    present, removed = threading.Event(), threading.Event()
+
+    def on_event(event: CardEvent) -> None:  # runs on pyscard's monitoring thread
+        if event.reader != READER:
+            return
+        if event.kind is CardEventKind.PRESENT:
+            present.set()
+        elif present.is_set():
+            removed.set()
+
+    stop = reader.watch(on_event)
+    try:
+        virtual = card("cnie")
+        assert present.wait(5)
+        virtual.stop()
+        assert removed.wait(5)
+    finally:
+        stop()
