@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.agents import AgentService
-from kiosk.config import Paths
+from kiosk.config import Paths, assets_dir
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.documents import Attachments, DocumentStore
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
+from kiosk.identity.ports import IdentityReader
 from kiosk.ports import Printer
 from kiosk.settings import CounterSettings
 from kiosk.store import Store, open_store
 from ui.services import UiServices
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,9 +36,12 @@ class Container:
     dossiers: DossierService
     counter: CounterSettings
     receipts: ReceiptService
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Release the database."""
+        """Stop what was started (simulated card…) and release the database."""
+        for closer in reversed(self.closers):
+            closer()
         self.store.close()
 
 
@@ -65,6 +73,7 @@ def build_ui(
     scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
     if training:
         write_sample_scans(scans.folder)
+    identity, training_can = _identity_reader(container, training=training)
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -75,9 +84,45 @@ def build_ui(
         mandates=MandateService(container.store),
         scans=scans,
         counter=container.counter,
+        identity=identity,
         training=training,
+        training_can=training_can,
     )
     return services, container
+
+
+def _identity_reader(
+    container: Container, *, training: bool
+) -> tuple[IdentityReader | None, str | None]:
+    """The PC/SC reader, trusting the CSCAs in ``assets/csca`` (and, in training mode only, the
+    TEST CSCA, whose private key is public) — plus, in training mode, a simulated CNIe on the
+    virtual reader when pcscd offers one."""
+    try:
+        from devices.nfc.passive import TrustStore
+        from devices.nfc.pcsc import PcscIdentityReader
+    except ImportError:  # pyscard missing: manual and MRZ entry still work
+        return None, None
+    anchors = sorted((assets_dir() / "csca").glob("*.pem"))
+    if training:
+        anchors.append(assets_dir() / "test-keys" / "csca.pem")
+    reader_name = os.environ.get("PN_KIOSK_READER") or None
+    training_can = None
+    if training:
+        from devices.cardsim.chip import SimulatedChip
+        from devices.cardsim.profiles import PROFILES
+        from devices.cardsim.vpcd import VirtualCard, VpcdNotListening
+
+        card = VirtualCard(SimulatedChip(PROFILES["cnie"]))
+        try:
+            card.start(connect_timeout=1.0)
+        except (VpcdNotListening, OSError):
+            log.info("no virtual reader (pcscd with vsmartcard-vpcd): no simulated card")
+        else:
+            container.closers.append(card.stop)
+            training_can = PROFILES["cnie"].can
+            reader_name = reader_name or "Virtual PCD 00 00"
+    reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
+    return reader, training_can
 
 
 def build(

@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
         self.language_buttons = QButtonGroup(self)
         for code, name in LANGUAGES.items():
             button = QPushButton(name)
-            button.setMinimumWidth(120)  # room for « Français » in bold when checked
+            button.setMinimumWidth(150)  # room for « Français » at every text size
             button.setCheckable(True)
             button.setChecked(code == "fr")
             button.setAccessibleName(name)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
+    from kiosk.identity.ports import IdentityReader
     from kiosk.ports import Printer, ScanSource
     from kiosk.settings import CounterSettings
 
@@ -29,4 +30,7 @@ class UiServices:
     mandates: MandateService
     scans: ScanSource
     counter: CounterSettings
+    identity: IdentityReader | None = None
     training: bool = False
+    #: The CAN of the simulated card on the reader, in training mode.
+    training_can: str | None = None

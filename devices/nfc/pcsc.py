@@ -15,6 +15,7 @@ from typing import Any
 
 from smartcard.CardMonitoring import CardMonitor, CardObserver
 from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
+from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.System import readers as _pcsc_readers
 
 from devices.nfc.ec import Random
@@ -91,13 +92,15 @@ class PcscIdentityReader:
         """Names of the PC/SC readers."""
         try:
             return [str(r) for r in _pcsc_readers()]
-        except SmartcardException as exc:
+        except (SmartcardException, BaseSCardException) as exc:
+            # BaseSCardException: no PC/SC service at all (pcscd stopped or not installed).
             raise NoReader(type(exc).__name__) from None
 
     def _reader(self) -> Any:
         try:
             found = list(_pcsc_readers())
-        except SmartcardException as exc:
+        except (SmartcardException, BaseSCardException) as exc:
+            # BaseSCardException: no PC/SC service at all (pcscd stopped or not installed).
             raise NoReader(type(exc).__name__) from None
         if self.reader_name:
             found = [r for r in found if self.reader_name.lower() in str(r).lower()]

@@ -39,11 +39,12 @@ def _pcscd() -> str:
 
 def _readers() -> list[str]:
     from smartcard.Exceptions import SmartcardException
+    from smartcard.pcsc.PCSCExceptions import BaseSCardException
     from smartcard.System import readers
 
     try:
         return [str(r) for r in readers()]
-    except SmartcardException:
+    except (SmartcardException, BaseSCardException):  # the latter: pcscd not running yet
         return []
 
 

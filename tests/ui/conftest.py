@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.container import build_ui
+from tests.devices.conftest import pcscd  # noqa: F401 - the fixture, for the real PC/SC stack
 from ui.main_window import MainWindow
 from ui.theme import load_fonts
 
@@ -18,8 +19,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    """The kiosk window, 1280×800, signed out, training mode (agent « formation », PIN 0000)."""
+def window(qtbot: QtBot, tmp_path: Path, pcscd: None) -> Iterator[MainWindow]:  # noqa: F811
+    """The kiosk window, 1280×800, signed out, training mode (agent « formation », PIN 0000),
+    with the simulated CNIe (CAN 123456) on the virtual reader of the real pcscd."""
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
     services, container = build_ui(data_dir=tmp_path, training=True)

@@ -118,6 +118,14 @@ class Driver:
         self.w.wizard.next_button.click()
         self.settle()
 
+    def snap(self, name: str) -> Path:
+        """Save the window as it is, in the current language."""
+        folder = SCREENSHOTS / self.w.tr_.lang
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        assert self.w.grab().save(str(path))
+        return path
+
     def screenshot(self, name: str) -> list[Path]:
         """Save the window in French and in Arabic; return the files (to look at)."""
         saved = []

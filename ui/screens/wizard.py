@@ -8,6 +8,7 @@ acknowledged.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from kiosk.demarches import (
     Demarche,
     FieldError,
+    FieldType,
     Group,
     JSONValue,
     Step,
@@ -37,12 +39,23 @@ from kiosk.demarches import (
     visible_steps,
 )
 from kiosk.demarches.model import condition_fields
+from kiosk.identity.model import DocumentKind
 from ui.screens.base import Screen
 from ui.widgets.fields import FieldEditor, make_editor
+from ui.widgets.identity import IdentityPanel
 
 if TYPE_CHECKING:
     from kiosk.dossiers.service import AnswerResult
     from kiosk.dossiers.views import DossierView
+    from kiosk.identity.model import IdentityReading
+
+
+#: The identity-document kinds of the definitions, for each kind of document read.
+_NATURES = {
+    DocumentKind.CNIE: "cni",
+    DocumentKind.CNI_ANCIENNE: "cni",
+    DocumentKind.PASSEPORT: "passeport",
+}
 
 
 class WizardScreen(Screen):
@@ -61,6 +74,7 @@ class WizardScreen(Screen):
         self._pending = 0
         self._move_after_save = 0
         self._condition_fields: set[str] = set()
+        self.identity_panel: IdentityPanel | None = None
 
         self.header = QLabel()
         self.header.setObjectName("muted")
@@ -147,6 +161,7 @@ class WizardScreen(Screen):
         self.next_button.setText(
             self.tr_.t("wizard.finish" if self.step_index == len(steps) - 1 else "wizard.next")
         )
+        self.notice.setObjectName("error")
         self.notice.clear()
 
         page = QWidget()
@@ -154,6 +169,16 @@ class WizardScreen(Screen):
         self.editors = {}
         shown = visible_fields(self.demarche, self.answers, step.id)
         top_level = [(p, f) for p, f in shown if "[" not in p]
+        self.identity_panel = None
+        if any(f.type is FieldType.IDENTITY_DOCUMENT for _, f in top_level):
+            self.identity_panel = IdentityPanel(
+                self.services.identity,
+                self.runner,
+                self.tr_,
+                training_can=self.services.training_can,
+            )
+            self.identity_panel.accepted.connect(self._identity_accepted)
+            form.addWidget(self.identity_panel)
         for path, field in top_level:
             form.addWidget(self._editor(path, field))
         values = effective_answers(self.demarche, self.answers)
@@ -202,6 +227,47 @@ class WizardScreen(Screen):
             add.clicked.connect(lambda _=False, g=group.id, n=count: self._add_item(g, n))
             layout.addWidget(add)
         return box
+
+    def _identity_accepted(self, reading: IdentityReading) -> None:
+        """Fill the step's identity questions from the document read (one background job)."""
+        nature = _NATURES.get(reading.kind, "autre")
+        values: list[tuple[str, str]] = []
+        for path, editor in self.editors.items():
+            field = editor.field
+            if field.type is FieldType.IDENTITY_DOCUMENT:
+                numero = reading.document_number
+                values.append((path, json.dumps({"nature": nature, "numero": numero})))
+            elif field.bind == "usager.nom":
+                values.append((path, reading.surname))
+            elif field.bind == "usager.prenoms":
+                values.append((path, reading.given_names))
+            elif field.bind == "usager.date_naissance" and reading.birth_date is not None:
+                values.append((path, reading.birth_date.isoformat()))
+        reference = self.reference
+        # What the journal keeps: how the identity was checked, never who the person is.
+        evidence = {
+            "verdict": reading.verdict.value,
+            "protocole": reading.protocol,
+            "puce_verifiee": reading.chip_verified,
+        }
+
+        def save() -> list[AnswerResult]:  # worker thread
+            results = [self.services.dossiers.answer(reference, p, raw) for p, raw in values]
+            self.services.dossiers.record_event(reference, "identite_lue", evidence)
+            return results
+
+        self._pending += 1
+        self.runner.run(save, on_done=self._identity_saved, on_error=self._failed)
+
+    def _identity_saved(self, results: list[AnswerResult]) -> None:
+        self._pending -= 1
+        for result in results:
+            if result.value is not None:
+                self.answers[result.path] = result.value
+        self._render()
+        self.notice.setObjectName("saved")
+        self.notice.setText(self.tr_.t("identity.saved"))
+        self._settle()
 
     def _add_item(self, group_id: str, count: int) -> None:
         # The new item exists only on screen until its first answer is saved.
