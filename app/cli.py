@@ -23,6 +23,7 @@ EXIT_ERROR = 1  # the request was understood but could not be done; the message 
 # parser it adds ``set_defaults(run=function)``, where ``function(args) -> int`` does the work
 # (importing what it needs lazily: the module itself imports only the standard library).
 _EXTENSIONS: tuple[str, ...] = (
+    "app.cli_sync",
     "app.cli_identity",
 )
 

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Sync with the national service: HTTP client, worker, scheduler, and the reference server."""

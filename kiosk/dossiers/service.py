@@ -52,6 +52,7 @@ from kiosk.dossiers.views import (
     JournalEntry,
     Missing,
 )
+from kiosk.outbox import on_state_change
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Event, Mandat, Piece, Setting, Usager, Vehicule
 
@@ -542,6 +543,11 @@ class DossierService:
             detail["numero_national"] = national_number
         self._journal(
             s, dossier.id, (current, target), agent_id=agent_id, now=now, detail=detail or None
+        )
+        # The outbox row (« en file ») and the notice of a national decision are written in
+        # this same transaction: a state change and its outbox row commit together or not at all.
+        on_state_change(
+            s, dossier, (current, target), reason=reason, national_number=national_number, now=now
         )
 
     @staticmethod

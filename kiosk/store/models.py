@@ -12,7 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kiosk.store.types import JSONText, UTCDateTime
@@ -203,3 +212,55 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class OutboxItem(Base):
+    """One submission of a dossier to the national service, written with the « en file » change.
+
+    ``state``: ``en_attente`` (to send), ``envoi`` (marked *before* each request, so a crash never
+    makes it look sent), ``acquitte`` (the server acknowledged it: the only way to get here) or
+    ``rejete`` (refused as invalid, the dossier went back to the counter). ``next_attempt_at`` is
+    both the per-item backoff and the lease of the worker sending it. See docs/sync.md.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1 for the first filing, 2… after « à compléter »
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="en_attente")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    national_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('en_attente', 'envoi', 'acquitte', 'rejete')", name="outbox_state"
+        ),
+        UniqueConstraint("dossier_id", "seq", name="uq_outbox_dossier_seq"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+    )
+
+
+class NationalNotice(Base):
+    """A decision of the national service that the agent must pass on to the person.
+
+    Written in the same transaction as the dossier's state change; ``contacted_at`` is set once
+    the agent has called or written to the person.
+    """
+
+    __tablename__ = "avis_national"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_avis_national_todo", "contacted_at", "at"),)

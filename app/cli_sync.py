@@ -1,0 +1,244 @@
+"""``kiosk national-sim`` and ``kiosk sync``: the reference server and the sync, by hand.
+
+Registered through ``app.cli._EXTENSIONS``; only the standard library is imported at module level
+so that ``kiosk --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.container import Container
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the commands to the ``kiosk`` parser."""
+    sim = sub.add_parser(
+        "national-sim", help="simulateur du service national (formation, démonstrations, tests)"
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8750, help="port d'écoute (défaut : 8750)")
+    sim.add_argument("--db", dest="sim_db", type=Path, metavar="FICHIER", help="base du simulateur")
+    sim.add_argument("--latence-ms", type=float, default=0.0, help="latence ajoutée (ms)")
+    sim.add_argument("--taux-erreur", type=float, default=0.0, help="part de réponses 5xx")
+    sim.add_argument("--taux-coupure", type=float, default=0.0, help="part de connexions coupées")
+    sim.add_argument(
+        "--taux-perte", type=float, default=0.0, help="part de réponses perdues après écriture"
+    )
+    sim.add_argument("--debit", type=float, help="requêtes par seconde acceptées (429 au-delà)")
+    sim.add_argument("--quota-client", type=float, help="quota annoncé à chaque borne (req/s)")
+    sim.add_argument(
+        "--delai-instruction", type=float, default=60.0, help="secondes avant la décision"
+    )
+    sim.add_argument(
+        "--client",
+        action="append",
+        metavar="ID:SECRET",
+        help="borne autorisée (défaut : borne-demo:secret-demo)",
+    )
+    sim.add_argument("--graine", type=int, help="graine du hasard (pannes reproductibles)")
+    sim.set_defaults(run=_national_sim)
+
+    sync = sub.add_parser(
+        "sync", parents=[common], help="envoyer les dossiers en file au service national"
+    )
+    sync.add_argument(
+        "action",
+        nargs="?",
+        choices=("status",),
+        help="status : file d'envoi, état de la connexion, personnes à contacter",
+    )
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="un passage, puis s'arrêter (défaut)")
+    mode.add_argument("--watch", action="store_true", help="tourner en continu (Ctrl-C pour finir)")
+    sync.add_argument("--url", help="adresse du service national (défaut : PN_KIOSK_API_URL)")
+    sync.set_defaults(run=_sync)
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"Erreur : {message}\n")
+    return EXIT_ERROR
+
+
+def _out(text: str) -> None:
+    """Print for the agent (the CLI prints by design; flushed for ``--watch`` and pipes)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _national_sim(args: argparse.Namespace) -> int:
+    import random
+
+    from kiosk.config import Paths
+    from sync.server.app import DEMO_CLIENTS, NationalSimulator
+    from sync.server.run import serve
+
+    clients: dict[str, str] = {}
+    for spec in args.client or ():
+        client_id, sep, secret = spec.partition(":")
+        if not sep or not client_id or not secret:
+            return _fail(f"--client attend ID:SECRET, pas « {spec} ».")
+        clients[client_id] = secret
+    db = args.sim_db or Paths.resolve(data_dir=args.data_dir).data_dir / "national-sim.sqlite3"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.graine)  # noqa: S311 - fault draws, not secrets
+    sim = NationalSimulator(db, clients=clients or DEMO_CLIENTS, rng=rng)
+    sim.app.configure(
+        {
+            "latence_ms": args.latence_ms,
+            "taux_erreur": args.taux_erreur,
+            "taux_coupure": args.taux_coupure,
+            "taux_perte": args.taux_perte,
+            "debit": args.debit,
+            "quota_client": args.quota_client,
+            "delai_instruction": args.delai_instruction,
+        }
+    )
+    _out(f"Simulateur du service national : http://{args.host}:{args.port} (base {db})")
+    _out("Réglages à chaud : POST /_control ; Ctrl-C pour arrêter.")
+    try:
+        serve(sim, args.host, args.port)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        return _fail(f"Impossible d'écouter sur {args.host}:{args.port} ({exc.strerror or exc}).")
+    return EXIT_OK
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from app.container import build
+    from app.sync_setup import SyncConfigError, SyncSettings
+    from kiosk.store import StoreError
+
+    try:
+        container = build(database=args.db, data_dir=args.data_dir)
+    except StoreError as exc:
+        return _fail(str(exc))
+    try:
+        if args.action == "status":
+            return _status(container, args)
+        try:
+            settings = SyncSettings.from_env(args.url)
+        except SyncConfigError as exc:
+            return _fail(str(exc))
+        return _watch(container, settings) if args.watch else _once(container, settings, args)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        container.close()
+
+
+def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
+    from app.sync_setup import build_worker
+
+    worker, api = build_worker(container, settings)
+    try:
+        report = worker.run_once()
+    finally:
+        api.close()
+    data = {
+        "transmis": report.sent,
+        "rejoues": report.replayed,
+        "renvoyes_au_guichet": report.refused,
+        "decisions": report.decisions,
+        "en_attente": report.waiting,
+        "service_injoignable": report.stopped_open,
+        "erreur": report.last_error,
+    }
+    if args.json:
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _out(
+            f"{report.sent} dossier(s) transmis ({report.replayed} réponse(s) rejouée(s)),"
+            f" {len(report.refused)} renvoyé(s) au guichet, {report.decisions} décision(s)"
+            f" reçue(s). En file : {report.waiting}."
+        )
+        for reference in report.refused:
+            _out(f"  Renvoyé au guichet : {reference} (voir « kiosk dossier show {reference} »)")
+    if report.stopped_open or report.waiting:
+        why = report.last_error or "service national injoignable"
+        return _fail(
+            f"{why} {report.waiting} dossier(s) restent en file ; ils partiront au prochain"
+            " passage, rien n'est perdu."
+        )
+    return EXIT_OK
+
+
+def _watch(container: Container, settings: Any) -> int:
+    import threading
+
+    from app.sync_setup import build_worker
+    from sync.worker import SyncStatus
+
+    def show(status: SyncStatus) -> None:
+        state = status.circuit.label
+        _out(f"[sync] {state} — {status.waiting} dossier(s) en file")
+
+    worker, api = build_worker(container, settings, listener=show)
+    stop = threading.Event()
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        api.close()
+    return EXIT_OK
+
+
+def _status(container: Container, args: argparse.Namespace) -> int:
+    from kiosk.dossiers.service import utc_now
+    from kiosk.national import NationalFollowUp
+    from kiosk.outbox import Outbox
+    from sync.policy import CircuitState
+    from sync.worker import STATUS_KEY
+
+    outbox = Outbox(container.store, clock=utc_now)
+    counts = outbox.counts()
+    saved = outbox.get_marker(STATUS_KEY) or {}
+    people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()
+    circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
+    if args.json:
+        data = {
+            "file": {
+                "en_attente": counts.waiting,
+                "en_cours_envoi": counts.sending,
+                "transmis": counts.acknowledged,
+                "renvoyes_au_guichet": counts.rejected,
+            },
+            "connexion": saved or None,
+            "a_contacter": [p.to_json() for p in people],
+        }
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    lines = [
+        f"File d'envoi : {counts.waiting} dossier(s) en attente"
+        f" (dont {counts.sending} en cours d'envoi), {counts.acknowledged} transmis,"
+        f" {counts.rejected} renvoyé(s) au guichet.",
+        f"Service national : {circuit.label}"
+        + (
+            f" — dernière erreur : {saved['derniere_erreur']}"
+            if saved.get("derniere_erreur")
+            else ""
+        )
+        + ("" if saved else " (aucune synchronisation encore)"),
+    ]
+    lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))
+    for p in people:
+        how = p.contact_label
+        if p.contact_mode == "telephone" and p.telephone:
+            how += f" {p.telephone}"
+        elif p.contact_mode == "courrier" and isinstance(p.adresse, dict):
+            how += " " + ", ".join(str(v) for v in p.adresse.values())
+        lines.append(f"  {p.reference}  {p.usager or '(nom inconnu)'}  {p.state.label} — {how}")
+        if p.what:
+            lines += [f"      {line}" for line in p.what.splitlines()]
+    _out("\n".join(lines))
+    return EXIT_OK

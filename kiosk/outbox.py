@@ -1,0 +1,270 @@
+"""The durable outbox: what must reach the national service, written with the state change.
+
+Exactly-once, in three rules (docs/sync.md):
+
+1. The outbox row is added by the « prêt → en file » transition itself (:func:`on_state_change`
+   is called inside ``DossierService._move``), so a queued dossier always has its row and a
+   rolled-back transition never leaves one behind.
+2. A worker marks the row ``envoi`` and commits *before* the request (:meth:`Outbox.claim`). A
+   crash can leave a row ``envoi``, never ``acquitte``; once its lease expires it is sent again
+   with the same idempotency key, and the server replays its first answer.
+3. Only the server's acknowledgement ends the row, and it does so in the same transaction as the
+   dossier's « en file → transmis » change (again through :func:`on_state_change`).
+
+No HTTP here: the worker in ``sync/`` drives this module through :class:`Outbox`.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.dossiers.states import DossierState
+from kiosk.store.engine import Store
+from kiosk.store.models import (
+    Answer,
+    Dossier,
+    NationalNotice,
+    OutboxItem,
+    Piece,
+    Setting,
+    Usager,
+    Vehicule,
+)
+from kiosk.sync_ports import LocalPiece, OutgoingDossier
+
+PENDING = "en_attente"
+SENDING = "envoi"
+ACKNOWLEDGED = "acquitte"
+REJECTED = "rejete"
+_OPEN = (PENDING, SENDING)
+
+#: Decisions of the national service that the agent must pass on to the person.
+NATIONAL_DECISIONS = frozenset(
+    {DossierState.ACCEPTE, DossierState.REFUSE, DossierState.A_COMPLETER}
+)
+
+
+def idempotency_key(dossier_id: str, seq: int) -> str:
+    """The dossier UUID for its first filing; ``UUID.n`` for the n-th (after « à compléter »)."""
+    return dossier_id if seq == 1 else f"{dossier_id}.{seq}"
+
+
+def on_state_change(
+    s: Session,
+    dossier: Dossier,
+    change: tuple[DossierState, DossierState],
+    *,
+    reason: str | None,
+    national_number: str | None,
+    now: datetime,
+) -> None:
+    """Keep the outbox and the notices in step with a state change, in the caller's transaction.
+
+    Called by ``DossierService._move`` for every transition.
+    """
+    current, target = change
+    if target is DossierState.EN_FILE:
+        last = s.scalar(select(func.max(OutboxItem.seq)).where(OutboxItem.dossier_id == dossier.id))
+        seq = (last or 0) + 1
+        s.add(
+            OutboxItem(
+                dossier_id=dossier.id,
+                seq=seq,
+                idempotency_key=idempotency_key(dossier.id, seq),
+                state=PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        return
+    if current is DossierState.EN_FILE:
+        # Acknowledged (→ transmis) or refused as invalid (→ à compléter): the row is done.
+        acked = target is DossierState.TRANSMIS
+        s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.dossier_id == dossier.id, OutboxItem.state.in_(_OPEN))
+            .values(
+                state=ACKNOWLEDGED if acked else REJECTED,
+                done_at=now,
+                national_number=national_number,
+                last_error=None if acked else reason,
+            )
+        )
+    if target in NATIONAL_DECISIONS and current in (DossierState.EN_FILE, DossierState.TRANSMIS):
+        s.add(NationalNotice(dossier_id=dossier.id, at=now, state=target.value, detail=reason))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row marked ``envoi`` and committed: it may now be sent."""
+
+    item_id: int
+    attempts: int
+    dossier: OutgoingDossier
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many submissions are in each outbox state."""
+
+    pending: int
+    sending: int
+    acknowledged: int
+    rejected: int
+
+    @property
+    def waiting(self) -> int:
+        """Submissions not yet acknowledged nor refused (the home-screen badge)."""
+        return self.pending + self.sending
+
+
+class Outbox:
+    """The queue the sync worker drains. Methods are units of work; call them off the UI thread."""
+
+    def __init__(
+        self, store: Store, *, clock: Callable[[], datetime], lease: timedelta | None = None
+    ) -> None:
+        self._store = store
+        self._now = clock
+        # Time a claimed row is reserved for its worker; after a crash it becomes due again.
+        self._lease = lease or timedelta(seconds=60)
+
+    def claim(self) -> Claimed | None:
+        """Mark the next due submission ``envoi`` (committed before any request) and return it."""
+        now = self._now()
+        with self._store.write() as s:
+            item = s.scalars(
+                select(OutboxItem)
+                .where(OutboxItem.state.in_(_OPEN), OutboxItem.next_attempt_at <= now)
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(1)
+            ).first()
+            if item is None:
+                return None
+            item.state = SENDING
+            item.attempts += 1
+            item.last_attempt_at = now
+            item.next_attempt_at = now + self._lease
+            outgoing = _outgoing(s, item)
+            return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
+
+    def release(self, item_id: int, error: str, *, retry_at: datetime) -> None:
+        """The attempt failed without an answer: the row waits until ``retry_at``."""
+        with self._store.write() as s:
+            s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.state == SENDING)
+                .values(state=PENDING, next_attempt_at=retry_at, last_error=error)
+            )
+
+    def counts(self) -> QueueCounts:
+        """How many rows are in each state."""
+        with self._store.read() as s:
+            rows = dict(
+                s.execute(select(OutboxItem.state, func.count()).group_by(OutboxItem.state)).all()
+            )
+        return QueueCounts(
+            pending=rows.get(PENDING, 0),
+            sending=rows.get(SENDING, 0),
+            acknowledged=rows.get(ACKNOWLEDGED, 0),
+            rejected=rows.get(REJECTED, 0),
+        )
+
+    def next_due(self) -> datetime | None:
+        """When the earliest open row becomes due (``None``: nothing to send)."""
+        with self._store.read() as s:
+            return s.scalar(
+                select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state.in_(_OPEN))
+            )
+
+    def get_marker(self, key: str) -> Any:
+        """A JSON value the sync keeps between runs (cursor, last known state), or ``None``."""
+        with self._store.read() as s:
+            row = s.get(Setting, key)
+            return None if row is None else json.loads(row.value)
+
+    def set_marker(self, key: str, value: Any) -> None:
+        """Save a JSON value under ``key`` (one transaction)."""
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        with self._store.write() as s:
+            row = s.get(Setting, key)
+            if row is None:
+                s.add(Setting(key=key, value=text))
+            else:
+                row.value = text
+
+
+def _outgoing(s: Session, item: OutboxItem) -> OutgoingDossier:
+    """The request body for one submission: everything the national service needs, in order."""
+    dossier = s.get_one(Dossier, item.dossier_id)
+    answers: dict[str, Any] = dict(
+        s.execute(
+            select(Answer.path, Answer.value)
+            .where(Answer.dossier_id == dossier.id)
+            .order_by(Answer.path)
+        ).all()
+    )
+    usager = s.get(Usager, dossier.id)
+    vehicule = s.get(Vehicule, dossier.id)
+    pieces: list[LocalPiece] = []
+    described: list[dict[str, Any]] = []
+    for piece in s.scalars(
+        select(Piece)
+        .where(Piece.dossier_id == dossier.id, Piece.status == "fournie")
+        .order_by(Piece.id)
+    ):
+        if not piece.file_path or not piece.sha256:
+            continue
+        path = Path(piece.file_path)
+        size = path.stat().st_size if path.exists() else 0
+        mime = piece.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        pieces.append(LocalPiece(sha256=piece.sha256, path=path, size=size, mime_type=mime))
+        described.append(
+            {
+                "type": piece.kind,
+                "pour": piece.item_path,
+                "sha256": piece.sha256,
+                "taille": size,
+                "type_mime": mime,
+            }
+        )
+    body: dict[str, Any] = {
+        "id": dossier.id,
+        "reference": dossier.reference,
+        "demarche": {"id": dossier.demarche_id, "version": dossier.demarche_version},
+        "routage": dossier.routage,
+        "formation": dossier.training,
+        "depot": item.seq,
+        "reponses": answers,
+        "usager": None
+        if usager is None
+        else {
+            "nom": usager.nom,
+            "prenoms": usager.prenoms,
+            "date_naissance": usager.date_naissance.isoformat() if usager.date_naissance else None,
+            "telephone": usager.telephone,
+            "adresse": usager.adresse,
+        },
+        "vehicule": None
+        if vehicule is None
+        else {"immatriculation": vehicule.immatriculation, "vin": vehicule.vin},
+        "contact": dossier.contact_mode,
+        "pieces": described,
+    }
+    return OutgoingDossier(
+        idempotency_key=item.idempotency_key,
+        dossier_id=dossier.id,
+        reference=dossier.reference,
+        body=body,
+        pieces=tuple(pieces),
+    )

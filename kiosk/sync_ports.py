@@ -1,0 +1,143 @@
+"""What the kiosk needs from the national service, as a ``Protocol`` and plain values.
+
+The HTTP client (``sync.client``) and any simulator implement :class:`NationalApi`; the domain
+never knows which one it has. Failures are split the way the worker must treat them:
+
+- :class:`ServiceUnavailable` (and its :class:`RateLimited` case): *transient*, retry later;
+  nothing is known about the request (it may or may not have been recorded: the idempotency key
+  makes the retry safe).
+- :class:`Refused`: *permanent*, the service read the dossier and will never accept it as is;
+  the dossier goes back to the counter with the reason, in French.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LocalPiece:
+    """A supporting document to upload: the file on this kiosk and what the server is told."""
+
+    sha256: str
+    path: Path
+    size: int
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class OutgoingDossier:
+    """One submission, ready to send: the body is deterministic so a resend is a replay."""
+
+    idempotency_key: str
+    dossier_id: str
+    reference: str
+    body: dict[str, Any]
+    pieces: tuple[LocalPiece, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The national service recorded the dossier and every supporting document."""
+
+    national_number: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A decision of the national service about one dossier."""
+
+    dossier_id: str
+    national_number: str
+    status: str  # "accepte", "refuse" or "a_completer"
+    reason: str | None = None
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    """Status changes after a cursor, and the cursor to ask from next time."""
+
+    changes: tuple[StatusChange, ...]
+    cursor: str
+    more: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteDemarche:
+    """A procedure definition as the national service publishes it."""
+
+    id: str
+    version: int
+    sha256: str
+    content: str
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field the service found invalid, with its message in French."""
+
+    field: str
+    message: str
+
+
+class ServiceUnavailable(Exception):
+    """The service did not (knowingly) record the request: down, cut, overloaded, a portal.
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(ServiceUnavailable):
+    """The service is up but asks us to slow down (HTTP 429)."""
+
+
+class Refused(Exception):
+    """The service will never accept this dossier as it is (HTTP 422, or 409 on a key reuse)."""
+
+    def __init__(self, message: str, problems: tuple[FieldProblem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    def reason(self) -> str:
+        """The text shown to the agent: the message, then one line per field."""
+        lines = [str(self)] + [f"{p.field} : {p.message}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass
+class QuotaHint:
+    """The request rate the service last advertised for this kiosk (requests per second)."""
+
+    rate: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class NationalApi(Protocol):
+    """The national service as the kiosk uses it. Calls block; run them off the UI thread."""
+
+    quota: QuotaHint
+
+    def submit(self, dossier: OutgoingDossier) -> Ack:
+        """File the dossier and upload its documents (resuming a broken upload).
+
+        Raises:
+            ServiceUnavailable: try again later (the same call is safe to repeat).
+            Refused: the dossier must go back to the counter.
+        """
+        ...
+
+    def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
+        """Status changes recorded after ``cursor`` (``None``: from the beginning)."""
+        ...
+
+    def demarches(self) -> tuple[RemoteDemarche, ...]:
+        """The procedure definitions currently in force."""
+        ...

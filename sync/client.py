@@ -1,0 +1,313 @@
+"""The national API over HTTP (httpx), as described in docs/national-api.json.
+
+Turns every answer into one of three outcomes the worker understands (see ``kiosk.sync_ports``):
+an :class:`Ack`, a :class:`ServiceUnavailable` (retry later, safely) or a :class:`Refused`
+(back to the counter). Only 201/202 count as filed: a 200 to a filing is a captive portal or a
+proxy, never the national service. Credentials never appear in messages or logs.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from kiosk.sync_ports import (
+    Ack,
+    ChangesPage,
+    FieldProblem,
+    LocalPiece,
+    OutgoingDossier,
+    QuotaHint,
+    RateLimited,
+    Refused,
+    RemoteDemarche,
+    ServiceUnavailable,
+    StatusChange,
+)
+
+CHUNK_SIZE = 256 * 1024
+_POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def parse_rate_policy(value: str | None) -> float | None:
+    """Requests per second from ``RateLimit-Policy: q=10;w=1`` (``None`` if absent)."""
+    if not value:
+        return None
+    match = _POLICY.search(value)
+    if match is None:
+        return None
+    window = float(match.group(2) or 1.0)
+    return float(match.group(1)) / window if window > 0 else None
+
+
+class HttpNationalApi:
+    """:class:`kiosk.sync_ports.NationalApi` over HTTP. Blocking; one instance per worker."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 15.0,
+        throttle: Callable[[], None] | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,  # a redirect to a login page must not look like an answer
+            headers={"User-Agent": "pn-kiosk-sync/1"},
+        )
+        self._client_id = client_id
+        self._secret = client_secret
+        self._throttle = throttle or (lambda: None)
+        self._chunk = chunk_size
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self.quota = QuotaHint()
+
+    def set_throttle(self, throttle: Callable[[], None]) -> None:
+        """Call ``throttle`` before every request (the worker's token bucket)."""
+        self._throttle = throttle
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # ------------------------------------------------------------------ the three calls
+
+    def submit(self, dossier: OutgoingDossier) -> Ack:
+        """File the dossier (idempotent on its key), then upload each document, resuming."""
+        response = self._call(
+            "POST",
+            "/v1/dossiers",
+            json=dossier.body,
+            headers={"Idempotency-Key": dossier.idempotency_key},
+        )
+        if response.status_code not in (201, 202):
+            self._fail(response, expected="201")
+        data = self._json(response)
+        number = data.get("numero_national")
+        if data.get("id") != dossier.dossier_id or not isinstance(number, str):
+            raise ServiceUnavailable(
+                "Réponse inattendue du service national (dossier non reconnu)."
+            )
+        uploads = {p.get("sha256"): p.get("televersement") for p in data.get("pieces") or []}
+        for piece in dossier.pieces:
+            url = uploads.get(piece.sha256)
+            if not isinstance(url, str):
+                raise Refused(f"Le service national n'attend pas la pièce {piece.sha256[:12]}….")
+            self._upload(piece, url)
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        return Ack(national_number=number, replayed=replayed)
+
+    def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
+        """Status changes after ``cursor``."""
+        params: dict[str, str | int] = {"limite": limit}
+        if cursor:
+            params["apres"] = cursor
+        response = self._call("GET", "/v1/changements", params=params)
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        data = self._json(response)
+        try:
+            changes = tuple(
+                StatusChange(
+                    dossier_id=str(c["id"]),
+                    national_number=str(c["numero_national"]),
+                    status=str(c["statut"]),
+                    reason=c.get("motif"),
+                    missing=tuple(str(m) for m in c.get("manquant") or ()),
+                )
+                for c in data["changements"]
+            )
+            return ChangesPage(changes, cursor=str(data["curseur"]), more=bool(data.get("encore")))
+        except (KeyError, TypeError) as exc:
+            raise ServiceUnavailable("Réponse inattendue du service national.") from exc
+
+    def demarches(self) -> tuple[RemoteDemarche, ...]:
+        """The procedure definitions in force."""
+        response = self._call("GET", "/v1/demarches")
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        data = self._json(response)
+        try:
+            return tuple(
+                RemoteDemarche(
+                    id=str(d["id"]),
+                    version=int(d["version"]),
+                    sha256=str(d["sha256"]),
+                    content=str(d["contenu"]),
+                )
+                for d in data["demarches"]
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServiceUnavailable("Réponse inattendue du service national.") from exc
+
+    # ------------------------------------------------------------------ uploads (tus-like)
+
+    def _upload(self, piece: LocalPiece, url: str) -> None:
+        """Send the rest of ``piece``: ask the server where it stopped, then PATCH from there."""
+        for _round in range(10_000):
+            head = self._call("HEAD", url)
+            if head.status_code not in (200, 204):
+                self._fail(head, expected="200")
+            offset = int(head.headers.get("Upload-Offset", "-1"))
+            if not 0 <= offset <= piece.size:
+                raise ServiceUnavailable("Réponse inattendue du service national (téléversement).")
+            if offset == piece.size:
+                return
+            try:
+                with piece.path.open("rb") as fh:
+                    fh.seek(offset)
+                    chunk = fh.read(self._chunk)
+            except OSError as exc:
+                # The scan is gone from this kiosk: only the agent can fix that.
+                raise Refused(f"Pièce introuvable sur la borne : {piece.path.name}.") from exc
+            patch = self._call(
+                "PATCH",
+                url,
+                content=chunk,
+                headers={
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
+            if patch.status_code == 409:
+                continue  # our offset was stale (a lost answer): ask again
+            if patch.status_code != 204:
+                self._fail(patch, expected="204")
+        raise ServiceUnavailable("Téléversement interrompu trop de fois.")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One authorised request (a new token once if the service says ours expired)."""
+        for attempt in (1, 2):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers["Authorization"] = f"Bearer {self._bearer()}"
+            response = self._send(method, path, headers=headers, **kwargs)
+            kwargs["headers"] = headers
+            if response.status_code != 401 or attempt == 2:
+                return response
+            self._token = None
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._throttle()  # every request spends a token of the kiosk's bucket
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ServiceUnavailable("Le service national ne répond pas (délai dépassé).") from exc
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                f"Connexion au service national impossible ({type(exc).__name__})."
+            ) from exc
+        rate = parse_rate_policy(response.headers.get("RateLimit-Policy"))
+        if rate is not None:
+            self.quota.rate = rate
+        return response
+
+    def _bearer(self) -> str:
+        if self._token is not None and time.monotonic() < self._token_expires:
+            return self._token
+        response = self._send(
+            "POST",
+            "/v1/jetons",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._secret,
+            },
+        )
+        if response.status_code in (400, 401, 403):
+            # Not the dossiers' fault: keep them queued, say clearly what to fix.
+            raise ServiceUnavailable(
+                "Les identifiants de la borne sont refusés par le service national"
+                " (vérifiez PN_KIOSK_API_CLIENT_ID et PN_KIOSK_API_CLIENT_SECRET)."
+            )
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        data = self._json(response)
+        token, ttl = data.get("access_token"), data.get("expires_in")
+        if not isinstance(token, str) or not isinstance(ttl, int | float):
+            raise ServiceUnavailable("Réponse inattendue du service national (jeton).")
+        self._token = token
+        self._token_expires = time.monotonic() + max(0.0, float(ttl) - 10.0)  # renew early
+        return token
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ServiceUnavailable(
+                "Réponse illisible (portail captif ou proxy ?) : le service national n'a pas"
+                " été joint."
+            ) from exc
+        if not isinstance(data, dict):
+            raise ServiceUnavailable("Réponse inattendue du service national.")
+        return data
+
+    def _fail(self, response: httpx.Response, *, expected: str) -> None:
+        """Raise the exception that matches an unexpected answer."""
+        status = response.status_code
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), now=datetime.now(UTC).timestamp()
+        )
+        problem = _problem(response)
+        detail = problem.get("detail") or problem.get("title") if problem else None
+        if status == 429:
+            raise RateLimited("Le service national demande de ralentir.", retry_after=retry_after)
+        if status in (409, 422) and problem:
+            errors = tuple(
+                FieldProblem(str(e.get("champ", "")), str(e.get("message", "")))
+                for e in problem.get("erreurs") or ()
+                if isinstance(e, dict)
+            )
+            raise Refused(str(detail or "Dossier refusé par le service national."), errors)
+        if 200 <= status < 300:
+            raise ServiceUnavailable(
+                f"Réponse {status} au lieu de {expected} (portail captif ou proxy ?) : le service"
+                " national n'a pas été joint."
+            )
+        raise ServiceUnavailable(
+            f"Le service national a répondu {status}" + (f" : {detail}" if detail else "") + ".",
+            retry_after=retry_after,
+        )
+
+
+def _problem(response: httpx.Response) -> dict[str, Any] | None:
+    """The RFC 9457 problem document, if the answer is one."""
+    if not response.headers.get("Content-Type", "").startswith("application/problem+json"):
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

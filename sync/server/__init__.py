@@ -1,0 +1,1 @@
+"""The reference national API server (training mode, demos, tests), with fault knobs."""

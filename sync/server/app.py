@@ -1,0 +1,328 @@
+"""The reference national API (training mode, demos, tests): docs/national-api.json, served.
+
+Routes under ``/v1`` are the contract; ``/_control`` belongs to the simulator only (fault knobs,
+simulated time, counts for tests). Errors are RFC 9457 problem documents in French.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sync.server.db import SimDatabase, fingerprint, national_number
+from sync.server.faults import PROBLEM, FaultInjector
+from sync.server.instruction import (
+    decide_due,
+    file_sha256,
+    known_demarches,
+    published_demarches,
+    validate,
+)
+
+TOKEN_TTL = 300  # seconds: short-lived bearer tokens
+DEMO_CLIENTS = {"borne-demo": "secret-demo"}
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class NationalSimulator:
+    """State of one simulated national service: its database, clients, tokens and clock."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        clients: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = SimDatabase(db_path)
+        self.clients = dict(clients or DEMO_CLIENTS)
+        self._base_clock = clock
+        self.offset = 0.0  # simulated time moved forward by ``POST /_control {"avancer": s}``
+        self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
+        self._tokens: dict[str, float] = {}
+        self._demarches = known_demarches()
+        api = Starlette(routes=self._routes())
+        self.app = FaultInjector(api, self.now, self.rng)
+
+    def now(self) -> float:
+        """The server's (possibly simulated) time."""
+        return self._base_clock() + self.offset
+
+    def _routes(self) -> list[Route]:
+        return [
+            Route("/v1/jetons", self.token, methods=["POST"]),
+            Route("/v1/dossiers", self.create_dossier, methods=["POST"]),
+            Route("/v1/televersements/{upload_id}", self.upload, methods=["HEAD", "PATCH"]),
+            Route("/v1/changements", self.changes, methods=["GET"]),
+            Route("/v1/demarches", self.demarches, methods=["GET"]),
+            Route("/_control", self.control, methods=["GET", "POST"]),
+            Route("/_control/depots", self.control_filings, methods=["GET"]),
+        ]
+
+    # ------------------------------------------------------------------ auth
+
+    async def token(self, request: Request) -> Response:
+        """Client credentials → a short-lived bearer token."""
+        try:
+            data = await request.json()
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        client = str(data.get("client_id", "")) if isinstance(data, dict) else ""
+        secret = str(data.get("client_secret", "")) if isinstance(data, dict) else ""
+        if data.get("grant_type") != "client_credentials":
+            return problem(400, "Requête invalide.", "grant_type doit être client_credentials.")
+        expected = self.clients.get(client)
+        if expected is None or not secrets.compare_digest(expected, secret):
+            return problem(401, "Identifiants refusés.", "Identifiant ou secret de borne inconnu.")
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = self.now() + TOKEN_TTL
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL}
+        )
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        expires = self._tokens.get(token)
+        return scheme.lower() == "bearer" and expires is not None and self.now() < expires
+
+    # ------------------------------------------------------------------ filing
+
+    async def create_dossier(self, request: Request) -> Response:
+        """File a dossier, idempotently on ``Idempotency-Key``."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 64:
+            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        # Canonical form: the same dossier re-serialised differently is the same request.
+        print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        with self.db.tx() as c:
+            seen = c.execute(
+                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (key,)
+            ).fetchone()
+            if seen is not None:
+                if seen["empreinte"] != print_:
+                    return problem(
+                        409,
+                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
+                        f"La clé {key} a déjà servi pour un dossier différent.",
+                    )
+                return Response(
+                    seen["reponse"],
+                    status_code=seen["statut_http"],
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            errors = validate(body, self._demarches)
+            if errors:
+                return problem(
+                    422,
+                    "Dossier invalide.",
+                    "Le dossier ne peut pas être instruit en l'état.",
+                    erreurs=errors,
+                )
+            answer = self._file(c, body)
+            if answer is None:
+                return problem(
+                    409,
+                    "Dossier déjà déposé.",
+                    "Ce dossier a déjà été déposé et n'attend pas de complément.",
+                )
+            text = json.dumps(answer, ensure_ascii=False)
+            c.execute(
+                "INSERT INTO idem (cle, empreinte, statut_http, reponse) VALUES (?, ?, ?, ?)",
+                (key, print_, 201, text),
+            )
+        return Response(text, status_code=201, media_type="application/json")
+
+    def _file(self, c: Any, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Record a filing (or a complement after « à compléter »); ``None`` if not allowed."""
+        now = self.now()
+        pieces = body.get("pieces") or []
+        statut = "pieces_attendues" if pieces else "depose"
+        previous = c.execute(
+            "SELECT numero, statut FROM depot WHERE dossier_id = ? ORDER BY numero DESC",
+            (body["id"],),
+        ).fetchone()
+        corps = json.dumps(body, ensure_ascii=False)
+        if previous is None:
+            numero = c.execute(
+                "INSERT INTO depot (dossier_id, reference, corps, statut, depose_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (body["id"], body.get("reference"), corps, statut, now),
+            ).lastrowid
+        elif previous["statut"] == "a_completer":
+            numero = previous["numero"]
+            c.execute(
+                "UPDATE depot SET corps = ?, statut = ?, depose_at = ?, depots = depots + 1,"
+                " motif = NULL, manquant = NULL WHERE numero = ?",
+                (corps, statut, now, numero),
+            )
+        else:
+            return None
+        uploads = []
+        for piece in pieces:
+            upload_id = uuid.uuid4().hex
+            c.execute(
+                "INSERT INTO piece (id, numero, sha256, taille, type_mime) VALUES (?, ?, ?, ?, ?)",
+                (upload_id, numero, piece["sha256"], piece["taille"], piece.get("type_mime")),
+            )
+            uploads.append(
+                {
+                    "sha256": piece["sha256"],
+                    "taille": piece["taille"],
+                    "televersement": f"/v1/televersements/{upload_id}",
+                }
+            )
+        return {
+            "id": body["id"],
+            "numero_national": national_number(int(numero)),
+            "statut": statut,
+            "pieces": uploads,
+        }
+
+    # ------------------------------------------------------------------ uploads
+
+    async def upload(self, request: Request) -> Response:
+        """HEAD: where the upload stands. PATCH: append bytes at ``Upload-Offset``."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        upload_id = str(request.path_params["upload_id"])
+        with self.db.tx() as c:
+            row = c.execute(
+                "SELECT numero, sha256, taille FROM piece WHERE id = ?", (upload_id,)
+            ).fetchone()
+        if row is None:
+            return problem(404, "Téléversement inconnu.")
+        path = self.db.upload_path(upload_id)
+        offset = path.stat().st_size if path.exists() else 0
+        headers = {"Upload-Offset": str(offset), "Upload-Length": str(row["taille"])}
+        if request.method == "HEAD":
+            return Response(status_code=200, headers={**headers, "Cache-Control": "no-store"})
+        if request.headers.get("Content-Type") != "application/offset+octet-stream":
+            return problem(415, "Type de contenu attendu : application/offset+octet-stream.")
+        if request.headers.get("Upload-Offset") != str(offset):
+            return problem(409, "Décalage incorrect.", f"Le téléversement en est à {offset}.")
+        chunk = await request.body()
+        if offset + len(chunk) > row["taille"]:
+            return problem(413, "Plus d'octets que la taille annoncée.")
+        with path.open("ab") as fh:
+            fh.write(chunk)
+        offset += len(chunk)
+        if offset == row["taille"]:
+            if file_sha256(path) != row["sha256"]:
+                path.unlink()
+                return problem(422, "Pièce altérée.", "L'empreinte SHA-256 ne correspond pas.")
+            with self.db.tx() as c:
+                c.execute("UPDATE piece SET complete = 1 WHERE id = ?", (upload_id,))
+                left = c.execute(
+                    "SELECT COUNT(*) FROM piece WHERE numero = ? AND complete = 0",
+                    (row["numero"],),
+                ).fetchone()[0]
+                if left == 0:
+                    c.execute(
+                        "UPDATE depot SET statut = 'depose', depose_at = ?"
+                        " WHERE numero = ? AND statut = 'pieces_attendues'",
+                        (self.now(), row["numero"]),
+                    )
+        return Response(status_code=204, headers={"Upload-Offset": str(offset)})
+
+    # ------------------------------------------------------------------ feeds
+
+    async def changes(self, request: Request) -> Response:
+        """Decisions recorded after the cursor ``apres``."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        try:
+            after = int(request.query_params.get("apres", "0"))
+            limit = max(1, min(1000, int(request.query_params.get("limite", "200"))))
+        except ValueError:
+            return problem(400, "Paramètres invalides.", "apres et limite sont des entiers.")
+        f = self.app.faults
+        with self.db.tx() as c:
+            decide_due(c, self.now(), f.delai_instruction, f.parts)
+            rows = c.execute(
+                "SELECT seq, dossier_id, numero, statut, motif, manquant FROM changement"
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit + 1),
+            ).fetchall()
+        page = rows[:limit]
+        return JSONResponse(
+            {
+                "changements": [
+                    {
+                        "id": r["dossier_id"],
+                        "numero_national": national_number(r["numero"]),
+                        "statut": r["statut"],
+                        "motif": r["motif"],
+                        "manquant": json.loads(r["manquant"] or "[]"),
+                    }
+                    for r in page
+                ],
+                "curseur": str(page[-1]["seq"] if page else after),
+                "encore": len(rows) > limit,
+            }
+        )
+
+    async def demarches(self, request: Request) -> Response:
+        """The procedure definitions in force."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        return JSONResponse({"demarches": published_demarches()})
+
+    # ------------------------------------------------------------------ simulator control
+
+    async def control(self, request: Request) -> Response:
+        """Read or change the fault knobs; move simulated time; declare an outage from now."""
+        if request.method == "POST":
+            try:
+                changes = dict(await request.json())
+            except (ValueError, TypeError):
+                return problem(400, "Corps JSON attendu.")
+            self.offset += float(changes.pop("avancer", 0.0))
+            outage = changes.pop("panne", None)
+            if outage:
+                now = self.now()
+                self.app.faults.pannes.append([now, now + float(outage)])
+            try:
+                self.app.configure(changes)
+            except KeyError as exc:
+                return problem(400, "Réglage inconnu.", f"Réglage inconnu : {exc.args[0]}.")
+        f = self.app.faults
+        return JSONResponse(
+            {
+                "reglages": {**f.__dict__, "parts": list(f.parts)},
+                "statistiques": dict(self.app.stats),
+                "heure": self.now(),
+            }
+        )
+
+    async def control_filings(self, request: Request) -> Response:
+        """Filing rows per dossier UUID (the exactly-once check of the tests)."""
+        return JSONResponse({"depots": self.db.filings_per_dossier()})

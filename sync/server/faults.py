@@ -1,0 +1,164 @@
+"""Fault knobs of the reference server: latency, errors, a rate limit, outages, connection resets
+and responses lost *after* the server committed (the hardest case for exactly-once).
+
+Implemented as an ASGI wrapper around the national API so the API code stays clean. A reset or
+a lost response is produced by starting the response and then aborting: uvicorn closes the
+connection and the client sees a broken exchange, exactly as on a cut line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROBLEM = "application/problem+json"
+
+
+class SimulatedDrop(Exception):
+    """Raised inside the ASGI app to make uvicorn drop the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keep uvicorn from printing a traceback for every drop we simulate on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, SimulatedDrop)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+@dataclass
+class Faults:
+    """Current knobs; every field can be set through ``POST /_control`` (same names)."""
+
+    latence_ms: float = 0.0
+    taux_erreur: float = 0.0  # 500/502/503 answers, nothing recorded
+    taux_coupure: float = 0.0  # connection reset before the request is processed
+    taux_perte: float = 0.0  # processed and committed, then the connection drops
+    debit: float | None = None  # requests/s the whole service accepts (token bucket)
+    rafale: float | None = None  # bucket size (default: one second of ``debit``)
+    quota_client: float | None = None  # requests/s advertised to each kiosk (default ``debit``)
+    pannes: list[list[float]] = field(default_factory=list)  # [start, end] in server time
+    delai_instruction: float = 60.0  # seconds before a complete filing is decided
+    parts: tuple[float, float] = (0.7, 0.15)  # shares accepted, refused (rest: à compléter)
+
+
+class FaultInjector:
+    """ASGI middleware applying :class:`Faults` to every ``/v1`` request."""
+
+    def __init__(self, app: ASGIApp, clock: Callable[[], float], rng: random.Random) -> None:
+        self.app = app
+        self.faults = Faults()
+        self.clock = clock
+        self.rng = rng
+        self.stats: Counter[str] = Counter()
+        self._tokens = 0.0
+        self._at = clock()
+
+    def configure(self, changes: dict[str, Any]) -> None:
+        """Apply knob changes (unknown names raise KeyError)."""
+        known = set(asdict(self.faults))
+        for key, value in changes.items():
+            if key not in known:
+                raise KeyError(key)
+            setattr(self.faults, key, tuple(value) if key == "parts" else value)
+        if "debit" in changes or "rafale" in changes:
+            self._tokens = self._burst()
+            self._at = self.clock()
+
+    def _burst(self) -> float:
+        f = self.faults
+        return f.rafale if f.rafale is not None else max(1.0, f.debit or 1.0)
+
+    def _rate_limited(self) -> float | None:
+        """Seconds to wait if the bucket is empty, else ``None`` (and a token is spent)."""
+        rate = self.faults.debit
+        if not rate:
+            return None
+        now = self.clock()
+        self._tokens = min(self._burst(), self._tokens + (now - self._at) * rate)
+        self._at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return None
+        return (1.0 - self._tokens) / rate
+
+    def _outage_left(self) -> float | None:
+        now = self.clock()
+        for start, end in self.faults.pannes:
+            if start <= now < end:
+                return end - now
+        return None
+
+    def policy_header(self) -> list[tuple[bytes, bytes]]:
+        """``RateLimit-Policy`` advertising this kiosk's quota, when there is one."""
+        quota = self.faults.quota_client or self.faults.debit
+        if not quota:
+            return []
+        return [(b"ratelimit-policy", f"q={quota:g};w=1".encode())]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope["path"]).startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        self.stats["requetes"] += 1
+        f = self.faults
+        if f.latence_ms > 0:
+            await asyncio.sleep(f.latence_ms / 1000 * self.rng.uniform(0.5, 1.5))
+        outage = self._outage_left()
+        if outage is not None:
+            await self._problem(send, 503, "Service en maintenance.", math.ceil(outage))
+            return
+        wait = self._rate_limited()
+        if wait is not None:
+            await self._problem(send, 429, "Trop de requêtes.", max(1, math.ceil(wait)))
+            return
+        draw = self.rng.random()
+        if draw < f.taux_coupure:
+            self.stats["coupures"] += 1
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise SimulatedDrop("reset before processing")
+        draw -= f.taux_coupure
+        if draw < f.taux_erreur:
+            # No Retry-After here: a random failure is not a planned outage.
+            status = self.rng.choice((500, 502, 503))
+            await self._problem(send, status, "Erreur du service.", None)
+            return
+        draw -= f.taux_erreur
+        lose = draw < f.taux_perte
+        extra = self.policy_header()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.stats[str(message["status"])] += 1
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                if lose:
+                    self.stats["pertes"] += 1
+                    await send(message)
+                    raise SimulatedDrop("response lost after commit")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+    async def _problem(self, send: Send, status: int, title: str, retry: int | None) -> None:
+        self.stats[str(status)] += 1
+        body = json.dumps(
+            {"type": "about:blank", "title": title, "status": status}, ensure_ascii=False
+        ).encode()
+        headers = [(b"content-type", PROBLEM.encode()), (b"content-length", b"%d" % len(body))]
+        if retry is not None:
+            headers.append((b"retry-after", str(retry).encode()))
+        headers += self.policy_header()
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,89 @@
+"""Running the reference server: in the foreground (``kiosk national-sim``) or on a background
+thread bound to a free loopback port (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from sync.server.app import NationalSimulator
+
+
+def _config(app: ASGIApp, **kwargs: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        **kwargs,
+    )
+
+
+def serve(sim: NationalSimulator, host: str, port: int) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    uvicorn.Server(_config(sim.app, host=host, port=port)).run()
+
+
+class ServerThread:
+    """The simulator on ``127.0.0.1`` in a daemon thread; use as a context manager."""
+
+    def __init__(
+        self, sim: NationalSimulator, port: int = 0, *, app: ASGIApp | None = None
+    ) -> None:
+        """Serve ``sim`` (or any other ASGI ``app``, e.g. a fake captive portal, with it)."""
+        self.sim = sim
+        self._app = app or sim.app
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self.port = int(self._sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(_config(self._app))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self) -> ServerThread:
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("le simulateur national n'a pas démarré")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and the database."""
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+        self.sim.db.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    """A loopback port free right now (for a server started in another process)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+__all__ = ["NationalSimulator", "ServerThread", "free_port", "serve"]

@@ -1,0 +1,325 @@
+"""The sync worker: drains the outbox to the national service and pulls its decisions back.
+
+Runs on its own thread (``SyncThread``) or in a command (``kiosk sync --once``), never on the UI
+thread. Time and waiting go through an injected :class:`~sync.clock.Clock` and
+:class:`~sync.clock.Sleeper`, so tests and benchmarks run this exact code in simulated time.
+
+Listeners receive a :class:`SyncStatus` *on the worker thread*: a UI must hand it over to its
+own thread (a queued signal) before touching a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kiosk.dossiers.service import DossierService
+from kiosk.dossiers.states import DossierState, IllegalTransition
+from kiosk.national import NationalFollowUp
+from kiosk.outbox import Claimed, Outbox
+from kiosk.sync_ports import NationalApi, RateLimited, Refused, ServiceUnavailable
+from sync.clock import Clock, Sleeper
+from sync.policy import CircuitState, Scheduler, SyncPolicy
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "sync.curseur"
+STATUS_KEY = "sync.etat"
+QUOTA_KEY = "sync.quota"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the home screen shows: connection, queue size, next attempt, last problem."""
+
+    circuit: CircuitState
+    waiting: int
+    next_attempt_in: float
+    last_error: str | None
+    last_success: datetime | None
+
+    @property
+    def online(self) -> bool:
+        """Whether the national service answered the last request."""
+        return self.circuit is CircuitState.CLOSED and self.last_error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping (also what is saved for ``kiosk sync status``)."""
+        return {
+            "circuit": self.circuit.value,
+            "en_attente": self.waiting,
+            "prochain_essai_dans": round(self.next_attempt_in, 1),
+            "derniere_erreur": self.last_error,
+            "dernier_succes": self.last_success.isoformat() if self.last_success else None,
+        }
+
+
+@dataclass
+class OnceReport:
+    """What one ``sync --once`` pass did."""
+
+    sent: int = 0
+    replayed: int = 0
+    refused: list[str] = field(default_factory=list)
+    failures: int = 0
+    decisions: int = 0
+    waiting: int = 0
+    stopped_open: bool = False
+    last_error: str | None = None
+
+
+Listener = Callable[[SyncStatus], None]
+
+
+class SyncWorker:
+    """One worker per kiosk process. Not thread-safe: call it from one thread only."""
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        followup: NationalFollowUp,
+        dossiers: DossierService,
+        api: NationalApi,
+        clock: Clock,
+        sleeper: Sleeper,
+        rng: random.Random,
+        policy: SyncPolicy | None = None,
+        listener: Listener | None = None,
+        poll_interval: float = 300.0,
+    ) -> None:
+        self._outbox = outbox
+        self._followup = followup
+        self._dossiers = dossiers
+        self._api = api
+        self._clock = clock
+        self._sleeper = sleeper
+        self._rng = rng
+        self.scheduler = Scheduler(policy or SyncPolicy(), rng, clock.time())
+        self._listener = listener
+        self._poll_interval = poll_interval
+        self._next_pull = clock.time()  # pull once at start
+        self._last_success: datetime | None = None
+        self._last_published: tuple[Any, ...] | None = None
+        self._last_saved = 0.0
+        saved_quota = outbox.get_marker(QUOTA_KEY)
+        if isinstance(saved_quota, int | float) and saved_quota > 0:
+            # Remember the quota across restarts: a kiosk must not start above it.
+            self.scheduler.on_success(clock.time(), float(saved_quota))
+        self.report = OnceReport()
+
+    # ------------------------------------------------------------------ hooks for the client
+
+    def throttle(self) -> None:
+        """Block until the scheduler lets one more request out (passed to the HTTP client)."""
+        while (wait := self.scheduler.acquire(self._clock.time())) > 0:
+            self._sleeper.sleep(wait)
+
+    def wake(self) -> None:
+        """Something changed (a dossier queued): stop waiting and look at the queue now."""
+        self._sleeper.wake()
+
+    def link_up(self) -> None:
+        """The network came back (OS event): allow a probe now instead of after the cooldown."""
+        self.scheduler.probe_now(self._clock.time())
+        self._sleeper.wake()
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self) -> float:
+        """Do one unit of work; return how long to wait before the next step (0: go on)."""
+        now = self._clock.time()
+        wait = self.scheduler.delay(now)
+        if wait > 0:
+            return wait
+        if now >= self._next_pull:
+            self.pull_changes()
+            return 0.0
+        claimed = self._outbox.claim()
+        if claimed is not None:
+            self._send(claimed)
+            return 0.0
+        due = self._outbox.next_due()
+        until = self._next_pull
+        if due is not None:
+            until = min(until, due.timestamp())
+        return max(0.05, until - now)
+
+    def _send(self, claimed: Claimed) -> None:
+        item = claimed.dossier
+        now = self._clock.time
+        try:
+            ack = self._api.submit(item)
+        except Refused as exc:
+            # Permanent: back to the counter with the service's own words; never retried as is.
+            self.scheduler.on_success(now(), self._api.quota.rate)
+            self._move(item.reference, DossierState.A_COMPLETER, reason=exc.reason())
+            self.report.refused.append(item.reference)
+            return
+        except RateLimited as exc:
+            delay = self.scheduler.on_rate_limited(now(), exc.retry_after)
+            self._release(claimed, str(exc), delay)
+            self.report.failures += 1
+            return
+        except ServiceUnavailable as exc:
+            delay = self.scheduler.on_failure(now(), str(exc), exc.retry_after)
+            # Per row too: a dossier that keeps failing must not block the others behind it.
+            own = min(self.scheduler.policy.backoff_cap, 2.0 ** min(claimed.attempts, 10))
+            self._release(claimed, str(exc), max(delay, own * self._rng.uniform(0.5, 1.0)))
+            self.report.failures += 1
+            self.report.last_error = str(exc)
+            return
+        self._succeeded()
+        self._move(item.reference, DossierState.TRANSMIS, national_number=ack.national_number)
+        self.report.sent += 1
+        self.report.replayed += int(ack.replayed)
+
+    def _release(self, claimed: Claimed, error: str, delay: float) -> None:
+        retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
+        self._outbox.release(claimed.item_id, error, retry_at=retry_at)
+
+    def _move(
+        self,
+        reference: str,
+        target: DossierState,
+        *,
+        reason: str | None = None,
+        national_number: str | None = None,
+    ) -> None:
+        try:
+            self._dossiers.transition(
+                reference, target, reason=reason, national_number=national_number
+            )
+        except IllegalTransition:
+            # Already moved by a decision pulled in the meantime (which also closed the row).
+            log.info("dossier %s déjà sorti de la file", reference)
+
+    def _succeeded(self) -> None:
+        rate = self._api.quota.rate
+        previous = self.scheduler.bucket.rate
+        self.scheduler.on_success(self._clock.time(), rate)
+        self._last_success = datetime.fromtimestamp(self._clock.time(), UTC)
+        if rate is not None and abs(self.scheduler.bucket.rate - previous) > 1e-9:
+            self._outbox.set_marker(QUOTA_KEY, rate)
+
+    def pull_changes(self) -> int:
+        """Apply every decision recorded since the saved cursor; returns how many were applied."""
+        self._next_pull = self._clock.time() + self._poll_interval
+        cursor = self._outbox.get_marker(CURSOR_KEY)
+        applied = 0
+        while True:
+            try:
+                page = self._api.changes(cursor if isinstance(cursor, str) else None)
+            except RateLimited as exc:
+                self.scheduler.on_rate_limited(self._clock.time(), exc.retry_after)
+                return applied
+            except ServiceUnavailable as exc:
+                self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+                self.report.last_error = str(exc)
+                return applied
+            self._succeeded()
+            applied += sum(self._followup.apply(change) for change in page.changes)
+            # Saved after applying: a crash in between re-reads the page (apply is idempotent).
+            cursor = page.cursor
+            self._outbox.set_marker(CURSOR_KEY, cursor)
+            if not page.more:
+                break
+        self.report.decisions += applied
+        return applied
+
+    # ------------------------------------------------------------------ loops
+
+    def run_once(self, *, stop_when_open: bool = True) -> OnceReport:
+        """Send everything queued, then pull decisions. Stops early if the service is down."""
+        self.report = OnceReport()
+        self._next_pull = float("inf")  # pull at the end, once the queue is drained
+        while True:
+            if stop_when_open and self.scheduler.state is CircuitState.OPEN:
+                self.report.stopped_open = True
+                break
+            wait = self.scheduler.delay(self._clock.time())
+            if wait > 0:
+                self._sleeper.sleep(wait)
+                continue
+            claimed = self._outbox.claim()
+            if claimed is not None:
+                self._send(claimed)
+                self.publish()
+                continue
+            due = self._outbox.next_due()
+            if due is None:
+                break
+            # Rows waiting for their own backoff, or leased by a process that died.
+            self._sleeper.sleep(max(0.05, due.timestamp() - self._clock.time()))
+        if not self.report.stopped_open:
+            self.pull_changes()
+        self.report.waiting = self._outbox.counts().waiting
+        self.publish(force=True)
+        return self.report
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set (the long-running mode of the app and ``--watch``)."""
+        while not stop.is_set():
+            try:
+                wait = self.step()
+            except Exception as exc:  # the thread must survive anything; the row stays queued
+                log.exception("erreur inattendue de synchronisation")
+                wait = self.scheduler.on_failure(self._clock.time(), f"Erreur interne : {exc}")
+            self.publish()
+            if wait > 0 and not stop.is_set():
+                self._sleeper.sleep(wait)
+        self.publish(force=True)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> SyncStatus:
+        """The current status (one small count query)."""
+        now = self._clock.time()
+        return SyncStatus(
+            circuit=self.scheduler.state,
+            waiting=self._outbox.counts().waiting,
+            next_attempt_in=self.scheduler.next_attempt_in(now),
+            last_error=self.scheduler.last_error,
+            last_success=self._last_success,
+        )
+
+    def publish(self, *, force: bool = False) -> None:
+        """Tell the listener and save the status, when it changed (at most every 2 s)."""
+        now = self._clock.time()
+        if not force and now - self._last_saved < 2.0:
+            return
+        status = self.status()
+        key = (status.circuit, status.waiting, status.last_error)
+        if force or key != self._last_published:
+            self._last_published = key
+            self._outbox.set_marker(STATUS_KEY, status.to_json())
+            if self._listener is not None:
+                self._listener(status)
+        self._last_saved = now
+
+
+class SyncThread:
+    """Runs a :class:`SyncWorker` on a daemon thread; ``stop()`` ends it within one wait."""
+
+    def __init__(self, worker: SyncWorker, sleeper: Sleeper) -> None:
+        self.worker = worker
+        self._sleeper = sleeper
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=worker.run, args=(self._stop,), name="pn-sync", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Ask the worker to stop and wait for it (a request in flight ends first)."""
+        self._stop.set()
+        self._sleeper.wake()
+        self._thread.join(timeout)

@@ -1,0 +1,115 @@
+"""Fixtures of the sync tests: the real reference server on loopback, a worker in simulated time."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kiosk.demarches import Catalog
+from kiosk.dossiers.service import DossierService
+from kiosk.national import NationalFollowUp
+from kiosk.outbox import Outbox
+from kiosk.store import Store
+from sync.client import HttpNationalApi
+from sync.clock import SimClock, SimSleeper, as_datetime
+from sync.policy import SyncPolicy
+from sync.server.app import NationalSimulator
+from sync.server.run import ServerThread
+from sync.worker import SyncWorker
+
+
+@pytest.fixture
+def national(tmp_path: Path) -> Iterator[ServerThread]:
+    """The reference server, fault-free, on a free loopback port, with its own database."""
+    sim = NationalSimulator(tmp_path / "national.sqlite3", rng=random.Random(7))
+    with ServerThread(sim) as server:
+        yield server
+
+
+@dataclass
+class Kiosk:
+    """A kiosk's sync side in simulated time, talking real HTTP to the server."""
+
+    store: Store
+    dossiers: DossierService
+    outbox: Outbox
+    followup: NationalFollowUp
+    api: HttpNationalApi
+    clock: SimClock
+    sleeper: SimSleeper
+    worker: SyncWorker
+
+
+def make_kiosk(
+    store: Store,
+    catalog: Catalog,
+    url: str,
+    *,
+    clock: SimClock | None = None,
+    policy: SyncPolicy | None = None,
+    chunk: int = 1 << 18,
+    transport: httpx.BaseTransport | None = None,
+) -> Kiosk:
+    """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper."""
+    clock = clock or SimClock()
+    sleeper = SimSleeper(clock)
+
+    def now() -> datetime:
+        return as_datetime(clock)
+
+    dossiers = DossierService(store, catalog, clock=now)
+    outbox = Outbox(store, clock=now)
+    followup = NationalFollowUp(store, dossiers, clock=now)
+    api = HttpNationalApi(url, "borne-demo", "secret-demo", chunk_size=chunk, transport=transport)
+    worker = SyncWorker(
+        outbox=outbox,
+        followup=followup,
+        dossiers=dossiers,
+        api=api,
+        clock=clock,
+        sleeper=sleeper,
+        rng=random.Random(3),
+        policy=policy,
+    )
+    api.set_throttle(worker.throttle)
+    return Kiosk(store, dossiers, outbox, followup, api, clock, sleeper, worker)
+
+
+@pytest.fixture
+def kiosk(store: Store, catalog: Catalog, national: ServerThread) -> Iterator[Kiosk]:
+    """A kiosk wired to the fault-free server."""
+    k = make_kiosk(store, catalog, national.url)
+    yield k
+    k.api.close()
+
+
+@pytest.fixture
+def shared_clock() -> SimClock:
+    """One simulated clock for the kiosk and the server (outages and instruction in sim time)."""
+    return SimClock()
+
+
+@pytest.fixture
+def sim_national(tmp_path: Path, shared_clock: SimClock) -> Iterator[ServerThread]:
+    """The reference server running on the shared simulated clock."""
+    sim = NationalSimulator(
+        tmp_path / "national.sqlite3", clock=shared_clock.time, rng=random.Random(5)
+    )
+    with ServerThread(sim) as server:
+        yield server
+
+
+@pytest.fixture
+def sim_kiosk(
+    store: Store, catalog: Catalog, sim_national: ServerThread, shared_clock: SimClock
+) -> Iterator[Kiosk]:
+    """A kiosk sharing the server's simulated clock."""
+    k = make_kiosk(store, catalog, sim_national.url, clock=shared_clock)
+    yield k
+    k.api.close()

@@ -1,0 +1,80 @@
+"""``kiosk sync`` and ``kiosk national-sim`` as support staff use them, in real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from kiosk.store import open_store
+from sync.server.run import free_port
+from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
+
+
+def kiosk(
+    db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--db", str(db), *args],
+        cwd=ROOT,
+        env=env or kiosk_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_sync_once_files_the_queue_and_status_lists_whom_to_contact(tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.sqlite3"
+    store = open_store(db)
+    queue_many(store, 5, demarche=("changement_adresse", 1))
+    store.close()
+    port = free_port()
+    server = start_simulator(tmp_path / "n.sqlite3", port, "--delai-instruction", "0")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        first = kiosk(db, "sync", "--once", "--url", url, "--json")
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["transmis"] == 5
+        assert json.loads(first.stdout)["decisions"] == 5  # decided at once (no delay here)
+        second = kiosk(db, "sync", "--once", "--url", url)
+        assert second.stdout.startswith("0 dossier(s) transmis"), second.stdout
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+    status = kiosk(db, "sync", "status")
+    assert status.returncode == 0, status.stderr
+    assert "File d'envoi : 0 dossier(s) en attente" in status.stdout
+    assert "Service national : service joignable" in status.stdout
+    assert "À contacter : 5 personne(s)" in status.stdout
+    assert "DUPONT Jean" in status.stdout and "06 12 34 56 78" in status.stdout
+    data = json.loads(kiosk(db, "sync", "status", "--json").stdout)
+    assert len(data["a_contacter"]) == 5 and data["file"]["transmis"] == 5
+
+
+def test_unreachable_service_exits_1_in_french_and_keeps_the_queue(tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.sqlite3"
+    store = open_store(db)
+    queue_many(store, 2, demarche=("changement_adresse", 1))
+    store.close()
+    result = kiosk(db, "sync", "--once", "--url", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert "2 dossier(s) restent en file" in result.stderr
+    assert "rien n'est perdu" in result.stderr
+    assert "Traceback" not in result.stderr
+    status = kiosk(db, "sync", "status")
+    assert "2 dossier(s) en attente" in status.stdout
+    assert "service injoignable" in status.stdout
+
+
+def test_missing_credentials_are_explained_and_never_echoed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PN_KIOSK_API")}
+    env["PN_KIOSK_API_CLIENT_ID"] = "borne-12"
+    result = kiosk(tmp_path / "k.sqlite3", "sync", "--once", env=env)
+    assert result.returncode == 1
+    assert "PN_KIOSK_API_CLIENT_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
