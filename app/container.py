@@ -18,7 +18,7 @@ from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.identity.ports import IdentityReader
-from kiosk.ports import Printer
+from kiosk.ports import ConnectionBadge, Printer
 from kiosk.settings import CounterSettings
 from kiosk.store import Store, open_store
 from ui.services import UiServices
@@ -46,13 +46,18 @@ class Container:
 
 
 def build_ui(
-    *, database: Path | None = None, data_dir: Path | None = None, training: bool = False
+    *,
+    database: Path | None = None,
+    data_dir: Path | None = None,
+    training: bool = False,
+    sync: bool = True,
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
 
     Training mode (``--demo``) works in its own data folder, so that practice dossiers never mix
-    with real ones, creates a "formation" agent (PIN 0000) if there is none, and "prints" receipts
-    into a folder.
+    with real ones, creates a "formation" agent (PIN 0000) if there is none, "prints" receipts
+    into a folder, puts a simulated CNIe on the virtual reader and sends dossiers to a reference
+    national server of its own on loopback.
     """
     paths = Paths.resolve(database=database, data_dir=data_dir)
     if training:
@@ -74,6 +79,7 @@ def build_ui(
     if training:
         write_sample_scans(scans.folder)
     identity, training_can = _identity_reader(container, training=training)
+    subscribe, wake = _start_sync(container, training=training) if sync else (None, None)
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -87,6 +93,8 @@ def build_ui(
         identity=identity,
         training=training,
         training_can=training_can,
+        sync_subscribe=subscribe,
+        sync_wake=wake,
     )
     return services, container
 
@@ -114,7 +122,7 @@ def _identity_reader(
 
         card = VirtualCard(SimulatedChip(PROFILES["cnie"]))
         try:
-            card.start(connect_timeout=1.0)
+            card.start(connect_timeout=0.2)  # vpcd answers at once when pcscd runs
         except (VpcdNotListening, OSError):
             log.info("no virtual reader (pcscd with vsmartcard-vpcd): no simulated card")
         else:
@@ -143,3 +151,55 @@ def build(
         counter=counter,
         receipts=receipts,
     )
+
+
+def _start_sync(
+    container: Container, *, training: bool
+) -> tuple[Callable[[Callable[[ConnectionBadge], None]], None] | None, Callable[[], None] | None]:
+    """Start the background sync (in training mode, against a reference server of its own).
+
+    Returns ``subscribe`` and ``wake`` for the UI, or Nones when sync is not configured (the
+    kiosk then keeps every dossier queued, and says so on its badge).
+    """
+    from app.sync_setup import SyncConfigError, SyncSettings, start_background_sync
+    from sync.worker import SyncStatus
+
+    subscribers: list[Callable[[ConnectionBadge], None]] = []
+    last: list[ConnectionBadge] = []
+
+    def listener(status: SyncStatus) -> None:  # sync thread
+        badge = ConnectionBadge(
+            configured=True,
+            online=status.online,
+            waiting=status.waiting,
+            detail=status.circuit.label,
+        )
+        last[:] = [badge]
+        for callback in list(subscribers):
+            callback(badge)
+
+    def subscribe(callback: Callable[[ConnectionBadge], None]) -> None:
+        subscribers.append(callback)
+        if last:
+            callback(last[0])
+
+    try:
+        if training:
+            from sync.server.app import DEMO_CLIENTS, NationalSimulator
+            from sync.server.run import ServerThread
+
+            simulator = NationalSimulator(container.paths.data_dir / "service-national.sqlite3")
+            server = ServerThread(simulator).start()
+            container.closers.append(server.stop)
+            client_id, secret = next(iter(DEMO_CLIENTS.items()))
+            os.environ.setdefault("PN_KIOSK_API_CLIENT_ID", client_id)
+            os.environ.setdefault("PN_KIOSK_API_CLIENT_SECRET", secret)
+            settings = SyncSettings.from_env(url=server.url)
+        else:
+            settings = SyncSettings.from_env()
+    except SyncConfigError as exc:
+        log.warning("synchronisation non configurée : %s", exc)
+        return None, None
+    thread = start_background_sync(container, settings, listener=listener)
+    container.closers.append(thread.stop)
+    return subscribe, thread.worker.wake

@@ -64,7 +64,7 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
         opened.append(container)
         return services
 
-    window.runner.run(build, on_done=window.attach)
+    QTimer.singleShot(0, lambda: window.runner.run(build, on_done=window.attach))
 
     def check() -> None:
         home = getattr(window, "home", None)  # exists once the services are attached

@@ -44,3 +44,14 @@ class ScanSource(Protocol):
     def read(self, scanned: ScannedFile) -> bytes:
         """A file's bytes."""
         ...
+
+
+@dataclass(frozen=True)
+class ConnectionBadge:
+    """What the home screen's badge shows: is the national service reachable, how many
+    dossiers wait to be sent (produced by the sync layer, shown by the UI)."""
+
+    configured: bool
+    online: bool
+    waiting: int
+    detail: str = ""

@@ -33,6 +33,7 @@ def run(
 ) -> int:
     """Show the kiosk, build its services off the UI thread, run until the window closes."""
     prepare_environment(keyboard=keyboard)
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
@@ -48,7 +49,10 @@ def run(
         window.show()
     else:
         window.showFullScreen()
-    window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
+    # Build after the first paint: the imports hold the GIL and would delay it.
+    QTimer.singleShot(
+        0, lambda: window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
+    )
     code = app.exec()
     window.runner.wait()
     return int(code)

@@ -3,9 +3,10 @@ the embedded keyboard. Navigation between screens happens here and only here."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -21,24 +22,22 @@ from PySide6.QtWidgets import (
 from ui.i18n import LANGUAGES, Translator
 from ui.inactivity import InactivityWatcher
 from ui.screens.base import Screen
-from ui.screens.consent import ConsentScreen
-from ui.screens.documents import DocumentsScreen
-from ui.screens.home import HomeScreen
-from ui.screens.receipt import ReceiptScreen
-from ui.screens.review import ReviewScreen
 from ui.screens.signin import SignInScreen
-from ui.screens.wizard import WizardScreen
 from ui.tasks import TaskRunner
 from ui.theme import Look, stylesheet
-from ui.widgets.keyboard import KeyboardPanel, keyboard_enabled
 
 if TYPE_CHECKING:
     from kiosk.agents import AgentInfo
+    from kiosk.ports import ConnectionBadge
     from ui.services import UiServices
+    from ui.widgets.keyboard import KeyboardPanel
 
 
 class MainWindow(QMainWindow):
     """Sign-in → home → wizard → review → receipt, with the inactivity lock over all of it."""
+
+    #: A new ConnectionBadge from the sync thread (emitted there, delivered here, queued).
+    badge_changed = Signal(object)
 
     def __init__(
         self,
@@ -60,6 +59,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner()
         self.look = Look()
         self.agent: AgentInfo | None = None
+        self._badge: ConnectionBadge | None = None
         self.setWindowTitle(self.tr_.t("app.title"))
 
         central = QWidget()
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.keyboard: KeyboardPanel | None = None
         self._column = column
         self.setCentralWidget(central)
-        if keyboard_enabled():
+        if os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard":
             # After the first paint: loading the keyboard's QML takes a noticeable moment.
             QTimer.singleShot(0, self._add_keyboard)
 
@@ -113,6 +113,8 @@ class MainWindow(QMainWindow):
             self.attach(services)
 
     def _add_keyboard(self) -> None:
+        from ui.widgets.keyboard import KeyboardPanel
+
         self.keyboard = KeyboardPanel()
         self._column.addWidget(self.keyboard)
         self.keyboard.set_language(self.tr_.lang)
@@ -123,6 +125,14 @@ class MainWindow(QMainWindow):
 
     def attach(self, services: UiServices) -> None:
         """Build the screens that need the services, and show the agents to sign in."""
+        # Imported here, after the first paint: the window must appear at once.
+        from ui.screens.consent import ConsentScreen
+        from ui.screens.documents import DocumentsScreen
+        from ui.screens.home import HomeScreen
+        from ui.screens.receipt import ReceiptScreen
+        from ui.screens.review import ReviewScreen
+        from ui.screens.wizard import WizardScreen
+
         self.services = services
         self.training_banner.setVisible(services.training)
         self.signin.attach(services)
@@ -155,12 +165,17 @@ class MainWindow(QMainWindow):
         self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
         self.review.submitted.connect(self._receipt)
         self.receipt.done.connect(self._next_person)
+        self.badge_changed.connect(self._show_badge)
+        if services.sync_subscribe is not None:
+            services.sync_subscribe(self.badge_changed.emit)  # emit is safe from any thread
+        self._show_badge(self._badge)
         self.signin.refresh()
 
     # ------------------------------------------------------------------ top bar
-    def _top_bar(self) -> QHBoxLayout:
+    def _top_bar(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
         bar = QHBoxLayout()
-        bar.setContentsMargins(16, 8, 16, 8)
+        bar.setContentsMargins(16, 8, 16, 4)
         self.app_title = QLabel()
         self.app_title.setObjectName("subtitle")
         bar.addWidget(self.app_title)
@@ -168,6 +183,14 @@ class MainWindow(QMainWindow):
         self.agent_label.setObjectName("muted")
         bar.addWidget(self.agent_label)
         bar.addStretch(1)
+        self.badge = QLabel()
+        self.badge.setObjectName("badge")
+        bar.addWidget(self.badge)
+        rows.addLayout(bar)
+        # Second row: the person's controls (language, text size, contrast) and sign-out.
+        controls = QHBoxLayout()
+        controls.setContentsMargins(16, 0, 16, 4)
+        controls.addStretch(1)
         self.language_buttons = QButtonGroup(self)
         for code, name in LANGUAGES.items():
             button = QPushButton(name)
@@ -177,7 +200,7 @@ class MainWindow(QMainWindow):
             button.setAccessibleName(name)
             button.clicked.connect(lambda _=False, c=code: self.tr_.set_language(c))
             self.language_buttons.addButton(button)
-            bar.addWidget(button)
+            controls.addWidget(button)
         self.smaller = QPushButton("A−")
         self.smaller.clicked.connect(lambda: self._set_look(self.look.smaller()))
         self.bigger = QPushButton("A+")
@@ -189,8 +212,9 @@ class MainWindow(QMainWindow):
         self.sign_out.clicked.connect(self.lock)
         self.sign_out.hide()
         for button in (self.smaller, self.bigger, self.contrast, self.sign_out):
-            bar.addWidget(button)
-        return bar
+            controls.addWidget(button)
+        rows.addLayout(controls)
+        return rows
 
     def _set_look(self, look: Look) -> None:
         self.look = look
@@ -213,6 +237,7 @@ class MainWindow(QMainWindow):
             self.agent_label.setText(t("home.agent", name=self.agent.nom))
         for button in self.language_buttons.buttons():
             button.setChecked(button.text() == LANGUAGES[lang])
+        self._show_badge(self._badge)
         if self.keyboard is not None:
             self.keyboard.set_language(lang)
 
@@ -272,6 +297,22 @@ class MainWindow(QMainWindow):
             screen.clear_personal_data()
         self.tr_.set_language("fr")
         self.stack.setCurrentWidget(self.home)
+
+    def _show_badge(self, badge: ConnectionBadge | None) -> None:
+        self._badge = badge
+        services = getattr(self, "services", None)
+        t = self.tr_.t
+        if services is None:
+            self.badge.clear()
+        elif services.sync_subscribe is None:
+            self.badge.setText(t("badge.not_configured"))
+        elif badge is None:
+            self.badge.setText(t("badge.unknown"))
+        else:
+            state = t("badge.online") if badge.online else t("badge.offline")
+            mark = "●" if badge.online else "○"
+            self.badge.setText(f"{mark} " + t("badge.compact", state=state, count=badge.waiting))
+        self.badge.setToolTip(badge.detail if badge else "")
 
     def _still_here(self) -> None:
         self.inactivity.reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
     from kiosk.identity.ports import IdentityReader
-    from kiosk.ports import Printer, ScanSource
+    from kiosk.ports import ConnectionBadge, Printer, ScanSource
     from kiosk.settings import CounterSettings
 
 
@@ -34,3 +35,8 @@ class UiServices:
     training: bool = False
     #: The CAN of the simulated card on the reader, in training mode.
     training_can: str | None = None
+    #: ``subscribe(callback)``: ``callback(badge)`` is then called, from the sync thread, on
+    #: every change of connection state or queue size (None: no sync configured).
+    sync_subscribe: Callable[[Callable[[ConnectionBadge], None]], None] | None = None
+    #: Ask the sync worker to send now (after a dossier is filed).
+    sync_wake: Callable[[], None] | None = None

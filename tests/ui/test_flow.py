@@ -156,8 +156,15 @@ def test_a_succession_from_start_to_printed_receipt(
     assert "barrée et signée" not in text  # the old card was attached: not listed as missing
     assert "Certificat de situation" in text
     view = window.services.dossiers.show(reference)
-    assert view.summary.state.value == "en_file"
     assert view.answers["coheritiers[0].coheritier_prenoms"] == "Léo"
+    # Training mode sends to its own reference national server: the dossier goes out at once,
+    # and the badge says the service is reachable with nothing left waiting.
+    qtbot.waitUntil(
+        lambda: window.services.dossiers.show(reference).summary.state.value == "transmis",
+        timeout=20_000,
+    )
+    qtbot.waitUntil(lambda: "0" in window.badge.text() and "●" in window.badge.text(), timeout=10_000)
+    assert window.services.dossiers.show(reference).national_number
 
     window.receipt.done_button.click()
     driver.settle()

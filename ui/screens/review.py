@@ -113,6 +113,8 @@ class ReviewScreen(Screen):
                 raise ValueError(self.tr_.t("consent.required"))
             self.services.dossiers.validate(reference)
             self.services.dossiers.enqueue(reference)
+            if self.services.sync_wake is not None:
+                self.services.sync_wake()  # send it now if the national service is reachable
             return reference
 
         self.runner.run(file_it, on_done=self.submitted.emit, on_error=self._failed)
