@@ -41,6 +41,10 @@ def run(
     from ui.theme import load_fonts
 
     app = QApplication.instance() or QApplication(sys.argv)
+    if keyboard and isinstance(app, QApplication):
+        from ui.widgets.keyboard import TouchStyle
+
+        app.setStyle(TouchStyle())
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
     window = MainWindow(None, family=family, training=training)

@@ -16,7 +16,7 @@ Item {
     InputPanel {
         id: panel
         width: root.width
-        anchors.bottom: parent.bottom
+        y: 0  // the widget is sized to the keyboard: keep it at the top, never half out
     }
 
     Component.onCompleted: {

@@ -163,7 +163,9 @@ def test_a_succession_from_start_to_printed_receipt(
         lambda: window.services.dossiers.show(reference).summary.state.value == "transmis",
         timeout=20_000,
     )
-    qtbot.waitUntil(lambda: "0" in window.badge.text() and "●" in window.badge.text(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: "0" in window.badge.text() and "●" in window.badge.text(), timeout=10_000
+    )
     assert window.services.dossiers.show(reference).national_number
 
     window.receipt.done_button.click()
@@ -254,3 +256,29 @@ def test_inactivity_warns_then_clears_everything(qtbot: QtBot, window: MainWindo
     # The answer given before the lock was saved.
     found = window.services.dossiers.list(search="martin")
     assert [d.usager for d in found] == ["MARTIN"]
+
+
+def test_the_on_screen_keyboard_comes_up_under_a_text_field(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("succession")
+    editor = window.wizard.editors["lieu_naissance"]
+    assert isinstance(editor, TextEditor)
+    window.activateWindow()
+    editor.edit.setFocus()
+    qtbot.waitUntil(
+        lambda: window.keyboard is not None and window.keyboard.isVisible(), timeout=5_000
+    )
+    keyboard = window.keyboard
+    assert keyboard is not None
+    root = keyboard.rootObject()
+    # Every row of keys is on screen: the widget is as tall as the keyboard it holds.
+    qtbot.waitUntil(
+        lambda: abs(keyboard.height() - float(root.property("implicitHeight"))) < 2, timeout=5_000
+    )
+    # The field typed in stays visible above the keyboard.
+    field_bottom = editor.edit.mapTo(window, editor.edit.rect().bottomLeft()).y()
+    assert field_bottom < window.keyboard.mapTo(window, window.keyboard.rect().topLeft()).y()
+    driver.snap("13-clavier-azerty")

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Q_ARG, QMetaObject, Qt, QUrl
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Q_ARG, QMetaObject, Qt, QTimer, QUrl
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtQuickWidgets import QQuickWidget
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QPlainTextEdit,
+    QProxyStyle,
+    QStyle,
+    QStyleHintReturn,
+    QStyleOption,
+    QWidget,
+)
 
 from kiosk.config import assets_dir
 
@@ -34,10 +43,36 @@ class KeyboardPanel(QQuickWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setResizeMode(QQuickWidget.ResizeMode.SizeRootObjectToView)
         self.setSource(QUrl.fromLocalFile(str(assets_dir() / "qml" / "keyboard.qml")))
-        self.setMinimumHeight(280)
+        root = self.rootObject()
+        if root is not None:
+            # The keyboard's height follows its width (its keys keep their shape): follow it.
+            root.implicitHeightChanged.connect(self._fit)
+        self._fit()
         self.hide()
         method = QGuiApplication.inputMethod()
         method.visibleChanged.connect(self._follow)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        # Ask for the keyboard as soon as a text field takes focus, whatever the style says
+        # (a style sheet replaces the style that would otherwise request it on the first tap).
+        method = QGuiApplication.inputMethod()
+        if isinstance(new, QLineEdit | QPlainTextEdit) and not new.isReadOnly():
+            method.show()
+        elif new is None or not isinstance(new, QLineEdit | QPlainTextEdit):
+            method.hide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self._fit)  # once QML has laid the keys out for the new width
+
+    def _fit(self) -> None:
+        root = self.rootObject()
+        height = int(root.property("implicitHeight") or 0) if root is not None else 0
+        self.setFixedHeight(max(240, height))
 
     def _follow(self) -> None:
         self.setVisible(QGuiApplication.inputMethod().isVisible())
@@ -49,3 +84,22 @@ class KeyboardPanel(QQuickWidget):
             QMetaObject.invokeMethod(
                 root, "setLocale", Q_ARG("QVariant", KEYBOARD_LOCALES.get(lang, "fr_FR"))
             )
+
+
+class TouchStyle(QProxyStyle):
+    """Asks for the on-screen keyboard on the first tap in a text field.
+
+    Qt's default asks only when an already focused field is tapped again, which on a kiosk looks
+    like a keyboard that does not come.
+    """
+
+    def styleHint(
+        self,
+        hint: QStyle.StyleHint,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+        return_data: QStyleHintReturn | None = None,
+    ) -> int:
+        if hint == QStyle.StyleHint.SH_RequestSoftwareInputPanel:
+            return int(QStyle.RequestSoftwareInputPanel.RSIP_OnMouseClick.value)
+        return int(super().styleHint(hint, option, widget, return_data))
