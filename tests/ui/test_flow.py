@@ -280,5 +280,5 @@ def test_the_on_screen_keyboard_comes_up_under_a_text_field(
     )
     # The field typed in stays visible above the keyboard.
     field_bottom = editor.edit.mapTo(window, editor.edit.rect().bottomLeft()).y()
-    assert field_bottom < window.keyboard.mapTo(window, window.keyboard.rect().topLeft()).y()
+    assert field_bottom < keyboard.mapTo(window, keyboard.rect().topLeft()).y()
     driver.snap("13-clavier-azerty")
