@@ -185,16 +185,13 @@ def _start_sync(
 
     try:
         if training:
-            from sync.server.app import DEMO_CLIENTS, NationalSimulator
-            from sync.server.run import ServerThread
+            from sync.server.app import DEMO_CLIENTS
 
-            simulator = NationalSimulator(container.paths.data_dir / "service-national.sqlite3")
-            server = ServerThread(simulator).start()
-            container.closers.append(server.stop)
+            url = _start_reference_server(container)
             client_id, secret = next(iter(DEMO_CLIENTS.items()))
             os.environ.setdefault("PN_KIOSK_API_CLIENT_ID", client_id)
             os.environ.setdefault("PN_KIOSK_API_CLIENT_SECRET", secret)
-            settings = SyncSettings.from_env(url=server.url)
+            settings = SyncSettings.from_env(url=url)
         else:
             settings = SyncSettings.from_env()
     except SyncConfigError as exc:
@@ -203,3 +200,46 @@ def _start_sync(
     thread = start_background_sync(container, settings, listener=listener)
     container.closers.append(thread.stop)
     return subscribe, thread.worker.wake
+
+
+def _start_reference_server(container: Container) -> str:
+    """Training mode's national service: ``kiosk national-sim`` in a process of its own (in a
+    thread of the kiosk it would compete with the screens for the interpreter lock)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from sync.server.run import free_port
+
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "national-sim",
+            "--port",
+            str(port),
+            "--db",
+            str(container.paths.data_dir / "service-national.sqlite3"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    container.closers.append(stop)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}"

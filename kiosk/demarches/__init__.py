@@ -26,6 +26,7 @@ from kiosk.demarches.loader import (
     default_demarches_dir,
     load_catalog,
     load_file,
+    load_translation,
 )
 from kiosk.demarches.model import (
     BIND_TARGETS,
@@ -49,6 +50,7 @@ from kiosk.demarches.model import (
     format_path,
     parse_path,
 )
+from kiosk.demarches.translation import LANGUAGES, SOURCE_LANGUAGE, Translation, localize
 from kiosk.demarches.validators import FieldError
 from kiosk.demarches.values import parse_value, validate_value
 
@@ -56,7 +58,9 @@ __all__ = [
     "BIND_TARGETS",
     "BIND_TYPES",
     "CONTACT_MODES",
+    "LANGUAGES",
     "ROUTAGES",
+    "SOURCE_LANGUAGE",
     "THEMES",
     "AnswerPath",
     "Catalog",
@@ -74,6 +78,7 @@ __all__ = [
     "JSONValue",
     "Note",
     "Step",
+    "Translation",
     "applicable_notes",
     "bound_values",
     "default_demarches_dir",
@@ -87,6 +92,8 @@ __all__ = [
     "is_visible",
     "load_catalog",
     "load_file",
+    "load_translation",
+    "localize",
     "missing_required",
     "parse_path",
     "parse_value",

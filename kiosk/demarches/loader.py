@@ -2,31 +2,47 @@
 
 A broken file must not stop the kiosk: `load_catalog` loads what it can and returns the errors
 beside the démarches, each naming the file, the place and the reason in French. A dossier pins the
-version it was started with, so the catalog keeps all versions, not only the latest.
+version it was started with, so the catalog keeps all versions, not only the latest. Translations
+(`i18n/<id>.v<version>.<lang>.toml`) are checked against the definition they translate; a broken one
+is reported the same way and leaves that démarche in French for that language.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from kiosk.demarches.model import Demarche
 from kiosk.demarches.reader import read_definition
 from kiosk.demarches.schema import SchemaError
+from kiosk.demarches.translation import (
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    TRANSLATION_NAME_RE,
+    Translation,
+    localize,
+    read_translation,
+)
 
 __all__ = [
     "FILE_NAME_RE",
+    "I18N_DIR",
     "Catalog",
     "DefinitionError",
     "default_demarches_dir",
     "load_catalog",
     "load_file",
+    "load_translation",
 ]
 
 # `<id>.v<version>.toml`: the version is in the name so that two versions sit side by side.
 FILE_NAME_RE = re.compile(r"^([a-z][a-z0-9_]*)\.v([1-9]\d*)\.toml$")
+
+# Translations sit beside the definitions, in their own folder so `*.toml` stays definitions only.
+I18N_DIR = "i18n"
 
 _TOML_POSITION_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 # The most frequent tomllib messages, for authors who do not read English; others pass through.
@@ -74,6 +90,20 @@ def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> DefinitionError
     return DefinitionError(path, place, f"syntaxe TOML invalide : {translated}", line)
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, error) from error
+    except UnicodeDecodeError as error:
+        raise DefinitionError(
+            path, "fichier", "le fichier doit être enregistré en UTF-8"
+        ) from error
+    except OSError as error:
+        raise DefinitionError(path, "fichier", f"lecture impossible ({error.strerror})") from error
+
+
 def load_file(path: Path) -> Demarche:
     """Load and check one definition file.
 
@@ -85,17 +115,7 @@ def load_file(path: Path) -> Demarche:
         raise DefinitionError(
             path, "nom du fichier", "le nom doit être <id>.v<version>.toml (ex. succession.v1.toml)"
         )
-    try:
-        with path.open("rb") as stream:
-            data = tomllib.load(stream)
-    except tomllib.TOMLDecodeError as error:
-        raise _syntax_error(path, error) from error
-    except UnicodeDecodeError as error:
-        raise DefinitionError(
-            path, "fichier", "le fichier doit être enregistré en UTF-8"
-        ) from error
-    except OSError as error:
-        raise DefinitionError(path, "fichier", f"lecture impossible ({error.strerror})") from error
+    data = _read_toml(path)
     try:
         demarche = read_definition(data, path)
     except SchemaError as error:
@@ -112,11 +132,54 @@ def load_file(path: Path) -> Demarche:
     return demarche
 
 
+def load_translation(path: Path, demarches: Mapping[tuple[str, int], Demarche]) -> Translation:
+    """Load and check one translation file against the démarche it names.
+
+    Args:
+        path: `<id>.v<version>.<lang>.toml`.
+        demarches: the loaded French definitions, by `(id, version)`.
+
+    Raises:
+        DefinitionError: a bad name, an unknown démarche or language, invalid TOML, or an id or
+            key the French definition does not have.
+    """
+    match = TRANSLATION_NAME_RE.match(path.name)
+    if match is None:
+        raise DefinitionError(
+            path,
+            "nom du fichier",
+            "le nom doit être <id>.v<version>.<langue>.toml (ex. succession.v1.en.toml)",
+        )
+    demarche_id, version, lang = match.group(1), int(match.group(2)), match.group(3)
+    if lang not in LANGUAGES or lang == SOURCE_LANGUAGE:
+        others = ", ".join(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
+        raise DefinitionError(path, "nom du fichier", f"langue « {lang} » inconnue ({others})")
+    demarche = demarches.get((demarche_id, version))
+    if demarche is None:
+        raise DefinitionError(
+            path,
+            "nom du fichier",
+            f"démarche « {demarche_id} » v{version} introuvable (absente ou en erreur)",
+        )
+    data = _read_toml(path)
+    try:
+        return read_translation(data, demarche, lang, path)
+    except SchemaError as error:
+        raise DefinitionError(path, error.place, error.reason) from error
+
+
 class Catalog:
-    """Every loaded version of every démarche, plus the files that could not be loaded."""
+    """Every loaded version of every démarche, plus the files that could not be loaded.
+
+    Each lookup takes the person's language (`lang`, "fr" by default): the démarche comes back with
+    its texts in that language where a translation exists, in French elsewhere.
+    """
 
     def __init__(
-        self, demarches: Iterable[Demarche] = (), errors: Iterable[DefinitionError] = ()
+        self,
+        demarches: Iterable[Demarche] = (),
+        errors: Iterable[DefinitionError] = (),
+        translations: Iterable[Translation] = (),
     ) -> None:
         self._by_key: dict[tuple[str, int], Demarche] = {}
         self.errors: list[DefinitionError] = list(errors)
@@ -133,36 +196,71 @@ class Catalog:
                 )
                 continue
             self._by_key[key] = demarche
+        self._translations: dict[tuple[str, int, str], Translation] = {
+            (t.demarche_id, t.version, t.lang): t for t in translations
+        }
+        # Localized démarches are immutable and shared, so each is built once. Two threads may
+        # both build one on first use; they are equal and the last one kept is as good.
+        self._localized: dict[tuple[str, int, str], Demarche] = {}
 
-    def get(self, demarche_id: str, version: int) -> Demarche:
+    def localized(self, demarche: Demarche, lang: str) -> Demarche:
+        """`demarche` with its texts in `lang`; "fr", or no translation file: the French original.
+
+        Raises:
+            ValueError: `lang` is not one of `LANGUAGES`.
+        """
+        if lang not in LANGUAGES:
+            raise ValueError(f"langue inconnue : {lang!r} (langues : {', '.join(LANGUAGES)})")
+        original = self._by_key.get((demarche.id, demarche.version), demarche)
+        key = (demarche.id, demarche.version, lang)
+        translation = self._translations.get(key)
+        if translation is None:
+            return original
+        cached = self._localized.get(key)
+        if cached is None:
+            cached = self._localized[key] = localize(original, translation)
+        return cached
+
+    def get(self, demarche_id: str, version: int, lang: str = SOURCE_LANGUAGE) -> Demarche:
         """The exact version a dossier was started with; KeyError if it is not installed."""
-        return self._by_key[(demarche_id, version)]
+        return self.localized(self._by_key[(demarche_id, version)], lang)
 
-    def latest(self, demarche_id: str) -> Demarche:
+    def latest(self, demarche_id: str, lang: str = SOURCE_LANGUAGE) -> Demarche:
         """The newest version, for new dossiers; KeyError if the démarche is unknown."""
         versions = [d for (i, _), d in self._by_key.items() if i == demarche_id]
         if not versions:
             raise KeyError(demarche_id)
-        return max(versions, key=lambda d: d.version)
+        return self.localized(max(versions, key=lambda d: d.version), lang)
 
     def versions(self, demarche_id: str) -> list[int]:
         return sorted(v for (i, v) in self._by_key if i == demarche_id)
 
-    def all(self) -> list[Demarche]:
-        """Every version of every démarche, sorted by id then version."""
-        return [self._by_key[key] for key in sorted(self._by_key)]
+    def languages(self, demarche_id: str, version: int) -> list[str]:
+        """French, then each language with a translation file for this version."""
+        return [
+            lang
+            for lang in LANGUAGES
+            if lang == SOURCE_LANGUAGE or (demarche_id, version, lang) in self._translations
+        ]
 
-    def current(self) -> list[Demarche]:
+    def all(self, lang: str = SOURCE_LANGUAGE) -> list[Demarche]:
+        """Every version of every démarche, sorted by id then version."""
+        return [self.localized(self._by_key[key], lang) for key in sorted(self._by_key)]
+
+    def current(self, lang: str = SOURCE_LANGUAGE) -> list[Demarche]:
         """The latest version of each démarche, sorted by title (the menu of new dossiers)."""
         ids = sorted({i for i, _ in self._by_key})
-        return sorted((self.latest(i) for i in ids), key=lambda d: d.title.casefold())
+        return sorted((self.latest(i, lang) for i in ids), key=lambda d: d.title.casefold())
 
     def __len__(self) -> int:
         return len(self._by_key)
 
 
 def load_catalog(directory: Path) -> Catalog:
-    """Load every `*.toml` file of a directory; broken files end up in `Catalog.errors`."""
+    """Load every `*.toml` file of a directory, then the translations in its `i18n/` folder.
+
+    Broken files end up in `Catalog.errors`; a broken translation leaves its démarche in French.
+    """
     demarches: list[Demarche] = []
     errors: list[DefinitionError] = []
     if not directory.is_dir():
@@ -173,4 +271,13 @@ def load_catalog(directory: Path) -> Catalog:
             demarches.append(load_file(path))
         except DefinitionError as error:
             errors.append(error)
-    return Catalog(demarches, errors)
+    known: dict[tuple[str, int], Demarche] = {}
+    for demarche in demarches:
+        known.setdefault((demarche.id, demarche.version), demarche)  # the first wins, as in Catalog
+    translations: list[Translation] = []
+    for path in sorted((directory / I18N_DIR).glob("*.toml")):
+        try:
+            translations.append(load_translation(path, known))
+        except DefinitionError as error:
+            errors.append(error)
+    return Catalog(demarches, errors, translations)

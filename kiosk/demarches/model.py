@@ -258,6 +258,7 @@ class Demarche:
     source: Path
     theme: str = "autre"
     notes: tuple[Note, ...] = ()
+    lang: str = "fr"  # the language of the texts; ids and rules are the same in every language
     _by_id: dict[str, Field | Group] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
