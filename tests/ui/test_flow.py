@@ -230,10 +230,21 @@ def test_language_switch_mirrors_the_screen_for_arabic(qtbot: QtBot, window: Mai
     driver.settle()
     assert window.layoutDirection() == Qt.LayoutDirection.RightToLeft
     assert window.home.title.text() == "ما الذي جئت من أجله اليوم؟"
+    # The procedures themselves too, not only the buttons around them.
+    tile = window.home.tiles["succession"].text()
+    assert any("\u0600" <= c <= "\u06ff" for c in tile), tile
+    driver.start("succession")
+    step_title = window.wizard.title.text()
+    assert any("\u0600" <= c <= "\u06ff" for c in step_title), step_title
+    label = window.wizard.editors["nom"].label.text()
+    assert any("\u0600" <= c <= "\u06ff" for c in label), label
     english = next(b for b in window.language_buttons.buttons() if b.text() == "English")
     english.click()
+    driver.settle()
     assert window.layoutDirection() == Qt.LayoutDirection.LeftToRight
     assert window.home.title.text() == "What are you here for today?"
+    assert window.home.tiles["succession"].text() != "Carte grise : véhicule d'une personne décédée"
+    assert window.wizard.editors["nom"].label.text().startswith("Birth")
 
 
 def test_inactivity_warns_then_clears_everything(qtbot: QtBot, window: MainWindow) -> None:

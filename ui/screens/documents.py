@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.demarches import required_documents
 from kiosk.documents import Attached
 from kiosk.dossiers.views import Document, DossierView
 from kiosk.ports import ScannedFile
@@ -117,6 +118,18 @@ class DocumentsScreen(Screen):
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
 
+    def _label(self, doc: Document, loaded: _Loaded) -> str:
+        """The document's label in the person's language (the checklist is evaluated again on
+        the translated démarche: same kinds, translated labels)."""
+        summary = loaded.view.summary
+        demarche = self.services.catalog.get(
+            summary.demarche_id, summary.demarche_version, lang=self.tr_.lang
+        )
+        for requirement in required_documents(demarche, loaded.view.answers):
+            if (requirement.kind, requirement.item_path) == (doc.kind, doc.item_path):
+                return requirement.label
+        return doc.label
+
     def _row(self, doc: Document, loaded: _Loaded) -> QFrame:
         box = QFrame()
         box.setObjectName("panel")
@@ -139,8 +152,9 @@ class DocumentsScreen(Screen):
             else:
                 thumb.setText("PDF")
         row.addWidget(thumb)
+        label = self._label(doc, loaded)
         text = QLabel(
-            f"<b>{doc.label}</b><br/>"
+            f"<b>{label}</b><br/>"
             + self.tr_.t("documents.provided" if doc.provided else "documents.missing")
         )
         text.setWordWrap(True)

@@ -75,6 +75,12 @@ class HomeScreen(Screen):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr_.t("home.title"))
+        for demarche in self.services.catalog.current(lang=self.tr_.lang):
+            tile = self.tiles.get(demarche.id)
+            if tile is not None:
+                tile.setText(demarche.title)
+                tile.setAccessibleName(demarche.title)
+                tile.setToolTip(demarche.summary)
         self.resume_label.setText(self.tr_.t("home.resume"))
         self.search.setPlaceholderText(self.tr_.t("home.resume_hint"))
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))

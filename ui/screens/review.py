@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.demarches import visible_fields
+from kiosk.demarches import required_documents, visible_fields
 from kiosk.dossiers.views import DossierView
 from ui.format import display_value
 from ui.screens.base import Screen
@@ -67,12 +67,17 @@ class ReviewScreen(Screen):
         self._view = view
         page = QWidget()
         layout = QVBoxLayout(page)
-        header = QLabel(f"{view.summary.reference} · {view.summary.demarche_title}")
+        title = self.services.catalog.get(
+            view.summary.demarche_id, view.summary.demarche_version, lang=self.tr_.lang
+        ).title
+        header = QLabel(f"{view.summary.reference} · {title}")
         header.setObjectName("subtitle")
         header.setWordWrap(True)
         layout.addWidget(header)
         summary = view.summary
-        demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
+        demarche = self.services.catalog.get(
+            summary.demarche_id, summary.demarche_version, lang=self.tr_.lang
+        )
         for path, field in visible_fields(demarche, view.answers):
             if path not in view.answers:
                 continue
@@ -95,9 +100,13 @@ class ReviewScreen(Screen):
         documents = QLabel(self.tr_.t("review.documents"))
         documents.setObjectName("subtitle")
         layout.addWidget(documents)
+        labels = {
+            (r.kind, r.item_path): r.label for r in required_documents(demarche, view.answers)
+        }
         for doc in view.documents:
             state = self.tr_.t("review.provided" if doc.provided else "review.to_bring")
-            item = QLabel(f"{'☑' if doc.provided else '☐'} {doc.label} ({state})")
+            label = labels.get((doc.kind, doc.item_path), doc.label)
+            item = QLabel(f"{'☑' if doc.provided else '☐'} {label} ({state})")
             item.setWordWrap(True)
             layout.addWidget(item)
         layout.addStretch(1)

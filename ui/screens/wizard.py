@@ -140,9 +140,12 @@ class WizardScreen(Screen):
         self._render()
 
     # ---------------------------------------------------------------- rendering
-    def _steps(self) -> list[Step]:
+    def _localized(self) -> Demarche:
         assert self.demarche is not None
-        return visible_steps(self.demarche, self.answers)
+        return self.services.catalog.localized(self.demarche, self.tr_.lang)
+
+    def _steps(self) -> list[Step]:
+        return visible_steps(self._localized(), self.answers)
 
     def _render(self) -> None:
         if self.demarche is None:
@@ -167,7 +170,8 @@ class WizardScreen(Screen):
         page = QWidget()
         form = QVBoxLayout(page)
         self.editors = {}
-        shown = visible_fields(self.demarche, self.answers, step.id)
+        # The person's language: same ids and conditions, translated texts.
+        shown = visible_fields(self._localized(), self.answers, step.id)
         top_level = [(p, f) for p, f in shown if "[" not in p]
         self.identity_panel = None
         if any(f.type is FieldType.IDENTITY_DOCUMENT for _, f in top_level):
