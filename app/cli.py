@@ -25,6 +25,7 @@ EXIT_ERROR = 1  # the request was understood but could not be done; the message 
 _EXTENSIONS: tuple[str, ...] = (
     "app.cli_sync",
     "app.cli_identity",
+    "app.cli_security",
 )
 
 STATE_NAMES = (

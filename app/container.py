@@ -78,6 +78,11 @@ def build_ui(
     scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
     if training:
         write_sample_scans(scans.folder)
+    # Parse the receipt's fonts now, on the start-up thread: done at the first receipt, the
+    # TrueType parsing holds the interpreter long enough to freeze the screen for ~0.1 s.
+    from kiosk.receipt.fonts import receipt_fonts
+
+    receipt_fonts()
     identity, training_can = _identity_reader(container, training=training)
     subscribe, wake = _start_sync(container, training=training) if sync else (None, None)
     services = UiServices(

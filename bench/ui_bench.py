@@ -120,7 +120,9 @@ def _child_dossier(data_dir: str) -> None:
 
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
-    services, container = build_ui(data_dir=Path(data_dir), training=True, sync=os.environ.get("PN_BENCH_NOSYNC") is None)
+    services, container = build_ui(
+        data_dir=Path(data_dir), training=True, sync=os.environ.get("PN_BENCH_NOSYNC") is None
+    )
     window = MainWindow(services, family=family)
     window.resize(1280, 800)
     window.show()
@@ -177,6 +179,8 @@ def _child_dossier(data_dir: str) -> None:
     window.consent.pad.stroke([QPointF(40 + 6 * i, 120 + (i % 7) * 9) for i in range(60)])
     window.consent.sign_button.click()
     wait(lambda: window.stack.currentWidget() is window.review and window.runner.idle)
+    if os.environ.get("PN_BENCH_PROBE"):
+        _start_probe(clock)
     # 2. Filing: validate, queue, build the receipt's PDF and QR, print it.
     receipt_stall = longest(
         window.review.submit_button.click,
@@ -198,6 +202,29 @@ def _child_dossier(data_dir: str) -> None:
     window.runner.wait()
     container.close()
     os._exit(0)  # the figures are out; skip interpreter teardown of the Qt objects
+
+
+def _start_probe(clock: object) -> None:
+    """Diagnosis (PN_BENCH_PROBE=1): print every thread's stack when the UI loop stalls."""
+    import threading
+    import traceback
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.01)
+            gap = clock.elapsed()  # type: ignore[attr-defined]
+            if gap > 40:
+                print(f"# stall {gap} ms", file=sys.stderr)
+                for ident, frame in sys._current_frames().items():
+                    name = next((t.name for t in threading.enumerate() if t.ident == ident), "?")
+                    where = " <- ".join(
+                        f"{f.name}@{Path(f.filename).name}:{f.lineno}"
+                        for f in reversed(traceback.extract_stack(frame)[-4:])
+                    )
+                    print(f"#   [{name}] {where}", file=sys.stderr)
+                time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _ensure_pcscd() -> subprocess.Popen[bytes] | None:

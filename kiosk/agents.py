@@ -1,29 +1,70 @@
-"""Counter agents: accounts and PIN sign-in.
+"""Counter agents: accounts, PIN sign-in and the lockout after wrong PINs.
 
 PINs are hashed with Argon2id (argon2-cffi's defaults follow RFC 9106's second recommended
-profile). A short PIN is weak on its own; the lockout with growing delays and the audit journal
-(issue "Security") are what make it acceptable at a counter.
+profile). A short PIN is weak on its own; what makes it acceptable at a counter is the lockout
+(the third wrong PIN in a row blocks the account 30 s, each further one doubles that, up to one
+hour) and the audit journal, where every sign-in, refusal and lockout is written.
+
+During a lockout the PIN is not even checked: guessing cannot go on in the background. A success
+resets the count; a supervisor can lift a lockout and disable an account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from kiosk.audit import AuditAction
+from kiosk.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Agent
 
 _HASHER = PasswordHasher()
 ROLES = ("agent", "superviseur")
 
+#: Wrong PINs in a row allowed before the first lockout.
+FREE_ATTEMPTS = 2
+FIRST_LOCKOUT = timedelta(seconds=30)
+MAX_LOCKOUT = timedelta(hours=1)
+
 
 class AgentError(Exception):
     """A sign-in or account problem; the message is in French."""
+
+
+class AgentLocked(AgentError):
+    """Too many wrong PINs: sign-in is refused until ``until``."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+def lockout_delay(failed_attempts: int) -> timedelta:
+    """How long the account stays blocked after ``failed_attempts`` wrong PINs in a row."""
+    if failed_attempts <= FREE_ATTEMPTS:
+        return timedelta(0)
+    doublings = min(failed_attempts - FREE_ATTEMPTS - 1, 16)  # 30 s × 2¹⁶ is past the cap
+    return min(FIRST_LOCKOUT * (1 << doublings), MAX_LOCKOUT)
+
+
+def wait_text(delay: timedelta) -> str:
+    """« 30 secondes », « 2 minutes », « 1 heure »: rounded up, never « 0 »."""
+    seconds = max(1, int(-(-delay.total_seconds() // 1)))
+    if seconds < 60:
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    hours = -(-minutes // 60)
+    return f"{hours} heure{'s' if hours > 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -47,33 +88,53 @@ def _check_pin(pin: str) -> None:
 
 
 class AgentService:
-    """Creates agents and checks their PIN."""
+    """Creates agents, checks their PIN and enforces the lockout.
+
+    ``by``, where a method takes it, is the signed-in agent asking; it must be a supervisor.
+    ``None`` means the kiosk's own administrator (the ``kiosk agent`` command, run with access
+    to the machine), who is recorded in the audit as « console ».
+    """
 
     def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None) -> None:
         self._store = store
         self._now = clock or (lambda: datetime.now(UTC))
 
-    def add(self, identifiant: str, nom: str, pin: str, *, role: str = "agent") -> AgentInfo:
+    def add(
+        self,
+        identifiant: str,
+        nom: str,
+        pin: str,
+        *,
+        role: str = "agent",
+        by: AgentInfo | None = None,
+    ) -> AgentInfo:
         """Create an agent account."""
+        _check_supervisor(by)
         _check_pin(pin)
         if role not in ROLES:
             raise AgentError(f"Rôle inconnu : {role} (agent ou superviseur).")
         identifiant = identifiant.strip().lower()
         if not identifiant:
             raise AgentError("L'identifiant de l'agent est obligatoire.")
+        pin_hash = _HASHER.hash(pin)  # ~50 ms: outside the write transaction
         with self._store.write() as s:
             if s.scalars(select(Agent).where(Agent.identifiant == identifiant)).first():
                 raise AgentError(f"L'agent « {identifiant} » existe déjà.")
+            now = self._now()
             agent = Agent(
                 identifiant=identifiant,
                 nom=nom.strip(),
                 role=role,
-                pin_hash=_HASHER.hash(pin),
+                pin_hash=pin_hash,
                 actif=True,
-                created_at=self._now(),
+                created_at=now,
+                failed_attempts=0,
             )
             s.add(agent)
             s.flush()
+            _record_admin(
+                s, AuditAction.AGENT_CREATED, at=now, by=by, target=agent.id, detail={"role": role}
+            )
             return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
 
     def list(self) -> list[AgentInfo]:
@@ -83,21 +144,129 @@ class AgentService:
             return [AgentInfo(a.id, a.identifiant, a.nom, a.role) for a in rows]
 
     def sign_in(self, identifiant: str, pin: str) -> AgentInfo:
-        """Check an agent's PIN.
+        """Check an agent's PIN, unless the account is blocked.
 
         Raises:
+            AgentLocked: too many wrong PINs; the message says how long to wait.
             AgentError: unknown agent or wrong PIN (the same message, so as not to reveal which).
         """
+        key = identifiant.strip().lower()
+        now = self._now()
         with self._store.read() as s:
-            agent = s.scalars(
-                select(Agent).where(Agent.identifiant == identifiant.strip().lower(), Agent.actif)
-            ).first()
+            agent = s.scalars(select(Agent).where(Agent.identifiant == key, Agent.actif)).first()
             stored = agent.pin_hash if agent else None
             info = AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role) if agent else None
+            locked_until = agent.locked_until if agent else None
+        if info is not None and locked_until is not None and now < locked_until:
+            # Refused without looking at the PIN: a blocked account gives no oracle.
+            with self._store.write() as s:
+                audit(
+                    s,
+                    AuditAction.SIGN_IN_FAILED,
+                    at=now,
+                    agent_id=info.id,
+                    detail={"etat": "bloque"},
+                )
+            raise AgentLocked(_locked_message(locked_until - now), locked_until)
+        # Argon2 takes tens of milliseconds: checked outside any write transaction.
         try:
             if stored is None or info is None:
                 raise VerificationError
             _HASHER.verify(stored, pin)
         except (VerificationError, InvalidHashError):
-            raise AgentError("Identifiant ou code PIN incorrect.") from None
+            self._failed(info, now)
+        assert info is not None  # _failed always raises
+        with self._store.write() as s:
+            s.execute(
+                update(Agent)
+                .where(Agent.id == info.id)
+                .values(failed_attempts=0, locked_until=None)
+            )
+            audit(s, AuditAction.SIGN_IN_OK, at=now, agent_id=info.id)
         return info
+
+    def unlock(self, identifiant: str, *, by: AgentInfo | None = None) -> AgentInfo:
+        """Lift a lockout and reset the count of wrong PINs (a supervisor's action)."""
+        _check_supervisor(by)
+        with self._store.write() as s:
+            agent = _find(s, identifiant)
+            agent.failed_attempts = 0
+            agent.locked_until = None
+            _record_admin(s, AuditAction.AGENT_UNLOCKED, at=self._now(), by=by, target=agent.id)
+            return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
+
+    def disable(self, identifiant: str, *, by: AgentInfo | None = None) -> AgentInfo:
+        """Deactivate an account: it no longer signs in nor appears in the list."""
+        _check_supervisor(by)
+        if by is not None and by.identifiant == identifiant.strip().lower():
+            raise AgentError("Un superviseur ne peut pas désactiver son propre compte.")
+        with self._store.write() as s:
+            agent = _find(s, identifiant)
+            agent.actif = False
+            _record_admin(s, AuditAction.AGENT_DISABLED, at=self._now(), by=by, target=agent.id)
+            return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
+
+    def _failed(self, info: AgentInfo | None, now: datetime) -> NoReturn:
+        """Count a wrong PIN (and block the account if it is one too many); always raises."""
+        if info is None:
+            with self._store.write() as s:
+                audit(s, AuditAction.SIGN_IN_FAILED, at=now, detail={"inconnu": True})
+            raise AgentError("Identifiant ou code PIN incorrect.")
+        with self._store.write() as s:
+            # Incremented in SQL: two wrong PINs typed at the same time both count.
+            failed = s.execute(
+                update(Agent)
+                .where(Agent.id == info.id)
+                .values(failed_attempts=Agent.failed_attempts + 1)
+                .returning(Agent.failed_attempts)
+            ).scalar_one()
+            audit(
+                s, AuditAction.SIGN_IN_FAILED, at=now, agent_id=info.id, detail={"echecs": failed}
+            )
+            delay = lockout_delay(failed)
+            if delay:
+                until = now + delay
+                s.execute(update(Agent).where(Agent.id == info.id).values(locked_until=until))
+                audit(
+                    s,
+                    AuditAction.AGENT_LOCKED,
+                    at=now,
+                    agent_id=info.id,
+                    detail={"echecs": failed, "delai_s": int(delay.total_seconds())},
+                )
+        if delay:
+            raise AgentLocked(f"Code PIN incorrect. {_locked_message(delay)}", until)
+        raise AgentError("Identifiant ou code PIN incorrect.")
+
+
+def _locked_message(remaining: timedelta) -> str:
+    return (
+        f"Trop d'essais : ce compte est bloqué. Réessayez dans {wait_text(remaining)},"
+        " ou demandez à un superviseur de le débloquer."
+    )
+
+
+def _check_supervisor(by: AgentInfo | None) -> None:
+    if by is not None and not by.supervisor:
+        raise AgentError("Seul un superviseur peut gérer les comptes des agents.")
+
+
+def _record_admin(
+    s: Session,
+    action: AuditAction,
+    *,
+    at: datetime,
+    by: AgentInfo | None,
+    target: int,
+    detail: dict[str, str] | None = None,
+) -> None:
+    """An audit entry about the account ``target``, naming who acted (supervisor, console)."""
+    who = {"par": by.identifiant if by else "console"}
+    audit(s, action, at=at, agent_id=target, detail={**who, **(detail or {})})
+
+
+def _find(s: Session, identifiant: str) -> Agent:
+    agent = s.scalars(select(Agent).where(Agent.identifiant == identifiant.strip().lower())).first()
+    if agent is None:
+        raise AgentError(f"Aucun agent « {identifiant.strip()} ».")
+    return agent

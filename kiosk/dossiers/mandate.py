@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from kiosk.audit import AuditAction
+from kiosk.audit import record as audit
 from kiosk.config import assets_dir
 from kiosk.dossiers.errors import DossierNotFound, NotEditable
 from kiosk.dossiers.states import DossierState
@@ -118,6 +120,14 @@ class MandateService:
                     agent_id=agent_id,
                     detail={"version": text.version, "sha256": text.sha256},
                 )
+            )
+            audit(
+                s,
+                AuditAction.MANDATE_SIGNED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=dossier.reference,
+                detail={"version": text.version},
             )
         return MandateStatus(True, text.version, now, text.valid_until)
 

@@ -20,6 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.audit import AuditAction, safe_detail
+from kiosk.audit import record as audit
 from kiosk.demarches import (
     Catalog,
     Demarche,
@@ -113,6 +115,12 @@ _DERIVED: dict[str, tuple[str, Callable[[str], str]]] = {
 
 RECEIPT_KEY_SETTING = "receipt_key"
 
+# Journal kinds written through record_event, and the audit action each one is.
+_EVENT_ACTIONS = {
+    "recepisse": AuditAction.RECEIPT_PRINTED,
+    "identite_lue": AuditAction.IDENTITY_READ,
+}
+
 
 class DossierService:
     """Create, answer, look up and move dossiers through their life cycle."""
@@ -163,6 +171,14 @@ class DossierService:
                             agent_id=agent_id,
                             detail={"demarche": demarche.id, "version": demarche.version},
                         )
+                    )
+                    audit(
+                        s,
+                        AuditAction.DOSSIER_CREATED,
+                        at=now,
+                        agent_id=agent_id,
+                        dossier_ref=dossier.reference,
+                        detail={"demarche": demarche.id, "version": demarche.version},
                     )
             except IntegrityError:
                 continue
@@ -243,11 +259,30 @@ class DossierService:
                     now=now,
                     detail={"raison": "réponse modifiée après validation"},
                 )
+                audit(
+                    s,
+                    AuditAction.STATE_CHANGED,
+                    at=now,
+                    agent_id=agent_id,
+                    dossier_ref=ref,
+                    detail={"de": state.value, "vers": DossierState.BROUILLON.value},
+                )
                 state = DossierState.BROUILLON
             s.execute(update(Dossier).where(Dossier.id == dossier_id).values(**values))
+            # The path only: the value is personal data and stays out of the journal.
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"champ": path},
+            )
         return AnswerResult(reference=ref, path=path, value=value, state=state)
 
-    def remove_group_item(self, reference: str, group_id: str, index: int) -> None:
+    def remove_group_item(
+        self, reference: str, group_id: str, index: int, *, agent_id: int | None = None
+    ) -> None:
         """Delete one item of a repeatable group (e.g. a co-heir) and renumber the next ones."""
         ref = self._parse_ref(reference)
         with self._store.write() as s:
@@ -276,6 +311,14 @@ class DossierService:
             for path, value, at in moved:
                 s.add(Answer(dossier_id=dossier.id, path=path, value=value, updated_at=at))
             dossier.updated_at = self._now()
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=dossier.updated_at,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"groupe": group_id, "retire": index},
+            )
 
     # ----------------------------------------------------------------- life cycle
 
@@ -330,6 +373,7 @@ class DossierService:
         sha256: str,
         mime_type: str,
         item_path: str | None = None,
+        agent_id: int | None = None,
     ) -> None:
         """Record a supporting document provided (the file is already stored).
 
@@ -356,6 +400,14 @@ class DossierService:
                 )
             )
             dossier.updated_at = now
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"piece": kind},
+            )
 
     # ----------------------------------------------------------------- look-ups
 
@@ -441,12 +493,37 @@ class DossierService:
                 s.add(value)
             return bytes.fromhex(value.value)
 
-    def record_event(self, reference: str, kind: str, detail: Mapping[str, Any]) -> None:
-        """Add a non-state entry to the journal (e.g. a receipt printed)."""
+    def record_event(
+        self,
+        reference: str,
+        kind: str,
+        detail: Mapping[str, Any],
+        *,
+        agent_id: int | None = None,
+    ) -> None:
+        """Add a non-state entry to the journal (e.g. a receipt printed), and to the audit."""
         ref = self._parse_ref(reference)
         with self._store.write() as s:
             dossier = self._load(s, ref)
-            s.add(Event(dossier_id=dossier.id, at=self._now(), kind=kind, detail=dict(detail)))
+            now = self._now()
+            s.add(
+                Event(
+                    dossier_id=dossier.id, at=now, kind=kind, agent_id=agent_id, detail=dict(detail)
+                )
+            )
+            action = _EVENT_ACTIONS.get(kind, AuditAction.OTHER)
+            # The caller's detail is filtered through the audit's allow-list of keys.
+            kept = safe_detail(detail)
+            if action is AuditAction.OTHER:
+                kept["evenement"] = kind
+            audit(s, action, at=now, agent_id=agent_id, dossier_ref=ref, detail=kept)
+
+    def viewed(self, reference: str, *, agent_id: int | None = None) -> None:
+        """Record in the audit that an agent opened a dossier (the screen calls this once)."""
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            self._load(s, ref)
+            audit(s, AuditAction.DOSSIER_VIEWED, at=self._now(), agent_id=agent_id, dossier_ref=ref)
 
     # ----------------------------------------------------------------- internals
 
@@ -543,6 +620,15 @@ class DossierService:
             detail["numero_national"] = national_number
         self._journal(
             s, dossier.id, (current, target), agent_id=agent_id, now=now, detail=detail or None
+        )
+        # No reason in the audit: it is free text and may name the person.
+        audit(
+            s,
+            AuditAction.STATE_CHANGED,
+            at=now,
+            agent_id=agent_id,
+            dossier_ref=dossier.reference,
+            detail={"de": current.value, "vers": target.value},
         )
         # The outbox row (« en file ») and the notice of a national decision are written in
         # this same transaction: a state change and its outbox row commit together or not at all.

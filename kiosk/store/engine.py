@@ -45,6 +45,8 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted content is overwritten, not left in free pages: a purge really erases.
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 

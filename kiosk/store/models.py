@@ -43,6 +43,10 @@ class Agent(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     actif: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Consecutive wrong PINs since the last success, and the end of the current lockout
+    # (kiosk/agents.py: 30 s after the third, doubling up to one hour).
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (CheckConstraint("role IN ('agent', 'superviseur')", name="agent_role"),)
 
@@ -65,6 +69,8 @@ class Dossier(Base):
     state_reason: Mapped[str | None] = mapped_column(Text, default=None)
     contact_mode: Mapped[str | None] = mapped_column(String(16), default=None)
     training: Mapped[bool] = mapped_column(default=False)
+    # Set when the retention rules erased the person's data (kiosk/retention.py).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     usager: Mapped[Usager | None] = relationship(
         back_populates="dossier", cascade="all, delete-orphan", uselist=False
@@ -264,3 +270,24 @@ class NationalNotice(Base):
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (Index("ix_avis_national_todo", "contacted_at", "at"),)
+
+
+class AuditEntry(Base):
+    """An entry of the hash-chained security journal (kiosk/audit.py); never personal data.
+
+    ``detail`` is kept as the exact canonical JSON text that was hashed, so that verifying the
+    chain never depends on how a JSON library re-serialises a value. Triggers created by the
+    migration refuse any UPDATE or DELETE.
+    """
+
+    __tablename__ = "audit"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    action: Mapped[str] = mapped_column(String(32))
+    dossier_ref: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    # Unique: two entries naming the same predecessor would be a fork of the chain.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,416 @@
+"""The security journal: who did what, when, chained by SHA-256 so that tampering shows.
+
+Every entry holds a sequence number, the UTC time, the agent (if known), an action, the dossier
+reference (if any) and a small JSON detail that never holds personal data: the path of an
+answer, never its value; a state, never the reason typed by someone. ``hash`` is the SHA-256 of
+a canonical encoding of the entry *including* ``prev_hash``, the hash of the entry before it
+(64 zeros for the first), so changing, removing or reordering an entry breaks a link.
+
+Triggers refuse UPDATE and DELETE on the table, which stops every code path and maintenance
+script; :func:`verify` is for the attacker who edits the raw file. What a hash chain cannot
+show on its own is a chain rewritten from the tampered entry to the end, or its last entries cut
+off: that takes an anchor kept elsewhere (the head hash noted by a supervisor, see
+docs/security.md).
+
+:func:`record` writes inside the caller's transaction, so an action and its audit entry commit
+together. The caller's transaction is a write one (``BEGIN IMMEDIATE``): reading the last hash
+there means two writers can never both chain onto the same entry (and ``prev_hash`` is unique
+in the schema, should one ever try).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+
+from kiosk.store.engine import Store
+from kiosk.store.models import AuditEntry
+
+GENESIS = "0" * 64
+_FORMAT = 1  # part of every hashed payload: a future encoding will be told apart
+_MAX_REPORTED = 20  # a wholesale rewrite is one message per entry: stop describing after this
+
+
+class AuditAction(StrEnum):
+    """What an entry records; the values are stored."""
+
+    SIGN_IN_OK = "connexion"
+    SIGN_IN_FAILED = "connexion_refusee"
+    AGENT_LOCKED = "agent_bloque"
+    AGENT_UNLOCKED = "agent_debloque"
+    AGENT_CREATED = "agent_cree"
+    AGENT_DISABLED = "agent_desactive"
+    DOSSIER_CREATED = "dossier_cree"
+    DOSSIER_VIEWED = "dossier_consulte"
+    DOSSIER_CHANGED = "dossier_modifie"
+    STATE_CHANGED = "etat_change"
+    RECEIPT_PRINTED = "recepisse_imprime"
+    MANDATE_SIGNED = "mandat_signe"
+    IDENTITY_READ = "identite_lue"
+    PURGED = "dossier_purge"
+    OTHER = "evenement"
+
+    @property
+    def label(self) -> str:
+        """How the journal reads to a supervisor."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    AuditAction.SIGN_IN_OK: "connexion réussie",
+    AuditAction.SIGN_IN_FAILED: "connexion refusée",
+    AuditAction.AGENT_LOCKED: "agent bloqué",
+    AuditAction.AGENT_UNLOCKED: "agent débloqué",
+    AuditAction.AGENT_CREATED: "agent créé",
+    AuditAction.AGENT_DISABLED: "agent désactivé",
+    AuditAction.DOSSIER_CREATED: "dossier créé",
+    AuditAction.DOSSIER_VIEWED: "dossier consulté",
+    AuditAction.DOSSIER_CHANGED: "dossier modifié",
+    AuditAction.STATE_CHANGED: "changement d'état",
+    AuditAction.RECEIPT_PRINTED: "récépissé imprimé",
+    AuditAction.MANDATE_SIGNED: "mandat signé",
+    AuditAction.IDENTITY_READ: "identité lue",
+    AuditAction.PURGED: "données personnelles effacées",
+    AuditAction.OTHER: "événement",
+}
+
+#: The only keys a detail may carry. An allow-list, not a deny-list: a new key is a decision
+#: ("is this personal data?") taken here, not a value that slips in from a call site.
+DETAIL_KEYS = frozenset(
+    {
+        "champ",  # the path of an answer (« usager.nom »), never its value
+        "groupe",
+        "retire",
+        "piece",  # the kind of a document
+        "demarche",
+        "version",
+        "de",
+        "vers",
+        "pages",
+        "verdict",
+        "protocole",
+        "puce_verifiee",
+        "fichiers",
+        "etat",
+        "role",
+        "echecs",
+        "delai_s",
+        "inconnu",
+        "par",
+        "evenement",
+    }
+)
+_SCALARS = (str, int, float, bool, type(None))
+_MAX_TEXT = 200  # an answer path is at most 200 characters (answer.path)
+
+
+def _timestamp(at: datetime) -> str:
+    # The same text as kiosk.store.types.UTCDateTime stores: the hash covers the stored bytes.
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_detail(detail: Mapping[str, Any] | None) -> str:
+    """The detail as stored and hashed: compact JSON, keys sorted, scalars only.
+
+    Raises:
+        ValueError: a key outside :data:`DETAIL_KEYS` or a non-scalar value (a programming error).
+    """
+    values = dict(detail or {})
+    for key, value in values.items():
+        if key not in DETAIL_KEYS:
+            raise ValueError(f"audit detail key not allowed: {key!r}")
+        if not _short_scalar(value):
+            raise ValueError(f"audit detail value not allowed for {key!r}")
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def safe_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the allowed keys with short scalar values (for details coming from outside)."""
+    return {k: v for k, v in detail.items() if k in DETAIL_KEYS and _short_scalar(v)}
+
+
+def _short_scalar(value: object) -> bool:
+    return isinstance(value, _SCALARS) and not (isinstance(value, str) and len(value) > _MAX_TEXT)
+
+
+def entry_hash(fields: tuple[object, ...]) -> str:
+    """SHA-256 (hex) of the canonical encoding of one entry, its ``prev_hash`` included.
+
+    ``fields`` are ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash)`` as stored,
+    so that a value an attacker gave another type (a number as text) changes the hash too.
+    """
+    payload = json.dumps([_FORMAT, *fields], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    action: AuditAction,
+    *,
+    at: datetime,
+    agent_id: int | None = None,
+    dossier_ref: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one entry in the caller's write transaction; returns its sequence number.
+
+    Costs one indexed SELECT and one INSERT (tens of microseconds beside an autosave).
+    """
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    stamp = _timestamp(at)
+    detail_text = canonical_detail(detail)
+    digest = entry_hash((seq, stamp, agent_id, action.value, dossier_ref, detail_text, prev_hash))
+    session.execute(
+        insert(AuditEntry).values(
+            seq=seq,
+            at=at,
+            agent_id=agent_id,
+            action=action.value,
+            dossier_ref=dossier_ref,
+            detail=detail_text,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    return seq
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal entry, as ``kiosk audit show`` prints it."""
+
+    seq: int
+    at: datetime
+    agent_id: int | None
+    action: str
+    dossier_ref: str | None
+    detail: dict[str, Any]
+    hash: str
+
+    @property
+    def label(self) -> str:
+        """The action in French (the stored value if this version does not know it)."""
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json``."""
+        return {
+            "numero": self.seq,
+            "date": _timestamp(self.at),
+            "agent": self.agent_id,
+            "action": self.action,
+            "dossier": self.dossier_ref,
+            "detail": self.detail,
+            "empreinte": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """One place where the chain does not hold. ``kind``: modifiee, supprimee or ordre."""
+
+    kind: str
+    position: int  # the sequence number of the row where the break shows
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of walking the chain."""
+
+    count: int
+    head: str
+    breaks: tuple[ChainBreak, ...]
+    unreported: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every entry is intact and in place."""
+        return not self.breaks
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json``."""
+        return {
+            "ok": self.ok,
+            "entrees": self.count,
+            "empreinte_finale": self.head,
+            "ruptures": [
+                {"type": b.kind, "position": b.position, "message": b.message} for b in self.breaks
+            ],
+            "ruptures_non_detaillees": self.unreported,
+        }
+
+
+@dataclass(frozen=True)
+class _Row:
+    seq: Any
+    at: Any
+    agent_id: Any
+    action: Any
+    dossier_ref: Any
+    detail: Any
+    prev_hash: Any
+    hash: Any
+
+    def hash_at(self, seq: object) -> str:
+        return entry_hash(
+            (
+                seq,
+                self.at,
+                self.agent_id,
+                self.action,
+                self.dossier_ref,
+                self.detail,
+                self.prev_hash,
+            )
+        )
+
+
+def _original_seq(row: _Row, candidates: range) -> int | None:
+    """The sequence number under which the row's content still matches its hash, if any.
+
+    An entry moved (its number changed) still verifies under its old number: that tells a
+    reordered or renumbered entry from a modified one.
+    """
+    if row.hash_at(row.seq) == row.hash:
+        return int(row.seq) if isinstance(row.seq, int) else None
+    for seq in candidates:
+        if seq != row.seq and row.hash_at(seq) == row.hash:
+            return seq
+    return None
+
+
+def _deleted(before: int, after: int) -> str:
+    if before == 0:
+        return f"entrée(s) supprimée(s) avant le n° {after}"
+    if after - before == 2:
+        return f"entrée n° {before + 1} supprimée (entre le n° {before} et le n° {after})"
+    return f"entrées supprimées entre le n° {before} et le n° {after}"
+
+
+def verify_rows(raw_rows: list[tuple[Any, ...]]) -> Verification:
+    """Walk rows ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash)`` in order."""
+    rows = [_Row(*r) for r in raw_rows]
+    top = max((r.seq for r in rows if isinstance(r.seq, int)), default=0)
+    candidates = range(1, top + len(rows) + 2)
+    origin: list[int | None] = []
+    searched = 0
+    for row in rows:
+        # Searching a moved entry's old number costs one hash per candidate: only for the first
+        # few mismatches, so that a wholesale rewrite stays linear.
+        own = row.hash_at(row.seq) == row.hash
+        origin.append(_original_seq(row, candidates if searched < _MAX_REPORTED else range(0)))
+        searched += not own
+    position_of: dict[Any, int] = {r.hash: i for i, r in enumerate(rows)}
+    breaks: list[ChainBreak] = []
+    unreported = 0
+
+    def report(kind: str, position: Any, message: str) -> None:
+        nonlocal unreported
+        if len(breaks) < _MAX_REPORTED:
+            breaks.append(ChainBreak(kind, position if isinstance(position, int) else -1, message))
+        else:
+            unreported += 1
+
+    for i, row in enumerate(rows):
+        orig = origin[i]
+        if orig is None:
+            report("modifiee", row.seq, f"l'entrée n° {row.seq} a été modifiée")
+            continue
+        if row.prev_hash == (rows[i - 1].hash if i else GENESIS):
+            continue  # linked to the row before it (perhaps renumbered along with it)
+        before = origin[i - 1] if i else 0
+        if before is None:
+            continue  # the row before is already reported as modified
+        if row.prev_hash == GENESIS or row.prev_hash in position_of:
+            if orig == row.seq:
+                continue  # in its place: the row before it moved, and is reported
+            was_after = 0 if row.prev_hash == GENESIS else origin[position_of[row.prev_hash]]
+            where = f"le n° {was_after}" if was_after else "le début du journal"
+            now = f"le n° {before}" if before else "le début du journal"
+            report(
+                "ordre",
+                row.seq,
+                f"ordre modifié : l'entrée n° {orig} a été déplacée en position {row.seq}"
+                f" (elle suivait {where}, elle suit maintenant {now})",
+            )
+        elif orig - before >= 2:
+            report("supprimee", row.seq, _deleted(before, orig))
+        else:
+            # Its predecessor is in place but no longer hashes to what this entry recorded:
+            # the predecessor was changed and its own hash recomputed.
+            report("modifiee", rows[i - 1].seq, f"l'entrée n° {before} a été modifiée")
+    head = str(rows[-1].hash) if rows else GENESIS
+    return Verification(len(rows), head, tuple(breaks), unreported)
+
+
+class AuditLog:
+    """Reads and checks the journal; records actions that have no transaction of their own."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(
+        self,
+        action: AuditAction,
+        *,
+        agent_id: int | None = None,
+        dossier_ref: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Append one entry in a transaction of its own."""
+        with self._store.write() as s:
+            return record(
+                s,
+                action,
+                at=at or datetime.now(UTC),
+                agent_id=agent_id,
+                dossier_ref=dossier_ref,
+                detail=detail,
+            )
+
+    def entries(self, *, limit: int = 20, dossier_ref: str | None = None) -> list[Entry]:
+        """The last ``limit`` entries, oldest first."""
+        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+        if dossier_ref is not None:
+            query = query.where(AuditEntry.dossier_ref == dossier_ref)
+        with self._store.read() as s:
+            rows = s.scalars(query).all()
+            return [
+                Entry(
+                    seq=r.seq,
+                    at=r.at,
+                    agent_id=r.agent_id,
+                    action=r.action,
+                    dossier_ref=r.dossier_ref,
+                    detail=json.loads(r.detail),
+                    hash=r.hash,
+                )
+                for r in reversed(rows)
+            ]
+
+    def verify(self) -> Verification:
+        """Walk the whole chain (raw column values: a tampered row must not fail to parse)."""
+        with self._store.read() as s:
+            rows = s.execute(
+                text(
+                    "SELECT seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash"
+                    " FROM audit ORDER BY seq"
+                )
+            ).all()
+        return verify_rows([tuple(r) for r in rows])

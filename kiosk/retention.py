@@ -1,0 +1,269 @@
+"""Retention: the personal data of a dossier is erased once the kiosk no longer needs it.
+
+Two rules, configurable by environment variable:
+
+- a dossier the national service has decided (accepté, refusé) is purged
+  ``PN_KIOSK_RETENTION_DECISION_DAYS`` days (default 30) after its last change;
+- a draft left untouched, or an abandoned dossier, ``PN_KIOSK_RETENTION_DRAFT_DAYS`` days (default
+  90) after its last change. A purged draft becomes « abandonné », so that nobody can fill it in
+  again.
+
+Purging deletes the person, the vehicle, the mandate (signature included), every answer and the
+supporting-document files, and clears the free-text reasons kept beside the states. What stays is
+what the audit needs: the dossier's id, reference, démarche, states, dates, its journal and the
+list of documents that were required (kind and label, no file). Each purge is one transaction with
+its audit entry; the files are deleted after the commit, and only when no dossier that is not
+purged still uses the same file (documents are stored by content hash, so two dossiers can share
+one). The store runs with ``secure_delete`` and the WAL is checkpointed after a purge, so the
+erased values do not linger in free pages or in the ``-wal`` file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.audit import AuditAction
+from kiosk.audit import record as audit
+from kiosk.dossiers.states import DossierState
+from kiosk.store.engine import Store
+from kiosk.store.models import (
+    Answer,
+    Dossier,
+    Event,
+    Mandat,
+    NationalNotice,
+    OutboxItem,
+    Piece,
+    Usager,
+    Vehicule,
+)
+
+ENV_DECISION_DAYS = "PN_KIOSK_RETENTION_DECISION_DAYS"
+ENV_DRAFT_DAYS = "PN_KIOSK_RETENTION_DRAFT_DAYS"
+
+_DECIDED = (DossierState.ACCEPTE.value, DossierState.REFUSE.value)
+_IDLE = (DossierState.BROUILLON.value, DossierState.ABANDONNE.value)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long personal data is kept after the last change of a dossier."""
+
+    after_decision: timedelta = timedelta(days=30)
+    after_inactivity: timedelta = timedelta(days=90)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionPolicy:
+        """The policy from the environment (whole days), defaults where unset.
+
+        Raises:
+            ValueError: a value that is not a whole number of days ≥ 1 (message in French).
+        """
+        env = os.environ if environ is None else environ
+        return cls(
+            after_decision=_days(env, ENV_DECISION_DAYS, cls.after_decision),
+            after_inactivity=_days(env, ENV_DRAFT_DAYS, cls.after_inactivity),
+        )
+
+
+def _days(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} doit être un nombre entier de jours (1 ou plus), pas « {raw} ».")
+    return timedelta(days=int(raw))
+
+
+@dataclass(frozen=True)
+class Purged:
+    """A dossier whose personal data was (or, in a dry run, would be) erased."""
+
+    reference: str
+    state: DossierState
+    last_change: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json``."""
+        return {
+            "reference": self.reference,
+            "etat": self.state.value,
+            "derniere_modification": self.last_change.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge did."""
+
+    dossiers: tuple[Purged, ...]
+    files_deleted: int
+    dry_run: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json``."""
+        return {
+            "simulation": self.dry_run,
+            "dossiers": [d.to_json() for d in self.dossiers],
+            "fichiers_supprimes": self.files_deleted,
+        }
+
+
+class RetentionService:
+    """Finds the dossiers past their retention time and erases their personal data."""
+
+    def __init__(
+        self,
+        store: Store,
+        documents_dir: Path,
+        *,
+        policy: RetentionPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store = store
+        self._documents = documents_dir
+        self._policy = policy or RetentionPolicy()
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def _due_clause(self, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            Dossier.purged_at.is_(None),
+            or_(
+                and_(
+                    Dossier.state.in_(_DECIDED),
+                    Dossier.updated_at <= now - self._policy.after_decision,
+                ),
+                and_(
+                    Dossier.state.in_(_IDLE),
+                    Dossier.updated_at <= now - self._policy.after_inactivity,
+                ),
+            ),
+        )
+
+    def due(self) -> list[Purged]:
+        """The dossiers a purge would erase now, oldest change first."""
+        with self._store.read() as s:
+            rows = s.execute(
+                select(Dossier.reference, Dossier.state, Dossier.updated_at)
+                .where(self._due_clause(self._now()))
+                .order_by(Dossier.updated_at)
+            ).all()
+        return [Purged(ref, DossierState(state), at) for ref, state, at in rows]
+
+    def purge(self, *, dry_run: bool = False) -> PurgeReport:
+        """Erase the personal data of every dossier due (one transaction per dossier)."""
+        candidates = self.due()
+        if dry_run:
+            return PurgeReport(tuple(candidates), 0, dry_run=True)
+        done: list[Purged] = []
+        deleted = 0
+        for candidate in candidates:
+            # One transaction per dossier: an autosave at the counter waits for one dossier's
+            # purge, never for the whole batch.
+            with self._store.write() as s:
+                files = self._purge_one(s, candidate.reference)
+            if files is None:
+                continue  # changed since it was listed (reopened, already purged)
+            deleted += self._delete_files(files)
+            done.append(candidate)
+        if done:
+            self._checkpoint()
+        return PurgeReport(tuple(done), deleted, dry_run=False)
+
+    def _purge_one(self, s: Session, reference: str) -> set[str] | None:
+        """Erase one dossier in the caller's transaction; returns the files no longer used."""
+        now = self._now()
+        dossier = s.scalars(
+            select(Dossier).where(Dossier.reference == reference, self._due_clause(now))
+        ).one_or_none()
+        if dossier is None:
+            return None
+        state = DossierState(dossier.state)
+        files = {
+            path
+            for (path,) in s.execute(
+                select(Piece.file_path).where(
+                    Piece.dossier_id == dossier.id, Piece.file_path.is_not(None)
+                )
+            )
+            if path
+        }
+        for model in (Usager, Vehicule, Mandat, Answer):
+            s.execute(delete(model).where(model.dossier_id == dossier.id))
+        s.execute(
+            update(Piece)
+            .where(Piece.dossier_id == dossier.id)
+            .values(file_path=None, sha256=None, mime_type=None)
+        )
+        # Free text written by people or by the national service may name the person.
+        s.execute(
+            update(NationalNotice)
+            .where(NationalNotice.dossier_id == dossier.id)
+            .values(detail=None)
+        )
+        s.execute(
+            update(OutboxItem).where(OutboxItem.dossier_id == dossier.id).values(last_error=None)
+        )
+        if state is DossierState.BROUILLON:
+            # An emptied draft must not be filled in again: it is closed as abandoned.
+            s.add(
+                Event(
+                    dossier_id=dossier.id,
+                    at=now,
+                    kind="etat",
+                    from_state=state.value,
+                    to_state=DossierState.ABANDONNE.value,
+                    detail={"raison": "délai de conservation dépassé"},
+                )
+            )
+            audit(
+                s,
+                AuditAction.STATE_CHANGED,
+                at=now,
+                dossier_ref=reference,
+                detail={"de": state.value, "vers": DossierState.ABANDONNE.value},
+            )
+            dossier.state = DossierState.ABANDONNE.value
+        dossier.state_reason = None
+        dossier.contact_mode = None
+        dossier.purged_at = now
+        s.flush()
+        # After the update above, only dossiers not purged still name a file.
+        still_used = set(s.scalars(select(Piece.file_path).where(Piece.file_path.in_(files))).all())
+        unused = files - still_used
+        audit(
+            s,
+            AuditAction.PURGED,
+            at=now,
+            dossier_ref=reference,
+            detail={"etat": state.value, "fichiers": len(unused)},
+        )
+        return unused
+
+    def _delete_files(self, files: set[str]) -> int:
+        """Delete files inside the documents folder only (a path in the database is not trusted)."""
+        root = self._documents.resolve()
+        count = 0
+        for name in sorted(files):
+            path = Path(name).resolve()
+            if not path.is_relative_to(root):
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            count += 1
+        return count
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the database file and truncate it, erased pages included."""
+        with self._store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

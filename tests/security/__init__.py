@@ -1,0 +1,1 @@
+"""Security: audit journal, agent lockout, retention."""

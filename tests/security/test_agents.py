@@ -1,0 +1,145 @@
+"""Agent sign-in with a lockout that grows, on a real SQLite file and an injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from kiosk.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
+from kiosk.audit import AuditAction, AuditLog
+from kiosk.store import Store
+
+
+class Clock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def agents(store: Store, clock: Clock) -> AgentService:
+    service = AgentService(store, clock=clock)
+    service.add("alice", "Alice Martin", "1234")
+    return service
+
+
+def _wrong(agents: AgentService) -> AgentError:
+    with pytest.raises(AgentError) as caught:
+        agents.sign_in("alice", "9999")
+    return caught.value
+
+
+def test_the_third_wrong_pin_blocks_for_30_seconds(agents: AgentService, clock: Clock) -> None:
+    assert not isinstance(_wrong(agents), AgentLocked)
+    assert not isinstance(_wrong(agents), AgentLocked)
+    third = _wrong(agents)
+    assert isinstance(third, AgentLocked)
+    assert "Réessayez dans 30 secondes" in str(third)
+    # The right PIN is refused during the lockout, with the time left.
+    clock.advance(seconds=20)
+    with pytest.raises(AgentLocked, match="Réessayez dans 10 secondes"):
+        agents.sign_in("alice", "1234")
+    clock.advance(seconds=10)
+    assert agents.sign_in("alice", "1234").identifiant == "alice"
+
+
+def test_each_further_wrong_pin_doubles_the_wait_up_to_an_hour(
+    agents: AgentService, clock: Clock
+) -> None:
+    waits = []
+    for _ in range(12):
+        error = _wrong(agents)
+        if isinstance(error, AgentLocked):
+            waits.append(error.until - clock.now)
+            clock.now = error.until  # wait it out, then try again
+    assert waits[:5] == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
+    assert waits[-1] == timedelta(hours=1) and max(waits) == timedelta(hours=1)
+    assert isinstance(_wrong(agents), AgentLocked)
+    with pytest.raises(AgentLocked, match="Réessayez dans 1 heure"):
+        agents.sign_in("alice", "1234")
+
+
+def test_a_blocked_account_does_not_check_the_pin(agents: AgentService, clock: Clock) -> None:
+    for _ in range(3):
+        _wrong(agents)
+    # During the lockout a wrong PIN does not count: the wait does not grow by guessing.
+    for _ in range(5):
+        with pytest.raises(AgentLocked, match="30 secondes"):
+            agents.sign_in("alice", "0000")
+    clock.advance(seconds=30)
+    assert agents.sign_in("alice", "1234").nom == "Alice Martin"
+
+
+def test_a_success_resets_the_count(agents: AgentService) -> None:
+    _wrong(agents)
+    _wrong(agents)
+    agents.sign_in("alice", "1234")
+    assert not isinstance(_wrong(agents), AgentLocked)
+    assert not isinstance(_wrong(agents), AgentLocked)
+
+
+def test_sign_ins_and_lockouts_are_audited(agents: AgentService, store: Store) -> None:
+    for _ in range(3):
+        _wrong(agents)
+    actions = [e.action for e in AuditLog(store).entries(limit=10)]
+    assert actions == [
+        AuditAction.AGENT_CREATED,
+        AuditAction.SIGN_IN_FAILED,
+        AuditAction.SIGN_IN_FAILED,
+        AuditAction.SIGN_IN_FAILED,
+        AuditAction.AGENT_LOCKED,
+    ]
+    assert AuditLog(store).entries(limit=1)[0].detail == {"echecs": 3, "delai_s": 30}
+
+
+def test_a_supervisor_unlocks_and_disables(agents: AgentService, clock: Clock) -> None:
+    boss = agents.add("chef", "Chef", "5678", role="superviseur")
+    plain = agents.sign_in("alice", "1234")
+    for _ in range(3):
+        _wrong(agents)
+    with pytest.raises(AgentError, match="Seul un superviseur"):
+        agents.unlock("alice", by=plain)
+    agents.unlock("alice", by=boss)
+    assert agents.sign_in("alice", "1234").identifiant == "alice"
+    agents.disable("alice", by=boss)
+    with pytest.raises(AgentError, match="Identifiant ou code PIN incorrect"):
+        agents.sign_in("alice", "1234")
+    assert [a.identifiant for a in agents.list()] == ["chef"]
+
+
+def test_the_console_unlocks_and_disables(
+    tmp_path: Path, agents: AgentService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(3):
+        _wrong(agents)
+    base = ["--db", str(tmp_path / "kiosk.sqlite3"), "--data-dir", str(tmp_path), "agent"]
+    assert main([*base, "unlock", "alice"]) == 0
+    assert "débloqué" in capsys.readouterr().out
+    assert agents.sign_in("alice", "1234").identifiant == "alice"
+    assert main([*base, "disable", "alice"]) == 0
+    assert agents.list() == []
+    assert main([*base, "unlock", "bob"]) == 1
+    assert "Aucun agent « bob »" in capsys.readouterr().err
+
+
+def test_delays_and_their_french_wording() -> None:
+    assert [lockout_delay(n) for n in (0, 2)] == [timedelta(0), timedelta(0)]
+    assert lockout_delay(1000) == timedelta(hours=1)
+    assert wait_text(timedelta(seconds=1)) == "1 seconde"
+    assert wait_text(timedelta(seconds=61)) == "2 minutes"
+    assert wait_text(timedelta(minutes=60)) == "1 heure"

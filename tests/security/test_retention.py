@@ -1,0 +1,196 @@
+"""Retention: a purged dossier's person is nowhere left, not in the file, the WAL or the folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from kiosk.audit import AuditAction, AuditLog
+from kiosk.demarches import Catalog
+from kiosk.documents import Attachments, DocumentStore
+from kiosk.dossiers.mandate import MandateService
+from kiosk.dossiers.service import DossierService
+from kiosk.dossiers.states import DossierState
+from kiosk.retention import RetentionPolicy, RetentionService
+from kiosk.store import Store, open_store
+
+NAME = "Zéphirine"
+SURNAME = "QUATREBARBES"
+PLATE = "1234 ZQ 56"  # an FNI plate: the démarche keeps it as typed
+SCAN = b"%PDF-1.4 scan of the identity card of Zephirine QUATREBARBES " * 40
+
+
+class Clock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "kiosk.sqlite3")
+    yield opened
+    opened.close()
+
+
+def _dossier(
+    kiosk: Store, catalog: Catalog, clock: Clock, documents: Path, *, scan: bytes = SCAN
+) -> str:
+    """A succession dossier with the heir's name, a plate, a signed mandate and a scan."""
+    service = DossierService(kiosk, catalog, clock=clock)
+    ref = service.create("succession").reference
+    service.answer(ref, "nom", SURNAME)
+    service.answer(ref, "prenoms", NAME)
+    service.answer(ref, "immatriculation", PLATE)
+    mandates = MandateService(kiosk, clock=clock)
+    words = mandates.text_for(
+        reference=ref, usager=f"{NAME} {SURNAME}", agent="A", guichet="G", demarche="D"
+    )
+    mandates.sign(ref, words, b"\x89PNG" + SURNAME.encode() * 20)
+    Attachments(service, DocumentStore(documents), kiosk).attach(
+        ref, "preuve_qualite_heritier", scan, "application/pdf"
+    )
+    return ref
+
+
+def _all_bytes(db: Path) -> bytes:
+    wal = db.with_name(db.name + "-wal")
+    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _found(haystack: bytes) -> list[str]:
+    needles = {
+        "prénom": NAME.encode(),
+        "nom": SURNAME.encode(),
+        "plaque": PLATE.encode(),
+        "plaque (recherche)": PLATE.replace(" ", "").encode(),
+        "scan": SCAN[:40],
+    }
+    return [label for label, needle in needles.items() if needle in haystack]
+
+
+def _decide(kiosk: Store, ref: str, state: str) -> None:
+    """Put a dossier straight in a national decision (the life cycle is tested elsewhere)."""
+    import sqlite3
+
+    conn = sqlite3.connect(kiosk.path, isolation_level=None)
+    try:
+        conn.execute("UPDATE dossier SET state = ? WHERE reference = ?", (state, ref))
+    finally:
+        conn.close()
+
+
+def test_the_person_is_nowhere_left_after_the_purge(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock
+) -> None:
+    documents = tmp_path / "documents"
+    ref = _dossier(kiosk, catalog, clock, documents)
+    _decide(kiosk, ref, "accepte")
+    retention = RetentionService(kiosk, documents, clock=clock)
+    clock.now += timedelta(days=29)
+    assert retention.purge().dossiers == ()  # not yet: 30 days after the decision
+    with kiosk.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert _found(_all_bytes(kiosk.path)) == ["prénom", "nom", "plaque", "plaque (recherche)"]
+    assert len(list(documents.iterdir())) == 1
+
+    clock.now += timedelta(days=2)
+    report = retention.purge()
+    assert [d.reference for d in report.dossiers] == [ref] and report.files_deleted == 1
+    kiosk.close()
+    assert _found(_all_bytes(kiosk.path)) == []
+    assert list(documents.iterdir()) == []
+
+    reopened = open_store(kiosk.path)
+    try:
+        view = DossierService(reopened, catalog).show(ref)
+        # What the audit needs remains: reference, démarche, state, journal.
+        assert view.summary.state is DossierState.ACCEPTE and view.answers == {}
+        assert view.summary.usager is None and view.summary.immatriculation is None
+        assert view.journal[0].kind == "creation"
+        last = AuditLog(reopened).entries(limit=1)[0]
+        assert last.action == AuditAction.PURGED and last.dossier_ref == ref
+        assert last.detail == {"etat": "accepte", "fichiers": 1}
+        assert AuditLog(reopened).verify().ok
+    finally:
+        reopened.close()
+
+
+def test_a_shared_file_stays_while_another_dossier_uses_it(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock
+) -> None:
+    documents = tmp_path / "documents"
+    old = _dossier(kiosk, catalog, clock, documents)
+    _decide(kiosk, old, "refuse")
+    clock.now += timedelta(days=20)
+    recent = _dossier(kiosk, catalog, clock, documents)  # the same scan, so the same file
+    _decide(kiosk, recent, "refuse")
+    retention = RetentionService(kiosk, documents, clock=clock)
+    clock.now += timedelta(days=15)
+    report = retention.purge()
+    assert [d.reference for d in report.dossiers] == [old] and report.files_deleted == 0
+    (scan,) = documents.iterdir()
+    assert scan.read_bytes() == SCAN
+    clock.now += timedelta(days=20)
+    assert retention.purge().files_deleted == 1
+    assert list(documents.iterdir()) == []
+
+
+def test_untouched_drafts_are_erased_and_closed(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock
+) -> None:
+    documents = tmp_path / "documents"
+    draft = _dossier(kiosk, catalog, clock, documents, scan=b"%PDF draft")
+    kept = DossierService(kiosk, catalog, clock=clock).create("succession").reference
+    clock.now += timedelta(days=89)
+    DossierService(kiosk, catalog, clock=clock).answer(kept, "nom", "Garde")
+    clock.now += timedelta(days=2)
+    retention = RetentionService(kiosk, documents, clock=clock)
+    assert [d.reference for d in retention.due()] == [draft]
+    retention.purge()
+    service = DossierService(kiosk, catalog, clock=clock)
+    # An emptied draft cannot be filled in again.
+    assert service.show(draft).summary.state is DossierState.ABANDONNE
+    assert service.show(kept).answers == {"nom": "Garde"}
+
+
+def test_the_delays_come_from_the_environment() -> None:
+    policy = RetentionPolicy.from_env(
+        {"PN_KIOSK_RETENTION_DECISION_DAYS": "7", "PN_KIOSK_RETENTION_DRAFT_DAYS": ""}
+    )
+    assert policy == RetentionPolicy(timedelta(days=7), timedelta(days=90))
+    with pytest.raises(ValueError, match="nombre entier de jours"):
+        RetentionPolicy.from_env({"PN_KIOSK_RETENTION_DRAFT_DAYS": "trois"})
+
+
+def test_the_purge_command_simulates_then_erases(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    documents = tmp_path / "documents"
+    ref = _dossier(kiosk, catalog, clock, documents)
+    DossierService(kiosk, catalog, clock=clock).abandon(ref)
+    kiosk.close()
+    base = ["--db", str(kiosk.path), "--data-dir", str(tmp_path)]
+    # The dossier was changed « in 2026-03 »: by the real clock, long past 90 days.
+    assert main([*base, "--json", "purge", "--dry-run"]) == 0
+    simulated = json.loads(capsys.readouterr().out)
+    assert simulated["simulation"] is True and simulated["dossiers"][0]["reference"] == ref
+    assert len(list(documents.iterdir())) == 1
+    assert main([*base, "purge"]) == 0
+    out = capsys.readouterr().out
+    assert "1 dossier(s) effacé(s), 1 fichier(s) supprimé(s)." in out and ref in out
+    assert list(documents.iterdir()) == []
