@@ -239,6 +239,7 @@ def _dossier_answer(c: Container, args: argparse.Namespace) -> int:
 
 
 def _dossier_show(c: Container, args: argparse.Namespace) -> int:
+    c.dossiers.viewed(args.reference)  # who looked at whose data goes to the audit journal
     view = c.dossiers.show(args.reference)
     s = view.summary
     lines = [

@@ -63,7 +63,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sim = sub.add_parser(
         "card-sim", parents=[common], help="carte simulée (formation, démonstration, tests)"
     )
-    sim.add_argument("--profile", choices=("cnie", "passport", "passport-bac"), default="cnie")
+    sim.add_argument(
+        "--profile", choices=("cnie", "cnie-im", "passport", "passport-bac"), default="cnie"
+    )
     sim.add_argument("--can", metavar="N", help="CAN de la carte simulée (défaut : du profil)")
     sim.add_argument(
         "--fault", choices=FAULTS, action="append", default=[], help="défaut à simuler (répétable)"
@@ -182,7 +184,11 @@ def _card_sim(args: argparse.Namespace) -> int:
             "Carte posée sur le lecteur virtuel." if state == "inserted" else "Carte retirée."
         ),
     )
-    key = f"CAN {profile.can}" if profile.name == "cnie" else "MRZ " + " / ".join(profile.mrz())
+    key = (
+        f"CAN {profile.can}"
+        if profile.name.startswith("cnie")
+        else "MRZ " + " / ".join(profile.mrz())
+    )
     print(f"Carte simulée « {profile.name} » ({key}). Ctrl+C pour la retirer.")  # noqa: T201
     try:
         card.serve()

@@ -113,10 +113,11 @@ def run(profile_name: str, access: CanKey | MrzKey, cipher: Cipher) -> None:
 
 
 def main() -> None:
-    """Run both profiles."""
+    """Run the CNIe (PACE-GM, then PACE-IM only) and passport profiles."""
     process = _ensure_pcscd()
     try:
         run("cnie", CanKey("123456"), Cipher.AES256)
+        run("cnie-im", CanKey("123456"), Cipher.AES256)
         run("passport", MrzKey("24FR12345", "850315", "340101"), Cipher.AES128)
     finally:
         if process is not None:

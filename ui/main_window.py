@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ navigation
     def _signed_in(self, agent: AgentInfo) -> None:
         self.agent = agent
+        for screen in self.screens:
+            screen.agent_id = agent.id
         self.agent_label.setText(self.tr_.t("home.agent", name=agent.nom))
         self.sign_out.show()
         self.inactivity.arm()
@@ -328,6 +330,8 @@ class MainWindow(QMainWindow):
         for screen in self.screens:
             screen.clear_personal_data()
         self.agent = None
+        for screen in self.screens:
+            screen.agent_id = None
         self.agent_label.clear()
         self.sign_out.hide()
         self.tr_.set_language("fr")

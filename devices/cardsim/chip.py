@@ -1,4 +1,4 @@
-"""The simulated chip: ISO 7816-4 commands, BAC, PACE-GM, Chip Authentication, faults.
+"""The simulated chip: ISO 7816-4 commands, BAC, PACE (GM and IM), Chip Authentication, faults.
 
 Card side of the same protocol code the reader uses (``devices.nfc``), so both ends are
 exercised; the randomness is injectable for reproducible tests.
@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass
 
 from devices.cardsim.profiles import Profile, build_card
-from devices.nfc import bac, ec, pace, tlv
+from devices.nfc import bac, ec, pace, pace_im, tlv
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.crypto import Cipher, decrypt, encrypt, kdf, mac, pad
 from devices.nfc.lds import FILES
 from devices.nfc.reader import CARD_ACCESS, EMRTD_AID
 from devices.nfc.securityinfo import PaceInfo, pace_infos
 from devices.nfc.sm import SecureMessaging
+from kiosk.identity.errors import HostileAnswer
 from kiosk.identity.model import MrzKey
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,9 @@ class SimulatedChip:
         param = fields.get(0x84, b"\x00")[0]
         info = options.get((oid, param))
         key_ref = fields[0x83][0]
-        if info is None or info.mapping != "GM" or key_ref not in (1, 2):
+        if info is None or key_ref not in (1, 2):
+            return b"", 0x6A80
+        if info.mapping == "IM" and not pace_im.supported(info):
             return b"", 0x6A80
         if key_ref == 1 and not self.profile.bac:
             return b"", 0x6A80  # the CNIe is keyed by its CAN only
@@ -213,7 +216,9 @@ class SimulatedChip:
         if not objects:  # step 1: the encrypted nonce
             if self.tries == 0:
                 return b"", 0x6983
-            state.nonce = self.rng(16)
+            # IM needs s as long as the key (32 bytes with AES-256); GM is content with a block.
+            im = state.info.mapping == "IM"
+            state.nonce = self.rng(pace_im.nonce_lengths(cipher)[0] if im else 16)
             secret = (
                 self.can.encode()
                 if state.key_ref == 2
@@ -221,13 +226,23 @@ class SimulatedChip:
             )
             encrypted = encrypt(cipher, kdf(secret, 3, cipher), state.nonce)
             return tlv.encode(0x7C, tlv.encode(0x80, encrypted)), OK
-        if 0x81 in objects:  # step 2: mapping
+        if 0x81 in objects and state.info.mapping == "IM":  # step 2: integrated mapping
+            if len(objects[0x81]) != pace_im.nonce_lengths(cipher)[1]:
+                return b"", 0x6A80
+            try:
+                state.generator = pace_im.generator(state.info, state.nonce, objects[0x81])
+            except HostileAnswer:  # a degenerate t (R_p(s, t) ∈ {0, ±1}): refuse the step
+                return b"", 0x6A80
+            return tlv.encode(0x7C, tlv.encode(0x82, b"")), OK  # 0x82 empty (§4.4.5.2.2)
+        if 0x81 in objects:  # step 2: generic mapping
             sk_map = ec.random_scalar(curve, self.rng)
             terminal_map = ec.decode(curve, objects[0x81])
             state.generator = pace.gm_generator(curve, state.nonce, sk_map, terminal_map)
             pk = ec.encode(curve, ec.public(curve, sk_map))
             return tlv.encode(0x7C, tlv.encode(0x82, pk)), OK
         if 0x83 in objects:  # step 3: key agreement
+            if state.generator is None:  # no mapping yet: never fall back to the static G
+                return b"", 0x6985
             sk = ec.random_scalar(curve, self.rng)
             state.pk = ec.encode(curve, ec.public(curve, sk, state.generator))
             state.terminal_pk = objects[0x83]

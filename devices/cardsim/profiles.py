@@ -126,7 +126,19 @@ PASSPORT_BAC = Profile(
     max_read=0xFF00,
     photo_format="jpg",
 )
-PROFILES = {"cnie": CNIE, "passport": PASSPORT, "passport-bac": PASSPORT_BAC}
+#: A CNIe whose EF.CardAccess lists Integrated Mapping only: proves the reader's IM path end to
+#: end (real CNIe offer GM too, and the reader prefers GM).
+CNIE_IM = Profile(
+    name="cnie-im",
+    holder=CNIE.holder,
+    can=CNIE.can,
+    pace=((PACE_IM_AES256, 13),),
+    bac=False,
+    chip_auth=True,
+    max_read=CNIE.max_read,
+    photo_format=CNIE.photo_format,
+)
+PROFILES = {"cnie": CNIE, "cnie-im": CNIE_IM, "passport": PASSPORT, "passport-bac": PASSPORT_BAC}
 
 
 @dataclass

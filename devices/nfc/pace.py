@@ -1,7 +1,9 @@
 """PACE v2 (ICAO 9303 Part 11 §4.4) over ECDH, keyed by CAN or MRZ, terminal side.
 
-ECDH Generic Mapping (G~ = s·G + H) on any curve of ``devices.nfc.ec``; Integrated Mapping is
-recognised in EF.CardAccess but not run (every document we meet offers GM as well).
+ECDH Generic Mapping (G~ = s·G + H) on any curve of ``devices.nfc.ec``, and ECDH Integrated
+Mapping (Ĝ = f_G(R_p(s, t)), ``devices.nfc.pace_im``) with the AES suites on curves with
+p ≡ 3 mod 4. Which one to run is the reader's choice (``devices.nfc.reader``); everything but
+the mapping step (nonce, ephemeral keys, KDF, tokens) is shared.
 MSE:Set AT always carries the parameter id (tag 0x84): cards offering several options drop the
 link without it.
 """
@@ -15,7 +17,7 @@ from asn1crypto import core
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.cmac import CMAC
 
-from devices.nfc import ec, tlv
+from devices.nfc import ec, pace_im, tlv
 from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu, Transport, split
 from devices.nfc.crypto import Cipher, decrypt, kdf, mac, pad
 from devices.nfc.securityinfo import PaceInfo
@@ -107,6 +109,32 @@ def _step(transport: Transport, data: bytes, expect: int, *, last: bool = False)
     return value
 
 
+def _map_generic(transport: Transport, curve: ec.Curve, nonce: bytes, rng: ec.Random) -> ec.Point:
+    sk_map = ec.random_scalar(curve, rng)
+    pk_map = ec.encode(curve, ec.public(curve, sk_map))
+    chip_map = ec.decode(curve, _step(transport, tlv.encode(0x81, pk_map), 0x82))
+    generator = gm_generator(curve, nonce, sk_map, chip_map)
+    if ec.is_infinity(generator):
+        raise HostileAnswer("générateur PACE invalide")
+    return generator
+
+
+def _map_integrated(transport: Transport, info: PaceInfo, nonce: bytes, rng: ec.Random) -> ec.Point:
+    s_len, t_len = pace_im.nonce_lengths(info.cipher)
+    # s must be l bits long (l ≥ k, §4.4.3.3): with AES-256 a 16-byte s would leave R_p without
+    # a full key. Refused before t is sent, so nothing more is given to an out-of-spec chip.
+    if len(nonce) != s_len:
+        raise HostileAnswer("nonce PACE de longueur invalide pour la correspondance intégrée")
+    t = rng(t_len)
+    # The chip answers an empty 0x82 (§4.4.5.2.2); nothing in it is used, so only the status
+    # word and the 0x7C envelope are checked.
+    answer, sw = split(transport.transmit(general_authenticate(tlv.encode(0x81, t)).encode()))
+    if sw != SW_OK:
+        raise CardStatusError(sw, "PACE")
+    tlv.single(answer, 0x7C)  # still a Dynamic Authentication Data object, or a hostile answer
+    return pace_im.generator(info, nonce, t)
+
+
 def _refused(access: AccessKey, sw: int) -> Exception:
     if sw in {0x6983, 0x63C0}:
         return CardBlocked()
@@ -119,10 +147,10 @@ def authenticate(
     transport: Transport, info: PaceInfo, access: AccessKey, rng: ec.Random
 ) -> SecureMessaging:
     """Run PACE with ``info``; return the secure-messaging session (SSC = 0)."""
-    if info.mapping != "GM":
+    if info.mapping == "IM" and not pace_im.supported(info):
         raise UnsupportedCard(
-            "Cette puce ne propose que PACE à correspondance intégrée (IM), que la borne ne "
-            "sait pas encore utiliser."
+            "Cette puce ne propose PACE à correspondance intégrée (IM) qu'avec un chiffrement ou "
+            "une courbe que la borne ne sait pas utiliser."
         )
     curve, cipher = info.curve, info.cipher
     _, sw = split(transport.transmit(mse_set_at(info, key_reference(access)).encode()))
@@ -145,13 +173,10 @@ def authenticate(
     if len(encrypted) % cipher.block or not encrypted:
         raise HostileAnswer("nonce PACE de longueur invalide")
     nonce = decrypt(cipher, k_pi, encrypted)
-
-    sk_map = ec.random_scalar(curve, rng)
-    pk_map = ec.encode(curve, ec.public(curve, sk_map))
-    chip_map = ec.decode(curve, _step(transport, tlv.encode(0x81, pk_map), 0x82))
-    generator = gm_generator(curve, nonce, sk_map, chip_map)
-    if ec.is_infinity(generator):
-        raise HostileAnswer("générateur PACE invalide")
+    if info.mapping == "IM":
+        generator = _map_integrated(transport, info, nonce, rng)
+    else:
+        generator = _map_generic(transport, curve, nonce, rng)
 
     sk = ec.random_scalar(curve, rng)
     pk = ec.encode(curve, ec.public(curve, sk, generator))

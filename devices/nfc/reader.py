@@ -2,6 +2,7 @@
 
 Order of work, and why:
 1. EF.CardAccess (plain) tells which PACE options the chip offers; the French CNIe has no BAC.
+   Generic Mapping is preferred, Integrated Mapping used when it is the only one offered.
 2. PACE (or BAC when the chip offers no PACE and we have the MRZ), then SELECT the application.
 3. EF.COM, EF.SOD, DG14, DG1 first: with them a read interrupted later can resume (same SOD →
    same document) and a failed Chip Authentication still shows who the document claims to be.
@@ -18,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, MutableMapping
 
-from devices.nfc import bac, ca, lds, pace, passive, tlv
+from devices.nfc import bac, ca, lds, pace, pace_im, passive, tlv
 from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu, CountingTransport, Transport
 from devices.nfc.ec import Random
 from devices.nfc.files import FileReader
@@ -60,8 +61,16 @@ def _card_access(transport: Transport) -> list[PaceInfo]:
 
 
 def _choose(options: list[PaceInfo], access: AccessKey) -> PaceInfo | None:
-    # Generic Mapping first (we run it), strongest cipher first within it.
-    usable = [o for o in options if o.mapping == "GM"]
+    """The PACE option to run: Generic Mapping when offered, else Integrated Mapping.
+
+    GM first: the French CNIe offers GM and IM alike and passports offer GM, so GM is the path
+    every document we meet can take and the one most exercised; IM costs the same four GENERAL
+    AUTHENTICATE steps and brings the kiosk nothing more, so it is the fallback for a chip that
+    offers nothing else. Within a mapping, the strongest cipher first.
+    """
+    gm = [o for o in options if o.mapping == "GM"]
+    im = [o for o in options if o.mapping == "IM" and pace_im.supported(o)]
+    usable = gm or im
     usable.sort(key=lambda o: -o.cipher.key_length)
     return usable[0] if usable else None
 

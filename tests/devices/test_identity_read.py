@@ -50,6 +50,33 @@ def test_cnie_read_with_pace_can_passive_and_chip_authentication(
     assert [f for _, f in steps] == sorted(f for _, f in steps)
 
 
+def test_cnie_offering_integrated_mapping_only(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie-im")
+    reading = reader.read(CAN)
+    assert reading.protocol == "PACE-IM-AES-256 brainpoolP256r1 (CAN) + CA"
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert reading.surname == "MARTIN"
+    assert reading.photo is not None
+    with Image.open(io.BytesIO(reading.photo)) as photo:
+        assert (photo.format, photo.size) == ("PNG", (240, 320))
+
+
+def test_wrong_can_with_integrated_mapping_counts_the_tries(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("cnie-im", Faults(wrong_can=True))
+    with pytest.raises(WrongCan) as first:
+        reader.read(CAN)
+    assert first.value.tries_left == 2
+    with pytest.raises(WrongCan) as second:
+        reader.read(CAN)
+    assert second.value.tries_left == 1
+    with pytest.raises(CardBlocked):
+        reader.read(CAN)
+
+
 def test_passport_with_pace_mrz(card: CardFactory, reader: PcscIdentityReader) -> None:
     card("passport")
     reading = reader.read(PASSPORT_KEY)

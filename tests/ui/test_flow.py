@@ -5,6 +5,9 @@ Every screen is saved as a screenshot in French and in Arabic under ``out/screen
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -172,6 +175,27 @@ def test_a_succession_from_start_to_printed_receipt(
     driver.settle()
     assert window.stack.currentWidget() is window.home
     assert window.receipt.reference.text() == ""
+
+    # Everything the agent did is in the audit journal, chained and intact, with no answer in it.
+    db = tmp_path / "formation" / "kiosk.sqlite3"
+    checked = subprocess.run(
+        [sys.executable, "-m", "app", "--db", str(db), "--json", "audit", "show", "--limit", "500"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    actions = {entry["action"] for entry in json.loads(checked)}
+    assert {"connexion", "dossier_consulte", "dossier_modifie", "identite_lue"} <= actions, actions
+    assert "Maëlys" not in checked and "X4RTBPFW4" not in checked
+    verified = subprocess.run(
+        [sys.executable, "-m", "app", "--db", str(db), "audit", "verify"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_a_wrong_answer_is_explained_beside_the_field(qtbot: QtBot, window: MainWindow) -> None:

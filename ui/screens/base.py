@@ -20,6 +20,8 @@ class Screen(QWidget):
         super().__init__()
         self.setObjectName("screen")
         self._services = services
+        #: The signed-in agent, for the audit journal (set by the window at sign-in).
+        self.agent_id: int | None = None
         self.runner = runner
         self.tr_ = tr
         self.layout_ = QVBoxLayout(self)

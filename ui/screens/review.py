@@ -57,8 +57,14 @@ class ReviewScreen(Screen):
         """Load the dossier off the UI thread and show it."""
         self.reference = reference
         self.error.clear()
+        agent_id = self.agent_id
+
+        def load() -> DossierView:  # worker thread; the opening is written to the audit journal
+            self.services.dossiers.viewed(reference, agent_id=agent_id)
+            return self.services.dossiers.show(reference)
+
         self.runner.run(
-            lambda: self.services.dossiers.show(reference),
+            load,
             on_done=self._show,
             on_error=lambda exc: self.error.setText(str(exc)),
         )
@@ -120,8 +126,8 @@ class ReviewScreen(Screen):
         def file_it() -> str:  # worker thread
             if not self.services.mandates.status(reference).signed:
                 raise ValueError(self.tr_.t("consent.required"))
-            self.services.dossiers.validate(reference)
-            self.services.dossiers.enqueue(reference)
+            self.services.dossiers.validate(reference, agent_id=self.agent_id)
+            self.services.dossiers.enqueue(reference, agent_id=self.agent_id)
             if self.services.sync_wake is not None:
                 self.services.sync_wake()  # send it now if the national service is reachable
             return reference

@@ -121,8 +121,14 @@ class WizardScreen(Screen):
     def open(self, reference: str, *, at_end: bool = False) -> None:
         """Load a dossier (off the UI thread) and show its first (or last) step."""
         self.reference = reference
+        agent_id = self.agent_id
+
+        def load() -> DossierView:  # worker thread; the opening is written to the audit journal
+            self.services.dossiers.viewed(reference, agent_id=agent_id)
+            return self.services.dossiers.show(reference)
+
         self.runner.run(
-            lambda: self.services.dossiers.show(reference),
+            load,
             on_done=lambda view: self._loaded(view, at_end),
             on_error=lambda exc: self.notice.setText(str(exc)),
         )
@@ -256,8 +262,13 @@ class WizardScreen(Screen):
         }
 
         def save() -> list[AnswerResult]:  # worker thread
-            results = [self.services.dossiers.answer(reference, p, raw) for p, raw in values]
-            self.services.dossiers.record_event(reference, "identite_lue", evidence)
+            results = [
+                self.services.dossiers.answer(reference, p, raw, agent_id=self.agent_id)
+                for p, raw in values
+            ]
+            self.services.dossiers.record_event(
+                reference, "identite_lue", evidence, agent_id=self.agent_id
+            )
             return results
 
         self._pending += 1
@@ -295,7 +306,9 @@ class WizardScreen(Screen):
         self._pending += 1
         self.next_button.setEnabled(False)
         self.runner.run(
-            lambda: self.services.dossiers.answer(self.reference, path, raw),
+            lambda: self.services.dossiers.answer(
+                self.reference, path, raw, agent_id=self.agent_id
+            ),
             on_done=self._saved,
             on_error=lambda exc: self._save_failed(path, exc),
         )
