@@ -88,9 +88,7 @@ class MainWindow(QMainWindow):
         self.keyboard: KeyboardPanel | None = None
         self._column = column
         self.setCentralWidget(central)
-        if os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard":
-            # After the first paint: loading the keyboard's QML takes a noticeable moment.
-            QTimer.singleShot(0, self._add_keyboard)
+        self._wants_keyboard = os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
         self.signin = SignInScreen(services, self.runner, self.tr_)
         self.stack.addWidget(self.signin)
@@ -165,6 +163,9 @@ class MainWindow(QMainWindow):
         self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
         self.review.submitted.connect(self._receipt)
         self.receipt.done.connect(self._next_person)
+        if self._wants_keyboard and self.keyboard is None:
+            # Loaded once the window is up (its QML takes ~60 ms); the sign-in has its own keypad.
+            QTimer.singleShot(0, self._add_keyboard)
         self.badge_changed.connect(self._show_badge)
         if services.sync_subscribe is not None:
             services.sync_subscribe(self.badge_changed.emit)  # emit is safe from any thread
