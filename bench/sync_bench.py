@@ -3,9 +3,10 @@
 - **drain**: 10,000 queued dossiers against the reference server (its own process) limited to
   R requests/s → achieved throughput / R (target ≥ 0.9), duplicates and losses (target 0).
 - **herd**: 2,000 kiosks running the real scheduler (``sync.policy.Scheduler``) in simulated
-  time come back after a 30-minute outage against a service of capacity C → peak request rate / C
-  (target ≤ 1.5) and drain time / (backlog ÷ C) (target ≤ 1.3), beside naive clients that retry
-  every 10 s and send as fast as they can, in the same run.
+  time come back after a 30-minute outage against a service of capacity C, which advertises the
+  reference server's quota (``sync.server.quota.FairShareQuota``) on every answer → peak request
+  rate / C (target ≤ 1.5) and drain time / (backlog ÷ C) (target ≤ 1.3), beside naive clients
+  that retry every 10 s and send as fast as they can, in the same run.
 
     uv run python -m bench.sync_bench [--drain 10000] [--rate 100] [--kiosks 2000] [--skip-drain]
 """
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from app.container import build
 from app.sync_setup import SyncSettings, build_worker
 from bench.common import report
 from sync.policy import Scheduler, SyncPolicy
+from sync.server.quota import FairShareQuota
 from sync.server.run import free_port
 from tests.sync.support import CREDENTIALS, queue_many, wait_for_port
 
@@ -86,7 +88,9 @@ class Service:
 
     Each second it serves ``capacity`` requests and answers 429 with ``Retry-After: 1`` beyond;
     turning a request away still costs ``reject_cost`` of a request's work (TLS, authentication,
-    routing), which is how retry storms make an overloaded service collapse.
+    routing), which is how retry storms make an overloaded service collapse. Every answer
+    advertises the client's quota (``RateLimit-Policy``) from the reference server's own rule,
+    :class:`~sync.server.quota.FairShareQuota`: the capacity shared by the active clients.
     """
 
     capacity: float
@@ -94,18 +98,24 @@ class Service:
     reject_cost: float = 0.1
     window: int = -1
     work: float = 0.0
+    quotas: FairShareQuota = field(init=False)
 
-    def handle(self, now: float) -> str:
+    def __post_init__(self) -> None:
+        self.quotas = FairShareQuota(self.capacity)
+
+    def handle(self, now: float, client: str) -> tuple[str, float | None]:
+        """The outcome of one request (``ok``, ``busy``, ``down``) and the advertised quota."""
         if now < self.back_at:
-            return "down"
+            return "down", None
+        quota = self.quotas.seen(client, now)
         second = int(now)
         if second != self.window:
             self.window, self.work = second, 0.0
         if self.work + 1.0 <= self.capacity:
             self.work += 1.0
-            return "ok"
+            return "ok", quota
         self.work += self.reject_cost
-        return "busy"
+        return "busy", quota
 
 
 class SimKiosk:
@@ -131,7 +141,7 @@ def simulate(
     """Run the fleet; returns (peak requests/s after the outage, drain seconds, dossiers)."""
     rng = random.Random(seed)
     service = Service(capacity=capacity, back_at=outage)
-    quota = capacity / kiosks  # what the service advertises to each kiosk: its share
+    quota = capacity / kiosks  # advertised before the outage, the whole fleet being active
     fleet = [SimKiosk([rng.uniform(0, outage) for _ in range(per_kiosk)]) for _ in range(kiosks)]
     schedulers: list[Scheduler] = []
     for _ in fleet:
@@ -157,28 +167,30 @@ def simulate(
             if wait > 0:
                 heapq.heappush(events, (now + wait, i))
                 continue
-        outcome = service.handle(now)
+        outcome, advertised = service.handle(now, str(i))
         if now >= outage:
             per_second[int(now)] += 1
         if outcome == "ok":
             kiosk.sent += 1
             done += 1
             finished_at = now
-        delay = step_outcome(schedulers[i], now, outcome, naive)
+        delay = step_outcome(schedulers[i], now, outcome, advertised, naive)
         heapq.heappush(events, (now + LATENCY + delay, i))
     peak = max(per_second.values()) if per_second else 0
     return peak / capacity, finished_at - outage, done
 
 
-def step_outcome(scheduler: Scheduler, now: float, outcome: str, naive: bool) -> float:
+def step_outcome(
+    scheduler: Scheduler, now: float, outcome: str, advertised: float | None, naive: bool
+) -> float:
     """What the client does after an answer: the real scheduler, or a fixed 10 s retry."""
     if naive:
         return 0.0 if outcome == "ok" else 10.0
     if outcome == "ok":
-        scheduler.on_success(now, None)
+        scheduler.on_success(now, advertised)  # RateLimit-Policy, re-read on every answer
         return 0.0
     if outcome == "busy":
-        scheduler.on_rate_limited(now, 1.0)  # Retry-After: 1; acquire() enforces the wait
+        scheduler.on_rate_limited(now, 1.0, advertised)  # Retry-After: 1; acquire() waits
         return 0.0
     scheduler.on_failure(now, "connexion refusée")
     return 0.0

@@ -6,8 +6,12 @@ Why each part (docs/sync.md has the numbers):
 - *Decorrelated jitter* (``sleep = min(cap, uniform(base, 3 × previous))``) spreads a fleet's
   retries so that kiosks which failed together do not come back together.
 - *Retry-After* is a floor: the service knows its own load better than we do.
-- The *token bucket* keeps this kiosk under the rate the service advertises (``RateLimit-Policy``),
-  with a margin; it starts empty after an outage so a recovering fleet does not burst.
+- The *token bucket* keeps this kiosk under the rate the service advertises (``RateLimit-Policy``,
+  adopted from every answer: the service shares its capacity among the kiosks active now, so the
+  quota grows when others fall silent), with a margin; it starts empty after an outage so a
+  recovering fleet does not burst. Each request costs 1 ± 0.5 token at random, and the pace
+  restarts at a random phase after an outage or a 429: the same rate on average, but kiosks told
+  the same quota at the same moment do not fall into step (to be refused together, again and again).
 - The *circuit breaker* stops sending after a few consecutive failures: while it is open the
   worker sleeps (no busy loop offline) and then lets a single probe through.
 """
@@ -20,6 +24,7 @@ from enum import StrEnum
 
 _EPSILON = 1e-6
 _MIN_WAIT = 1e-3  # seconds
+PACE_JITTER = 0.5  # a request costs 1 ± this many tokens: the same rate, never in step
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ class TokenBucket:
         self._refill(now)
         self._tokens = min(self._tokens, keep)
 
+    def shift(self, tokens: float) -> None:
+        """Move the bucket's level by ``tokens`` (negative: the next token comes later)."""
+        self._tokens = min(self.burst, self._tokens + tokens)
+
     def wait_time(self, now: float) -> float:
         """Seconds until a token is available (0 if one is)."""
         self._refill(now)
@@ -104,10 +113,10 @@ class TokenBucket:
         # Never a vanishing wait: added to an epoch timestamp it would be lost to rounding.
         return max(_MIN_WAIT, (1.0 - self._tokens) / self.rate)
 
-    def take(self, now: float) -> None:
-        """Spend one token (call when :meth:`wait_time` is 0)."""
+    def take(self, now: float, cost: float = 1.0) -> None:
+        """Spend ``cost`` tokens, one by default (call when :meth:`wait_time` is 0)."""
         self._refill(now)
-        self._tokens -= 1.0
+        self._tokens -= cost
 
 
 class Scheduler:
@@ -135,7 +144,7 @@ class Scheduler:
         """Like :meth:`delay`, but spends the token when it returns 0."""
         wait = self.delay(now)
         if wait == 0.0:
-            self.bucket.take(now)
+            self.bucket.take(now, self._rng.uniform(1.0 - PACE_JITTER, 1.0 + PACE_JITTER))
         return wait
 
     def on_success(self, now: float, advertised_rate: float | None = None) -> None:
@@ -143,11 +152,15 @@ class Scheduler:
         if self.state is not CircuitState.CLOSED:
             # Right after an outage: no saved tokens, the quota's pace from the first request
             # (2,000 kiosks each bursting as they reconnect is the herd we are avoiding).
-            self.bucket.empty(now)
+            self._restart_pace(now)
         self.state = CircuitState.CLOSED
         self.failures = 0
         self.last_error = None
         self._backoff.reset()
+        self.adopt_quota(now, advertised_rate)
+
+    def adopt_quota(self, now: float, advertised_rate: float | None) -> None:
+        """Pace at the quota the service advertised last (``RateLimit-Policy``), with margin."""
         if advertised_rate is not None and advertised_rate > 0:
             self.bucket.set_rate(advertised_rate * self.policy.rate_margin, now)
 
@@ -163,14 +176,28 @@ class Scheduler:
         self._not_before = now + delay
         return delay
 
-    def on_rate_limited(self, now: float, retry_after: float | None) -> float:
-        """HTTP 429: the service is up and asks us to wait; this does not open the circuit."""
+    def on_rate_limited(
+        self, now: float, retry_after: float | None, advertised_rate: float | None = None
+    ) -> float:
+        """HTTP 429: the service is up and asks us to wait; this does not open the circuit.
+
+        The quota advertised with the refusal is adopted too: it is the service saying how much
+        of it this kiosk may use now (less than before, typically, since we were refused).
+        """
         delay = self._spread(retry_after) if retry_after is not None else self._backoff.next()
         self._not_before = max(self._not_before, now + delay)
-        self.bucket.empty(now)
+        self.adopt_quota(now, advertised_rate)
+        self._restart_pace(now)
         if self.state is CircuitState.HALF_OPEN:
             self.state = CircuitState.CLOSED
         return delay
+
+    def _restart_pace(self, now: float) -> None:
+        # No saved tokens, and a random phase: kiosks answered in the same second (the end of
+        # an outage, a wave of 429s) would otherwise all get their next token in the same
+        # second, one interval later, and meet again there, for ever.
+        self.bucket.empty(now)
+        self.bucket.shift(self._rng.uniform(-PACE_JITTER, PACE_JITTER))
 
     def _spread(self, retry_after: float) -> float:
         # Everyone told "come back in 30 s" at the same moment must not come back at the same

@@ -108,15 +108,19 @@ class SyncWorker:
         self._last_published: tuple[Any, ...] | None = None
         self._last_saved = 0.0
         saved_quota = outbox.get_marker(QUOTA_KEY)
+        self._saved_quota: float | None = None
         if isinstance(saved_quota, int | float) and saved_quota > 0:
             # Remember the quota across restarts: a kiosk must not start above it.
-            self.scheduler.on_success(clock.time(), float(saved_quota))
+            self._saved_quota = float(saved_quota)
+            self.scheduler.on_success(clock.time(), self._saved_quota)
         self.report = OnceReport()
 
     # ------------------------------------------------------------------ hooks for the client
 
     def throttle(self) -> None:
         """Block until the scheduler lets one more request out (passed to the HTTP client)."""
+        # Whatever answered last (a token, a refusal) carried the current quota: pace on it.
+        self.scheduler.adopt_quota(self._clock.time(), self._api.quota.rate)
         while (wait := self.scheduler.acquire(self._clock.time())) > 0:
             self._sleeper.sleep(wait)
 
@@ -162,7 +166,7 @@ class SyncWorker:
             self.report.refused.append(item.reference)
             return
         except RateLimited as exc:
-            delay = self.scheduler.on_rate_limited(now(), exc.retry_after)
+            delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
             self._release(claimed, str(exc), delay)
             self.report.failures += 1
             return
@@ -201,11 +205,15 @@ class SyncWorker:
 
     def _succeeded(self) -> None:
         rate = self._api.quota.rate
-        previous = self.scheduler.bucket.rate
         self.scheduler.on_success(self._clock.time(), rate)
         self._last_success = datetime.fromtimestamp(self._clock.time(), UTC)
-        if rate is not None and abs(self.scheduler.bucket.rate - previous) > 1e-9:
+        # The service's quota follows its number of active kiosks, so it moves a little on
+        # almost every answer: save it only when it changed markedly (one write, not one per
+        # request). Only a safe starting pace after a restart depends on it.
+        saved = self._saved_quota
+        if rate is not None and rate > 0 and (saved is None or abs(rate - saved) > 0.2 * saved):
             self._outbox.set_marker(QUOTA_KEY, rate)
+            self._saved_quota = rate
 
     def pull_changes(self) -> int:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
@@ -216,7 +224,8 @@ class SyncWorker:
             try:
                 page = self._api.changes(cursor if isinstance(cursor, str) else None)
             except RateLimited as exc:
-                self.scheduler.on_rate_limited(self._clock.time(), exc.retry_after)
+                now = self._clock.time()
+                self.scheduler.on_rate_limited(now, exc.retry_after, self._api.quota.rate)
                 return applied
             except ServiceUnavailable as exc:
                 self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)

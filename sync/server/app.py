@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.faults import PROBLEM, FaultInjector
@@ -60,10 +61,10 @@ class NationalSimulator:
         self._base_clock = clock
         self.offset = 0.0  # simulated time moved forward by ``POST /_control {"avancer": s}``
         self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
-        self._tokens: dict[str, float] = {}
+        self._tokens: dict[str, tuple[str, float]] = {}  # token → (client id, expiry)
         self._demarches = known_demarches()
         api = Starlette(routes=self._routes())
-        self.app = FaultInjector(api, self.now, self.rng)
+        self.app = FaultInjector(api, self.now, self.rng, self.client_of)
 
     def now(self) -> float:
         """The server's (possibly simulated) time."""
@@ -96,15 +97,28 @@ class NationalSimulator:
         if expected is None or not secrets.compare_digest(expected, secret):
             return problem(401, "Identifiants refusés.", "Identifiant ou secret de borne inconnu.")
         token = secrets.token_urlsafe(24)
-        self._tokens[token] = self.now() + TOKEN_TTL
+        self._tokens[token] = (client, self.now() + TOKEN_TTL)
         return JSONResponse(
             {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL}
         )
 
     def _authorised(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        expires = self._tokens.get(token)
-        return scheme.lower() == "bearer" and expires is not None and self.now() < expires
+        entry = self._tokens.get(token)
+        return scheme.lower() == "bearer" and entry is not None and self.now() < entry[1]
+
+    def client_of(self, scope: Scope) -> str | None:
+        """The client id behind a request's bearer token (``None``: no valid token).
+
+        The quota is shared per client (per kiosk), not per token or per connection.
+        """
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                entry = self._tokens.get(token)
+                if scheme.lower() == "bearer" and entry is not None and self.now() < entry[1]:
+                    return entry[0]
+        return None
 
     # ------------------------------------------------------------------ filing
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.server.quota import FairShareQuota
+
 PROBLEM = "application/problem+json"
 
 
@@ -48,7 +50,8 @@ class Faults:
     taux_perte: float = 0.0  # processed and committed, then the connection drops
     debit: float | None = None  # requests/s the whole service accepts (token bucket)
     rafale: float | None = None  # bucket size (default: one second of ``debit``)
-    quota_client: float | None = None  # requests/s advertised to each kiosk (default ``debit``)
+    # requests/s advertised to each kiosk; default: ``debit`` shared by the active kiosks
+    quota_client: float | None = None
     pannes: list[list[float]] = field(default_factory=list)  # [start, end] in server time
     delai_instruction: float = 60.0  # seconds before a complete filing is decided
     parts: tuple[float, float] = (0.7, 0.15)  # shares accepted, refused (rest: à compléter)
@@ -57,12 +60,21 @@ class Faults:
 class FaultInjector:
     """ASGI middleware applying :class:`Faults` to every ``/v1`` request."""
 
-    def __init__(self, app: ASGIApp, clock: Callable[[], float], rng: random.Random) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        clock: Callable[[], float],
+        rng: random.Random,
+        identify: Callable[[Scope], str | None] = lambda scope: None,
+    ) -> None:
+        """Wrap ``app``; ``identify`` names the client of a request (``None``: anonymous)."""
         self.app = app
         self.faults = Faults()
         self.clock = clock
         self.rng = rng
+        self.identify = identify
         self.stats: Counter[str] = Counter()
+        self.quotas: FairShareQuota | None = None  # while ``debit`` is set
         self._tokens = 0.0
         self._at = clock()
 
@@ -76,6 +88,14 @@ class FaultInjector:
         if "debit" in changes or "rafale" in changes:
             self._tokens = self._burst()
             self._at = self.clock()
+        if "debit" in changes:
+            debit = self.faults.debit
+            if not debit:
+                self.quotas = None
+            elif self.quotas is None:
+                self.quotas = FairShareQuota(debit)
+            else:
+                self.quotas.capacity = debit  # the clients counted so far still count
 
     def _burst(self) -> float:
         f = self.faults
@@ -101,12 +121,20 @@ class FaultInjector:
                 return end - now
         return None
 
-    def policy_header(self) -> list[tuple[bytes, bytes]]:
+    def quota(self, client: str | None) -> float | None:
+        """The quota advertised to ``client`` now (requests/s), if the service has one."""
+        if self.faults.quota_client:
+            return self.faults.quota_client
+        if self.quotas is None:
+            return None
+        return self.quotas.quota(self.clock(), client)
+
+    def policy_header(self, client: str | None) -> list[tuple[bytes, bytes]]:
         """``RateLimit-Policy`` advertising this kiosk's quota, when there is one."""
-        quota = self.faults.quota_client or self.faults.debit
+        quota = self.quota(client)
         if not quota:
             return []
-        return [(b"ratelimit-policy", f"q={quota:g};w=1".encode())]
+        return [(b"ratelimit-policy", f"q={format_rate(quota)};w=1".encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith("/v1"):
@@ -116,13 +144,17 @@ class FaultInjector:
         f = self.faults
         if f.latence_ms > 0:
             await asyncio.sleep(f.latence_ms / 1000 * self.rng.uniform(0.5, 1.5))
+        client = self.identify(scope)
         outage = self._outage_left()
         if outage is not None:
-            await self._problem(send, 503, "Service en maintenance.", math.ceil(outage))
+            await self._problem(send, 503, "Service en maintenance.", math.ceil(outage), client)
             return
+        if self.quotas is not None and client is not None:
+            # Refused or not, a client asking is an active client: it counts in the share.
+            self.quotas.seen(client, self.clock())
         wait = self._rate_limited()
         if wait is not None:
-            await self._problem(send, 429, "Trop de requêtes.", max(1, math.ceil(wait)))
+            await self._problem(send, 429, "Trop de requêtes.", max(1, math.ceil(wait)), client)
             return
         draw = self.rng.random()
         if draw < f.taux_coupure:
@@ -133,11 +165,11 @@ class FaultInjector:
         if draw < f.taux_erreur:
             # No Retry-After here: a random failure is not a planned outage.
             status = self.rng.choice((500, 502, 503))
-            await self._problem(send, status, "Erreur du service.", None)
+            await self._problem(send, status, "Erreur du service.", None, client)
             return
         draw -= f.taux_erreur
         lose = draw < f.taux_perte
-        extra = self.policy_header()
+        extra = self.policy_header(client)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -151,7 +183,9 @@ class FaultInjector:
 
         await self.app(scope, receive, send_wrapper)
 
-    async def _problem(self, send: Send, status: int, title: str, retry: int | None) -> None:
+    async def _problem(
+        self, send: Send, status: int, title: str, retry: int | None, client: str | None
+    ) -> None:
         self.stats[str(status)] += 1
         body = json.dumps(
             {"type": "about:blank", "title": title, "status": status}, ensure_ascii=False
@@ -159,6 +193,11 @@ class FaultInjector:
         headers = [(b"content-type", PROBLEM.encode()), (b"content-length", b"%d" % len(body))]
         if retry is not None:
             headers.append((b"retry-after", str(retry).encode()))
-        headers += self.policy_header()
+        headers += self.policy_header(client)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def format_rate(rate: float) -> str:
+    """A rate as ``RateLimit-Policy`` writes it: plain decimals (``0.05``), never ``5e-02``."""
+    return f"{rate:.4f}".rstrip("0").rstrip(".") or "0"

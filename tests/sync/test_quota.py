@@ -1,0 +1,178 @@
+"""The quota the service advertises follows its active clients: a kiosk left alone gets the
+whole service, a crowd shares it, joining kiosks find room; the reference server says it in
+``RateLimit-Policy`` on every answer, and a kiosk paces itself on what it was last told."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.sync_bench import simulate
+from kiosk.demarches import Catalog
+from kiosk.outbox import Outbox
+from kiosk.store import Store
+from sync.client import parse_rate_policy
+from sync.clock import SimClock
+from sync.policy import Scheduler, SyncPolicy
+from sync.server.app import NationalSimulator
+from sync.server.faults import format_rate
+from sync.server.quota import ARRIVAL_WINDOW, FairShareQuota
+from sync.server.run import ServerThread
+from sync.worker import QUOTA_KEY
+from tests.sync.conftest import make_kiosk
+from tests.sync.support import queue_many
+
+
+def pace(quotas: FairShareQuota, clients: list[str], start: float, end: float) -> float:
+    """Each client sends one request per slot of the quota it was last told; returns the end."""
+    due = dict.fromkeys(clients, start)
+    now = start
+    while now < end:
+        client = min(due, key=due.__getitem__)
+        now = due[client]
+        due[client] = now + 1.0 / quotas.seen(client, now)
+    return now
+
+
+def test_the_share_grows_as_clients_leave_and_a_paced_client_is_never_forgotten() -> None:
+    quotas = FairShareQuota(100.0)
+    fleet = [f"borne-{i}" for i in range(200)]
+    now = pace(quotas, fleet, 0.0, 120.0)
+    assert quotas.active(now) == 200  # every one paced at ~21 s, none dropped
+    assert quotas.quota(now, "borne-0") == pytest.approx(0.5)
+    # 150 kiosks have drained their queue and fall silent; the 50 others keep going.
+    now = pace(quotas, fleet[:50], now, now + 60.0)
+    assert quotas.active(now) == 50
+    assert quotas.quota(now, "borne-0") == pytest.approx(2.0)
+    now = pace(quotas, fleet[:1], now, now + 10.0)
+    assert quotas.quota(now, "borne-0") == pytest.approx(100.0)  # alone: the whole service
+
+
+def test_joining_clients_find_room_and_the_quota_stays_within_its_bounds() -> None:
+    quotas = FairShareQuota(100.0, floor=0.5, ceiling=40.0)
+    assert quotas.seen("seule", 0.0) == 40.0  # ceiling, even alone
+    pace(quotas, ["seule"], 0.0, 10.0)
+    # 60 kiosks reconnect within a second: their first requests come whatever the quota says,
+    # so room is kept for the arrivals (at most half of the service).
+    for i in range(60):
+        quotas.seen(f"retour-{i}", 10.0 + i / 60)
+    share = quotas.quota(11.0, "seule")
+    assert share == pytest.approx(50.0 / 61)
+    assert quotas.quota(11.0 + ARRIVAL_WINDOW, "seule") == pytest.approx(100.0 / 61)
+    for i in range(1000):
+        quotas.seen(f"foule-{i}", 12.0)
+    assert quotas.quota(12.0 + ARRIVAL_WINDOW, "seule") == 0.5  # the floor
+
+
+def test_the_reference_server_advertises_the_share_of_the_active_kiosks(tmp_path: Path) -> None:
+    clock = SimClock()
+    sim = NationalSimulator(
+        tmp_path / "n.sqlite3",
+        clients={"borne-a": "sa", "borne-b": "sb"},
+        clock=clock.time,
+        rng=random.Random(1),
+    )
+    sim.app.configure({"debit": 10})
+    with ServerThread(sim) as server, httpx.Client(base_url=server.url) as http:
+
+        def quota_of(client: str) -> float | None:
+            token = http.post(
+                "/v1/jetons",
+                json={"grant_type": "client_credentials", "client_id": client,
+                      "client_secret": {"borne-a": "sa", "borne-b": "sb"}[client]},
+            ).json()["access_token"]  # fmt: skip
+            answer = http.get("/v1/demarches", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200
+            return parse_rate_policy(answer.headers["RateLimit-Policy"])
+
+        quota_of("borne-a")
+        clock.advance(ARRIVAL_WINDOW)
+        assert quota_of("borne-a") == 10.0  # alone
+        quota_of("borne-b")
+        clock.advance(ARRIVAL_WINDOW)
+        assert quota_of("borne-a") == 5.0  # shared
+        assert quota_of("borne-b") == 5.0
+        clock.advance(ARRIVAL_WINDOW)
+        assert quota_of("borne-a") == 5.0
+        clock.advance(ARRIVAL_WINDOW)  # borne-b silent for two of its slots: it has left
+        assert quota_of("borne-a") == 10.0
+        control = http.post("/_control", json={"quota_client": 2.5}).json()
+        assert control["reglages"]["quota_client"] == 2.5
+        assert quota_of("borne-a") == 2.5  # a fixed quota, when the operator sets one
+
+
+def test_the_policy_header_is_written_in_plain_decimals() -> None:
+    assert [format_rate(r) for r in (100.0, 0.05, 1 / 30, 2.5)] == ["100", "0.05", "0.0333", "2.5"]
+    assert parse_rate_policy(f"q={format_rate(0.05)};w=1") == 0.05
+
+
+def test_a_kiosk_adopts_a_larger_advertised_quota_at_once(
+    store: Store, catalog: Catalog, sim_national: ServerThread, shared_clock: SimClock
+) -> None:
+    httpx.post(f"{sim_national.url}/_control", json={"debit": 20})
+    queue_many(store, 20, demarche=("changement_adresse", 1))
+    # A busy day before: one request every 20 s was its share, remembered across restarts.
+    Outbox(store, clock=lambda: datetime.now(UTC)).set_marker(QUOTA_KEY, 0.05)
+    k = make_kiosk(store, catalog, sim_national.url, clock=shared_clock)
+    assert k.worker.scheduler.bucket.rate == pytest.approx(0.05 * 0.95)
+    started = shared_clock.time()
+    report = k.worker.run_once()
+    k.api.close()
+    assert report.sent == 20
+    # Restarted, it waits one slot of its old share (21 s) before its first request; alone on
+    # the service now, it is told so by the first answer and sends the rest at once, instead
+    # of taking the 400 s its old share would have taken.
+    assert shared_clock.time() - started < 30.0
+    assert k.worker.scheduler.bucket.rate > 0.9 * 20 * 0.95
+    assert k.outbox.get_marker(QUOTA_KEY) > 10
+
+
+def test_a_kiosk_adopts_the_quota_given_with_a_429_and_paces_without_a_busy_loop() -> None:
+    scheduler = Scheduler(SyncPolicy(), random.Random(5), now=0.0)
+    scheduler.on_success(0.0, advertised_rate=10.0)
+    waited = scheduler.on_rate_limited(0.0, retry_after=1.0, advertised_rate=0.5)
+    assert 1.0 <= waited <= 1.2
+    assert scheduler.bucket.rate == pytest.approx(0.5 * 0.95)
+    now, sent, steps = 0.0, 0, 0
+    while now < 1000.0:
+        steps += 1
+        wait = scheduler.acquire(now)
+        if wait == 0:
+            sent += 1
+        now += wait
+    assert 0.9 * 475 <= sent <= 1.1 * 475  # its quota's pace, on average…
+    assert steps <= 2 * sent + 2  # …one wait per request, never spinning
+
+
+def comeback(scheduler: Scheduler) -> float:
+    """When the scheduler next lets a request out, from time 0."""
+    now = 0.0
+    while (wait := scheduler.delay(now)) > 0:
+        now += wait
+    return now
+
+
+def test_kiosks_refused_together_do_not_come_back_together() -> None:
+    rng = random.Random(6)
+    fleet = [Scheduler(SyncPolicy(), random.Random(rng.random()), now=0.0) for _ in range(100)]
+    for scheduler in fleet:
+        scheduler.on_success(0.0, advertised_rate=0.05)
+        scheduler.on_rate_limited(0.0, retry_after=1.0, advertised_rate=0.05)
+    comebacks = sorted(comeback(s) for s in fleet)
+    # One interval of the quota (21 s) later on average, spread over about an interval.
+    assert 10.0 <= sum(comebacks) / len(comebacks) <= 32.0
+    assert comebacks[-1] - comebacks[0] > 15.0
+    assert max(sum(1 for c in comebacks if int(c) == second) for second in range(40)) <= 15
+
+
+def test_a_fleet_back_from_an_outage_fills_the_service_without_overloading_it() -> None:
+    # The bench's herd: 2,000 kiosks running the real scheduler, the service modelled with the
+    # reference server's own quota rule, 30 minutes of outage, capacity 100 req/s.
+    peak, drained, done = simulate(2000, 100.0, 1800.0, 20, 42, naive=False)
+    assert done == 40_000
+    assert peak <= 1.5
+    assert drained / 400.0 <= 1.3
