@@ -78,11 +78,9 @@ def build_ui(
     scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
     if training:
         write_sample_scans(scans.folder)
-    # Parse the receipt's fonts now, on the start-up thread: done at the first receipt, the
-    # TrueType parsing holds the interpreter long enough to freeze the screen for ~0.1 s.
-    from kiosk.receipt.fonts import receipt_fonts
-
-    receipt_fonts()
+    # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
+    # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
+    _warm_up_receipts()
     identity, training_can = _identity_reader(container, training=training)
     subscribe, wake = _start_sync(container, training=training) if sync else (None, None)
     services = UiServices(
@@ -248,3 +246,24 @@ def _start_reference_server(container: Container) -> str:
                 break
         time.sleep(0.05)
     return f"http://127.0.0.1:{port}"
+
+
+def _warm_up_receipts() -> None:
+    """Render a sample receipt once (fonts parsed, code paths warm); nothing is kept."""
+    from datetime import UTC, datetime
+
+    from kiosk.receipt import Contact, ContactMode, Counter, ReceiptData, render_receipt
+
+    render_receipt(
+        ReceiptData(
+            reference="PN-0000-0000",
+            verification_code="AAAAAAAA",
+            demarche_title="Échantillon",
+            filed_at=datetime.now(UTC),
+            filed=(("Démarche", "Échantillon — é è ç œ « »"),),
+            missing_documents=("Échantillon",),
+            contact=Contact(mode=ContactMode.GUICHET),
+            counter=Counter(name="Point numérique", address=(), phone="", hours=""),
+            training=True,
+        )
+    )

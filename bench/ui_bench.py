@@ -172,6 +172,10 @@ def _child_dossier(data_dir: str) -> None:
             panel.read_card, lambda: panel.reading is not None or panel.status.text()
         )
         print(f"NFC_OK {panel.reading is not None}")
+        if panel.reading is None:
+            # A stall measured around a read that did not finish would mean nothing.
+            print(f"# NFC: {panel.status.text()}", file=sys.stderr)
+            nfc_stall = -1.0
     print(f"STALL_NFC {nfc_stall:.1f}")
 
     window._consent(reference)
@@ -190,11 +194,24 @@ def _child_dossier(data_dir: str) -> None:
             and "Reçu" in window.receipt.status.text()
         ),
     )
-    # 3. The background sync sending it to the reference national server.
-    sync_stall = longest(
-        lambda: services.sync_wake() if services.sync_wake else None,
-        lambda: services.dossiers.show(reference).summary.state.value == "transmis",
-    )
+    # 3. The background sync sending a dossier to the reference national server (one queued
+    #    without waking the worker, then woken while the loop is watched).
+    queued = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, queued, services.catalog.latest("cas_complexe"))
+    services.dossiers.validate(queued)
+    services.dossiers.enqueue(queued)
+    sent: list[bool] = []
+
+    def poll_sent() -> bool:
+        # Polled from a worker job, not the UI thread: the check must not stall what it measures.
+        if not sent and window.runner.idle:
+            window.runner.run(
+                lambda: services.dossiers.show(queued).summary.state.value == "transmis",
+                on_done=lambda done: sent.append(True) if done else None,
+            )
+        return bool(sent)
+
+    sync_stall = longest(lambda: services.sync_wake() if services.sync_wake else None, poll_sent)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"PEAK {peak_mb:.1f}")
     print(f"STALL {receipt_stall:.1f}")
@@ -302,7 +319,9 @@ def main() -> None:
         ):
             stall = float(values[key])
             if stall < 0:
-                print(f"blocage : {label} : non mesuré (pas de lecteur virtuel pcscd)")
+                print(
+                    f"blocage : {label} : non mesuré (pas de lecteur virtuel, ou lecture non aboutie)"
+                )
                 continue
             report(f"plus long blocage : {label}", stall, "ms", "≤ 50 ms", f"{stall / 50:.2f}×")
     if pcscd is not None:
