@@ -320,7 +320,7 @@ def main() -> None:
             stall = float(values[key])
             if stall < 0:
                 print(
-                    f"blocage : {label} : non mesuré (pas de lecteur virtuel, ou lecture non aboutie)"
+                    f"blocage : {label} : non mesuré (pas de lecteur, ou lecture non aboutie)"
                 )
                 continue
             report(f"plus long blocage : {label}", stall, "ms", "≤ 50 ms", f"{stall / 50:.2f}×")
