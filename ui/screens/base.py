@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
@@ -32,6 +41,36 @@ class Screen(QWidget):
         self.title.setWordWrap(True)
         self.layout_.addWidget(self.title)
         tr.changed.connect(lambda _lang: self.retranslate())
+
+    # Building blocks the screens share (added to the screen's column, in call order).
+    def add_label(self, object_name: str) -> QLabel:
+        """A word-wrapped label styled by ``object_name`` ("muted", "error", …)."""
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setObjectName(object_name)
+        self.layout_.addWidget(label)
+        return label
+
+    def add_scroll_area(self) -> QScrollArea:
+        """The screen's scrolling body, with kinetic scrolling under a finger."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        self.layout_.addWidget(area, 1)
+        return area
+
+    def add_nav(self) -> tuple[QPushButton, QPushButton]:
+        """The bottom row: a secondary button on one side, the primary one on the other."""
+        row = QHBoxLayout()
+        secondary = QPushButton()
+        primary = QPushButton()
+        primary.setObjectName("primary")
+        row.addWidget(secondary)
+        row.addStretch(1)
+        row.addWidget(primary)
+        self.layout_.addLayout(row)
+        return secondary, primary
 
     @property
     def services(self) -> UiServices:

@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
-    QScroller,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -58,31 +56,12 @@ class DocumentsScreen(Screen):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.reference = ""
-        self.help = QLabel()
-        self.help.setWordWrap(True)
-        self.help.setObjectName("muted")
-        self.layout_.addWidget(self.help)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        QScroller.grabGesture(
-            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
-        )
-        self.layout_.addWidget(self.scroll_area, 1)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.layout_.addWidget(self.error)
-        nav = QHBoxLayout()
-        self.back_button = QPushButton()
+        self.help = self.add_label("muted")
+        self.scroll_area = self.add_scroll_area()
+        self.error = self.add_label("error")
+        self.back_button, self.next_button = self.add_nav()
         self.back_button.clicked.connect(lambda: self.back.emit(self.reference))
-        self.next_button = QPushButton()
-        self.next_button.setObjectName("primary")
         self.next_button.clicked.connect(lambda: self.proceed.emit(self.reference))
-        nav.addWidget(self.back_button)
-        nav.addStretch(1)
-        nav.addWidget(self.next_button)
-        self.layout_.addLayout(nav)
         self.rows: dict[tuple[str, str | None], QPushButton] = {}
         self._loaded: _Loaded | None = None
         self._picking: tuple[Document, list[tuple[ScannedFile, QImage]]] | None = None

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
-    QScrollArea,
-    QScroller,
     QVBoxLayout,
     QWidget,
 )
@@ -29,27 +24,11 @@ class ReviewScreen(Screen):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.reference = ""
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        QScroller.grabGesture(
-            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
-        )
-        self.layout_.addWidget(self.scroll_area, 1)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.layout_.addWidget(self.error)
-        row = QHBoxLayout()
-        self.edit_button = QPushButton()
+        self.scroll_area = self.add_scroll_area()
+        self.error = self.add_label("error")
+        self.edit_button, self.submit_button = self.add_nav()
         self.edit_button.clicked.connect(lambda: self.edit.emit(self.reference))
-        self.submit_button = QPushButton()
-        self.submit_button.setObjectName("primary")
         self.submit_button.clicked.connect(self._submit)
-        row.addWidget(self.edit_button)
-        row.addStretch(1)
-        row.addWidget(self.submit_button)
-        self.layout_.addLayout(row)
         self._view: DossierView | None = None
         self.retranslate()
 

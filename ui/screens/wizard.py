@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
-    QScroller,
     QVBoxLayout,
     QWidget,
 )
@@ -82,34 +80,15 @@ class WizardScreen(Screen):
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.layout_.addWidget(self.progress)
-        self.step_help = QLabel()
-        self.step_help.setWordWrap(True)
-        self.step_help.setObjectName("muted")
-        self.layout_.addWidget(self.step_help)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        QScroller.grabGesture(
-            self.scroll_area.viewport(), QScroller.ScrollerGestureType.TouchGesture
-        )
-        self.layout_.addWidget(self.scroll_area, 1)
+        self.step_help = self.add_label("muted")
+        self.scroll_area = self.add_scroll_area()
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._keep_visible)
-        self.notice = QLabel()
-        self.notice.setObjectName("error")
-        self.notice.setWordWrap(True)
-        self.layout_.addWidget(self.notice)
-        nav = QHBoxLayout()
-        self.back_button = QPushButton()
+        self.notice = self.add_label("error")
+        self.back_button, self.next_button = self.add_nav()
         self.back_button.clicked.connect(self._back)
-        self.next_button = QPushButton()
-        self.next_button.setObjectName("primary")
         self.next_button.clicked.connect(self._next)
-        nav.addWidget(self.back_button)
-        nav.addStretch(1)
-        nav.addWidget(self.next_button)
-        self.layout_.addLayout(nav)
         self.retranslate()
 
     def _keep_visible(self, _old: QWidget | None, new: QWidget | None) -> None:
