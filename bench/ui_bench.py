@@ -319,9 +319,7 @@ def main() -> None:
         ):
             stall = float(values[key])
             if stall < 0:
-                print(
-                    f"blocage : {label} : non mesuré (pas de lecteur, ou lecture non aboutie)"
-                )
+                print(f"blocage : {label} : non mesuré (pas de lecteur, ou lecture non aboutie)")
                 continue
             report(f"plus long blocage : {label}", stall, "ms", "≤ 50 ms", f"{stall / 50:.2f}×")
     if pcscd is not None:

@@ -8,6 +8,7 @@ docs/demarches.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -377,3 +378,14 @@ def format_path(field_id: str, group: str | None = None, index: int | None = Non
     if group is None:
         return field_id
     return f"{group}[{index}].{field_id}"
+
+
+@functools.cache
+def condition_inputs(demarche: Demarche) -> frozenset[str]:
+    """Ids of the fields some condition reads: an answer to one of them can show or hide a step,
+    a field, a group or a document (cached per démarche version)."""
+    conditions = [step.condition for step in demarche.steps]
+    conditions += [f.condition for f in demarche.all_fields()]
+    conditions += [g.condition for g in demarche.groups()]
+    conditions += [d.condition for d in demarche.documents]
+    return frozenset(f for c in conditions for f in condition_fields(c))

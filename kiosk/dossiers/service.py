@@ -35,7 +35,7 @@ from kiosk.demarches import (
     required_documents,
     validate_value,
 )
-from kiosk.demarches.model import condition_fields
+from kiosk.demarches.model import condition_inputs
 from kiosk.dossiers.errors import (
     DossierNotFound,
     Incomplete,
@@ -129,7 +129,6 @@ class DossierService:
         self._store = store
         self._catalog = catalog
         self._now = clock
-        self._condition_fields: dict[tuple[str, int], frozenset[str]] = {}
 
     # ----------------------------------------------------------------- creation and answers
 
@@ -243,7 +242,7 @@ class DossierService:
                         set_={"value": value, "updated_at": now},
                     )
                 )
-            if field.bind or field.id in self._visibility_fields(demarche):
+            if field.bind or field.id in condition_inputs(demarche):
                 # The answer may change which bound field is visible (SIV or FNI plate, …):
                 # re-project every bind target from the visible answers.
                 self._reproject(s, dossier_id, demarche)
@@ -551,18 +550,6 @@ class DossierService:
     def _answers(self, s: Session, dossier_id: str) -> dict[str, JSONValue]:
         rows = s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id))
         return dict(rows.all())
-
-    def _visibility_fields(self, demarche: Demarche) -> frozenset[str]:
-        """Ids of the fields that conditions read (cached per démarche version)."""
-        key = (demarche.id, demarche.version)
-        cached = self._condition_fields.get(key)
-        if cached is None:
-            conditions = [step.condition for step in demarche.steps]
-            conditions += [f.condition for f in demarche.all_fields()]
-            conditions += [g.condition for g in demarche.groups()]
-            cached = frozenset(f for c in conditions for f in condition_fields(c))
-            self._condition_fields[key] = cached
-        return cached
 
     def _reproject(self, s: Session, dossier_id: str, demarche: Demarche) -> None:
         """Write the entity columns (person, vehicle, mandate, contact) from the visible answers."""

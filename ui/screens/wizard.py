@@ -36,7 +36,7 @@ from kiosk.demarches import (
     visible_fields,
     visible_steps,
 )
-from kiosk.demarches.model import condition_fields
+from kiosk.demarches.model import condition_inputs
 from kiosk.identity.model import DocumentKind
 from ui.screens.base import Screen
 from ui.widgets.fields import FieldEditor, make_editor
@@ -71,7 +71,7 @@ class WizardScreen(Screen):
         self.editors: dict[str, FieldEditor] = {}
         self._pending = 0
         self._move_after_save = 0
-        self._condition_fields: set[str] = set()
+        self._condition_fields: frozenset[str] = frozenset()
         self.identity_panel: IdentityPanel | None = None
 
         self.header = QLabel()
@@ -115,10 +115,7 @@ class WizardScreen(Screen):
     def _loaded(self, view: DossierView, at_end: bool) -> None:
         summary = view.summary
         self.demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
-        conditions = [s.condition for s in self.demarche.steps]
-        conditions += [f.condition for f in self.demarche.all_fields()]
-        conditions += [g.condition for g in self.demarche.groups()]
-        self._condition_fields = {f for c in conditions for f in condition_fields(c)}
+        self._condition_fields = condition_inputs(self.demarche)
         self.answers = dict(view.answers)
         self.header.setText(f"{summary.reference} · {summary.demarche_title}")
         self.step_index = len(self._steps()) - 1 if at_end else 0
