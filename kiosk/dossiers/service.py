@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -28,7 +28,6 @@ from kiosk.demarches import (
     FieldError,
     FieldType,
     JSONValue,
-    bound_values,
     invalid_answers,
     missing_required,
     parse_value,
@@ -43,10 +42,10 @@ from kiosk.dossiers.errors import (
     UnknownDemarche,
     UnknownField,
 )
+from kiosk.dossiers.projection import reproject
 from kiosk.dossiers.reference import InvalidReference, new_reference, parse_reference
 from kiosk.dossiers.search import search_dossiers
 from kiosk.dossiers.states import DossierState, check_transition
-from kiosk.dossiers.text import name_key, plate_key
 from kiosk.dossiers.views import (
     Document,
     DossierSummary,
@@ -56,7 +55,7 @@ from kiosk.dossiers.views import (
 )
 from kiosk.outbox import on_state_change
 from kiosk.store.engine import Store
-from kiosk.store.models import Answer, Dossier, Event, Mandat, Piece, Setting, Usager, Vehicule
+from kiosk.store.models import Answer, Dossier, Event, Piece, Setting, Usager, Vehicule
 
 Clock = Callable[[], datetime]
 
@@ -75,43 +74,6 @@ class AnswerResult:
     value: JSONValue | None
     state: DossierState
 
-
-# Where a bound answer is projected: (model, column, how to convert the stored value).
-def _as_date(value: JSONValue | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _as_text(value: JSONValue | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _as_json(value: JSONValue | None) -> Any:
-    return value
-
-
-_PROJECTIONS: dict[str, tuple[type[Usager | Vehicule | Mandat], str, Callable[[Any], Any]]] = {
-    "usager.nom": (Usager, "nom", _as_text),
-    "usager.prenoms": (Usager, "prenoms", _as_text),
-    "usager.date_naissance": (Usager, "date_naissance", _as_date),
-    "usager.lieu_naissance": (Usager, "lieu_naissance", _as_text),
-    "usager.telephone": (Usager, "telephone", _as_text),
-    "usager.adresse": (Usager, "adresse", _as_json),
-    "usager.email": (Usager, "email", _as_text),
-    "vehicule.immatriculation": (Vehicule, "immatriculation", _as_text),
-    "vehicule.vin": (Vehicule, "vin", _as_text),
-    "vehicule.marque": (Vehicule, "marque", _as_text),
-    "vehicule.date_premiere_immatriculation": (Vehicule, "date_premiere_immatriculation", _as_date),
-    "mandataire.nom": (Mandat, "mandataire_nom", _as_text),
-    "mandataire.prenoms": (Mandat, "mandataire_prenoms", _as_text),
-    "mandataire.qualite": (Mandat, "qualite", _as_text),
-}
-
-# Search keys kept beside the projected columns.
-_DERIVED: dict[str, tuple[str, Callable[[str], str]]] = {
-    "usager.nom": ("nom_norm", name_key),
-    "usager.prenoms": ("prenoms_norm", name_key),
-    "vehicule.immatriculation": ("immatriculation_norm", plate_key),
-}
 
 RECEIPT_KEY_SETTING = "receipt_key"
 
@@ -245,7 +207,7 @@ class DossierService:
             if field.bind or field.id in condition_inputs(demarche):
                 # The answer may change which bound field is visible (SIV or FNI plate, …):
                 # re-project every bind target from the visible answers.
-                self._reproject(s, dossier_id, demarche)
+                reproject(s, dossier_id, demarche, self._answers(s, dossier_id))
             values: dict[str, Any] = {"updated_at": now}
             if state is DossierState.PRET:
                 # An answer changed after validation: the dossier must be validated again.
@@ -550,36 +512,6 @@ class DossierService:
     def _answers(self, s: Session, dossier_id: str) -> dict[str, JSONValue]:
         rows = s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id))
         return dict(rows.all())
-
-    def _reproject(self, s: Session, dossier_id: str, demarche: Demarche) -> None:
-        """Write the entity columns (person, vehicle, mandate, contact) from the visible answers."""
-        bound = bound_values(demarche, self._answers(s, dossier_id))
-        targets = {f.bind for f in demarche.all_fields() if f.bind}
-        per_model: dict[type[Usager | Vehicule | Mandat], dict[str, Any]] = {}
-        for target in sorted(targets):
-            value = bound.get(target)
-            if target == "contact.mode":
-                s.execute(
-                    update(Dossier)
-                    .where(Dossier.id == dossier_id)
-                    .values(contact_mode=_as_text(value))
-                )
-                continue
-            projection = _PROJECTIONS.get(target)
-            if projection is None:
-                continue
-            model, column, convert = projection
-            values = per_model.setdefault(model, {})
-            values[column] = convert(value)
-            derived = _DERIVED.get(target)
-            if derived is not None:
-                values[derived[0]] = derived[1](str(value)) if value is not None else None
-        for model, values in per_model.items():
-            s.execute(
-                sqlite_insert(model)
-                .values(dossier_id=dossier_id, **values)
-                .on_conflict_do_update(index_elements=["dossier_id"], set_=values)
-            )
 
     def _move(
         self,
