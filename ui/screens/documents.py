@@ -160,7 +160,8 @@ class DocumentsScreen(Screen):
         self._picking = (doc, files)
         page = QWidget()
         layout = QVBoxLayout(page)
-        heading = QLabel(self.tr_.t("documents.pick", document=doc.label))
+        label = self._label(doc, self._loaded) if self._loaded is not None else doc.label
+        heading = QLabel(self.tr_.t("documents.pick", document=label))
         heading.setObjectName("subtitle")
         heading.setWordWrap(True)
         layout.addWidget(heading)
