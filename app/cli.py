@@ -303,9 +303,7 @@ def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
 
 
 def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
-    from kiosk.documents import DocumentStore
-
-    documents = DocumentStore(c.paths.data_dir / "documents")
+    documents = c.documents  # encrypted with the kiosk's document key
     try:
         stored = documents.import_file(args.file)
     except OSError as exc:

@@ -13,7 +13,7 @@ from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.agents import AgentService
 from kiosk.config import Paths, assets_dir
 from kiosk.demarches import Catalog, load_catalog
-from kiosk.documents import Attachments, DocumentStore
+from kiosk.documents import Attachments, DocumentStore, encrypt_plain_documents
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
@@ -36,6 +36,7 @@ class Container:
     dossiers: DossierService
     counter: CounterSettings
     receipts: ReceiptService
+    documents: DocumentStore
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -73,7 +74,7 @@ def build_ui(
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
         printer = CupsPrinter(os.environ.get("PN_KIOSK_PRINTER") or None)
-    documents = DocumentStore(container.paths.data_dir / "documents")
+    documents = container.documents
     scan_dir = os.environ.get("PN_KIOSK_SCAN_DIR")
     scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
     if training:
@@ -142,7 +143,11 @@ def build(
     """Open the store (migrating it) and load the procedure catalogue."""
     paths = Paths.resolve(database=database, data_dir=data_dir)
     catalog = load_catalog(paths.demarches_dir)
-    store = open_store(paths.database)
+    store = open_store(paths.database, key_file=paths.db_key_file)
+    # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
+    # encryption is switched off (kiosk/documents.py: ENCRYPT_DOCUMENTS).
+    documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
+    encrypt_plain_documents(documents, store)
     dossiers = DossierService(store, catalog)
     counter = CounterSettings(store)
     receipts = ReceiptService(dossiers, counter, training=training)
@@ -153,6 +158,7 @@ def build(
         dossiers=dossiers,
         counter=counter,
         receipts=receipts,
+        documents=documents,
     )
 
 

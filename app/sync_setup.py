@@ -86,7 +86,11 @@ def build_worker(
     real_clock = clock or SystemClock()
     api = HttpNationalApi(settings.url, settings.client_id, settings.client_secret)
     worker = SyncWorker(
-        outbox=Outbox(container.store, clock=lambda: as_datetime(real_clock)),
+        outbox=Outbox(
+            container.store,
+            clock=lambda: as_datetime(real_clock),
+            read_document=container.documents.read,
+        ),
         followup=NationalFollowUp(
             container.store, container.dossiers, clock=lambda: as_datetime(real_clock)
         ),

@@ -18,6 +18,10 @@ ENV_DB = "PN_KIOSK_DB"
 ENV_DATA_DIR = "PN_KIOSK_DATA_DIR"
 #: Environment variable naming the folder of procedure definitions.
 ENV_DEMARCHES_DIR = "PN_KIOSK_DEMARCHES_DIR"
+#: Environment variable naming the database key file (see kiosk/crypto.py, docs/security.md).
+ENV_DB_KEY_FILE = "PN_KIOSK_DB_KEY_FILE"
+#: Environment variable naming the document-files key file.
+ENV_DOCUMENTS_KEY_FILE = "PN_KIOSK_DOCUMENTS_KEY_FILE"
 
 
 def repo_root() -> Path:
@@ -35,6 +39,23 @@ def default_data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)
+
+
+def db_key_file(database: Path) -> Path:
+    """The database key: ``PN_KIOSK_DB_KEY_FILE``, else ``keys/db.key`` beside the database.
+
+    Beside the database, not in the data directory, so that every command that opens a given
+    database (``--db``) finds the same key without being told the data directory.
+    """
+    env = os.environ.get(ENV_DB_KEY_FILE)
+    return Path(env) if env else database.parent / "keys" / "db.key"
+
+
+def documents_key_file(documents_dir: Path) -> Path:
+    """The documents key: ``PN_KIOSK_DOCUMENTS_KEY_FILE``, else ``keys/documents.key`` in the
+    data directory (the parent of ``documents/``)."""
+    env = os.environ.get(ENV_DOCUMENTS_KEY_FILE)
+    return Path(env) if env else documents_dir.parent / "keys" / "documents.key"
 
 
 @dataclass(frozen=True)
@@ -61,3 +82,18 @@ class Paths:
         env_dem = os.environ.get(ENV_DEMARCHES_DIR)
         resolved_dem = demarches_dir or (Path(env_dem) if env_dem else assets_dir() / "demarches")
         return cls(data_dir=resolved_data, database=resolved_db, demarches_dir=resolved_dem)
+
+    @property
+    def documents_dir(self) -> Path:
+        """The supporting-document files (encrypted, kiosk/documents.py)."""
+        return self.data_dir / "documents"
+
+    @property
+    def db_key_file(self) -> Path:
+        """The database's key file."""
+        return db_key_file(self.database)
+
+    @property
+    def documents_key_file(self) -> Path:
+        """The document files' key file."""
+        return documents_key_file(self.documents_dir)

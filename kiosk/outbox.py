@@ -132,8 +132,16 @@ class Outbox:
     """The queue the sync worker drains. Methods are units of work; call them off the UI thread."""
 
     def __init__(
-        self, store: Store, *, clock: Callable[[], datetime], lease: timedelta | None = None
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        lease: timedelta | None = None,
+        read_document: Callable[[Path], bytes] = Path.read_bytes,
     ) -> None:
+        """``read_document`` gives a stored document's plain bytes (the document store's
+        ``read``, which decrypts); the default reads plain files, as tests write them."""
+        self._read_document = read_document
         self._store = store
         self._now = clock
         # Time a claimed row is reserved for its worker; after a crash it becomes due again.
@@ -155,7 +163,7 @@ class Outbox:
             item.attempts += 1
             item.last_attempt_at = now
             item.next_attempt_at = now + self._lease
-            outgoing = _outgoing(s, item)
+            outgoing = _outgoing(s, item, self._read_document)
             return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
 
     def release(self, item_id: int, error: str, *, retry_at: datetime) -> None:
@@ -204,7 +212,9 @@ class Outbox:
                 row.value = text
 
 
-def _outgoing(s: Session, item: OutboxItem) -> OutgoingDossier:
+def _outgoing(
+    s: Session, item: OutboxItem, read_document: Callable[[Path], bytes]
+) -> OutgoingDossier:
     """The request body for one submission: everything the national service needs, in order."""
     dossier = s.get_one(Dossier, item.dossier_id)
     answers: dict[str, Any] = dict(
@@ -226,9 +236,16 @@ def _outgoing(s: Session, item: OutboxItem) -> OutgoingDossier:
         if not piece.file_path or not piece.sha256:
             continue
         path = Path(piece.file_path)
-        size = path.stat().st_size if path.exists() else 0
+        try:
+            size = len(read_document(path))  # the plain size: stored files are encrypted
+        except (OSError, ValueError):
+            size = 0  # gone or unreadable: the upload says so to the agent
         mime = piece.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        pieces.append(LocalPiece(sha256=piece.sha256, path=path, size=size, mime_type=mime))
+        pieces.append(
+            LocalPiece(
+                sha256=piece.sha256, path=path, size=size, mime_type=mime, read=read_document
+            )
+        )
         described.append(
             {
                 "type": piece.kind,

@@ -12,6 +12,7 @@ never knows which one it has. Failures are split the way the worker must treat t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,12 +20,17 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class LocalPiece:
-    """A supporting document to upload: the file on this kiosk and what the server is told."""
+    """A supporting document to upload: the file on this kiosk and what the server is told.
+
+    ``read`` gives the document's plain bytes (files are stored encrypted: the upload must go
+    through the document store, never read the file as it is on disk); ``size`` is the plain size.
+    """
 
     sha256: str
     path: Path
     size: int
     mime_type: str
+    read: Callable[[Path], bytes] = Path.read_bytes
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,7 @@ class HttpNationalApi:
 
     def _upload(self, piece: LocalPiece, url: str) -> None:
         """Send the rest of ``piece``: ask the server where it stopped, then PATCH from there."""
+        content: bytes | None = None
         for _round in range(10_000):
             head = self._call("HEAD", url)
             if head.status_code not in (200, 204):
@@ -183,10 +184,10 @@ class HttpNationalApi:
             if offset == piece.size:
                 return
             try:
-                with piece.path.open("rb") as fh:
-                    fh.seek(offset)
-                    chunk = fh.read(self._chunk)
-            except OSError as exc:
+                if content is None:
+                    content = piece.read(piece.path)  # decrypted by the document store
+                chunk = content[offset : offset + self._chunk]
+            except (OSError, ValueError) as exc:
                 # The scan is gone from this kiosk: only the agent can fix that.
                 raise Refused(f"Pièce introuvable sur la borne : {piece.path.name}.") from exc
             patch = self._call(

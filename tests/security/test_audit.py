@@ -1,13 +1,13 @@
 """The audit journal on real SQLite files: what it records, and tampering it reveals.
 
 Triggers stop ordinary tampering, so these tests tamper as an attacker holding the raw file would:
-drop the triggers with sqlite3, then edit, delete or reorder rows.
+drop the triggers through a raw SQLCipher connection (key file in hand), then edit, delete or
+reorder rows.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +24,7 @@ from kiosk.demarches import Catalog
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.service import DossierService
 from kiosk.store import Store, open_store
+from kiosk.store.engine import connect_raw
 
 
 @pytest.fixture
@@ -51,9 +52,9 @@ def _some_activity(store: Store, catalog: Catalog) -> str:
     return ref
 
 
-def _raw(db: Path) -> sqlite3.Connection:
-    """The attacker's connection: no triggers in the way."""
-    conn = sqlite3.connect(db, isolation_level=None)
+def _raw(db: Path) -> Any:
+    """The attacker's connection (holding the key file too): no triggers in the way."""
+    conn = connect_raw(db)
     conn.execute("DROP TRIGGER audit_no_update")
     conn.execute("DROP TRIGGER audit_no_delete")
     return conn

@@ -42,7 +42,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def kiosk(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "kiosk.sqlite3")
+    # Plain on purpose: what is tested here is that erased values leave no bytes behind
+    # (secure_delete, WAL truncation), which must hold for whoever also has the key.
+    # tests/security/test_encryption.py checks the encrypted store.
+    opened = open_store(tmp_path / "kiosk.sqlite3", encrypted=False)
     yield opened
     opened.close()
 
@@ -144,7 +147,7 @@ def test_a_shared_file_stays_while_another_dossier_uses_it(
     report = retention.purge()
     assert [d.reference for d in report.dossiers] == [old] and report.files_deleted == 0
     (scan,) = documents.iterdir()
-    assert scan.read_bytes() == SCAN
+    assert DocumentStore(documents).read(scan) == SCAN
     clock.now += timedelta(days=20)
     assert retention.purge().files_deleted == 1
     assert list(documents.iterdir()) == []

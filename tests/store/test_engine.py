@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.store import NewerDatabaseError, StoreError, open_store
-from kiosk.store.engine import MIGRATIONS_DIR
+from kiosk.store.engine import MIGRATIONS_DIR, connect_raw
 from kiosk.store.models import Base
 from kiosk.store.schema import HEAD_REVISION
 
@@ -62,7 +61,7 @@ def test_reopening_keeps_the_data(tmp_path: Path) -> None:
 def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "k.sqlite3"
     open_store(path).close()
-    with sqlite3.connect(path) as conn:
+    with connect_raw(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
     conn.close()
     before = _digest(path)

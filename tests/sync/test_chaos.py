@@ -17,6 +17,7 @@ import pytest
 
 from kiosk.demarches import Catalog
 from kiosk.store import Store
+from kiosk.store.engine import connect_raw
 from sync.server.run import free_port
 from tests.support import fill
 from tests.sync.conftest import make_kiosk
@@ -29,7 +30,7 @@ FAST = ("--debit", "5000", "--delai-instruction", "100000", "--graine", "11")
 
 
 def acknowledged(db: Path) -> int:
-    with sqlite3.connect(db, timeout=10) as conn:
+    with connect_raw(db, timeout=10) as conn:
         return int(
             conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'acquitte'").fetchone()[0]
         )
@@ -111,7 +112,7 @@ def test_every_dossier_reaches_the_service_exactly_once(
         numbers = {
             d: f"NAT-{n:08d}" for d, n in conn.execute("SELECT dossier_id, numero FROM depot")
         }
-    with sqlite3.connect(kiosk_db) as conn:
+    with connect_raw(kiosk_db) as conn:
         rows = conn.execute(
             "SELECT d.id, d.state, d.national_number, o.state FROM dossier d"
             " JOIN outbox o ON o.dossier_id = d.id"
