@@ -13,9 +13,9 @@ supporting-document files, and clears the free-text reasons kept beside the stat
 what the audit needs: the dossier's id, reference, démarche, states, dates, its journal and the
 list of documents that were required (kind and label, no file). Each purge is one transaction with
 its audit entry; the files are deleted after the commit, and only when no dossier that is not
-purged still uses the same file (documents are stored under an HMAC of their content, so two dossiers can share
-one). The store runs with ``secure_delete`` and the WAL is checkpointed after a purge, so the
-erased values do not linger in free pages or in the ``-wal`` file.
+purged still uses the same file (documents are stored under an HMAC of their content, so two
+dossiers can share one). The store runs with ``secure_delete`` and the WAL is checkpointed
+after a purge, so the erased values do not linger in free pages or in the ``-wal`` file.
 """
 
 from __future__ import annotations
