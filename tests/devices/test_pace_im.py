@@ -250,3 +250,23 @@ def test_simulated_chip_refuses_key_agreement_before_mapping() -> None:
     pk = ec.encode(curve, ec.public(curve, 12345))
     step3 = pace.general_authenticate(tlv.encode(0x83, pk))
     assert split(chip.process(step3.encode()))[1] == 0x6985
+
+
+def test_integrated_mapping_on_secp256r1_with_the_mrz_key() -> None:
+    # The issue asks for IM on secp256r1 too (param id 12): a passport keyed by its MRZ.
+    import dataclasses
+
+    from devices.cardsim.profiles import PASSPORT
+    from kiosk.identity.model import MrzKey
+
+    bsi_im_aes128 = PACE_IM_AES256.rsplit(".", 1)[0] + ".2"
+    profile = dataclasses.replace(PASSPORT, pace=((bsi_im_aes128, 12),))
+    chip = SimulatedChip(profile)
+    (info,) = pace_infos(chip.card_access)
+    assert (info.mapping, info.cipher, info.param_id) == ("IM", Cipher.AES128, 12)
+    holder = profile.holder
+    key = MrzKey(holder.document_number, holder.birth, holder.expiry)
+    transport = ChipTransport(chip)
+    sm = pace.authenticate(transport, info, key, os.urandom)
+    channel = SecureTransport(transport, sm)
+    assert channel.send(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))[1] == 0x9000
