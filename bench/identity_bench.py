@@ -11,12 +11,10 @@ do fewer round trips without knowing the file length in advance.
 from __future__ import annotations
 
 import math
-import shutil
 import statistics
-import subprocess
 import time
 
-from bench.common import report
+from bench.common import ensure_pcscd, report
 from devices.cardsim.chip import SimulatedChip
 from devices.cardsim.profiles import PROFILES
 from devices.cardsim.vpcd import VirtualCard
@@ -47,27 +45,6 @@ def _minimum(sizes: dict[str, int], cipher: Cipher, max_read: int) -> tuple[int,
             total += len(command) + protected_response_length(cipher, n) + 2
         assert apdus >= math.ceil(size / max_read)
     return apdus, total
-
-
-def _ensure_pcscd() -> subprocess.Popen[bytes] | None:
-    from smartcard.System import readers
-
-    try:
-        if READER in [str(r) for r in readers()]:
-            return None
-    except Exception:
-        pass
-    binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
-    process = subprocess.Popen([binary, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if READER in [str(r) for r in readers()]:
-                return process
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("pcscd n'a pas démarré")
 
 
 def run(profile_name: str, access: CanKey | MrzKey, cipher: Cipher) -> None:
@@ -114,7 +91,7 @@ def run(profile_name: str, access: CanKey | MrzKey, cipher: Cipher) -> None:
 
 def main() -> None:
     """Run the CNIe (PACE-GM, then PACE-IM only) and passport profiles."""
-    process = _ensure_pcscd()
+    process = ensure_pcscd()
     try:
         run("cnie", CanKey("123456"), Cipher.AES256)
         run("cnie-im", CanKey("123456"), Cipher.AES256)

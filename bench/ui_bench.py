@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import median, report
+from bench.common import ensure_pcscd, median, report
 
 RUNS = 7
 _KEYS = {"PEAK", "STALL", "STALL_NFC", "STALL_SYNC", "NFC_OK"}
@@ -244,20 +244,6 @@ def _start_probe(clock: object) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _ensure_pcscd() -> subprocess.Popen[bytes] | None:
-    """pcscd with the vpcd virtual reader, for the NFC figure (started here if not running)."""
-    import shutil
-
-    if subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True, check=False).returncode == 0:
-        return None
-    binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
-    if not Path(binary).exists():
-        return None
-    process = subprocess.Popen([binary, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    return process
-
-
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child-bare":
         _child_bare()
@@ -291,7 +277,7 @@ def main() -> None:
             "≤ 1,5× nu",
             f"{median(home) / b:.2f}× fenêtre nue",
         )
-    pcscd = _ensure_pcscd()
+    pcscd = ensure_pcscd()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
         out = subprocess.run(
