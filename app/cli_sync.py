@@ -45,6 +45,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="borne autorisée (défaut : borne-demo:secret-demo)",
     )
     sim.add_argument("--graine", type=int, help="graine du hasard (pannes reproductibles)")
+    sim.add_argument("--tls-cert", type=Path, metavar="PEM", help="certificat : servir en HTTPS")
+    sim.add_argument("--tls-cle", type=Path, metavar="PEM", help="clé privée du certificat")
     sim.set_defaults(run=_national_sim)
 
     sync = sub.add_parser(
@@ -53,9 +55,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sync.add_argument(
         "action",
         nargs="?",
-        choices=("status",),
-        help="status : file d'envoi, état de la connexion, personnes à contacter",
+        choices=("status", "empreinte"),
+        help="status : file d'envoi, état de la connexion, personnes à contacter ;"
+        " empreinte FICHIER : l'empreinte à épingler (PN_KIOSK_API_PINS) d'un certificat",
     )
+    sync.add_argument("certificat", nargs="?", type=Path, help=argparse.SUPPRESS)
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="un passage, puis s'arrêter (défaut)")
     mode.add_argument("--watch", action="store_true", help="tourner en continu (Ctrl-C pour finir)")
@@ -102,10 +106,14 @@ def _national_sim(args: argparse.Namespace) -> int:
             "delai_instruction": args.delai_instruction,
         }
     )
-    _out(f"Simulateur du service national : http://{args.host}:{args.port} (base {db})")
+    if (args.tls_cert is None) != (args.tls_cle is None):
+        return _fail("--tls-cert et --tls-cle vont ensemble.")
+    tls = (args.tls_cert, args.tls_cle) if args.tls_cert else None
+    scheme = "https" if tls else "http"
+    _out(f"Simulateur du service national : {scheme}://{args.host}:{args.port} (base {db})")
     _out("Réglages à chaud : POST /_control ; Ctrl-C pour arrêter.")
     try:
-        serve(sim, args.host, args.port)
+        serve(sim, args.host, args.port, tls=tls)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -118,6 +126,8 @@ def _sync(args: argparse.Namespace) -> int:
     from app.sync_setup import SyncConfigError, SyncSettings
     from kiosk.store import StoreError
 
+    if args.action == "empreinte":
+        return _pin(args.certificat)
     try:
         container = build(database=args.db, data_dir=args.data_dir)
     except StoreError as exc:
@@ -134,6 +144,22 @@ def _sync(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         container.close()
+
+
+def _pin(certificate: Path | None) -> int:
+    """Print the pin of a certificate file, to put in ``PN_KIOSK_API_PINS``."""
+    from sync.tls import spki_pin
+
+    if certificate is None:
+        return _fail("indiquez le fichier du certificat : kiosk sync empreinte FICHIER.pem")
+    try:
+        pin = spki_pin(certificate.read_bytes())
+    except OSError as exc:
+        return _fail(f"lecture impossible de {certificate} ({exc.strerror or exc}).")
+    except ValueError:
+        return _fail(f"{certificate} n'est pas un certificat X.509 (PEM ou DER).")
+    _out(pin)
+    return EXIT_OK
 
 
 def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from app.container import Container
 from kiosk.national import NationalFollowUp
@@ -16,6 +17,7 @@ from kiosk.outbox import Outbox
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
 from sync.policy import SyncPolicy
+from sync.tls import TlsConfigError, TlsPolicy, parse_pins
 from sync.worker import Listener, SyncThread, SyncWorker
 
 ENV_URL = "PN_KIOSK_API_URL"
@@ -23,6 +25,8 @@ ENV_CLIENT_ID = "PN_KIOSK_API_CLIENT_ID"
 ENV_CLIENT_SECRET = "PN_KIOSK_API_CLIENT_SECRET"  # noqa: S105 - the variable's name, not a secret
 ENV_BACKOFF_BASE = "PN_KIOSK_SYNC_BACKOFF_BASE"
 ENV_BACKOFF_CAP = "PN_KIOSK_SYNC_BACKOFF_CAP"
+ENV_CA_FILE = "PN_KIOSK_API_CA"
+ENV_PINS = "PN_KIOSK_API_PINS"
 DEFAULT_URL = "http://127.0.0.1:8750"
 
 
@@ -38,6 +42,7 @@ class SyncSettings:
     client_id: str
     client_secret: str
     policy: SyncPolicy
+    tls: TlsPolicy = field(default_factory=TlsPolicy)
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger or a log line
         return f"SyncSettings(url={self.url!r}, client_id={self.client_id!r}, secret=***)"
@@ -62,12 +67,24 @@ class SyncSettings:
             raise SyncConfigError(
                 f"{ENV_BACKOFF_BASE} et {ENV_BACKOFF_CAP} sont des durées en secondes."
             ) from exc
-        return cls(
-            url=url or os.environ.get(ENV_URL, DEFAULT_URL),
-            client_id=client_id,
-            client_secret=secret,
-            policy=policy,
-        )
+        ca_file = os.environ.get(ENV_CA_FILE, "").strip()
+        try:
+            tls = TlsPolicy(
+                ca_file=Path(ca_file) if ca_file else None,
+                pins=parse_pins(os.environ.get(ENV_PINS, "")),
+            )
+            settings = cls(
+                url=url or os.environ.get(ENV_URL, DEFAULT_URL),
+                client_id=client_id,
+                client_secret=secret,
+                policy=policy,
+                tls=tls,
+            )
+            tls.check_url(settings.url)
+            tls.context()  # a missing or unreadable CA file is said now, not at the first send
+        except TlsConfigError as exc:
+            raise SyncConfigError(str(exc)) from exc
+        return settings
 
 
 def build_worker(
@@ -84,7 +101,9 @@ def build_worker(
     Close the returned client when the worker is done.
     """
     real_clock = clock or SystemClock()
-    api = HttpNationalApi(settings.url, settings.client_id, settings.client_secret)
+    api = HttpNationalApi(
+        settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
+    )
     worker = SyncWorker(
         outbox=Outbox(
             container.store,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from kiosk.sync_ports import (
     ServiceUnavailable,
     StatusChange,
 )
+from sync.tls import TlsPolicy, describe_tls_failure
 
 CHUNK_SIZE = 256 * 1024
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
@@ -75,11 +77,14 @@ class HttpNationalApi:
         throttle: Callable[[], None] | None = None,
         chunk_size: int = CHUNK_SIZE,
         transport: httpx.BaseTransport | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: from :meth:`sync.tls.TlsPolicy.context` (default: the system's trust store)."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=timeout,
             transport=transport,
+            verify=tls or TlsPolicy().context(),
             follow_redirects=False,  # a redirect to a login page must not look like an answer
             headers={"User-Agent": "pn-kiosk-sync/1"},
         )
@@ -227,7 +232,8 @@ class HttpNationalApi:
             raise ServiceUnavailable("Le service national ne répond pas (délai dépassé).") from exc
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(
-                f"Connexion au service national impossible ({type(exc).__name__})."
+                describe_tls_failure(exc)
+                or f"Connexion au service national impossible ({type(exc).__name__})."
             ) from exc
         rate = parse_rate_policy(response.headers.get("RateLimit-Policy"))
         if rate is not None:

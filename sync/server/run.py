@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -26,26 +27,42 @@ def _config(app: ASGIApp, **kwargs: Any) -> uvicorn.Config:
     )
 
 
-def serve(sim: NationalSimulator, host: str, port: int) -> None:
-    """Serve until interrupted (Ctrl-C)."""
-    uvicorn.Server(_config(sim.app, host=host, port=port)).run()
+def _tls_options(tls: tuple[Path, Path] | None) -> dict[str, Any]:
+    if tls is None:
+        return {}
+    return {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
+
+
+def serve(
+    sim: NationalSimulator, host: str, port: int, *, tls: tuple[Path, Path] | None = None
+) -> None:
+    """Serve until interrupted (Ctrl-C); over HTTPS with ``tls`` = (certificate, key) PEM files."""
+    uvicorn.Server(_config(sim.app, host=host, port=port, **_tls_options(tls))).run()
 
 
 class ServerThread:
     """The simulator on ``127.0.0.1`` in a daemon thread; use as a context manager."""
 
     def __init__(
-        self, sim: NationalSimulator, port: int = 0, *, app: ASGIApp | None = None
+        self,
+        sim: NationalSimulator,
+        port: int = 0,
+        *,
+        app: ASGIApp | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
-        """Serve ``sim`` (or any other ASGI ``app``, e.g. a fake captive portal, with it)."""
+        """Serve ``sim`` (or any other ASGI ``app``, e.g. a fake captive portal, with it).
+
+        ``tls``: (certificate, key) PEM files to serve HTTPS instead of HTTP.
+        """
         self.sim = sim
         self._app = app or sim.app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self.port = int(self._sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(_config(self._app))
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(_config(self._app, **_tls_options(tls)))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )

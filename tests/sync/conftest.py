@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,7 @@ def make_kiosk(
     policy: SyncPolicy | None = None,
     chunk: int = 1 << 18,
     transport: httpx.BaseTransport | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Kiosk:
     """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper."""
     clock = clock or SimClock()
@@ -66,7 +68,9 @@ def make_kiosk(
     dossiers = DossierService(store, catalog, clock=now)
     outbox = Outbox(store, clock=now)
     followup = NationalFollowUp(store, dossiers, clock=now)
-    api = HttpNationalApi(url, "borne-demo", "secret-demo", chunk_size=chunk, transport=transport)
+    api = HttpNationalApi(
+        url, "borne-demo", "secret-demo", chunk_size=chunk, transport=transport, tls=tls
+    )
     worker = SyncWorker(
         outbox=outbox,
         followup=followup,
