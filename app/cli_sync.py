@@ -201,6 +201,7 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
 def _watch(container: Container, settings: Any) -> int:
     import threading
 
+    from app.housekeeping import start_purge_schedule
     from app.sync_setup import build_worker
     from sync.worker import SyncStatus
 
@@ -209,12 +210,16 @@ def _watch(container: Container, settings: Any) -> int:
         _out(f"[sync] {state} — {status.waiting} dossier(s) en file")
 
     worker, api = build_worker(container, settings, listener=show)
+    # A kiosk without the touchscreen app (a préfecture server syncing) purges here.
+    schedule = start_purge_schedule(container.store, container.documents.root)
     stop = threading.Event()
     try:
         worker.run(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
+        if schedule is not None:
+            schedule.stop()
         api.close()
     return EXIT_OK
 

@@ -83,6 +83,7 @@ def build_ui(
     # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
     _warm_up_receipts()
     identity, training_can = _identity_reader(container, training=training)
+    _start_purge(container)
     subscribe, wake = _start_sync(container, training=training) if sync else (None, None)
     services = UiServices(
         catalog=container.catalog,
@@ -160,6 +161,15 @@ def build(
         receipts=receipts,
         documents=documents,
     )
+
+
+def _start_purge(container: Container) -> None:
+    """The retention purge on a thread of its own (docs/security.md)."""
+    from app.housekeeping import start_purge_schedule
+
+    schedule = start_purge_schedule(container.store, container.documents.root)
+    if schedule is not None:
+        container.closers.append(schedule.stop)
 
 
 def _start_sync(

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
+from app.housekeeping import (
+    ENV_PURGE_HOURS,
+    PurgeSchedule,
+    interval_from_env,
+    start_purge_schedule,
+)
 from kiosk.audit import AuditAction, AuditLog
 from kiosk.demarches import Catalog
 from kiosk.documents import Attachments, DocumentStore
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
-from kiosk.retention import RetentionPolicy, RetentionService
+from kiosk.retention import PurgeReport, RetentionPolicy, RetentionService
 from kiosk.store import Store, open_store
 
 NAME = "Zéphirine"
@@ -197,3 +204,67 @@ def test_the_purge_command_simulates_then_erases(
     out = capsys.readouterr().out
     assert "1 dossier(s) effacé(s), 1 fichier(s) supprimé(s)." in out and ref in out
     assert list(documents.iterdir()) == []
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_kiosk_purges_by_itself_without_anyone_running_the_command(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock
+) -> None:
+    """The app and ``kiosk sync --watch`` start this schedule; here with a short first delay."""
+    documents = tmp_path / "documents"
+    ref = _dossier(kiosk, catalog, clock, documents)  # last changed in March 2026
+    _decide(kiosk, ref, "refuse")
+    schedule = PurgeSchedule(RetentionService(kiosk, documents), interval=3600, first_delay=0.01)
+    schedule.start()
+    try:
+        assert _wait_for(lambda: schedule.runs >= 1)
+    finally:
+        schedule.stop()
+    assert schedule.last is not None and [d.reference for d in schedule.last.dossiers] == [ref]
+    assert DossierService(kiosk, catalog).show(ref).summary.usager is None
+    assert list(documents.iterdir()) == []
+
+
+def test_a_failed_purge_is_retried_at_the_next_round(
+    tmp_path: Path, kiosk: Store, catalog: Catalog, clock: Clock
+) -> None:
+    documents = tmp_path / "documents"
+    ref = _dossier(kiosk, catalog, clock, documents)
+    _decide(kiosk, ref, "accepte")
+
+    class DiskFullTwice(RetentionService):
+        failures = 0
+
+        def purge(self, *, dry_run: bool = False) -> PurgeReport:
+            if self.failures < 2:
+                self.failures += 1
+                raise OSError(28, "No space left on device")
+            return super().purge(dry_run=dry_run)
+
+    schedule = PurgeSchedule(DiskFullTwice(kiosk, documents), interval=0.01, first_delay=0.01)
+    schedule.start()
+    try:
+        assert _wait_for(lambda: schedule.last is not None)  # the thread survived two failures
+    finally:
+        schedule.stop()
+    assert schedule.runs >= 3
+    assert DossierService(kiosk, catalog).show(ref).summary.usager is None
+
+
+def test_the_purge_interval_comes_from_the_environment(kiosk: Store, tmp_path: Path) -> None:
+    assert interval_from_env({}) == 6 * 3600
+    assert interval_from_env({ENV_PURGE_HOURS: "0.5"}) == 1800
+    with pytest.raises(ValueError, match="nombre d'heures"):
+        interval_from_env({ENV_PURGE_HOURS: "chaque nuit"})
+    assert start_purge_schedule(kiosk, tmp_path, {ENV_PURGE_HOURS: "0"}) is None
+    schedule = start_purge_schedule(kiosk, tmp_path, {ENV_PURGE_HOURS: "-3"})
+    assert schedule is not None  # a typo falls back to the default rather than no purge
+    schedule.stop()
