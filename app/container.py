@@ -11,6 +11,7 @@ from pathlib import Path
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.agents import AgentService
+from kiosk.audit import AuditLog
 from kiosk.config import Paths, assets_dir
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.documents import Attachments, DocumentStore, encrypt_plain_documents
@@ -18,7 +19,8 @@ from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.identity.ports import IdentityReader
-from kiosk.ports import ConnectionBadge, Printer
+from kiosk.ports import Camera, ConnectionBadge, Printer
+from kiosk.retention import RetentionPolicy, RetentionService
 from kiosk.settings import CounterSettings
 from kiosk.store import Store, open_store
 from ui.services import UiServices
@@ -77,8 +79,15 @@ def build_ui(
     documents = container.documents
     scan_dir = os.environ.get("PN_KIOSK_SCAN_DIR")
     scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
-    if training:
-        write_sample_scans(scans.folder)
+    camera: Camera
+    if training:  # the simulated camera films the sample scans
+        from devices.camera.simulated import SimulatedCamera
+
+        camera = SimulatedCamera(write_sample_scans(scans.folder))
+    else:  # Qt Multimedia objects are built later, on the UI thread, by the screen
+        from devices.camera.qt import QtCamera
+
+        camera = QtCamera(os.environ.get("PN_KIOSK_CAMERA") or None)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
     # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
     _warm_up_receipts()
@@ -94,12 +103,17 @@ def build_ui(
         attachments=Attachments(container.dossiers, documents, container.store),
         mandates=MandateService(container.store),
         scans=scans,
+        camera=camera,
         counter=container.counter,
         identity=identity,
         training=training,
         training_can=training_can,
         sync_subscribe=subscribe,
         sync_wake=wake,
+        audit=AuditLog(container.store),
+        retention=RetentionService(
+            container.store, container.documents.root, policy=_retention_policy()
+        ),
     )
     return services, container
 
@@ -161,6 +175,14 @@ def build(
         receipts=receipts,
         documents=documents,
     )
+
+
+def _retention_policy() -> RetentionPolicy:
+    try:
+        return RetentionPolicy.from_env()
+    except ValueError as exc:
+        log.warning("%s Durées de conservation par défaut utilisées.", exc)
+        return RetentionPolicy()
 
 
 def _start_purge(container: Container) -> None:

@@ -1,8 +1,8 @@
 """Where scanned documents come from: the folder a scanner (or a phone, or a USB key) saves into.
 
 Flatbed and sheet-fed scanners at counters save PDF or image files into a folder; the kiosk lists
-that folder, newest first, and the agent picks the scan. (Camera capture is in the UI, which owns
-Qt Multimedia.)
+that folder, newest first, and the agent picks the scan. A camera photographs a page instead:
+``devices/camera/``.
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ class FolderSource:
         return scanned.path.read_bytes()
 
 
-def write_sample_scans(folder: Path) -> None:
-    """Training mode: a few made-up « scans » (drawn here, no real person's papers)."""
+def write_sample_scans(folder: Path) -> list[Path]:
+    """Training mode: a few made-up « scans » (drawn here, no real person's papers).
+
+    Returns their paths (the simulated camera of training mode films the same pages).
+    """
     from PIL import Image, ImageDraw
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,8 +55,10 @@ def write_sample_scans(folder: Path) -> None:
         "exemple-attestation-notaire.png": ("ATTESTATION DE NOTAIRE", "EXEMPLE — FORMATION"),
         "exemple-justificatif-domicile.png": ("FACTURE D'ÉLECTRICITÉ", "EXEMPLE — FORMATION"),
     }
+    paths = []
     for name, (title, mark) in samples.items():
         path = folder / name
+        paths.append(path)
         if path.exists():
             continue
         image = Image.new("RGB", (620, 877), "white")
@@ -64,3 +69,4 @@ def write_sample_scans(folder: Path) -> None:
             draw.line((50, 140 + line * 40, 560, 140 + line * 40), fill="#B0B0C0", width=2)
         draw.text((50, 780), mark, fill="#B3001B")
         image.save(path, "PNG")
+    return paths

@@ -82,6 +82,20 @@ class AgentInfo:
         return self.role == "superviseur"
 
 
+@dataclass(frozen=True)
+class AgentAccount:
+    """An account as a supervisor manages it (active or not, blocked or not)."""
+
+    info: AgentInfo
+    active: bool
+    failed_attempts: int
+    locked_until: datetime | None
+
+    def locked(self, now: datetime) -> bool:
+        """Whether wrong PINs have blocked the account at ``now``."""
+        return self.locked_until is not None and now < self.locked_until
+
+
 def _check_pin(pin: str) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 12):
         raise AgentError("Le code PIN compte de 4 à 12 chiffres.")
@@ -136,6 +150,25 @@ class AgentService:
                 s, AuditAction.AGENT_CREATED, at=now, by=by, target=agent.id, detail={"role": role}
             )
             return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
+
+    def accounts(self, *, by: AgentInfo | None = None) -> list[AgentAccount]:
+        """Every account, disabled ones included, by name (for a supervisor)."""
+        _check_supervisor(by)
+        with self._store.read() as s:
+            rows = s.scalars(select(Agent).order_by(Agent.actif.desc(), Agent.nom)).all()
+            return [
+                AgentAccount(
+                    AgentInfo(a.id, a.identifiant, a.nom, a.role),
+                    active=a.actif,
+                    failed_attempts=a.failed_attempts,
+                    locked_until=a.locked_until,
+                )
+                for a in rows
+            ]
+
+    def now(self) -> datetime:
+        """The service's clock (to tell a current lockout from an expired one)."""
+        return self._now()
 
     def list(self) -> list[AgentInfo]:
         """Active agents, by name (for the sign-in screen's list)."""

@@ -56,6 +56,7 @@ class AuditAction(StrEnum):
     MANDATE_SIGNED = "mandat_signe"
     IDENTITY_READ = "identite_lue"
     PURGED = "dossier_purge"
+    SETTINGS_CHANGED = "reglages_modifies"
     OTHER = "evenement"
 
     @property
@@ -79,6 +80,7 @@ _LABELS = {
     AuditAction.MANDATE_SIGNED: "mandat signé",
     AuditAction.IDENTITY_READ: "identité lue",
     AuditAction.PURGED: "données personnelles effacées",
+    AuditAction.SETTINGS_CHANGED: "réglages modifiés",
     AuditAction.OTHER: "événement",
 }
 
@@ -106,6 +108,7 @@ DETAIL_KEYS = frozenset(
         "inconnu",
         "par",
         "evenement",
+        "reglage",  # the name of a setting changed (« guichet »), not its value
     }
 )
 _SCALARS = (str, int, float, bool, type(None))

@@ -1,9 +1,10 @@
-"""Small interfaces to hardware the domain does not know: printers and scan sources here; card
-readers in ``kiosk.identity``; the national service in the sync layer's ports."""
+"""Small interfaces to hardware the domain does not know: printers, scan sources and cameras here;
+card readers in ``kiosk.identity``; the national service in the sync layer's ports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +44,91 @@ class ScanSource(Protocol):
 
     def read(self, scanned: ScannedFile) -> bytes:
         """A file's bytes."""
+        ...
+
+
+class CameraFault(Enum):
+    """What went wrong with the camera, for the screen to say it in the person's language."""
+
+    ABSENT = "absent"  # no camera plugged in (or none the system offers)
+    BUSY = "busy"  # a camera is there but does not start or stopped sending images
+    CAPTURE = "capture"  # the preview runs, but this photo could not be taken
+
+
+class CameraError(Exception):
+    """A camera problem; ``str()`` is a French message for the agent (and the log)."""
+
+    def __init__(self, fault: CameraFault, message: str) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One image of the live preview: packed RGB rows (``width * 3`` bytes each), small enough
+    to be shown as it comes (a camera scales its preview down; the photo is taken separately)."""
+
+    width: int
+    height: int
+    rgb: bytes
+
+
+class Still(Protocol):
+    """A photo just taken, not encoded yet."""
+
+    @property
+    def mime_type(self) -> str:
+        """The type of what :meth:`encode` returns ("image/jpeg")."""
+        ...
+
+    def encode(self) -> bytes:
+        """The photo as a file (full resolution). Slow: call it off the UI thread."""
+        ...
+
+
+class Camera(Protocol):
+    """A camera at the counter that photographs one page of a document.
+
+    Implementations live in ``devices/camera/``: Qt Multimedia for a real camera, and the
+    simulated camera of training mode. Every method is called on the UI thread and returns at
+    once; the camera works on threads of its own and the screen polls :meth:`frame`,
+    :meth:`photo` and :meth:`problem` on a timer, so no callback ever crosses threads.
+    """
+
+    @property
+    def name(self) -> str:
+        """What the agent sees ("Caméra USB HD", "Caméra simulée (formation)")."""
+        ...
+
+    def problem(self) -> CameraError | None:
+        """Why the camera cannot be used now (absent, or failed since :meth:`start`), or None.
+
+        Cheap enough to call before showing a « Photographier » button.
+        """
+        ...
+
+    def start(self) -> None:
+        """Switch the camera on; frames follow. A failure is reported by :meth:`problem`."""
+        ...
+
+    def frame(self) -> PreviewFrame | None:
+        """The newest preview image (None until the first one arrives)."""
+        ...
+
+    def capture(self) -> None:
+        """Ask for a photo of what the camera sees; :meth:`photo` returns it when ready."""
+        ...
+
+    def photo(self) -> Still | None:
+        """The photo asked for by :meth:`capture`, once, when it is ready (else None).
+
+        Raises:
+            CameraError: the photo could not be taken (fault ``CAPTURE``); the preview goes on.
+        """
+        ...
+
+    def stop(self) -> None:
+        """Switch the camera off (a no-op when it is off)."""
         ...
 
 

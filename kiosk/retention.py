@@ -133,6 +133,11 @@ class RetentionService:
         self._policy = policy or RetentionPolicy()
         self._now = clock or (lambda: datetime.now(UTC))
 
+    @property
+    def policy(self) -> RetentionPolicy:
+        """The retention times in force."""
+        return self._policy
+
     def _due_clause(self, now: datetime) -> ColumnElement[bool]:
         return and_(
             Dossier.purged_at.is_(None),

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from kiosk.audit import AuditAction
+from kiosk.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Setting
+
+if TYPE_CHECKING:
+    from kiosk.agents import AgentInfo
 
 _COUNTER_KEY = "guichet"
 
@@ -46,8 +53,16 @@ class CounterSettings:
                 hours=str(data.get("hours", "")),
             )
 
-    def set(self, details: CounterDetails) -> None:
-        """Save the details (one transaction)."""
+    def set(self, details: CounterDetails, *, by: AgentInfo | None = None) -> None:
+        """Save the details (one transaction, with its audit entry).
+
+        ``by`` is the signed-in supervisor; ``None`` is the console (``kiosk guichet``).
+
+        Raises:
+            PermissionError: ``by`` is not a supervisor (message in French).
+        """
+        if by is not None and not by.supervisor:
+            raise PermissionError("Seul un superviseur peut modifier les réglages du guichet.")
         value = json.dumps(asdict(details), ensure_ascii=False)
         with self._store.write() as s:
             row = s.get(Setting, _COUNTER_KEY)
@@ -55,3 +70,10 @@ class CounterSettings:
                 s.add(Setting(key=_COUNTER_KEY, value=value))
             else:
                 row.value = value
+            audit(
+                s,
+                AuditAction.SETTINGS_CHANGED,
+                at=datetime.now(UTC),
+                agent_id=by.id if by else None,
+                detail={"par": by.identifiant if by else "console", "reglage": _COUNTER_KEY},
+            )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -31,6 +31,22 @@ if TYPE_CHECKING:
     from kiosk.ports import ConnectionBadge
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
+
+
+class _CurrentStack(QStackedWidget):
+    """A stack as small as its *current* screen allows (Qt's takes the largest of all screens),
+    so that one tall screen does not make every other one overflow a 800-pixel tablet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.minimumSizeHint() if current is not None else super().minimumSizeHint()
+
+    def minimumSize(self) -> QSize:  # what the parent layout asks, through QWidgetItem
+        return self.minimumSizeHint()
 
 
 class MainWindow(QMainWindow):
@@ -83,7 +99,7 @@ class MainWindow(QMainWindow):
         warning_row.addWidget(self.stay_button)
         self.warning.hide()
         column.addWidget(self.warning)
-        self.stack = QStackedWidget()
+        self.stack = _CurrentStack()
         column.addWidget(self.stack, 1)
         self.keyboard: KeyboardPanel | None = None
         self._column = column
@@ -116,6 +132,9 @@ class MainWindow(QMainWindow):
         self.keyboard = KeyboardPanel()
         self._column.addWidget(self.keyboard)
         self.keyboard.set_language(self.tr_.lang)
+        # While typing, the row of language and text-size buttons gives its room to the field
+        # typed in (it comes back with the keyboard's « hide » key or a tap outside the field).
+        self.keyboard.shown.connect(lambda up: self.controls_row.setVisible(not up))
 
     def startup_failed(self, exc: Exception) -> None:
         """The services could not start (e.g. a database from a newer version): say why."""
@@ -129,6 +148,7 @@ class MainWindow(QMainWindow):
         from ui.screens.home import HomeScreen
         from ui.screens.receipt import ReceiptScreen
         from ui.screens.review import ReviewScreen
+        from ui.screens.supervision import SupervisionScreen
         from ui.screens.wizard import WizardScreen
 
         self.services = services
@@ -141,6 +161,7 @@ class MainWindow(QMainWindow):
         self.consent = ConsentScreen(*args)
         self.review = ReviewScreen(*args)
         self.receipt = ReceiptScreen(*args)
+        self.supervision = SupervisionScreen(*args)
         self.screens = [
             self.signin,
             self.home,
@@ -149,11 +170,14 @@ class MainWindow(QMainWindow):
             self.consent,
             self.review,
             self.receipt,
+            self.supervision,
         ]
         for screen in self.screens[1:]:
             self.stack.addWidget(screen)
         self.home.start.connect(self._start)
         self.home.resume.connect(self._resume)
+        self.home.supervise.connect(self._supervise)
+        self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.wizard.review.connect(self._documents)
         self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
         self.documents.proceed.connect(self._consent)
@@ -189,7 +213,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.badge)
         rows.addLayout(bar)
         # Second row: the person's controls (language, text size, contrast) and sign-out.
-        controls = QHBoxLayout()
+        self.controls_row = QWidget()
+        controls = QHBoxLayout(self.controls_row)
         controls.setContentsMargins(16, 0, 16, 4)
         controls.addStretch(1)
         self.language_buttons = QButtonGroup(self)
@@ -214,7 +239,7 @@ class MainWindow(QMainWindow):
         self.sign_out.hide()
         for button in (self.smaller, self.bigger, self.contrast, self.sign_out):
             controls.addWidget(button)
-        rows.addLayout(controls)
+        rows.addWidget(self.controls_row)
         return rows
 
     def _set_look(self, look: Look) -> None:
@@ -249,8 +274,14 @@ class MainWindow(QMainWindow):
             screen.agent_id = agent.id
         self.agent_label.setText(self.tr_.t("home.agent", name=agent.nom))
         self.sign_out.show()
+        self.home.show_supervision(agent.supervisor)
         self.inactivity.arm()
         self.stack.setCurrentWidget(self.home)
+
+    def _supervise(self) -> None:
+        if self.agent is not None and self.agent.supervisor:
+            self.supervision.open(self.agent)
+            self.stack.setCurrentWidget(self.supervision)
 
     def _start(self, demarche_id: str) -> None:
         agent_id = self.agent.id if self.agent else None
@@ -335,6 +366,8 @@ class MainWindow(QMainWindow):
             screen.agent_id = None
         self.agent_label.clear()
         self.sign_out.hide()
+        if hasattr(self, "home"):
+            self.home.show_supervision(False)
         self.tr_.set_language("fr")
         self.signin.refresh()
         self.stack.setCurrentWidget(self.signin)

@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
     from kiosk.agents import AgentService
+    from kiosk.audit import AuditLog
     from kiosk.demarches import Catalog
     from kiosk.documents import Attachments
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
     from kiosk.identity.ports import IdentityReader
-    from kiosk.ports import ConnectionBadge, Printer, ScanSource
+    from kiosk.ports import Camera, ConnectionBadge, Printer, ScanSource
+    from kiosk.retention import RetentionService
     from kiosk.settings import CounterSettings
 
 
@@ -32,6 +34,8 @@ class UiServices:
     scans: ScanSource
     counter: CounterSettings
     identity: IdentityReader | None = None
+    #: The camera that photographs documents (None: none configured, the scanner only).
+    camera: Camera | None = None
     training: bool = False
     #: The CAN of the simulated card on the reader, in training mode.
     training_can: str | None = None
@@ -40,3 +44,6 @@ class UiServices:
     sync_subscribe: Callable[[Callable[[ConnectionBadge], None]], None] | None = None
     #: Ask the sync worker to send now (after a dossier is filed).
     sync_wake: Callable[[], None] | None = None
+    #: The audit journal and the retention purge, for the supervision screen.
+    audit: AuditLog | None = None
+    retention: RetentionService | None = None

@@ -109,6 +109,10 @@ QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
 }}
 QLineEdit[invalid="true"] {{ border-color: {error}; }}
 QListWidget {{ background: {panel}; border: 1px solid {border}; }}
+QTabBar::tab {{ min-height: {target}px; min-width: {target * 2}px; padding: 4px 18px; }}
+QTabBar::tab:selected {{ background: {accent}; color: {accent_fg}; }}
+QCheckBox {{ min-height: {target}px; }}
+QCheckBox::indicator {{ width: {round(target * 0.6)}px; height: {round(target * 0.6)}px; }}
 QListWidget::item {{ min-height: {target}px; padding: 4px 10px; }}
 QScrollBar:vertical {{ width: {round(target * 0.5)}px; }}
 QProgressBar {{ min-height: {round(target * 0.4)}px; border: 1px solid {border}; border-radius: 6px; text-align: center; }}

@@ -8,6 +8,11 @@ import QtQuick.VirtualKeyboard.Settings
 Item {
     id: root
     implicitHeight: panel.height
+    // The keys keep their shape, so the panel's height follows its width (the default style is
+    // designed 2560 × 800). On a short screen the panel is narrowed, centred, so that it never
+    // takes more than maxHeight and the field typed in keeps room above it.
+    property real maxHeight: 100000
+    readonly property real designRatio: 2560 / 800
 
     function setLocale(name) {
         VirtualKeyboardSettings.locale = name
@@ -15,7 +20,8 @@ Item {
 
     InputPanel {
         id: panel
-        width: root.width
+        width: Math.min(root.width, root.maxHeight * root.designRatio)
+        x: (root.width - width) / 2
         y: 0  // the widget is sized to the keyboard: keep it at the top, never half out
     }
 

@@ -120,6 +120,7 @@ class Driver:
 
     def snap(self, name: str) -> Path:
         """Save the window as it is, in the current language."""
+        self.qtbot.wait(100)  # layout and the keyboard's QML settled, as a person would see it
         folder = SCREENSHOTS / self.w.tr_.lang
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"

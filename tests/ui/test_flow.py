@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from pypdf import PdfReader
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -313,7 +313,43 @@ def test_the_on_screen_keyboard_comes_up_under_a_text_field(
     qtbot.waitUntil(
         lambda: abs(keyboard.height() - float(root.property("implicitHeight"))) < 2, timeout=5_000
     )
-    # The field typed in stays visible above the keyboard.
+    # On a 1280 × 800 tablet, the keyboard takes at most 300 px and the window still fits: no
+    # key row and no part of the screen is pushed out of sight.
+    assert keyboard.height() <= 300
+    assert window.minimumSizeHint().height() <= 800
+    qtbot.waitUntil(  # once the window has laid itself out again
+        lambda: keyboard.mapTo(window, keyboard.rect().bottomLeft()).y() < window.height(),
+        timeout=5_000,
+    )
+    assert window.height() == 800
+    assert not window.controls_row.isVisible()  # its room goes to the field while typing
+    # The field typed in stays visible above the keyboard, whole, not only its cursor.
     field_bottom = editor.edit.mapTo(window, editor.edit.rect().bottomLeft()).y()
     assert field_bottom < keyboard.mapTo(window, keyboard.rect().topLeft()).y()
+    viewport = window.wizard.scroll_area.viewport()
+    qtbot.waitUntil(
+        lambda: viewport.rect().contains(
+            editor.edit.rect().translated(editor.edit.mapTo(viewport, QPoint()))
+        ),
+        timeout=5_000,
+    )
     driver.snap("13-clavier-azerty")
+    # The same on the home screen's search field, the other place one types.
+    window.wizard.leave.emit()
+    driver.settle()
+    window.home.search.setFocus()
+    qtbot.waitUntil(keyboard.isVisible, timeout=5_000)
+    assert window.minimumSizeHint().height() <= 800 and window.height() == 800
+    qtbot.waitUntil(
+        lambda: (
+            window.home.search.mapTo(window, window.home.search.rect().bottomLeft()).y()
+            < keyboard.mapTo(window, keyboard.rect().topLeft()).y()
+        ),
+        timeout=5_000,
+    )
+    search_bottom = window.home.search.mapTo(window, window.home.search.rect().bottomLeft()).y()
+    assert search_bottom < keyboard.mapTo(window, keyboard.rect().topLeft()).y()
+    driver.snap("14-clavier-accueil")
+    window.home.search_button.setFocus()  # a tap on a button: the keyboard goes
+    qtbot.waitUntil(lambda: not keyboard.isVisible(), timeout=5_000)
+    assert window.controls_row.isVisible()

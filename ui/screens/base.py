@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
     QScroller,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +23,77 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from ui.services import UiServices
+
+
+MARGIN = 12  # pixels kept between the field typed in and the keyboard
+
+
+class _KeepFocusVisible(QObject):
+    """Scrolls the field being typed in back into view when it takes focus and whenever the area
+    shrinks (the on-screen keyboard coming up takes the bottom of the window)."""
+
+    def __init__(self, area: QScrollArea) -> None:
+        super().__init__(area)
+        self._area = area
+        area.viewport().installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            # A bound method of this object: disconnected when the area (its parent) is deleted.
+            app.focusChanged.connect(self._focus_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            # After the area has updated its scroll range for the new size.
+            QTimer.singleShot(0, self, self._show_focused)
+        return False
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        self._show(new)
+
+    def _show_focused(self) -> None:
+        self._show(self._area.window().focusWidget())
+
+    def _show(self, widget: QWidget | None) -> None:
+        content = self._area.widget()
+        if widget is None or content is None or not self._area.isAncestorOf(widget):
+            return
+        # The whole field, not only its cursor (what QScrollArea.ensureWidgetVisible shows).
+        top = widget.mapTo(content, QPoint(0, 0)).y()
+        bar, room = self._area.verticalScrollBar(), self._area.viewport().height()
+        if top + widget.height() + MARGIN > bar.value() + room:
+            bar.setValue(top + widget.height() + MARGIN - room)
+        if top - MARGIN < bar.value():
+            bar.setValue(top - MARGIN)
+
+
+def scrolling_area(content: QWidget | None = None) -> QScrollArea:
+    """A frameless scroll area for touch (kinetic scrolling) that keeps the focused field in
+    view above the on-screen keyboard."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+    _KeepFocusVisible(area)
+    if content is not None:
+        area.setWidget(content)
+    return area
+
+
+class MessageLabel(QLabel):
+    """A word-wrapped label that takes no room while it has nothing to say."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.hide()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.hide()
 
 
 class Screen(QWidget):
@@ -39,24 +113,23 @@ class Screen(QWidget):
         self.title = QLabel()
         self.title.setObjectName("title")
         self.title.setWordWrap(True)
+        # Never taller than its text: spare room goes to the screen's body, not above the title.
+        self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.layout_.addWidget(self.title)
         tr.changed.connect(lambda _lang: self.retranslate())
 
     # Building blocks the screens share (added to the screen's column, in call order).
-    def add_label(self, object_name: str) -> QLabel:
+    def add_label(self, object_name: str, *, hide_when_empty: bool = False) -> QLabel:
         """A word-wrapped label styled by ``object_name`` ("muted", "error", …)."""
-        label = QLabel()
+        label = MessageLabel() if hide_when_empty else QLabel()
         label.setWordWrap(True)
         label.setObjectName(object_name)
         self.layout_.addWidget(label)
         return label
 
     def add_scroll_area(self) -> QScrollArea:
-        """The screen's scrolling body, with kinetic scrolling under a finger."""
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        """The screen's scrolling body (see :func:`scrolling_area`)."""
+        area = scrolling_area()
         self.layout_.addWidget(area, 1)
         return area
 

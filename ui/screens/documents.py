@@ -1,5 +1,6 @@
-"""Documents: the checklist the answers call for, each attached from the scanner's folder
-(or photographed), with thumbnails. What is not attached is listed on the receipt."""
+"""Documents: the checklist the answers call for, each attached from the scanner's folder or
+photographed with the counter's camera, with thumbnails. What is not attached is listed on the
+receipt."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from PySide6.QtWidgets import (
 from kiosk.demarches import required_documents
 from kiosk.documents import Attached
 from kiosk.dossiers.views import Document, DossierView
-from kiosk.ports import ScannedFile
+from kiosk.ports import CameraFault, ScannedFile
 from ui.screens.base import Screen
+from ui.widgets.camera import CaptureView
 
 THUMB = 120
 
@@ -48,7 +50,8 @@ class _Loaded:
 
 
 class DocumentsScreen(Screen):
-    """One row per required document: its state, its thumbnail, « Joindre »."""
+    """One row per required document: its state, its thumbnail, « Joindre » (from the scanner's
+    folder) and, when a camera is plugged in, « Photographier »."""
 
     back = Signal(str)
     proceed = Signal(str)
@@ -57,18 +60,28 @@ class DocumentsScreen(Screen):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.reference = ""
         self.help = self.add_label("muted")
+        #: Why there is no « Photographier » button (no camera), hidden otherwise.
+        self.camera_note = self.add_label("muted")
+        self.camera_note.hide()
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error")
         self.back_button, self.next_button = self.add_nav()
         self.back_button.clicked.connect(lambda: self.back.emit(self.reference))
         self.next_button.clicked.connect(lambda: self.proceed.emit(self.reference))
         self.rows: dict[tuple[str, str | None], QPushButton] = {}
+        self.camera_buttons: dict[tuple[str, str | None], QPushButton] = {}
+        self.thumbs: dict[tuple[str, str | None], QLabel] = {}
         self._loaded: _Loaded | None = None
         self._picking: tuple[Document, list[tuple[ScannedFile, QImage]]] | None = None
+        #: The camera view while a document is being photographed.
+        self.capture: CaptureView | None = None
+        self._capturing: Document | None = None
+        self._camera_ok = False
         self.retranslate()
 
     def open(self, reference: str) -> None:
         """Load the checklist and the thumbnails off the UI thread."""
+        self._end_capture()
         self.reference = reference
         self.error.clear()
 
@@ -89,7 +102,11 @@ class DocumentsScreen(Screen):
         page = QWidget()
         layout = QVBoxLayout(page)
         self.rows = {}
+        self.camera_buttons = {}
+        self.thumbs = {}
         documents = loaded.view.documents
+        self._camera_ok = self._camera_usable()
+        self.camera_note.setVisible(not self._camera_ok and bool(documents))
         if not documents:
             layout.addWidget(QLabel(self.tr_.t("documents.none_required")))
         for doc in documents:
@@ -131,6 +148,7 @@ class DocumentsScreen(Screen):
             else:
                 thumb.setText("PDF")
         row.addWidget(thumb)
+        self.thumbs[(doc.kind, doc.item_path)] = thumb
         label = self._label(doc, loaded)
         text = QLabel(
             f"<b>{label}</b><br/>"
@@ -143,7 +161,69 @@ class DocumentsScreen(Screen):
         attach.clicked.connect(lambda _=False, d=doc: self._pick(d))
         row.addWidget(attach)
         self.rows[(doc.kind, doc.item_path)] = attach
+        if self._camera_ok:
+            photo = QPushButton(self.tr_.t("documents.camera"))
+            photo.setAccessibleName(self.tr_.t("documents.camera_for", document=label))
+            photo.clicked.connect(lambda _=False, d=doc: self._photograph(d))
+            row.addWidget(photo)
+            self.camera_buttons[(doc.kind, doc.item_path)] = photo
         return box
+
+    # ------------------------------------------------------------------------------ camera
+    def _camera_usable(self) -> bool:
+        """Whether to offer « Photographier »; if not, the note says why (UI thread: the
+        lookup lists the video inputs, well under a millisecond once Qt Multimedia is up)."""
+        camera = self.services.camera
+        problem = camera.problem() if camera is not None else None
+        if camera is None or (problem is not None and problem.fault is CameraFault.ABSENT):
+            self.camera_note.setText(self.tr_.t("camera.absent"))
+            return False
+        return True
+
+    def _photograph(self, doc: Document) -> None:
+        """Show the camera's preview in place of the checklist, for ``doc``."""
+        camera = self.services.camera
+        if camera is None:
+            return
+        reference = self.reference
+        label = self._label(doc, self._loaded) if self._loaded is not None else doc.label
+
+        def save(data: bytes, mime_type: str) -> None:  # worker thread
+            self.services.attachments.attach(
+                reference, doc.kind, data, mime_type, item_path=doc.item_path
+            )
+
+        self.error.clear()
+        self.camera_note.hide()
+        view = CaptureView(camera, self.runner, self.tr_, document=label, save=save)
+        view.finished.connect(lambda _kept: self._capture_done(view, reference))
+        self.capture, self._capturing = view, doc
+        # In place of the checklist, not inside its scroll area: the preview takes the height
+        # there is, and the view's buttons stay on screen. « Annuler » or « Garder » leave it.
+        self.help.hide()
+        self.scroll_area.hide()
+        self.back_button.hide()
+        self.next_button.hide()
+        self.layout_.insertWidget(self.layout_.indexOf(self.scroll_area) + 1, view, 1)
+        view.start()
+
+    def _capture_done(self, view: CaptureView, reference: str) -> None:
+        if view is self.capture:  # not a late answer for a view the lock already closed
+            self.open(reference)
+
+    def _end_capture(self) -> None:
+        """Switch the camera off, drop the view and give the screen its checklist back."""
+        view, self.capture, self._capturing = self.capture, None, None
+        if view is not None:
+            view.close_view()
+            self.layout_.removeWidget(view)
+            # Parentless, the view lives on only while a job still holds it (it then ignores
+            # the answer), instead of being deleted under that job.
+            view.setParent(None)
+        self.help.show()
+        self.scroll_area.show()
+        self.back_button.show()
+        self.next_button.show()
 
     def _pick(self, doc: Document) -> None:
         """Offer the scanner folder's latest files as big thumbnails."""
@@ -207,14 +287,21 @@ class DocumentsScreen(Screen):
         self.help.setText(self.tr_.t("documents.help"))
         self.back_button.setText(self.tr_.t("wizard.back"))
         self.next_button.setText(self.tr_.t("wizard.next"))
-        if self._picking is not None:
+        if self.capture is not None and self._capturing is not None:
+            doc = self._capturing
+            label = self._label(doc, self._loaded) if self._loaded is not None else doc.label
+            self.capture.retranslate(label)
+        elif self._picking is not None:
             self._show_picker(*self._picking)
         elif self._loaded is not None:
             self._show(self._loaded)
 
     def clear_personal_data(self) -> None:
+        self._end_capture()
         self.reference = ""
         self._loaded = None
         self._picking = None
         self.rows = {}
+        self.camera_buttons = {}
+        self.thumbs = {}
         self.scroll_area.takeWidget()

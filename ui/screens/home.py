@@ -30,6 +30,7 @@ class HomeScreen(Screen):
 
     start = Signal(str)  # démarche id
     resume = Signal(str)  # dossier reference
+    supervise = Signal()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -49,7 +50,10 @@ class HomeScreen(Screen):
             self.tiles[demarche.id] = tile
         tiles = QWidget()
         tiles.setLayout(grid)
-        self.layout_.addWidget(tiles)
+        # The tiles scroll: with the keyboard up on a 800-pixel tablet, the search field and its
+        # results keep their room.
+        self.tiles_area = self.add_scroll_area()
+        self.tiles_area.setWidget(tiles)
 
         self.resume_label = QLabel()
         self.resume_label.setObjectName("subtitle")
@@ -71,7 +75,15 @@ class HomeScreen(Screen):
         self.results.itemClicked.connect(self._open)
         self.results.hide()  # nothing personal on the home screen until the agent searches
         self.layout_.addWidget(self.results, 1)
+        self.supervision_button = QPushButton()
+        self.supervision_button.clicked.connect(self.supervise.emit)
+        self.supervision_button.hide()  # for supervisors only (MainWindow shows it at sign-in)
+        self.layout_.addWidget(self.supervision_button, alignment=Qt.AlignmentFlag.AlignRight)
         self.retranslate()
+
+    def show_supervision(self, visible: bool) -> None:
+        """Offer the supervision screen (to a signed-in supervisor only)."""
+        self.supervision_button.setVisible(visible)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr_.t("home.title"))
@@ -85,6 +97,7 @@ class HomeScreen(Screen):
         self.search.setPlaceholderText(self.tr_.t("home.resume_hint"))
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))
         self.search_button.setText(self.tr_.t("home.search"))
+        self.supervision_button.setText(self.tr_.t("home.supervision"))
 
     def _search(self) -> None:
         text = self.search.text().strip()

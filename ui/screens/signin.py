@@ -32,6 +32,8 @@ class SignInScreen(Screen):
             Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
         )
         self.pin.setMaxLength(12)
+        # The screen has its own keypad: no on-screen keyboard over it (a real keyboard works).
+        self.pin.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
         self.pin.returnPressed.connect(self._submit)
         self.layout_.addWidget(self.pin)
         pad = QGridLayout()

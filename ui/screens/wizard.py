@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -82,19 +81,11 @@ class WizardScreen(Screen):
         self.layout_.addWidget(self.progress)
         self.step_help = self.add_label("muted")
         self.scroll_area = self.add_scroll_area()
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._keep_visible)
-        self.notice = self.add_label("error")
+        self.notice = self.add_label("error", hide_when_empty=True)
         self.back_button, self.next_button = self.add_nav()
         self.back_button.clicked.connect(self._back)
         self.next_button.clicked.connect(self._next)
         self.retranslate()
-
-    def _keep_visible(self, _old: QWidget | None, new: QWidget | None) -> None:
-        # The on-screen keyboard covers the bottom of the window: scroll the field into view.
-        if new is not None and self.scroll_area.isAncestorOf(new):
-            self.scroll_area.ensureWidgetVisible(new, 40, 80)
 
     # ---------------------------------------------------------------- opening
     def open(self, reference: str, *, at_end: bool = False) -> None:

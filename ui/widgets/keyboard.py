@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Q_ARG, QMetaObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QGuiApplication, QResizeEvent
+from PySide6.QtCore import Q_ARG, QMetaObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QResizeEvent
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
 from kiosk.config import assets_dir
 
 KEYBOARD_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar_AR"}
+#: The keyboard takes at most this share of the screen's height (300 px on a 1280 × 800 tablet).
+MAX_SCREEN_SHARE = 0.375
+KEYBOARD_BACKGROUND = "#2b2c2e"  # the default style's keyboard background
 
 
 def keyboard_enabled() -> bool:
@@ -36,12 +39,17 @@ def keyboard_enabled() -> bool:
 class KeyboardPanel(QQuickWidget):
     """The keyboard, as a widget the main window lays out under the screens."""
 
+    #: True when the keyboard comes up, False when it goes.
+    shown = Signal(bool)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # Never take focus: the text field being typed in must keep it.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setResizeMode(QQuickWidget.ResizeMode.SizeRootObjectToView)
+        # Beside a narrowed keyboard (short screens), the same dark as the keyboard's own.
+        self.setClearColor(QColor(KEYBOARD_BACKGROUND))
         self.setSource(QUrl.fromLocalFile(str(assets_dir() / "qml" / "keyboard.qml")))
         root = self.rootObject()
         if root is not None:
@@ -59,7 +67,11 @@ class KeyboardPanel(QQuickWidget):
         # Ask for the keyboard as soon as a text field takes focus, whatever the style says
         # (a style sheet replaces the style that would otherwise request it on the first tap).
         method = QGuiApplication.inputMethod()
-        if isinstance(new, QLineEdit | QPlainTextEdit) and not new.isReadOnly():
+        if (
+            isinstance(new, QLineEdit | QPlainTextEdit)
+            and not new.isReadOnly()
+            and new.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)
+        ):
             method.show()
         elif new is None or not isinstance(new, QLineEdit | QPlainTextEdit):
             method.hide()
@@ -71,11 +83,20 @@ class KeyboardPanel(QQuickWidget):
 
     def _fit(self) -> None:
         root = self.rootObject()
-        height = int(root.property("implicitHeight") or 0) if root is not None else 0
-        self.setFixedHeight(max(240, height))
+        if root is None:
+            self.setFixedHeight(240)
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            root.setProperty("maxHeight", screen.availableGeometry().height() * MAX_SCREEN_SHARE)
+        height = int(root.property("implicitHeight") or 0)
+        self.setFixedHeight(max(160, height))
 
     def _follow(self) -> None:
-        self.setVisible(QGuiApplication.inputMethod().isVisible())
+        visible = QGuiApplication.inputMethod().isVisible()
+        if visible != self.isVisible():
+            self.setVisible(visible)
+            self.shown.emit(visible)
 
     def set_language(self, lang: str) -> None:
         """Switch the layout (AZERTY French, English, Arabic)."""

@@ -1,0 +1,114 @@
+"""The supervision screen: a supervisor manages agents, the counter, the journal and the purge."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QListWidget, QPushButton
+from pytestqt.qtbot import QtBot
+
+from kiosk.agents import AgentError
+from kiosk.audit import AuditAction
+from tests.ui.driver import Driver
+from ui.main_window import MainWindow
+
+
+def sign_in_as(driver: Driver, name: str, pin: str) -> None:
+    window = driver.w
+    window.signin.refresh()
+    driver.settle()
+    button = next(b for b in window.signin._buttons if b.text() == name)
+    button.click()
+    driver.sign_in(pin)
+
+
+def texts(widget: QListWidget) -> list[str]:
+    return [widget.item(i).text() for i in range(widget.count())]
+
+
+def click(button: QPushButton, driver: Driver) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    button.click()
+    driver.settle()
+
+
+def test_an_agent_does_not_see_supervision(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in("0000")  # « formation » is an ordinary agent
+    assert window.stack.currentWidget() is window.home
+    assert not window.home.supervision_button.isVisible()
+    window._supervise()  # even if something asked for it
+    assert window.stack.currentWidget() is window.home
+
+
+def test_a_supervisor_unlocks_creates_configures_and_verifies(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    services = window.services
+    services.agents.add("cheffe", "Cheffe Martin", "4321", role="superviseur")
+    for _ in range(3):  # the trainee mistypes their PIN three times: blocked
+        with pytest.raises(AgentError):
+            services.agents.sign_in("formation", "9999")
+    driver = Driver(qtbot, window)
+    sign_in_as(driver, "Cheffe Martin", "4321")
+    assert window.home.supervision_button.isVisible()
+    click(window.home.supervision_button, driver)
+    screen = window.supervision
+    assert window.stack.currentWidget() is screen
+
+    rows = texts(screen.accounts)
+    assert any("Agent de formation (formation)" in r and "bloqué jusqu'à" in r for r in rows)
+    assert any("Cheffe Martin (cheffe)" in r and "superviseur" in r for r in rows)
+    driver.screenshot("20-supervision-agents")
+    screen.accounts.setCurrentRow(next(i for i, r in enumerate(rows) if "formation" in r))
+    click(screen.unlock_button, driver)
+    assert screen.message.text() == "Compte de Agent de formation débloqué."
+    assert not any("bloqué" in r for r in texts(screen.accounts))
+    assert services.agents.sign_in("formation", "0000").identifiant == "formation"
+
+    screen.new_id.setText("lea")
+    screen.new_name.setText("Léa Dubois")
+    screen.new_pin.setText("12")  # too short: said plainly, nothing created
+    click(screen.create_button, driver)
+    assert "4 à 12 chiffres" in screen.message.text()
+    assert screen.new_pin.text() == ""  # a PIN never stays on the screen
+    screen.new_pin.setText("2468")
+    click(screen.create_button, driver)
+    assert screen.message.text() == "Compte de Léa Dubois créé."
+    assert any("Léa Dubois (lea)" in r for r in texts(screen.accounts))
+
+    screen.accounts.setCurrentRow(
+        next(i for i, r in enumerate(texts(screen.accounts)) if "cheffe" in r)
+    )
+    click(screen.disable_button, driver)
+    assert "propre compte" in screen.message.text()
+
+    screen.tabs.setCurrentIndex(1)
+    screen.counter_name.setText("Point numérique de la préfecture de l'Aube")
+    screen.counter_address.setPlainText("2 rue Pierre Labonde\n10000 Troyes")
+    screen.counter_phone.setText("03 25 42 35 00")
+    screen.counter_hours.setText("lundi–vendredi 9 h–16 h")
+    driver.screenshot("21-supervision-guichet")
+    click(screen.counter_save, driver)
+    saved = services.counter.get()
+    assert saved.address == ("2 rue Pierre Labonde", "10000 Troyes") and saved.configured
+    assert services.audit is not None
+    last = services.audit.entries(limit=1)[0]
+    assert last.action == AuditAction.SETTINGS_CHANGED and last.detail["par"] == "cheffe"
+
+    screen.tabs.setCurrentIndex(2)
+    click(screen.verify_button, driver)
+    assert screen.verdict.text().startswith("Journal intact")
+    journal = texts(screen.journal)
+    assert any("réglages modifiés" in r and "(cheffe)" in r for r in journal)
+    assert any("agent débloqué" in r for r in journal)
+    driver.screenshot("22-supervision-journal")
+
+    screen.tabs.setCurrentIndex(3)
+    assert "30 jours après la décision nationale" in screen.retention_text.text()
+    assert "Dossiers à effacer maintenant : 0" in screen.retention_text.text()
+    assert not screen.purge_button.isEnabled()
+    driver.screenshot("23-supervision-conservation")
+
+    window.lock()  # the inactivity lock or sign-out: nothing of it stays
+    assert screen.accounts.count() == 0 and screen.journal.count() == 0
+    assert not window.home.supervision_button.isVisible()

@@ -1,0 +1,395 @@
+"""Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge).
+
+Only shown to a signed-in supervisor; every action goes through the kiosk services with
+``by=`` that supervisor, so the services refuse it from anyone else and the audit journal records
+who did it. Nothing here shows a person's data: the journal holds none, the purge lists
+references only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScroller,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.screens.base import Screen, scrolling_area
+
+if TYPE_CHECKING:
+    from kiosk.agents import AgentAccount, AgentInfo
+    from kiosk.audit import Entry, Verification
+    from kiosk.retention import Purged, PurgeReport
+    from kiosk.settings import CounterDetails
+
+JOURNAL_ROWS = 100
+
+
+def _list() -> QListWidget:
+    widget = QListWidget()
+    QScroller.grabGesture(widget.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+    return widget
+
+
+class SupervisionScreen(Screen):
+    """Agents, counter details, audit journal and retention, in four tabs."""
+
+    leave = Signal()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.supervisor: AgentInfo | None = None
+        self.tabs = QTabWidget()
+        self.layout_.addWidget(self.tabs, 1)
+        for page in (
+            self._agents_tab(),
+            self._counter_tab(),
+            self._journal_tab(),
+            self._retention_tab(),
+        ):
+            self.tabs.addTab(scrolling_area(page), "")
+        self.message = self.add_label("muted")
+        self.back, _unused = self.add_nav()
+        _unused.hide()
+        self.back.clicked.connect(self.leave.emit)
+        self.retranslate()
+
+    # ------------------------------------------------------------------ building
+    def _agents_tab(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        self.accounts = _list()
+        self.accounts.currentItemChanged.connect(lambda *_: self._selection_changed())
+        column.addWidget(self.accounts, 1)
+        row = QHBoxLayout()
+        self.unlock_button = QPushButton()
+        self.unlock_button.clicked.connect(self._unlock)
+        self.disable_button = QPushButton()
+        self.disable_button.clicked.connect(self._disable)
+        row.addWidget(self.unlock_button)
+        row.addWidget(self.disable_button)
+        row.addStretch(1)
+        column.addLayout(row)
+        self.new_title = QLabel()
+        self.new_title.setObjectName("subtitle")
+        column.addWidget(self.new_title)
+        form = QFormLayout()
+        self.new_id = QLineEdit()
+        self.new_id.setMaxLength(64)
+        self.new_name = QLineEdit()
+        self.new_name.setMaxLength(200)
+        self.new_pin = QLineEdit()
+        self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_pin.setMaxLength(12)
+        self.new_pin.setInputMethodHints(
+            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+        )
+        self.new_supervisor = QCheckBox()
+        self._agent_labels = [QLabel(), QLabel(), QLabel()]
+        form.addRow(self._agent_labels[0], self.new_id)
+        form.addRow(self._agent_labels[1], self.new_name)
+        form.addRow(self._agent_labels[2], self.new_pin)
+        form.addRow("", self.new_supervisor)
+        column.addLayout(form)
+        self.create_button = QPushButton()
+        self.create_button.setObjectName("primary")
+        self.create_button.clicked.connect(self._create)
+        column.addWidget(self.create_button, alignment=Qt.AlignmentFlag.AlignRight)
+        return page
+
+    def _counter_tab(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        form = QFormLayout()
+        self.counter_name = QLineEdit()
+        self.counter_address = QPlainTextEdit()
+        self.counter_address.setTabChangesFocus(True)
+        self.counter_address.setMaximumHeight(140)
+        self.counter_phone = QLineEdit()
+        self.counter_phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
+        self.counter_hours = QLineEdit()
+        self._counter_labels = [QLabel(), QLabel(), QLabel(), QLabel()]
+        for label, field in zip(
+            self._counter_labels,
+            (self.counter_name, self.counter_address, self.counter_phone, self.counter_hours),
+            strict=True,
+        ):
+            form.addRow(label, field)
+        column.addLayout(form)
+        self.counter_save = QPushButton()
+        self.counter_save.setObjectName("primary")
+        self.counter_save.clicked.connect(self._save_counter)
+        column.addWidget(self.counter_save, alignment=Qt.AlignmentFlag.AlignRight)
+        column.addStretch(1)
+        return page
+
+    def _journal_tab(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        self.verify_button = QPushButton()
+        self.verify_button.clicked.connect(self._verify)
+        column.addWidget(self.verify_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.verdict)
+        self.journal = _list()
+        column.addWidget(self.journal, 1)
+        return page
+
+    def _retention_tab(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        self.retention_text = QLabel()
+        self.retention_text.setWordWrap(True)
+        column.addWidget(self.retention_text)
+        self.due_list = _list()
+        column.addWidget(self.due_list, 1)
+        self.purge_button = QPushButton()
+        self.purge_button.setObjectName("primary")
+        self.purge_button.clicked.connect(self._purge)
+        column.addWidget(self.purge_button, alignment=Qt.AlignmentFlag.AlignRight)
+        return page
+
+    def retranslate(self) -> None:
+        t = self.tr_.t
+        self.title.setText(t("supervision.title"))
+        for index, key in enumerate(("agents", "counter", "journal", "retention")):
+            self.tabs.setTabText(index, t(f"supervision.tab.{key}"))
+        self.unlock_button.setText(t("supervision.unlock"))
+        self.disable_button.setText(t("supervision.disable"))
+        self.new_title.setText(t("supervision.new_agent"))
+        for label, key in zip(self._agent_labels, ("id", "name", "pin"), strict=True):
+            label.setText(t(f"supervision.agent.{key}"))
+        self.new_pin.setAccessibleName(t("supervision.agent.pin"))
+        self.new_supervisor.setText(t("supervision.agent.supervisor"))
+        self.create_button.setText(t("supervision.create"))
+        for label, key in zip(
+            self._counter_labels, ("name", "address", "phone", "hours"), strict=True
+        ):
+            label.setText(t(f"supervision.counter.{key}"))
+        self.counter_save.setText(t("supervision.save"))
+        self.verify_button.setText(t("supervision.verify"))
+        self.purge_button.setText(t("supervision.purge"))
+        self.back.setText(t("supervision.back"))
+
+    # ------------------------------------------------------------------ opening
+    def open(self, supervisor: AgentInfo) -> None:
+        """Show the screen for ``supervisor`` and load each tab (off the UI thread)."""
+        self.supervisor = supervisor
+        self.message.clear()
+        self._load_accounts()
+        self.runner.run(self.services.counter.get, on_done=self._show_counter)
+        self._load_journal()
+        self._load_due()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setObjectName("error" if error else "muted")
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+
+    def _fail(self, exc: Exception) -> None:
+        self._say(str(exc), error=True)
+
+    # ------------------------------------------------------------------ agents
+    def _load_accounts(self) -> None:
+        by = self.supervisor
+        self.runner.run(
+            lambda: (self.services.agents.accounts(by=by), self.services.agents.now()),
+            on_done=lambda result: self._show_accounts(*result),
+            on_error=self._fail,
+        )
+
+    def _show_accounts(self, accounts: list[AgentAccount], now: Any) -> None:
+        t = self.tr_.t
+        self.accounts.clear()
+        for account in accounts:
+            info = account.info
+            parts = [f"{info.nom} ({info.identifiant})"]
+            if info.supervisor:
+                parts.append(t("supervision.role.supervisor"))
+            if not account.active:
+                parts.append(t("supervision.state.disabled"))
+            elif account.locked(now):
+                assert account.locked_until is not None
+                local = account.locked_until.astimezone()
+                parts.append(t("supervision.state.locked", time=f"{local:%H:%M}"))
+            item = QListWidgetItem(" — ".join(parts))
+            item.setData(Qt.ItemDataRole.UserRole, account)
+            self.accounts.addItem(item)
+        self._selection_changed()
+
+    def _selected(self) -> AgentAccount | None:
+        item = self.accounts.currentItem()
+        if item is None:
+            return None
+        account: AgentAccount = item.data(Qt.ItemDataRole.UserRole)
+        return account
+
+    def _selection_changed(self) -> None:
+        account = self._selected()
+        active = account is not None and account.active
+        self.unlock_button.setEnabled(active and bool(account and account.failed_attempts))
+        self.disable_button.setEnabled(active)
+
+    def _unlock(self) -> None:
+        self._account_action("unlock", "supervision.done.unlocked")
+
+    def _disable(self) -> None:
+        self._account_action("disable", "supervision.done.disabled")
+
+    def _account_action(self, action: str, done_key: str) -> None:
+        account, by = self._selected(), self.supervisor
+        if account is None:
+            return
+        method = getattr(self.services.agents, action)
+        self.runner.run(
+            lambda: method(account.info.identifiant, by=by),
+            on_done=lambda info: self._account_done(self.tr_.t(done_key, name=info.nom)),
+            on_error=self._fail,
+        )
+
+    def _account_done(self, text: str) -> None:
+        self._say(text)
+        self._load_accounts()
+        self._load_journal()
+
+    def _create(self) -> None:
+        identifiant, nom, pin = self.new_id.text(), self.new_name.text(), self.new_pin.text()
+        role = "superviseur" if self.new_supervisor.isChecked() else "agent"
+        by = self.supervisor
+        self.new_pin.clear()  # never left on screen, whatever happens
+
+        def created(info: AgentInfo) -> None:
+            self.new_id.clear()
+            self.new_name.clear()
+            self.new_supervisor.setChecked(False)
+            self._account_done(self.tr_.t("supervision.done.created", name=info.nom))
+
+        self.runner.run(
+            lambda: self.services.agents.add(identifiant, nom, pin, role=role, by=by),
+            on_done=created,
+            on_error=self._fail,
+        )
+
+    # ------------------------------------------------------------------ counter
+    def _show_counter(self, details: CounterDetails) -> None:
+        self.counter_name.setText(details.name)
+        self.counter_address.setPlainText("\n".join(details.address))
+        self.counter_phone.setText(details.phone)
+        self.counter_hours.setText(details.hours)
+
+    def _save_counter(self) -> None:
+        from kiosk.settings import CounterDetails
+
+        lines = self.counter_address.toPlainText().splitlines()
+        details = CounterDetails(
+            name=self.counter_name.text().strip() or CounterDetails.name,
+            address=tuple(line.strip() for line in lines if line.strip()),
+            phone=self.counter_phone.text().strip(),
+            hours=self.counter_hours.text().strip(),
+        )
+        by = self.supervisor
+        self.runner.run(
+            lambda: self.services.counter.set(details, by=by),
+            on_done=lambda _: self._account_done(self.tr_.t("supervision.done.saved")),
+            on_error=self._fail,
+        )
+
+    # ------------------------------------------------------------------ journal
+    def _load_journal(self) -> None:
+        audit = self.services.audit
+        if audit is not None:
+            self.runner.run(lambda: audit.entries(limit=JOURNAL_ROWS), on_done=self._show_journal)
+
+    def _show_journal(self, entries: list[Entry]) -> None:
+        self.journal.clear()
+        for e in entries:
+            local = e.at.astimezone()
+            text = f"n° {e.seq}  {local:%d/%m/%Y %H:%M}  {e.label}"
+            if e.dossier_ref:
+                text += f"  {e.dossier_ref}"
+            if e.detail and "par" in e.detail:
+                text += f"  ({e.detail['par']})"
+            self.journal.addItem(text)
+
+    def _verify(self) -> None:
+        audit = self.services.audit
+        if audit is not None:
+            self.runner.run(audit.verify, on_done=self._show_verdict, on_error=self._fail)
+
+    def _show_verdict(self, result: Verification) -> None:
+        t = self.tr_.t
+        if result.ok:
+            self.verdict.setObjectName("subtitle")
+            text = t("supervision.journal.ok", count=result.count, head=result.head[:16])
+        else:
+            self.verdict.setObjectName("error")
+            breaks = "\n".join(b.message for b in result.breaks)
+            text = t("supervision.journal.broken", count=len(result.breaks)) + "\n" + breaks
+        self.verdict.style().polish(self.verdict)
+        self.verdict.setText(text)
+
+    # ------------------------------------------------------------------ retention
+    def _load_due(self) -> None:
+        retention = self.services.retention
+        if retention is not None:
+            self.runner.run(retention.due, on_done=self._show_due, on_error=self._fail)
+
+    def _show_due(self, due: list[Purged]) -> None:
+        retention = self.services.retention
+        assert retention is not None
+        policy = retention.policy
+        self.retention_text.setText(
+            self.tr_.t(
+                "supervision.retention.policy",
+                decision=policy.after_decision.days,
+                draft=policy.after_inactivity.days,
+                count=len(due),
+            )
+        )
+        self.due_list.clear()
+        for d in due:
+            self.due_list.addItem(f"{d.reference}  {d.state.label}  {d.last_change:%d/%m/%Y}")
+        self.purge_button.setEnabled(bool(due))
+
+    def _purge(self) -> None:
+        retention = self.services.retention
+        if retention is None:
+            return
+        self.purge_button.setEnabled(False)
+
+        def done(report: PurgeReport) -> None:
+            self._say(
+                self.tr_.t(
+                    "supervision.done.purged",
+                    count=len(report.dossiers),
+                    files=report.files_deleted,
+                )
+            )
+            self._load_due()
+            self._load_journal()
+
+        self.runner.run(retention.purge, on_done=done, on_error=self._fail)
+
+    def clear_personal_data(self) -> None:
+        self.supervisor = None
+        for widget in (self.accounts, self.journal, self.due_list):
+            widget.clear()
+        for field in (self.new_id, self.new_name, self.new_pin):
+            field.clear()
+        self.verdict.clear()
+        self.message.clear()
