@@ -42,7 +42,7 @@ def run(
 
     app = QApplication.instance() or QApplication(sys.argv)
     if keyboard and isinstance(app, QApplication):
-        from ui.widgets.keyboard import TouchStyle
+        from ui.widgets.touch import TouchStyle
 
         app.setStyle(TouchStyle())
     family = load_fonts()

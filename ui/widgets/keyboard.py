@@ -16,10 +16,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
     QPlainTextEdit,
-    QProxyStyle,
-    QStyle,
-    QStyleHintReturn,
-    QStyleOption,
     QWidget,
 )
 
@@ -105,22 +101,3 @@ class KeyboardPanel(QQuickWidget):
             QMetaObject.invokeMethod(
                 root, "setLocale", Q_ARG("QVariant", KEYBOARD_LOCALES.get(lang, "fr_FR"))
             )
-
-
-class TouchStyle(QProxyStyle):
-    """Asks for the on-screen keyboard on the first tap in a text field.
-
-    Qt's default asks only when an already focused field is tapped again, which on a kiosk looks
-    like a keyboard that does not come.
-    """
-
-    def styleHint(
-        self,
-        hint: QStyle.StyleHint,
-        option: QStyleOption | None = None,
-        widget: QWidget | None = None,
-        return_data: QStyleHintReturn | None = None,
-    ) -> int:
-        if hint == QStyle.StyleHint.SH_RequestSoftwareInputPanel:
-            return int(QStyle.RequestSoftwareInputPanel.RSIP_OnMouseClick.value)
-        return int(super().styleHint(hint, option, widget, return_data))
