@@ -17,8 +17,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import ensure_pcscd, median, report
+
+if TYPE_CHECKING:
+    from ui.services import UiServices
 
 RUNS = 7
 _KEYS = {"PEAK", "STALL", "STALL_NFC", "STALL_SYNC", "NFC_OK"}
@@ -40,32 +44,23 @@ def _child_bare() -> None:
 
 def _child_kiosk(data_dir: str, to_home: bool) -> None:
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
-    from ui.app import prepare_environment
+    from ui.app import start
 
-    prepare_environment(keyboard=True)
-    app = QApplication(sys.argv)
-    from ui.main_window import MainWindow
-    from ui.theme import load_fonts
-
-    family = load_fonts()
-    QApplication.setFont(QFont(family, 14))
-    # As `kiosk run` does: paint first, build the services on the worker thread.
-    window = MainWindow(None, family=family, training=True)
-    window.resize(1280, 800)
-    window.show()
     opened = []
 
-    def build() -> object:
+    def build() -> UiServices:
         from app.container import build_ui
 
         services, container = build_ui(data_dir=Path(data_dir), training=True)
         opened.append(container)
         return services
 
-    QTimer.singleShot(0, lambda: window.runner.run(build, on_done=window.attach))
+    # Exactly what `kiosk run --demo --windowed` does: paint first, services on the worker.
+    window = start(build, windowed=True, training=True)
+    app = QApplication.instance()
+    assert app is not None
 
     def check() -> None:
         home = getattr(window, "home", None)  # exists once the services are attached

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ui.main_window import MainWindow
     from ui.services import UiServices
 
 
@@ -24,27 +25,28 @@ def prepare_environment(*, keyboard: bool) -> None:
         os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
 
 
-def run(
+def start(
     build: Callable[[], UiServices],
     *,
     windowed: bool,
     keyboard: bool = True,
     training: bool = False,
-) -> int:
-    """Show the kiosk, build its services off the UI thread, run until the window closes."""
+) -> MainWindow:
+    """Create the application and show the window; the services are built once the loop runs."""
     prepare_environment(keyboard=keyboard)
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
-    from ui.theme import load_fonts
 
     app = QApplication.instance() or QApplication(sys.argv)
     if keyboard and isinstance(app, QApplication):
         from ui.widgets.touch import TouchStyle
 
         app.setStyle(TouchStyle())
+    from ui.theme import load_fonts
+
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
     window = MainWindow(None, family=family, training=training)
@@ -57,6 +59,20 @@ def run(
     QTimer.singleShot(
         0, lambda: window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
     )
-    code = app.exec()
+    return window
+
+
+def run(
+    build: Callable[[], UiServices],
+    *,
+    windowed: bool,
+    keyboard: bool = True,
+    training: bool = False,
+) -> int:
+    """Show the kiosk, build its services off the UI thread, run until the window closes."""
+    window = start(build, windowed=windowed, keyboard=keyboard, training=training)
+    from PySide6.QtWidgets import QApplication
+
+    code = QApplication.exec()
     window.runner.wait()
     return int(code)
