@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 
 from kiosk.config import assets_dir
+from kiosk.messages import RTL_LANGUAGES, left_to_right
 
 LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "ar": "العربية"}
-RTL_LANGUAGES = frozenset({"ar"})
 
 
 def _load(lang: str, folder: Path) -> dict[str, str]:
@@ -52,6 +52,19 @@ class Translator(QObject):
         if lang != self._lang:
             self._lang = lang
             self.changed.emit(lang)
+
+    def line(self, text: str) -> str:
+        """``text`` set to read in the current direction even if it starts with Latin letters.
+
+        A line such as "PN-7K3M-Q9TX · <Arabic title>" would otherwise be laid out left to right
+        (its first letter decides); a right-to-left mark in front keeps it aligned with the screen.
+        """
+        return ("\u200f" + text) if self._lang in RTL_LANGUAGES else text
+
+    def data(self, text: str) -> str:
+        """A value typed or read (a plate, an address, a phone number) kept left to right inside
+        an Arabic line, where ``+33…`` would otherwise show as ``…33+``."""
+        return left_to_right(text, self._lang)
 
     def t(self, key: str, **values: object) -> str:
         """The message ``key`` in the current language, falling back to French."""

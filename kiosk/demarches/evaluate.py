@@ -38,6 +38,7 @@ from kiosk.demarches.model import (
 )
 from kiosk.demarches.validators import FieldError
 from kiosk.demarches.values import validate_value
+from kiosk.messages import Message
 
 __all__ = [
     "applicable_notes",
@@ -179,21 +180,24 @@ def missing_required(demarche: Demarche, answers: Mapping[str, JSONValue]) -> li
         if item.required and not is_filled(answers.get(path)):
             parsed = parse_path(path)
             if parsed.group is None:
-                message = f"« {item.label} » : réponse obligatoire."
+                reason = Message("« {label} » : réponse obligatoire.", label=item.label)
             else:
-                label = demarche.group(parsed.group).item_label
-                number = (parsed.index or 0) + 1
-                message = f"« {item.label} » ({label} {number}) : réponse obligatoire."
-            issues.append(Issue(path, message))
+                reason = Message(
+                    "« {label} » ({item} {number}) : réponse obligatoire.",
+                    label=item.label,
+                    item=demarche.group(parsed.group).item_label,
+                    number=(parsed.index or 0) + 1,
+                )
+            issues.append(Issue(path, reason))
     for group, count in walk.groups:
         if count < group.min_items:
-            issues.append(
-                Issue(
-                    group.id,
-                    f"« {group.title} » : il en faut au moins {group.min_items} "
-                    f"(actuellement {count}).",
-                )
+            reason = Message(
+                "« {title} » : il en faut au moins {minimum} (actuellement {count}).",
+                title=group.title,
+                minimum=group.min_items,
+                count=count,
             )
+            issues.append(Issue(group.id, reason))
     return issues
 
 
@@ -210,15 +214,17 @@ def invalid_answers(
         try:
             validate_value(item, value, today=today)
         except FieldError as error:
-            issues.append(Issue(path, f"« {item.label} » : {error.message}"))
+            reason = Message("« {label} » : {error}", label=item.label, error=error.reason)
+            issues.append(Issue(path, reason))
     for group, count in walk.groups:
         if group.max_items is not None and count > group.max_items:
-            issues.append(
-                Issue(
-                    group.id,
-                    f"« {group.title} » : {group.max_items} au plus (actuellement {count}).",
-                )
+            reason = Message(
+                "« {title} » : {maximum} au plus (actuellement {count}).",
+                title=group.title,
+                maximum=group.max_items,
+                count=count,
             )
+            issues.append(Issue(group.id, reason))
     return issues
 
 

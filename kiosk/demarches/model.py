@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeAlias
 
+from kiosk.messages import Message
+
 __all__ = [
     "BIND_TARGETS",
     "BIND_TYPES",
@@ -328,10 +330,23 @@ class Demarche:
 
 @dataclass(frozen=True)
 class Issue:
-    """Something to fix before sending, at an answer path (a group id for a count problem)."""
+    """Something to fix before sending, at an answer path (a group id for a count problem).
+
+    `reason` cites the démarche's own texts (a field's label): evaluated on a translated démarche
+    (`Catalog.localized`), `localized(lang)` is wholly in the person's language.
+    """
 
     path: str
-    message: str
+    reason: Message
+
+    @property
+    def message(self) -> str:
+        """The plain-French text (command line, agents, journal)."""
+        return str(self.reason)
+
+    def localized(self, lang: str) -> str:
+        """The text in `lang`, in French where a translation is missing."""
+        return self.reason.localized(lang)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 Each validator takes what was typed (often on a touchscreen, with stray spaces, lowercase letters or
 missing dashes) and returns one canonical form, or raises `FieldError` with a message in plain
-French that the agent can read out as is. Canonical forms matter: conditions compare normalised
-values, and the national API wants one spelling per number.
+French that the agent can read out as is. The message keeps its template and parameters
+(`kiosk.messages`): the screen shows it in the person's language, and a test checks that every
+template has its English and Arabic translation. Canonical forms matter: conditions compare
+normalised values, and the national API wants one spelling per number.
 
 Choices made here (also in docs/demarches.md):
 
@@ -21,9 +23,12 @@ import calendar
 import re
 from datetime import date
 
+from kiosk.messages import Message, Param, translatable, translate
+
 __all__ = [
     "IDENTITY_NATURES",
     "FieldError",
+    "identity_nature_label",
     "is_mobile_number",
     "is_provisional_siv_plate",
     "normalise_email",
@@ -42,11 +47,32 @@ __all__ = [
 
 
 class FieldError(ValueError):
-    """A value the person gave is not acceptable; `message` is plain French, ready to show."""
+    """A value the person gave is not acceptable.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    `message` (and `str()`) is plain French, ready to show or read out; `reason` keeps the French
+    template and its parameters, and `localized(lang)` gives the message in the person's language.
+
+    Args:
+        template: the French sentence, a literal, with `{named}` placeholders.
+        params: the placeholders' values (a `date` or an `int` is written the language's way).
+    """
+
+    def __init__(self, template: str, /, **params: Param) -> None:
+        self.reason = Message(template, **params)
+        self.message = str(self.reason)
+        super().__init__(self.message)
+
+    def localized(self, lang: str) -> str:
+        """The message in `lang` (`fr`, `en`, `ar`), in French when it has no translation."""
+        return self.reason.localized(lang)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Copies and pickles rebuild the error from its template, not from the French text.
+        return (_rebuild_field_error, (self.reason.template, dict(self.reason.params)))
+
+
+def _rebuild_field_error(template: str, params: dict[str, Param]) -> FieldError:
+    return FieldError(template, **params)
 
 
 def _compact(raw: str) -> str:
@@ -105,7 +131,8 @@ def normalise_fni_plate(raw: str) -> str:
             raise FieldError("Les départements d'outre-mer vont de 971 à 976.")
     elif departement not in ("2A", "2B") and not "01" <= departement <= "95":
         raise FieldError(
-            f"Le département {departement} n'existe pas : il va de 01 à 95, 2A, 2B ou de 971 à 976."
+            "Le département {departement} n'existe pas : il va de 01 à 95, 2A, 2B ou de 971 à 976.",
+            departement=departement,
         )
     return f"{number} {letters} {departement}"
 
@@ -138,7 +165,8 @@ def normalise_vin(raw: str) -> str:
     if len(vin) != 17:
         raise FieldError(
             "Le numéro VIN (case E de la carte grise) compte 17 caractères ; "
-            f"ici il y en a {len(vin)}."
+            "ici il y en a {count}.",
+            count=len(vin),
         )
     if not vin.isascii() or not vin.isalnum():
         raise FieldError("Le numéro VIN ne contient que des lettres et des chiffres.")
@@ -176,9 +204,11 @@ def normalise_postcode(raw: str) -> str:
             "988",
         ):
             return code
-        raise FieldError(f"Le code postal {code} ne correspond à aucun territoire d'outre-mer.")
+        raise FieldError(
+            "Le code postal {code} ne correspond à aucun territoire d'outre-mer.", code=code
+        )
     if not "01" <= prefix <= "95":  # 20xxx is valid: Corsica keeps 20 in postcodes
-        raise FieldError(f"Le code postal {code} ne correspond à aucun département.")
+        raise FieldError("Le code postal {code} ne correspond à aucun département.", code=code)
     return code
 
 
@@ -231,7 +261,11 @@ def _to_e164(raw: str) -> str:
         for code, length in _OVERSEAS_LENGTHS.items():
             if rest.startswith(code):
                 if len(rest) - len(code) != length:
-                    raise FieldError(f"Après +{code}, un numéro compte {length} chiffres.")
+                    raise FieldError(
+                        "Après +{code}, un numéro compte {length} chiffres.",
+                        code=code,
+                        length=length,
+                    )
                 return "+" + rest
         raise FieldError(
             "Seuls les numéros français sont acceptés (+33, ou outre-mer : +262, +590, +594, "
@@ -280,10 +314,6 @@ def normalise_email(raw: str) -> str:
 # --- Dates ----------------------------------------------------------------------------------
 
 
-def _format_fr(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def parse_date(
     raw: str, *, minimum: date | None = None, maximum: date | None = None, today: date | None = None
 ) -> date:
@@ -310,14 +340,14 @@ def parse_date(
         value = date(year, month, day)
     except ValueError:
         raise FieldError(
-            f"Le {text} n'existe pas dans le calendrier : vérifiez le jour et le mois."
+            "Le {typed} n'existe pas dans le calendrier : vérifiez le jour et le mois.", typed=text
         ) from None
     if minimum is not None and value < minimum:
-        raise FieldError(f"La date ne peut pas être antérieure au {_format_fr(minimum)}.")
+        raise FieldError("La date ne peut pas être antérieure au {day}.", day=minimum)
     if maximum is not None and value > maximum:
         if maximum == today:
             raise FieldError("La date ne peut pas être dans le futur.")
-        raise FieldError(f"La date ne peut pas être postérieure au {_format_fr(maximum)}.")
+        raise FieldError("La date ne peut pas être postérieure au {day}.", day=maximum)
     return value
 
 
@@ -363,36 +393,60 @@ def normalise_ephoto_code(raw: str) -> str:
     if len(code) != 22:
         raise FieldError(
             "Le code ePhoto (sur la planche de photos) compte 22 caractères ; "
-            f"ici il y en a {len(code)}."
+            "ici il y en a {count}.",
+            count=len(code),
         )
     return code
 
 
 # Accepted identity documents: label, number pattern. Formats are those printed on French documents;
-# "autre" covers foreign documents, checked loosely because their formats vary.
+# "autre" covers foreign documents, checked loosely because their formats vary. The labels are
+# French; `identity_nature_label` gives them in the person's language.
 IDENTITY_NATURES: dict[str, tuple[str, re.Pattern[str]]] = {
-    "cni": ("Carte nationale d'identité", re.compile(r"[A-Z0-9]{9}|[A-Z0-9]{12}")),
-    "passeport": ("Passeport français", re.compile(r"\d{2}[A-Z]{2}\d{5}")),
-    "titre_sejour": ("Titre de séjour", re.compile(r"[A-Z0-9]{9,10}")),
-    "permis": ("Permis de conduire (format carte)", re.compile(r"[A-Z0-9]{9,12}")),
-    "autre": ("Pièce d'identité étrangère", re.compile(r"[A-Z0-9]{5,20}")),
+    "cni": (
+        translatable("Carte nationale d'identité"),
+        re.compile(r"[A-Z0-9]{9}|[A-Z0-9]{12}"),
+    ),
+    "passeport": (translatable("Passeport français"), re.compile(r"\d{2}[A-Z]{2}\d{5}")),
+    "titre_sejour": (translatable("Titre de séjour"), re.compile(r"[A-Z0-9]{9,10}")),
+    "permis": (translatable("Permis de conduire (format carte)"), re.compile(r"[A-Z0-9]{9,12}")),
+    "autre": (translatable("Pièce d'identité étrangère"), re.compile(r"[A-Z0-9]{5,20}")),
 }
 
-_IDENTITY_HINTS = {
-    "cni": "9 caractères sur la carte d'identité actuelle, 12 sur l'ancienne carte",
-    "passeport": "2 chiffres, 2 lettres puis 5 chiffres (exemple : 12AB34567)",
-    "titre_sejour": "9 ou 10 caractères",
-    "permis": "9 à 12 caractères",
-    "autre": "5 à 20 lettres ou chiffres",
-}
+
+def identity_nature_label(nature: str, lang: str = "fr") -> str:
+    """The label of an identity-document nature in `lang` (the id itself if it is unknown)."""
+    known = IDENTITY_NATURES.get(nature)
+    return nature if known is None else translate(known[0], lang)
+
+
+def _identity_number_error(nature: str) -> FieldError:
+    # One whole sentence per nature: a translated hint is never spliced into a sentence.
+    if nature == "cni":
+        return FieldError(
+            "Numéro de pièce non reconnu : 9 caractères sur la carte d'identité actuelle, "
+            "12 sur l'ancienne carte."
+        )
+    if nature == "passeport":
+        return FieldError(
+            "Numéro de pièce non reconnu : 2 chiffres, 2 lettres puis 5 chiffres "
+            "(exemple : 12AB34567)."
+        )
+    if nature == "titre_sejour":
+        return FieldError("Numéro de pièce non reconnu : 9 ou 10 caractères.")
+    if nature == "permis":
+        return FieldError("Numéro de pièce non reconnu : 9 à 12 caractères.")
+    return FieldError("Numéro de pièce non reconnu : 5 à 20 lettres ou chiffres.")
 
 
 def normalise_identity_number(nature: str, raw: str) -> str:
     """Return an identity-document number in uppercase without separators, checked for its kind."""
     if nature not in IDENTITY_NATURES:
-        known = ", ".join(IDENTITY_NATURES)
-        raise FieldError(f"Type de pièce d'identité inconnu. Types possibles : {known}.")
+        raise FieldError(
+            "Type de pièce d'identité inconnu. Types possibles : {natures}.",
+            natures=", ".join(IDENTITY_NATURES),
+        )
     number = _compact(raw)
     if not IDENTITY_NATURES[nature][1].fullmatch(number):
-        raise FieldError(f"Numéro de pièce non reconnu : {_IDENTITY_HINTS[nature]}.")
+        raise _identity_number_error(nature)
     return number

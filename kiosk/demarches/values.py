@@ -2,7 +2,8 @@
 
 `parse_value` takes the raw text of a CLI argument or a text box; `validate_value` takes a value
 that is already typed (read back from the database, sent by the UI). Both return the
-JSON-serialisable value to store, or raise `FieldError` with a plain-French message. An empty answer
+JSON-serialisable value to store, or raise `FieldError` with a plain-French message (which the
+screen shows in the person's language, see `kiosk.messages`). An empty answer
 parses to `None` (no answer): whether that is acceptable is for `missing_required` to say, not for
 the parser.
 """
@@ -55,7 +56,11 @@ def _text(field: Field, raw: str) -> str:
     value = raw.strip() if long_text else " ".join(raw.split())
     limit = field.max_length or _DEFAULT_MAX_LENGTH[field.type]
     if len(value) > limit:
-        raise FieldError(f"Réponse trop longue : {limit} caractères au plus ({len(value)} saisis).")
+        raise FieldError(
+            "Réponse trop longue : {limit} caractères au plus ({count} saisis).",
+            limit=limit,
+            count=len(value),
+        )
     return value
 
 
@@ -65,14 +70,26 @@ def _date(field: Field, raw: str, today: date) -> str:
     return parse_date(raw, minimum=minimum, maximum=maximum, today=today).isoformat()
 
 
-def _pick(options: tuple[Choice, ...], raw: str, what: str) -> str:
-    """Match a choice by id, or by label ignoring case (what an agent may type)."""
+def _pick(options: tuple[Choice, ...], raw: str) -> str | None:
+    """Match a choice by id, or by label ignoring case (what an agent may type); None if none."""
     wanted = raw.strip().casefold()
     for option in options:
         if wanted in (option.id.casefold(), option.label.casefold()):
             return option.id
-    listed = ", ".join(option.id for option in options)
-    raise FieldError(f"{what} non reconnu. Réponses possibles : {listed}.")
+    return None
+
+
+def _ids(options: tuple[Choice, ...]) -> str:
+    return ", ".join(option.id for option in options)
+
+
+def _choice(field: Field, raw: str) -> str:
+    picked = _pick(field.choices, raw)
+    if picked is None:
+        raise FieldError(
+            "Choix non reconnu. Réponses possibles : {choices}.", choices=_ids(field.choices)
+        )
+    return picked
 
 
 def _boolean(raw: str) -> bool:
@@ -93,7 +110,7 @@ def _json_object(raw: str) -> dict[str, JSONValue] | None:
     except json.JSONDecodeError:
         raise FieldError("Objet JSON illisible.") from None
     if not isinstance(value, dict):
-        raise FieldError("Un objet JSON { … } est attendu.")
+        raise FieldError("Un objet JSON {{ … }} est attendu.")
     return value
 
 
@@ -104,7 +121,7 @@ def _parts(raw: str) -> list[str]:
 def _address(value: dict[str, JSONValue]) -> dict[str, JSONValue]:
     unknown = set(value) - set(ADDRESS_KEYS)
     if unknown:
-        raise FieldError(f"Élément d'adresse inconnu : {', '.join(sorted(unknown))}.")
+        raise FieldError("Élément d'adresse inconnu : {keys}.", keys=", ".join(sorted(unknown)))
     cleaned: dict[str, str] = {}
     for key in ADDRESS_KEYS:
         item = value.get(key)
@@ -113,9 +130,10 @@ def _address(value: dict[str, JSONValue]) -> dict[str, JSONValue]:
         if not isinstance(item, str):
             raise FieldError("Chaque élément de l'adresse est un texte.")
         cleaned[key] = " ".join(item.split())
-    for key, label in (("ligne", "le numéro et la rue"), ("commune", "la commune")):
-        if key not in cleaned:
-            raise FieldError(f"Adresse incomplète : il manque {label}.")
+    if "ligne" not in cleaned:
+        raise FieldError("Adresse incomplète : il manque le numéro et la rue.")
+    if "commune" not in cleaned:
+        raise FieldError("Adresse incomplète : il manque la commune.")
     if "code_postal" not in cleaned:
         raise FieldError("Adresse incomplète : il manque le code postal.")
     cleaned["code_postal"] = normalise_postcode(cleaned["code_postal"])
@@ -145,8 +163,13 @@ def _identity(value: dict[str, JSONValue]) -> dict[str, JSONValue]:
     nature, number = value.get("nature"), value.get("numero")
     if not isinstance(nature, str) or not isinstance(number, str):
         raise FieldError("Indiquez la nature de la pièce d'identité et son numéro.")
-    nature = _pick(_IDENTITY_CHOICES, nature, "Type de pièce d'identité")
-    return {"nature": nature, "numero": normalise_identity_number(nature, number)}
+    picked = _pick(_IDENTITY_CHOICES, nature)
+    if picked is None:
+        raise FieldError(
+            "Type de pièce d'identité non reconnu. Réponses possibles : {choices}.",
+            choices=_ids(_IDENTITY_CHOICES),
+        )
+    return {"nature": picked, "numero": normalise_identity_number(picked, number)}
 
 
 def _parse_identity(raw: str) -> dict[str, JSONValue]:
@@ -167,7 +190,13 @@ def _document(field: Field, value: dict[str, JSONValue]) -> dict[str, JSONValue]
     nature, reference = value.get("nature"), value.get("reference")
     if not isinstance(nature, str):
         raise FieldError("Indiquez la nature du justificatif présenté.")
-    result: dict[str, JSONValue] = {"nature": _pick(field.accepted_kinds, nature, "Justificatif")}
+    picked = _pick(field.accepted_kinds, nature)
+    if picked is None:
+        raise FieldError(
+            "Justificatif non reconnu. Réponses possibles : {choices}.",
+            choices=_ids(field.accepted_kinds),
+        )
+    result: dict[str, JSONValue] = {"nature": picked}
     if reference is not None:
         if not isinstance(reference, str):
             raise FieldError("La référence du justificatif est un texte.")
@@ -210,7 +239,7 @@ def parse_value(field: Field, raw: str, *, today: date | None = None) -> JSONVal
         case FieldType.DATE:
             return _date(field, raw, day)
         case FieldType.CHOICE:
-            return _pick(field.choices, raw, "Choix")
+            return _choice(field, raw)
         case FieldType.BOOLEAN:
             return _boolean(raw)
         case FieldType.PHONE:
@@ -246,7 +275,7 @@ def validate_value(field: Field, value: JSONValue, *, today: date | None = None)
     if isinstance(value, str) and field.type not in _COMPOSITE:
         if field.type is FieldType.CHOICE and value not in field.choice_ids():
             raise FieldError(
-                f"Choix non reconnu. Réponses possibles : {', '.join(field.choice_ids())}."
+                "Choix non reconnu. Réponses possibles : {choices}.", choices=_ids(field.choices)
             )
         return parse_value(field, value, today=today)
     raise FieldError("Réponse d'une forme inattendue pour cette question.")

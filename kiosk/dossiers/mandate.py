@@ -3,6 +3,11 @@
 The text is versioned (``assets/mandat/mandat.v<N>.txt``); what the person signed is kept as the
 version, the SHA-256 of the exact text shown, the signature image and the time, so that the
 consent can be proved later even if the template changes.
+
+The signed text is always the French one. A person who reads English or Arabic is also shown a
+translation *for information* (``mandat.v<N>.<lang>.txt``, filled with the same values): it is
+never signed, hashed or stored, and a new version of the French text comes with its own
+translations.
 """
 
 from __future__ import annotations
@@ -20,22 +25,50 @@ from kiosk.audit import record as audit
 from kiosk.config import assets_dir
 from kiosk.dossiers.errors import DossierNotFound, NotEditable
 from kiosk.dossiers.states import DossierState
+from kiosk.messages import SOURCE_LANGUAGE, Message, format_date, left_to_right
 from kiosk.store.engine import Store
 from kiosk.store.models import Dossier, Event, Mandat
 
 TEXT_VERSION = "v1"
 #: How long a mandate lasts at most (Aidants Connect allows one day to one year).
 DEFAULT_DURATION = timedelta(days=180)
+#: Who signs, when the dossier does not name the person yet.
+_UNNAMED = Message("la personne désignée au dossier")
+
+
+@dataclass(frozen=True)
+class MandateParties:
+    """The values the template is filled with (besides the end date)."""
+
+    usager: str
+    agent: str
+    guichet: str
+    demarche: str
+    reference: str
 
 
 @dataclass(frozen=True)
 class MandateText:
-    """The text as shown to the person, and what identifies it."""
+    """The text as shown to the person, and what identifies it.
+
+    ``parties`` are the values it was filled with, to fill its translations the same way; they are
+    not part of what is signed (the text and its hash are).
+    """
 
     version: str
     text: str
     sha256: str
     valid_until: date
+    parties: MandateParties | None = None
+
+
+@dataclass(frozen=True)
+class MandateTranslation:
+    """A mandate text in the person's language, shown beside the French one for information."""
+
+    lang: str
+    version: str  # the version of the French text it translates
+    text: str
 
 
 @dataclass(frozen=True)
@@ -48,11 +81,56 @@ class MandateStatus:
     valid_until: date | None
 
 
-def template(version: str = TEXT_VERSION, folder: Path | None = None) -> str:
-    """The template of the mandate text."""
-    return ((folder or assets_dir() / "mandat") / f"mandat.{version}.txt").read_text(
-        encoding="utf-8"
+def template_path(
+    version: str = TEXT_VERSION, lang: str = SOURCE_LANGUAGE, folder: Path | None = None
+) -> Path:
+    """The file of a mandate template: ``mandat.v1.txt`` (French), ``mandat.v1.en.txt``…"""
+    suffix = "" if lang == SOURCE_LANGUAGE else f".{lang}"
+    return (folder or assets_dir() / "mandat") / f"mandat.{version}{suffix}.txt"
+
+
+def template(
+    version: str = TEXT_VERSION, folder: Path | None = None, lang: str = SOURCE_LANGUAGE
+) -> str:
+    """The template of the mandate text (French, the signed one, unless ``lang`` says otherwise)."""
+    return template_path(version, lang, folder).read_text(encoding="utf-8")
+
+
+def translate_mandate(
+    text: MandateText,
+    lang: str,
+    *,
+    demarche: str | None = None,
+    folder: Path | None = None,
+) -> MandateTranslation | None:
+    """The translation of a prepared mandate text into ``lang``, for information.
+
+    Args:
+        text: the French text the person signs (from ``MandateService.text_for``).
+        lang: the person's language.
+        demarche: the démarche's title in ``lang`` (the French title if not given).
+        folder: where the templates are (``assets/mandat``).
+
+    Returns:
+        None for French, or when this version of the text has no translation in ``lang``.
+    """
+    parties = text.parties
+    path = template_path(text.version, lang, folder)
+    if lang == SOURCE_LANGUAGE or parties is None or not path.is_file():
+        return None
+    # Names and numbers keep their own direction inside an Arabic sentence.
+    values = {
+        "usager": parties.usager or _UNNAMED.localized(lang),
+        "agent": parties.agent,
+        "guichet": parties.guichet,
+        "demarche": demarche or parties.demarche,
+        "reference": parties.reference,
+    }
+    translated = path.read_text(encoding="utf-8").format(
+        **{name: left_to_right(value, lang) for name, value in values.items()},
+        fin=format_date(text.valid_until, lang),
     )
+    return MandateTranslation(lang, text.version, translated)
 
 
 class MandateService:
@@ -72,10 +150,10 @@ class MandateService:
         demarche: str,
         duration: timedelta = DEFAULT_DURATION,
     ) -> MandateText:
-        """The exact text the person reads before signing."""
+        """The exact text the person reads before signing (in French: the text signed)."""
         valid_until = (self._now() + duration).date()
         text = template().format(
-            usager=usager or "la personne désignée au dossier",
+            usager=usager or str(_UNNAMED),
             agent=agent,
             guichet=guichet,
             demarche=demarche,
@@ -83,7 +161,14 @@ class MandateService:
             fin=valid_until.strftime("%d/%m/%Y"),
         )
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        return MandateText(TEXT_VERSION, text, digest, valid_until)
+        parties = MandateParties(usager, agent, guichet, demarche, reference)
+        return MandateText(TEXT_VERSION, text, digest, valid_until, parties)
+
+    def translation(
+        self, text: MandateText, lang: str, *, demarche: str | None = None
+    ) -> MandateTranslation | None:
+        """``text`` in ``lang`` for information (see :func:`translate_mandate`); None in French."""
+        return translate_mandate(text, lang, demarche=demarche)
 
     def sign(
         self,

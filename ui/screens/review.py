@@ -1,4 +1,8 @@
-"""Review before filing: the answers, what is still missing, the documents to bring."""
+"""Review before filing: the answers, what is still missing, the documents to bring.
+
+What is missing or wrong is worked out again here on the démarche in the person's language, so
+that each point ("« Nom » : réponse obligatoire.") reads wholly in that language.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.demarches import required_documents, visible_fields
+from kiosk.demarches import (
+    invalid_answers,
+    missing_required,
+    required_documents,
+    visible_fields,
+)
+from kiosk.dossiers.errors import Incomplete
 from kiosk.dossiers.views import DossierView
 from ui.format import display_value
 from ui.screens.base import Screen
@@ -55,7 +65,7 @@ class ReviewScreen(Screen):
         title = self.services.catalog.get(
             view.summary.demarche_id, view.summary.demarche_version, lang=self.tr_.lang
         ).title
-        header = QLabel(f"{view.summary.reference} · {title}")
+        header = QLabel(self.tr_.line(f"{view.summary.reference} · {title}"))
         header.setObjectName("subtitle")
         header.setWordWrap(True)
         layout.addWidget(header)
@@ -66,20 +76,21 @@ class ReviewScreen(Screen):
         for path, field in visible_fields(demarche, view.answers):
             if path not in view.answers:
                 continue
-            line = QLabel(f"{field.label} : {display_value(field, view.answers[path])}")
+            value = self.tr_.data(display_value(field, view.answers[path], self.tr_))
+            line = QLabel(self.tr_.t("review.answer", label=field.label, value=value))
             line.setWordWrap(True)
             layout.addWidget(line)
-        status = QLabel(
-            self.tr_.t("review.missing") if view.missing else self.tr_.t("review.complete")
-        )
-        status.setObjectName("error" if view.missing else "subtitle")
+        # The same points as the service's (view.missing), worded on the translated démarche.
+        issues = [
+            *missing_required(demarche, view.answers),
+            *invalid_answers(demarche, view.answers),
+        ]
+        status = QLabel(self.tr_.t("review.missing") if issues else self.tr_.t("review.complete"))
+        status.setObjectName("error" if issues else "subtitle")
         layout.addWidget(status)
-        for missing in view.missing:
-            try:
-                label = demarche.field_for_path(missing.path).label
-            except KeyError:
-                label = missing.path
-            item = QLabel(f"• {label}")
+        for issue in issues:
+            item = QLabel(f"• {issue.localized(self.tr_.lang)}")
+            item.setObjectName("issue")
             item.setWordWrap(True)
             layout.addWidget(item)
         documents = QLabel(self.tr_.t("review.documents"))
@@ -96,7 +107,9 @@ class ReviewScreen(Screen):
             layout.addWidget(item)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
-        self.submit_button.setEnabled(not view.missing and view.summary.state.editable)
+        self.submit_button.setEnabled(
+            not view.missing and not issues and view.summary.state.editable
+        )
 
     def _submit(self) -> None:
         reference = self.reference
@@ -114,6 +127,11 @@ class ReviewScreen(Screen):
         self.runner.run(file_it, on_done=self.submitted.emit, on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, Incomplete):
+            # The points themselves are listed, in the person's language, once reloaded.
+            self.open(self.reference)  # (clears the error line: set it after)
+            self.error.setText(self.tr_.t("review.incomplete"))
+            return
         self.error.setText(str(exc))
         self.submit_button.setEnabled(True)
 

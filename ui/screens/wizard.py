@@ -1,9 +1,10 @@
 """The wizard generated from a procedure definition: one step per screen, saved as answered.
 
 Each answer is saved the moment it is given (off the UI thread); the validator's message appears
-beside the field. Steps, fields and repeatable groups appear and disappear with the answers, as
-the definition's conditions say; the local copy of the answers only mirrors what the store
-acknowledged.
+beside the field, in the person's language, and follows a language switch (the refused answer and
+its error are kept until the answer is corrected). Steps, fields and repeatable groups appear and
+disappear with the answers, as the definition's conditions say; the local copy of the answers only
+mirrors what the store acknowledged.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ class WizardScreen(Screen):
         self._pending = 0
         self._move_after_save = 0
         self._condition_fields: frozenset[str] = frozenset()
+        #: Answers the validator refused (never saved): path -> (what was typed, why).
+        self._rejected: dict[str, tuple[str, FieldError]] = {}
         self.identity_panel: IdentityPanel | None = None
+        self._asked_to_fix = False  # the notice says "correct the answers in red first"
 
         self.header = QLabel()
         self.header.setObjectName("muted")
@@ -105,10 +109,11 @@ class WizardScreen(Screen):
 
     def _loaded(self, view: DossierView, at_end: bool) -> None:
         summary = view.summary
+        self.reference = summary.reference  # as the service writes it (shown in the header)
         self.demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
         self._condition_fields = condition_inputs(self.demarche)
         self.answers = dict(view.answers)
-        self.header.setText(f"{summary.reference} · {summary.demarche_title}")
+        self._rejected = {}
         self.step_index = len(self._steps()) - 1 if at_end else 0
         self._render()
 
@@ -124,6 +129,7 @@ class WizardScreen(Screen):
         if self.demarche is None:
             return
         steps = self._steps()
+        self.header.setText(self.tr_.line(f"{self.reference} · {self._localized().title}"))
         self.step_index = max(0, min(self.step_index, len(steps) - 1))
         step = steps[self.step_index]
         self.title.setText(step.title)
@@ -139,6 +145,7 @@ class WizardScreen(Screen):
         )
         self.notice.setObjectName("error")
         self.notice.clear()
+        self._asked_to_fix = False
 
         page = QWidget()
         form = QVBoxLayout(page)
@@ -173,6 +180,10 @@ class WizardScreen(Screen):
     def _editor(self, path: str, field: object) -> FieldEditor:
         editor = make_editor(path, field, self.tr_)  # type: ignore[arg-type]
         editor.set_value(self.answers.get(path))
+        rejected = self._rejected.get(path)
+        if rejected is not None:
+            raw, error = rejected
+            editor.show_rejected(raw, error.localized(self.tr_.lang))
         editor.submitted.connect(self._save)
         self.editors[path] = editor
         return editor
@@ -277,11 +288,12 @@ class WizardScreen(Screen):
                 self.reference, path, raw, agent_id=self.agent_id
             ),
             on_done=self._saved,
-            on_error=lambda exc: self._save_failed(path, exc),
+            on_error=lambda exc: self._save_failed(path, raw, exc),
         )
 
     def _saved(self, result: AnswerResult) -> None:
         self._pending -= 1
+        self._rejected.pop(result.path, None)
         if result.value is None:
             self.answers.pop(result.path, None)
         else:
@@ -297,12 +309,13 @@ class WizardScreen(Screen):
             self._render()
         self._settle()
 
-    def _save_failed(self, path: str, exc: Exception) -> None:
+    def _save_failed(self, path: str, raw: str, exc: Exception) -> None:
         self._pending -= 1
         self._move_after_save = 0
         editor = self.editors.get(path)
         if isinstance(exc, FieldError) and editor is not None:
-            editor.set_error(str(exc))
+            self._rejected[path] = (raw, exc)
+            editor.set_error(exc.localized(self.tr_.lang))
         else:
             self.notice.setText(self.tr_.t("error.generic", message=str(exc)))
         self._settle()
@@ -344,7 +357,7 @@ class WizardScreen(Screen):
 
     def _move(self, direction: int) -> None:
         if direction > 0 and self._has_errors():
-            self.notice.setText(self.tr_.t("wizard.fix_first"))
+            self._ask_to_fix()
             return
         target = self.step_index + direction
         if target < 0:
@@ -355,14 +368,22 @@ class WizardScreen(Screen):
             self.step_index = target
             self._render()
 
+    def _ask_to_fix(self) -> None:
+        self.notice.setText(self.tr_.t("wizard.fix_first"))
+        self._asked_to_fix = True
+
     def retranslate(self) -> None:
         self.back_button.setText(self.tr_.t("wizard.back"))
+        asked_to_fix = self._asked_to_fix
         self._render()
+        if asked_to_fix and self._has_errors():  # still to do: say it in the new language
+            self._ask_to_fix()
 
     def clear_personal_data(self) -> None:
         self.reference = ""
         self.demarche = None
         self.answers = {}
+        self._rejected = {}
         self.editors = {}
         self.scroll_area.takeWidget()
         self.header.clear()

@@ -2,12 +2,14 @@
 
 An editor shows the question, its help, and an error line under it; it emits ``submitted`` with
 the raw text to save (the wizard saves it off the UI thread and reports back with ``set_error``
-or ``set_saved``). Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen.
+or ``set_saved``, or ``show_rejected`` to put a refused answer back after a language switch).
+Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.demarches import Choice, Field, FieldType, JSONValue
-from kiosk.demarches.validators import IDENTITY_NATURES
+from kiosk.demarches.validators import IDENTITY_NATURES, identity_nature_label
 from ui.i18n import Translator
 
 _HINTS: dict[FieldType, Qt.InputMethodHint] = {
@@ -39,13 +41,14 @@ _HINTS: dict[FieldType, Qt.InputMethodHint] = {
     FieldType.EMAIL: Qt.InputMethodHint.ImhEmailCharactersOnly,
 }
 _PLACEHOLDERS: dict[FieldType, str] = {
-    FieldType.DATE: "JJ/MM/AAAA",
     FieldType.PLATE_SIV: "AB-123-CD",
     FieldType.PLATE_FNI: "1234 AB 56",
     FieldType.PLATE: "AB-123-CD / 1234 AB 56",
     FieldType.PHONE: "06 12 34 56 78",
     FieldType.POSTCODE: "56000",
 }
+_COMPOSITE = frozenset({FieldType.ADDRESS, FieldType.IDENTITY_DOCUMENT, FieldType.DOCUMENT})
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class FieldEditor(QWidget):
@@ -92,6 +95,21 @@ class FieldEditor(QWidget):
         self.message.style().polish(self.message)
         self.setProperty("invalid", bool(message))
 
+    def show_rejected(self, raw: str, message: str) -> None:
+        """Show again an answer the validator refused (it was never saved), with its message.
+
+        The wizard rebuilds its editors when the language changes; this puts back what the person
+        typed, so the message (now in the new language) still speaks of what is on screen.
+        """
+        value: JSONValue = raw
+        if self.field.type in _COMPOSITE:
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+        self.set_value(value)
+        self.set_error(message)
+
     def set_saved(self) -> None:
         """Confirm the answer is stored."""
         self.set_error(None)
@@ -109,7 +127,10 @@ class TextEditor(FieldEditor):
         self.edit = QLineEdit()
         self.edit.setAccessibleName(self.field.label)
         self.edit.setInputMethodHints(_HINTS.get(self.field.type, Qt.InputMethodHint.ImhNone))
-        self.edit.setPlaceholderText(_PLACEHOLDERS.get(self.field.type, ""))
+        if self.field.type is FieldType.DATE:
+            self.edit.setPlaceholderText(self._tr.t("wizard.date_placeholder"))
+        else:
+            self.edit.setPlaceholderText(_PLACEHOLDERS.get(self.field.type, ""))
         self.edit.editingFinished.connect(self._finish)
         self._last = ""
         layout.addWidget(self.edit)
@@ -122,7 +143,7 @@ class TextEditor(FieldEditor):
 
     def set_value(self, value: JSONValue) -> None:
         text = "" if value is None else str(value)
-        if isinstance(value, str) and self.field.type is FieldType.DATE and len(text) == 10:
+        if self.field.type is FieldType.DATE and _ISO_DAY.fullmatch(text):
             text = f"{text[8:10]}/{text[5:7]}/{text[0:4]}"  # ISO stored, French shown
         self._last = text
         self.edit.setText(text)
@@ -208,16 +229,18 @@ class IdentityEditor(FieldEditor):
     def _build(self, layout: QVBoxLayout) -> None:
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for key, (label, _pattern) in IDENTITY_NATURES.items():
+        # Two per row: five labels side by side do not fit (English, large text) and get cut.
+        grid = QGridLayout()
+        for index, key in enumerate(IDENTITY_NATURES):
+            label = identity_nature_label(key, self._tr.lang)
             button = QPushButton(label)
             button.setCheckable(True)
             button.setAccessibleName(label)
             button.clicked.connect(self._finish)
             self.group.addButton(button)
             self.buttons[key] = button
-            row.addWidget(button)
-        layout.addLayout(row)
+            grid.addWidget(button, index // 2, index % 2)
+        layout.addLayout(grid)
         self.number = QLineEdit()
         self.number.setAccessibleName(self._tr.t("wizard.doc_number"))
         self.number.setPlaceholderText(self._tr.t("wizard.doc_number"))
