@@ -9,6 +9,7 @@ proxy, never the national service. Credentials never appear in messages or logs.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import ssl
 import time
@@ -42,8 +43,9 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # "²" is a digit to isdigit(), not to float()
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -61,7 +63,8 @@ def parse_rate_policy(value: str | None) -> float | None:
     if match is None:
         return None
     window = float(match.group(2) or 1.0)
-    return float(match.group(1)) / window if window > 0 else None
+    rate = float(match.group(1)) / window if window > 0 else None
+    return rate if rate is not None and math.isfinite(rate) else None  # 400 digits: inf
 
 
 class HttpNationalApi:
@@ -122,7 +125,12 @@ class HttpNationalApi:
             raise ServiceUnavailable(
                 "Réponse inattendue du service national (dossier non reconnu)."
             )
-        uploads = {p.get("sha256"): p.get("televersement") for p in data.get("pieces") or []}
+        pieces = data.get("pieces") or []
+        if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
+            raise ServiceUnavailable("Réponse inattendue du service national (pièces).")
+        uploads = {
+            p["sha256"]: p.get("televersement") for p in pieces if isinstance(p.get("sha256"), str)
+        }
         for piece in dossier.pieces:
             url = uploads.get(piece.sha256)
             if not isinstance(url, str):
@@ -146,7 +154,7 @@ class HttpNationalApi:
                     dossier_id=str(c["id"]),
                     national_number=str(c["numero_national"]),
                     status=str(c["statut"]),
-                    reason=c.get("motif"),
+                    reason=_optional_text(c.get("motif")),
                     missing=tuple(str(m) for m in c.get("manquant") or ()),
                 )
                 for c in data["changements"]
@@ -171,7 +179,7 @@ class HttpNationalApi:
                 )
                 for d in data["demarches"]
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # version: 1e400
             raise ServiceUnavailable("Réponse inattendue du service national.") from exc
 
     # ------------------------------------------------------------------ uploads (tus-like)
@@ -183,7 +191,10 @@ class HttpNationalApi:
             head = self._call("HEAD", url)
             if head.status_code not in (200, 204):
                 self._fail(head, expected="200")
-            offset = int(head.headers.get("Upload-Offset", "-1"))
+            try:
+                offset = int(head.headers.get("Upload-Offset", "-1"))
+            except ValueError:
+                offset = -1  # not a number: refused just below
             if not 0 <= offset <= piece.size:
                 raise ServiceUnavailable("Réponse inattendue du service national (téléversement).")
             if offset == piece.size:
@@ -262,7 +273,8 @@ class HttpNationalApi:
             self._fail(response, expected="200")
         data = self._json(response)
         token, ttl = data.get("access_token"), data.get("expires_in")
-        if not isinstance(token, str) or not isinstance(ttl, int | float):
+        # A lifetime beyond 30 years is not one (and 400 digits would not convert to float).
+        if not isinstance(token, str) or not isinstance(ttl, int | float) or abs(ttl) > 1e9:
             raise ServiceUnavailable("Réponse inattendue du service national (jeton).")
         self._token = token
         self._token_expires = time.monotonic() + max(0.0, float(ttl) - 10.0)  # renew early
@@ -272,7 +284,7 @@ class HttpNationalApi:
     def _json(response: httpx.Response) -> dict[str, Any]:
         try:
             data = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
             raise ServiceUnavailable(
                 "Réponse illisible (portail captif ou proxy ?) : le service national n'a pas"
                 " été joint."
@@ -289,12 +301,15 @@ class HttpNationalApi:
         )
         problem = _problem(response)
         detail = problem.get("detail") or problem.get("title") if problem else None
+        if not isinstance(detail, str) or not detail.strip():
+            detail = None  # the agent reads it: no blank, list or number
         if status == 429:
             raise RateLimited("Le service national demande de ralentir.", retry_after=retry_after)
         if status in (409, 422) and problem:
+            listed = problem.get("erreurs")
             errors = tuple(
                 FieldProblem(str(e.get("champ", "")), str(e.get("message", "")))
-                for e in problem.get("erreurs") or ()
+                for e in (listed if isinstance(listed, list) else ())
                 if isinstance(e, dict)
             )
             raise Refused(str(detail or "Dossier refusé par le service national."), errors)
@@ -315,6 +330,13 @@ def _problem(response: httpx.Response) -> dict[str, Any] | None:
         return None
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _optional_text(value: object) -> str | None:
+    """A text the contract allows to be null; anything else is an unexpected answer."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"texte attendu, {type(value).__name__} reçu")

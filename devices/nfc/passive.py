@@ -17,7 +17,7 @@ from pathlib import Path
 
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -110,13 +110,16 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         econtent = bytes(content["content"].contents)
         lds = LdsSecurityObject.load(econtent)
         algo = lds["hash_algorithm"]["algorithm"].native
+        if algo not in _HASHES:  # ICAO 9303 hashes only (an unknown OID, SHAKE: no digest)
+            raise ValueError(algo)
         expected = {
             int(h["data_group_number"].native): bytes(h["data_group_hash_value"].native)
             for h in lds["data_group_hash_values"]
         }
         signer: cms.SignerInfo = data["signer_infos"][0]
         ds = x509.load_der_x509_certificate(data["certificates"][0].chosen.dump())
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        _ = ds.issuer, ds.subject  # parsed lazily by cryptography: a malformed name fails here
+    except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
         log.info("SOD unreadable: %s", type(exc).__name__)
         return PassiveResult(
             Verdict.FALSIFIE, "Falsifié : le document de sécurité (SOD) de la puce est illisible."
@@ -146,7 +149,14 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         _verify_signature(
             ds, bytes(signer["signature"].native), signed, signer["signature_algorithm"].hash_algo
         )
-    except (InvalidSignature, ValueError, TypeError) as exc:
+    except UnsupportedAlgorithm:
+        return PassiveResult(
+            Verdict.NON_VERIFIE,
+            "Non vérifié : la signature du document de sécurité utilise un algorithme que la "
+            "borne ne sait pas vérifier.",
+            checked,
+        )
+    except (InvalidSignature, ValueError, TypeError, KeyError, IndexError) as exc:
         log.info("SOD signature invalid: %s", type(exc).__name__)
         return PassiveResult(
             Verdict.FALSIFIE,
@@ -191,6 +201,6 @@ def _chain(ds: x509.Certificate, trust: TrustStore) -> x509.Certificate:
         try:
             ds.verify_directly_issued_by(csca)
             return csca
-        except (InvalidSignature, ValueError, TypeError):
+        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
             continue
     raise InvalidSignature("no candidate CSCA signed the DS certificate")

@@ -62,8 +62,10 @@ class ChipAuthInfo:
 
 def _parse(data: bytes) -> list[_SecurityInfo]:
     try:
-        infos = _SecurityInfos.load(data, strict=True)
-        return list(infos)
+        infos = list(_SecurityInfos.load(data, strict=True))
+        for info in infos:  # asn1crypto parses lazily: a malformed SecurityInfo fails here
+            _ = info["protocol"].dotted
+        return infos
     except (ValueError, TypeError) as exc:
         raise HostileAnswer(f"SecurityInfos illisibles : {exc}") from None
 
@@ -126,9 +128,10 @@ def chip_auth_info(dg14: bytes) -> ChipAuthInfo | None:
             try:
                 spki = info["required_data"].parse(keys.PublicKeyInfo)
                 raw = bytes(spki["public_key"].contents[1:])  # skip the unused-bits octet
-            except (ValueError, TypeError) as exc:
+                curve = _curve_of(spki)
+            except (ValueError, TypeError, KeyError) as exc:  # KeyError: unknown key algorithm
                 raise HostileAnswer(f"clé de Chip Authentication illisible : {exc}") from None
-            public[key_id] = (_curve_of(spki), raw)
+            public[key_id] = (curve, raw)
     for oid, cipher, key_id in protocols:
         found = public.get(key_id) or (next(iter(public.values())) if public else None)
         if found:

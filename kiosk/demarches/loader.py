@@ -45,7 +45,8 @@ FILE_NAME_RE = re.compile(r"^([a-z][a-z0-9_]*)\.v([1-9]\d*)\.toml$")
 I18N_DIR = "i18n"
 
 _TOML_POSITION_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
-# The most frequent tomllib messages, for authors who do not read English; others pass through.
+# Every tomllib message (Python 3.11), for authors who do not read English; matched by prefix, in
+# order (the bare "Expected" last). A message of a later Python passes through as it is.
 _TOML_MESSAGES = {
     "Invalid value": "valeur invalide (un texte s'écrit entre guillemets)",
     "Expected '=' after a key in a key/value pair": "« = » attendu après la clé",
@@ -54,6 +55,24 @@ _TOML_MESSAGES = {
     "Unclosed array": "liste non fermée (« ] » manquant)",
     "Unterminated string": "texte non fermé (guillemet manquant)",
     "Expected newline or end of document after a statement": "un seul « clé = valeur » par ligne",
+    "Illegal character": "caractère interdit dans un texte (retour à la ligne ou caractère de "
+    'contrôle ; un texte sur plusieurs lignes s\'écrit entre """ et """)',
+    "Found invalid character": "caractère inattendu à cet endroit",
+    "Invalid statement": "ligne incompréhensible (ni « clé = valeur », ni [table], "
+    "ni # commentaire)",
+    "Invalid initial character for a key part": "nom de clé invalide (lettres, chiffres, _ et -)",
+    "Unclosed inline table": "table en ligne non fermée (« } » manquant)",
+    "Duplicate inline table key": "clé en double dans une table en ligne { … }",
+    "Expected ']' at the end of a table declaration": "« ] » manquant après le nom de la table",
+    "Expected ']]' at the end of an array declaration": "« ]] » manquant après le nom de la liste",
+    "Cannot mutate immutable namespace": "table ou liste écrite en ligne : elle ne peut pas être "
+    "complétée ailleurs",
+    "Cannot redefine namespace": "table déjà définie autrement plus haut",
+    "Unescaped '\\' in a string": "« \\ » seul dans un texte : écrivez « \\\\ »",
+    "Invalid hex value": "code \\u ou \\U invalide dans un texte",
+    "Escaped character is not a Unicode scalar value": "code \\u ou \\U hors d'Unicode",
+    "Invalid date or datetime": "date ou heure invalide (AAAA-MM-JJ)",
+    "Expected": "fin de texte, de liste ou de table manquante (guillemet ou crochet non fermé)",
 }
 
 
@@ -99,6 +118,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise DefinitionError(
             path, "fichier", "le fichier doit être enregistré en UTF-8"
+        ) from error
+    except RecursionError:  # tomllib reads nested lists and tables recursively
+        raise DefinitionError(
+            path, "fichier", "listes ou tables imbriquées trop profondément"
+        ) from None
+    except ValueError as error:  # tomllib's other limits: an integer of more than 4,300 digits
+        raise DefinitionError(
+            path, "fichier", "valeur impossible à lire (un nombre de plus de 4 300 chiffres ?)"
         ) from error
     except OSError as error:
         raise DefinitionError(path, "fichier", f"lecture impossible ({error.strerror})") from error

@@ -18,8 +18,8 @@ _LENGTHS = {MrzFormat.TD1: (3, 30), MrzFormat.TD3: (2, 44), MrzFormat.FR_CNI: (2
 
 
 def _value(char: str) -> int:
-    if char.isdigit():
-        return int(char)
+    if "0" <= char <= "9":  # not isdigit(): "²" and "٣" are digits to Python, not to ICAO
+        return ord(char) - ord("0")
     if "A" <= char <= "Z":
         return ord(char) - ord("A") + 10
     if char == "<":
