@@ -163,8 +163,10 @@ def _child_dossier(data_dir: str) -> None:
         panel = window.wizard.identity_panel
         assert panel is not None
         panel.can.setText(services.training_can)
+        # Done when the photo and verdict are shown, or an error is (progress labels are not).
         nfc_stall = longest(
-            panel.read_card, lambda: panel.reading is not None or panel.status.text()
+            panel.read_card,
+            lambda: panel.reading is not None or panel.status.objectName() == "error",
         )
         print(f"NFC_OK {panel.reading is not None}")
         if panel.reading is None:

@@ -3,6 +3,7 @@ the embedded keyboard. Navigation between screens happens here and only here."""
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import TYPE_CHECKING
 
@@ -195,6 +196,10 @@ class MainWindow(QMainWindow):
             services.sync_subscribe(self.badge_changed.emit)  # emit is safe from any thread
         self._show_badge(self._badge)
         self.signin.refresh()
+        # Everything built so far lives as long as the kiosk (modules, Qt wrappers, the ORM's
+        # mappings): out of the cyclic collector's sight, a full collection no longer walks it,
+        # and its pauses drop from ~90 ms (a frozen screen during a card read) to a few ms.
+        gc.freeze()
 
     # ------------------------------------------------------------------ top bar
     def _top_bar(self) -> QVBoxLayout:

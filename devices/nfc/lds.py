@@ -116,10 +116,15 @@ def dg2_photo(data: bytes) -> bytes | None:
 
 
 def _jpeg2000_to_png(image: bytes) -> bytes | None:
-    from PIL import Image, UnidentifiedImageError
+    # Only the JPEG 2000 decoder, asked for by name: an open() that has to guess loads every
+    # Pillow plugin (AVIF's library among them), ~100 ms holding the interpreter lock while the
+    # screen waits. The PNG encoder is one of Pillow's preloaded plugins.
+    from PIL import Image, Jpeg2KImagePlugin, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(image)) as picture:
+        with Image.open(
+            io.BytesIO(image), formats=[Jpeg2KImagePlugin.Jpeg2KImageFile.format]
+        ) as picture:
             if picture.width * picture.height > MAX_PIXELS:
                 return None
             out = io.BytesIO()
