@@ -38,6 +38,9 @@ class SyncPolicy:
     rate_margin: float = 0.95  # stay this fraction under the advertised quota
     burst: float = 2.0  # tokens: a short burst, never a flood
     retry_after_spread: float = 0.2  # extra random fraction added to Retry-After
+    # A Retry-After of days (a proxy's wrong clock, a hostile answer) must not park the queue:
+    # whatever the server says, the kiosk asks again at least this often.
+    retry_after_cap: float = 3600.0
 
 
 class CircuitState(StrEnum):
@@ -202,7 +205,8 @@ class Scheduler:
     def _spread(self, retry_after: float) -> float:
         # Everyone told "come back in 30 s" at the same moment must not come back at the same
         # moment: add a random fraction on top (never less than asked).
-        return retry_after * (1.0 + self._rng.uniform(0.0, self.policy.retry_after_spread))
+        wait = min(retry_after, self.policy.retry_after_cap)
+        return wait * (1.0 + self._rng.uniform(0.0, self.policy.retry_after_spread))
 
     def probe_now(self, now: float) -> None:
         """The link came back (an OS event): let one probe through at once."""

@@ -61,6 +61,15 @@ def test_retry_after_is_a_floor_and_429_does_not_open_the_circuit() -> None:
     assert scheduler.on_failure(100.0, "503", retry_after=120.0) >= 120.0
 
 
+def test_a_retry_after_of_days_still_leaves_the_queue_tried_within_the_hour() -> None:
+    """A proxy with a wrong clock or a hostile answer must not park the dossiers for days."""
+    scheduler = Scheduler(SyncPolicy(), random.Random(3), now=0.0)
+    ten_days = 10 * 86400.0
+    assert scheduler.on_rate_limited(0.0, retry_after=ten_days) <= 3600.0 * 1.2
+    assert scheduler.on_failure(0.0, "503", retry_after=ten_days) <= 3600.0 * 1.2
+    assert scheduler.delay(0.0) <= 3600.0 * 1.2
+
+
 def test_a_link_up_event_allows_a_probe_at_once() -> None:
     scheduler = Scheduler(SyncPolicy(failure_threshold=1, backoff_base=50.0), random.Random(4), 0.0)
     scheduler.on_failure(0.0, "injoignable")
