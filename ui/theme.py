@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QGuiApplication
 
 MIN_TARGET_MM = 9.0
 FONT_FILES = (
@@ -20,7 +20,10 @@ FONT_FAMILY = "DejaVu Sans"
 
 
 def load_fonts() -> str:
-    """Register DejaVu Sans (French and Arabic glyphs) and return the family to use."""
+    """DejaVu Sans (French and Arabic glyphs): the system's if fontconfig has it (a few ms),
+    else registered from its files (parsing them costs ~5 ms more at start). Returns the family."""
+    if QFontInfo(QFont(FONT_FAMILY)).family() == FONT_FAMILY:
+        return FONT_FAMILY
     families: list[str] = []
     for path in FONT_FILES:
         font_id = QFontDatabase.addApplicationFont(path)
