@@ -40,11 +40,9 @@ def start(
 
     from ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    if keyboard and isinstance(app, QApplication):
-        from ui.widgets.touch import TouchStyle
-
-        app.setStyle(TouchStyle())
+    QApplication.instance() or QApplication(sys.argv)
+    # The on-screen keyboard comes up on the first tap in a field through its focus hook
+    # (ui/widgets/keyboard.py), not through a style: a proxy style cost ~8 ms before the paint.
     from ui.theme import load_fonts
 
     family = load_fonts()
@@ -55,10 +53,17 @@ def start(
         window.show()
     else:
         window.showFullScreen()
-    # Build after the first paint: the imports hold the GIL and would delay it.
-    QTimer.singleShot(
-        0, lambda: window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
-    )
+    # Build once the first frame is painted: the imports hold the GIL and would delay it. A
+    # window that is never painted (hidden, minimised) still gets its services after a second.
+    started: list[bool] = []
+
+    def begin() -> None:
+        if not started:
+            started.append(True)
+            window.runner.run(build, on_done=window.attach, on_error=window.startup_failed)
+
+    window.first_painted.connect(begin)
+    QTimer.singleShot(1000, begin)
     return window
 
 

@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
 
     #: A new ConnectionBadge from the sync thread (emitted there, delivered here, queued).
     badge_changed = Signal(object)
+    #: Once, after the first frame is on screen (the start-up work waits for it).
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -76,6 +79,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner()
         self.look = Look()
         self.agent: AgentInfo | None = None
+        self._painted = False
         self._badge: ConnectionBadge | None = None
         self.setWindowTitle(self.tr_.t("app.title"))
 
@@ -126,6 +130,12 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.signin)
         if services is not None:
             self.attach(services)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.first_painted.emit)  # after this frame reaches the screen
 
     def _add_keyboard(self) -> None:
         from ui.widgets.keyboard import KeyboardPanel
