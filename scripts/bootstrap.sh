@@ -77,11 +77,15 @@ export UV_PYTHON="$python_bin"
 if [ "$purpose" = "test" ]; then
   "$uv_bin" sync --frozen --quiet
 else
-  "$uv_bin" sync --frozen --no-dev --quiet
+  # --inexact: running the kiosk on a developer's machine keeps the test tools installed.
+  "$uv_bin" sync --frozen --no-dev --inexact --quiet
 fi
 marker="$here/.venv/.pn-bytecode"
-want="$purpose $(sha256sum "$here/uv.lock" | cut -d' ' -f1)"
-if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
+lock_hash="$(sha256sum "$here/uv.lock" | cut -d' ' -f1)"
+want="$purpose $lock_hash"
+have="$(cat "$marker" 2>/dev/null)"
+# The test set includes the run set: compiled for "test" is compiled for "run" too.
+if [ "$have" != "$want" ] && [ "$have" != "test $lock_hash" ]; then
   "$here/.venv/bin/python" -m compileall -q -j 0 "$here/.venv/lib" >/dev/null 2>&1 || true
   echo "$want" > "$marker"
 fi
