@@ -6,14 +6,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QScroller,
     QSizePolicy,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
 
 
 MARGIN = 12  # pixels kept between the field typed in and the keyboard
+#: What the on-screen keyboard types into (what must stay in view above it).
+TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 
 
 class _KeepFocusVisible(QObject):
@@ -55,7 +61,9 @@ class _KeepFocusVisible(QObject):
 
     def _show(self, widget: QWidget | None) -> None:
         content = self._area.widget()
-        if widget is None or content is None or not self._area.isAncestorOf(widget):
+        if not isinstance(widget, TEXT_INPUTS) or content is None:
+            return  # a button taking focus (after a sign-in, a tab) must not scroll the page
+        if not self._area.isAncestorOf(widget):
             return
         # The whole field, not only its cursor (what QScrollArea.ensureWidgetVisible shows).
         top = widget.mapTo(content, QPoint(0, 0)).y()
