@@ -1,8 +1,9 @@
 """Simulated documents: a French CNIe and a passport, their fictional holders and chip files.
 
-Every data group is built here and signed into an EF.SOD with the TEST ONLY Document Signer of
-``assets/test-keys``. Faults that change the data (tampered DG1, hostile DG2 length) are applied
-after signing, as a forger or a broken chip would.
+Every data group is built here and signed into an EF.SOD by a TEST ONLY Document Signer
+(``signers.py``): the ECDSA one of ``assets/test-keys``, or for ``passport-pss`` an RSA one
+signing with RSASSA-PSS. Faults that change the data (tampered DG1, hostile DG2 length) are
+applied after signing, as a forger or a broken chip would.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import cms
-from asn1crypto import x509 as ax509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec as cec
 
+from devices.cardsim.signers import DocumentSigner, ecdsa_test_signer, rsa_pss_signer
 from devices.nfc import tlv
 from devices.nfc.pace import oid_bytes
 from devices.nfc.securityinfo import BSI, PK_ECDH
@@ -58,6 +59,9 @@ class Profile:
     #: Largest READ BINARY answer (plaintext bytes) the chip gives.
     max_read: int
     photo_format: str  # "jp2" or "jpg"
+    #: How the Document Signer signs the SOD: "ecdsa" (P-256, ``assets/test-keys``) or
+    #: "rsa-pss" (RSASSA-PSS SHA-256 under an RSA CSCA made at run time, ``signers.py``).
+    document_signer: str = "ecdsa"
 
     def mrz(self) -> tuple[str, ...]:
         """The MRZ lines printed on the document."""
@@ -138,7 +142,26 @@ CNIE_IM = Profile(
     max_read=CNIE.max_read,
     photo_format=CNIE.photo_format,
 )
-PROFILES = {"cnie": CNIE, "cnie-im": CNIE_IM, "passport": PASSPORT, "passport-bac": PASSPORT_BAC}
+#: The passport of a country whose Document Signer signs with RSASSA-PSS under an RSA CSCA (its
+#: keys live only in the process that made them: trust ``signers.rsa_test_csca()``).
+PASSPORT_PSS = Profile(
+    name="passport-pss",
+    holder=PASSPORT.holder,
+    can=PASSPORT.can,
+    pace=PASSPORT.pace,
+    bac=True,
+    chip_auth=False,
+    max_read=PASSPORT.max_read,
+    photo_format=PASSPORT.photo_format,
+    document_signer="rsa-pss",
+)
+PROFILES = {
+    "cnie": CNIE,
+    "cnie-im": CNIE_IM,
+    "passport": PASSPORT,
+    "passport-bac": PASSPORT_BAC,
+    "passport-pss": PASSPORT_PSS,
+}
 
 
 @dataclass
@@ -225,8 +248,9 @@ def build_groups(profile: Profile) -> dict[str, bytes]:
     return groups
 
 
-def sign_sod(groups: dict[str, bytes]) -> bytes:
-    """EF.SOD over ``groups``, signed by the TEST ONLY Document Signer."""
+def sign_sod(groups: dict[str, bytes], signer: DocumentSigner | None = None) -> bytes:
+    """EF.SOD over ``groups``, signed by ``signer`` (the TEST ONLY ECDSA Document Signer)."""
+    signer = signer or ecdsa_test_signer()
     hashes_list = [
         {"data_group_number": int(name[2:]), "data_group_hash_value": hashlib.sha256(v).digest()}
         for name, v in sorted(groups.items(), key=lambda kv: int(kv[0][2:]))
@@ -239,20 +263,19 @@ def sign_sod(groups: dict[str, bytes]) -> bytes:
         }
     )
     econtent = lds.dump()
-    ds_der = (_keys_dir() / "ds.pem").read_bytes()
-    ds_cert = ax509.Certificate.load(_pem_to_der(ds_der))
-    ds_key = serialization.load_pem_private_key((_keys_dir() / "ds.key.pem").read_bytes(), None)
-    assert isinstance(ds_key, cec.EllipticCurvePrivateKey)
+    ds_cert = signer.certificate
     attrs = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": [LDS_SECURITY_OBJECT]}),
             cms.CMSAttribute(
-                {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]}
+                {
+                    "type": "message_digest",
+                    "values": [hashlib.new(signer.digest, econtent).digest()],
+                }
             ),
         ]
     )
-    signature = ds_key.sign(attrs.dump(), cec.ECDSA(hashes.SHA256()))
-    signer = cms.SignerInfo(
+    signer_info = cms.SignerInfo(
         {
             "version": "v1",
             "sid": cms.SignerIdentifier(
@@ -262,32 +285,31 @@ def sign_sod(groups: dict[str, bytes]) -> bytes:
                     )
                 }
             ),
-            "digest_algorithm": {"algorithm": "sha256"},
+            "digest_algorithm": {"algorithm": signer.digest},
             "signed_attrs": attrs,
-            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
-            "signature": signature,
+            "signature_algorithm": signer.algorithm,
+            "signature": signer.sign(attrs.dump()),
         }
     )
     signed = cms.SignedData(
         {
             "version": "v3",
-            "digest_algorithms": [{"algorithm": "sha256"}],
+            "digest_algorithms": [{"algorithm": signer.digest}],
             "encap_content_info": {
                 "content_type": LDS_SECURITY_OBJECT,
                 "content": cms.ParsableOctetString(econtent),
             },
             "certificates": [ds_cert],
-            "signer_infos": [signer],
+            "signer_infos": [signer_info],
         }
     )
     info = cms.ContentInfo({"content_type": "signed_data", "content": signed})
     return tlv.encode(SOD_TAG, info.dump())
 
 
-def _pem_to_der(pem: bytes) -> bytes:
-    from cryptography import x509
-
-    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+def document_signer(profile: Profile) -> DocumentSigner:
+    """The Document Signer of ``profile``'s documents."""
+    return rsa_pss_signer() if profile.document_signer == "rsa-pss" else ecdsa_test_signer()
 
 
 def _card_access(profile: Profile) -> bytes:
@@ -301,7 +323,7 @@ def _card_access(profile: Profile) -> bytes:
 def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = False) -> CardFiles:
     """Everything the simulated chip serves; faults are applied after signing."""
     groups = build_groups(profile)
-    sod = sign_sod(groups)
+    sod = sign_sod(groups, document_signer(profile))
     if tampered:  # a forger edits the name: TD1/TD3 check digits do not cover it, the SOD does
         surname = profile.holder.surname.encode()
         groups["DG1"] = groups["DG1"].replace(surname, surname[:-1] + b"Y", 1)

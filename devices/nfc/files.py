@@ -5,6 +5,11 @@ header (hence the file length) and, for small files, the whole file. The rest fo
 largest chunks. A card that refuses a size (6700, 6B00, 6282 without data, 6Cxx) makes us step
 down the ladder once for the whole session: extended sizes first, then the short sizes
 (the largest that fits a short protected answer, 192, 160, 128 …).
+
+A chip may send fewer bytes than asked only where real chips do (``ShortAnswers``): at the end
+of a file, or a buffer's worth when the size asked is beyond its buffer. Anything shorter before
+the end is forgiven twice per file, then stops the read: a chip sending a byte at a time would
+otherwise make a 98 KB file cost one command per byte.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ EXTENDED_SIZES = (0xFF00, 0x1000, 0x400)
 SHORT_STEPS = (192, 160, 128, 96, 64, 32, 16)
 #: READ BINARY with P1-P2 addresses 15 bits; no eMRTD file we read is larger.
 MAX_FILE = 0x8000 + 0xFF00
+#: Answers per file shorter than asked (and than a short answer holds) before the file's end
+#: that are forgiven; the next one stops the read.
+SHORT_ANSWERS_FORGIVEN = 2
 
 
 def short_max(cipher: Cipher) -> int:
@@ -43,6 +51,49 @@ def ladder(cipher: Cipher, extended: bool) -> list[int]:
 
 def _refused(sw: int, data: bytes) -> bool:
     return sw in (0x6700, 0x6B00) or (sw & 0xFF00) == 0x6C00 or (sw == 0x6282 and not data)
+
+
+def _octets(n: int) -> str:
+    return f"{n} octet{'s' if n > 1 else ''}"
+
+
+class ShortAnswers:
+    """Watches the answers of one file for a chip that sends less than asked before its end.
+
+    ISO 7816-4 lets a chip answer short only at the end of a file (6282, or 9000 with what is
+    left). Real chips also cap an extended read at their buffer, but every eMRTD serves at least
+    a short answer's worth (``floor``): such answers are read on. Anything shorter before the end
+    is what a stalling chip does; ``SHORT_ANSWERS_FORGIVEN`` of them per file are forgiven (a
+    quirk at a boundary), the next one raises. 6282 (end of file) before the length the file
+    announces raises at once: the file cannot be whole.
+    """
+
+    def __init__(self, total: int, floor: int) -> None:
+        self.total = total
+        self.floor = floor
+        self.count = 0
+
+    def check(self, got: int, asked: int, done: int, sw: int) -> None:
+        """After an answer of ``got`` bytes for ``asked``, with ``done`` bytes of the file read.
+
+        Raises:
+            HostileAnswer: the chip is dragging the read out, or ended the file too early.
+        """
+        if got >= asked or done >= self.total:
+            return
+        if sw == 0x6282:
+            raise HostileAnswer(
+                f"la puce signale la fin du fichier à l'octet {done} alors que celui-ci en "
+                f"annonce {self.total}"
+            )
+        if got >= self.floor:
+            return  # a chip whose buffer holds less than the size asked
+        self.count += 1
+        if self.count > SHORT_ANSWERS_FORGIVEN:
+            raise HostileAnswer(
+                f"la puce envoie moins que demandé avant la fin du fichier : {_octets(got)} sur "
+                f"{asked}, à l'octet {done} sur {self.total}, {self.count}e fois dans ce fichier"
+            )
 
 
 class FileReader:
@@ -67,7 +118,8 @@ class FileReader:
             return False
         raise CardStatusError(sw, f"sélection du fichier {fid:04X}")
 
-    def _read_at(self, offset: int, wanted: int) -> bytes:
+    def _read_at(self, offset: int, wanted: int, total: int | None) -> tuple[bytes, int, int]:
+        """``(data, sw, size asked)`` of one READ BINARY at ``offset`` (``total``: file size)."""
         while True:
             size = min(self.chunk, wanted)
             command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
@@ -75,28 +127,39 @@ class FileReader:
             if sw in (SW_OK, 0x6282) and data:
                 if len(data) > size:
                     raise HostileAnswer(f"{len(data)} octets reçus pour {size} demandés")
-                return data
+                return data, sw, size
             if _refused(sw, data) and self.step + 1 < len(self.sizes):
                 self.step += 1
                 log.info("read size refused (%04X), stepping down to %d", sw, self.chunk)
                 continue
+            if sw == SW_OK:  # "done" with nothing: not a refusal, and no way to read on
+                raise HostileAnswer(
+                    "la puce n'a renvoyé aucune donnée alors que le fichier n'est pas terminé : "
+                    f"octet {offset} sur {total}"
+                    if total is not None
+                    else "la puce n'a renvoyé aucune donnée du fichier"
+                )
             raise CardStatusError(sw, "lecture d'un fichier")
 
     def read(self, fid: int, on_progress: Callable[[int, int], None] | None = None) -> bytes | None:
         """The whole file ``fid`` (None when absent)."""
         if not self.select(fid):
             return None
-        data = self._read_at(0, self.chunk)
+        data, sw, asked = self._read_at(0, self.chunk, None)
         _, length, head = tlv.header(data)
         total = head + length
         if total > MAX_FILE:
             raise tlv.TlvError(f"fichier de {total} octets annoncé")
+        short = ShortAnswers(total, short_max(self.channel.sm.cipher))
+        short.check(len(data), asked, len(data), sw)
         if len(data) > total:
             data = data[:total]
         while len(data) < total:
             if on_progress:
                 on_progress(len(data), total)
-            data += self._read_at(len(data), total - len(data))
+            chunk, sw, asked = self._read_at(len(data), total - len(data), total)
+            data += chunk
+            short.check(len(chunk), asked, len(data), sw)
         if on_progress:
             on_progress(total, total)
         return data

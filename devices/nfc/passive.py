@@ -2,8 +2,10 @@
 
 Three checks: every data group read hashes to the value in the SOD; the SOD's CMS signature
 verifies with the Document Signer (DS) certificate it carries; the DS certificate was signed by
-a CSCA in our trust store. A failed hash or signature means FALSIFIE; a DS whose CSCA we do not
-know means NON_VERIFIE (nothing contradicts the data, but nothing proves it either).
+a CSCA in our trust store. Both signatures go through ``signature.verify`` (ECDSA, RSA PKCS#1
+v1.5, RSASSA-PSS with its parameters). A failed hash or signature means FALSIFIE; a DS whose
+CSCA we do not know, or a signature algorithm or parameter the kiosk does not know, means
+NON_VERIFIE (nothing contradicts the data, but nothing proves it either).
 """
 
 from __future__ import annotations
@@ -15,24 +17,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import cms
+from asn1crypto import algos, cms
+from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from devices.nfc import signature
+from devices.nfc.signature import UnsupportedSignature
 from devices.nfc.sod import CSCA_MASTER_LIST, CscaMasterList, LdsSecurityObject, signed_data
 from kiosk.identity.errors import UnknownCsca
 from kiosk.identity.model import Verdict
 
 log = logging.getLogger(__name__)
-_HASHES: dict[str, hashes.HashAlgorithm] = {
-    "sha1": hashes.SHA1(),  # noqa: S303 - older passports still sign with SHA-1
-    "sha224": hashes.SHA224(),
-    "sha256": hashes.SHA256(),
-    "sha384": hashes.SHA384(),
-    "sha512": hashes.SHA512(),
-}
 DG_NUMBERS = {f"DG{i}": i for i in range(1, 17)}
 
 
@@ -91,17 +87,6 @@ class PassiveResult:
     hashes_checked: list[str] = field(default_factory=list)
 
 
-def _verify_signature(cert: x509.Certificate, signature: bytes, data: bytes, algo: str) -> None:
-    key = cert.public_key()
-    digest = _HASHES.get(algo.split("_", maxsplit=1)[0], hashes.SHA256())
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, data, ec.ECDSA(digest))
-    elif isinstance(key, rsa.RSAPublicKey):
-        key.verify(signature, data, padding.PKCS1v15(), digest)
-    else:
-        raise InvalidSignature("unsupported key")
-
-
 def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveResult:
     """Passive Authentication of the data groups read against the SOD."""
     try:
@@ -110,14 +95,15 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         econtent = bytes(content["content"].contents)
         lds = LdsSecurityObject.load(econtent)
         algo = lds["hash_algorithm"]["algorithm"].native
-        if algo not in _HASHES:  # ICAO 9303 hashes only (an unknown OID, SHAKE: no digest)
+        if algo not in signature.HASHES:  # ICAO 9303 hashes only (an unknown OID, SHAKE: no digest)
             raise ValueError(algo)
         expected = {
             int(h["data_group_number"].native): bytes(h["data_group_hash_value"].native)
             for h in lds["data_group_hash_values"]
         }
         signer: cms.SignerInfo = data["signer_infos"][0]
-        ds = x509.load_der_x509_certificate(data["certificates"][0].chosen.dump())
+        ds_asn1 = data["certificates"][0].chosen
+        ds = x509.load_der_x509_certificate(ds_asn1.dump())
         _ = ds.issuer, ds.subject  # parsed lazily by cryptography: a malformed name fails here
     except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
         log.info("SOD unreadable: %s", type(exc).__name__)
@@ -140,20 +126,25 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
     try:
         attrs = signer["signed_attrs"]
         signed = econtent
+        digest_algo = signer["digest_algorithm"]["algorithm"].native
         if attrs.native:
             digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
-            sig_algo = signer["digest_algorithm"]["algorithm"].native
-            if not digests or digests[0] != hashlib.new(sig_algo, econtent).digest():
+            if not digests or digests[0] != hashlib.new(digest_algo, econtent).digest():
                 raise InvalidSignature("message digest")
             signed = b"\x31" + attrs.dump()[1:]  # signed over the SET OF, not the [0] tag
-        _verify_signature(
-            ds, bytes(signer["signature"].native), signed, signer["signature_algorithm"].hash_algo
+        signature.verify(
+            ds.public_key(),
+            bytes(signer["signature"].native),
+            signed,
+            signer["signature_algorithm"],
+            digest=digest_algo,
         )
-    except UnsupportedAlgorithm:
+    except (UnsupportedAlgorithm, UnsupportedSignature) as exc:
+        detail = f" ({exc.reason})" if isinstance(exc, UnsupportedSignature) else ""
         return PassiveResult(
             Verdict.NON_VERIFIE,
             "Non vérifié : la signature du document de sécurité utilise un algorithme que la "
-            "borne ne sait pas vérifier.",
+            f"borne ne sait pas vérifier{detail}.",
             checked,
         )
     except (InvalidSignature, ValueError, TypeError, KeyError, IndexError) as exc:
@@ -165,11 +156,18 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         )
 
     try:
-        csca = _chain(ds, trust)
+        csca = _chain(ds, ds_asn1, trust)
     except UnknownCsca as exc:
         return PassiveResult(
             Verdict.NON_VERIFIE,
             f"Non vérifié : {exc.message[:1].lower()}{exc.message[1:]}",
+            checked,
+        )
+    except UnsupportedSignature as exc:
+        return PassiveResult(
+            Verdict.NON_VERIFIE,
+            "Non vérifié : la signature du certificat du signataire par l'autorité du pays "
+            f"utilise un algorithme que la borne ne sait pas vérifier ({exc.reason}).",
             checked,
         )
     except InvalidSignature:
@@ -192,15 +190,42 @@ def _common_name(cert: x509.Certificate) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()
 
 
-def _chain(ds: x509.Certificate, trust: TrustStore) -> x509.Certificate:
+def _chain(ds: x509.Certificate, ds_asn1: ax509.Certificate, trust: TrustStore) -> x509.Certificate:
+    """The trusted CSCA that signed ``ds``, checked by ``signature.verify`` like the SOD.
+
+    Not cryptography's ``verify_directly_issued_by``: it verifies RSASSA-PSS too, but takes
+    absent parameters and an unknown mask generation function for a bad signature (ValueError),
+    and accepts a trailer field RFC 4055 forbids; one function keeps one set of rules.
+
+    Raises:
+        UnknownCsca: no trusted certificate has the DS's issuer as its subject.
+        UnsupportedSignature: the DS certificate's signature uses what the kiosk does not know.
+        InvalidSignature: no candidate CSCA signed it.
+    """
     candidates = trust.issuers_of(ds)
     if not candidates:
         issuer = ds.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         raise UnknownCsca(str(issuer[0].value) if issuer else ds.issuer.rfc4514_string())
+    try:
+        algorithm: algos.SignedDigestAlgorithm = ds_asn1["signature_algorithm"]
+        inside = ds_asn1["tbs_certificate"]["signature"].dump()
+    except (ValueError, TypeError, KeyError) as exc:  # asn1crypto parses lazily
+        raise InvalidSignature("DS certificate signature algorithm unreadable") from exc
+    if inside != algorithm.dump():  # the signed copy must say the same (RFC 5280 §4.1.1.2)
+        raise InvalidSignature("signature algorithm outside the TBS differs from the one inside")
+    unsupported: UnsupportedSignature | None = None
     for csca in candidates:
         try:
-            ds.verify_directly_issued_by(csca)
-            return csca
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+            key = csca.public_key()
+            signature.verify(key, ds.signature, ds.tbs_certificate_bytes, algorithm)
+        except UnsupportedSignature as exc:
+            unsupported = exc
+        except UnsupportedAlgorithm:  # a CSCA key cryptography cannot load (explicit curve …)
+            unsupported = UnsupportedSignature("clé de l'autorité du pays d'un type inconnu")
+        except (InvalidSignature, ValueError, TypeError, KeyError):
             continue
+        else:
+            return csca
+    if unsupported is not None:
+        raise unsupported
     raise InvalidSignature("no candidate CSCA signed the DS certificate")

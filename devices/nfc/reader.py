@@ -20,9 +20,16 @@ import time
 from collections.abc import Callable, MutableMapping
 
 from devices.nfc import bac, ca, lds, pace, pace_im, passive, tlv
-from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu, CountingTransport, Transport
+from devices.nfc.apdu import (
+    SW_OK,
+    CardStatusError,
+    CommandApdu,
+    CountingTransport,
+    Transport,
+    split,
+)
 from devices.nfc.ec import Random
-from devices.nfc.files import FileReader
+from devices.nfc.files import FileReader, ShortAnswers
 from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
 from devices.nfc.sm import SecureMessaging, SecureTransport
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
@@ -41,22 +48,24 @@ def _card_access(transport: Transport) -> list[PaceInfo]:
     response = transport.transmit(select.encode())
     if response[-2:] != b"\x90\x00":
         return []  # no EF.CardAccess: a BAC-only passport
-    data = b""
     for size in (256, 128, 64):  # plain reads: some cards refuse Le=00 here too
         response = transport.transmit(CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=size).encode())
-        if response[-2:] in (b"\x90\x00", b"\x62\x82") and len(response) > 2:
-            data = response[:-2]
+        data, sw = split(response)
+        if sw in (SW_OK, 0x6282) and data:
             break
-    if not data:
+    else:
         return []
     _, length, head = tlv.header(data)
+    short = ShortAnswers(head + length, floor=size)  # plain reads of ≤ 256 bytes: all or nothing
+    short.check(len(data), size, len(data), sw)
     while len(data) < head + length:
         offset = len(data)
         command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
-        response = transport.transmit(command.encode())
-        if response[-2:] not in (b"\x90\x00", b"\x62\x82") or len(response) <= 2:
+        chunk, sw = split(transport.transmit(command.encode()))
+        if sw not in (SW_OK, 0x6282) or not chunk:
             raise HostileAnswer("EF.CardAccess tronqué")
-        data += response[:-2]
+        data += chunk
+        short.check(len(chunk), size, len(data), sw)
     return pace_infos(data[: head + length])
 
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from devices.cardsim.chip import Faults
+from devices.cardsim.signers import rsa_test_csca
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
 from kiosk.identity.errors import (
@@ -94,6 +95,33 @@ def test_passport_with_bac_only(card: CardFactory, reader: PcscIdentityReader) -
     reading = reader.read(PASSPORT_KEY)
     assert reading.protocol == "BAC-3DES" and reading.verdict is Verdict.AUTHENTIQUE
     assert reading.photo is not None and reading.photo[:3] == b"\xff\xd8\xff"  # JPEG kept as is
+
+
+@pytest.fixture
+def rsa_reader(test_trust: TrustStore) -> PcscIdentityReader:
+    """The reader trusting the TEST CSCA and this process's RSA test CSCA."""
+    trust = TrustStore([*test_trust.certificates, rsa_test_csca()])
+    return PcscIdentityReader(trust, reader=READER, card_wait=3.0)
+
+
+def test_passport_whose_document_signer_uses_rsa_pss(
+    card: CardFactory, rsa_reader: PcscIdentityReader
+) -> None:
+    # was: « Falsifié : la signature du document de sécurité de la puce est invalide »
+    card("passport-pss")
+    reading = rsa_reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.AUTHENTIQUE, reading.verdict_reason
+    assert "« CSCA RSA TEST point-numérique" in reading.verdict_reason
+    assert reading.surname == "DUPONT" and reading.photo is not None
+
+
+def test_passport_signed_with_rsa_pss_whose_data_were_edited_is_falsified(
+    card: CardFactory, rsa_reader: PcscIdentityReader
+) -> None:
+    card("passport-pss", Faults(tampered_dg=True))
+    reading = rsa_reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.FALSIFIE
+    assert "DG1" in reading.verdict_reason and "modifiées" in reading.verdict_reason
 
 
 def test_wrong_can_counts_the_tries_then_the_card_is_blocked(

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable, Collection
 
 import httpx
 
 from devices.cardsim.chip import TRIES, SimulatedChip
-from devices.cardsim.profiles import PASSPORT_BAC, PROFILES
+from devices.cardsim.profiles import PASSPORT_BAC, PROFILES, Profile
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.lds import FILES
+from kiosk.identity.errors import CardRemoved
 from tests.fuzz.contract import ByteReader, encode_chunk
 from tests.fuzz.seeds import HEADERS, STATUSES, chip_files
 
@@ -81,6 +83,47 @@ class HostileChip(SimulatedChip):
         elif self.op == CUT:
             data = data[: d.u16() % (len(data) + 1)]
         return data, sw
+
+
+#: How a ``ShortReadChip`` rewrites one READ BINARY answer: (offset, Ne, data, sw) → (data, sw).
+Answer = Callable[[int, int, bytes, int], tuple[bytes, int]]
+
+
+class ShortReadChip(SimulatedChip):
+    """A genuine document whose chip rewrites its READ BINARY answers (``answer``).
+
+    The rewrite happens before secure messaging protects the answer, so it carries a valid MAC.
+    The chip counts the READ BINARY commands (``reads``) and leaves the field (``CardRemoved``)
+    at the ``patience``-th, as an agent lifts a card whose read never ends. Also the transport.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        answer: Answer,
+        *,
+        files: Collection[int] | None = None,
+        patience: int = 2000,
+    ) -> None:
+        super().__init__(profile, rng=chip_random)
+        self.answer = answer
+        self.rewritten = files  # the EFs whose answers are rewritten (None: every one)
+        self.patience = patience
+        self.reads = 0
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """The reader's transport."""
+        return self.process(apdu)
+
+    def read_binary(self, c: CommandApdu) -> tuple[bytes, int]:
+        """The genuine answer, rewritten."""
+        self.reads += 1
+        if self.reads >= self.patience:
+            raise CardRemoved
+        data, sw = super().read_binary(c)
+        if sw != 0x9000 or (self.rewritten is not None and self.selected not in self.rewritten):
+            return data, sw
+        return self.answer((c.p1 << 8) | c.p2, c.ne or 256, data, sw)
 
 
 @functools.cache

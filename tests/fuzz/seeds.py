@@ -23,8 +23,10 @@ from devices.cardsim.profiles import (
     _card_access,
     _facial_record,
     build_groups,
+    document_signer,
     sign_sod,
 )
+from devices.cardsim.signers import Pss, rsa_pss_signer
 from devices.nfc import tlv
 from devices.nfc.crypto import Cipher
 from devices.nfc.lds import FILES
@@ -77,7 +79,7 @@ def chip_files(profile_name: str) -> dict[str, bytes]:
     jp2 = profile.photo_format == "jp2"
     groups["DG2"] = dg2(tiny_image("jp2" if jp2 else "jpg"), jp2=jp2)
     files = dict(groups)
-    files["SOD"] = sign_sod(groups)
+    files["SOD"] = sign_sod(groups, document_signer(profile))
     tags = bytes(FILES[name][1] for name in groups)
     files["COM"] = tlv.encode(
         0x60,
@@ -122,9 +124,16 @@ def security_info_seeds() -> list[bytes]:
 
 
 def sod_seeds() -> list[bytes]:
-    """Genuine EF.SOD of the CNIe (whose groups the target checks), bare and wrapped; others."""
-    cnie = chip_files("cnie")["SOD"]
-    return [cnie, tlv.single(cnie, 0x77), chip_files("passport")["SOD"]]
+    """Genuine EF.SOD of the CNIe (whose groups the target checks), bare and wrapped; others.
+
+    One is signed with RSASSA-PSS (SHA-512, 64-byte salt) by the RSA Document Signer, over the
+    CNIe's groups too, so that mutations reach the PSS parameters and the RSA chain.
+    """
+    files = chip_files("cnie")
+    cnie = files["SOD"]
+    groups = {name: data for name, data in files.items() if name.startswith("DG")}
+    pss = sign_sod(groups, rsa_pss_signer(Pss("sha512", "sha512", 64)))
+    return [cnie, tlv.single(cnie, 0x77), chip_files("passport")["SOD"], pss]
 
 
 def tlv_seeds() -> list[bytes]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from devices.cardsim.signers import rsa_test_csca
 from devices.nfc import lds, passive, securityinfo, tlv
 from devices.nfc.crypto import Cipher, encrypt, pad
 from devices.nfc.pcsc import atr_allows_extended
@@ -92,7 +93,8 @@ def security_infos(data: bytes) -> None:
 
 @functools.cache
 def _trust() -> passive.TrustStore:
-    return passive.TrustStore.from_paths([assets_dir() / "test-keys" / "csca.pem"])
+    test = passive.TrustStore.from_paths([assets_dir() / "test-keys" / "csca.pem"])
+    return passive.TrustStore([*test.certificates, rsa_test_csca()])  # for the RSA-PSS seed
 
 
 def _cnie_groups() -> dict[str, bytes]:

@@ -21,20 +21,22 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bench import fuzz_bench
-from devices.cardsim.profiles import CNIE
-from devices.nfc import passive, securityinfo, tlv
+from devices.cardsim.profiles import CNIE, PASSPORT_BAC, PROFILES
+from devices.cardsim.signers import rsa_test_csca
+from devices.nfc import files, passive, securityinfo, tlv
+from devices.nfc.lds import FILES
 from devices.nfc.pace import oid_bytes
-from devices.nfc.reader import read_document
+from devices.nfc.reader import CARD_ACCESS, read_document
 from kiosk.config import assets_dir
 from kiosk.demarches import DefinitionError, load_file
 from kiosk.identity.errors import HostileAnswer, IdentityError, MrzError
-from kiosk.identity.model import CanKey, MrzKey, Verdict
+from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.identity.mrz import parse_mrz
 from kiosk.sync_ports import RateLimited, Refused, ServiceUnavailable
 from sync.client import parse_rate_policy, parse_retry_after
 from tests.fuzz import seeds
 from tests.fuzz.contract import Crash, Hang, Target, french
-from tests.fuzz.hostile import SET_DATA, SET_SW, genuine_chip, reader_random
+from tests.fuzz.hostile import SET_DATA, SET_SW, Answer, ShortReadChip, genuine_chip, reader_random
 from tests.fuzz.seeds import PROBLEM, answer, response
 from tests.fuzz.targets import TARGETS
 
@@ -426,3 +428,113 @@ def test_retry_after_and_rate_policy_never_give_infinity() -> None:
     assert parse_retry_after("120", now=0) == 120.0
     assert parse_rate_policy("q=" + "9" * 400 + ";w=1") is None
     assert parse_rate_policy("q=10;w=1") == 10.0
+
+
+# -- regressions: a chip dragging out or emptying its READ BINARY answers --------------------------
+
+
+def _access(chip: ShortReadChip) -> AccessKey:
+    holder = chip.profile.holder
+    if chip.profile.name.startswith("cnie"):
+        return CanKey(chip.profile.can)
+    return MrzKey(holder.document_number, holder.birth, holder.expiry)
+
+
+def _read(chip: ShortReadChip, *, extended: bool = True) -> IdentityReading:
+    trust = passive.TrustStore([*_trust().certificates, rsa_test_csca()])
+    return read_document(chip, _access(chip), trust=trust, rng=reader_random, extended=extended)
+
+
+def _genuine(offset: int, ne: int, data: bytes, sw: int) -> tuple[bytes, int]:
+    return data, sw
+
+
+@pytest.mark.parametrize("extended", [True, False], ids=["lecture-etendue", "lecture-courte"])
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_simulated_document_is_read_in_the_fewest_commands(
+    profile: str, extended: bool
+) -> None:
+    chip = ShortReadChip(PROFILES[profile], _genuine)
+    reading = _read(chip, extended=extended)
+    assert reading.verdict is Verdict.AUTHENTIQUE, reading.verdict_reason
+    assert chip.sm is not None  # the session the chip ended in: its cipher sets the short size
+    largest = 0xFF00 if extended else files.short_max(chip.sm.cipher)
+    for name, (apdus, _) in reading.file_io.items():
+        size = len(chip.files[FILES[name][0]])
+        assert apdus == 1 + -(-size // largest), name  # SELECT + ceil(size / largest) reads
+
+
+@pytest.mark.parametrize("size", [1, 16, 200])
+def test_a_chip_sending_its_files_a_few_bytes_at_a_time_is_stopped_at_once(size: int) -> None:
+    # was: one READ BINARY per `size` bytes of every file (about 11,000 for one byte) until the
+    # agent lifted the card (here: the chip leaves after 2,000 reads)
+    def stingy(offset: int, ne: int, data: bytes, sw: int) -> tuple[bytes, int]:
+        return data[: 8 if offset == 0 else size], sw  # the first answer holds the TLV header
+
+    chip = ShortReadChip(PASSPORT_BAC, stingy)
+    with pytest.raises(
+        HostileAnswer, match=rf"moins que demandé avant la fin du fichier : {size} octets? sur"
+    ) as caught:
+        _read(chip)
+    assert chip.reads < 10
+    assert french(str(caught.value))
+
+
+def test_an_empty_answer_before_the_end_of_a_file_says_so() -> None:
+    # was: « La puce a refusé l'opération « lecture d'un fichier » (code 9000) »
+    chip = ShortReadChip(
+        PASSPORT_BAC, lambda offset, ne, data, sw: (data[:8] if offset == 0 else b"", sw)
+    )
+    with pytest.raises(
+        HostileAnswer, match="aucune donnée alors que le fichier n'est pas terminé"
+    ) as caught:
+        _read(chip)
+    assert "refusé" not in str(caught.value) and "9000" not in str(caught.value)
+
+
+def test_end_of_file_signalled_before_the_length_the_file_announces_stops_the_read() -> None:
+    # was: read on, 100 bytes at a time, under a status saying there was nothing more
+    chip = ShortReadChip(PASSPORT_BAC, lambda offset, ne, data, sw: (data[:100], 0x6282))
+    with pytest.raises(HostileAnswer, match="fin du fichier"):
+        _read(chip)
+    assert chip.reads < 5
+
+
+def test_ef_card_access_sent_a_byte_at_a_time_is_stopped_too() -> None:
+    # was: one plain READ BINARY per byte of EF.CardAccess (up to 64 KB announced)
+    chip = ShortReadChip(
+        CNIE,
+        lambda offset, ne, data, sw: (data[: 4 if offset == 0 else 1], sw),
+        files={CARD_ACCESS},
+    )
+    with pytest.raises(
+        HostileAnswer, match="moins que demandé avant la fin du fichier : 1 octet sur"
+    ):
+        _read(chip)
+    assert chip.reads < 6
+
+
+def _capped(offset: int, ne: int, data: bytes, sw: int) -> tuple[bytes, int]:
+    return data[:1000], sw  # a chip whose buffer holds less than the extended size asked
+
+
+def _eof_status(offset: int, ne: int, data: bytes, sw: int) -> tuple[bytes, int]:
+    return data, 0x6282 if len(data) < ne else sw  # ISO 7816-4: end of file before Ne bytes
+
+
+def _short_start(offset: int, ne: int, data: bytes, sw: int) -> tuple[bytes, int]:
+    return (data[:4] if offset == 0 else data), sw  # one odd answer per file, then all asked
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [_capped, _eof_status, _short_start],
+    ids=["tampon-1000", "6282-en-fin", "debut-court"],
+)
+def test_short_answers_real_chips_give_are_still_read(answer: Answer) -> None:
+    chip = ShortReadChip(PASSPORT_BAC, answer)
+    reading = _read(chip)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
+    if answer is _capped:
+        dg2 = len(chip.files[FILES["DG2"][0]])
+        assert reading.file_io["DG2"][0] == 1 + -(-dg2 // 1000)
