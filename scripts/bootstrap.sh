@@ -83,7 +83,7 @@ fi
 marker="$here/.venv/.pn-bytecode"
 lock_hash="$(sha256sum "$here/uv.lock" | cut -d' ' -f1)"
 want="$purpose $lock_hash"
-have="$(cat "$marker" 2>/dev/null)"
+have="$(cat "$marker" 2>/dev/null || true)"
 # The test set includes the run set: compiled for "test" is compiled for "run" too.
 if [ "$have" != "$want" ] && [ "$have" != "test $lock_hash" ]; then
   "$here/.venv/bin/python" -m compileall -q -j 0 "$here/.venv/lib" >/dev/null 2>&1 || true
