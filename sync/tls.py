@@ -22,7 +22,6 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -140,10 +139,9 @@ class _PinnedSocket(ssl.SSLSocket):
 
 
 class _PinningContext(ssl.SSLContext):
-    sslsocket_class = _PinnedSocket
+    """The SSL context whose sockets check the pins (``pins`` set by :meth:`TlsPolicy.context`)."""
 
-    def __new__(cls, protocol: int, *args: Any, **kwargs: Any) -> _PinningContext:
-        return super().__new__(cls, protocol, *args, **kwargs)
+    sslsocket_class = _PinnedSocket
 
 
 def describe_tls_failure(exc: BaseException) -> str | None:
