@@ -17,6 +17,7 @@ from devices.cardsim.profiles import Profile, build_card
 from devices.nfc import bac, ec, pace, pace_im, tlv
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.crypto import Cipher, decrypt, encrypt, kdf, mac, pad
+from devices.nfc.files import odd_capacity
 from devices.nfc.lds import FILES
 from devices.nfc.reader import CARD_ACCESS, EMRTD_AID
 from devices.nfc.securityinfo import PaceInfo, pace_infos
@@ -105,7 +106,7 @@ class SimulatedChip:
             if self.faults.no_extended_length and outer.extended:
                 return self.sm.wrap_response(b"", 0x6700)
             data, sw = self.dispatch(command)
-            response = self.sm.wrap_response(data, sw)
+            response = self.sm.wrap_response(data, sw, odd=bool(command.ins & 1))
             if self.next_sm is not None:  # Chip Authentication: new keys from now on
                 self.sm, self.next_sm = self.next_sm, None
             return response
@@ -118,7 +119,8 @@ class SimulatedChip:
 
     def dispatch(self, c: CommandApdu) -> tuple[bytes, int]:
         """Run a plain (or unwrapped) command."""
-        handlers = {0xA4: self.select, 0xB0: self.read_binary, 0x84: self.get_challenge,
+        handlers = {0xA4: self.select, 0xB0: self.read_binary, 0xB1: self.read_binary_odd,
+                    0x84: self.get_challenge,
                     0x82: self.external_authenticate, 0x22: self.mse,
                     0x86: self.general_authenticate}  # fmt: skip
         handler = handlers.get(c.ins)
@@ -147,20 +149,40 @@ class SimulatedChip:
         return b"", 0x6A82
 
     def read_binary(self, c: CommandApdu) -> tuple[bytes, int]:
+        if c.p1 & 0x80:
+            # P1 b8 = 1: a short file identifier in b5-b1, not an offset (ISO 7816-4 §11.2.2).
+            # This chip, like many eMRTDs, reads by SELECT only: wrong P1-P2.
+            return b"", 0x6A86
+        return self._read(c, (c.p1 << 8) | c.p2, c.ne or 256, odd=False)
+
+    def read_binary_odd(self, c: CommandApdu) -> tuple[bytes, int]:
+        """READ BINARY B1 on the current EF (P1-P2 0000): offset in DO'54', answer in DO'53'."""
+        if (c.p1, c.p2) != (0, 0):
+            return b"", 0x6A86  # this chip reads by SELECT only, never by file id or SFI
+        try:
+            offset_do = tlv.single(c.data, 0x54)
+        except HostileAnswer:  # tlv's errors are the reader's; here, wrong data
+            return b"", 0x6A80
+        if not 1 <= len(offset_do) <= 3:
+            return b"", 0x6A80
+        return self._read(c, int.from_bytes(offset_do, "big"), c.ne or 256, odd=True)
+
+    def _read(self, c: CommandApdu, offset: int, ne: int, *, odd: bool) -> tuple[bytes, int]:
         if self.selected is None:
             return b"", 0x6986
         content = self.card_access if self.selected == CARD_ACCESS else self.files[self.selected]
-        offset = (c.p1 << 8) | c.p2
-        wanted = c.ne or 256
         limit = 192 if self.faults.no_extended_length else self.profile.max_read
-        if wanted > limit:
+        if ne > limit:
             return b"", 0x6700
         if offset > len(content):
             return b"", 0x6B00
         if self.selected == FILES["DG2"][0] and self.removal_pending:
             self.removal_pending = False
             self.remove_now = True  # the vpcd link drops instead of answering
-        return content[offset : offset + wanted], OK
+        if not odd:
+            return content[offset : offset + ne], OK
+        n = odd_capacity(ne)  # the 53 framing counts in Ne
+        return tlv.encode(0x53, content[offset : offset + n]), OK
 
     # -- BAC -----------------------------------------------------------------------------
     def get_challenge(self, c: CommandApdu) -> tuple[bytes, int]:

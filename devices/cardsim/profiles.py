@@ -62,6 +62,9 @@ class Profile:
     #: How the Document Signer signs the SOD: "ecdsa" (P-256, ``assets/test-keys``) or
     #: "rsa-pss" (RSASSA-PSS SHA-256 under an RSA CSCA made at run time, ``signers.py``).
     document_signer: str = "ecdsa"
+    #: Bytes of a JPEG 2000 ``free`` box appended to the photo: a DG2 as large as a
+    #: high-resolution face makes it (decoders skip the box).
+    photo_padding: int = 0
 
     def mrz(self) -> tuple[str, ...]:
         """The MRZ lines printed on the document."""
@@ -155,6 +158,20 @@ PASSPORT_PSS = Profile(
     photo_format=PASSPORT.photo_format,
     document_signer="rsa-pss",
 )
+#: A CNIe with a ~60 KB DG2 and a 4 KB read buffer: the photo's end lies beyond offset 32 767,
+#: where READ BINARY B0 cannot address it, and is read with B1. For the tests only, so not in
+#: ``PROFILES``: the security tests expect every document there to be read in B0-sized answers.
+CNIE_BIG_DG2 = Profile(
+    name="cnie-big-dg2",
+    holder=CNIE.holder,
+    can=CNIE.can,
+    pace=CNIE.pace,
+    bac=False,
+    chip_auth=True,
+    max_read=0x1000,
+    photo_format="jp2",
+    photo_padding=40_000,
+)
 PROFILES = {
     "cnie": CNIE,
     "cnie-im": CNIE_IM,
@@ -190,6 +207,9 @@ def _facial_record(image: bytes, jp2: bool) -> bytes:
 def _dg2(profile: Profile) -> bytes:
     jp2 = profile.photo_format == "jp2"
     image = (assets_dir() / "cardsim" / ("face.jp2" if jp2 else "face.jpg")).read_bytes()
+    if profile.photo_padding:
+        image += (8 + profile.photo_padding).to_bytes(4, "big") + b"free"
+        image += bytes(profile.photo_padding)
     header = tlv.encode(0xA1, tlv.encode(0x80, b"\x01\x01") + tlv.encode(0x87, b"\x01\x01"))
     template = tlv.encode(0x7F60, header + tlv.encode(0x5F2E, _facial_record(image, jp2)))
     return tlv.encode(0x75, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))

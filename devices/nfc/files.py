@@ -10,12 +10,18 @@ A chip may send fewer bytes than asked only where real chips do (``ShortAnswers`
 of a file, or a buffer's worth when the size asked is beyond its buffer. Anything shorter before
 the end is forgiven twice per file, then stops the read: a chip sending a byte at a time would
 otherwise make a 98 KB file cost one command per byte.
+
+Offsets up to 0x7FFF go in P1-P2 of READ BINARY (INS B0). Beyond, P1's high bit would make the
+chip read it as a short file identifier, not an offset: those reads use the odd READ BINARY (B1)
+of ICAO 9303-10 §4 / ISO 7816-4, the offset in a data object 54 of the command, the file's bytes
+in a data object 53 of the answer (whose Ne counts that framing). Small files never see B1.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeAlias
 
 from devices.nfc import tlv
 from devices.nfc.apdu import SW_OK, CardStatusError, CommandApdu
@@ -28,7 +34,9 @@ log = logging.getLogger(__name__)
 #: Extended Ne tried first; 0xFF00 keeps a protected answer within a 64 KiB frame.
 EXTENDED_SIZES = (0xFF00, 0x1000, 0x400)
 SHORT_STEPS = (192, 160, 128, 96, 64, 32, 16)
-#: READ BINARY with P1-P2 addresses 15 bits; no eMRTD file we read is larger.
+#: The last offset READ BINARY B0 can carry in P1-P2 (15 bits); B1 reads beyond.
+MAX_EVEN_OFFSET = 0x7FFF
+#: The largest length a file may announce (``tlv.MAX_LENGTH`` bounds it further).
 MAX_FILE = 0x8000 + 0xFF00
 #: Answers per file shorter than asked (and than a short answer holds) before the file's end
 #: that are forgiven; the next one stops the read.
@@ -47,6 +55,58 @@ def ladder(cipher: Cipher, extended: bool) -> list[int]:
     """Read sizes to try, largest first."""
     sizes = list(EXTENDED_SIZES) if extended else []
     return [*sizes, short_max(cipher), *(s for s in SHORT_STEPS if s < short_max(cipher))]
+
+
+Send: TypeAlias = Callable[[CommandApdu], tuple[bytes, int]]
+
+
+def odd_capacity(ne: int) -> int:
+    """File bytes a B1 answer of ``ne`` bytes carries once framed in its data object 53."""
+    n = ne - 2
+    while n > 0 and n + 1 + len(tlv.encode_length(n)) > ne:
+        n -= 1
+    return max(n, 0)
+
+
+def read_binary_command(offset: int, ne: int) -> CommandApdu:
+    """READ BINARY of ``ne`` answer bytes at ``offset``: B0 up to 0x7FFF, B1 (current EF) beyond."""
+    if offset <= MAX_EVEN_OFFSET:
+        return CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=ne)
+    raw = offset.to_bytes(max(2, (offset.bit_length() + 7) // 8), "big")
+    return CommandApdu(0x00, 0xB1, 0x00, 0x00, tlv.encode(0x54, raw), ne=ne)
+
+
+def odd_payload(answer: bytes, offset: int) -> bytes:
+    """The file's bytes in a B1 answer: its single data object 53.
+
+    Raises:
+        HostileAnswer: the answer is anything else.
+    """
+    try:
+        items = tlv.parse(answer)
+    except HostileAnswer:
+        items = []
+    if len(items) != 1 or items[0][0] != 0x53:
+        raise HostileAnswer(
+            f"la réponse à la lecture de l'octet {offset} (au-delà de 32 Ko) n'est pas un objet "
+            f"de données 53 bien formé ({_octets(len(answer))} reçus)"
+        )
+    return items[0][1]
+
+
+def read_binary(send: Send, offset: int, ne: int, wanted: int) -> tuple[bytes, int, int]:
+    """One READ BINARY at ``offset``: ``(file bytes, sw, file bytes asked)``.
+
+    ``ne`` bounds the answer (the 53 framing included for B1), ``wanted`` the file bytes asked
+    for (what is left of the file).
+    """
+    odd = offset > MAX_EVEN_OFFSET
+    asked = min(odd_capacity(ne) if odd else ne, wanted)
+    framed = asked + 1 + len(tlv.encode_length(asked))
+    data, sw = send(read_binary_command(offset, framed if odd else asked))
+    if odd and data and sw in (SW_OK, 0x6282):
+        data = odd_payload(data, offset)
+    return data, sw, asked
 
 
 def _refused(sw: int, data: bytes) -> bool:
@@ -73,8 +133,11 @@ class ShortAnswers:
         self.floor = floor
         self.count = 0
 
-    def check(self, got: int, asked: int, done: int, sw: int) -> None:
+    def check(self, got: int, asked: int, done: int, sw: int, *, odd: bool = False) -> None:
         """After an answer of ``got`` bytes for ``asked``, with ``done`` bytes of the file read.
+
+        ``odd``: a B1 answer, whose data object 53 takes a few bytes of the chip's buffer (the
+        floor is then what a short answer's worth carries).
 
         Raises:
             HostileAnswer: the chip is dragging the read out, or ended the file too early.
@@ -86,7 +149,7 @@ class ShortAnswers:
                 f"la puce signale la fin du fichier à l'octet {done} alors que celui-ci en "
                 f"annonce {self.total}"
             )
-        if got >= self.floor:
+        if got >= (odd_capacity(self.floor) if odd else self.floor):
             return  # a chip whose buffer holds less than the size asked
         self.count += 1
         if self.count > SHORT_ANSWERS_FORGIVEN:
@@ -121,9 +184,7 @@ class FileReader:
     def _read_at(self, offset: int, wanted: int, total: int | None) -> tuple[bytes, int, int]:
         """``(data, sw, size asked)`` of one READ BINARY at ``offset`` (``total``: file size)."""
         while True:
-            size = min(self.chunk, wanted)
-            command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
-            data, sw = self.channel.send(command)
+            data, sw, size = read_binary(self.channel.send, offset, self.chunk, wanted)
             if sw in (SW_OK, 0x6282) and data:
                 if len(data) > size:
                     raise HostileAnswer(f"{len(data)} octets reçus pour {size} demandés")
@@ -157,9 +218,10 @@ class FileReader:
         while len(data) < total:
             if on_progress:
                 on_progress(len(data), total)
-            chunk, sw, asked = self._read_at(len(data), total - len(data), total)
+            offset = len(data)
+            chunk, sw, asked = self._read_at(offset, total - offset, total)
             data += chunk
-            short.check(len(chunk), asked, len(data), sw)
+            short.check(len(chunk), asked, len(data), sw, odd=offset > MAX_EVEN_OFFSET)
         if on_progress:
             on_progress(total, total)
         return data

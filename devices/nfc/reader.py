@@ -29,7 +29,7 @@ from devices.nfc.apdu import (
     split,
 )
 from devices.nfc.ec import Random
-from devices.nfc.files import FileReader, ShortAnswers
+from devices.nfc.files import MAX_EVEN_OFFSET, FileReader, ShortAnswers, read_binary
 from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
 from devices.nfc.sm import SecureMessaging, SecureTransport
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
@@ -58,14 +58,17 @@ def _card_access(transport: Transport) -> list[PaceInfo]:
     _, length, head = tlv.header(data)
     short = ShortAnswers(head + length, floor=size)  # plain reads of ≤ 256 bytes: all or nothing
     short.check(len(data), size, len(data), sw)
+
+    def send(command: CommandApdu) -> tuple[bytes, int]:
+        return split(transport.transmit(command.encode()))
+
     while len(data) < head + length:
         offset = len(data)
-        command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=size)
-        chunk, sw = split(transport.transmit(command.encode()))
+        chunk, sw, asked = read_binary(send, offset, size, size)
         if sw not in (SW_OK, 0x6282) or not chunk:
             raise HostileAnswer("EF.CardAccess tronqué")
         data += chunk
-        short.check(len(chunk), size, len(data), sw)
+        short.check(len(chunk), asked, len(data), sw, odd=offset > MAX_EVEN_OFFSET)
     return pace_infos(data[: head + length])
 
 

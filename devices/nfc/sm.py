@@ -3,6 +3,9 @@
 The terminal wraps commands and unwraps responses; the card simulator does the reverse with the
 same class, so one implementation is tested from both sides and against the ICAO examples.
 The send sequence counter (SSC) is incremented before every command and every response.
+Commands with an odd INS (READ BINARY B1, whose data are BER-TLV) carry their cryptogram in
+DO'85' (no padding-content indicator) instead of DO'87' (Part 11 §9.8, ISO 7816-4 §10.2.2);
+responses are accepted in either form, since chips answer B1 with one or the other.
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ class SecureMessagingError(HostileAnswer):
     """A response whose MAC or structure does not verify: the session cannot be trusted."""
 
 
-def protected_response_length(cipher: Cipher, n: int) -> int:
-    """Bytes of a protected response carrying ``n`` plaintext bytes (SW excluded)."""
+def protected_response_length(cipher: Cipher, n: int, *, odd: bool = False) -> int:
+    """Bytes of a protected response carrying ``n`` plaintext bytes (SW excluded).
+
+    ``odd``: the answer to an odd INS, its cryptogram in DO'85' (one byte shorter).
+    """
     size = 4 + 10  # DO99 + DO8E
     if n:
-        body = 1 + n + 1 + (-(n + 1) % cipher.block)
+        body = (0 if odd else 1) + n + 1 + (-(n + 1) % cipher.block)
         size += 1 + len(tlv.encode_length(body)) + body
     return size
+
+
+def _cryptogram_object(data: bytes, odd: bool) -> bytes:
+    """DO'85' (odd INS: the cryptogram alone) or DO'87' (indicator 01 then the cryptogram)."""
+    return tlv.encode(0x85, data) if odd else tlv.encode(0x87, b"\x01" + data)
 
 
 class SecureMessaging:
@@ -60,7 +71,7 @@ class SecureMessaging:
         do87 = b""
         if command.data:
             enc = encrypt(self.cipher, self.k_enc, pad(command.data, block), self._iv())
-            do87 = tlv.encode(0x87, b"\x01" + enc)
+            do87 = _cryptogram_object(enc, odd=bool(command.ins & 1))
         do97 = b""
         if command.ne is not None:
             le = command.ne % 256 if command.ne <= 256 else command.ne % 65536
@@ -81,19 +92,23 @@ class SecureMessaging:
             # The card dropped secure messaging (e.g. 6987/6988): report the plain status.
             return b"", sw
         objects = dict(tlv.parse(data))
-        do87 = data_object(data, 0x87)
+        if 0x85 in objects and 0x87 in objects:
+            raise SecureMessagingError("réponse protégée avec deux cryptogrammes")
+        do87 = data_object(data, 0x87) or data_object(data, 0x85)
         do99 = data_object(data, 0x99)
         if 0x8E not in objects or not do99:
             raise SecureMessagingError("réponse protégée sans MAC ou sans statut")
         if not hmac.compare_digest(self._mac(do87 + do99), objects[0x8E]):
             raise SecureMessagingError("MAC de la réponse invalide")
         plain = b""
-        if 0x87 in objects:
-            value = objects[0x87]
-            if not value or value[0] != 0x01 or (len(value) - 1) % self.cipher.block:
+        if do87:
+            value = objects[0x87][1:] if 0x87 in objects else objects[0x85]
+            if 0x87 in objects and objects[0x87][:1] != b"\x01":
+                raise SecureMessagingError("données chiffrées mal formées")
+            if not value or len(value) % self.cipher.block:
                 raise SecureMessagingError("données chiffrées mal formées")
             try:
-                plain = unpad(decrypt(self.cipher, self.k_enc, value[1:], self._iv()))
+                plain = unpad(decrypt(self.cipher, self.k_enc, value, self._iv()))
             except ValueError:
                 raise SecureMessagingError("bourrage des données invalide") from None
         return plain, int.from_bytes(objects[0x99], "big")
@@ -104,28 +119,30 @@ class SecureMessaging:
         self._increment()
         command = CommandApdu.decode(raw)
         objects = dict(tlv.parse(command.data))
-        do87 = data_object(command.data, 0x87)
+        odd = bool(command.ins & 1)
+        do87 = data_object(command.data, 0x85 if odd else 0x87)
         do97 = data_object(command.data, 0x97)
         header = bytes([command.cla, command.ins, command.p1, command.p2])
         expected = self._mac(pad(header, self.cipher.block) + do87 + do97)
         if not hmac.compare_digest(expected, objects.get(0x8E, b"")):
             raise ValueError("bad command MAC")
         data = b""
-        if 0x87 in objects:
-            data = unpad(decrypt(self.cipher, self.k_enc, objects[0x87][1:], self._iv()))
+        if do87:
+            cryptogram = objects[0x85] if odd else objects[0x87][1:]
+            data = unpad(decrypt(self.cipher, self.k_enc, cryptogram, self._iv()))
         ne = None
         if 0x97 in objects:
             le = int.from_bytes(objects[0x97], "big")
             ne = le or (256 if len(objects[0x97]) == 1 else 65536)
         return CommandApdu(command.cla & ~0x0C, command.ins, command.p1, command.p2, data, ne)
 
-    def wrap_response(self, data: bytes, sw: int) -> bytes:
-        """The protected response carrying ``data`` and ``sw``."""
+    def wrap_response(self, data: bytes, sw: int, *, odd: bool = False) -> bytes:
+        """The protected response carrying ``data`` and ``sw`` (``odd``: answer to an odd INS)."""
         self._increment()
         do87 = b""
         if data:
             enc = encrypt(self.cipher, self.k_enc, pad(data, self.cipher.block), self._iv())
-            do87 = tlv.encode(0x87, b"\x01" + enc)
+            do87 = _cryptogram_object(enc, odd)
         do99 = tlv.encode(0x99, sw.to_bytes(2, "big"))
         return do87 + do99 + tlv.encode(0x8E, self._mac(do87 + do99)) + sw.to_bytes(2, "big")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kiosk.identity.errors import HostileAnswer
 
-#: No eMRTD elementary file is larger (READ BINARY offsets stop at 32767 plus one last read).
+#: No eMRTD elementary file is larger (READ BINARY B0 reads to offset 32 767, B1 beyond).
 MAX_LENGTH = 0xFFFF
 
 

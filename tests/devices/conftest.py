@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devices.cardsim.chip import Faults, SimulatedChip
-from devices.cardsim.profiles import PROFILES
+from devices.cardsim.profiles import PROFILES, Profile
 from devices.cardsim.vpcd import VirtualCard
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
@@ -80,13 +80,13 @@ CardFactory = Callable[..., VirtualCard]
 
 @pytest.fixture
 def card(pcscd: None) -> Iterator[CardFactory]:
-    """Put a simulated card on the virtual reader: ``card("cnie", Faults(...))``."""
+    """Put a simulated card on the virtual reader: ``card("cnie", Faults(...))`` (or a Profile)."""
     started: list[VirtualCard] = []
 
     def insert(
-        profile: str, faults: Faults | None = None, reinsert_after: float = 0.5
+        profile: str | Profile, faults: Faults | None = None, reinsert_after: float = 0.5
     ) -> VirtualCard:
-        chip = SimulatedChip(PROFILES[profile], faults)
+        chip = SimulatedChip(PROFILES[profile] if isinstance(profile, str) else profile, faults)
         virtual = VirtualCard(chip, reinsert_after=reinsert_after)
         virtual.start()
         started.append(virtual)

@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from devices.cardsim.chip import Faults
+from devices.cardsim.profiles import CNIE_BIG_DG2
 from devices.cardsim.signers import rsa_test_csca
+from devices.nfc.lds import FILES
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
 from kiosk.identity.errors import (
@@ -49,6 +51,24 @@ def test_cnie_read_with_pace_can_passive_and_chip_authentication(
     assert reading.file_io["DG2"][0] == 2  # SELECT + one extended READ BINARY for ~20 KB
     assert steps[-1] == ("Lecture terminée", 1.0)
     assert [f for _, f in steps] == sorted(f for _, f in steps)
+
+
+@pytest.mark.parametrize(
+    "faults", [None, Faults(no_extended_length=True)], ids=["lecture-4-ko", "lecture-courte"]
+)
+def test_a_60_kb_photo_is_read_beyond_32_kb(
+    card: CardFactory, reader: PcscIdentityReader, faults: Faults | None
+) -> None:
+    # was: « La puce a refusé l'opération « lecture d'un fichier » (code 6A86) » at 32 768,
+    # READ BINARY B0's P1 then naming a short file identifier instead of an offset
+    virtual = card(CNIE_BIG_DG2, faults)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.AUTHENTIQUE, reading.verdict_reason
+    assert reading.chip_verified
+    assert len(virtual.chip.files[FILES["DG2"][0]]) > 60_000
+    assert reading.photo is not None
+    with Image.open(io.BytesIO(reading.photo)) as photo:
+        assert (photo.format, photo.size) == ("PNG", (240, 320))
 
 
 def test_cnie_offering_integrated_mapping_only(
