@@ -101,6 +101,10 @@ def test_a_supervisor_unlocks_creates_configures_and_verifies(
     journal = texts(screen.journal)
     assert any("réglages modifiés" in r and "(cheffe)" in r for r in journal)
     assert any("agent débloqué" in r for r in journal)
+    window.tr_.set_language("ar")  # what is on screen follows a language switch
+    assert screen.verdict.text().startswith("السجل سليم")
+    assert screen.message.text().startswith("تم حفظ بيانات الشباك")
+    window.tr_.set_language("fr")
     driver.screenshot("22-supervision-journal")
 
     screen.tabs.setCurrentIndex(3)

@@ -8,6 +8,7 @@ references only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -52,6 +53,9 @@ class SupervisionScreen(Screen):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.supervisor: AgentInfo | None = None
+        self._said: tuple[Callable[[], str], bool] | None = None
+        self._verdict: Verification | None = None
+        self._due: list[Purged] | None = None
         self.tabs = QTabWidget()
         self.layout_.addWidget(self.tabs, 1)
         for page in (
@@ -185,24 +189,35 @@ class SupervisionScreen(Screen):
         self.verify_button.setText(t("supervision.verify"))
         self.purge_button.setText(t("supervision.purge"))
         self.back.setText(t("supervision.back"))
+        # What is on screen follows the language too.
+        if self._said is not None:
+            text, error = self._said
+            self._say(text, error=error)
+        if self._verdict is not None:
+            self._show_verdict(self._verdict)
+        if self._due is not None:
+            self._show_due(self._due)
 
     # ------------------------------------------------------------------ opening
     def open(self, supervisor: AgentInfo) -> None:
         """Show the screen for ``supervisor`` and load each tab (off the UI thread)."""
         self.supervisor = supervisor
         self.message.clear()
+        self._said = None
         self._load_accounts()
         self.runner.run(self.services.counter.get, on_done=self._show_counter)
         self._load_journal()
         self._load_due()
 
-    def _say(self, text: str, *, error: bool = False) -> None:
+    def _say(self, text: Callable[[], str], *, error: bool = False) -> None:
+        """Show a message, rendered again in the new language on a switch."""
+        self._said = (text, error)
         self.message.setObjectName("error" if error else "muted")
         self.message.style().polish(self.message)
-        self.message.setText(text)
+        self.message.setText(text())
 
     def _fail(self, exc: Exception) -> None:
-        self._say(str(exc), error=True)
+        self._say(lambda: str(exc), error=True)
 
     # ------------------------------------------------------------------ agents
     def _load_accounts(self) -> None:
@@ -258,11 +273,11 @@ class SupervisionScreen(Screen):
         method = getattr(self.services.agents, action)
         self.runner.run(
             lambda: method(account.info.identifiant, by=by),
-            on_done=lambda info: self._account_done(self.tr_.t(done_key, name=info.nom)),
+            on_done=lambda info: self._account_done(lambda: self.tr_.t(done_key, name=info.nom)),
             on_error=self._fail,
         )
 
-    def _account_done(self, text: str) -> None:
+    def _account_done(self, text: Callable[[], str]) -> None:
         self._say(text)
         self._load_accounts()
         self._load_journal()
@@ -277,7 +292,7 @@ class SupervisionScreen(Screen):
             self.new_id.clear()
             self.new_name.clear()
             self.new_supervisor.setChecked(False)
-            self._account_done(self.tr_.t("supervision.done.created", name=info.nom))
+            self._account_done(lambda: self.tr_.t("supervision.done.created", name=info.nom))
 
         self.runner.run(
             lambda: self.services.agents.add(identifiant, nom, pin, role=role, by=by),
@@ -305,7 +320,7 @@ class SupervisionScreen(Screen):
         by = self.supervisor
         self.runner.run(
             lambda: self.services.counter.set(details, by=by),
-            on_done=lambda _: self._account_done(self.tr_.t("supervision.done.saved")),
+            on_done=lambda _: self._account_done(lambda: self.tr_.t("supervision.done.saved")),
             on_error=self._fail,
         )
 
@@ -332,6 +347,7 @@ class SupervisionScreen(Screen):
             self.runner.run(audit.verify, on_done=self._show_verdict, on_error=self._fail)
 
     def _show_verdict(self, result: Verification) -> None:
+        self._verdict = result
         t = self.tr_.t
         if result.ok:
             self.verdict.setObjectName("subtitle")
@@ -350,6 +366,7 @@ class SupervisionScreen(Screen):
             self.runner.run(retention.due, on_done=self._show_due, on_error=self._fail)
 
     def _show_due(self, due: list[Purged]) -> None:
+        self._due = due
         retention = self.services.retention
         assert retention is not None
         policy = retention.policy
@@ -374,7 +391,7 @@ class SupervisionScreen(Screen):
 
         def done(report: PurgeReport) -> None:
             self._say(
-                self.tr_.t(
+                lambda: self.tr_.t(
                     "supervision.done.purged",
                     count=len(report.dossiers),
                     files=report.files_deleted,
@@ -393,3 +410,4 @@ class SupervisionScreen(Screen):
             field.clear()
         self.verdict.clear()
         self.message.clear()
+        self._said = self._verdict = self._due = None
