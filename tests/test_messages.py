@@ -1,7 +1,8 @@
 """The domain's messages in the person's language: every one translated, with its parameters.
 
 The templates are found by parsing the source (``FieldError("…")``, ``Message("…")``,
-``translatable("…")`` anywhere in ``kiosk/``), so a new message without its English and Arabic
+``translatable("…")`` anywhere in ``kiosk/`` and ``devices/``, whose card reader raises the
+identity errors the person reads), so a new message without its English and Arabic
 translation fails here, before a person meets a French sentence on an Arabic screen.
 """
 
@@ -30,6 +31,10 @@ from kiosk.demarches import (
     parse_value,
 )
 from kiosk.demarches.validators import identity_nature_label, normalise_vin
+from kiosk.dossiers.errors import DossierNotFound
+from kiosk.dossiers.states import DossierState, IllegalTransition
+from kiosk.identity.errors import HostileAnswer, IdentityError, MrzError, WrongCan
+from kiosk.identity.mrz import parse_mrz
 from kiosk.messages import (
     Message,
     format_date,
@@ -44,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "ar")
 #: Calls whose first argument is a French template (or a fixed label) to translate.
 MARKERS = {"FieldError", "Message", "translatable"}
+#: The packages whose messages reach the person (the card reader's errors are raised in devices/).
+SCANNED = ("kiosk", "devices")
 #: Functions that only pass a template on (they receive it as a parameter): file → names.
 FORWARDERS = {"kiosk/demarches/validators.py": {"__init__", "_rebuild_field_error"}}
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -90,10 +97,17 @@ class _Scanner(ast.NodeVisitor):
 
 
 def template_sites(root: Path = ROOT) -> tuple[list[Site], list[str]]:
-    """Every template given in ``kiosk/``, and the calls whose template is not a literal."""
+    """Every template given in ``kiosk/`` and ``devices/``, and the calls whose template is not a
+    literal."""
     sites: list[Site] = []
     unreadable: list[str] = []
-    for path in sorted((root / "kiosk").rglob("*.py")):
+    paths = sorted(
+        p
+        for package in SCANNED
+        if (root / package).is_dir()
+        for p in (root / package).rglob("*.py")
+    )
+    for path in paths:
         relative = path.relative_to(root).as_posix()
         scanner = _Scanner(relative)
         scanner.visit(ast.parse(path.read_text(encoding="utf-8"), filename=relative))
@@ -285,3 +299,49 @@ def test_a_field_error_copied_or_pickled_keeps_its_parameters() -> None:
         assert clone.message == error.message
         assert "99000" in clone.localized("en")
         assert clone.localized("en") != clone.message
+
+
+def test_the_scan_reads_the_card_readers_errors_in_devices_too() -> None:
+    sites, _ = template_sites()
+    assert any(site.where.startswith("devices/nfc/") for site in sites)
+
+
+def test_a_wrong_can_is_explained_in_each_language_and_stays_french_for_the_agent() -> None:
+    error = WrongCan(tries_left=2)
+    assert str(error) == error.message == error.localized("fr")
+    assert error.message.endswith("Il reste 2 essais avant que la carte ne soit bloquée.")
+    assert error.localized("en").endswith("2 attempts left before the card is blocked.")
+    assert error.localized("ar").startswith("رمز CAN المُدخل لا يطابق البطاقة")
+    assert "1 attempt left" in WrongCan(tries_left=1).localized("en")
+    # A technical detail stays as written, kept left to right in the Arabic sentence.
+    hostile = HostileAnswer("DG1 sans MRZ")
+    assert hostile.localized("en").endswith("(DG1 sans MRZ)")
+    assert "\u202aDG1 sans MRZ\u202c" in hostile.localized("ar")
+    # An error given as plain text is shown as written in every language, never lost.
+    assert IdentityError("Texte libre.").localized("ar") == "Texte libre."
+
+
+def test_the_dossier_errors_a_person_can_meet_are_translated() -> None:
+    assert str(DossierNotFound("PN-7K3M-Q9TX")) == "Aucun dossier « PN-7K3M-Q9TX » sur cette borne."
+    assert DossierNotFound("PN-7K3M-Q9TX").localized("en") == (
+        "There is no file “PN-7K3M-Q9TX” on this kiosk."
+    )
+    refused = IllegalTransition(DossierState.EN_FILE, DossierState.EN_FILE)
+    assert str(refused).startswith(f"Un dossier « {DossierState.EN_FILE.label} » ne peut pas")
+    assert refused.localized("en").startswith(f"A file that is “{DossierState.EN_FILE.label}”")
+    assert _ARABIC.search(refused.localized("ar"))
+    final = IllegalTransition(DossierState.ACCEPTE, DossierState.BROUILLON)
+    assert str(final).endswith("(états possibles : aucun).")
+    assert final.localized("en").endswith("(possible states: none).")
+
+
+def test_a_mrz_typed_wrong_is_explained_in_each_language_with_the_field_named() -> None:
+    with pytest.raises(MrzError) as caught:
+        parse_mrz("IDFRA\nX\nY\nZ")
+    assert caught.value.message.startswith("une bande MRZ a 2 ou 3 lignes, 4 reçue(s)")
+    assert caught.value.localized("en").startswith("MRZ lines come in 2 or 3 lines, 4 received")
+    with pytest.raises(MrzError) as caught:
+        parse_mrz(["IDFRA" + "<" * 31, "X" * 36])  # the old French card's check digits
+    assert caught.value.message.startswith("ligne 2, numéro de la carte : le chiffre de contrôle")
+    assert caught.value.localized("en").startswith("line 2, card number: the check digit")
+    assert "رقم البطاقة" in caught.value.localized("ar")

@@ -66,6 +66,19 @@ class Translator(QObject):
         an Arabic line, where ``+33…`` would otherwise show as ``…33+``."""
         return left_to_right(text, self._lang)
 
+    def error(self, exc: BaseException) -> str:
+        """The message of an error from the domain or a device, in the current language.
+
+        Errors that carry their French template (``FieldError``, ``IdentityError``,
+        ``DossierError``…) have a ``localized(lang)``; any other is shown as written (French).
+        """
+        localized = getattr(exc, "localized", None)
+        if callable(localized):
+            text = localized(self._lang)
+            if isinstance(text, str):
+                return text
+        return str(exc)
+
     def t(self, key: str, **values: object) -> str:
         """The message ``key`` in the current language, falling back to French."""
         template = self._catalogs[self._lang].get(key) or self._catalogs["fr"][key]

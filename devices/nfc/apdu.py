@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kiosk.identity.errors import HostileAnswer, UnreadableCard
+from kiosk.messages import Message
 
 SW_OK = 0x9000
 
@@ -93,8 +94,12 @@ class CardStatusError(UnreadableCard):
     def __init__(self, sw: int, what: str) -> None:
         self.sw = sw
         super().__init__(
-            f"La puce a refusé l'opération « {what} » (code {sw:04X}). Reposez la carte et "
-            "réessayez ; si cela recommence, la carte ne peut pas être lue ici."
+            Message(
+                "La puce a refusé l'opération « {what} » (code {code}). Reposez la carte et "
+                "réessayez ; si cela recommence, la carte ne peut pas être lue ici.",
+                what=what,
+                code=f"{sw:04X}",
+            )
         )
 
 

@@ -30,6 +30,7 @@ from kiosk.identity.errors import (
     WrongMrz,
 )
 from kiosk.identity.model import AccessKey, CanKey
+from kiosk.messages import Message
 
 KEY_MRZ = 0x01
 KEY_CAN = 0x02
@@ -149,8 +150,10 @@ def authenticate(
     """Run PACE with ``info``; return the secure-messaging session (SSC = 0)."""
     if info.mapping == "IM" and not pace_im.supported(info):
         raise UnsupportedCard(
-            "Cette puce ne propose PACE à correspondance intégrée (IM) qu'avec un chiffrement ou "
-            "une courbe que la borne ne sait pas utiliser."
+            Message(
+                "Cette puce ne propose PACE à correspondance intégrée (IM) qu'avec un chiffrement "
+                "ou une courbe que la borne ne sait pas utiliser."
+            )
         )
     curve, cipher = info.curve, info.cipher
     _, sw = split(transport.transmit(mse_set_at(info, key_reference(access)).encode()))
@@ -158,8 +161,10 @@ def authenticate(
         raise CardBlocked()
     if sw == 0x6A80 and not isinstance(access, CanKey):
         raise UnsupportedCard(
-            "Cette carte ne s'ouvre qu'avec son numéro CAN (6 chiffres imprimés au recto) : "
-            "saisissez le CAN au lieu de la bande MRZ."
+            Message(
+                "Cette carte ne s'ouvre qu'avec son numéro CAN (6 chiffres imprimés au recto) : "
+                "saisissez le CAN au lieu de la bande MRZ."
+            )
         )
     if sw != SW_OK and (sw & 0xFFF0) != 0x63C0:  # 63Cx here only announces the tries left
         raise CardStatusError(sw, "choix du protocole PACE")

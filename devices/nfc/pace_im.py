@@ -20,6 +20,7 @@ from devices.nfc import ec
 from devices.nfc.crypto import Cipher, encrypt
 from devices.nfc.securityinfo import PaceInfo
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
+from kiosk.messages import Message
 
 #: Constants c₀, c₁ of the pseudo-random number mapping, by the bit length l of the nonce s.
 _C0 = {
@@ -45,7 +46,9 @@ def nonce_lengths(cipher: Cipher) -> tuple[int, int]:
     block size not shorter than k (§4.4.3.3), hence 32 bytes for s with AES-192 and AES-256.
     """
     if cipher is Cipher.DES3:
-        raise UnsupportedCard("PACE à correspondance intégrée en 3DES : non pris en charge.")
+        raise UnsupportedCard(
+            Message("PACE à correspondance intégrée en 3DES : non pris en charge.")
+        )
     k = cipher.key_length
     return -(-k // cipher.block) * cipher.block, k
 
@@ -84,7 +87,9 @@ def point_encoding(curve: ec.Curve, r: int) -> ec.Point:
     fp = curve.ecdsa_curve.curve
     p, a, b = _prime(curve), int(fp.a()), int(fp.b())
     if p % 4 != 3:
-        raise UnsupportedCard("Correspondance intégrée impossible sur cette courbe (p ≢ 3 mod 4).")
+        raise UnsupportedCard(
+            Message("Correspondance intégrée impossible sur cette courbe (p ≢ 3 mod 4).")
+        )
     alpha = -r * r % p
     denominator = a * (alpha + alpha * alpha) % p
     if r % p == 0 or denominator == 0:

@@ -35,6 +35,7 @@ from devices.nfc.sm import SecureMessaging, SecureTransport
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.identity.ports import ProgressCallback
+from kiosk.messages import Message
 
 log = logging.getLogger(__name__)
 EMRTD_AID = bytes.fromhex("A0000002471001")
@@ -100,12 +101,16 @@ def _open(transport: Transport, access: AccessKey, rng: Random) -> tuple[SecureM
         return channel.sm, f"{name} ({'CAN' if isinstance(access, CanKey) else 'MRZ'})"
     if options:
         raise UnsupportedCard(
-            "Cette puce ne propose que des variantes de PACE que la borne ne sait pas utiliser."
+            Message(
+                "Cette puce ne propose que des variantes de PACE que la borne ne sait pas utiliser."
+            )
         )
     if not isinstance(access, MrzKey):
         raise UnsupportedCard(
-            "Cette puce ne connaît pas le numéro CAN : saisissez le numéro du document et les "
-            "dates de naissance et d'expiration (bande MRZ)."
+            Message(
+                "Cette puce ne connaît pas le numéro CAN : saisissez le numéro du document et les "
+                "dates de naissance et d'expiration (bande MRZ)."
+            )
         )
     response = transport.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID).encode())
     if response[-2:] != b"\x90\x00":

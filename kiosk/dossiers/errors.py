@@ -1,21 +1,41 @@
-"""Errors the dossier service raises; every message is plain French for the agent."""
+"""Errors the dossier service raises; every message is plain French for the agent.
+
+The ones the person can meet on the review and receipt screens are given as a
+:class:`~kiosk.messages.Message`, so :meth:`DossierError.localized` shows them in their language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from kiosk.dossiers.views import Missing
+from kiosk.messages import Message
 
 
 class DossierError(Exception):
-    """Base class: ``str(exc)`` is the message to show."""
+    """Base class: ``str(exc)`` is the message to show, in French.
+
+    Args:
+        message: a translatable :class:`Message`, or French text shown as is in every language.
+    """
+
+    def __init__(self, message: str | Message) -> None:
+        self.reason = message if isinstance(message, Message) else None
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
+        return self.message if self.reason is None else self.reason.localized(lang)
 
 
 class DossierNotFound(DossierError):
     """No dossier has this reference on this kiosk."""
 
     def __init__(self, reference: str) -> None:
-        super().__init__(f"Aucun dossier « {reference} » sur cette borne.")
+        super().__init__(
+            Message("Aucun dossier « {reference} » sur cette borne.", reference=reference)
+        )
         self.reference = reference
 
 

@@ -187,7 +187,9 @@ class MandateService:
             if dossier is None:
                 raise DossierNotFound(reference)
             if not DossierState(dossier.state).editable:
-                raise NotEditable(f"Le dossier {reference} est déjà déposé.")
+                raise NotEditable(
+                    Message("Le dossier {reference} est déjà déposé.", reference=reference)
+                )
             mandat = s.get(Mandat, dossier.id)
             if mandat is None:
                 mandat = Mandat(dossier_id=dossier.id)

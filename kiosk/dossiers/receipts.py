@@ -9,6 +9,7 @@ from kiosk.dossiers.reference import check_verification_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, DossierView
+from kiosk.messages import Message
 from kiosk.receipt import (
     Contact,
     ContactMode,
@@ -75,8 +76,11 @@ class ReceiptService:
         filed_at = next((e.at for e in view.journal if e.to_state is DossierState.EN_FILE), None)
         if filed_at is None:
             raise NotSubmitted(
-                f"Le dossier {summary.reference} n'est pas encore déposé : le reçu est remis au"
-                " dépôt, quand le dossier est complet et validé."
+                Message(
+                    "Le dossier {reference} n'est pas encore déposé : le reçu est remis au"
+                    " dépôt, quand le dossier est complet et validé.",
+                    reference=summary.reference,
+                )
             )
         key = self._dossiers.receipt_key()
         details = self._counter.get()
@@ -122,8 +126,12 @@ class ReceiptService:
         key = self._dossiers.receipt_key()
         if not check_verification_code(key, view.summary.id, view.summary.reference, code):
             raise ForgedReceipt(
-                f"Le code de vérification du reçu {reference} ne correspond pas : ce reçu a été"
-                " modifié ou n'a pas été émis par cette borne. Vérifiez l'identité de la personne."
+                Message(
+                    "Le code de vérification du reçu {reference} ne correspond pas : ce reçu a été"
+                    " modifié ou n'a pas été émis par cette borne. Vérifiez l'identité de la"
+                    " personne.",
+                    reference=reference,
+                )
             )
         return view.summary
 

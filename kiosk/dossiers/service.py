@@ -53,6 +53,7 @@ from kiosk.dossiers.views import (
     JournalEntry,
     Missing,
 )
+from kiosk.messages import Message
 from kiosk.outbox import on_state_change
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Event, Piece, Setting, Usager, Vehicule
@@ -173,8 +174,12 @@ class DossierService:
             state = DossierState(state_value)
             if not state.editable:
                 raise NotEditable(
-                    f"Le dossier {ref} est « {state.label} » : ses réponses ne peuvent plus"
-                    " être modifiées."
+                    Message(
+                        "Le dossier {reference} est « {state} » : ses réponses ne peuvent plus"
+                        " être modifiées.",
+                        reference=ref,
+                        state=state.label,
+                    )
                 )
             demarche = self._demarche(demarche_id, version)
             try:
@@ -249,7 +254,9 @@ class DossierService:
         with self._store.write() as s:
             dossier = self._load(s, ref)
             if not DossierState(dossier.state).editable:
-                raise NotEditable(f"Le dossier {ref} ne peut plus être modifié.")
+                raise NotEditable(
+                    Message("Le dossier {reference} ne peut plus être modifié.", reference=ref)
+                )
             prefix = f"{group_id}["
             rows = s.scalars(
                 select(Answer).where(
@@ -505,8 +512,12 @@ class DossierService:
             return self._catalog.get(demarche_id, version)
         except KeyError:
             raise UnknownDemarche(
-                f"La définition de la démarche « {demarche_id} » version {version}, avec laquelle"
-                " ce dossier a été commencé, n'est pas installée sur cette borne."
+                Message(
+                    "La définition de la démarche « {demarche} » version {version}, avec laquelle"
+                    " ce dossier a été commencé, n'est pas installée sur cette borne.",
+                    demarche=demarche_id,
+                    version=version,
+                )
             ) from None
 
     def _answers(self, s: Session, dossier_id: str) -> dict[str, JSONValue]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kiosk.messages import Message
+
 
 class DossierState(StrEnum):
     """States of a dossier; the values are stored in the database."""
@@ -76,16 +78,37 @@ TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
 
 
 class IllegalTransition(Exception):
-    """A change of state the life cycle does not allow; the message is in French."""
+    """A change of state the life cycle does not allow; the message is in French.
+
+    :meth:`localized` gives it in the person's language; the states' names stay French (the words
+    printed on the receipt and used by the agents).
+    """
 
     def __init__(self, current: DossierState, target: DossierState) -> None:
         self.current = current
         self.target = target
-        allowed = ", ".join(sorted(s.label for s in TRANSITIONS[current])) or "aucun"
-        super().__init__(
-            f"Un dossier « {current.label} » ne peut pas passer à « {target.label} »"
-            f" (états possibles : {allowed})."
-        )
+        allowed = ", ".join(sorted(s.label for s in TRANSITIONS[current]))
+        if allowed:
+            self.reason = Message(
+                "Un dossier « {current} » ne peut pas passer à « {target} »"
+                " (états possibles : {allowed}).",
+                current=current.label,
+                target=target.label,
+                allowed=allowed,
+            )
+        else:
+            self.reason = Message(
+                "Un dossier « {current} » ne peut pas passer à « {target} »"
+                " (états possibles : aucun).",
+                current=current.label,
+                target=target.label,
+            )
+        self.message = str(self.reason)
+        super().__init__(self.message)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
+        return self.reason.localized(lang)
 
 
 def check_transition(current: DossierState, target: DossierState) -> None:

@@ -1,40 +1,76 @@
 """One exception hierarchy for reading identity documents; ``str(error)`` is shown to the agent.
 
 Every message is plain French and says what to do next: a card reader is a physical thing in
-front of two people, and "SW 6988" means nothing to either of them.
+front of two people, and "SW 6988" means nothing to either of them. The person at the counter
+may read English or Arabic: an error given as a :class:`~kiosk.messages.Message` keeps its
+template, and :meth:`IdentityError.localized` gives it in their language (the technical detail,
+such as what the chip sent, stays a parameter, as written).
 """
 
 from __future__ import annotations
 
+from kiosk.messages import Message
+
 
 class IdentityError(Exception):
-    """Base class: the message is complete French text meant for the agent."""
+    """Base class: ``message`` (and ``str()``) is complete French text meant for the agent.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    Args:
+        message: a translatable :class:`Message`, or French text shown as is in every language.
+    """
+
+    def __init__(self, message: str | Message) -> None:
+        self.reason = message if isinstance(message, Message) else None
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
+        return self.message if self.reason is None else self.reason.localized(lang)
 
 
 class NoReader(IdentityError):
     """No contactless reader, or the PC/SC service is not running."""
 
     def __init__(self, detail: str = "") -> None:
-        text = (
-            "Aucun lecteur de carte sans contact n'est disponible : vérifiez que le lecteur "
-            "est branché et que le service de cartes à puce (pcscd) est démarré."
-        )
-        super().__init__(f"{text} ({detail})" if detail else text)
+        if detail:
+            super().__init__(
+                Message(
+                    "Aucun lecteur de carte sans contact n'est disponible : vérifiez que le "
+                    "lecteur est branché et que le service de cartes à puce (pcscd) est démarré. "
+                    "({detail})",
+                    detail=detail,
+                )
+            )
+        else:
+            super().__init__(
+                Message(
+                    "Aucun lecteur de carte sans contact n'est disponible : vérifiez que le "
+                    "lecteur est branché et que le service de cartes à puce (pcscd) est démarré."
+                )
+            )
 
 
 class NoCard(IdentityError):
     """A reader is there but no card lies on it."""
 
     def __init__(self, reader: str = "") -> None:
-        where = f" « {reader} »" if reader else ""
-        super().__init__(
-            f"Aucune carte n'est posée sur le lecteur{where} : posez la carte d'identité ou "
-            "la page du passeport portant la puce à plat sur le lecteur, sans la bouger."
-        )
+        if reader:
+            super().__init__(
+                Message(
+                    "Aucune carte n'est posée sur le lecteur « {reader} » : posez la carte "
+                    "d'identité ou la page du passeport portant la puce à plat sur le lecteur, "
+                    "sans la bouger.",
+                    reader=reader,
+                )
+            )
+        else:
+            super().__init__(
+                Message(
+                    "Aucune carte n'est posée sur le lecteur : posez la carte d'identité ou "
+                    "la page du passeport portant la puce à plat sur le lecteur, sans la bouger."
+                )
+            )
 
 
 class WrongAccessKey(IdentityError):
@@ -46,20 +82,26 @@ class WrongCan(WrongAccessKey):
 
     def __init__(self, tries_left: int | None = None) -> None:
         self.tries_left = tries_left
-        base = (
-            "Le numéro CAN saisi ne correspond pas à la carte : vérifiez les 6 chiffres "
-            "imprimés au recto de la carte, en bas à droite."
-        )
+        # Three whole sentences, not one and a tail: a translation cannot be built by pieces.
         if tries_left is None:
-            text = base
+            message = Message(
+                "Le numéro CAN saisi ne correspond pas à la carte : vérifiez les 6 chiffres "
+                "imprimés au recto de la carte, en bas à droite."
+            )
         elif tries_left == 1:
-            text = (
-                f"{base} Attention : il reste 1 seul essai, la carte sera bloquée (suspendue) "
-                "après une nouvelle erreur."
+            message = Message(
+                "Le numéro CAN saisi ne correspond pas à la carte : vérifiez les 6 chiffres "
+                "imprimés au recto de la carte, en bas à droite. Attention : il reste 1 seul "
+                "essai, la carte sera bloquée (suspendue) après une nouvelle erreur."
             )
         else:
-            text = f"{base} Il reste {tries_left} essais avant que la carte ne soit bloquée."
-        super().__init__(text)
+            message = Message(
+                "Le numéro CAN saisi ne correspond pas à la carte : vérifiez les 6 chiffres "
+                "imprimés au recto de la carte, en bas à droite. Il reste {tries_left} essais "
+                "avant que la carte ne soit bloquée.",
+                tries_left=tries_left,
+            )
+        super().__init__(message)
 
 
 class WrongMrz(WrongAccessKey):
@@ -67,8 +109,10 @@ class WrongMrz(WrongAccessKey):
 
     def __init__(self) -> None:
         super().__init__(
-            "Les données saisies (numéro du document, date de naissance, date d'expiration) "
-            "n'ouvrent pas la puce : vérifiez-les sur la bande MRZ du document."
+            Message(
+                "Les données saisies (numéro du document, date de naissance, date d'expiration) "
+                "n'ouvrent pas la puce : vérifiez-les sur la bande MRZ du document."
+            )
         )
 
 
@@ -77,9 +121,11 @@ class CardBlocked(IdentityError):
 
     def __init__(self) -> None:
         super().__init__(
-            "La carte est bloquée après trop d'essais de numéro CAN erronés : elle ne peut plus "
-            "être lue ici. La personne doit s'adresser à la mairie ou à la préfecture qui a "
-            "délivré la carte ; le dossier peut continuer avec une saisie manuelle."
+            Message(
+                "La carte est bloquée après trop d'essais de numéro CAN erronés : elle ne peut "
+                "plus être lue ici. La personne doit s'adresser à la mairie ou à la préfecture qui "
+                "a délivré la carte ; le dossier peut continuer avec une saisie manuelle."
+            )
         )
 
 
@@ -88,8 +134,10 @@ class CardRemoved(IdentityError):
 
     def __init__(self) -> None:
         super().__init__(
-            "La carte a été retirée pendant la lecture : replacez la carte sur le lecteur, "
-            "sans la bouger, pour reprendre."
+            Message(
+                "La carte a été retirée pendant la lecture : replacez la carte sur le lecteur, "
+                "sans la bouger, pour reprendre."
+            )
         )
 
 
@@ -101,10 +149,14 @@ class HostileAnswer(UnreadableCard):
     """A malformed, oversized or inconsistent answer: the read is stopped, nothing trusted."""
 
     def __init__(self, detail: str) -> None:
+        # The detail (what the chip sent) is technical and stays French, as a parameter.
         super().__init__(
-            "La puce a envoyé une réponse incohérente ; la lecture est arrêtée par sécurité. "
-            f"Reposez la carte et réessayez ; si cela recommence, la carte est peut-être "
-            f"endommagée ou contrefaite. ({detail})"
+            Message(
+                "La puce a envoyé une réponse incohérente ; la lecture est arrêtée par sécurité. "
+                "Reposez la carte et réessayez ; si cela recommence, la carte est peut-être "
+                "endommagée ou contrefaite. ({detail})",
+                detail=detail,
+            )
         )
 
 
@@ -118,8 +170,11 @@ class UnknownCsca(IdentityError):
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
         super().__init__(
-            "Le certificat du pays émetteur (CSCA) de ce document n'est pas dans le magasin "
-            f"de confiance de la borne ({issuer}) : l'authenticité n'a pas pu être vérifiée."
+            Message(
+                "Le certificat du pays émetteur (CSCA) de ce document n'est pas dans le magasin "
+                "de confiance de la borne ({issuer}) : l'authenticité n'a pas pu être vérifiée.",
+                issuer=issuer,
+            )
         )
 
 

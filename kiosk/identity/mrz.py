@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from kiosk.identity.errors import MrzError
 from kiosk.identity.model import Mrz, MrzFormat
+from kiosk.messages import Message
 
 _WEIGHTS = (7, 3, 1)
 _LENGTHS = {MrzFormat.TD1: (3, 30), MrzFormat.TD3: (2, 44), MrzFormat.FR_CNI: (2, 36)}
@@ -24,7 +25,7 @@ def _value(char: str) -> int:
         return ord(char) - ord("A") + 10
     if char == "<":
         return 0
-    raise MrzError(f"caractère « {char} » impossible dans une bande MRZ")
+    raise MrzError(Message("caractère « {char} » impossible dans une bande MRZ", char=char))
 
 
 def check_digit(text: str) -> str:
@@ -57,26 +58,42 @@ def _detect(lines: list[str]) -> MrzFormat:
             return MrzFormat.FR_CNI
         return MrzFormat.TD3
     raise MrzError(
-        f"une bande MRZ a 2 ou 3 lignes, {len(lines)} reçue(s) : carte d'identité 3 × 30 "
-        "caractères, passeport 2 × 44, ancienne carte française 2 × 36"
+        Message(
+            "une bande MRZ a 2 ou 3 lignes, {count} reçue(s) : carte d'identité 3 × 30 "
+            "caractères, passeport 2 × 44, ancienne carte française 2 × 36",
+            count=len(lines),
+        )
     )
 
 
-def _check(line: int, field: str, data: str, digit: str) -> None:
+def _check(line: int, field: Message, data: str, digit: str) -> None:
     expected = check_digit(data)
     if digit != expected:
         raise MrzError(
-            f"ligne {line}, {field} : le chiffre de contrôle ne correspond pas "
-            f"(lu « {digit} », attendu « {expected} ») ; relisez ce champ sur le document"
+            Message(
+                "ligne {line}, {field} : le chiffre de contrôle ne correspond pas "
+                "(lu « {digit} », attendu « {expected} ») ; relisez ce champ sur le document",
+                line=line,
+                field=field,
+                digit=digit,
+                expected=expected,
+            )
         )
 
 
-def _date(line: int, field: str, text: str, *, future: bool) -> date | None:
+def _date(line: int, field: Message, text: str, *, future: bool) -> date | None:
     """YYMMDD to a date; the century is guessed the way ICAO readers do."""
     if "<" in text:
         return None  # unknown parts are allowed (e.g. unknown birth day)
     if not text.isdigit():
-        raise MrzError(f"ligne {line}, {field} : « {text} » n'est pas une date AAMMJJ")
+        raise MrzError(
+            Message(
+                "ligne {line}, {field} : « {text} » n'est pas une date AAMMJJ",
+                line=line,
+                field=field,
+                text=text,
+            )
+        )
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
     this_year = datetime.now(UTC).year % 100
     if future:  # expiry: this century unless absurdly far ahead
@@ -86,7 +103,14 @@ def _date(line: int, field: str, text: str, *, future: bool) -> date | None:
     try:
         return date(century + yy, mm, dd)
     except ValueError:
-        raise MrzError(f"ligne {line}, {field} : « {text} » n'est pas une date valide") from None
+        raise MrzError(
+            Message(
+                "ligne {line}, {field} : « {text} » n'est pas une date valide",
+                line=line,
+                field=field,
+                text=text,
+            )
+        ) from None
 
 
 def _names(text: str) -> tuple[str, str]:
@@ -101,7 +125,15 @@ def parse_mrz(text: str | Sequence[str]) -> Mrz:
     width = _LENGTHS[fmt][1]
     for i, line in enumerate(lines, start=1):
         if len(line) > width:
-            raise MrzError(f"ligne {i} : {len(line)} caractères, {width} attendus ({fmt})")
+            raise MrzError(
+                Message(
+                    "ligne {line} : {length} caractères, {width} attendus ({fmt})",
+                    line=i,
+                    length=len(line),
+                    width=width,
+                    fmt=fmt.value,
+                )
+            )
         for char in line:
             _value(char)
     lines = [line.ljust(width, "<") for line in lines]  # trailing fillers are often left out
@@ -118,10 +150,10 @@ def _parse_td1(lines: list[str]) -> Mrz:
     if digit == "<":  # long document number: the rest and its check digit overflow
         rest = optional.split("<", 1)[0]
         number, digit, optional = number + rest[:-1], rest[-1:], optional[len(rest) :]
-    _check(1, "numéro du document", number, digit)
-    _check(2, "date de naissance", l2[0:6], l2[6])
-    _check(2, "date d'expiration", l2[8:14], l2[14])
-    _check(2, "contrôle global", l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29], l2[29])
+    _check(1, Message("numéro du document"), number, digit)
+    _check(2, Message("date de naissance"), l2[0:6], l2[6])
+    _check(2, Message("date d'expiration"), l2[8:14], l2[14])
+    _check(2, Message("contrôle global"), l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29], l2[29])
     surname, given = _names(l3)
     return Mrz(
         format=MrzFormat.TD1,
@@ -131,9 +163,9 @@ def _parse_td1(lines: list[str]) -> Mrz:
         surname=surname,
         given_names=given,
         nationality=l2[15:18].strip("<"),
-        birth_date=_date(2, "date de naissance", l2[0:6], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[0:6], future=False),
         sex=l2[7].replace("<", "X"),
-        expiry_date=_date(2, "date d'expiration", l2[8:14], future=True),
+        expiry_date=_date(2, Message("date d'expiration"), l2[8:14], future=True),
         optional_data=(optional + l2[18:29]).strip("<"),
         lines=tuple(lines),
         key_seed=f"{number}{digit}{l2[0:7]}{l2[8:15]}",
@@ -142,12 +174,12 @@ def _parse_td1(lines: list[str]) -> Mrz:
 
 def _parse_td3(lines: list[str]) -> Mrz:
     l1, l2 = lines
-    _check(2, "numéro du document", l2[0:9], l2[9])
-    _check(2, "date de naissance", l2[13:19], l2[19])
-    _check(2, "date d'expiration", l2[21:27], l2[27])
+    _check(2, Message("numéro du document"), l2[0:9], l2[9])
+    _check(2, Message("date de naissance"), l2[13:19], l2[19])
+    _check(2, Message("date d'expiration"), l2[21:27], l2[27])
     if l2[42] != "<" or l2[28:42].strip("<"):
-        _check(2, "numéro personnel", l2[28:42], l2[42].replace("<", "0"))
-    _check(2, "contrôle global", l2[0:10] + l2[13:20] + l2[21:43], l2[43])
+        _check(2, Message("numéro personnel"), l2[28:42], l2[42].replace("<", "0"))
+    _check(2, Message("contrôle global"), l2[0:10] + l2[13:20] + l2[21:43], l2[43])
     surname, given = _names(l1[5:44])
     return Mrz(
         format=MrzFormat.TD3,
@@ -157,9 +189,9 @@ def _parse_td3(lines: list[str]) -> Mrz:
         surname=surname,
         given_names=given,
         nationality=l2[10:13].strip("<"),
-        birth_date=_date(2, "date de naissance", l2[13:19], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[13:19], future=False),
         sex=l2[20].replace("<", "X"),
-        expiry_date=_date(2, "date d'expiration", l2[21:27], future=True),
+        expiry_date=_date(2, Message("date d'expiration"), l2[21:27], future=True),
         optional_data=l2[28:42].strip("<"),
         lines=tuple(lines),
         key_seed=l2[0:10] + l2[13:20] + l2[21:28],
@@ -169,10 +201,12 @@ def _parse_td3(lines: list[str]) -> Mrz:
 def _parse_fr_cni(lines: list[str]) -> Mrz:
     l1, l2 = lines
     if not l1.startswith("IDFRA"):
-        raise MrzError("ligne 1 : une carte française de l'ancien modèle commence par IDFRA")
-    _check(2, "numéro de la carte", l2[0:12], l2[12])
-    _check(2, "date de naissance", l2[27:33], l2[33])
-    _check(2, "contrôle global", l1 + l2[0:35], l2[35])
+        raise MrzError(
+            Message("ligne 1 : une carte française de l'ancien modèle commence par IDFRA")
+        )
+    _check(2, Message("numéro de la carte"), l2[0:12], l2[12])
+    _check(2, Message("date de naissance"), l2[27:33], l2[33])
+    _check(2, Message("contrôle global"), l1 + l2[0:35], l2[35])
     given = l2[13:27].strip("<").replace("<<", ", ").replace("<", " ")
     return Mrz(
         format=MrzFormat.FR_CNI,
@@ -182,7 +216,7 @@ def _parse_fr_cni(lines: list[str]) -> Mrz:
         surname=l1[5:30].strip("<").replace("<", " "),
         given_names=given,
         nationality="FRA",
-        birth_date=_date(2, "date de naissance", l2[27:33], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[27:33], future=False),
         sex=l2[34].replace("<", "X"),
         expiry_date=None,  # not in this MRZ: 10 or 15 years after issue, printed on the back
         optional_data=l1[30:36],

@@ -47,7 +47,8 @@ class IdentityReader(Protocol):
         """Read and verify the document on the reader (blocking: call from a worker thread).
 
         Raises an ``IdentityError`` (``NoReader``, ``NoCard``, ``WrongCan``, ``CardBlocked``,
-        ``CardRemoved``, ``UnreadableCard``…) whose message is shown to the agent as is. After
+        ``CardRemoved``, ``UnreadableCard``…) whose message is shown in the person's language
+        (``localized``; ``str()`` is the French one for the agent). After
         ``CardRemoved``, calling ``read`` again once the card is back resumes: files already
         read from the same document are not read again.
         """

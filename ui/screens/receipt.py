@@ -79,7 +79,9 @@ class ReceiptScreen(Screen):
             image.save(buffer, "PNG")
             return _Prepared(data, pdf, buffer.getvalue())
 
-        self.runner.run(prepare, on_done=self._show, on_error=lambda e: self.status.setText(str(e)))
+        self.runner.run(
+            prepare, on_done=self._show, on_error=lambda e: self.status.setText(self.tr_.error(e))
+        )
 
     def _show(self, prepared: _Prepared) -> None:
         self._prepared = prepared
@@ -113,7 +115,7 @@ class ReceiptScreen(Screen):
 
     def _print_failed(self, exc: Exception) -> None:
         self.status.setObjectName("error")
-        self.status.setText(str(exc))
+        self.status.setText(self.tr_.error(exc))
         self.print_button.setEnabled(True)
 
     def retranslate(self) -> None:

@@ -55,7 +55,7 @@ class ReviewScreen(Screen):
         self.runner.run(
             load,
             on_done=self._show,
-            on_error=lambda exc: self.error.setText(str(exc)),
+            on_error=lambda exc: self.error.setText(self.tr_.error(exc)),
         )
 
     def _show(self, view: DossierView) -> None:
@@ -132,7 +132,7 @@ class ReviewScreen(Screen):
             self.open(self.reference)  # (clears the error line: set it after)
             self.error.setText(self.tr_.t("review.incomplete"))
             return
-        self.error.setText(str(exc))
+        self.error.setText(self.tr_.error(exc))
         self.submit_button.setEnabled(True)
 
     def retranslate(self) -> None:

@@ -190,7 +190,7 @@ class IdentityPanel(QFrame):
         self._done()
         self.status.setObjectName("error")
         self.status.style().polish(self.status)
-        self.status.setText(str(exc))
+        self.status.setText(self._tr.error(exc))
 
     def _show(self, reading: IdentityReading) -> None:
         self._done()

@@ -1,0 +1,41 @@
+"""The identity panel on its own: a card reader's refusal explained in the person's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pytestqt.qtbot import QtBot
+
+from kiosk.identity.errors import WrongCan
+from kiosk.identity.model import AccessKey, IdentityReading
+from kiosk.identity.ports import CardEvent, ProgressCallback
+from ui.i18n import Translator
+from ui.tasks import TaskRunner
+from ui.widgets.identity import IdentityPanel
+
+
+class _RefusingReader:
+    """A reader whose card refuses every CAN, as a real CNIe answers 63C2."""
+
+    def readers(self) -> list[str]:
+        return ["Lecteur de test"]
+
+    def read(self, access: AccessKey, progress: ProgressCallback | None = None) -> IdentityReading:
+        raise WrongCan(tries_left=2)
+
+    def watch(self, on_event: Callable[[CardEvent], None]) -> Callable[[], None]:
+        return lambda: None
+
+
+def test_a_wrong_can_is_explained_in_arabic_with_the_tries_left(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    panel = IdentityPanel(_RefusingReader(), runner, Translator("ar"))
+    qtbot.addWidget(panel)
+    panel.can.setText("123455")
+    panel.read_button.click()
+    qtbot.waitUntil(lambda: panel.status.objectName() == "error")
+    text = panel.status.text()
+    assert text.startswith("رمز CAN المُدخل لا يطابق البطاقة")
+    assert text.endswith("عدد المحاولات المتبقية قبل قفل البطاقة: 2.")
+    assert "numéro" not in text
+    assert panel.reading is None and panel.read_button.isEnabled()
