@@ -35,7 +35,7 @@ from devices.nfc.sm import SecureMessaging, SecureTransport
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.identity.ports import ProgressCallback
-from kiosk.messages import Message
+from kiosk.messages import Message, translatable
 
 log = logging.getLogger(__name__)
 EMRTD_AID = bytes.fromhex("A0000002471001")
@@ -139,7 +139,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     counter = CountingTransport(transport)
     start = clock()
     timings: dict[str, float] = {}
-    report("Connexion à la puce", 0.05)
+    report(translatable("Connexion à la puce"), 0.05)
     sm, protocol = _open(counter, access, rng)
     timings["acces"] = clock() - start
     channel = SecureTransport(counter, sm)
@@ -180,7 +180,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     chip_verified, ca_failed = False, False
     info = chip_auth_info(dg14) if dg14 else None
     if info is not None:
-        report("Vérification de la puce", 0.27)
+        report(translatable("Vérification de la puce"), 0.27)
         try:
             channel.sm = ca.authenticate(channel, info, rng)
             files.select(lds.FILES["DG1"][0])  # the first exchange under the new keys
@@ -200,7 +200,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
                     groups[name] = data
     timings["lecture"] = clock() - reading_start
 
-    report("Vérification de l'authenticité", 0.93)
+    report(translatable("Vérification de l'authenticité"), 0.93)
     verify_start = clock()
     if ca_failed:
         verdict, reason = (
@@ -223,7 +223,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     photo = lds.dg2_photo(groups["DG2"]) if "DG2" in groups else None
     timings["verification"] = clock() - verify_start
     timings["total"] = clock() - start
-    report("Lecture terminée", 1.0)
+    report(translatable("Lecture terminée"), 1.0)
     return IdentityReading(
         kind=mrz.kind,
         mrz=mrz,

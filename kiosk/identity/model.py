@@ -10,22 +10,30 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from kiosk.messages import translatable
+
 
 class Verdict(StrEnum):
     """What the agent is told about the document's authenticity."""
 
-    AUTHENTIQUE = "authentique"  # signature chain to a trusted CSCA and every hash checked
-    NON_VERIFIE = "non vérifié"  # nothing contradicts the data, but it could not be proven
-    FALSIFIE = "falsifié"  # a check failed: the data or the chip is not what the State issued
+    AUTHENTIQUE = translatable(
+        "authentique"
+    )  # signature chain to a trusted CSCA and every hash checked
+    NON_VERIFIE = translatable(
+        "non vérifié"
+    )  # nothing contradicts the data, but it could not be proven
+    FALSIFIE = translatable(
+        "falsifié"
+    )  # a check failed: the data or the chip is not what the State issued
 
 
 class DocumentKind(StrEnum):
     """The documents the kiosk knows how to read."""
 
-    CNIE = "carte nationale d'identité électronique"
-    PASSEPORT = "passeport"
-    CNI_ANCIENNE = "carte nationale d'identité (modèle sans puce)"
-    AUTRE = "document de voyage"
+    CNIE = translatable("carte nationale d'identité électronique")
+    PASSEPORT = translatable("passeport")
+    CNI_ANCIENNE = translatable("carte nationale d'identité (modèle sans puce)")
+    AUTRE = translatable("document de voyage")
 
 
 class MrzFormat(StrEnum):

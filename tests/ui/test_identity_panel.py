@@ -39,3 +39,24 @@ def test_a_wrong_can_is_explained_in_arabic_with_the_tries_left(qtbot: QtBot) ->
     assert text.endswith("عدد المحاولات المتبقية قبل قفل البطاقة: 2.")
     assert "numéro" not in text
     assert panel.reading is None and panel.read_button.isEnabled()
+
+
+def test_a_document_read_is_described_in_arabic_with_translated_verdict_and_dates(
+    qtbot: QtBot,
+) -> None:
+    """The verdict word, the kind of document and the dates follow the person's language."""
+    runner = TaskRunner()
+    panel = IdentityPanel(None, runner, Translator("ar"))
+    qtbot.addWidget(panel)
+    panel.mrz.setPlainText(
+        "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<\n"
+        "9007138F3002119FRA<<<<<<<<<<<6\n"
+        "MARTIN<<MAELYS<GAELLE<MARIE<<<"
+    )
+    panel.read_mrz()
+    qtbot.waitUntil(lambda: panel.reading is not None)
+    text = panel.data.text()
+    assert "غير متحقق منها" in text  # « non vérifié »: typed, not read from a chip
+    assert "بطاقة التعريف الوطنية الإلكترونية" in text
+    assert "تاريخ الميلاد" in text and "2030" in text
+    assert "NON VÉRIFIÉ" not in text and "Né(e)" not in text

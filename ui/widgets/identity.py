@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.identity.model import CanKey, Verdict
+from kiosk.messages import format_date, translate
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 
@@ -179,7 +180,7 @@ class IdentityPanel(QFrame):
 
     def _on_progress(self, label: str, fraction: float) -> None:
         self.progress.setValue(round(fraction * 100))
-        self.status.setText(label)
+        self.status.setText(translate(label, self._tr.lang))  # the reader's labels are French
 
     def _done(self) -> None:
         self.progress.hide()
@@ -207,14 +208,19 @@ class IdentityPanel(QFrame):
             )
             self.photo.show()
         colour = _VERDICT_COLOURS[reading.verdict]
-        birth = reading.birth_date.strftime("%d/%m/%Y") if reading.birth_date else "—"
-        expiry = reading.expiry_date.strftime("%d/%m/%Y") if reading.expiry_date else "—"
+        lang = self._tr.lang
+        birth = format_date(reading.birth_date, lang) if reading.birth_date else "—"
+        expiry = format_date(reading.expiry_date, lang) if reading.expiry_date else "—"
+        verdict = translate(reading.verdict.value, lang).upper()
+        kind = translate(reading.kind.value, lang)
+        dates = self._tr.t("identity.born_expires", birth=birth, expiry=expiry)
+        # The reason stays as the checks wrote it (French): it is for the agent.
         self.data.setText(
-            f"<p style='font-size:130%; color:{colour}'><b>{reading.verdict.value.upper()}</b></p>"
+            f"<p style='font-size:130%; color:{colour}'><b>{verdict}</b></p>"
             f"<p>{reading.verdict_reason}</p>"
             f"<p><b>{reading.surname}</b> {reading.given_names}<br/>"
-            f"{reading.kind.value} n° {reading.document_number}<br/>"
-            f"Né(e) le {birth} · expire le {expiry}</p>"
+            f"{kind} n° {self._tr.data(reading.document_number)}<br/>"
+            f"{dates}</p>"
             f"<p>{self._tr.t('identity.compare')}</p>"
         )
         self.status.setText("")
