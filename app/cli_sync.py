@@ -115,7 +115,7 @@ def _national_sim(args: argparse.Namespace) -> int:
     try:
         serve(sim, args.host, args.port, tls=tls)
     except KeyboardInterrupt:
-        pass
+        return EXIT_OK  # Ctrl-C is how this server is stopped
     except OSError as exc:
         return _fail(f"Impossible d'écouter sur {args.host}:{args.port} ({exc.strerror or exc}).")
     return EXIT_OK

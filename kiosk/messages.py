@@ -212,3 +212,21 @@ class Message:
 
     def __hash__(self) -> int:
         return hash((self.template, tuple(sorted(self.params.items()))))
+
+
+class LocalizedError(Exception):
+    """An error whose message is French text for the agent and, when given as a
+    :class:`Message`, translatable for the person (:meth:`localized`).
+
+    Args:
+        message: a translatable :class:`Message`, or French text shown as is in every language.
+    """
+
+    def __init__(self, message: str | Message) -> None:
+        self.reason = message if isinstance(message, Message) else None
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
+        return self.message if self.reason is None else self.reason.localized(lang)

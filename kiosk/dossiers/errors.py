@@ -9,24 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kiosk.dossiers.views import Missing
-from kiosk.messages import Message
+from kiosk.messages import LocalizedError, Message
 
 
-class DossierError(Exception):
+class DossierError(LocalizedError):
     """Base class: ``str(exc)`` is the message to show, in French.
 
     Args:
         message: a translatable :class:`Message`, or French text shown as is in every language.
     """
-
-    def __init__(self, message: str | Message) -> None:
-        self.reason = message if isinstance(message, Message) else None
-        self.message = str(message)
-        super().__init__(self.message)
-
-    def localized(self, lang: str) -> str:
-        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
-        return self.message if self.reason is None else self.reason.localized(lang)
 
 
 class DossierNotFound(DossierError):

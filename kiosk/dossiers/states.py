@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kiosk.messages import Message
+from kiosk.messages import LocalizedError, Message
 
 
 class DossierState(StrEnum):
@@ -77,7 +77,7 @@ TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(LocalizedError):
     """A change of state the life cycle does not allow; the message is in French.
 
     :meth:`localized` gives it in the person's language; the states' names stay French (the words
@@ -89,7 +89,7 @@ class IllegalTransition(Exception):
         self.target = target
         allowed = ", ".join(sorted(s.label for s in TRANSITIONS[current]))
         if allowed:
-            self.reason = Message(
+            reason = Message(
                 "Un dossier « {current} » ne peut pas passer à « {target} »"
                 " (états possibles : {allowed}).",
                 current=current.label,
@@ -97,18 +97,13 @@ class IllegalTransition(Exception):
                 allowed=allowed,
             )
         else:
-            self.reason = Message(
+            reason = Message(
                 "Un dossier « {current} » ne peut pas passer à « {target} »"
                 " (états possibles : aucun).",
                 current=current.label,
                 target=target.label,
             )
-        self.message = str(self.reason)
-        super().__init__(self.message)
-
-    def localized(self, lang: str) -> str:
-        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
-        return self.reason.localized(lang)
+        super().__init__(reason)
 
 
 def check_transition(current: DossierState, target: DossierState) -> None:

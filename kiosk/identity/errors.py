@@ -9,24 +9,15 @@ such as what the chip sent, stays a parameter, as written).
 
 from __future__ import annotations
 
-from kiosk.messages import Message
+from kiosk.messages import LocalizedError, Message
 
 
-class IdentityError(Exception):
+class IdentityError(LocalizedError):
     """Base class: ``message`` (and ``str()``) is complete French text meant for the agent.
 
     Args:
         message: a translatable :class:`Message`, or French text shown as is in every language.
     """
-
-    def __init__(self, message: str | Message) -> None:
-        self.reason = message if isinstance(message, Message) else None
-        self.message = str(message)
-        super().__init__(self.message)
-
-    def localized(self, lang: str) -> str:
-        """The message in ``lang`` (``fr``, ``en``, ``ar``); French when it is not translated."""
-        return self.message if self.reason is None else self.reason.localized(lang)
 
 
 class NoReader(IdentityError):

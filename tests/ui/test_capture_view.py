@@ -52,7 +52,7 @@ class StubbornCamera:
         return self.frames[-1] if self.frames else None
 
     def capture(self) -> None:
-        pass
+        """The test hands the photo over itself through ``still``, or never does."""
 
     def photo(self) -> Still | None:
         still, self.still = self.still, None
