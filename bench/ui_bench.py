@@ -30,16 +30,29 @@ _KEYS = {"PEAK", "STALL", "STALL_NFC", "STALL_SYNC", "NFC_OK"}
 
 def _child_bare() -> None:
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QPaintEvent
     from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
+    painted: list[float] = []
+
+    def done() -> None:
+        painted.append(time.time())
+        app.quit()
+
+    class Window(QMainWindow):
+        """Quits once its first frame is painted, as the kiosk's window reports it."""
+
+        def paintEvent(self, event: QPaintEvent) -> None:
+            super().paintEvent(event)
+            QTimer.singleShot(0, done)  # the next turn of the loop: the frame is on screen
+
     app = QApplication(sys.argv)
-    window = QMainWindow()
+    window = Window()
     window.setCentralWidget(QLabel("Bonjour"))
     window.resize(1280, 800)
     window.show()
-    QTimer.singleShot(0, app.quit)  # the first turn of the loop: the window is painted
     app.exec()
-    print(f"READY {time.time()}", flush=True)
+    print(f"READY {painted[0]}", flush=True)
 
 
 def _child_kiosk(data_dir: str, to_home: bool) -> None:
@@ -49,6 +62,7 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
     from ui.app import start
 
     opened = []
+    ready: list[float] = []
 
     def build() -> UiServices:
         from app.container import build_ui
@@ -65,6 +79,7 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
     def check() -> None:
         home = getattr(window, "home", None)  # exists once the services are attached
         if not to_home or (home is not None and window.stack.currentWidget() is home):
+            ready.append(time.time())
             app.quit()
         elif window.runner.idle and window.signin._buttons and not window.signin.pin.text():
             window.signin.pin.setText("0000")
@@ -73,9 +88,10 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
         else:
             QTimer.singleShot(1, check)
 
-    QTimer.singleShot(0, check)
+    # The first screen counts once painted (the first turn of the loop comes before the paint).
+    window.first_painted.connect(check)
     app.exec()
-    print(f"READY {time.time()}", flush=True)
+    print(f"READY {ready[0]}", flush=True)
     window.runner.wait()
     for container in opened:
         container.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from kiosk.config import assets_dir
 from kiosk.messages import RTL_LANGUAGES, left_to_right
@@ -39,11 +39,9 @@ class Translator(QObject):
         return self._lang
 
     @property
-    def direction(self) -> Qt.LayoutDirection:
-        """Right-to-left for Arabic."""
-        if self._lang in RTL_LANGUAGES:
-            return Qt.LayoutDirection.RightToLeft
-        return Qt.LayoutDirection.LeftToRight
+    def right_to_left(self) -> bool:
+        """Whether the current language reads right to left (Arabic)."""
+        return self._lang in RTL_LANGUAGES
 
     def set_language(self, lang: str) -> None:
         """Switch language (a no-op if unchanged)."""

@@ -7,7 +7,7 @@ already saved; nothing is lost.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 _ACTIVITY = {
     QEvent.Type.MouseButtonPress,
@@ -18,7 +18,12 @@ _ACTIVITY = {
 
 
 class InactivityWatcher(QObject):
-    """Installed as an application event filter; emits ``warn(seconds_left)`` then ``expired``."""
+    """While armed, an application event filter; emits ``warn(seconds_left)`` then ``expired``.
+
+    It filters only while an agent is signed in: a Python filter on every event of the
+    application costs, and at start-up its first event made the bindings build every Qt class
+    (~170 enumerations) before the sign-in keypad could be painted.
+    """
 
     warn = Signal(int)
     expired = Signal()
@@ -39,11 +44,19 @@ class InactivityWatcher(QObject):
 
     def arm(self) -> None:
         """Start watching (an agent signed in)."""
+        if not self._armed:
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
         self._armed = True
         self.reset()
 
     def disarm(self) -> None:
         """Stop watching (back at sign-in: nothing personal on screen)."""
+        if self._armed:
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
         self._armed = False
         self._idle.stop()
         self._tick.stop()
@@ -72,8 +85,7 @@ class InactivityWatcher(QObject):
     def _count_down(self) -> None:
         self._left_ms -= self._tick.interval()
         if self._left_ms <= 0:
-            self._tick.stop()
-            self._armed = False
+            self.disarm()
             self.expired.emit()
         else:
             self.warn.emit(max(1, self._left_ms // 1000))

@@ -7,10 +7,9 @@ import gc
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QButtonGroup,
     QHBoxLayout,
     QLabel,
@@ -80,6 +79,7 @@ class MainWindow(QMainWindow):
         self.look = Look()
         self.agent: AgentInfo | None = None
         self._painted = False
+        self._right_to_left = False  # Qt's default direction
         self._badge: ConnectionBadge | None = None
         self.setWindowTitle(self.tr_.t("app.title"))
 
@@ -88,8 +88,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         self.training_banner = QLabel()
-        self.training_banner.setObjectName("training")
-        self.training_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.training_banner.setObjectName("training")  # centred by the style sheet
         self.training_banner.setVisible(training or bool(services and services.training))
         column.addWidget(self.training_banner)
         column.addLayout(self._top_bar())
@@ -117,9 +116,6 @@ class MainWindow(QMainWindow):
         self.screens: list[Screen] = [self.signin]
 
         self.inactivity = InactivityWatcher(idle_ms=idle_ms, grace_ms=grace_ms)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.inactivity)
         self.inactivity.warn.connect(self._warn)
         self.inactivity.active.connect(self.warning.hide)
         self.inactivity.expired.connect(self.lock)
@@ -257,6 +253,14 @@ class MainWindow(QMainWindow):
         rows.addWidget(self.controls_row)
         return rows
 
+    def _set_direction(self, right_to_left: bool) -> None:
+        # Imported here, not at the top: PySide6 builds the ~90 enumerations of the Qt namespace
+        # (~15 ms) on its first use, and the French sign-in screen painted at start needs none.
+        from PySide6.QtCore import Qt
+
+        rtl, ltr = Qt.LayoutDirection.RightToLeft, Qt.LayoutDirection.LeftToRight
+        self.setLayoutDirection(rtl if right_to_left else ltr)
+
     def _set_look(self, look: Look) -> None:
         self.look = look
         self._apply_look()
@@ -266,7 +270,9 @@ class MainWindow(QMainWindow):
 
     def _language_changed(self, lang: str) -> None:
         t = self.tr_.t
-        self.setLayoutDirection(self.tr_.direction)
+        if self.tr_.right_to_left != self._right_to_left:
+            self._right_to_left = self.tr_.right_to_left
+            self._set_direction(self._right_to_left)
         self.app_title.setText(t("app.title"))
         self.training_banner.setText(t("app.training"))
         self.sign_out.setText(t("home.sign_out"))

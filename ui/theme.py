@@ -95,7 +95,10 @@ QLabel#muted {{ color: {muted}; }}
 QLabel#error {{ color: {error}; font-weight: bold; }}
 QLabel#saved {{ color: {muted}; font-size: {round(base * 0.85)}px; }}
 QLabel#reference {{ font-family: "DejaVu Sans Mono"; font-size: {round(base * 2.4)}px; font-weight: bold; }}
-QLabel#training {{ background: #FFD400; color: #000000; font-weight: bold; padding: 6px; }}
+QLabel#training {{
+    background: #FFD400; color: #000000; font-weight: bold; padding: 6px;
+    qproperty-alignment: AlignCenter;
+}}
 QLabel#badge {{ border: 1px solid {border}; border-radius: 8px; padding: 4px 10px; }}
 QPushButton, QToolButton {{
     min-height: {target}px; min-width: {target}px; padding: 4px 18px;

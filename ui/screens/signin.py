@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from ui.screens.base import Screen
 
 if TYPE_CHECKING:
     from kiosk.agents import AgentInfo
+    from ui.services import UiServices
 
 
 class SignInScreen(Screen):
@@ -28,12 +29,7 @@ class SignInScreen(Screen):
         self.layout_.addWidget(self.notice)
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setInputMethodHints(
-            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
-        )
         self.pin.setMaxLength(12)
-        # The screen has its own keypad: no on-screen keyboard over it (a real keyboard works).
-        self.pin.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
         self.pin.returnPressed.connect(self._submit)
         self.layout_.addWidget(self.pin)
         pad = QGridLayout()
@@ -47,7 +43,11 @@ class SignInScreen(Screen):
         holder = QWidget()
         holder.setLayout(pad)
         holder.setMaximumWidth(420)
-        self.layout_.addWidget(holder, alignment=Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(holder)
+        centred.addStretch(1)
+        self.layout_.addLayout(centred)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -56,6 +56,15 @@ class SignInScreen(Screen):
         self._agent: AgentInfo | None = None
         self._buttons: list[QPushButton] = []
         self.retranslate()
+
+    def attach(self, services: UiServices) -> None:
+        super().attach(services)
+        # The screen has its own keypad: no on-screen keyboard over the PIN (a real keyboard
+        # works). Set here, with the services, not before the first paint: the keyboard comes
+        # with them, and the Qt namespace's enumerations cost ~15 ms to build at start.
+        from PySide6.QtCore import Qt
+
+        self.pin.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr_.t("signin.title"))

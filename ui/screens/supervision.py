@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.screens.base import Screen, scrolling_area
+from ui.screens.base import Screen
+from ui.widgets.scrolling import scrolling_area
 
 if TYPE_CHECKING:
     from kiosk.agents import AgentAccount, AgentInfo

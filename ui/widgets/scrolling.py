@@ -1,0 +1,74 @@
+"""A scroll area for touch: kinetic scrolling, and the field typed in kept in view above the
+on-screen keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QFrame,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QScroller,
+    QTextEdit,
+    QWidget,
+)
+
+MARGIN = 12  # pixels kept between the field typed in and the keyboard
+#: What the on-screen keyboard types into (what must stay in view above it).
+TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+
+
+class _KeepFocusVisible(QObject):
+    """Scrolls the field being typed in back into view when it takes focus and whenever the area
+    shrinks (the on-screen keyboard coming up takes the bottom of the window)."""
+
+    def __init__(self, area: QScrollArea) -> None:
+        super().__init__(area)
+        self._area = area
+        area.viewport().installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            # A bound method of this object: disconnected when the area (its parent) is deleted.
+            app.focusChanged.connect(self._focus_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            # After the area has updated its scroll range for the new size.
+            QTimer.singleShot(0, self, self._show_focused)
+        return False
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        self._show(new)
+
+    def _show_focused(self) -> None:
+        self._show(self._area.window().focusWidget())
+
+    def _show(self, widget: QWidget | None) -> None:
+        content = self._area.widget()
+        if not isinstance(widget, TEXT_INPUTS) or content is None:
+            return  # a button taking focus (after a sign-in, a tab) must not scroll the page
+        if not self._area.isAncestorOf(widget):
+            return
+        # The whole field, not only its cursor (what QScrollArea.ensureWidgetVisible shows).
+        top = widget.mapTo(content, QPoint(0, 0)).y()
+        bar, room = self._area.verticalScrollBar(), self._area.viewport().height()
+        if top + widget.height() + MARGIN > bar.value() + room:
+            bar.setValue(top + widget.height() + MARGIN - room)
+        if top - MARGIN < bar.value():
+            bar.setValue(top - MARGIN)
+
+
+def scrolling_area(content: QWidget | None = None) -> QScrollArea:
+    """A frameless scroll area for touch (kinetic scrolling) that keeps the focused field in
+    view above the on-screen keyboard."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+    _KeepFocusVisible(area)
+    if content is not None:
+        area.setWidget(content)
+    return area
