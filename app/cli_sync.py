@@ -47,6 +47,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sim.add_argument("--graine", type=int, help="graine du hasard (pannes reproductibles)")
     sim.add_argument("--tls-cert", type=Path, metavar="PEM", help="certificat : servir en HTTPS")
     sim.add_argument("--tls-cle", type=Path, metavar="PEM", help="clé privée du certificat")
+    # A training kiosk's own server stops with the kiosk, however the kiosk ends.
+    sim.add_argument("--parent", type=int, metavar="PID", help=argparse.SUPPRESS)
     sim.set_defaults(run=_national_sim)
 
     sync = sub.add_parser(
@@ -82,7 +84,8 @@ def _national_sim(args: argparse.Namespace) -> int:
     import random
 
     from kiosk.config import Paths
-    from sync.server.app import DEMO_CLIENTS, NationalSimulator
+    from sync.server.app import NationalSimulator
+    from sync.server.demo import DEMO_CLIENTS
     from sync.server.run import serve
 
     clients: dict[str, str] = {}
@@ -112,6 +115,8 @@ def _national_sim(args: argparse.Namespace) -> int:
     scheme = "https" if tls else "http"
     _out(f"Simulateur du service national : {scheme}://{args.host}:{args.port} (base {db})")
     _out("Réglages à chaud : POST /_control ; Ctrl-C pour arrêter.")
+    if args.parent:
+        _stop_with(args.parent)
     try:
         serve(sim, args.host, args.port, tls=tls)
     except KeyboardInterrupt:
@@ -119,6 +124,21 @@ def _national_sim(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"Impossible d'écouter sur {args.host}:{args.port} ({exc.strerror or exc}).")
     return EXIT_OK
+
+
+def _stop_with(parent: int) -> None:
+    """Stop this server (as Ctrl-C does) once the process ``parent`` has ended, even killed."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _sync(args: argparse.Namespace) -> int:

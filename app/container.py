@@ -18,6 +18,7 @@ from kiosk.documents import Attachments, DocumentStore, encrypt_plain_documents
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
+from kiosk.identity.errors import NoReader
 from kiosk.identity.ports import IdentityReader
 from kiosk.ports import Camera, ConnectionBadge, Printer
 from kiosk.retention import RetentionPolicy, RetentionService
@@ -63,11 +64,22 @@ def build_ui(
     national server of its own on loopback.
     """
     paths = Paths.resolve(database=database, data_dir=data_dir)
-    if training:
-        folder = paths.data_dir / "formation"
-        container = build(database=folder / "kiosk.sqlite3", data_dir=folder, training=True)
-    else:
-        container = build(database=database, data_dir=data_dir)
+    folder = paths.data_dir / "formation"
+    server = None
+    if training and sync:
+        folder.mkdir(parents=True, exist_ok=True)
+        server = _ReferenceServer(folder / "service-national.sqlite3")
+    try:
+        if training:
+            container = build(database=folder / "kiosk.sqlite3", data_dir=folder, training=True)
+        else:
+            container = build(database=database, data_dir=data_dir)
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    if server is not None:
+        container.closers.append(server.stop)
     agents = AgentService(container.store)
     if training and not agents.list():
         agents.add("formation", "Agent de formation", "0000")
@@ -93,7 +105,7 @@ def build_ui(
     _warm_up_receipts()
     identity, training_can = _identity_reader(container, training=training)
     _start_purge(container)
-    subscribe, wake = _start_sync(container, training=training) if sync else (None, None)
+    subscribe, wake = _start_sync(container, server) if sync else (None, None)
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -133,22 +145,29 @@ def _identity_reader(
     if training:
         anchors.append(assets_dir() / "test-keys" / "csca.pem")
     reader_name = os.environ.get("PN_KIOSK_READER") or None
+    reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
     training_can = None
     if training:
         from devices.cardsim.chip import SimulatedChip
         from devices.cardsim.profiles import PROFILES
-        from devices.cardsim.vpcd import VirtualCard, VpcdNotListening
+        from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard, VpcdNotListening
 
         card = VirtualCard(SimulatedChip(PROFILES["cnie"]))
         try:
-            card.start(connect_timeout=0.2)  # vpcd answers at once when pcscd runs
-        except (VpcdNotListening, OSError):
-            log.info("no virtual reader (pcscd with vsmartcard-vpcd): no simulated card")
+            # Listing the readers also starts a socket-activated pcscd (Debian with systemd);
+            # vpcd listens for the card once pcscd lists its reader.
+            if VIRTUAL_READER not in reader.readers():
+                raise VpcdNotListening(VIRTUAL_READER)
+            card.start(connect_timeout=1.0)
+        except (NoReader, VpcdNotListening, OSError):
+            log.warning(
+                "pas de lecteur virtuel (pcscd avec vsmartcard-vpcd) : pas de carte simulée ; "
+                "la saisie manuelle et la bande MRZ restent possibles"
+            )
         else:
             container.closers.append(card.stop)
             training_can = PROFILES["cnie"].can
-            reader_name = reader_name or "Virtual PCD 00 00"
-    reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
+            reader.reader_name = reader_name or VIRTUAL_READER
     return reader, training_can
 
 
@@ -195,7 +214,7 @@ def _start_purge(container: Container) -> None:
 
 
 def _start_sync(
-    container: Container, *, training: bool
+    container: Container, server: _ReferenceServer | None
 ) -> tuple[Callable[[Callable[[ConnectionBadge], None]], None] | None, Callable[[], None] | None]:
     """Start the background sync (in training mode, against a reference server of its own).
 
@@ -225,10 +244,10 @@ def _start_sync(
             callback(last[0])
 
     try:
-        if training:
-            from sync.server.app import DEMO_CLIENTS
+        if server is not None:
+            from sync.server.demo import DEMO_CLIENTS
 
-            url = _start_reference_server(container)
+            url = server.url()
             client_id, secret = next(iter(DEMO_CLIENTS.items()))
             os.environ.setdefault("PN_KIOSK_API_CLIENT_ID", client_id)
             os.environ.setdefault("PN_KIOSK_API_CLIENT_SECRET", secret)
@@ -243,47 +262,58 @@ def _start_sync(
     return subscribe, thread.worker.wake
 
 
-def _start_reference_server(container: Container) -> str:
+class _ReferenceServer:
     """Training mode's national service: ``kiosk national-sim`` in a process of its own (in a
-    thread of the kiosk it would compete with the screens for the interpreter lock)."""
-    import socket
-    import subprocess
-    import sys
-    import time
+    thread of the kiosk it would compete with the screens for the interpreter lock).
 
-    from sync.server.run import free_port
+    Launched first and awaited last: the interpreter's start in the other process overlaps
+    with opening the store and the card reader in this one."""
 
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "national-sim",
-            "--port",
-            str(port),
-            "--db",
-            str(container.paths.data_dir / "service-national.sqlite3"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    def __init__(self, database: Path) -> None:
+        import subprocess
+        import sys
 
-    def stop() -> None:
-        process.terminate()
+        from sync.server.demo import free_port
+
+        self.port = free_port()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "national-sim",
+                "--port",
+                str(self.port),
+                "--db",
+                str(database),
+                "--parent",
+                str(os.getpid()),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def url(self, timeout: float = 15.0) -> str:
+        """Its address, once it accepts connections (or the timeout passed: sync retries)."""
+        import socket
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    break
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-
-    container.closers.append(stop)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}"
+            self.process.kill()
 
 
 def _warm_up_receipts() -> None:

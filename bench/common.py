@@ -8,6 +8,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 
+from devices.cardsim.vpcd import VIRTUAL_READER
+
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile (``fraction`` in 0..1) of ``samples``."""
@@ -25,9 +27,6 @@ def report(name: str, value: float, unit: str, target: str, ratio: str = "") -> 
     """One line per figure: name, value, target, and the ratio to its reference."""
     extra = f"  ratio {ratio}" if ratio else ""
     print(f"{name:<46} {value:10.3f} {unit:<3} (cible {target}){extra}")
-
-
-VIRTUAL_READER = "Virtual PCD 00 00"
 
 
 def _virtual_reader_present() -> bool:

@@ -17,7 +17,7 @@ import time
 from bench.common import ensure_pcscd, report
 from devices.cardsim.chip import SimulatedChip
 from devices.cardsim.profiles import PROFILES
-from devices.cardsim.vpcd import VirtualCard
+from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.crypto import Cipher
 from devices.nfc.lds import FILES
@@ -27,7 +27,7 @@ from devices.nfc.sm import SecureMessaging, protected_response_length
 from kiosk.config import assets_dir
 from kiosk.identity.model import CanKey, MrzKey
 
-READER = "Virtual PCD 00 00"
+READER = VIRTUAL_READER
 MEASURED = ("DG1", "DG2", "SOD")
 
 

@@ -3,12 +3,15 @@
 # where missing, uv (pinned) in .tools/, then the Python packages from the committed uv.lock.
 #
 #   scripts/bootstrap.sh run    # what running the kiosk needs
-#   scripts/bootstrap.sh test   # the same, plus the tools the test suite uses
+#   scripts/bootstrap.sh demo   # the same, plus the virtual reader of training mode's card
+#   scripts/bootstrap.sh test   # the same as run, plus the tools the test suite uses
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 purpose="${1:-run}"
+demo=false
+if [ "$purpose" = "demo" ]; then demo=true; purpose=run; fi
 
 UV_VERSION="0.13.9"
 # pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel);
@@ -27,6 +30,9 @@ say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 missing=()
 wanted=("${APT_RUN[@]}")
 [ "$purpose" = "test" ] && wanted+=("${APT_TEST[@]}")
+# Training mode puts its simulated CNIe on vsmartcard-vpcd's virtual reader. Not installed to
+# run for real: a virtual reader listed beside the counter's reader has no use there.
+if $demo; then wanted+=(vsmartcard-vpcd); fi
 # Debian's python3 only where no Python able to make a virtual environment is on PATH, and its
 # headers where the Python found has none (pyscard compiles against them).
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then wanted+=(python3 python3-venv); fi

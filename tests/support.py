@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from kiosk.demarches import Demarche, Field, FieldError, FieldType, group_item_count, parse_value
 from kiosk.dossiers.service import DossierService
@@ -69,3 +70,28 @@ def fill(service: DossierService, reference: str, demarche: Demarche, rounds: in
         else:
             raise AssertionError(f"no valid sample for {path} ({field.type})")
     raise AssertionError(f"{reference} still incomplete: {service.show(reference).missing}")
+
+
+def child_processes(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if ppid == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting for its parent counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

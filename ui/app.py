@@ -78,6 +78,41 @@ def run(
     window = start(build, windowed=windowed, keyboard=keyboard, training=training)
     from PySide6.QtWidgets import QApplication
 
+    _quit_on_signals(window)
     code = QApplication.exec()
     window.runner.wait()
     return int(code)
+
+
+def _quit_on_signals(window: MainWindow) -> None:
+    """SIGTERM (the session or the machine shutting down) and Ctrl-C end the kiosk as closing
+    its window does: the services are closed (the sync stops between two sends, training mode's
+    card and server stop). Python runs a signal handler only between two of its instructions:
+    the signal also writes to a socket the Qt loop watches, so the loop wakes up to run it."""
+    import contextlib
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtWidgets import QApplication
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: QApplication.quit())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:
+        with contextlib.suppress(BlockingIOError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+
+    def close() -> None:
+        reader.close()
+        writer.close()
+
+    # Both sockets live as long as the window (this connection holds them).
+    window.destroyed.connect(close)

@@ -18,6 +18,8 @@ from devices.cardsim.chip import SimulatedChip
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 35963
+#: The reader pcscd lists for vpcd's first slot.
+VIRTUAL_READER = "Virtual PCD 00 00"
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0, 1, 2, 4
 
 

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from sync.server.db import SimDatabase, fingerprint, national_number
+from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
 from sync.server.instruction import (
     decide_due,
@@ -32,7 +33,6 @@ from sync.server.instruction import (
 )
 
 TOKEN_TTL = 300  # seconds: short-lived bearer tokens
-DEMO_CLIENTS = {"borne-demo": "secret-demo"}
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:

@@ -14,6 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from sync.server.app import NationalSimulator
+from sync.server.demo import free_port
 
 
 def _config(app: ASGIApp, **kwargs: Any) -> uvicorn.Config:
@@ -94,13 +95,6 @@ class ServerThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def free_port() -> int:
-    """A loopback port free right now (for a server started in another process)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 __all__ = ["NationalSimulator", "ServerThread", "free_port", "serve"]

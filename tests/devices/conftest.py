@@ -17,12 +17,12 @@ import pytest
 
 from devices.cardsim.chip import Faults, SimulatedChip
 from devices.cardsim.profiles import PROFILES, Profile
-from devices.cardsim.vpcd import VirtualCard
+from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
 from kiosk.config import assets_dir
 
-READER = "Virtual PCD 00 00"
+READER = VIRTUAL_READER
 
 
 def _pcscd() -> str:

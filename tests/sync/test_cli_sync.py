@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from kiosk.store import open_store
 from sync.server.run import free_port
+from tests.support import child_processes, process_alive
 from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
 
 
@@ -78,3 +80,37 @@ def test_missing_credentials_are_explained_and_never_echoed(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "PN_KIOSK_API_CLIENT_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+_TRAINING_KIOSK = """
+import sys
+import time
+from pathlib import Path
+from app.container import build_ui
+services, container = build_ui(data_dir=Path(sys.argv[1]), training=True)
+print("up", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_killed_training_kiosk_leaves_no_reference_server_behind(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _TRAINING_KIOSK, str(tmp_path)],
+        cwd=ROOT,
+        env=kiosk_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as kiosk:
+        try:
+            assert kiosk.stdout is not None
+            assert kiosk.stdout.readline().strip() == "up"
+            children = child_processes(kiosk.pid)
+            servers = [pid for pid, command in children if "national-sim" in command]
+            assert len(servers) == 1
+        finally:
+            kiosk.kill()  # no clean-up code runs: a crash, a power button, `kill -9`
+    deadline = time.monotonic() + 15
+    while process_alive(servers[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not process_alive(servers[0]), "the reference server outlived its kiosk"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -291,6 +292,22 @@ def test_inactivity_warns_then_clears_everything(qtbot: QtBot, window: MainWindo
     # The answer given before the lock was saved.
     found = window.services.dossiers.list(search="martin")
     assert [d.usager for d in found] == ["MARTIN"]
+
+
+def test_a_tap_on_the_pin_brings_up_no_keyboard_over_the_sign_in_keypad(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    qtbot.waitUntil(lambda: window.keyboard is not None, timeout=5_000)
+    keyboard = window.keyboard
+    assert keyboard is not None
+    window.activateWindow()
+    window.signin.pin.setFocus()
+    for _ in range(2):  # the first tap on a focused field is what asks Qt for the keyboard
+        qtbot.mouseClick(window.signin.pin, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+        qtbot.wait(100)
+    assert not QGuiApplication.inputMethod().isVisible()
+    assert not keyboard.isVisible()
+    assert window.controls_row.isVisible()  # the language buttons stay for the person
 
 
 def test_the_on_screen_keyboard_comes_up_under_a_text_field(

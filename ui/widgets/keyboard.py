@@ -32,6 +32,15 @@ def keyboard_enabled() -> bool:
     return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
 
+def _types_with_keyboard(widget: QWidget | None) -> bool:
+    """Whether the on-screen keyboard types into ``widget``."""
+    return (
+        isinstance(widget, QLineEdit | QPlainTextEdit)
+        and not widget.isReadOnly()
+        and widget.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)
+    )
+
+
 class KeyboardPanel(QQuickWidget):
     """The keyboard, as a widget the main window lays out under the screens."""
 
@@ -63,11 +72,7 @@ class KeyboardPanel(QQuickWidget):
         # Ask for the keyboard as soon as a text field takes focus, whatever the style says
         # (a style sheet replaces the style that would otherwise request it on the first tap).
         method = QGuiApplication.inputMethod()
-        if (
-            isinstance(new, QLineEdit | QPlainTextEdit)
-            and not new.isReadOnly()
-            and new.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)
-        ):
+        if _types_with_keyboard(new):
             method.show()
         elif new is None or not isinstance(new, QLineEdit | QPlainTextEdit):
             method.hide()
@@ -89,7 +94,13 @@ class KeyboardPanel(QQuickWidget):
         self.setFixedHeight(max(160, height))
 
     def _follow(self) -> None:
-        visible = QGuiApplication.inputMethod().isVisible()
+        method = QGuiApplication.inputMethod()
+        visible = method.isVisible()
+        if visible and not _types_with_keyboard(QApplication.focusWidget()):
+            # Qt asks for the keyboard on any tap in a focused field, even one that refuses
+            # input methods (the PIN, typed on the sign-in screen's own keypad): send it back.
+            method.hide()
+            return
         if visible != self.isVisible():
             self.setVisible(visible)
             self.shown.emit(visible)
