@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         rows = QVBoxLayout()
         bar = QHBoxLayout()
         bar.setContentsMargins(16, 8, 16, 4)
+        bar.setSpacing(16)  # the agent's name apart from the title
         self.app_title = QLabel()
         self.app_title.setObjectName("subtitle")
         bar.addWidget(self.app_title)

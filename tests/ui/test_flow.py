@@ -310,6 +310,56 @@ def test_a_tap_on_the_pin_brings_up_no_keyboard_over_the_sign_in_keypad(
     assert window.controls_row.isVisible()  # the language buttons stay for the person
 
 
+def test_a_tap_on_a_button_while_typing_is_not_lost_when_the_keyboard_goes(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    window.activateWindow()
+    window.home.search.setFocus()
+    qtbot.waitUntil(
+        lambda: window.keyboard is not None and window.keyboard.isVisible(), timeout=5_000
+    )
+    keyboard = window.keyboard
+    assert keyboard is not None
+    window.home.search.setText("MARTIN")
+    qtbot.waitUntil(lambda: not window.controls_row.isVisible(), timeout=5_000)
+    driver.settle()  # the window laid out again around the keyboard
+    button = window.home.search_button
+    finger = button.mapTo(window, button.rect().center())  # where the finger stays
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    qtbot.wait(100)
+    # While the finger is down the keyboard stays, and so does the button under the finger.
+    assert keyboard.isVisible()
+    assert button.mapTo(window, button.rect().center()) == finger
+    with qtbot.waitSignal(button.clicked, timeout=2_000):  # the finger lifts where it was
+        qtbot.mouseRelease(  # type: ignore[no-untyped-call]
+            button, Qt.MouseButton.LeftButton, pos=button.mapFrom(window, finger)
+        )
+    qtbot.waitUntil(lambda: not keyboard.isVisible(), timeout=5_000)
+
+
+def test_the_keyboard_stays_down_over_the_card_just_read(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("succession")
+    panel = window.wizard.identity_panel
+    assert panel is not None
+    window.activateWindow()
+    panel.can.setFocus()
+    qtbot.waitUntil(
+        lambda: window.keyboard is not None and window.keyboard.isVisible(), timeout=5_000
+    )
+    panel.can.setText("123456")
+    panel.read_button.setFocus()  # what a tap on « Lire la carte » does first
+    panel.read_button.click()
+    driver.settle()
+    assert panel.reading is not None, panel.status.text()
+    # The focus did not move on to the MRZ box: no keyboard over the photo to compare.
+    assert not panel.mrz.hasFocus()
+    qtbot.waitUntil(lambda: window.keyboard is not None and not window.keyboard.isVisible())
+
+
 def test_the_on_screen_keyboard_comes_up_under_a_text_field(
     qtbot: QtBot, window: MainWindow
 ) -> None:

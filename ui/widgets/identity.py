@@ -175,6 +175,11 @@ class IdentityPanel(QFrame):
         self.status.clear()
         self.progress.setValue(0)
         self.progress.show()
+        # A focused button that is disabled hands its focus on to the next field (the MRZ box),
+        # which would bring the on-screen keyboard back over the photo: nothing keeps it.
+        for button in (self.read_button, self.mrz_button):
+            if button.hasFocus():
+                button.clearFocus()
         self.read_button.setEnabled(False)
         self.mrz_button.setEnabled(False)
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Q_ARG, QMetaObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    Q_ARG,
+    QCoreApplication,
+    QEvent,
+    QMetaObject,
+    QObject,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QColor, QGuiApplication, QResizeEvent
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtWidgets import (
@@ -30,6 +40,10 @@ KEYBOARD_BACKGROUND = "#2b2c2e"  # the default style's keyboard background
 def keyboard_enabled() -> bool:
     """Whether the embedded keyboard input method is configured for this process."""
     return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
+
+
+_RELEASES = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel}
+_NO_BUTTON = Qt.MouseButton.NoButton
 
 
 def _types_with_keyboard(widget: QWidget | None) -> bool:
@@ -62,6 +76,7 @@ class KeyboardPanel(QQuickWidget):
             root.implicitHeightChanged.connect(self._fit)
         self._fit()
         self.hide()
+        self._waiting_release = False
         method = QGuiApplication.inputMethod()
         method.visibleChanged.connect(self._follow)
         app = QApplication.instance()
@@ -76,6 +91,14 @@ class KeyboardPanel(QQuickWidget):
             method.show()
         elif new is None or not isinstance(new, QLineEdit | QPlainTextEdit):
             method.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._waiting_release and event.type() in _RELEASES:
+            self._waiting_release = False
+            if app := QCoreApplication.instance():
+                app.removeEventFilter(self)
+            QTimer.singleShot(0, self._follow)  # once the button has taken the tap
+        return False
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -100,6 +123,14 @@ class KeyboardPanel(QQuickWidget):
             # Qt asks for the keyboard on any tap in a focused field, even one that refuses
             # input methods (the PIN, typed on the sign-in screen's own keypad): send it back.
             method.hide()
+            return
+        if not visible and self.isVisible() and QGuiApplication.mouseButtons() != _NO_BUTTON:
+            # A finger is on a button (« Lire la carte », « Suivant ») that took the focus:
+            # the keyboard going now would move the button from under it, and the tap would
+            # be lost. It goes once the finger lifts, after the button has taken the tap.
+            if not self._waiting_release and (app := QCoreApplication.instance()):
+                self._waiting_release = True
+                app.installEventFilter(self)
             return
         if visible != self.isVisible():
             self.setVisible(visible)
