@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 from tests.support import child_processes, process_alive
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sync.support import ROOT
 
 
 def test_sigterm_ends_the_kiosk_cleanly_and_stops_its_training_server(tmp_path: Path) -> None:

@@ -43,7 +43,6 @@ def keyboard_enabled() -> bool:
 
 
 _RELEASES = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel}
-_NO_BUTTON = Qt.MouseButton.NoButton
 
 
 def _types_with_keyboard(widget: QWidget | None) -> bool:
@@ -124,7 +123,8 @@ class KeyboardPanel(QQuickWidget):
             # input methods (the PIN, typed on the sign-in screen's own keypad): send it back.
             method.hide()
             return
-        if not visible and self.isVisible() and QGuiApplication.mouseButtons() != _NO_BUTTON:
+        finger_down = QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton
+        if not visible and self.isVisible() and finger_down:
             # A finger is on a button (« Lire la carte », « Suivant ») that took the focus:
             # the keyboard going now would move the button from under it, and the tap would
             # be lost. It goes once the finger lifts, after the button has taken the tap.
