@@ -143,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
         return run(args)
-    from kiosk.agents import AgentError
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.states import IllegalTransition
+    from kiosk.security.agents import AgentError
     from kiosk.store import StoreError
 
     try:
@@ -356,7 +356,7 @@ def _run_kiosk(args: argparse.Namespace) -> int:
 def _agent_add(c: Container, args: argparse.Namespace) -> int:
     import getpass
 
-    from kiosk.agents import AgentService
+    from kiosk.security.agents import AgentService
 
     if args.pin_stdin:
         pin = sys.stdin.readline().strip()
@@ -371,7 +371,7 @@ def _agent_add(c: Container, args: argparse.Namespace) -> int:
 
 
 def _agent_list(c: Container, args: argparse.Namespace) -> int:
-    from kiosk.agents import AgentService
+    from kiosk.security.agents import AgentService
 
     agents = AgentService(c.store).list()
     rows = [{"identifiant": a.identifiant, "nom": a.nom, "role": a.role} for a in agents]

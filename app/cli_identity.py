@@ -105,8 +105,8 @@ def _access(args: argparse.Namespace) -> Any:
 
 
 def _read_id(args: argparse.Namespace) -> int:
-    from kiosk.config import assets_dir
     from kiosk.identity.errors import IdentityError
+    from kiosk.settings.paths import assets_dir
 
     try:
         access = _access(args)

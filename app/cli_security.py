@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kiosk.config import Paths
+    from kiosk.settings.paths import Paths
     from kiosk.store import Store
 
 EXIT_OK = 0
@@ -69,7 +69,7 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def _paths(args: argparse.Namespace) -> Paths:
-    from kiosk.config import Paths
+    from kiosk.settings.paths import Paths
 
     return Paths.resolve(database=args.db, data_dir=args.data_dir)
 
@@ -81,7 +81,7 @@ def _open(paths: Paths) -> Store:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from kiosk.audit import AuditLog
+    from kiosk.security.audit import AuditLog
     from kiosk.store import StoreError
 
     try:
@@ -108,8 +108,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_show(args: argparse.Namespace) -> int:
-    from kiosk.audit import AuditLog
     from kiosk.dossiers.reference import InvalidReference, parse_reference
+    from kiosk.security.audit import AuditLog
     from kiosk.store import StoreError
 
     reference = None
@@ -137,7 +137,7 @@ def _audit_show(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from kiosk.retention import RetentionPolicy, RetentionService
+    from kiosk.security.retention import RetentionPolicy, RetentionService
     from kiosk.store import StoreError
 
     try:
@@ -179,7 +179,7 @@ def _agent_disable(args: argparse.Namespace) -> int:
 
 
 def _agent_change(args: argparse.Namespace, *, unlock: bool) -> int:
-    from kiosk.agents import AgentError, AgentService
+    from kiosk.security.agents import AgentError, AgentService
     from kiosk.store import StoreError
 
     try:

@@ -83,7 +83,7 @@ def _out(text: str) -> None:
 def _national_sim(args: argparse.Namespace) -> int:
     import random
 
-    from kiosk.config import Paths
+    from kiosk.settings.paths import Paths
     from sync.server.app import NationalSimulator
     from sync.server.demo import DEMO_CLIENTS
     from sync.server.run import serve
@@ -246,8 +246,8 @@ def _watch(container: Container, settings: Any) -> int:
 
 def _status(container: Container, args: argparse.Namespace) -> int:
     from kiosk.dossiers.service import utc_now
-    from kiosk.national import NationalFollowUp
-    from kiosk.outbox import Outbox
+    from kiosk.sync.followup import NationalFollowUp
+    from kiosk.sync.outbox import Outbox
     from sync.policy import CircuitState
     from sync.worker import STATUS_KEY
 

@@ -10,20 +10,21 @@ from pathlib import Path
 
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
-from kiosk.agents import AgentService
-from kiosk.audit import AuditLog
-from kiosk.config import Paths, assets_dir
 from kiosk.demarches import Catalog, load_catalog
-from kiosk.documents import Attachments, DocumentStore, encrypt_plain_documents
+from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.identity.errors import NoReader
-from kiosk.identity.ports import IdentityReader
-from kiosk.ports import Camera, ConnectionBadge, Printer
-from kiosk.retention import RetentionPolicy, RetentionService
-from kiosk.settings import CounterSettings
+from kiosk.ports.devices import Camera, ConnectionBadge, Printer
+from kiosk.ports.identity import IdentityReader
+from kiosk.security.agents import AgentService
+from kiosk.security.audit import AuditLog
+from kiosk.security.retention import RetentionPolicy, RetentionService
+from kiosk.settings.paths import Paths, assets_dir
+from kiosk.site.counter import CounterSettings
 from kiosk.store import Store, open_store
+from kiosk.store.documents import DocumentStore, encrypt_plain_documents
 from ui.services import UiServices
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def build(
     catalog = load_catalog(paths.demarches_dir)
     store = open_store(paths.database, key_file=paths.db_key_file)
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
-    # encryption is switched off (kiosk/documents.py: ENCRYPT_DOCUMENTS).
+    # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS).
     documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
     encrypt_plain_documents(documents, store)
     dossiers = DossierService(store, catalog)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.retention import PurgeReport, RetentionPolicy, RetentionService
+from kiosk.security.retention import PurgeReport, RetentionPolicy, RetentionService
 from kiosk.store import Store, StoreError
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.container import Container
-from kiosk.national import NationalFollowUp
-from kiosk.outbox import Outbox
+from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.outbox import Outbox
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
 from sync.policy import SyncPolicy

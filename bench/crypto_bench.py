@@ -19,11 +19,11 @@ from pathlib import Path
 
 from bench.common import percentile, report
 from bench.store_bench import _autosave_field, populate
-from kiosk.config import assets_dir
 from kiosk.demarches import Catalog, load_catalog
-from kiosk.documents import DocumentStore
 from kiosk.dossiers.service import DossierService
+from kiosk.settings.paths import assets_dir
 from kiosk.store import open_store
+from kiosk.store.documents import DocumentStore
 
 
 def autosaves(

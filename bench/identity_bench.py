@@ -24,8 +24,8 @@ from devices.nfc.lds import FILES
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
 from devices.nfc.sm import SecureMessaging, protected_response_length
-from kiosk.config import assets_dir
 from kiosk.identity.model import CanKey, MrzKey
+from kiosk.settings.paths import assets_dir
 
 READER = VIRTUAL_READER
 MEASURED = ("DG1", "DG2", "SOD")

@@ -27,13 +27,13 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bench.common import median, percentile, report
-from kiosk.config import assets_dir
 from kiosk.demarches import Catalog, Demarche, FieldType, load_catalog
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.reference import new_reference
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.text import name_key, plate_key
-from kiosk.settings import CounterDetails, CounterSettings
+from kiosk.settings.paths import assets_dir
+from kiosk.site.counter import CounterDetails, CounterSettings
 from kiosk.store import Store, open_store
 from kiosk.store.models import Answer, Dossier, Event, Usager, Vehicule
 from tests.support import fill

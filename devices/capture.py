@@ -10,7 +10,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from kiosk.ports import ScannedFile
+from kiosk.ports.devices import ScannedFile
 
 ACCEPTED = {"application/pdf", "image/jpeg", "image/png", "image/tiff", "image/webp"}
 MAX_BYTES = 20 * 1024 * 1024  # a scan larger than this is a mistake (a video, an archive…)

@@ -12,7 +12,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk.ports import PrintError
+from kiosk.ports.devices import PrintError
 
 
 class CupsPrinter:

@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeAlias
 
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 __all__ = [
     "RTL_LANGUAGES",

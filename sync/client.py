@@ -1,6 +1,6 @@
 """The national API over HTTP (httpx), as described in docs/national-api.json.
 
-Turns every answer into one of three outcomes the worker understands (see ``kiosk.sync_ports``):
+Turns every answer into one of three outcomes the worker understands (see ``kiosk.ports.national``):
 an :class:`Ack`, a :class:`ServiceUnavailable` (retry later, safely) or a :class:`Refused`
 (back to the counter). Only 201/202 count as filed: a 200 to a filing is a captive portal or a
 proxy, never the national service. Credentials never appear in messages or logs.
@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from kiosk.sync_ports import (
+from kiosk.ports.national import (
     Ack,
     ChangesPage,
     FieldProblem,
@@ -68,7 +68,7 @@ def parse_rate_policy(value: str | None) -> float | None:
 
 
 class HttpNationalApi:
-    """:class:`kiosk.sync_ports.NationalApi` over HTTP. Blocking; one instance per worker."""
+    """:class:`kiosk.ports.national.NationalApi` over HTTP. Blocking; one instance per worker."""
 
     def __init__(
         self,

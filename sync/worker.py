@@ -20,9 +20,9 @@ from typing import Any
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
-from kiosk.national import NationalFollowUp
-from kiosk.outbox import Claimed, Outbox
-from kiosk.sync_ports import NationalApi, RateLimited, Refused, ServiceUnavailable
+from kiosk.ports.national import NationalApi, RateLimited, Refused, ServiceUnavailable
+from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.outbox import Claimed, Outbox
 from sync.clock import Clock, Sleeper
 from sync.policy import CircuitState, Scheduler, SyncPolicy
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import assets_dir
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.service import DossierService
+from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
 
 

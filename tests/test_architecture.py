@@ -83,3 +83,117 @@ def test_only_the_camera_module_of_devices_may_import_qt_and_never_widgets(
         "devices/camera/simulated.py: PySide6.QtMultimedia",
         "devices/printing.py: PySide6.QtCore",
     ]
+
+
+#: Inside the domain, each capability folder and what it may import of the others (besides
+#: itself). The lower ones (texts, paths, the store, démarches, identity, receipts) never reach
+#: up into dossiers, security or sync; only the use cases above them combine them.
+DOMAIN_LAYERS: dict[str, set[str]] = {
+    "kiosk.settings": set(),
+    "kiosk.messages": {"kiosk.settings"},
+    "kiosk.store": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.demarches": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.identity": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.receipt": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.ports": {"kiosk.identity", "kiosk.messages"},
+    "kiosk.site": {"kiosk.store", "kiosk.security", "kiosk.messages"},
+    "kiosk.security": {"kiosk.store", "kiosk.settings", "kiosk.messages", "kiosk.dossiers"},
+    "kiosk.dossiers": {
+        "kiosk.settings",
+        "kiosk.messages",
+        "kiosk.store",
+        "kiosk.demarches",
+        "kiosk.identity",
+        "kiosk.receipt",
+        "kiosk.site",
+        "kiosk.security",
+        "kiosk.sync",
+    },
+    "kiosk.sync": {"kiosk.store", "kiosk.ports", "kiosk.dossiers", "kiosk.security"},
+}
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def domain_imports(root: Path) -> dict[str, set[str]]:
+    """Each domain module → the domain modules it imports when it is loaded (imports inside a
+    function or under ``TYPE_CHECKING`` excluded: they cannot make a loading cycle)."""
+    modules = {_module_name(root, p): p for p in sorted((root / "kiosk").rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.ImportFrom | ast.Import):
+                continue
+            named = (
+                [f"{node.module}.{a.name}" for a in node.names] + [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+            )
+            for dotted in named:
+                found = dotted
+                while found and found not in modules:
+                    found = found.rpartition(".")[0]
+                if found and found != name:
+                    targets.add(found)
+                    break
+        graph[name] = targets
+    return graph
+
+
+def layer_violations(root: Path) -> list[str]:
+    """``module: imported`` for each domain import that reaches a capability it may not use, and
+    ``cycle: a → b → a`` for each loading cycle between domain modules."""
+    graph = domain_imports(root)
+    found = []
+    for module, targets in sorted(graph.items()):
+        package = ".".join(module.split(".")[:2])
+        allowed = DOMAIN_LAYERS.get(package)
+        for target in sorted(targets):
+            other = ".".join(target.split(".")[:2])
+            if other in (package, "kiosk") or allowed is None:
+                continue
+            if other not in allowed:
+                found.append(f"{module}: {target}")
+    seen: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            found.append("cycle: " + " → ".join([*trail[trail.index(module) :], module]))
+            return
+        if module in seen:
+            return
+        for target in sorted(graph.get(module, ())):
+            visit(target, [*trail, module])
+        seen.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    return found
+
+
+def test_every_domain_folder_is_in_the_layering() -> None:
+    """A new folder (or loose module) is placed in the layering on purpose, not by default."""
+    kiosk = ROOT / "kiosk"
+    folders = {f"kiosk.{p.name}" for p in kiosk.iterdir() if (p / "__init__.py").exists()}
+    loose = {f"kiosk.{p.stem}" for p in kiosk.glob("*.py") if p.stem != "__init__"}
+    assert folders | loose == set(DOMAIN_LAYERS)
+
+
+def test_no_domain_import_runs_back_up_and_none_loops() -> None:
+    assert layer_violations(ROOT) == []
+
+
+def test_the_layering_catches_a_store_reaching_into_dossiers_and_a_cycle(tmp_path: Path) -> None:
+    for folder in ("store", "dossiers"):
+        (tmp_path / "kiosk" / folder).mkdir(parents=True)
+        (tmp_path / "kiosk" / folder / "__init__.py").write_text("")
+    (tmp_path / "kiosk" / "store" / "models.py").write_text("from kiosk.dossiers.a import x\n")
+    (tmp_path / "kiosk" / "dossiers" / "a.py").write_text("from kiosk.dossiers.b import y\n")
+    (tmp_path / "kiosk" / "dossiers" / "b.py").write_text("from kiosk.dossiers.a import x\n")
+    found = layer_violations(tmp_path)
+    assert "kiosk.store.models: kiosk.dossiers.a" in found
+    assert "cycle: kiosk.dossiers.a → kiosk.dossiers.b → kiosk.dossiers.a" in found

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import assets_dir
 from kiosk.demarches import (
     Catalog,
     Field,
@@ -44,6 +43,7 @@ from kiosk.messages import (
     placeholders,
     translate,
 )
+from kiosk.settings.paths import assets_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "ar")

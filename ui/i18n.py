@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.config import assets_dir
 from kiosk.messages import RTL_LANGUAGES, left_to_right
+from kiosk.settings.paths import assets_dir
 
 LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "ar": "العربية"}
 

@@ -28,8 +28,8 @@ from ui.tasks import TaskRunner
 from ui.theme import Look, stylesheet
 
 if TYPE_CHECKING:
-    from kiosk.agents import AgentInfo
-    from kiosk.ports import ConnectionBadge
+    from kiosk.ports.devices import ConnectionBadge
+    from kiosk.security.agents import AgentInfo
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
 

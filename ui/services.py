@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
-    from kiosk.agents import AgentService
-    from kiosk.audit import AuditLog
     from kiosk.demarches import Catalog
-    from kiosk.documents import Attachments
+    from kiosk.dossiers.attachments import Attachments
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
-    from kiosk.identity.ports import IdentityReader
-    from kiosk.ports import Camera, ConnectionBadge, Printer, ScanSource
-    from kiosk.retention import RetentionService
-    from kiosk.settings import CounterSettings
+    from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScanSource
+    from kiosk.ports.identity import IdentityReader
+    from kiosk.security.agents import AgentService
+    from kiosk.security.audit import AuditLog
+    from kiosk.security.retention import RetentionService
+    from kiosk.site.counter import CounterSettings
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Cameras that photograph a document page (the ``kiosk.ports.Camera`` port).
+"""Cameras that photograph a document page (the ``kiosk.ports.devices.Camera`` port).
 
 - ``qt``: a real camera through Qt Multimedia (the only module of ``devices/`` that imports Qt:
   the camera is reached through Qt Multimedia's backends, see ``tests/test_architecture.py``);

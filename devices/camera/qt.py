@@ -30,7 +30,7 @@ from PySide6.QtMultimedia import (
     QVideoSink,
 )
 
-from kiosk.ports import CameraError, CameraFault, PreviewFrame
+from kiosk.ports.devices import CameraError, CameraFault, PreviewFrame
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def best_format(formats: list[QCameraFormat]) -> QCameraFormat | None:
 
 
 class QtCamera:
-    """The counter's camera (``kiosk.ports.Camera``)."""
+    """The counter's camera (``kiosk.ports.devices.Camera``)."""
 
     def __init__(self, device: str | None = None) -> None:
         """Args:

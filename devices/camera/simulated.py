@@ -2,8 +2,8 @@
 
 A newcomer without a camera can rehearse the whole « Photographier » step: a live preview of a
 sample page lying on a desk, moving slightly as if held by hand, then a photo at a document
-camera's resolution. It implements the same ``kiosk.ports.Camera`` port as the real camera, with
-no Qt: frames are drawn with Pillow on a thread of its own, the screen polls them.
+camera's resolution. It implements the same ``kiosk.ports.devices.Camera`` port as the real
+camera, with no Qt: frames are drawn with Pillow on a thread of its own, the screen polls them.
 
 ``busy``, ``absent`` and ``fail_next_capture`` rehearse the problems the agent may meet (and
 let the tests check what the screen says).
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from kiosk.ports import CameraError, CameraFault, PreviewFrame
+from kiosk.ports.devices import CameraError, CameraFault, PreviewFrame
 
 log = logging.getLogger(__name__)
 

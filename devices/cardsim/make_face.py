@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 SIZE = (240, 320)
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 WARNING = "NE PAS UTILISER"
 

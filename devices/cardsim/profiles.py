@@ -21,8 +21,8 @@ from devices.nfc import tlv
 from devices.nfc.pace import oid_bytes
 from devices.nfc.securityinfo import BSI, PK_ECDH
 from devices.nfc.sod import LDS_SECURITY_OBJECT, SOD_TAG, LdsSecurityObject
-from kiosk.config import assets_dir
 from kiosk.identity.mrz import compose_td1, compose_td3
+from kiosk.settings.paths import assets_dir
 
 PACE_GM_AES256 = f"{BSI}.4.2.4"
 PACE_IM_AES256 = f"{BSI}.4.4.4"

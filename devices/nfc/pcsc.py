@@ -1,4 +1,4 @@
-"""The PC/SC reader service (pyscard): implements ``kiosk.identity.ports.IdentityReader``.
+"""The PC/SC reader service (pyscard): implements ``kiosk.ports.identity.IdentityReader``.
 
 The only module that imports pyscard. ``read`` blocks (worker thread); ``watch`` callbacks run
 on pyscard's monitoring thread and must only hand events on.
@@ -23,7 +23,7 @@ from devices.nfc.passive import TrustStore
 from devices.nfc.reader import read_document
 from kiosk.identity.errors import CardRemoved, IdentityError, NoCard, NoReader
 from kiosk.identity.model import AccessKey, IdentityReading
-from kiosk.identity.ports import CardEvent, CardEventKind, ProgressCallback
+from kiosk.ports.identity import CardEvent, CardEventKind, ProgressCallback
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
 from devices.nfc.sm import SecureMessaging, SecureTransport
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
-from kiosk.identity.ports import ProgressCallback
 from kiosk.messages import Message, translatable
+from kiosk.ports.identity import ProgressCallback
 
 log = logging.getLogger(__name__)
 EMRTD_AID = bytes.fromhex("A0000002471001")

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kiosk.audit import AuditAction
-from kiosk.audit import record as audit
-from kiosk.config import assets_dir
 from kiosk.dossiers.errors import DossierNotFound, NotEditable
 from kiosk.dossiers.states import DossierState
 from kiosk.messages import SOURCE_LANGUAGE, Message, format_date, left_to_right
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
+from kiosk.settings.paths import assets_dir
 from kiosk.store.engine import Store
 from kiosk.store.models import Dossier, Event, Mandat
 

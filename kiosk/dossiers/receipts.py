@@ -18,7 +18,7 @@ from kiosk.receipt import (
     decode_qr_payload,
     render_receipt,
 )
-from kiosk.settings import CounterSettings
+from kiosk.site.counter import CounterSettings
 
 _STATE_LINES = {
     DossierState.BROUILLON: "Dossier en cours : à terminer au guichet",

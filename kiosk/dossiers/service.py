@@ -20,8 +20,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.audit import AuditAction, safe_detail
-from kiosk.audit import record as audit
 from kiosk.demarches import (
     Catalog,
     Demarche,
@@ -54,9 +52,11 @@ from kiosk.dossiers.views import (
     Missing,
 )
 from kiosk.messages import Message
-from kiosk.outbox import on_state_change
+from kiosk.security.audit import AuditAction, safe_detail
+from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Event, Piece, Setting, Usager, Vehicule
+from kiosk.sync.outbox import on_state_change
 
 Clock = Callable[[], datetime]
 

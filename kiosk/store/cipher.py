@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlcipher3
 
-from kiosk.crypto import fsync_dir
+from kiosk.store.keys import fsync_dir
 
 #: The first 16 bytes of every plain SQLite database; an encrypted one starts with random salt.
 PLAIN_HEADER = b"SQLite format 3\x00"

@@ -1,9 +1,9 @@
 """The one place that opens the kiosk's SQLite database.
 
 The database is encrypted with SQLCipher (``kiosk/store/cipher.py``); its key comes from a key file
-(``kiosk/store/keys.py``). Every connection gets the key first, then the same pragmas: WAL (readers
-never block the writer), ``synchronous=FULL`` (a commit that returned survives a power cut),
-foreign keys on, a busy timeout and ``secure_delete``. Write units of work start with
+(``kiosk/store/keys.py``). Every connection gets the key first, then the same pragmas: WAL
+(readers never block the writer), ``synchronous=FULL`` (a commit that returned survives a power
+cut), foreign keys on, a busy timeout and ``secure_delete``. Write units of work start with
 ``BEGIN IMMEDIATE`` so that two writers queue instead of failing half-way.
 
 A plain database written by an earlier version is encrypted in place at open, nothing lost.
@@ -27,8 +27,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.crypto import KeyFileError, db_key_file, load_or_create_key, read_key
 from kiosk.store import cipher
+from kiosk.store.keys import KeyFileError, db_key_file, load_or_create_key, read_key
 from kiosk.store.schema import HEAD_REVISION
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -44,7 +44,7 @@ class Agent(Base):
     actif: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Consecutive wrong PINs since the last success, and the end of the current lockout
-    # (kiosk/agents.py: 30 s after the third, doubling up to one hour).
+    # (kiosk/security/agents.py: 30 s after the third, doubling up to one hour).
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -69,7 +69,7 @@ class Dossier(Base):
     state_reason: Mapped[str | None] = mapped_column(Text, default=None)
     contact_mode: Mapped[str | None] = mapped_column(String(16), default=None)
     training: Mapped[bool] = mapped_column(default=False)
-    # Set when the retention rules erased the person's data (kiosk/retention.py).
+    # Set when the retention rules erased the person's data (kiosk/security/retention.py).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     usager: Mapped[Usager | None] = relationship(
@@ -273,7 +273,7 @@ class NationalNotice(Base):
 
 
 class AuditEntry(Base):
-    """An entry of the hash-chained security journal (kiosk/audit.py); never personal data.
+    """An entry of the hash-chained security journal (kiosk/security/audit.py); never personal data.
 
     ``detail`` is kept as the exact canonical JSON text that was hashed, so that verifying the
     chain never depends on how a JSON library re-serialises a value. Triggers created by the

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 REFUSALS = (
     "Le certificat de situation administrative signale une opposition au transfert (gage).",

@@ -20,7 +20,7 @@ from devices.cardsim.profiles import PROFILES, Profile
 from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 READER = VIRTUAL_READER
 

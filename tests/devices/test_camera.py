@@ -1,4 +1,4 @@
-"""The cameras behind ``kiosk.ports.Camera``: Qt Multimedia's (as far as a machine without a
+"""The cameras behind ``kiosk.ports.devices.Camera``: Qt Multimedia's (as far as a machine without a
 camera allows) and training mode's simulated one.
 
 The Qt camera is exercised for real: Qt Multimedia is loaded, the system's video inputs are
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 from devices.camera.qt import PREVIEW_MAX, QtCamera, preview_frame
 from devices.camera.simulated import STILL_SIZE, SimulatedCamera
 from devices.capture import write_sample_scans
-from kiosk.ports import Camera, CameraError, CameraFault, Still
+from kiosk.ports.devices import Camera, CameraError, CameraFault, Still
 
 
 def _page(width: int, height: int) -> QImage:

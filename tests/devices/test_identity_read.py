@@ -25,7 +25,7 @@ from kiosk.identity.errors import (
     WrongCan,
 )
 from kiosk.identity.model import CanKey, DocumentKind, MrzKey, Verdict
-from kiosk.identity.ports import CardEvent, CardEventKind
+from kiosk.ports.identity import CardEvent, CardEventKind
 from tests.devices.conftest import READER, CardFactory
 
 CAN = CanKey("123456")

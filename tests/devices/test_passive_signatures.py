@@ -28,8 +28,8 @@ from devices.cardsim.signers import (
 )
 from devices.nfc import passive
 from devices.nfc.signature import PssParameters, UnsupportedSignature, pss_parameters
-from kiosk.config import assets_dir
 from kiosk.identity.model import Verdict
+from kiosk.settings.paths import assets_dir
 
 UNKNOWN_MGF = "1.3.6.1.4.1.99999.1"
 

@@ -19,9 +19,9 @@ from devices.nfc.lds import FILES
 from devices.nfc.passive import TrustStore
 from devices.nfc.reader import read_document
 from devices.nfc.sm import SecureMessaging, protected_response_length
-from kiosk.config import assets_dir
 from kiosk.identity.errors import HostileAnswer
 from kiosk.identity.model import CanKey, MrzKey, Verdict
+from kiosk.settings.paths import assets_dir
 
 DG2 = FILES["DG2"][0]
 

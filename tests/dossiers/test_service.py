@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import assets_dir
 from kiosk.demarches import Catalog, FieldError, load_catalog
 from kiosk.dossiers.errors import DossierNotFound, Incomplete, NotEditable, UnknownField
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
+from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
 from tests.support import fill
 

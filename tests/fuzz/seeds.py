@@ -31,9 +31,9 @@ from devices.nfc import tlv
 from devices.nfc.crypto import Cipher
 from devices.nfc.lds import FILES
 from devices.nfc.sm import SecureMessaging
-from kiosk.config import assets_dir
 from kiosk.demarches.loader import FILE_NAME_RE, I18N_DIR
 from kiosk.demarches.translation import TRANSLATION_NAME_RE
+from kiosk.settings.paths import assets_dir
 from tests.fuzz.contract import encode_chunk
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,6 @@ from devices.nfc.crypto import Cipher, encrypt, pad
 from devices.nfc.pcsc import atr_allows_extended
 from devices.nfc.reader import read_document
 from devices.nfc.sm import SecureMessaging
-from kiosk.config import assets_dir
 from kiosk.demarches import (
     DefinitionError,
     Demarche,
@@ -41,7 +40,8 @@ from kiosk.demarches import (
 from kiosk.identity.errors import HostileAnswer, IdentityError, MrzError
 from kiosk.identity.model import MrzKey, Verdict
 from kiosk.identity.mrz import parse_mrz
-from kiosk.sync_ports import LocalPiece, OutgoingDossier, Refused, ServiceUnavailable
+from kiosk.ports.national import LocalPiece, OutgoingDossier, Refused, ServiceUnavailable
+from kiosk.settings.paths import assets_dir
 from sync.client import HttpNationalApi
 from tests.fuzz import seeds
 from tests.fuzz.contract import ByteReader, Target, french, require

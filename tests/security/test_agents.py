@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from kiosk.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
-from kiosk.audit import AuditAction, AuditLog
+from kiosk.security.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
+from kiosk.security.audit import AuditAction, AuditLog
 from kiosk.store import Store
 
 

@@ -18,11 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from app.cli import main
-from kiosk.agents import AgentService
-from kiosk.audit import GENESIS, AuditAction, AuditLog, entry_hash
 from kiosk.demarches import Catalog
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.service import DossierService
+from kiosk.security.agents import AgentService
+from kiosk.security.audit import GENESIS, AuditAction, AuditLog, entry_hash
 from kiosk.store import Store, open_store
 from kiosk.store.engine import connect_raw
 

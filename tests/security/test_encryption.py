@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kiosk.crypto import KEY_BYTES
 from kiosk.demarches import Catalog
-from kiosk.documents import (
-    Attachments,
+from kiosk.dossiers.attachments import Attachments
+from kiosk.dossiers.service import DossierService
+from kiosk.store import NewerDatabaseError, Store, StoreError, open_store
+from kiosk.store.documents import (
     DocumentError,
     DocumentStore,
     encrypt_plain_documents,
 )
-from kiosk.dossiers.service import DossierService
-from kiosk.store import NewerDatabaseError, Store, StoreError, open_store
+from kiosk.store.keys import KEY_BYTES
 from kiosk.store.models import Piece, Setting
 
 SURNAME = "QUATREBARBES"
@@ -254,7 +254,7 @@ def test_a_queued_document_is_offered_to_the_sync_as_its_plain_bytes(
 ) -> None:
     from datetime import UTC, datetime
 
-    from kiosk.outbox import Outbox
+    from kiosk.sync.outbox import Outbox
     from tests.support import fill
 
     service = DossierService(store, catalog)

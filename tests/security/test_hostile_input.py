@@ -27,12 +27,12 @@ from devices.nfc import files, passive, securityinfo, tlv
 from devices.nfc.lds import FILES
 from devices.nfc.pace import oid_bytes
 from devices.nfc.reader import CARD_ACCESS, read_document
-from kiosk.config import assets_dir
 from kiosk.demarches import DefinitionError, load_file
 from kiosk.identity.errors import HostileAnswer, IdentityError, MrzError
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.identity.mrz import parse_mrz
-from kiosk.sync_ports import RateLimited, Refused, ServiceUnavailable
+from kiosk.ports.national import RateLimited, Refused, ServiceUnavailable
+from kiosk.settings.paths import assets_dir
 from sync.client import parse_rate_policy, parse_retry_after
 from tests.fuzz import seeds
 from tests.fuzz.contract import Crash, Hang, Target, french

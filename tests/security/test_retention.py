@@ -17,14 +17,15 @@ from app.housekeeping import (
     interval_from_env,
     start_purge_schedule,
 )
-from kiosk.audit import AuditAction, AuditLog
 from kiosk.demarches import Catalog
-from kiosk.documents import Attachments, DocumentStore
+from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
-from kiosk.retention import PurgeReport, RetentionPolicy, RetentionService
+from kiosk.security.audit import AuditAction, AuditLog
+from kiosk.security.retention import PurgeReport, RetentionPolicy, RetentionService
 from kiosk.store import Store, open_store
+from kiosk.store.documents import DocumentStore
 
 NAME = "Zéphirine"
 SURNAME = "QUATREBARBES"

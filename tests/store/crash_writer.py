@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kiosk.config import assets_dir
 from kiosk.demarches import load_catalog
 from kiosk.dossiers.service import DossierService
+from kiosk.settings.paths import assets_dir
 from kiosk.store import open_store
 
 

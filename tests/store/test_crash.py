@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.crypto import db_key_file
 from kiosk.demarches import Catalog, FieldType
 from kiosk.store.engine import connect_raw
+from kiosk.store.keys import db_key_file
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 40

@@ -14,9 +14,9 @@ import pytest
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
-from kiosk.national import NationalFollowUp
-from kiosk.outbox import Outbox
 from kiosk.store import Store
+from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.outbox import Outbox
 from sync.client import HttpNationalApi
 from sync.clock import SimClock, SimSleeper, as_datetime
 from sync.policy import SyncPolicy

@@ -20,9 +20,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import insert
 
 from kiosk.dossiers.reference import new_reference
-from kiosk.outbox import PENDING, idempotency_key
 from kiosk.store import Store
 from kiosk.store.models import Dossier, OutboxItem, Usager
+from kiosk.sync.outbox import PENDING, idempotency_key
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = {"PN_KIOSK_API_CLIENT_ID": "borne-demo", "PN_KIOSK_API_CLIENT_SECRET": "secret-demo"}

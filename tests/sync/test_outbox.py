@@ -10,9 +10,9 @@ import pytest
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
-from kiosk.outbox import PENDING, SENDING, Outbox
 from kiosk.store import Store
 from kiosk.store.models import OutboxItem
+from kiosk.sync.outbox import PENDING, SENDING, Outbox
 from tests.support import fill
 
 

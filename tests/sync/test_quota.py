@@ -13,8 +13,8 @@ import pytest
 
 from bench.sync_bench import simulate
 from kiosk.demarches import Catalog
-from kiosk.outbox import Outbox
 from kiosk.store import Store
+from kiosk.sync.outbox import Outbox
 from sync.client import parse_rate_policy
 from sync.clock import SimClock
 from sync.policy import Scheduler, SyncPolicy

@@ -15,9 +15,9 @@ from starlette.routing import Route
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.states import DossierState
-from kiosk.outbox import ACKNOWLEDGED, PENDING, REJECTED
 from kiosk.store import Store
 from kiosk.store.models import OutboxItem
+from kiosk.sync.outbox import ACKNOWLEDGED, PENDING, REJECTED
 from sync.clock import SimClock
 from sync.server.app import NationalSimulator
 from sync.server.instruction import REFUSALS

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
-from kiosk.ports import CameraError, CameraFault, PreviewFrame
+from kiosk.ports.devices import CameraError, CameraFault, PreviewFrame
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 from ui.widgets.camera import CaptureView, Phase

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.identity.errors import WrongCan
 from kiosk.identity.model import AccessKey, IdentityReading
-from kiosk.identity.ports import CardEvent, ProgressCallback
+from kiosk.ports.identity import CardEvent, ProgressCallback
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 from ui.widgets.identity import IdentityPanel

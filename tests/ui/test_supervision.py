@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtWidgets import QListWidget, QPushButton
 from pytestqt.qtbot import QtBot
 
-from kiosk.agents import AgentError
-from kiosk.audit import AuditAction
+from kiosk.security.agents import AgentError
+from kiosk.security.audit import AuditAction
 from tests.ui.driver import Driver
 from ui.main_window import MainWindow
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.demarches import required_documents
-from kiosk.documents import Attached
+from kiosk.dossiers.attachments import Attached
 from kiosk.dossiers.views import Document, DossierView
-from kiosk.ports import CameraFault, ScannedFile
+from kiosk.ports.devices import CameraFault, ScannedFile
 from ui.screens.base import Screen
 from ui.widgets.camera import CaptureView
 

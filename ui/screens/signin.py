@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPush
 from ui.screens.base import Screen
 
 if TYPE_CHECKING:
-    from kiosk.agents import AgentInfo
+    from kiosk.security.agents import AgentInfo
     from ui.services import UiServices
 
 

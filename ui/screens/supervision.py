@@ -32,10 +32,10 @@ from ui.screens.base import Screen
 from ui.widgets.scrolling import scrolling_area
 
 if TYPE_CHECKING:
-    from kiosk.agents import AgentAccount, AgentInfo
-    from kiosk.audit import Entry, Verification
-    from kiosk.retention import Purged, PurgeReport
-    from kiosk.settings import CounterDetails
+    from kiosk.security.agents import AgentAccount, AgentInfo
+    from kiosk.security.audit import Entry, Verification
+    from kiosk.security.retention import Purged, PurgeReport
+    from kiosk.site.counter import CounterDetails
 
 JOURNAL_ROWS = 100
 
@@ -309,7 +309,7 @@ class SupervisionScreen(Screen):
         self.counter_hours.setText(details.hours)
 
     def _save_counter(self) -> None:
-        from kiosk.settings import CounterDetails
+        from kiosk.site.counter import CounterDetails
 
         lines = self.counter_address.toPlainText().splitlines()
         details = CounterDetails(

@@ -1,7 +1,7 @@
 """Photographing one page of a document: live preview, « Prendre la photo », then keep or retake.
 
-The camera (``kiosk.ports.Camera``) works on threads of its own; this view polls it on a timer
-(preview frames, the photo, problems), so nothing crosses threads but plain data. Encoding the
+The camera (``kiosk.ports.devices.Camera``) works on threads of its own; this view polls it on a
+timer (preview frames, the photo, problems), so nothing crosses threads but plain data. Encoding the
 photo and saving it (encryption, disk) run on the task runner; the UI thread only paints.
 
 A page is saved the moment the agent presses « Garder »: a camera that fails afterwards, or a
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.ports import Camera, CameraError, CameraFault, PreviewFrame, Still
+from kiosk.ports.devices import Camera, CameraError, CameraFault, PreviewFrame, Still
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 

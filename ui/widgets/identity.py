@@ -29,7 +29,7 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from kiosk.identity.model import IdentityReading
-    from kiosk.identity.ports import IdentityReader
+    from kiosk.ports.identity import IdentityReader
 
 _VERDICT_COLOURS = {
     Verdict.AUTHENTIQUE: "#18753C",

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.config import assets_dir
+from kiosk.settings.paths import assets_dir
 
 KEYBOARD_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar_AR"}
 #: The keyboard takes at most this share of the screen's height (300 px on a 1280 × 800 tablet).

@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.dossiers.states import DossierState
+from kiosk.ports.national import LocalPiece, OutgoingDossier
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
@@ -39,7 +40,6 @@ from kiosk.store.models import (
     Usager,
     Vehicule,
 )
-from kiosk.sync_ports import LocalPiece, OutgoingDossier
 
 PENDING = "en_attente"
 SENDING = "envoi"

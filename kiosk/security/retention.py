@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.audit import AuditAction
-from kiosk.audit import record as audit
 from kiosk.dossiers.states import DossierState
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,

@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
+from kiosk.ports.national import StatusChange
 from kiosk.store.engine import Store
 from kiosk.store.models import Dossier, NationalNotice, Usager
-from kiosk.sync_ports import StatusChange
 
 _STATUS_TO_STATE = {
     "accepte": DossierState.ACCEPTE,

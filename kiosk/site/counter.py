@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kiosk.audit import AuditAction
-from kiosk.audit import record as audit
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Setting
 
 if TYPE_CHECKING:
-    from kiosk.agents import AgentInfo
+    from kiosk.security.agents import AgentInfo
 
 _COUNTER_KEY = "guichet"
 

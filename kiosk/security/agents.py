@@ -21,8 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kiosk.audit import AuditAction
-from kiosk.audit import record as audit
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Agent
 

@@ -18,8 +18,8 @@ import os
 import secrets
 from pathlib import Path
 
-# Where the key files are is configuration (kiosk/config.py); re-exported for the store.
-from kiosk.config import db_key_file, documents_key_file
+# Where the key files are is configuration (kiosk/settings/paths.py); re-exported for the store.
+from kiosk.settings.paths import db_key_file, documents_key_file
 
 __all__ = [
     "KEY_BYTES",

@@ -1,8 +1,8 @@
 """Supporting-document files kept beside the database, encrypted, de-duplicated, written atomically.
 
 Each file holds ``nonce (12 bytes) || AES-256-GCM ciphertext and tag`` under the documents key
-(``keys/documents.key``, see ``kiosk/store/keys.py``), with the file's name as associated data: a
-modified byte, a truncated file or two files swapped on disk fail to decrypt. The name is an
+(``keys/documents.key``, see ``kiosk/store/keys.py``), with the file's name as associated
+data: a modified byte, a truncated file or two files swapped on disk fail to decrypt. The name is an
 HMAC-SHA256 of the plain content under a key derived from the documents key: the same scan stored
 twice lands in the same file (so the retention rule "a file shared by two dossiers is kept until
 both are purged" still holds), but the name does not reveal the SHA-256 of the plain file, which
@@ -26,18 +26,18 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kiosk.crypto import documents_key_file, fsync_dir, load_or_create_key
+from kiosk.store.keys import documents_key_file, fsync_dir, load_or_create_key
 
 if TYPE_CHECKING:
-    from kiosk.dossiers.service import DossierService
     from kiosk.store.engine import Store
 
-_ACCEPTED = {
+#: The types a supporting document may have.
+ACCEPTED_TYPES = {
     "application/pdf",
     "image/jpeg",
     "image/png",
@@ -109,7 +109,7 @@ class DocumentStore:
             OSError: the file cannot be read or the store cannot be written.
         """
         mime_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-        if mime_type not in _ACCEPTED:
+        if mime_type not in ACCEPTED_TYPES:
             raise ValueError(
                 f"Le fichier {source.name} n'est pas accepté : seuls les PDF et les images"
                 " (JPEG, PNG, TIFF, WebP) peuvent être joints."
@@ -206,80 +206,3 @@ def _wipe(path: Path) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     path.unlink()
-
-
-class DocumentReader(Protocol):
-    """Where the UI reads a stored document back (for its thumbnail)."""
-
-    def read(self, path: Path) -> bytes:
-        """The document's bytes."""
-        ...
-
-
-@dataclass(frozen=True)
-class Attached:
-    """A document provided for a dossier, as the documents screen lists it."""
-
-    kind: str
-    item_path: str | None
-    path: Path
-    mime_type: str
-
-
-class Attachments:
-    """Attaches captured or imported documents to dossiers (file first, then the record)."""
-
-    def __init__(self, dossiers: DossierService, files: DocumentStore, store: Store) -> None:
-        self._dossiers = dossiers
-        self._files = files
-        self._store = store
-
-    def list(self, reference: str) -> list[Attached]:
-        """The documents provided for a dossier, oldest first."""
-        from sqlalchemy import select
-
-        from kiosk.store.models import Dossier, Piece
-
-        with self._store.read() as s:
-            rows = s.execute(
-                select(Piece.kind, Piece.item_path, Piece.file_path, Piece.mime_type)
-                .join(Dossier, Dossier.id == Piece.dossier_id)
-                .where(Dossier.reference == reference, Piece.status == "fournie")
-                .order_by(Piece.id)
-            ).all()
-        return [
-            Attached(kind, item_path, Path(file_path), mime or "application/octet-stream")
-            for kind, item_path, file_path, mime in rows
-            if file_path
-        ]
-
-    def attach(
-        self,
-        reference: str,
-        kind: str,
-        data: bytes,
-        mime_type: str,
-        *,
-        item_path: str | None = None,
-    ) -> StoredDocument:
-        """Store ``data`` and record it as the document ``kind`` of the dossier.
-
-        The file is written (atomically) before the record: a crash in between leaves an
-        orphan file, never a record pointing at nothing.
-        """
-        if mime_type not in _ACCEPTED:
-            raise ValueError("Seuls les PDF et les images peuvent être joints.")
-        stored = self._files.store_bytes(data, mime_type)
-        self._dossiers.add_piece(
-            reference,
-            kind,
-            file_path=str(stored.path),
-            sha256=stored.sha256,
-            mime_type=mime_type,
-            item_path=item_path,
-        )
-        return stored
-
-    def read(self, path: Path) -> bytes:
-        """The plain bytes of a stored document (decrypted; see :meth:`DocumentStore.read`)."""
-        return self._files.read(path)

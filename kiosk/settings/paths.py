@@ -18,7 +18,7 @@ ENV_DB = "PN_KIOSK_DB"
 ENV_DATA_DIR = "PN_KIOSK_DATA_DIR"
 #: Environment variable naming the folder of procedure definitions.
 ENV_DEMARCHES_DIR = "PN_KIOSK_DEMARCHES_DIR"
-#: Environment variable naming the database key file (see kiosk/crypto.py, docs/security.md).
+#: Environment variable naming the database key file (see kiosk/store/keys.py, docs/security.md).
 ENV_DB_KEY_FILE = "PN_KIOSK_DB_KEY_FILE"
 #: Environment variable naming the document-files key file.
 ENV_DOCUMENTS_KEY_FILE = "PN_KIOSK_DOCUMENTS_KEY_FILE"
@@ -26,7 +26,7 @@ ENV_DOCUMENTS_KEY_FILE = "PN_KIOSK_DOCUMENTS_KEY_FILE"
 
 def repo_root() -> Path:
     """The folder holding ``assets/`` (the source tree, or the installed distribution)."""
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def assets_dir() -> Path:
@@ -85,7 +85,7 @@ class Paths:
 
     @property
     def documents_dir(self) -> Path:
-        """The supporting-document files (encrypted, kiosk/documents.py)."""
+        """The supporting-document files (encrypted, kiosk/store/documents.py)."""
         return self.data_dir / "documents"
 
     @property

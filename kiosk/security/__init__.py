@@ -1,0 +1,1 @@
+"""Security: agents and their PINs, the chained audit journal, encryption keys, retention."""

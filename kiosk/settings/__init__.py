@@ -1,0 +1,1 @@
+"""Where the kiosk keeps its files and assets (``paths``)."""
