@@ -83,13 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--limit", type=int, default=50)
     for name, text in (
         ("validate", "vérifier le dossier et le marquer prêt"),
-        ("submit", "déposer le dossier (en file d'envoi)"),
+        ("submit", "déposer le dossier (réponses complètes, mandat signé ; en file d'envoi)"),
         ("abandon", "abandonner le dossier"),
     ):
         p = dos.add_parser(name, parents=[common], help=text)
         p.add_argument("reference", metavar="REF")
         if name == "abandon":
             p.add_argument("--reason", metavar="MOTIF")
+    mandat = dos.add_parser(
+        "mandat",
+        parents=[common],
+        help="enregistrer le mandat signé sur papier par la personne (image de sa signature)",
+    )
+    mandat.add_argument("reference", metavar="REF")
+    mandat.add_argument(
+        "--signature", type=Path, required=True, metavar="IMAGE", help="PNG de la signature"
+    )
+    mandat.add_argument("--agent", default="", metavar="NOM", help="l'agent mandataire")
     piece = dos.add_parser("piece", parents=[common], help="joindre une pièce justificative")
     piece.add_argument("reference", metavar="REF")
     piece.add_argument("kind", metavar="TYPE")
@@ -288,13 +298,41 @@ def _dossier_list(c: Container, args: argparse.Namespace) -> int:
 
 
 def _dossier_validate(c: Container, args: argparse.Namespace) -> int:
-    view = c.dossiers.validate(args.reference)
-    return _emit(args, view.to_json(), f"Dossier {view.summary.reference} : prêt.")
+    summary = c.dossiers.validate(args.reference)
+    view = c.dossiers.show(summary.reference)
+    return _emit(args, view.to_json(), f"Dossier {summary.reference} : prêt.")
 
 
 def _dossier_submit(c: Container, args: argparse.Namespace) -> int:
-    summary = c.dossiers.enqueue(args.reference)
+    summary = c.dossiers.file(args.reference)  # the same use case as « Déposer » on the screen
     return _emit(args, summary.to_json(), f"Dossier {summary.reference} : {summary.state.label}.")
+
+
+def _dossier_mandat(c: Container, args: argparse.Namespace) -> int:
+    from kiosk.dossiers.mandate import MandateService
+
+    try:
+        signature = args.signature.read_bytes()
+    except OSError as exc:
+        return _fail(f"Impossible de lire {args.signature} : {exc.strerror or exc}.")
+    if not signature.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _fail(f"{args.signature} n'est pas une image PNG.")
+    summary = c.dossiers.show(args.reference).summary
+    mandates = MandateService(c.store)
+    text = mandates.text_for(
+        reference=summary.reference,
+        usager=summary.usager or "",
+        agent=args.agent,
+        guichet=c.counter.get().name,
+        demarche=summary.demarche_title,
+    )
+    status = mandates.sign(summary.reference, text, signature)
+    return _emit(
+        args,
+        {"reference": summary.reference, "version": status.version, "fin": str(status.valid_until)},
+        f"Mandat du dossier {summary.reference} enregistré (jusqu'au"
+        f" {status.valid_until:%d/%m/%Y}).",
+    )
 
 
 def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
@@ -303,18 +341,14 @@ def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
 
 
 def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
-    documents = c.documents  # encrypted with the kiosk's document key
+    from kiosk.dossiers.attachments import Attachments
+
+    # The same use case as the documents screen; the file is encrypted with the document key.
+    attachments = Attachments(c.store, c.catalog, c.documents)
     try:
-        stored = documents.import_file(args.file)
+        stored = attachments.import_file(args.reference, args.kind, args.file)
     except OSError as exc:
         return _fail(f"Impossible de lire {args.file} : {exc.strerror or exc}.")
-    c.dossiers.add_piece(
-        args.reference,
-        args.kind,
-        file_path=str(stored.path),
-        sha256=stored.sha256,
-        mime_type=stored.mime_type,
-    )
     return _emit(
         args,
         {"reference": args.reference, "type": args.kind, "sha256": stored.sha256},
@@ -409,6 +443,7 @@ _HANDLERS: dict[tuple[str, str | None], Callable[[Container, argparse.Namespace]
     ("dossier", "submit"): _dossier_submit,
     ("dossier", "abandon"): _dossier_abandon,
     ("dossier", "piece"): _dossier_piece,
+    ("dossier", "mandat"): _dossier_mandat,
     ("receipt", None): _receipt,
     ("guichet", None): _guichet,
     ("agent", "add"): _agent_add,

@@ -113,7 +113,7 @@ def build_ui(
         receipts=container.receipts,
         agents=agents,
         printer=printer,
-        attachments=Attachments(container.dossiers, documents, container.store),
+        attachments=Attachments(container.store, container.catalog, documents),
         mandates=MandateService(container.store),
         scans=scans,
         camera=camera,

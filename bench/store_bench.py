@@ -36,7 +36,7 @@ from kiosk.settings.paths import assets_dir
 from kiosk.site.counter import CounterDetails, CounterSettings
 from kiosk.store import Store, open_store
 from kiosk.store.models import Answer, Dossier, Event, Usager, Vehicule
-from tests.support import fill
+from tests.support import file_dossier, fill
 
 SURNAMES = [
     "MARTIN",
@@ -261,8 +261,7 @@ def main() -> None:
     for _ in range(5):
         ref = service.create("succession").reference
         fill(service, ref, catalog.latest("succession"))
-        service.validate(ref)
-        service.enqueue(ref)
+        file_dossier(service, ref)
         filed.append(ref)
     renders = []
     for i in range(50):

@@ -121,7 +121,7 @@ def _child_dossier(data_dir: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.container import build_ui
-    from tests.support import fill
+    from tests.support import file_dossier, fill
     from ui.app import prepare_environment
 
     prepare_environment(keyboard=True)
@@ -211,8 +211,7 @@ def _child_dossier(data_dir: str) -> None:
     #    without waking the worker, then woken while the loop is watched).
     queued = services.dossiers.create("cas_complexe", training=True).reference
     fill(services.dossiers, queued, services.catalog.latest("cas_complexe"))
-    services.dossiers.validate(queued)
-    services.dossiers.enqueue(queued)
+    file_dossier(services.dossiers, queued)
     sent: list[bool] = []
 
     def poll_sent() -> bool:

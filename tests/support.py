@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kiosk.demarches import Demarche, Field, FieldError, FieldType, group_item_count, parse_value
+from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.service import DossierService
+from kiosk.dossiers.views import DossierSummary
+from kiosk.store import Store
 
 SAMPLES: dict[FieldType, tuple[str, ...]] = {
     FieldType.TEXT: ("MARTIN",),
@@ -95,3 +99,25 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def sign_mandate(
+    store: Store,
+    reference: str,
+    *,
+    agent: str = "Agent de test",
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    """Have the person sign the dossier's mandate, as the consent screen records it."""
+    mandates = MandateService(store, clock=clock)
+    text = mandates.text_for(
+        reference=reference, usager="", agent=agent, guichet="Point numérique", demarche="Test"
+    )
+    mandates.sign(reference, text, b"\x89PNG signature")
+
+
+def file_dossier(service: DossierService, reference: str) -> DossierSummary:
+    """File a complete dossier at the counter: the mandate signed, then the filing use case."""
+    # The mandate goes to the same store as the service's (a test helper may look inside).
+    sign_mandate(service._store, reference, clock=service._now)
+    return service.file(reference)

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         # Imported here, after the first paint: the window must appear at once.
         from ui.screens.consent import ConsentScreen
         from ui.screens.documents import DocumentsScreen
+        from ui.screens.dossier import DossierCardScreen
         from ui.screens.home import HomeScreen
         from ui.screens.receipt import ReceiptScreen
         from ui.screens.review import ReviewScreen
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self.signin.attach(services)
         args = (services, self.runner, self.tr_)
         self.home = HomeScreen(*args)
+        self.card = DossierCardScreen(*args)
         self.wizard = WizardScreen(*args)
         self.documents = DocumentsScreen(*args)
         self.consent = ConsentScreen(*args)
@@ -172,6 +174,7 @@ class MainWindow(QMainWindow):
         self.screens = [
             self.signin,
             self.home,
+            self.card,
             self.wizard,
             self.documents,
             self.consent,
@@ -182,16 +185,22 @@ class MainWindow(QMainWindow):
         for screen in self.screens[1:]:
             self.stack.addWidget(screen)
         self.home.start.connect(self._start)
-        self.home.resume.connect(self._resume)
+        self.home.resume.connect(self._open_card)
+        self.card.proceed.connect(self._continue)
+        self.card.attach_documents.connect(self._documents)
+        self.card.reprint.connect(self._receipt)
+        self.card.home.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.home.supervise.connect(self._supervise)
         self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.wizard.review.connect(self._documents)
         self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
-        self.documents.proceed.connect(self._consent)
+        self.documents.proceed.connect(self._consent_if_needed)
         self.consent.back.connect(self._documents)
         self.consent.signed.connect(self._review)
         self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
+        self.review.edit_field.connect(self._edit_field)
+        self.review.sign.connect(self._consent)
         self.review.submitted.connect(self._receipt)
         self.receipt.done.connect(self._next_person)
         if self._wants_keyboard and self.keyboard is None:
@@ -314,20 +323,37 @@ class MainWindow(QMainWindow):
             on_done=lambda summary: self._resume(summary.reference),
         )
 
+    def _open_card(self, reference: str) -> None:
+        """A dossier found again opens on its card: its state, what is missing, what next."""
+        self.card.open(reference)
+        self.stack.setCurrentWidget(self.card)
+
+    def _continue(self, reference: str) -> None:
+        """From the card: on to the first answer still missing, or to the last step."""
+        dossier = self.card.current
+        first = dossier.view.missing[0].path if dossier and dossier.view.missing else None
+        self.wizard.open(reference, at_end=first is None, focus=first)
+        self.stack.setCurrentWidget(self.wizard)
+
     def _resume(self, reference: str, *, at_end: bool = False) -> None:
-        """Open a dossier: its questions while it can change, its review once filed."""
+        """Back to a dossier's questions (first or last step)."""
+        self.wizard.open(reference, at_end=at_end)
+        self.stack.setCurrentWidget(self.wizard)
 
-        def editable() -> bool:  # worker thread
-            return self.services.dossiers.show(reference).summary.state.editable
+    def _edit_field(self, reference: str, path: str) -> None:
+        """A missing point tapped on the review: its step, the answer highlighted."""
+        self.wizard.open(reference, focus=path)
+        self.stack.setCurrentWidget(self.wizard)
 
-        def go(can_edit: bool) -> None:
-            if can_edit:
-                self.wizard.open(reference, at_end=at_end)
-                self.stack.setCurrentWidget(self.wizard)
-            else:
-                self._review(reference)
-
-        self.runner.run(editable, on_done=go)
+    def _consent_if_needed(self, reference: str) -> None:
+        """After the documents: the mandate to sign, unless a signature given still holds."""
+        self.runner.run(
+            lambda: self.services.dossiers.mandate_issue(reference),
+            on_done=lambda issue: (
+                self._consent(reference) if issue is not None else self._review(reference)
+            ),
+            on_error=lambda _exc: self._consent(reference),
+        )
 
     def _documents(self, reference: str) -> None:
         self.documents.open(reference)

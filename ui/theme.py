@@ -106,6 +106,10 @@ QPushButton, QToolButton {{
 }}
 QPushButton#primary {{ background: {accent}; color: {accent_fg}; font-weight: bold; }}
 QPushButton#tile {{ text-align: left; padding: 14px 20px; font-size: {round(base * 1.1)}px; }}
+QPushButton#issue {{
+    text-align: left; background: transparent; border: none; border-bottom: 2px solid {error};
+    border-radius: 0; color: {error}; font-weight: bold;
+}}
 QPushButton:checked {{ background: {accent}; color: {accent_fg}; }}
 QPushButton:disabled {{ border-color: {border}; color: {muted}; }}
 QPushButton:focus, QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ outline: 3px solid {accent}; }}

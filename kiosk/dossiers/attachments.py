@@ -1,4 +1,9 @@
-"""Attaching a captured or imported document to a dossier: the file first, then the record."""
+"""Attaching a captured or imported document to a dossier: the file first, then the record.
+
+The record is refused, before anything is written, when the dossier can no longer change (a
+document added to a queued dossier would change what is sent under the same idempotency key) or
+when its démarche does not know the document's kind.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.demarches import Demarche, required_documents
+from kiosk.dossiers.base import Clock, DossierBase, utc_now
+from kiosk.dossiers.errors import DossierError
+from kiosk.messages import Message
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
 from kiosk.store.documents import ACCEPTED_TYPES, DocumentStore, StoredDocument
+from kiosk.store.models import Dossier, Piece
 
 if TYPE_CHECKING:
-    from kiosk.dossiers.service import DossierService
+    from kiosk.demarches import Catalog
     from kiosk.store.engine import Store
+
+
+class UnknownDocumentKind(DossierError):
+    """The démarche asks for no document of this kind."""
 
 
 class DocumentReader(Protocol):
@@ -31,25 +50,93 @@ class Attached:
     mime_type: str
 
 
-class Attachments:
+class DossierPieces(DossierBase):
+    """The record of the documents provided for a dossier."""
+
+    def add_piece(
+        self,
+        reference: str,
+        kind: str,
+        *,
+        file_path: str,
+        sha256: str,
+        mime_type: str,
+        item_path: str | None = None,
+        agent_id: int | None = None,
+    ) -> None:
+        """Record a supporting document provided (the file is already stored).
+
+        ``item_path`` names the group item a per-item document is for (``coheritiers[1]``).
+
+        Raises:
+            NotEditable: the dossier has left the counter.
+            UnknownDocumentKind: the démarche asks for no such document.
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier, demarche = self._accepting(s, ref, kind)
+            required = required_documents(demarche, self._answers(s, dossier.id))
+            labels = {(r.kind, r.item_path): r.label for r in required}
+            now = self._now()
+            s.add(
+                Piece(
+                    dossier_id=dossier.id,
+                    kind=kind,
+                    item_path=item_path,
+                    label=labels.get((kind, item_path), kind),
+                    status="fournie",
+                    file_path=file_path,
+                    sha256=sha256,
+                    mime_type=mime_type,
+                    created_at=now,
+                )
+            )
+            dossier.updated_at = now
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"piece": kind},
+            )
+
+    def check_can_attach(self, reference: str, kind: str) -> None:
+        """Raise what :meth:`add_piece` would, before a file is written for nothing."""
+        with self._store.read() as s:
+            self._accepting(s, self._parse_ref(reference), kind)
+
+    def _accepting(self, s: Session, ref: str, kind: str) -> tuple[Dossier, Demarche]:
+        dossier = self._load_editable(s, ref)
+        demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+        if kind not in {rule.kind for rule in demarche.documents}:
+            raise UnknownDocumentKind(
+                Message(
+                    "La démarche « {demarche} » ne demande pas de pièce « {kind} ».",
+                    demarche=demarche.title,
+                    kind=kind,
+                )
+            )
+        return dossier, demarche
+
+
+class Attachments(DossierPieces):
     """Attaches captured or imported documents to dossiers (file first, then the record)."""
 
-    def __init__(self, dossiers: DossierService, files: DocumentStore, store: Store) -> None:
-        self._dossiers = dossiers
+    def __init__(
+        self, store: Store, catalog: Catalog, files: DocumentStore, *, clock: Clock = utc_now
+    ) -> None:
+        super().__init__(store, catalog, clock=clock)
         self._files = files
-        self._store = store
 
     def list(self, reference: str) -> list[Attached]:
         """The documents provided for a dossier, oldest first."""
-        from sqlalchemy import select
-
-        from kiosk.store.models import Dossier, Piece
-
+        ref = self._parse_ref(reference)
         with self._store.read() as s:
             rows = s.execute(
                 select(Piece.kind, Piece.item_path, Piece.file_path, Piece.mime_type)
                 .join(Dossier, Dossier.id == Piece.dossier_id)
-                .where(Dossier.reference == reference, Piece.status == "fournie")
+                .where(Dossier.reference == ref, Piece.status == "fournie")
                 .order_by(Piece.id)
             ).all()
         return [
@@ -66,6 +153,7 @@ class Attachments:
         mime_type: str,
         *,
         item_path: str | None = None,
+        agent_id: int | None = None,
     ) -> StoredDocument:
         """Store ``data`` and record it as the document ``kind`` of the dossier.
 
@@ -74,17 +162,50 @@ class Attachments:
         """
         if mime_type not in ACCEPTED_TYPES:
             raise ValueError("Seuls les PDF et les images peuvent être joints.")
+        self.check_can_attach(reference, kind)
         stored = self._files.store_bytes(data, mime_type)
-        self._dossiers.add_piece(
-            reference,
-            kind,
-            file_path=str(stored.path),
-            sha256=stored.sha256,
-            mime_type=mime_type,
-            item_path=item_path,
-        )
+        self._record(reference, kind, stored, item_path=item_path, agent_id=agent_id)
+        return stored
+
+    def import_file(
+        self,
+        reference: str,
+        kind: str,
+        source: Path,
+        *,
+        item_path: str | None = None,
+        agent_id: int | None = None,
+    ) -> StoredDocument:
+        """Copy the file ``source`` into the store and record it (the command line's path).
+
+        Raises:
+            ValueError: the file type is not accepted (message in French).
+            OSError: the file cannot be read or the store cannot be written.
+        """
+        self.check_can_attach(reference, kind)
+        stored = self._files.import_file(source)
+        self._record(reference, kind, stored, item_path=item_path, agent_id=agent_id)
         return stored
 
     def read(self, path: Path) -> bytes:
         """The plain bytes of a stored document (decrypted; see :meth:`DocumentStore.read`)."""
         return self._files.read(path)
+
+    def _record(
+        self,
+        reference: str,
+        kind: str,
+        stored: StoredDocument,
+        *,
+        item_path: str | None,
+        agent_id: int | None,
+    ) -> None:
+        self.add_piece(
+            reference,
+            kind,
+            file_path=str(stored.path),
+            sha256=stored.sha256,
+            mime_type=stored.mime_type,
+            item_path=item_path,
+            agent_id=agent_id,
+        )

@@ -49,3 +49,7 @@ class Incomplete(DossierError):
         lines = "\n".join(f"  - {m.path} : {m.message}" for m in missing)
         super().__init__(f"Le dossier n'est pas complet :\n{lines}")
         self.missing = tuple(missing)
+
+
+class MandateRequired(DossierError):
+    """The dossier cannot be filed: its mandate is not signed, has ended or names someone else."""

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from kiosk.demarches import Demarche
 from kiosk.dossiers.errors import DossierNotFound, NotEditable
 from kiosk.dossiers.states import DossierState
 from kiosk.messages import SOURCE_LANGUAGE, Message, format_date, left_to_right
@@ -27,7 +29,7 @@ from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.settings.paths import assets_dir
 from kiosk.store.engine import Store
-from kiosk.store.models import Dossier, Event, Mandat
+from kiosk.store.models import Answer, Dossier, Event, Mandat
 
 TEXT_VERSION = "v1"
 #: How long a mandate lasts at most (Aidants Connect allows one day to one year).
@@ -79,6 +81,47 @@ class MandateStatus:
     version: str | None
     signed_at: datetime | None
     valid_until: date | None
+
+
+#: The answers a mandate names the person by: changed after the signature, it must be signed again.
+_NAMED_BY = ("usager.nom", "usager.prenoms")
+
+
+def mandate_issue(s: Session, dossier_id: str, demarche: Demarche, today: date) -> Message | None:
+    """Why the dossier's mandate does not allow filing today, or None when it does.
+
+    A mandate allows filing once signed, on the current version of the text, until its end date,
+    as long as the name it gives the person has not changed since (an answer saved again with
+    the same value does not count as a change). This is the rule filing applies, and the one the
+    counter uses to skip a signature already given.
+    """
+    mandat = s.get(Mandat, dossier_id)
+    if mandat is None or mandat.signed_at is None:
+        return Message("Le mandat n'est pas signé : la personne doit le signer avant le dépôt.")
+    if mandat.texte_version != TEXT_VERSION:
+        return Message(
+            "Le texte du mandat a changé depuis la signature : la personne doit signer le nouveau"
+            " texte."
+        )
+    if mandat.valid_until is not None and mandat.valid_until < today:
+        return Message(
+            "Le mandat a pris fin le {date} : la personne doit le signer à nouveau.",
+            date=mandat.valid_until,
+        )
+    paths = [
+        field.id for step in demarche.steps for field in step.fields if field.bind in _NAMED_BY
+    ]
+    changed = s.scalar(
+        select(func.max(Answer.updated_at)).where(
+            Answer.dossier_id == dossier_id, Answer.path.in_(paths)
+        )
+    )
+    if changed is not None and changed > mandat.signed_at:
+        return Message(
+            "Le nom de la personne a changé depuis la signature du mandat : elle doit le signer"
+            " à nouveau."
+        )
+    return None
 
 
 def template_path(

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from kiosk.dossiers.moves import move
 from kiosk.dossiers.states import DossierState
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
@@ -37,7 +38,6 @@ from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
     Dossier,
-    Event,
     Mandat,
     NationalNotice,
     OutboxItem,
@@ -219,24 +219,7 @@ class RetentionService:
         )
         if state is DossierState.BROUILLON:
             # An emptied draft must not be filled in again: it is closed as abandoned.
-            s.add(
-                Event(
-                    dossier_id=dossier.id,
-                    at=now,
-                    kind="etat",
-                    from_state=state.value,
-                    to_state=DossierState.ABANDONNE.value,
-                    detail={"raison": "délai de conservation dépassé"},
-                )
-            )
-            audit(
-                s,
-                AuditAction.STATE_CHANGED,
-                at=now,
-                dossier_ref=reference,
-                detail={"de": state.value, "vers": DossierState.ABANDONNE.value},
-            )
-            dossier.state = DossierState.ABANDONNE.value
+            move(s, dossier, DossierState.ABANDONNE, now=now, note="délai de conservation dépassé")
         dossier.state_reason = None
         dossier.contact_mode = None
         dossier.purged_at = now

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from kiosk.demarches import Catalog, FieldType
@@ -85,6 +86,17 @@ def test_a_dossier_from_creation_to_receipt(tmp_path: Path, catalog: Catalog) ->
     finally:
         store.close()
     kiosk(tmp_path, "dossier", "validate", ref)
+    # Filing needs the person's mandate, on the command line as on the screen.
+    unsigned = kiosk(tmp_path, "dossier", "submit", ref, check=False)
+    assert unsigned.returncode == 1
+    assert "mandat n'est pas signé" in unsigned.stderr
+    not_png = tmp_path / "signature.txt"
+    not_png.write_text("signé")
+    refused = kiosk(tmp_path, "dossier", "mandat", ref, "--signature", str(not_png), check=False)
+    assert refused.returncode == 1 and "PNG" in refused.stderr
+    signature = tmp_path / "signature.png"
+    Image.new("L", (200, 60), 255).save(signature)
+    kiosk(tmp_path, "dossier", "mandat", ref, "--signature", str(signature), "--agent", "C. Dupont")
     submitted = json.loads(kiosk(tmp_path, "dossier", "submit", ref, "--json").stdout)
     assert submitted["etat"] == "en_file"
 

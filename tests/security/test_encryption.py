@@ -41,7 +41,7 @@ def _fill(store: Store, catalog: Catalog, documents: DocumentStore) -> str:
     service.answer(ref, "nom", SURNAME)
     service.answer(ref, "prenoms", GIVEN)
     service.answer(ref, "piece_identite", {"nature": "cni", "numero": DOC_NUMBER})
-    Attachments(service, documents, store).attach(
+    Attachments(store, catalog, documents).attach(
         ref, "preuve_qualite_heritier", PHOTO, "image/png"
     )
     return ref
@@ -85,8 +85,8 @@ def test_the_person_cannot_be_read_from_the_raw_files(tmp_path: Path, catalog: C
     # …and the kiosk itself still reads all of it.
     service = DossierService(store, catalog)
     assert service.show(ref).answers["piece_identite"] == {"nature": "cni", "numero": DOC_NUMBER}
-    (attached,) = Attachments(service, files, store).list(ref)
-    assert Attachments(service, files, store).read(attached.path) == PHOTO
+    (attached,) = Attachments(store, catalog, files).list(ref)
+    assert Attachments(store, catalog, files).read(attached.path) == PHOTO
     store.close()
     assert _found(_raw_bytes(db, docs)) == []
 
@@ -242,7 +242,7 @@ def test_plain_documents_from_an_earlier_version_are_encrypted(
     with store.read() as s:
         (path,) = set(s.scalars(select(Piece.file_path)))
     assert path is not None and path.endswith(".enc")
-    attachments = Attachments(service, files, store)
+    attachments = Attachments(store, catalog, files)
     for ref in refs:
         (attached,) = attachments.list(ref)
         assert attachments.read(attached.path) == PHOTO
@@ -255,16 +255,15 @@ def test_a_queued_document_is_offered_to_the_sync_as_its_plain_bytes(
     from datetime import UTC, datetime
 
     from kiosk.sync.outbox import Outbox
-    from tests.support import fill
+    from tests.support import file_dossier, fill
 
     service = DossierService(store, catalog)
     demarche = catalog.latest("changement_adresse")
     ref = service.create(demarche.id).reference
     fill(service, ref, demarche)
     files = DocumentStore(tmp_path / "documents", encrypt=True)
-    Attachments(service, files, store).attach(ref, "justificatif_domicile", PHOTO, "image/png")
-    service.validate(ref)
-    service.enqueue(ref)
+    Attachments(store, catalog, files).attach(ref, "justificatif_domicile", PHOTO, "image/png")
+    file_dossier(service, ref)
     claimed = Outbox(store, clock=lambda: datetime.now(UTC), read_document=files.read).claim()
     assert claimed is not None
     (piece,) = claimed.dossier.pieces

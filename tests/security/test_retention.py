@@ -72,7 +72,7 @@ def _dossier(
         reference=ref, usager=f"{NAME} {SURNAME}", agent="A", guichet="G", demarche="D"
     )
     mandates.sign(ref, words, b"\x89PNG" + SURNAME.encode() * 20)
-    Attachments(service, DocumentStore(documents), kiosk).attach(
+    Attachments(kiosk, catalog, DocumentStore(documents), clock=clock).attach(
         ref, "preuve_qualite_heritier", scan, "application/pdf"
     )
     return ref

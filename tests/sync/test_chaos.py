@@ -19,7 +19,7 @@ from kiosk.demarches import Catalog
 from kiosk.store import Store
 from kiosk.store.engine import connect_raw
 from sync.server.run import free_port
-from tests.support import fill
+from tests.support import file_dossier, fill
 from tests.sync.conftest import make_kiosk
 from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
 
@@ -55,8 +55,7 @@ def test_every_dossier_reaches_the_service_exactly_once(
     for _ in range(3):
         ref = real.dossiers.create(demarche.id).reference
         fill(real.dossiers, ref, demarche)
-        real.dossiers.validate(ref)
-        ids.append(real.dossiers.enqueue(ref).id)
+        ids.append(file_dossier(real.dossiers, ref).id)
     store.close()
     kiosk_db = tmp_path / "kiosk.sqlite3"
     server_db = tmp_path / "national.sqlite3"

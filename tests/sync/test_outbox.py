@@ -8,20 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kiosk.demarches import Catalog
+from kiosk.dossiers.errors import Incomplete
 from kiosk.dossiers.service import DossierService
-from kiosk.dossiers.states import DossierState, IllegalTransition
+from kiosk.dossiers.states import DossierState
 from kiosk.store import Store
 from kiosk.store.models import OutboxItem
 from kiosk.sync.outbox import PENDING, SENDING, Outbox
-from tests.support import fill
+from tests.support import file_dossier, fill
 
 
 def queued(service: DossierService, catalog: Catalog) -> str:
     demarche = catalog.latest("changement_adresse")
     ref = service.create(demarche.id).reference
     fill(service, ref, demarche)
-    service.validate(ref)
-    service.enqueue(ref)
+    file_dossier(service, ref)
     return ref
 
 
@@ -45,8 +45,8 @@ def test_a_refused_transition_leaves_no_outbox_row(
     service: DossierService, store: Store, catalog: Catalog
 ) -> None:
     ref = service.create(catalog.latest("changement_adresse").id).reference
-    with pytest.raises(IllegalTransition):
-        service.enqueue(ref)  # a brouillon cannot be queued: nothing may be left behind
+    with pytest.raises(Incomplete):
+        service.file(ref)  # an empty brouillon cannot be queued: nothing may be left behind
     assert rows(store) == []
 
 
@@ -76,6 +76,5 @@ def test_a_dossier_sent_back_and_resubmitted_gets_a_new_key(
     uuid = service.show(ref).summary.id
     service.transition(ref, DossierState.TRANSMIS, national_number="NAT-1")
     service.transition(ref, DossierState.A_COMPLETER, reason="Pièce illisible")
-    service.transition(ref, DossierState.PRET)
-    service.enqueue(ref)
+    service.file(ref)  # the person came back with what was missing
     assert [r[:3] for r in rows(store)] == [(uuid, 1, "acquitte"), (f"{uuid}.2", 2, PENDING)]

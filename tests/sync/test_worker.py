@@ -22,7 +22,7 @@ from sync.clock import SimClock
 from sync.server.app import NationalSimulator
 from sync.server.instruction import REFUSALS
 from sync.server.run import ServerThread, free_port
-from tests.support import fill
+from tests.support import file_dossier, fill
 from tests.sync.conftest import Kiosk, make_kiosk
 from tests.sync.support import queue_many
 
@@ -50,8 +50,7 @@ def queue_real(k: Kiosk, catalog: Catalog, piece: Path | None = None) -> str:
             sha256=hashlib.sha256(piece.read_bytes()).hexdigest(),
             mime_type="application/pdf",
         )
-    k.dossiers.validate(ref)
-    k.dossiers.enqueue(ref)
+    file_dossier(k.dossiers, ref)
     return ref
 
 
@@ -190,8 +189,7 @@ def test_decisions_come_back_and_the_agent_sees_whom_to_contact(
 
     # The person comes back with what was missing: the dossier is filed again (new key) and the
     # national service completes the same filing instead of creating a second one.
-    k.dossiers.transition(refs[2], DossierState.PRET)
-    k.dossiers.enqueue(refs[2])
+    k.dossiers.file(refs[2])
     k.worker.run_once()
     shared_clock.advance(61)
     k.worker.run_once()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
 from devices.camera.simulated import STILL_SIZE, SimulatedCamera
-from tests.support import fill
+from tests.support import file_dossier, fill
 from tests.ui.driver import Driver
 from ui.main_window import MainWindow
 from ui.theme import min_target_px
@@ -125,8 +125,7 @@ def test_a_page_photographed_is_attached_shown_and_not_listed_as_missing(
     driver.screenshot("32-documents-photo-jointe")
 
     # The receipt lists what is still missing, not the photographed card.
-    services.dossiers.validate(reference)
-    services.dossiers.enqueue(reference)
+    file_dossier(services.dossiers, reference)
     missing = services.receipts.data(reference).missing_documents
     assert label not in missing
     assert set(missing) == {d.label for d in view.documents if not d.provided}

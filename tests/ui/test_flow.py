@@ -220,11 +220,10 @@ def test_resume_by_scanning_the_receipt_qr_code(qtbot: QtBot, window: MainWindow
     driver = Driver(qtbot, window)
     services = window.services
     summary = services.dossiers.create("cas_complexe", training=True)
-    from tests.support import fill
+    from tests.support import file_dossier, fill
 
     fill(services.dossiers, summary.reference, services.catalog.latest("cas_complexe"))
-    services.dossiers.validate(summary.reference)
-    services.dossiers.enqueue(summary.reference)
+    file_dossier(services.dossiers, summary.reference)
     data = services.receipts.data(summary.reference)
     driver.sign_in()
 
@@ -233,10 +232,11 @@ def test_resume_by_scanning_the_receipt_qr_code(qtbot: QtBot, window: MainWindow
     qtbot.keyClick(window.home.search, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
     driver.settle()
     driver.settle()
-    assert window.stack.currentWidget() is window.review
-    assert window.review.reference == summary.reference
-    # A filed dossier opens read-only: it cannot be filed twice.
-    assert not window.review.submit_button.isEnabled()
+    # A filed dossier opens on its card, read-only: it cannot be filed twice.
+    assert window.stack.currentWidget() is window.card
+    assert window.card.reference == summary.reference
+    assert not window.card.continue_button.isVisible()
+    assert window.card.reprint_button.isVisible()
 
     # A forged code is refused with an explanation.
     window.stack.setCurrentWidget(window.home)

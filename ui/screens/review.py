@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,7 +20,7 @@ from kiosk.demarches import (
     required_documents,
     visible_fields,
 )
-from kiosk.dossiers.errors import Incomplete
+from kiosk.dossiers.errors import Incomplete, MandateRequired
 from kiosk.dossiers.views import DossierView
 from ui.format import display_value
 from ui.screens.base import Screen
@@ -29,6 +30,10 @@ class ReviewScreen(Screen):
     """Everything at a glance, then « Déposer »."""
 
     edit = Signal(str)  # reference
+    #: reference, answer path: a missing or wrong answer tapped, to be given on its step.
+    edit_field = Signal(str, str)
+    #: reference: filing needs the mandate signed (again).
+    sign = Signal(str)
     submitted = Signal(str)  # reference, now « en file d'envoi »
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -89,10 +94,14 @@ class ReviewScreen(Screen):
         status.setObjectName("error" if issues else "subtitle")
         layout.addWidget(status)
         for issue in issues:
-            item = QLabel(f"• {issue.localized(self.tr_.lang)}")
-            item.setObjectName("issue")
-            item.setWordWrap(True)
-            layout.addWidget(item)
+            # Each point is a link to its question, shown highlighted on its step.
+            link = QPushButton(f"• {issue.localized(self.tr_.lang)}  ›")
+            link.setObjectName("issue")
+            link.setProperty("path", issue.path)
+            link.clicked.connect(
+                lambda _=False, p=issue.path: self.edit_field.emit(self.reference, p)
+            )
+            layout.addWidget(link)
         documents = QLabel(self.tr_.t("review.documents"))
         documents.setObjectName("subtitle")
         layout.addWidget(documents)
@@ -116,10 +125,8 @@ class ReviewScreen(Screen):
         self.submit_button.setEnabled(False)
 
         def file_it() -> str:  # worker thread
-            if not self.services.mandates.status(reference).signed:
-                raise ValueError(self.tr_.t("consent.required"))
-            self.services.dossiers.validate(reference, agent_id=self.agent_id)
-            self.services.dossiers.enqueue(reference, agent_id=self.agent_id)
+            # One use case: answers complete, mandate signed, queued — or nothing changes.
+            self.services.dossiers.file(reference, agent_id=self.agent_id)
             if self.services.sync_wake is not None:
                 self.services.sync_wake()  # send it now if the national service is reachable
             return reference
@@ -127,6 +134,9 @@ class ReviewScreen(Screen):
         self.runner.run(file_it, on_done=self.submitted.emit, on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, MandateRequired):
+            self.sign.emit(self.reference)  # straight to the mandate: no dead end
+            return
         if isinstance(exc, Incomplete):
             # The points themselves are listed, in the person's language, once reloaded.
             self.open(self.reference)  # (clears the error line: set it after)

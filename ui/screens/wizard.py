@@ -9,7 +9,6 @@ mirrors what the store acknowledged.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -33,11 +32,11 @@ from kiosk.demarches import (
     effective_answers,
     evaluate_condition,
     group_item_count,
+    missing_required,
     visible_fields,
     visible_steps,
 )
 from kiosk.demarches.model import condition_inputs
-from kiosk.identity.model import DocumentKind
 from ui.screens.base import Screen
 from ui.widgets.fields import FieldEditor, make_editor
 from ui.widgets.identity import IdentityPanel
@@ -46,14 +45,6 @@ if TYPE_CHECKING:
     from kiosk.dossiers.service import AnswerResult
     from kiosk.dossiers.views import DossierView
     from kiosk.identity.model import IdentityReading
-
-
-#: The identity-document kinds of the definitions, for each kind of document read.
-_NATURES = {
-    DocumentKind.CNIE: "cni",
-    DocumentKind.CNI_ANCIENNE: "cni",
-    DocumentKind.PASSEPORT: "passeport",
-}
 
 
 class WizardScreen(Screen):
@@ -92,22 +83,19 @@ class WizardScreen(Screen):
         self.retranslate()
 
     # ---------------------------------------------------------------- opening
-    def open(self, reference: str, *, at_end: bool = False) -> None:
-        """Load a dossier (off the UI thread) and show its first (or last) step."""
+    def open(self, reference: str, *, at_end: bool = False, focus: str | None = None) -> None:
+        """Load a dossier (off the UI thread) and show its first (or last) step, or the step of
+        the answer ``focus``, that answer highlighted (a point missing, tapped on the review)."""
         self.reference = reference
         agent_id = self.agent_id
-
-        def load() -> DossierView:  # worker thread; the opening is written to the audit journal
-            self.services.dossiers.viewed(reference, agent_id=agent_id)
-            return self.services.dossiers.show(reference)
-
         self.runner.run(
-            load,
-            on_done=lambda view: self._loaded(view, at_end),
-            on_error=lambda exc: self.notice.setText(str(exc)),
+            # Worker thread; the opening is written to the audit journal by the use case.
+            lambda: self.services.dossiers.open(reference, agent_id=agent_id).view,
+            on_done=lambda view: self._loaded(view, at_end, focus),
+            on_error=lambda exc: self.notice.setText(self.tr_.error(exc)),
         )
 
-    def _loaded(self, view: DossierView, at_end: bool) -> None:
+    def _loaded(self, view: DossierView, at_end: bool, focus: str | None = None) -> None:
         summary = view.summary
         self.reference = summary.reference  # as the service writes it (shown in the header)
         self.demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
@@ -115,7 +103,33 @@ class WizardScreen(Screen):
         self.answers = dict(view.answers)
         self._rejected = {}
         self.step_index = len(self._steps()) - 1 if at_end else 0
+        if focus is not None:
+            self.step_index = self._step_of(focus, default=self.step_index)
         self._render()
+        if focus is not None:
+            self._highlight(focus)
+
+    def _step_of(self, path: str, *, default: int) -> int:
+        """The index of the visible step that asks ``path`` (a question or a group)."""
+        localized = self._localized()
+        for index, step in enumerate(self._steps()):
+            asked = {p for p, _ in visible_fields(localized, self.answers, step.id)}
+            if path in asked or any(g.id == path for g in step.groups):
+                return index
+        return default
+
+    def _highlight(self, path: str) -> None:
+        """Mark the answer at ``path`` as still to give, scroll to it and put the focus in it."""
+        editor = self.editors.get(path)
+        if editor is None:
+            return
+        for issue in missing_required(self._localized(), self.answers):
+            if issue.path == path:
+                editor.set_error(issue.localized(self.tr_.lang))
+        self.scroll_area.ensureWidgetVisible(editor)
+        target = editor.focusProxy() or editor.nextInFocusChain()
+        if target is not None and editor.isAncestorOf(target):
+            target.setFocus()
 
     # ---------------------------------------------------------------- rendering
     def _localized(self) -> Demarche:
@@ -217,40 +231,17 @@ class WizardScreen(Screen):
         return box
 
     def _identity_accepted(self, reading: IdentityReading) -> None:
-        """Fill the step's identity questions from the document read (one background job)."""
-        nature = _NATURES.get(reading.kind, "autre")
-        values: list[tuple[str, str]] = []
-        for path, editor in self.editors.items():
-            field = editor.field
-            if field.type is FieldType.IDENTITY_DOCUMENT:
-                numero = reading.document_number
-                values.append((path, json.dumps({"nature": nature, "numero": numero})))
-            elif field.bind == "usager.nom":
-                values.append((path, reading.surname))
-            elif field.bind == "usager.prenoms":
-                values.append((path, reading.given_names))
-            elif field.bind == "usager.date_naissance" and reading.birth_date is not None:
-                values.append((path, reading.birth_date.isoformat()))
+        """Answer the applicant's identity questions from the document read: one use case, one
+        transaction (all the answers or none), off the UI thread."""
         reference = self.reference
-        # What the journal keeps: how the identity was checked, never who the person is.
-        evidence = {
-            "verdict": reading.verdict.value,
-            "protocole": reading.protocol,
-            "puce_verifiee": reading.chip_verified,
-        }
-
-        def save() -> list[AnswerResult]:  # worker thread
-            results = [
-                self.services.dossiers.answer(reference, p, raw, agent_id=self.agent_id)
-                for p, raw in values
-            ]
-            self.services.dossiers.record_event(
-                reference, "identite_lue", evidence, agent_id=self.agent_id
-            )
-            return results
-
         self._pending += 1
-        self.runner.run(save, on_done=self._identity_saved, on_error=self._failed)
+        self.runner.run(
+            lambda: self.services.dossiers.apply_identity(
+                reference, reading, agent_id=self.agent_id
+            ),
+            on_done=self._identity_saved,
+            on_error=self._failed,
+        )
 
     def _identity_saved(self, results: list[AnswerResult]) -> None:
         self._pending -= 1

@@ -1,0 +1,290 @@
+"""Answering a dossier's questions: one answer (the autosave), an identity document read, a
+repeatable group's item removed. Each is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from kiosk.demarches import (
+    Demarche,
+    FieldType,
+    JSONValue,
+    parse_value,
+    validate_value,
+    visible_fields,
+)
+from kiosk.demarches.model import condition_inputs
+from kiosk.dossiers.base import DossierBase, not_editable
+from kiosk.dossiers.errors import DossierNotFound, UnknownField
+from kiosk.dossiers.moves import move
+from kiosk.dossiers.projection import reproject
+from kiosk.dossiers.states import DossierState
+from kiosk.identity.model import DocumentKind, IdentityReading
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
+from kiosk.store.models import Answer, Dossier, Event
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What an autosave did: the stored (normalised) value and the dossier's state after it."""
+
+    reference: str
+    path: str
+    value: JSONValue | None
+    state: DossierState
+
+
+#: The identity-document kinds of the definitions, for each kind of document read.
+_NATURES = {
+    DocumentKind.CNIE: "cni",
+    DocumentKind.CNI_ANCIENNE: "cni",
+    DocumentKind.PASSEPORT: "passeport",
+}
+
+#: The applicant's questions a document read answers: bind target → the reading's value.
+_FROM_READING = ("usager.nom", "usager.prenoms", "usager.date_naissance")
+
+
+def identity_answers(
+    demarche: Demarche, answers: dict[str, JSONValue], reading: IdentityReading
+) -> list[tuple[str, JSONValue]]:
+    """``(path, value)`` for each visible question a document read answers: the applicant's
+    name, given names and birth date (the fields bound to ``usager.*``, never a co-heir's or a
+    deceased person's) and the identity-document question itself."""
+    from_reading: dict[str, JSONValue] = {
+        "usager.nom": reading.surname,
+        "usager.prenoms": reading.given_names,
+    }
+    if reading.birth_date is not None:
+        from_reading["usager.date_naissance"] = reading.birth_date.isoformat()
+    filled: list[tuple[str, JSONValue]] = []
+    for path, field in visible_fields(demarche, answers):
+        if "[" in path:
+            continue
+        if field.type is FieldType.IDENTITY_DOCUMENT:
+            nature = _NATURES.get(reading.kind, "autre")
+            filled.append((path, {"nature": nature, "numero": reading.document_number}))
+        elif field.bind in from_reading:
+            filled.append((path, from_reading[field.bind]))
+    return filled
+
+
+class DossierAnswers(DossierBase):
+    """The answers of a dossier, saved the moment they are given."""
+
+    def answer(
+        self,
+        reference: str,
+        path: str,
+        raw: str | JSONValue,
+        *,
+        agent_id: int | None = None,
+    ) -> AnswerResult:
+        """Validate and save one answer at once (autosave). An empty string clears it.
+
+        Raises:
+            FieldError: the value is not valid for the field (message for the agent).
+            UnknownField, NotEditable, DossierNotFound.
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            row = s.execute(
+                select(
+                    Dossier.id, Dossier.state, Dossier.demarche_id, Dossier.demarche_version
+                ).where(Dossier.reference == ref)
+            ).one_or_none()
+            if row is None:
+                raise DossierNotFound(ref)
+            dossier_id, state_value, demarche_id, version = row
+            state = DossierState(state_value)
+            if not state.editable:
+                raise not_editable(ref, state)
+            demarche = self._demarche(demarche_id, version)
+            now = self._now()
+            value, changed = self._write(s, dossier_id, demarche, path, raw, now)
+            if not changed:  # saved again as it was: nothing to record, nothing to validate again
+                return AnswerResult(reference=ref, path=path, value=value, state=state)
+            state = self._after_change(s, dossier_id, state, now, agent_id)
+            # The path only: the value is personal data and stays out of the journal.
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"champ": path},
+            )
+        return AnswerResult(reference=ref, path=path, value=value, state=state)
+
+    def apply_identity(
+        self, reference: str, reading: IdentityReading, *, agent_id: int | None = None
+    ) -> list[AnswerResult]:
+        """Answer the applicant's identity questions from a document read, all or none.
+
+        The journal keeps how the identity was checked (verdict, protocol, chip verified),
+        never who the person is.
+
+        Raises:
+            FieldError: a value read does not fit its question (nothing is saved).
+            NotEditable, DossierNotFound.
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load_editable(s, ref)
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            now = self._now()
+            filled = identity_answers(demarche, self._answers(s, dossier.id), reading)
+            written = [
+                (path, *self._write(s, dossier.id, demarche, path, value, now))
+                for path, value in filled
+            ]
+            results = [(path, value) for path, value, _ in written]
+            state = DossierState(dossier.state)
+            if any(changed for _, _, changed in written):
+                state = self._after_change(s, dossier.id, state, now, agent_id)
+            evidence = {
+                "verdict": reading.verdict.value,
+                "protocole": reading.protocol,
+                "puce_verifiee": reading.chip_verified,
+            }
+            s.add(
+                Event(
+                    dossier_id=dossier.id,
+                    at=now,
+                    kind="identite_lue",
+                    agent_id=agent_id,
+                    detail=evidence,
+                )
+            )
+            audit(
+                s,
+                AuditAction.IDENTITY_READ,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail=evidence,
+            )
+        return [AnswerResult(ref, path, value, state) for path, value in results]
+
+    def remove_group_item(
+        self, reference: str, group_id: str, index: int, *, agent_id: int | None = None
+    ) -> None:
+        """Delete one item of a repeatable group (e.g. a co-heir) and renumber the next ones."""
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load_editable(s, ref)
+            prefix = f"{group_id}["
+            rows = s.scalars(
+                select(Answer).where(
+                    Answer.dossier_id == dossier.id, Answer.path.startswith(prefix)
+                )
+            ).all()
+            moved: list[tuple[str, Any, datetime]] = []
+            for answer in rows:
+                item, _, rest = answer.path[len(prefix) :].partition("]")
+                if not item.isdigit():
+                    continue
+                position = int(item)
+                if position >= index:
+                    s.delete(answer)
+                    if position > index:
+                        moved.append(
+                            (f"{prefix}{position - 1}]{rest}", answer.value, answer.updated_at)
+                        )
+            s.flush()
+            for path, value, at in moved:
+                s.add(Answer(dossier_id=dossier.id, path=path, value=value, updated_at=at))
+            now = self._now()
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            reproject(s, dossier.id, demarche, self._answers(s, dossier.id))
+            self._after_change(s, dossier.id, DossierState(dossier.state), now, agent_id)
+            audit(
+                s,
+                AuditAction.DOSSIER_CHANGED,
+                at=now,
+                agent_id=agent_id,
+                dossier_ref=ref,
+                detail={"groupe": group_id, "retire": index},
+            )
+
+    # ----------------------------------------------------------------- internals
+
+    def _write(  # noqa: PLR0917 - internal, called twice, each argument distinct
+        self,
+        s: Session,
+        dossier_id: str,
+        demarche: Demarche,
+        path: str,
+        raw: str | JSONValue,
+        now: datetime,
+    ) -> tuple[JSONValue | None, bool]:
+        """Check and store one answer (or clear it); re-project the bound columns if needed.
+
+        Returns the value stored and whether it changed: an answer saved again as it was keeps
+        its time (the mandate names the person as they were when it was signed).
+        """
+        try:
+            field = demarche.field_for_path(path)
+        except KeyError:
+            raise UnknownField(
+                f"La démarche « {demarche.title} » n'a pas de question « {path} »."
+            ) from None
+        value: JSONValue | None
+        if raw == "" or raw is None:
+            value = None
+        elif isinstance(raw, str):
+            value = parse_value(field, raw)
+        else:
+            value = validate_value(field, raw)
+        before = s.scalar(
+            select(Answer.value).where(Answer.dossier_id == dossier_id, Answer.path == path)
+        )
+        if before == value:
+            return value, False
+        if value is None:
+            s.execute(delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path))
+        else:
+            s.execute(
+                sqlite_insert(Answer)
+                .values(dossier_id=dossier_id, path=path, value=value, updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=[Answer.dossier_id, Answer.path],
+                    set_={"value": value, "updated_at": now},
+                )
+            )
+        if field.bind or field.id in condition_inputs(demarche):
+            # The answer may change which bound field is visible (SIV or FNI plate, …):
+            # re-project every bind target from the visible answers.
+            reproject(s, dossier_id, demarche, self._answers(s, dossier_id))
+        return value, True
+
+    def _after_change(
+        self,
+        s: Session,
+        dossier_id: str,
+        state: DossierState,
+        now: datetime,
+        agent_id: int | None,
+    ) -> DossierState:
+        """Note the change on the dossier; one validated (« prêt ») goes back to « brouillon »."""
+        if state is DossierState.PRET:
+            dossier = s.get(Dossier, dossier_id)
+            assert dossier is not None  # loaded above, in this transaction
+            move(
+                s,
+                dossier,
+                DossierState.BROUILLON,
+                now=now,
+                agent_id=agent_id,
+                note="réponse modifiée après validation",
+            )
+            return DossierState.BROUILLON
+        s.execute(update(Dossier).where(Dossier.id == dossier_id).values(updated_at=now))
+        return state

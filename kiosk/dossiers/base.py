@@ -1,0 +1,125 @@
+"""What the dossier use cases share: the store, the catalogue, the clock, and loading a dossier.
+
+Each use-case class (:mod:`~kiosk.dossiers.answers`, :mod:`~kiosk.dossiers.lifecycle`,
+:mod:`~kiosk.dossiers.queries`) builds on :class:`DossierBase`; every public method is one unit
+of work (one transaction). Methods run on whatever thread calls them (the UI calls them from its
+worker thread, never from the UI thread); they share nothing but the :class:`~kiosk.store.Store`,
+whose write transactions queue behind ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.demarches import Catalog, Demarche, JSONValue
+from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
+from kiosk.dossiers.reference import InvalidReference, parse_reference
+from kiosk.dossiers.states import DossierState
+from kiosk.dossiers.views import DossierSummary
+from kiosk.messages import Message
+from kiosk.store.engine import Store
+from kiosk.store.models import Answer, Dossier, Usager, Vehicule
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+def not_editable(reference: str, state: DossierState) -> NotEditable:
+    """Why a dossier in ``state`` can no longer change, as the agent and the person read it."""
+    return NotEditable(
+        Message(
+            "Le dossier {reference} est « {state} » : ses réponses ne peuvent plus être modifiées.",
+            reference=reference,
+            state=state.label,
+        )
+    )
+
+
+class DossierBase:
+    """The store, the catalogue and the clock, and the loading every use case needs."""
+
+    def __init__(self, store: Store, catalog: Catalog, *, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._now = clock
+
+    def _parse_ref(self, reference: str) -> str:
+        try:
+            return parse_reference(reference)
+        except InvalidReference as exc:
+            raise DossierNotFound(reference.strip()) from exc
+
+    def _load(self, s: Session, ref: str) -> Dossier:
+        dossier = s.scalars(select(Dossier).where(Dossier.reference == ref)).one_or_none()
+        if dossier is None:
+            raise DossierNotFound(ref)
+        return dossier
+
+    def _load_editable(self, s: Session, ref: str) -> Dossier:
+        dossier = self._load(s, ref)
+        state = DossierState(dossier.state)
+        if not state.editable:
+            raise not_editable(ref, state)
+        return dossier
+
+    def _demarche(self, demarche_id: str, version: int) -> Demarche:
+        try:
+            return self._catalog.get(demarche_id, version)
+        except KeyError:
+            raise UnknownDemarche(
+                Message(
+                    "La définition de la démarche « {demarche} » version {version}, avec laquelle"
+                    " ce dossier a été commencé, n'est pas installée sur cette borne.",
+                    demarche=demarche_id,
+                    version=version,
+                )
+            ) from None
+
+    @staticmethod
+    def _answers(s: Session, dossier_id: str) -> dict[str, JSONValue]:
+        rows = s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id))
+        return dict(rows.all())
+
+    def _summary_of(self, s: Session, dossier: Dossier) -> DossierSummary:
+        usager = s.get(Usager, dossier.id)
+        vehicule = s.get(Vehicule, dossier.id)
+        return self._summary(
+            dossier,
+            display_name(usager.nom, usager.prenoms) if usager else None,
+            vehicule.immatriculation if vehicule else None,
+        )
+
+    def _summary(
+        self, dossier: Dossier, usager: str | None, immatriculation: str | None
+    ) -> DossierSummary:
+        try:
+            title = self._catalog.get(dossier.demarche_id, dossier.demarche_version).title
+        except KeyError:
+            title = dossier.demarche_id
+        return DossierSummary(
+            id=dossier.id,
+            reference=dossier.reference,
+            demarche_id=dossier.demarche_id,
+            demarche_version=dossier.demarche_version,
+            demarche_title=title,
+            state=DossierState(dossier.state),
+            created_at=dossier.created_at,
+            updated_at=dossier.updated_at,
+            usager=usager,
+            immatriculation=immatriculation,
+        )
+
+
+def display_name(nom: str | None, prenoms: str | None) -> str | None:
+    """« DUPONT Marie », as lists and receipts show a person."""
+    if not nom and not prenoms:
+        return None
+    return " ".join(p for p in ((nom or "").upper(), prenoms or "") if p)

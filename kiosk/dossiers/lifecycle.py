@@ -1,0 +1,193 @@
+"""A dossier's life at the counter: started, validated, filed, abandoned; and the states the
+national service gives it afterwards. Every change goes through
+:func:`~kiosk.dossiers.moves.move`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.demarches import Demarche, invalid_answers, missing_required
+from kiosk.dossiers.base import DossierBase
+from kiosk.dossiers.errors import Incomplete, MandateRequired, UnknownDemarche
+from kiosk.dossiers.mandate import mandate_issue
+from kiosk.dossiers.moves import move
+from kiosk.dossiers.reference import new_reference
+from kiosk.dossiers.states import DossierState
+from kiosk.dossiers.views import DossierSummary, Missing
+from kiosk.security.audit import AuditAction, safe_detail
+from kiosk.security.audit import record as audit
+from kiosk.store.models import Dossier, Event
+
+# Journal kinds written through record_event, and the audit action each one is.
+_EVENT_ACTIONS = {
+    "recepisse": AuditAction.RECEIPT_PRINTED,
+    "identite_lue": AuditAction.IDENTITY_READ,
+}
+
+
+class DossierLifecycle(DossierBase):
+    """Create dossiers and move them through their life cycle."""
+
+    def create(
+        self, demarche_id: str, *, agent_id: int | None = None, training: bool = False
+    ) -> DossierSummary:
+        """Start a dossier on the latest version of a démarche, pinned from now on."""
+        try:
+            demarche = self._catalog.latest(demarche_id)
+        except KeyError:
+            known = ", ".join(sorted({d.id for d in self._catalog.all()}))
+            raise UnknownDemarche(
+                f"Démarche inconnue : « {demarche_id} ». Démarches disponibles : {known}."
+            ) from None
+        now = self._now()
+        for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
+            dossier = Dossier(
+                id=str(uuid.uuid4()),
+                reference=new_reference(),
+                demarche_id=demarche.id,
+                demarche_version=demarche.version,
+                state=DossierState.BROUILLON.value,
+                routage=demarche.routage,
+                created_at=now,
+                updated_at=now,
+                agent_id=agent_id,
+                training=training,
+            )
+            try:
+                with self._store.write() as s:
+                    s.add(dossier)
+                    s.flush()
+                    s.add(
+                        Event(
+                            dossier_id=dossier.id,
+                            at=now,
+                            kind="creation",
+                            to_state=DossierState.BROUILLON.value,
+                            agent_id=agent_id,
+                            detail={"demarche": demarche.id, "version": demarche.version},
+                        )
+                    )
+                    audit(
+                        s,
+                        AuditAction.DOSSIER_CREATED,
+                        at=now,
+                        agent_id=agent_id,
+                        dossier_ref=dossier.reference,
+                        detail={"demarche": demarche.id, "version": demarche.version},
+                    )
+            except IntegrityError:
+                continue
+            return self._summary(dossier, None, None)
+        raise RuntimeError("could not draw a unique reference in 5 attempts")
+
+    def validate(self, reference: str, *, agent_id: int | None = None) -> DossierSummary:
+        """Check every mandatory answer and move the dossier to « prêt ».
+
+        Raises:
+            Incomplete: the answers missing or wrong (nothing changes).
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load_editable(s, ref)
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            self._check_complete(s, dossier, demarche)
+            if DossierState(dossier.state) is not DossierState.PRET:
+                move(s, dossier, DossierState.PRET, now=self._now(), agent_id=agent_id)
+            return self._summary_of(s, dossier)
+
+    def file(self, reference: str, *, agent_id: int | None = None) -> DossierSummary:
+        """The person confirmed at the counter: check and queue the dossier for the national
+        service, in one transaction.
+
+        Filing needs every mandatory answer given and valid, and a mandate that allows it (see
+        :func:`~kiosk.dossiers.mandate.mandate_issue`); documents not provided yet do not stop
+        it (they are listed on the receipt, to bring).
+
+        Raises:
+            Incomplete: answers missing or wrong.
+            MandateRequired: the mandate is not signed, has ended, or names someone else.
+            NotEditable: the dossier was already filed.
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load_editable(s, ref)
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            self._check_complete(s, dossier, demarche)
+            now = self._now()
+            issue = mandate_issue(s, dossier.id, demarche, now.date())
+            if issue is not None:
+                raise MandateRequired(issue)
+            if DossierState(dossier.state) is not DossierState.PRET:
+                move(s, dossier, DossierState.PRET, now=now, agent_id=agent_id)
+            move(s, dossier, DossierState.EN_FILE, now=now, agent_id=agent_id)
+            return self._summary_of(s, dossier)
+
+    def abandon(
+        self, reference: str, *, reason: str | None = None, agent_id: int | None = None
+    ) -> DossierSummary:
+        """The person gave up, or the dossier was opened by mistake."""
+        return self.transition(reference, DossierState.ABANDONNE, reason=reason, agent_id=agent_id)
+
+    def transition(
+        self,
+        reference: str,
+        target: DossierState,
+        *,
+        reason: str | None = None,
+        national_number: str | None = None,
+        agent_id: int | None = None,
+    ) -> DossierSummary:
+        """Move a dossier to ``target`` (the national service's decisions come this way).
+
+        Raises:
+            IllegalTransition: the life cycle forbids it.
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load(s, ref)
+            move(
+                s,
+                dossier,
+                target,
+                now=self._now(),
+                agent_id=agent_id,
+                reason=reason,
+                national_number=national_number,
+            )
+            return self._summary_of(s, dossier)
+
+    def record_event(
+        self,
+        reference: str,
+        kind: str,
+        detail: Mapping[str, Any],
+        *,
+        agent_id: int | None = None,
+    ) -> None:
+        """Add a non-state entry to the journal (e.g. a receipt printed), and to the audit."""
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load(s, ref)
+            now = self._now()
+            s.add(
+                Event(
+                    dossier_id=dossier.id, at=now, kind=kind, agent_id=agent_id, detail=dict(detail)
+                )
+            )
+            action = _EVENT_ACTIONS.get(kind, AuditAction.OTHER)
+            # The caller's detail is filtered through the audit's allow-list of keys.
+            kept = safe_detail(detail)
+            if action is AuditAction.OTHER:
+                kept["evenement"] = kind
+            audit(s, action, at=now, agent_id=agent_id, dossier_ref=ref, detail=kept)
+
+    def _check_complete(self, s: Session, dossier: Dossier, demarche: Demarche) -> None:
+        answers = self._answers(s, dossier.id)
+        issues = [*missing_required(demarche, answers), *invalid_answers(demarche, answers)]
+        if issues:
+            raise Incomplete([Missing(i.path, i.message) for i in issues])

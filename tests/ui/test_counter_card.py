@@ -1,0 +1,155 @@
+"""A dossier found again opens on its own card; the review's missing points lead to their
+fields; a mandate already signed is not signed again; filing without one leads to it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from kiosk.demarches import visible_fields
+from kiosk.dossiers.states import DossierState
+from tests.support import file_dossier, fill, sign_mandate
+from tests.ui.driver import Driver
+from ui.main_window import MainWindow
+
+
+def _tap(qtbot: QtBot, button: QPushButton) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+
+
+def _texts(window: MainWindow) -> str:
+    page = window.card.scroll_area.widget()
+    assert page is not None
+    return "\n".join(label.text() for label in page.findChildren(QLabel))
+
+
+def _find(window: MainWindow, reference: str, driver: Driver) -> None:
+    window.home.search.setText(reference)
+    _tap(driver.qtbot, window.home.search_button)
+    driver.settle()
+    driver.settle()
+
+
+def test_a_filed_dossier_opens_on_its_card_with_reprint_and_the_way_home(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    file_dossier(services.dossiers, reference)
+    driver.sign_in()
+    _find(window, reference, driver)
+    assert window.stack.currentWidget() is window.card
+    assert "déposé" in _texts(window)
+    assert not window.card.continue_button.isVisible()  # filed: its answers cannot change
+    driver.screenshot("card-depose")
+    window.tr_.set_language("ar")
+    driver.settle()
+    assert "déposé" not in _texts(window)  # the state and why, in the person's language
+    window.tr_.set_language("fr")
+    driver.settle()
+    _tap(qtbot, window.card.reprint_button)
+    driver.settle()
+    assert window.stack.currentWidget() is window.receipt
+    window.stack.setCurrentWidget(window.card)
+    _tap(qtbot, window.card.home_button)
+    assert window.stack.currentWidget() is window.home
+
+
+def test_a_draft_continues_at_its_first_missing_answer_highlighted(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("changement_adresse", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("changement_adresse"))
+    view = services.dossiers.show(reference)
+    last = [p for p in _required_paths(window, reference) if p in view.answers and "[" not in p][-1]
+    services.dossiers.answer(reference, last, "")  # the person did not know it last time
+    driver.sign_in()
+    _find(window, reference, driver)
+    assert window.stack.currentWidget() is window.card
+    assert "Réponses encore à donner : 1" in _texts(window)
+    assert window.card.continue_button.isVisible()
+    driver.screenshot("card-brouillon")
+    _tap(qtbot, window.card.continue_button)
+    driver.settle()
+    assert window.stack.currentWidget() is window.wizard
+    editor = window.wizard.editors[last]
+    assert editor.message.objectName() == "error"
+    assert "obligatoire" in editor.message.text()
+    focused = QApplication.focusWidget()
+    assert focused is not None and editor.isAncestorOf(focused)
+
+
+def _required_paths(window: MainWindow, reference: str) -> list[str]:
+    """The mandatory questions the dossier asks, in order."""
+    services = window.services
+    view = services.dossiers.show(reference)
+    summary = view.summary
+    demarche = services.catalog.get(summary.demarche_id, summary.demarche_version)
+    return [p for p, f in visible_fields(demarche, view.answers) if f.required]
+
+
+def test_a_missing_point_on_the_review_leads_to_its_field(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    services.dossiers.answer(reference, "nom", "")
+    driver.sign_in()
+    window._review(reference)
+    driver.settle()
+    links = [b for b in window.review.findChildren(QPushButton) if b.objectName() == "issue"]
+    assert [b.property("path") for b in links] == ["nom"]
+    assert not window.review.submit_button.isEnabled()
+    driver.screenshot("review-lien-manquant")  # (rebuilds the page in each language)
+    links = [b for b in window.review.findChildren(QPushButton) if b.objectName() == "issue"]
+    _tap(qtbot, links[0])
+    driver.settle()
+    assert window.stack.currentWidget() is window.wizard
+    assert "nom" in window.wizard.editors
+    assert window.wizard.editors["nom"].message.objectName() == "error"
+
+
+def test_a_mandate_signed_and_unchanged_is_not_signed_again(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    driver.sign_in()
+    window._documents(reference)
+    driver.settle()
+    window.documents.proceed.emit(reference)  # « Suivant » after the documents
+    driver.settle()
+    assert window.stack.currentWidget() is window.consent  # never signed: the mandate first
+    sign_mandate(services.dossiers._store, reference)
+    window._documents(reference)
+    driver.settle()
+    window.documents.proceed.emit(reference)
+    driver.settle()
+    assert window.stack.currentWidget() is window.review  # signed and unchanged: on to filing
+    _tap(qtbot, window.review.submit_button)
+    driver.settle()
+    assert services.dossiers.show(reference).summary.state is DossierState.EN_FILE
+
+
+def test_filing_from_the_review_without_a_mandate_leads_to_the_mandate(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    driver.sign_in()
+    window._review(reference)
+    driver.settle()
+    _tap(qtbot, window.review.submit_button)
+    driver.settle()
+    assert window.stack.currentWidget() is window.consent
+    assert services.dossiers.show(reference).summary.state is DossierState.BROUILLON

@@ -1,0 +1,133 @@
+"""A dossier's own card, where a resumed or filed dossier opens: its state in words, what is
+still missing, and what can be done next (continue it, attach the missing documents, reprint
+its receipt), with the way home always there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ui.screens.base import Screen
+
+if TYPE_CHECKING:
+    from kiosk.dossiers.queries import CounterDossier
+
+
+class DossierCardScreen(Screen):
+    """One dossier at a glance, and its next steps."""
+
+    proceed = Signal(str)  # reference: continue answering
+    attach_documents = Signal(str)  # reference: the documents step
+    reprint = Signal(str)  # reference: the receipt again
+    home = Signal()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.reference = ""
+        self._dossier: CounterDossier | None = None
+        self.scroll_area = self.add_scroll_area()
+        self.error = self.add_label("error", hide_when_empty=True)
+        row = QHBoxLayout()
+        self.home_button = QPushButton()
+        self.home_button.clicked.connect(self.home.emit)
+        self.reprint_button = QPushButton()
+        self.reprint_button.clicked.connect(lambda: self.reprint.emit(self.reference))
+        self.attach_button = QPushButton()
+        self.attach_button.clicked.connect(lambda: self.attach_documents.emit(self.reference))
+        self.continue_button = QPushButton()
+        self.continue_button.setObjectName("primary")
+        self.continue_button.clicked.connect(lambda: self.proceed.emit(self.reference))
+        row.addWidget(self.home_button)
+        row.addStretch(1)
+        for button in (self.reprint_button, self.attach_button, self.continue_button):
+            button.hide()
+            row.addWidget(button)
+        self.layout_.addLayout(row)
+        self.retranslate()
+
+    @property
+    def current(self) -> CounterDossier | None:
+        """The dossier shown (None while it loads)."""
+        return self._dossier
+
+    def open(self, reference: str) -> None:
+        """Open the dossier through the counter's use case (off the UI thread)."""
+        self.reference = reference
+        self._dossier = None
+        self.error.clear()
+        self.scroll_area.takeWidget()
+        for button in (self.reprint_button, self.attach_button, self.continue_button):
+            button.hide()
+        agent_id = self.agent_id
+        self.runner.run(
+            lambda: self.services.dossiers.open(reference, agent_id=agent_id),
+            on_done=self._show,
+            on_error=lambda exc: self.error.setText(self.tr_.error(exc)),
+        )
+
+    def _show(self, dossier: CounterDossier) -> None:
+        self._dossier = dossier
+        view = dossier.view
+        summary = view.summary
+        self.reference = summary.reference
+        t = self.tr_.t
+        title = self.services.catalog.get(
+            summary.demarche_id, summary.demarche_version, lang=self.tr_.lang
+        ).title
+        self.title.setText(self.tr_.line(f"{summary.reference} · {title}"))
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        state = QLabel(t("card.state", state=t(f"state.{summary.state.value}")))
+        state.setObjectName("subtitle")
+        state.setWordWrap(True)
+        layout.addWidget(state)
+        if summary.usager:
+            layout.addWidget(QLabel(self.tr_.data(summary.usager)))
+        if dossier.locked is not None:
+            layout.addWidget(self._text(dossier.locked.localized(self.tr_.lang)))
+        if dossier.editable:
+            missing = len(view.missing)
+            answers = t("card.missing_answers", count=missing) if missing else t("card.complete")
+            layout.addWidget(self._text(answers, "error" if missing else ""))
+            if dossier.mandate is not None:
+                layout.addWidget(self._text(dossier.mandate.localized(self.tr_.lang), "muted"))
+            else:
+                layout.addWidget(self._text(t("card.mandate_ok")))
+        to_bring = view.missing_documents
+        if to_bring:
+            layout.addWidget(self._text(t("card.missing_documents"), "subtitle"))
+            for document in to_bring:
+                layout.addWidget(self._text(f"☐ {document.label}"))
+        layout.addStretch(1)
+        self.scroll_area.setWidget(page)
+        self.continue_button.setVisible(dossier.editable)
+        self.attach_button.setVisible(dossier.editable and bool(to_bring))
+        self.reprint_button.setVisible(dossier.filed)
+
+    @staticmethod
+    def _text(text: str, object_name: str = "") -> QLabel:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        if object_name:
+            label.setObjectName(object_name)
+        return label
+
+    def retranslate(self) -> None:
+        t = self.tr_.t
+        self.home_button.setText(t("card.home"))
+        self.reprint_button.setText(t("card.reprint"))
+        self.attach_button.setText(t("card.attach"))
+        self.continue_button.setText(t("card.continue"))
+        if self._dossier is not None:
+            self._show(self._dossier)
+        else:
+            self.title.setText(t("card.title"))
+
+    def clear_personal_data(self) -> None:
+        self.reference = ""
+        self._dossier = None
+        self.scroll_area.takeWidget()
+        self.error.clear()
+        self.title.clear()
