@@ -8,6 +8,7 @@ anyway. Screens are saved under ``out/screenshots/<lang>/`` (44 and up) to be lo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from kiosk.demarches import FieldType
-from kiosk.identity.model import AccessKey, CanKey, IdentityReading
+from kiosk.identity.model import AccessKey, CanKey, IdentityReading, manual_reading
+from kiosk.identity.mrz import parse_mrz
 from kiosk.ports.identity import CardEvent, ProgressCallback
 from tests.ui.driver import Driver
 from ui.i18n import Translator
@@ -27,6 +29,9 @@ from ui.widgets.identity import IdentityPanel
 from ui.widgets.keyboard import KeyboardPanel
 
 ARABIC_DIGITS = set("٠١٢٣٤٥٦٧٨٩")
+MRZ = (
+    "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<\n9007138F3002119FRA<<<<<<<<<<<6\nMARTIN<<MAELYS<GAELLE<MARIE<<<"
+)
 
 
 def _keys(keyboard: KeyboardPanel) -> str:
@@ -168,8 +173,8 @@ def test_a_language_switch_keeps_the_card_read_and_the_text_being_typed(
 
     window.tr_.set_language("ar")
     driver.settle()
-    panel = wizard.identity_panel
-    assert panel is not None and panel.reading is not None
+    assert wizard.identity_panel is panel  # the same panel: a read under way would go on too
+    assert panel.reading is not None
     assert panel.photo.isVisibleTo(wizard) and panel.photo.pixmap().toImage() == photo
     assert "AUTHENTIQUE" not in panel.data.text()  # now in Arabic…
     assert "أصلية" in panel.data.text()  # « authentique »
@@ -256,3 +261,39 @@ def test_a_can_that_is_not_6_digits_is_explained_in_arabic_and_the_card_not_aske
     panel.read_button.click()
     qtbot.waitUntil(lambda: bool(reader.keys))
     assert reader.keys == [CanKey("123456")]
+
+
+class _SlowReader:
+    """A reader that says where it is, then waits for the test before handing the reading."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
+    def readers(self) -> list[str]:
+        return ["Lecteur de test"]
+
+    def read(self, access: AccessKey, progress: ProgressCallback | None = None) -> IdentityReading:
+        if progress is not None:
+            progress("Connexion à la puce", 0.05)
+        self.go.wait(10)
+        return manual_reading(parse_mrz(MRZ))
+
+    def watch(self, on_event: Callable[[CardEvent], None]) -> Callable[[], None]:
+        return lambda: None
+
+
+def test_a_read_under_way_goes_on_in_the_new_language(qtbot: QtBot) -> None:
+    reader = _SlowReader()
+    tr = Translator("fr")
+    panel = IdentityPanel(reader, TaskRunner(), tr)
+    qtbot.addWidget(panel)
+    panel.can.setText("123456")
+    panel.read_button.click()
+    qtbot.waitUntil(lambda: panel.status.text() == "Connexion à la puce")
+    tr.set_language("en")
+    panel.retranslate()  # what the wizard does on a language switch
+    assert panel.status.text() == "Connecting to the chip"
+    assert panel.read_button.text() == tr.t("identity.read")
+    reader.go.set()
+    qtbot.waitUntil(lambda: panel.reading is not None)
+    assert "NOT VERIFIED" in panel.data.text()
