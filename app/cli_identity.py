@@ -91,10 +91,7 @@ def _access(args: argparse.Namespace) -> Any:
     from kiosk.identity.mrz import parse_mrz
 
     if args.can:
-        can = args.can.strip()
-        if not (can.isdigit() and len(can) == 6):
-            raise ValueError("le CAN est fait de 6 chiffres, imprimés au recto de la carte")
-        return CanKey(can)
+        return CanKey(args.can)  # checks the 6 digits (InvalidCan says what is wrong)
     if args.mrz:
         mrz = parse_mrz(args.mrz.replace("/", "\n"))
         seed = mrz.key_seed

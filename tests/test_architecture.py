@@ -90,17 +90,25 @@ def test_only_the_camera_module_of_devices_may_import_qt_and_never_widgets(
 #: up into dossiers, security or sync; only the use cases above them combine them.
 DOMAIN_LAYERS: dict[str, set[str]] = {
     "kiosk.settings": set(),
+    "kiosk.digits": set(),
     "kiosk.messages": {"kiosk.settings"},
     "kiosk.store": {"kiosk.settings", "kiosk.messages"},
-    "kiosk.demarches": {"kiosk.settings", "kiosk.messages"},
-    "kiosk.identity": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.demarches": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
+    "kiosk.identity": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
     "kiosk.receipt": {"kiosk.settings", "kiosk.messages"},
     "kiosk.ports": {"kiosk.identity", "kiosk.messages"},
     "kiosk.site": {"kiosk.store", "kiosk.security", "kiosk.messages"},
-    "kiosk.security": {"kiosk.store", "kiosk.settings", "kiosk.messages", "kiosk.dossiers"},
+    "kiosk.security": {
+        "kiosk.store",
+        "kiosk.settings",
+        "kiosk.messages",
+        "kiosk.digits",
+        "kiosk.dossiers",
+    },
     "kiosk.dossiers": {
         "kiosk.settings",
         "kiosk.messages",
+        "kiosk.digits",
         "kiosk.store",
         "kiosk.demarches",
         "kiosk.identity",

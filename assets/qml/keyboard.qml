@@ -1,6 +1,7 @@
 // The embedded on-screen keyboard (Qt Virtual Keyboard), shown at the bottom of the kiosk
 // window. Embedded rather than a separate window: that mode works offscreen and on every
-// tablet. The locale follows the person's language (AZERTY French by default).
+// tablet. The locale follows the person's language (AZERTY French by default), except in a field
+// for data, typed in Latin letters whatever the screen's language (ui/widgets/keyboard.py).
 import QtQuick
 import QtQuick.VirtualKeyboard
 import QtQuick.VirtualKeyboard.Settings
@@ -14,8 +15,12 @@ Item {
     property real maxHeight: 100000
     readonly property real designRatio: 2560 / 800
 
-    function setLocale(name) {
+    // The layout shown, and those the globe key goes through. The full list is active while the
+    // layout changes, so that the new one is never outside the active ones, even for a moment.
+    function setLocales(name, active) {
+        VirtualKeyboardSettings.activeLocales = ["fr_FR", "en_GB", "ar_AR"]
         VirtualKeyboardSettings.locale = name
+        VirtualKeyboardSettings.activeLocales = active
     }
 
     InputPanel {

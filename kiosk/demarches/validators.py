@@ -15,6 +15,8 @@ Choices made here (also in docs/demarches.md):
 - FNI plates: département `20` is refused (Corsica is `2A`/`2B`), so are `00` and `96`–`99`.
 - Phones: overseas numbers dialled the French way (`0692…`) are stored under their own country code
   (`+262692…`), because that is the number an SMS gateway needs.
+- Digits of another script (`١٢٣` from the Arabic keyboard, fullwidth `１２３`) are read as the
+  ASCII digits they stand for (`kiosk.digits`), and stored that way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import calendar
 import re
 from datetime import date
 
+from kiosk.digits import ascii_digits
 from kiosk.messages import Message, Param, translatable, translate
 
 __all__ = [
@@ -76,8 +79,8 @@ def _rebuild_field_error(template: str, params: dict[str, Param]) -> FieldError:
 
 
 def _compact(raw: str) -> str:
-    """Uppercase and drop the separators people type (spaces, dashes, dots)."""
-    return re.sub(r"[\s\-.]", "", raw).upper()
+    """Uppercase, ASCII digits, and drop the separators people type (spaces, dashes, dots)."""
+    return re.sub(r"[\s\-.]", "", ascii_digits(raw)).upper()
 
 
 # --- Registration numbers -------------------------------------------------------------------
@@ -183,7 +186,7 @@ def normalise_vin(raw: str) -> str:
 
 def normalise_postcode(raw: str) -> str:
     """Return a 5-digit French postcode whose first digits name a real département or territory."""
-    code = re.sub(r"\s", "", raw)
+    code = re.sub(r"\s", "", ascii_digits(raw))
     if not re.fullmatch(r"\d{5}", code):
         raise FieldError("Le code postal compte 5 chiffres (exemple : 31000).")
     prefix = code[:2]
@@ -294,7 +297,7 @@ def is_mobile_number(e164: str) -> bool:
 
 def normalise_phone(raw: str, *, mobile_only: bool = False) -> str:
     """Return a French number in E.164 (`+33612345678`); `mobile_only` for text-message contact."""
-    number = _to_e164(raw.strip())
+    number = _to_e164(ascii_digits(raw).strip())
     if mobile_only and not is_mobile_number(number):
         raise FieldError(
             "Pour recevoir un SMS, il faut un numéro de portable (06 ou 07, ou un portable "
@@ -325,7 +328,7 @@ def parse_date(
         maximum: latest accepted day, inclusive.
         today: only used to word the message when `maximum` is today ("dans le futur").
     """
-    text = raw.strip()
+    text = ascii_digits(raw).strip()
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     french = re.fullmatch(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})", text) or re.fullmatch(
         r"(\d{2})(\d{2})(\d{4})", text

@@ -3,7 +3,8 @@
 `parse_value` takes the raw text of a CLI argument or a text box; `validate_value` takes a value
 that is already typed (read back from the database, sent by the UI). Both return the
 JSON-serialisable value to store, or raise `FieldError` with a plain-French message (which the
-screen shows in the person's language, see `kiosk.messages`). An empty answer
+screen shows in the person's language, see `kiosk.messages`). Digits typed in another script
+(`١٢٣`, `１２３`) are read as ASCII digits everywhere, free text included. An empty answer
 parses to `None` (no answer): whether that is acceptable is for `missing_required` to say, not for
 the parser.
 """
@@ -30,6 +31,7 @@ from kiosk.demarches.validators import (
     parse_date,
     resolve_date_bound,
 )
+from kiosk.digits import ascii_digits
 
 __all__ = ["ADDRESS_KEYS", "parse_value", "validate_value"]
 
@@ -129,7 +131,7 @@ def _address(value: dict[str, JSONValue]) -> dict[str, JSONValue]:
             continue
         if not isinstance(item, str):
             raise FieldError("Chaque élément de l'adresse est un texte.")
-        cleaned[key] = " ".join(item.split())
+        cleaned[key] = " ".join(ascii_digits(item).split())
     if "ligne" not in cleaned:
         raise FieldError("Adresse incomplète : il manque le numéro et la rue.")
     if "commune" not in cleaned:
@@ -201,7 +203,7 @@ def _document(field: Field, value: dict[str, JSONValue]) -> dict[str, JSONValue]
         if not isinstance(reference, str):
             raise FieldError("La référence du justificatif est un texte.")
         if reference.strip():
-            result["reference"] = reference.strip()
+            result["reference"] = ascii_digits(reference).strip()
     return result
 
 
@@ -231,6 +233,7 @@ def parse_value(field: Field, raw: str, *, today: date | None = None) -> JSONVal
     """
     if not raw.strip():
         return None
+    raw = ascii_digits(raw)  # the Arabic keyboard's ١٢٣ are the numbers 123
     # The kiosk's own local day: an overseas kiosk must not use the day in Paris.
     day = today or datetime.now(UTC).astimezone().date()
     match field.type:

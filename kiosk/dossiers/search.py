@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from kiosk.digits import ascii_digits
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.text import name_key, plate_key
@@ -59,6 +60,7 @@ def search_dossiers(
 
 
 def _text_condition(text: str) -> ColumnElement[bool] | None:
+    text = ascii_digits(text)  # a plate or a reference typed with the Arabic keyboard's digits
     try:
         return Dossier.reference == parse_reference(text)
     except InvalidReference:

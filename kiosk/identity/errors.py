@@ -95,6 +95,18 @@ class WrongCan(WrongAccessKey):
         super().__init__(message)
 
 
+class InvalidCan(IdentityError, ValueError):
+    """What was typed as the CAN is not 6 digits (checked before the card is asked anything)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Message(
+                "Le numéro CAN compte 6 chiffres, imprimés au recto de la carte, en bas à "
+                "droite : vérifiez ce qui a été saisi."
+            )
+        )
+
+
 class WrongMrz(WrongAccessKey):
     """Document number, birth date or expiry date do not open the chip."""
 

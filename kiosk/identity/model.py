@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from kiosk.digits import ascii_digits
+from kiosk.identity.errors import InvalidCan
 from kiosk.messages import translatable
 
 
@@ -77,9 +79,22 @@ class Mrz:
 
 @dataclass(frozen=True)
 class CanKey:
-    """Card Access Number: the 6 digits printed on the front of the CNIe."""
+    """Card Access Number: the 6 digits printed on the front of the CNIe.
+
+    Built from what was typed: spaces are dropped and digits of another script (the Arabic
+    keyboard's ``١٢٣``) read as ASCII ones, which is what the chip's password is made of.
+
+    Raises:
+        InvalidCan: anything but 6 digits; its message says so in the person's language.
+    """
 
     can: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        can = "".join(ascii_digits(self.can).split())
+        if not (len(can) == 6 and can.isascii() and can.isdigit()):
+            raise InvalidCan
+        object.__setattr__(self, "can", can)  # frozen: set once, here
 
 
 @dataclass(frozen=True)

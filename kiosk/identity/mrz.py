@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from kiosk.digits import ascii_digits
 from kiosk.identity.errors import MrzError
 from kiosk.identity.model import Mrz, MrzFormat
 from kiosk.messages import Message
@@ -34,11 +35,11 @@ def check_digit(text: str) -> str:
 
 
 def normalise(text: str | Sequence[str]) -> list[str]:
-    """Lines of a MRZ as typed: upper case, no spaces, « read as <."""
+    """Lines of a MRZ as typed: upper case, no spaces, « read as <, ASCII digits."""
     raw = text.splitlines() if isinstance(text, str) else list(text)
     lines = []
     for line in raw:
-        clean = "".join(line.split()).upper().replace("«", "<")
+        clean = "".join(ascii_digits(line).split()).upper().replace("«", "<")
         if clean:
             lines.append(clean)
     if len(lines) == 1:  # pasted as one line: cut at the length of a known format

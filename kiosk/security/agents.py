@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kiosk.digits import ascii_digits
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
@@ -97,7 +98,7 @@ class AgentAccount:
 
 
 def _check_pin(pin: str) -> None:
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise AgentError("Le code PIN compte de 4 à 12 chiffres.")
 
 
@@ -124,6 +125,7 @@ class AgentService:
     ) -> AgentInfo:
         """Create an agent account."""
         _check_supervisor(by)
+        pin = ascii_digits(pin)  # ١٢٣٤ typed on an Arabic keyboard is the PIN 1234
         _check_pin(pin)
         if role not in ROLES:
             raise AgentError(f"Rôle inconnu : {role} (agent ou superviseur).")
@@ -205,7 +207,7 @@ class AgentService:
         try:
             if stored is None or info is None:
                 raise VerificationError
-            _HASHER.verify(stored, pin)
+            _HASHER.verify(stored, ascii_digits(pin))
         except (VerificationError, InvalidHashError):
             self._failed(info, now)
         assert info is not None  # _failed always raises

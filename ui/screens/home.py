@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from kiosk.demarches import Demarche
 from kiosk.dossiers.views import DossierSummary
 from ui.screens.base import Screen
+from ui.widgets.fields import DATA_HINTS
 
 
 class HomeScreen(Screen):
@@ -60,6 +61,7 @@ class HomeScreen(Screen):
         self.layout_.addWidget(self.resume_label)
         row = QHBoxLayout()
         self.search = QLineEdit()
+        self.search.setInputMethodHints(DATA_HINTS)  # names, plates, references: Latin
         self.search.returnPressed.connect(self._search)
         row.addWidget(self.search, 1)
         self.search_button = QPushButton()

@@ -2,7 +2,8 @@
 
 Each answer is saved the moment it is given (off the UI thread); the validator's message appears
 beside the field, in the person's language, and follows a language switch (the refused answer and
-its error are kept until the answer is corrected). Steps, fields and repeatable groups appear and
+its error are kept until the answer is corrected; so are text typed and not saved yet, and the
+identity document read, shown as it was). Steps, fields and repeatable groups appear and
 disappear with the answers, as the definition's conditions say; the local copy of the answers only
 mirrors what the store acknowledged.
 """
@@ -139,7 +140,8 @@ class WizardScreen(Screen):
     def _steps(self) -> list[Step]:
         return visible_steps(self._localized(), self.answers)
 
-    def _render(self) -> None:
+    def _render(self, identity_panel: IdentityPanel | None = None) -> None:
+        """Build the current step; ``identity_panel``, a panel already on screen, goes on it."""
         if self.demarche is None:
             return
         steps = self._steps()
@@ -169,14 +171,18 @@ class WizardScreen(Screen):
         top_level = [(p, f) for p, f in shown if "[" not in p]
         self.identity_panel = None
         if any(f.type is FieldType.IDENTITY_DOCUMENT for _, f in top_level):
-            self.identity_panel = IdentityPanel(
-                self.services.identity,
-                self.runner,
-                self.tr_,
-                training_can=self.services.training_can,
-            )
-            self.identity_panel.accepted.connect(self._identity_accepted)
-            form.addWidget(self.identity_panel)
+            if identity_panel is None:
+                identity_panel = IdentityPanel(
+                    self.services.identity,
+                    self.runner,
+                    self.tr_,
+                    training_can=self.services.training_can,
+                )
+                identity_panel.accepted.connect(self._identity_accepted)
+            else:
+                identity_panel.retranslate()
+            self.identity_panel = identity_panel
+            form.addWidget(identity_panel)  # moved off the old page before it is deleted
         for path, field in top_level:
             form.addWidget(self._editor(path, field))
         values = effective_answers(self.demarche, self.answers)
@@ -366,7 +372,14 @@ class WizardScreen(Screen):
     def retranslate(self) -> None:
         self.back_button.setText(self.tr_.t("wizard.back"))
         asked_to_fix = self._asked_to_fix
-        self._render()
+        # A language switch loses nothing on screen: the identity panel moves to the new page as
+        # it is (the document read and its photo, a read under way), and the new editors show
+        # what the old ones did, text typed and not yet saved included.
+        shown = {path: editor.on_screen() for path, editor in self.editors.items()}
+        self._render(self.identity_panel)
+        for path, editor in self.editors.items():
+            if path in shown:
+                editor.put_back(shown[path])
         if asked_to_fix and self._has_errors():  # still to do: say it in the new language
             self._ask_to_fix()
 
@@ -376,5 +389,6 @@ class WizardScreen(Screen):
         self.answers = {}
         self._rejected = {}
         self.editors = {}
+        self.identity_panel = None
         self.scroll_area.takeWidget()
         self.header.clear()

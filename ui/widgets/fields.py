@@ -3,7 +3,9 @@
 An editor shows the question, its help, and an error line under it; it emits ``submitted`` with
 the raw text to save (the wizard saves it off the UI thread and reports back with ``set_error``
 or ``set_saved``, or ``show_rejected`` to put a refused answer back after a language switch).
-Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen.
+Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen. Every answer is
+typed in Latin letters and digits whatever the screen's language: each text box says so in its
+input-method hints, and the on-screen keyboard shows a Latin layout, or its digit pad, for it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,16 +32,23 @@ from kiosk.demarches import Choice, Field, FieldType, JSONValue
 from kiosk.demarches.validators import IDENTITY_NATURES, identity_nature_label
 from ui.i18n import Translator
 
+#: Data for a French record (a name, a place, a street): Latin, and no word suggestions.
+DATA_HINTS = Qt.InputMethodHint.ImhLatinOnly | Qt.InputMethodHint.ImhNoPredictiveText
+#: Codes and numbers printed in capitals (plates, VIN, document numbers).
+CODE_HINTS = DATA_HINTS | Qt.InputMethodHint.ImhPreferUppercase
+#: Numbers only (postcode): the keyboard's digit pad, with Western digits.
+DIGITS_HINTS = DATA_HINTS | Qt.InputMethodHint.ImhDigitsOnly
 _HINTS: dict[FieldType, Qt.InputMethodHint] = {
-    FieldType.PHONE: Qt.InputMethodHint.ImhDialableCharactersOnly,
-    FieldType.POSTCODE: Qt.InputMethodHint.ImhDigitsOnly,
-    FieldType.DATE: Qt.InputMethodHint.ImhPreferNumbers,
-    FieldType.PLATE: Qt.InputMethodHint.ImhPreferUppercase,
-    FieldType.PLATE_SIV: Qt.InputMethodHint.ImhPreferUppercase,
-    FieldType.PLATE_FNI: Qt.InputMethodHint.ImhPreferUppercase,
-    FieldType.VIN: Qt.InputMethodHint.ImhPreferUppercase,
-    FieldType.EPHOTO: Qt.InputMethodHint.ImhPreferUppercase,
-    FieldType.EMAIL: Qt.InputMethodHint.ImhEmailCharactersOnly,
+    FieldType.PHONE: DATA_HINTS | Qt.InputMethodHint.ImhDialableCharactersOnly,
+    FieldType.POSTCODE: DIGITS_HINTS,
+    # Digits first, with the « / » of JJ/MM/AAAA a key away (the digit pad has none).
+    FieldType.DATE: DATA_HINTS | Qt.InputMethodHint.ImhPreferNumbers,
+    FieldType.PLATE: CODE_HINTS,
+    FieldType.PLATE_SIV: CODE_HINTS,
+    FieldType.PLATE_FNI: CODE_HINTS,
+    FieldType.VIN: CODE_HINTS,
+    FieldType.EPHOTO: CODE_HINTS,
+    FieldType.EMAIL: DATA_HINTS | Qt.InputMethodHint.ImhEmailCharactersOnly,
 }
 _PLACEHOLDERS: dict[FieldType, str] = {
     FieldType.PLATE_SIV: "AB-123-CD",
@@ -51,6 +61,15 @@ _COMPOSITE = frozenset({FieldType.ADDRESS, FieldType.IDENTITY_DOCUMENT, FieldTyp
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+@dataclass(frozen=True)
+class OnScreen:
+    """What an editor shows, typed or picked, saved or not (see :meth:`FieldEditor.on_screen`)."""
+
+    texts: tuple[str, ...]
+    checked: tuple[bool, ...]
+    last: str
+
+
 class FieldEditor(QWidget):
     """The question, the input, and the message line for one answer path."""
 
@@ -59,6 +78,9 @@ class FieldEditor(QWidget):
     # Defined by each concrete editor: build the input, and show a stored answer.
     _build: Callable[[QVBoxLayout], None]
     set_value: Callable[[JSONValue], None]
+    #: The raw text last handed to the wizard (or shown from storage): leaving the field unchanged
+    #: sends nothing.
+    _last = ""
 
     def __init__(self, path: str, field: Field, tr: Translator, parent: QWidget | None = None):
         super().__init__(parent)
@@ -110,6 +132,41 @@ class FieldEditor(QWidget):
         self.set_value(value)
         self.set_error(message)
 
+    def on_screen(self) -> OnScreen:
+        """What the person sees in this editor, typed or picked, saved or not.
+
+        The wizard rebuilds its editors when the language changes; :meth:`put_back` gives the
+        new editor of the same field (same boxes and buttons, in the same order) what this one
+        showed, so a language switch loses nothing typed, not even a word not yet saved.
+        """
+        return OnScreen(
+            tuple(
+                box.text() if isinstance(box, QLineEdit) else box.toPlainText()
+                for box in self._boxes()
+            ),
+            tuple(button.isChecked() for button in self.body.findChildren(QPushButton)),
+            self._last,
+        )
+
+    def put_back(self, shown: OnScreen) -> None:
+        """Show what another editor of the same field showed (:meth:`on_screen`), sending nothing:
+        text not saved yet is still sent when the person leaves the box."""
+        for box, text in zip(self._boxes(), shown.texts, strict=False):
+            if isinstance(box, QLineEdit):
+                box.setText(text)
+            else:
+                box.setPlainText(text)
+        for button, checked in zip(
+            self.body.findChildren(QPushButton), shown.checked, strict=False
+        ):
+            button.setChecked(checked)
+        self._last = shown.last
+
+    def _boxes(self) -> list[QLineEdit | QPlainTextEdit]:
+        return [
+            w for w in self.body.findChildren(QWidget) if isinstance(w, QLineEdit | QPlainTextEdit)
+        ]
+
     def set_saved(self) -> None:
         """Confirm the answer is stored."""
         self.set_error(None)
@@ -126,7 +183,7 @@ class TextEditor(FieldEditor):
     def _build(self, layout: QVBoxLayout) -> None:
         self.edit = QLineEdit()
         self.edit.setAccessibleName(self.field.label)
-        self.edit.setInputMethodHints(_HINTS.get(self.field.type, Qt.InputMethodHint.ImhNone))
+        self.edit.setInputMethodHints(_HINTS.get(self.field.type, DATA_HINTS))
         if self.field.type is FieldType.DATE:
             self.edit.setPlaceholderText(self._tr.t("wizard.date_placeholder"))
         else:
@@ -156,6 +213,8 @@ class LongTextEditor(FieldEditor):
         self.edit = QPlainTextEdit()
         self.edit.setAccessibleName(self.field.label)
         self.edit.setMinimumHeight(160)
+        # Read by the préfecture's agents, in French: Latin, but word suggestions are welcome.
+        self.edit.setInputMethodHints(Qt.InputMethodHint.ImhLatinOnly)
         self.edit.installEventFilter(self)
         self._last = ""
         layout.addWidget(self.edit)
@@ -244,7 +303,7 @@ class IdentityEditor(FieldEditor):
         self.number = QLineEdit()
         self.number.setAccessibleName(self._tr.t("wizard.doc_number"))
         self.number.setPlaceholderText(self._tr.t("wizard.doc_number"))
-        self.number.setInputMethodHints(Qt.InputMethodHint.ImhPreferUppercase)
+        self.number.setInputMethodHints(CODE_HINTS)
         self.number.editingFinished.connect(self._finish)
         layout.addWidget(self.number)
         self._last = ""
@@ -289,8 +348,7 @@ class AddressEditor(FieldEditor):
             caption = QLabel(label)
             edit = QLineEdit()
             edit.setAccessibleName(label)
-            if key == "code_postal":
-                edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+            edit.setInputMethodHints(DIGITS_HINTS if key == "code_postal" else DATA_HINTS)
             edit.editingFinished.connect(self._finish)
             grid.addWidget(caption, row, 0)
             grid.addWidget(edit, row, 1)

@@ -2,11 +2,13 @@
 the photo, the data and the verdict, plainly, to compare with the person at the counter.
 
 The read runs on a worker thread; its progress comes back through a queued signal. Nothing
-personal is logged.
+personal is logged. A language switch re-words the panel where it stands (:meth:`retranslate`):
+the reading shown, a read under way and what was typed stay.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -22,10 +24,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from kiosk.identity.errors import InvalidCan
 from kiosk.identity.model import CanKey, Verdict
 from kiosk.messages import format_date, translate
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
+from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
 
 if TYPE_CHECKING:
     from kiosk.identity.model import IdentityReading
@@ -62,36 +66,59 @@ class IdentityPanel(QFrame):
         self._reader = reader
         self._runner = runner
         self._tr = tr
+        self._training_can = training_can
         self.reading: IdentityReading | None = None
+        #: What the status line says, in the current language (a step of the read, an error).
+        self._status_text: Callable[[], str] | None = None
         layout = QVBoxLayout(self)
-        heading = QLabel(tr.t("identity.title"))
-        heading.setObjectName("subtitle")
-        layout.addWidget(heading)
-        self.instructions = QLabel(tr.t("identity.place") if reader else tr.t("identity.no_reader"))
+        self._heading = QLabel()
+        self._heading.setObjectName("subtitle")
+        layout.addWidget(self._heading)
+        self.instructions = QLabel()
         self.instructions.setWordWrap(True)
         layout.addWidget(self.instructions)
-        if training_can:
-            hint = QLabel(tr.t("identity.training_hint", can=training_can))
-            hint.setObjectName("training")
-            layout.addWidget(hint)
+        self._hint = QLabel()
+        self._hint.setObjectName("training")
+        self._hint.setVisible(bool(training_can))
+        layout.addWidget(self._hint)
 
         self._build_chip_part(layout, reader)
         self._build_result_part(layout)
         self._build_mrz_part(layout)
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
+        self.retranslate()
 
-    def _build_chip_part(self, layout: QVBoxLayout, reader: IdentityReader | None) -> None:
+    def retranslate(self) -> None:
+        """Every text in the current language; the reading, the status and what was typed stay."""
         tr = self._tr
-        row = QHBoxLayout()
-        self.can = QLineEdit()
+        self._heading.setText(tr.t("identity.title"))
+        self.instructions.setText(
+            tr.t("identity.place") if self._reader else tr.t("identity.no_reader")
+        )
+        if self._training_can:
+            self._hint.setText(tr.t("identity.training_hint", can=self._training_can))
         self.can.setPlaceholderText(tr.t("identity.can"))
         self.can.setAccessibleName(tr.t("identity.can"))
+        self.read_button.setText(tr.t("identity.read"))
+        self.confirm.setText(tr.t("identity.confirm"))
+        self._mrz_label.setText(tr.t("identity.mrz"))
+        self.mrz.setAccessibleName(tr.t("identity.mrz"))
+        self.mrz_button.setText(tr.t("identity.use_mrz"))
+        if self.reading is not None:
+            self.data.setText(self._describe(self.reading))
+        if self._status_text is not None:
+            self.status.setText(self._status_text())
+
+    def _build_chip_part(self, layout: QVBoxLayout, reader: IdentityReader | None) -> None:
+        row = QHBoxLayout()
+        self.can = QLineEdit()
         self.can.setMaxLength(6)
-        self.can.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        # The digit pad with Western digits, whatever the screen's language (the chip's password).
+        self.can.setInputMethodHints(DIGITS_HINTS)
         self.can.returnPressed.connect(self.read_card)
         row.addWidget(self.can, 1)
-        self.read_button = QPushButton(tr.t("identity.read"))
+        self.read_button = QPushButton()
         self.read_button.setObjectName("primary")
         self.read_button.clicked.connect(self.read_card)
         row.addWidget(self.read_button)
@@ -120,23 +147,22 @@ class IdentityPanel(QFrame):
         self.data.setTextFormat(Qt.TextFormat.RichText)
         result.addWidget(self.data, 1)
         layout.addLayout(result)
-        self.confirm = QPushButton(self._tr.t("identity.confirm"))
+        self.confirm = QPushButton()
         self.confirm.setObjectName("primary")
         self.confirm.hide()
         self.confirm.clicked.connect(self._accept)
         layout.addWidget(self.confirm)
 
     def _build_mrz_part(self, layout: QVBoxLayout) -> None:
-        tr = self._tr
-        mrz_label = QLabel(tr.t("identity.mrz"))
-        mrz_label.setObjectName("muted")
-        layout.addWidget(mrz_label)
+        self._mrz_label = QLabel()
+        self._mrz_label.setObjectName("muted")
+        layout.addWidget(self._mrz_label)
         self.mrz = QPlainTextEdit()
         self.mrz.setFixedHeight(110)
-        self.mrz.setAccessibleName(tr.t("identity.mrz"))
         self.mrz.setStyleSheet('font-family: "DejaVu Sans Mono";')
+        self.mrz.setInputMethodHints(CODE_HINTS)
         layout.addWidget(self.mrz)
-        self.mrz_button = QPushButton(tr.t("identity.use_mrz"))
+        self.mrz_button = QPushButton()
         self.mrz_button.clicked.connect(self.read_mrz)
         layout.addWidget(self.mrz_button)
 
@@ -146,11 +172,15 @@ class IdentityPanel(QFrame):
         reader = self._reader
         if reader is None:
             return
-        can = self.can.text().strip()
         self._start()
+        try:
+            key = CanKey(self.can.text())  # ١٢٣ from an Arabic keyboard are the digits 123
+        except InvalidCan as exc:
+            self._failed(exc)  # « 6 digits », in the person's language; the card is not asked
+            return
         emit = self._progress.changed.emit  # safe from the worker thread: the signal is queued
         self._runner.run(
-            lambda: reader.read(CanKey(can), emit),
+            lambda: reader.read(key, emit),
             on_done=self._show,
             on_error=self._failed,
         )
@@ -172,7 +202,7 @@ class IdentityPanel(QFrame):
         self.photo.hide()
         self.data.clear()
         self.status.setObjectName("")
-        self.status.clear()
+        self._say(None)
         self.progress.setValue(0)
         self.progress.show()
         # A focused button that is disabled hands its focus on to the next field (the MRZ box),
@@ -183,9 +213,14 @@ class IdentityPanel(QFrame):
         self.read_button.setEnabled(False)
         self.mrz_button.setEnabled(False)
 
+    def _say(self, text: Callable[[], str] | None) -> None:
+        """Put ``text()`` on the status line, and again after a language switch."""
+        self._status_text = text
+        self.status.setText(text() if text is not None else "")
+
     def _on_progress(self, label: str, fraction: float) -> None:
         self.progress.setValue(round(fraction * 100))
-        self.status.setText(translate(label, self._tr.lang))  # the reader's labels are French
+        self._say(lambda: translate(label, self._tr.lang))  # the reader's labels are French
 
     def _done(self) -> None:
         self.progress.hide()
@@ -196,7 +231,7 @@ class IdentityPanel(QFrame):
         self._done()
         self.status.setObjectName("error")
         self.status.style().polish(self.status)
-        self.status.setText(self._tr.error(exc))
+        self._say(lambda: self._tr.error(exc))
 
     def _show(self, reading: IdentityReading) -> None:
         self._done()
@@ -212,6 +247,12 @@ class IdentityPanel(QFrame):
                 )
             )
             self.photo.show()
+        self.data.setText(self._describe(reading))
+        self._say(None)
+        self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
+
+    def _describe(self, reading: IdentityReading) -> str:
+        """The verdict and the data read, in the current language."""
         colour = _VERDICT_COLOURS[reading.verdict]
         lang = self._tr.lang
         birth = format_date(reading.birth_date, lang) if reading.birth_date else "—"
@@ -220,7 +261,7 @@ class IdentityPanel(QFrame):
         kind = translate(reading.kind.value, lang)
         dates = self._tr.t("identity.born_expires", birth=birth, expiry=expiry)
         # The reason stays as the checks wrote it (French): it is for the agent.
-        self.data.setText(
+        return (
             f"<p style='font-size:130%; color:{colour}'><b>{verdict}</b></p>"
             f"<p>{reading.verdict_reason}</p>"
             f"<p><b>{reading.surname}</b> {reading.given_names}<br/>"
@@ -228,8 +269,6 @@ class IdentityPanel(QFrame):
             f"{dates}</p>"
             f"<p>{self._tr.t('identity.compare')}</p>"
         )
-        self.status.setText("")
-        self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
 
     def _accept(self) -> None:
         if self.reading is not None:
@@ -243,5 +282,5 @@ class IdentityPanel(QFrame):
         self.photo.clear()
         self.photo.hide()
         self.data.clear()
-        self.status.clear()
+        self._say(None)
         self.confirm.hide()

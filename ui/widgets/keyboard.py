@@ -3,6 +3,12 @@
 Enabled when the input method is ``qtvirtualkeyboard`` (set by ``ui.app`` before the
 application starts). It appears when a text field takes focus and hides when none has it;
 the screens keep the focused field visible above it.
+
+Its layout follows the person's language, except in a field for data (a CAN, a plate, a name, a
+postcode: every field whose input-method hints say Latin or digits). Data is typed in Latin
+letters and digits whatever the screen's language, and Qt's Arabic layouts ignore
+``ImhLatinOnly`` and type the digits ``١٢٣``: in such a field the keyboard shows a Latin layout
+(the person's own, or the French one for Arabic), and only Latin layouts behind its globe key.
 """
 
 from __future__ import annotations
@@ -32,6 +38,17 @@ from PySide6.QtWidgets import (
 from kiosk.settings.paths import assets_dir
 
 KEYBOARD_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar_AR"}
+#: The layout for data in each language: a Latin one, French (the kiosk's own) where the
+#: language's own layout is not Latin.
+LATIN_KEYBOARD_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+#: Hints that make a field one for Latin data. Numbers too: Qt's Arabic digit pads type ١٢٣.
+_LATIN_HINTS = (
+    Qt.InputMethodHint.ImhLatinOnly
+    | Qt.InputMethodHint.ImhDigitsOnly
+    | Qt.InputMethodHint.ImhFormattedNumbersOnly
+    | Qt.InputMethodHint.ImhDialableCharactersOnly
+    | Qt.InputMethodHint.ImhPreferNumbers
+)
 #: The keyboard takes at most this share of the screen's height (300 px on a 1280 × 800 tablet).
 MAX_SCREEN_SHARE = 0.375
 KEYBOARD_BACKGROUND = "#2b2c2e"  # the default style's keyboard background
@@ -52,6 +69,17 @@ def _types_with_keyboard(widget: QWidget | None) -> bool:
         and not widget.isReadOnly()
         and widget.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)
     )
+
+
+def keyboard_locales(lang: str, widget: QWidget | None) -> tuple[str, list[str]]:
+    """The layout to show for typing into ``widget`` in ``lang``, and those the globe key offers."""
+    if (
+        widget is not None
+        and _types_with_keyboard(widget)
+        and widget.inputMethodHints() & _LATIN_HINTS
+    ):
+        return LATIN_KEYBOARD_LOCALES.get(lang, "fr_FR"), list(LATIN_KEYBOARD_LOCALES.values())
+    return KEYBOARD_LOCALES.get(lang, "fr_FR"), list(KEYBOARD_LOCALES.values())
 
 
 class KeyboardPanel(QQuickWidget):
@@ -76,6 +104,8 @@ class KeyboardPanel(QQuickWidget):
         self._fit()
         self.hide()
         self._waiting_release = False
+        self._lang = "fr"
+        self._locales: tuple[str, list[str]] = ("fr_FR", list(KEYBOARD_LOCALES.values()))
         method = QGuiApplication.inputMethod()
         method.visibleChanged.connect(self._follow)
         app = QApplication.instance()
@@ -87,6 +117,7 @@ class KeyboardPanel(QQuickWidget):
         # (a style sheet replaces the style that would otherwise request it on the first tap).
         method = QGuiApplication.inputMethod()
         if _types_with_keyboard(new):
+            self._show_layout_for(new)
             method.show()
         elif new is None or not isinstance(new, QLineEdit | QPlainTextEdit):
             method.hide()
@@ -137,9 +168,17 @@ class KeyboardPanel(QQuickWidget):
             self.shown.emit(visible)
 
     def set_language(self, lang: str) -> None:
-        """Switch the layout (AZERTY French, English, Arabic)."""
+        """Switch the layout (AZERTY French, English, Arabic; Latin in a field for data)."""
+        self._lang = lang
+        self._show_layout_for(QApplication.focusWidget())
+
+    def _show_layout_for(self, widget: QWidget | None) -> None:
+        locales = keyboard_locales(self._lang, widget)
         root = self.rootObject()
-        if root is not None:
-            QMetaObject.invokeMethod(
-                root, "setLocale", Q_ARG("QVariant", KEYBOARD_LOCALES.get(lang, "fr_FR"))
-            )
+        if root is None or locales == self._locales:
+            return  # unchanged: a layout the person picked with the globe key stays
+        self._locales = locales
+        name, active = locales
+        QMetaObject.invokeMethod(
+            root, "setLocales", Q_ARG("QVariant", name), Q_ARG("QVariant", active)
+        )
