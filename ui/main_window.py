@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._wants_keyboard = os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
-        self.signin = SignInScreen(services, self.runner, self.tr_)
+        self.signin = SignInScreen(services.sign_in() if services else None, self.runner, self.tr_)
         self.stack.addWidget(self.signin)
         self.signin.signed_in.connect(self._signed_in)
         self.screens: list[Screen] = [self.signin]
@@ -161,16 +161,17 @@ class MainWindow(QMainWindow):
 
         self.services = services
         self.training_banner.setVisible(services.training)
-        self.signin.attach(services)
-        args = (services, self.runner, self.tr_)
-        self.home = HomeScreen(*args)
-        self.card = DossierCardScreen(*args)
-        self.wizard = WizardScreen(*args)
-        self.documents = DocumentsScreen(*args)
-        self.consent = ConsentScreen(*args)
-        self.review = ReviewScreen(*args)
-        self.receipt = ReceiptScreen(*args)
-        self.supervision = SupervisionScreen(*args)
+        self.signin.attach(services.sign_in())
+        # Each screen gets its slice of the services, never the whole set.
+        run, tr = self.runner, self.tr_
+        self.home = HomeScreen(services.home(), run, tr)
+        self.card = DossierCardScreen(services.card(), run, tr)
+        self.wizard = WizardScreen(services.wizard(), run, tr)
+        self.documents = DocumentsScreen(services.documents(), run, tr)
+        self.consent = ConsentScreen(services.consent(), run, tr)
+        self.review = ReviewScreen(services.review(), run, tr)
+        self.receipt = ReceiptScreen(services.receipt(), run, tr)
+        self.supervision = SupervisionScreen(services.supervision(), run, tr)
         self.screens = [
             self.signin,
             self.home,

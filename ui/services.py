@@ -1,17 +1,30 @@
-"""What the screens are given by the composition root: services, never the store itself."""
+"""What each screen is given by the composition root: the narrow part of the domain it uses.
+
+``UiServices`` is what the composition root (``app/container.py``) builds once; the window hands
+each screen only its slice (``WizardServices``, ``ReviewServices``…), the way qutebrowser's
+``api`` package is all an extension may see. The dossier use cases a screen calls are listed as
+a ``Protocol``: a screen cannot reach a use case it was not given, and a test can hand it a fake.
+The store itself is never given to a screen.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
-    from kiosk.demarches import Catalog
+    from kiosk.demarches import Catalog, JSONValue
+    from kiosk.dossiers.answers import AnswerResult
     from kiosk.dossiers.attachments import Attachments
     from kiosk.dossiers.mandate import MandateService
+    from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
+    from kiosk.dossiers.states import DossierState
+    from kiosk.dossiers.views import DossierSummary, DossierView
+    from kiosk.identity.model import IdentityReading
+    from kiosk.messages import Message
     from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScanSource
     from kiosk.ports.identity import IdentityReader
     from kiosk.security.agents import AgentService
@@ -20,11 +33,177 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.site.counter import CounterSettings
 
 
+# ------------------------------------------------------------------ the dossier use cases, by need
+
+
+class OpensDossiers(Protocol):
+    """Open a dossier at the counter (``kiosk.dossiers.queries``)."""
+
+    def open(self, reference: str, *, agent_id: int | None = None) -> CounterDossier:
+        """The dossier's view, whether it can change and why not; the opening is audited."""
+        ...
+
+
+class ShowsDossiers(Protocol):
+    """Read one dossier (``kiosk.dossiers.queries``)."""
+
+    def show(self, reference: str) -> DossierView:
+        """Everything about one dossier."""
+        ...
+
+
+class AnswersDossiers(OpensDossiers, Protocol):
+    """What the questions' screen does (``kiosk.dossiers.answers``)."""
+
+    def answer(
+        self, reference: str, path: str, raw: str | JSONValue, *, agent_id: int | None = None
+    ) -> AnswerResult:
+        """Save one answer (autosave)."""
+        ...
+
+    def apply_identity(
+        self, reference: str, reading: IdentityReading, *, agent_id: int | None = None
+    ) -> list[AnswerResult]:
+        """Answer the applicant's identity questions from a document read, all or none."""
+        ...
+
+    def remove_group_item(
+        self, reference: str, group_id: str, index: int, *, agent_id: int | None = None
+    ) -> None:
+        """Remove one item of a repeatable group."""
+        ...
+
+
+class FilesDossiers(ShowsDossiers, Protocol):
+    """What the review does (``kiosk.dossiers.lifecycle``)."""
+
+    def viewed(self, reference: str, *, agent_id: int | None = None) -> None:
+        """Record that the dossier was looked at."""
+        ...
+
+    def file(self, reference: str, *, agent_id: int | None = None) -> DossierSummary:
+        """File the dossier: complete, mandate signed, queued; or nothing changes."""
+        ...
+
+
+class FindsDossiers(Protocol):
+    """What the home screen does (``kiosk.dossiers.queries``)."""
+
+    def list(
+        self, *, state: DossierState | None = None, search: str | None = None, limit: int = 50
+    ) -> list[DossierSummary]:
+        """Dossiers matching a search."""
+        ...
+
+
+class StartsDossiers(Protocol):
+    """What the window itself does between screens (``kiosk.dossiers.lifecycle``)."""
+
+    def create(
+        self, demarche_id: str, *, agent_id: int | None = None, training: bool = False
+    ) -> DossierSummary:
+        """Start a dossier."""
+        ...
+
+    def mandate_issue(self, reference: str) -> Message | None:
+        """What the mandate needs before filing (None: a signature given still holds)."""
+        ...
+
+
+# ------------------------------------------------------------------ each screen's slice
+
+
 @dataclass(frozen=True)
-class UiServices:
-    """Everything a screen may call (through the task runner, off the UI thread)."""
+class SignInServices:
+    """The sign-in keypad."""
+
+    agents: AgentService
+
+
+@dataclass(frozen=True)
+class HomeServices:
+    """Start a démarche, find a dossier again."""
 
     catalog: Catalog
+    dossiers: FindsDossiers
+    receipts: ReceiptService
+
+
+@dataclass(frozen=True)
+class CardServices:
+    """A dossier's card."""
+
+    catalog: Catalog
+    dossiers: OpensDossiers
+
+
+@dataclass(frozen=True)
+class WizardServices:
+    """The questions, the identity read."""
+
+    catalog: Catalog
+    dossiers: AnswersDossiers
+    identity: IdentityReader | None
+    #: The CAN of the simulated card on the reader, in training mode.
+    training_can: str | None
+
+
+@dataclass(frozen=True)
+class DocumentsServices:
+    """The supporting documents: scanner folder, camera, attached files."""
+
+    catalog: Catalog
+    dossiers: ShowsDossiers
+    attachments: Attachments
+    scans: ScanSource
+    #: The camera that photographs documents (None: none configured, the scanner only).
+    camera: Camera | None
+
+
+@dataclass(frozen=True)
+class ConsentServices:
+    """The mandate to read and sign."""
+
+    catalog: Catalog
+    dossiers: ShowsDossiers
+    mandates: MandateService
+    counter: CounterSettings
+
+
+@dataclass(frozen=True)
+class ReviewServices:
+    """The review, and filing."""
+
+    catalog: Catalog
+    dossiers: FilesDossiers
+    #: Ask the sync worker to send now (after a dossier is filed; None: no sync).
+    sync_wake: Callable[[], None] | None
+
+
+@dataclass(frozen=True)
+class ReceiptServices:
+    """The receipt on screen and on paper."""
+
+    receipts: ReceiptService
+    printer: Printer
+
+
+@dataclass(frozen=True)
+class SupervisionServices:
+    """The supervisor's screen: agents, the counter's details, the audit, retention."""
+
+    agents: AgentService
+    counter: CounterSettings
+    audit: AuditLog | None
+    retention: RetentionService | None
+
+
+@dataclass(frozen=True)
+class UiServices:
+    """Everything the composition root builds for the touchscreen; the window slices it."""
+
+    catalog: Catalog
+    #: Every dossier use case; the window hands each screen the ones it calls.
     dossiers: DossierService
     receipts: ReceiptService
     agents: AgentService
@@ -34,16 +213,50 @@ class UiServices:
     scans: ScanSource
     counter: CounterSettings
     identity: IdentityReader | None = None
-    #: The camera that photographs documents (None: none configured, the scanner only).
     camera: Camera | None = None
     training: bool = False
-    #: The CAN of the simulated card on the reader, in training mode.
     training_can: str | None = None
     #: ``subscribe(callback)``: ``callback(badge)`` is then called, from the sync thread, on
     #: every change of connection state or queue size (None: no sync configured).
     sync_subscribe: Callable[[Callable[[ConnectionBadge], None]], None] | None = None
-    #: Ask the sync worker to send now (after a dossier is filed).
     sync_wake: Callable[[], None] | None = None
-    #: The audit journal and the retention purge, for the supervision screen.
     audit: AuditLog | None = None
     retention: RetentionService | None = None
+
+    def sign_in(self) -> SignInServices:
+        """The sign-in screen's slice."""
+        return SignInServices(self.agents)
+
+    def home(self) -> HomeServices:
+        """The home screen's slice."""
+        return HomeServices(self.catalog, self.dossiers, self.receipts)
+
+    def card(self) -> CardServices:
+        """The dossier card's slice."""
+        return CardServices(self.catalog, self.dossiers)
+
+    def wizard(self) -> WizardServices:
+        """The questions' slice."""
+        return WizardServices(self.catalog, self.dossiers, self.identity, self.training_can)
+
+    def documents(self) -> DocumentsServices:
+        """The documents screen's slice."""
+        return DocumentsServices(
+            self.catalog, self.dossiers, self.attachments, self.scans, self.camera
+        )
+
+    def consent(self) -> ConsentServices:
+        """The mandate screen's slice."""
+        return ConsentServices(self.catalog, self.dossiers, self.mandates, self.counter)
+
+    def review(self) -> ReviewServices:
+        """The review's slice."""
+        return ReviewServices(self.catalog, self.dossiers, self.sync_wake)
+
+    def receipt(self) -> ReceiptServices:
+        """The receipt screen's slice."""
+        return ReceiptServices(self.receipts, self.printer)
+
+    def supervision(self) -> SupervisionServices:
+        """The supervision screen's slice."""
+        return SupervisionServices(self.agents, self.counter, self.audit, self.retention)

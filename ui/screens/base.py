@@ -19,8 +19,6 @@ from ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QScrollArea
 
-    from ui.services import UiServices
-
 
 class MessageLabel(QLabel):
     """A word-wrapped label that takes no room while it has nothing to say."""
@@ -42,10 +40,9 @@ class MessageLabel(QLabel):
 class Screen(QWidget):
     """A full-window page of the flow."""
 
-    def __init__(self, services: UiServices | None, runner: TaskRunner, tr: Translator) -> None:
+    def __init__(self, runner: TaskRunner, tr: Translator) -> None:
         super().__init__()
         self.setObjectName("screen")
-        self._services = services
         #: The signed-in agent, for the audit journal (set by the window at sign-in).
         self.agent_id: int | None = None
         self.runner = runner
@@ -90,21 +87,6 @@ class Screen(QWidget):
         row.addWidget(primary)
         self.layout_.addLayout(row)
         return secondary, primary
-
-    @property
-    def services(self) -> UiServices:
-        """The services (only the sign-in screen exists before they are loaded)."""
-        assert self._services is not None, "services used before the kiosk finished starting"
-        return self._services
-
-    @property
-    def ready(self) -> bool:
-        """Whether the services are loaded."""
-        return self._services is not None
-
-    def attach(self, services: UiServices) -> None:
-        """Hand the services over once they are loaded (start-up runs them off the UI thread)."""
-        self._services = services
 
     def retranslate(self) -> None:
         """Refresh every translated text (called on language change)."""

@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.i18n import LANGUAGES
+from ui.i18n import LANGUAGES, Translator
 from ui.screens.base import Screen
+from ui.services import ConsentServices
+from ui.tasks import TaskRunner
 from ui.widgets.signature import SignaturePad
 
 if TYPE_CHECKING:
@@ -45,8 +47,9 @@ class ConsentScreen(Screen):
     back = Signal(str)
     signed = Signal(str)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: ConsentServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.reference = ""
         self.agent_id: int | None = None
         self.agent_name = ""

@@ -23,7 +23,10 @@ from kiosk.demarches import required_documents
 from kiosk.dossiers.attachments import Attached
 from kiosk.dossiers.views import Document, DossierView
 from kiosk.ports.devices import CameraFault, ScannedFile
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import DocumentsServices
+from ui.tasks import TaskRunner
 from ui.widgets.camera import CaptureView
 
 THUMB = 120
@@ -56,8 +59,9 @@ class DocumentsScreen(Screen):
     back = Signal(str)
     proceed = Signal(str)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: DocumentsServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.reference = ""
         self.help = self.add_label("muted")
         #: Why there is no « Photographier » button (no camera), hidden otherwise.

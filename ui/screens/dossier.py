@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import CardServices
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from kiosk.dossiers.queries import CounterDossier
@@ -23,8 +26,9 @@ class DossierCardScreen(Screen):
     reprint = Signal(str)  # reference: the receipt again
     home = Signal()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: CardServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.reference = ""
         self._dossier: CounterDossier | None = None
         self.scroll_area = self.add_scroll_area()

@@ -22,7 +22,10 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Demarche
 from kiosk.dossiers.views import DossierSummary
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import HomeServices
+from ui.tasks import TaskRunner
 from ui.widgets.fields import DATA_HINTS
 
 
@@ -33,8 +36,9 @@ class HomeScreen(Screen):
     resume = Signal(str)  # dossier reference
     supervise = Signal()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: HomeServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         grid = QGridLayout()
         grid.setSpacing(12)
         self.tiles: dict[str, QPushButton] = {}

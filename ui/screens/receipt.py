@@ -10,7 +10,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import ReceiptServices
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from kiosk.receipt import ReceiptData
@@ -28,8 +31,9 @@ class ReceiptScreen(Screen):
 
     done = Signal()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: ReceiptServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.caption = QLabel()
         self.layout_.addWidget(self.caption)
         row = QHBoxLayout()

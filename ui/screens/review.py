@@ -23,7 +23,10 @@ from kiosk.demarches import (
 from kiosk.dossiers.errors import Incomplete, MandateRequired
 from kiosk.dossiers.views import DossierView
 from ui.format import display_value
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import ReviewServices
+from ui.tasks import TaskRunner
 
 
 class ReviewScreen(Screen):
@@ -36,8 +39,9 @@ class ReviewScreen(Screen):
     sign = Signal(str)
     submitted = Signal(str)  # reference, now « en file d'envoi »
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: ReviewServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.reference = ""
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error")

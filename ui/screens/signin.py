@@ -11,7 +11,9 @@ from ui.screens.base import Screen
 
 if TYPE_CHECKING:
     from kiosk.security.agents import AgentInfo
-    from ui.services import UiServices
+    from ui.i18n import Translator
+    from ui.services import SignInServices
+    from ui.tasks import TaskRunner
 
 
 class SignInScreen(Screen):
@@ -19,8 +21,10 @@ class SignInScreen(Screen):
 
     signed_in = Signal(object)  # AgentInfo
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: SignInServices | None, runner: TaskRunner, tr: Translator) -> None:
+        """``services`` None: the keypad paints at once, the agents come with :meth:`attach`."""
+        super().__init__(runner, tr)
+        self._services = services
         self.agents_row = QHBoxLayout()
         self.layout_.addLayout(self.agents_row)
         self.notice = QLabel()
@@ -57,8 +61,20 @@ class SignInScreen(Screen):
         self._buttons: list[QPushButton] = []
         self.retranslate()
 
-    def attach(self, services: UiServices) -> None:
-        super().attach(services)
+    @property
+    def ready(self) -> bool:
+        """Whether the services are loaded (start-up builds them off the UI thread)."""
+        return self._services is not None
+
+    @property
+    def services(self) -> SignInServices:
+        """The agents (only once loaded: see :attr:`ready`)."""
+        assert self._services is not None, "services used before the kiosk finished starting"
+        return self._services
+
+    def attach(self, services: SignInServices) -> None:
+        """Hand the services over once they are loaded."""
+        self._services = services
         # The screen has its own keypad: no on-screen keyboard over the PIN (a real keyboard
         # works). Set here, with the services, not before the first paint: the keyboard comes
         # with them, and the Qt namespace's enumerations cost ~15 ms to build at start.

@@ -28,7 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import SupervisionServices
+from ui.tasks import TaskRunner
 from ui.widgets.scrolling import scrolling_area
 
 if TYPE_CHECKING:
@@ -51,8 +54,9 @@ class SupervisionScreen(Screen):
 
     leave = Signal()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, services: SupervisionServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.supervisor: AgentInfo | None = None
         self._said: tuple[Callable[[], str], bool] | None = None
         self._verdict: Verification | None = None

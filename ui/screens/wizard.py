@@ -38,7 +38,10 @@ from kiosk.demarches import (
     visible_steps,
 )
 from kiosk.demarches.model import condition_inputs
+from ui.i18n import Translator
 from ui.screens.base import Screen
+from ui.services import WizardServices
+from ui.tasks import TaskRunner
 from ui.widgets.fields import FieldEditor, make_editor
 from ui.widgets.identity import IdentityPanel
 
@@ -54,8 +57,9 @@ class WizardScreen(Screen):
     review = Signal(str)  # reference: every step seen, go to the review
     leave = Signal()  # back from the first step
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, services: WizardServices, runner: TaskRunner, tr: Translator) -> None:
+        super().__init__(runner, tr)
+        self.services = services
         self.reference = ""
         self.demarche: Demarche | None = None
         self.answers: dict[str, JSONValue] = {}
