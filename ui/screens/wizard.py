@@ -392,7 +392,7 @@ class WizardScreen(Screen):
     def _settle(self) -> None:
         if self._pending:
             return
-        if self._warned_step == self._shown_step:
+        if self._warned_step is not None and self._warned_step == self._shown_step:
             # What was just answered is no longer marked; the warning goes with the last one.
             self._mark_missing(say_it=self._missing_notice)
         if self._move_after_save:
@@ -461,6 +461,7 @@ class WizardScreen(Screen):
             )
         if issues and say_it:
             self.notice.setObjectName("error")
+            self.notice.style().unpolish(self.notice)
             self.notice.style().polish(self.notice)
             self.notice.setText(
                 self.tr_.t("wizard.missing_warning", button=self.next_button.text())
@@ -537,3 +538,4 @@ class WizardScreen(Screen):
         self._warned_step = None
         self.scroll_area.takeWidget()
         self.header.clear()
+        self.step_count.clear()
