@@ -28,6 +28,7 @@ from ui.screens.base import Screen
 from ui.services import DocumentsServices
 from ui.tasks import TaskRunner
 from ui.widgets.camera import CaptureView
+from ui.widgets.scrolling import scroll_back
 
 THUMB = 120
 
@@ -81,11 +82,17 @@ class DocumentsScreen(Screen):
         self.capture: CaptureView | None = None
         self._capturing: Document | None = None
         self._camera_ok = False
+        #: Where the checklist was scrolled when it was left for the scanner's files or the
+        #: camera: it comes back there once the document is attached (or not).
+        self._checklist_at: int | None = None
         self.retranslate()
 
-    def open(self, reference: str) -> None:
-        """Load the checklist and the thumbnails off the UI thread."""
+    def open(self, reference: str, *, back_in_place: bool = False) -> None:
+        """Load the checklist and the thumbnails off the UI thread (``back_in_place``: where it
+        was left, after an attachment)."""
         self._end_capture()
+        if not back_in_place:
+            self._checklist_at = None
         self.reference = reference
         self.error.clear()
 
@@ -117,6 +124,13 @@ class DocumentsScreen(Screen):
             layout.addWidget(self._row(doc, loaded))
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
+        if self._checklist_at is not None:
+            scroll_back(self.scroll_area, self._checklist_at)
+            self._checklist_at = None
+
+    def _leave_checklist(self) -> None:
+        if self._picking is None and self.capture is None:  # (not a language switch there)
+            self._checklist_at = self.scroll_area.verticalScrollBar().value()
 
     def _label(self, doc: Document, loaded: _Loaded) -> str:
         """The document's label in the person's language (the checklist is evaluated again on
@@ -199,6 +213,7 @@ class DocumentsScreen(Screen):
 
         self.error.clear()
         self.camera_note.hide()
+        self._leave_checklist()
         view = CaptureView(camera, self.runner, self.tr_, document=label, save=save)
         view.finished.connect(lambda _kept: self._capture_done(view, reference))
         self.capture, self._capturing = view, doc
@@ -213,7 +228,7 @@ class DocumentsScreen(Screen):
 
     def _capture_done(self, view: CaptureView, reference: str) -> None:
         if view is self.capture:  # not a late answer for a view the lock already closed
-            self.open(reference)
+            self.open(reference, back_in_place=True)
 
     def _end_capture(self) -> None:
         """Switch the camera off, drop the view and give the screen its checklist back."""
@@ -241,6 +256,7 @@ class DocumentsScreen(Screen):
         )
 
     def _show_picker(self, doc: Document, files: list[tuple[ScannedFile, QImage]]) -> None:
+        self._leave_checklist()
         self._picking = (doc, files)
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -266,7 +282,7 @@ class DocumentsScreen(Screen):
             grid.addWidget(button, i // 4, i % 4)
         layout.addLayout(grid)
         cancel = QPushButton(self.tr_.t("documents.cancel"))
-        cancel.clicked.connect(lambda: self.open(self.reference))
+        cancel.clicked.connect(lambda: self.open(self.reference, back_in_place=True))
         layout.addWidget(cancel)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
@@ -282,7 +298,7 @@ class DocumentsScreen(Screen):
 
         self.runner.run(
             attach,
-            on_done=lambda _: self.open(reference),
+            on_done=lambda _: self.open(reference, back_in_place=True),
             on_error=lambda e: self.error.setText(str(e)),
         )
 
@@ -298,6 +314,7 @@ class DocumentsScreen(Screen):
         elif self._picking is not None:
             self._show_picker(*self._picking)
         elif self._loaded is not None:
+            self._checklist_at = self.scroll_area.verticalScrollBar().value()  # stays there
             self._show(self._loaded)
 
     def clear_personal_data(self) -> None:
@@ -305,6 +322,7 @@ class DocumentsScreen(Screen):
         self.reference = ""
         self._loaded = None
         self._picking = None
+        self._checklist_at = None
         self.rows = {}
         self.camera_buttons = {}
         self.thumbs = {}

@@ -6,17 +6,27 @@ its error are kept until the answer is corrected; so are text typed and not save
 identity document read, shown as it was). Steps, fields and repeatable groups appear and
 disappear with the answers, as the definition's conditions say; the local copy of the answers only
 mirrors what the store acknowledged.
+
+At the counter: a tap on « Suivant » right after typing waits for the answer to be saved, then
+moves on (the button is never disabled under the finger); the keyboard's Enter goes to the next
+question; « Suivant » marks the step's mandatory questions left empty and warns once (the person
+may bring the answer later: a second tap moves on, the review lists what is missing). A page built
+again for the same step keeps its scroll position and the question being answered.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -39,16 +49,28 @@ from kiosk.demarches import (
 )
 from kiosk.demarches.model import condition_inputs
 from ui.i18n import Translator
-from ui.screens.base import Screen
+from ui.screens.base import MessageLabel, Screen
 from ui.services import WizardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fields import FieldEditor, make_editor
 from ui.widgets.identity import IdentityPanel
+from ui.widgets.scrolling import scroll_back
 
 if TYPE_CHECKING:
     from kiosk.dossiers.service import AnswerResult
     from kiosk.dossiers.views import DossierView
     from kiosk.identity.model import IdentityReading
+
+
+@dataclass(frozen=True)
+class _Focus:
+    """The input being used when a step's page is built again: its question (answer path), the
+    kind of input and its rank among that question's inputs of that kind, and what it held."""
+
+    path: str
+    kind: type[QWidget]
+    index: int
+    typed: str | None
 
 
 class WizardScreen(Screen):
@@ -72,10 +94,23 @@ class WizardScreen(Screen):
         self._rejected: dict[str, tuple[str, FieldError]] = {}
         self.identity_panel: IdentityPanel | None = None
         self._asked_to_fix = False  # the notice says "correct the answers in red first"
+        #: The step whose missing answers were pointed out (the next « Suivant » moves on).
+        self._warned_step: str | None = None
+        self._shown_step: str | None = None  # the step the page on screen was built for
+        #: Where the keyboard's Enter leads, in order: each question's text boxes or buttons.
+        self._stops: list[QWidget] = []
+        #: The message line of each repeatable group on the page (too few items, …).
+        self._group_notes: dict[str, QLabel] = {}
+        self._missing_notice = False  # the notice is the missing answers' warning
 
         self.header = QLabel()
         self.header.setObjectName("muted")
-        self.layout_.insertWidget(0, self.header)
+        self.step_count = QLabel()  # « Étape 3 sur 8 »
+        self.step_count.setObjectName("subtitle")
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(self.step_count)
+        self.layout_.insertLayout(0, header_row)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.layout_.addWidget(self.progress)
@@ -107,6 +142,7 @@ class WizardScreen(Screen):
         self._condition_fields = condition_inputs(self.demarche)
         self.answers = dict(view.answers)
         self._rejected = {}
+        self._shown_step = None  # another dossier, or opened again: from the top of its step
         self.step_index = len(self._steps()) - 1 if at_end else 0
         if focus is not None:
             self.step_index = self._step_of(focus, default=self.step_index)
@@ -152,41 +188,41 @@ class WizardScreen(Screen):
         self.header.setText(self.tr_.line(f"{self.reference} · {self._localized().title}"))
         self.step_index = max(0, min(self.step_index, len(steps) - 1))
         step = steps[self.step_index]
+        # The same step built again (a choice that shows a question, a language switch): the
+        # person stays where they were on the page, on the question they were answering.
+        same_step = step.id == self._shown_step
+        scrolled = self.scroll_area.verticalScrollBar().value() if same_step else 0
+        focus = self._focused_input() if same_step else None
+        if not same_step:
+            self._warned_step = None
+        self._shown_step = step.id
         self.title.setText(step.title)
         self.step_help.setText(step.help)
         self.step_help.setVisible(bool(step.help))
         self.progress.setMaximum(len(steps))
         self.progress.setValue(self.step_index + 1)
-        self.progress.setAccessibleName(
-            self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
-        )
+        step_count = self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
+        self.progress.setAccessibleName(step_count)
+        self.step_count.setText(step_count)
         self.next_button.setText(
             self.tr_.t("wizard.finish" if self.step_index == len(steps) - 1 else "wizard.next")
         )
         self.notice.setObjectName("error")
         self.notice.clear()
         self._asked_to_fix = False
+        self._missing_notice = False
 
         page = QWidget()
         form = QVBoxLayout(page)
         self.editors = {}
+        self._group_notes = {}
         # The person's language: same ids and conditions, translated texts.
         shown = visible_fields(self._localized(), self.answers, step.id)
         top_level = [(p, f) for p, f in shown if "[" not in p]
         self.identity_panel = None
         if any(f.type is FieldType.IDENTITY_DOCUMENT for _, f in top_level):
-            if identity_panel is None:
-                identity_panel = IdentityPanel(
-                    self.services.identity,
-                    self.runner,
-                    self.tr_,
-                    training_can=self.services.training_can,
-                )
-                identity_panel.accepted.connect(self._identity_accepted)
-            else:
-                identity_panel.retranslate()
-            self.identity_panel = identity_panel
-            form.addWidget(identity_panel)  # moved off the old page before it is deleted
+            self.identity_panel = self._identity_panel(identity_panel)
+            form.addWidget(self.identity_panel)  # moved off the old page before it is deleted
         for path, field in top_level:
             form.addWidget(self._editor(path, field))
         values = effective_answers(self.demarche, self.answers)
@@ -196,10 +232,26 @@ class WizardScreen(Screen):
                     self._group(group, [(p, f) for p, f in shown if p.startswith(group.id + "[")])
                 )
         form.addStretch(1)
+        self._stops = [stop for editor in self.editors.values() for stop in editor.focus_stops()]
+        for stop in self._stops:
+            if isinstance(stop, QLineEdit):
+                stop.returnPressed.connect(lambda s=stop: self._focus_after(s))
         self.scroll_area.setWidget(page)
-        self.header.setToolTip(
-            self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
+        if same_step:
+            self._restore(scrolled, focus)
+        if self._warned_step == step.id:
+            self._mark_missing()  # still marked after the page is built again (or re-worded)
+
+    def _identity_panel(self, kept: IdentityPanel | None) -> IdentityPanel:
+        """The step's card reader: the one already on screen (re-worded), or a new one."""
+        if kept is not None:
+            kept.retranslate()
+            return kept
+        panel = IdentityPanel(
+            self.services.identity, self.runner, self.tr_, training_can=self.services.training_can
         )
+        panel.accepted.connect(self._identity_accepted)
+        return panel
 
     def _editor(self, path: str, field: object) -> FieldEditor:
         editor = make_editor(path, field, self.tr_)  # type: ignore[arg-type]
@@ -238,6 +290,10 @@ class WizardScreen(Screen):
             add.setObjectName(f"add-{group.id}")
             add.clicked.connect(lambda _=False, g=group.id, n=count: self._add_item(g, n))
             layout.addWidget(add)
+        note = MessageLabel()
+        note.setObjectName("error")
+        layout.addWidget(note)
+        self._group_notes[group.id] = note
         return box
 
     def _identity_accepted(self, reading: IdentityReading) -> None:
@@ -282,8 +338,10 @@ class WizardScreen(Screen):
 
     # ---------------------------------------------------------------- saving
     def _save(self, path: str, raw: str) -> None:
+        # The Next button stays enabled: this save starts when a tap on it takes the focus from
+        # the field, and a button disabled under the finger would lose the tap (its release).
+        # « Suivant » waits for the saves instead (``_move_after_save``).
         self._pending += 1
-        self.next_button.setEnabled(False)
         self.runner.run(
             lambda: self.services.dossiers.answer(
                 self.reference, path, raw, agent_id=self.agent_id
@@ -335,7 +393,9 @@ class WizardScreen(Screen):
     def _settle(self) -> None:
         if self._pending:
             return
-        self.next_button.setEnabled(True)
+        if self._warned_step is not None and self._warned_step == self._shown_step:
+            # What was just answered is no longer marked; the warning goes with the last one.
+            self._mark_missing(say_it=self._missing_notice)
         if self._move_after_save:
             direction, self._move_after_save = self._move_after_save, 0
             self._move(direction)
@@ -345,9 +405,12 @@ class WizardScreen(Screen):
         return any(bool(e.property("invalid")) for e in self.editors.values())
 
     def _next(self) -> None:
+        QGuiApplication.inputMethod().hide()  # « Suivant » puts the keyboard away
         focused = self.focusWidget()
         if focused is not None:
-            focused.clearFocus()  # a text box being typed in saves now (editingFinished)
+            # A text box being typed in saves now (editingFinished). Nothing takes the focus
+            # after it: keys typed while the step changes go nowhere, never into a field.
+            focused.clearFocus()
         if self._pending:
             self._move_after_save = 1
             return
@@ -360,6 +423,12 @@ class WizardScreen(Screen):
         if direction > 0 and self._has_errors():
             self._ask_to_fix()
             return
+        if direction > 0 and self._warned_step != self._shown_step:
+            missing = self._mark_missing()
+            if missing:
+                self._warned_step = self._shown_step  # said once: the next tap moves on
+                self._show_first(missing[0])
+                return
         target = self.step_index + direction
         if target < 0:
             self.leave.emit()
@@ -372,6 +441,84 @@ class WizardScreen(Screen):
     def _ask_to_fix(self) -> None:
         self.notice.setText(self.tr_.t("wizard.fix_first"))
         self._asked_to_fix = True
+
+    def _mark_missing(self, *, say_it: bool = True) -> list[str]:
+        """Mark the step's mandatory questions left empty and warn; their paths, in order.
+
+        The domain's own rule (``missing_required``), kept to the questions on this page.
+        """
+        issues = [
+            issue
+            for issue in missing_required(self._localized(), self.answers)
+            if issue.path in self.editors or issue.path in self._group_notes
+        ]
+        missing = {issue.path for issue in issues}
+        for path, editor in self.editors.items():
+            if path in missing and path not in self._rejected:  # a refused one says why
+                editor.set_missing(self.tr_.t("wizard.missing"))
+        for group_id, note in self._group_notes.items():
+            note.setText(
+                next((i.localized(self.tr_.lang) for i in issues if i.path == group_id), "")
+            )
+        if issues and say_it:
+            self.notice.setObjectName("error")
+            self.notice.style().unpolish(self.notice)
+            self.notice.style().polish(self.notice)
+            self.notice.setText(
+                self.tr_.t("wizard.missing_warning", button=self.next_button.text())
+            )
+            self._missing_notice = True
+        elif not issues and self._missing_notice:
+            self.notice.clear()
+            self._missing_notice = False
+        return [issue.path for issue in issues]
+
+    def _show_first(self, path: str) -> None:
+        """Scroll the first question marked into view: all of it if it fits, else down to its
+        red line (a tall one, the identity document's, would show only its top)."""
+        editor = self.editors.get(path)
+        if editor is None:
+            self.scroll_area.ensureWidgetVisible(self._group_notes[path])
+            return
+        self.scroll_area.ensureWidgetVisible(editor)
+        self.scroll_area.ensureWidgetVisible(editor.message)
+
+    # ---------------------------------------------------------------- the keyboard's Enter
+    def _focus_after(self, stop: QWidget) -> None:
+        """Enter in a text box: on to the next question of the step, or to « Suivant » after
+        the last one (the keyboard goes; the step does not move on by itself)."""
+        index = self._stops.index(stop) if stop in self._stops else len(self._stops)
+        following = self._stops[index + 1] if index + 1 < len(self._stops) else self.next_button
+        following.setFocus(Qt.FocusReason.OtherFocusReason)  # (Tab would select its text)
+        if not isinstance(following, QLineEdit):
+            self.scroll_area.ensureWidgetVisible(following)
+
+    # ---------------------------------------------------------------- building again
+    def _focused_input(self) -> _Focus | None:
+        """The question being answered, to find it again on the page built anew."""
+        focused = QApplication.focusWidget()
+        for path, editor in self.editors.items():
+            if focused is not None and editor.isAncestorOf(focused):
+                kind = type(focused)
+                index = editor.findChildren(kind).index(focused)
+                # Typed but not saved yet (it is saved when the box is left): kept.
+                typed = focused.text() if isinstance(focused, QLineEdit) else None
+                return _Focus(path, kind, index, typed)
+        return None
+
+    def _restore(self, scrolled: int, focus: _Focus | None) -> None:
+        scroll_back(self.scroll_area, scrolled)
+        editor = self.editors.get(focus.path) if focus is not None else None
+        if focus is None or editor is None:
+            return
+        inputs = editor.findChildren(focus.kind)
+        if focus.index >= len(inputs):
+            return
+        widget = inputs[focus.index]
+        typed = focus.typed
+        if isinstance(widget, QLineEdit) and typed is not None and widget.text() != typed:
+            widget.setText(typed)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)  # (Tab would select all its text)
 
     def retranslate(self) -> None:
         self.back_button.setText(self.tr_.t("wizard.back"))
@@ -394,5 +541,10 @@ class WizardScreen(Screen):
         self._rejected = {}
         self.editors = {}
         self.identity_panel = None
+        self._stops = []
+        self._group_notes = {}
+        self._shown_step = None
+        self._warned_step = None
         self.scroll_area.takeWidget()
         self.header.clear()
+        self.step_count.clear()

@@ -2,10 +2,12 @@
 
 An editor shows the question, its help, and an error line under it; it emits ``submitted`` with
 the raw text to save (the wizard saves it off the UI thread and reports back with ``set_error``
-or ``set_saved``, or ``show_rejected`` to put a refused answer back after a language switch).
-Choices and yes/no are big toggle buttons: no drop-down lists on a touchscreen. Every answer is
-typed in Latin letters and digits whatever the screen's language: each text box says so in its
-input-method hints, and the on-screen keyboard shows a Latin layout, or its digit pad, for it.
+or ``set_saved``, or ``show_rejected`` to put a refused answer back after a language switch;
+``set_missing`` marks a mandatory question left empty). Choices and yes/no are big toggle buttons:
+no drop-down lists on a touchscreen. ``focus_stops`` says where the keyboard's Enter leads. Every
+answer is typed in Latin letters and digits whatever the screen's language: each text box says so
+in its input-method hints, and the on-screen keyboard shows a Latin layout, or its digit pad, for
+it.
 """
 
 from __future__ import annotations
@@ -108,14 +110,37 @@ class FieldEditor(QWidget):
         self.setAccessibleName(field.label)
         self._build(QVBoxLayout(self.body))
 
+    def focus_stops(self) -> list[QWidget]:
+        """Where the focus goes in this question, in order, when Enter leaves the one before:
+        its text boxes, or the first of its buttons when it is answered by a tap."""
+        stops: list[QWidget] = [*self.findChildren(QLineEdit), *self.findChildren(QPlainTextEdit)]
+        if not stops:
+            stops.extend(self.findChildren(QPushButton)[:1])
+        return stops
+
     # -- feedback from the wizard -----------------------------------------------------------
     def set_error(self, message: str | None) -> None:
         """Show the validator's message beside the field (or clear it)."""
-        self.message.setObjectName("error" if message else "saved")
+        self._show_message(message, error=bool(message))
+        self.setProperty("invalid", bool(message))
+
+    def set_missing(self, message: str) -> None:
+        """Mark a mandatory question left empty (« Réponse obligatoire ») until it is answered.
+
+        Unlike a refused answer (``invalid``), it does not keep the person on the step.
+        """
+        self._show_message(message, error=True)
+
+    def _show_message(self, message: str | None, *, error: bool) -> None:
+        self.message.setObjectName("error" if error else "saved")
         self.message.setText(message or "")
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
-        self.setProperty("invalid", bool(message))
+        # The text boxes' red border (the style sheet's ``QLineEdit[invalid="true"]``).
+        for edit in self.findChildren(QLineEdit):
+            edit.setProperty("invalid", error)
+            edit.style().unpolish(edit)
+            edit.style().polish(edit)
 
     def show_rejected(self, raw: str, message: str) -> None:
         """Show again an answer the validator refused (it was never saved), with its message.

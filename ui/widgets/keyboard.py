@@ -85,7 +85,7 @@ def keyboard_locales(lang: str, widget: QWidget | None) -> tuple[str, list[str]]
 class KeyboardPanel(QQuickWidget):
     """The keyboard, as a widget the main window lays out under the screens."""
 
-    #: True when the keyboard comes up, False when it goes.
+    #: True just before the keyboard comes up, False once it has gone.
     shown = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -163,9 +163,18 @@ class KeyboardPanel(QQuickWidget):
                 self._waiting_release = True
                 app.installEventFilter(self)
             return
-        if visible != self.isVisible():
-            self.setVisible(visible)
-            self.shown.emit(visible)
+        if visible == self.isVisible():
+            return
+        # Room is made before the keyboard comes and given back after it went (the window's
+        # row of language buttons): with both on screen at once the column's minimum height
+        # passes the screen's, and a window grows to its layout's minimum and never shrinks
+        # back (1280 × 830 on a 800-pixel tablet, the keyboard's bottom row cut off).
+        if visible:
+            self.shown.emit(True)
+            self.show()
+        else:
+            self.hide()
+            self.shown.emit(False)
 
     def set_language(self, lang: str) -> None:
         """Switch the layout (AZERTY French, English, Arabic; Latin in a field for data)."""

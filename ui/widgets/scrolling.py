@@ -1,5 +1,5 @@
-"""A scroll area for touch: kinetic scrolling, and the field typed in kept in view above the
-on-screen keyboard."""
+"""A scroll area for touch: kinetic scrolling, the field typed in kept in view above the
+on-screen keyboard, and a page built anew put back where the old one was."""
 
 from __future__ import annotations
 
@@ -59,6 +59,16 @@ class _KeepFocusVisible(QObject):
             bar.setValue(top + widget.height() + MARGIN - room)
         if top - MARGIN < bar.value():
             bar.setValue(top - MARGIN)
+
+
+def scroll_back(area: QScrollArea, value: int) -> None:
+    """Put the page just set in ``area`` back at the vertical position ``value`` (where the old
+    page was), at once: its layout is done now rather than at the next turn of the event loop,
+    so that the scroll range already fits the new page and the page never shows at its top."""
+    page = area.widget()
+    if page is not None and (layout := page.layout()) is not None:
+        layout.activate()
+    area.verticalScrollBar().setValue(value)
 
 
 def scrolling_area(content: QWidget | None = None) -> QScrollArea:
