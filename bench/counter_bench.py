@@ -158,7 +158,7 @@ def _summary(runs: list[list[Row]], dossiers: list[str]) -> list[Row]:
                 "target_taps": DOSSIERS[dossier][1],
                 "taps_per_run": counts("taps"),
                 "suivant_ms": [ms for row in rows for ms in row["suivant_ms"]],
-                "defects": sorted({d for row in rows for d in row["defects"]}),
+                "defects": list(dict.fromkeys(d for row in rows for d in row["defects"])),
                 "actions": first["actions"],
             }
         )

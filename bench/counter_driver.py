@@ -205,7 +205,7 @@ class Agent:
         elif screen is getattr(window, "documents", None):
             # Documents may be brought later (« à apporter », listed on the receipt): an expert
             # files at once, as the flow allows.
-            self._timed_next(self._control("documents", "next_button"), "documents → Suivant")
+            self._timed_next(self._control("documents", "next_button"), "« Suivant »")
         elif screen is getattr(window, "consent", None):
             self._consent()
         elif screen is getattr(window, "review", None):
@@ -217,7 +217,7 @@ class Agent:
                     f"écran inconnu du banc : {screen_name(window)} (pas de next_button visible)"
                 )
             self.fingers.tally.defects.append(f"écran non prévu parcouru : {screen_name(window)}")
-            self._timed_next(button, f"{type(screen).__name__} → next_button")
+            self._timed_next(button, "next_button")
 
     # ------------------------------------------------------------------ wizard
     def _wizard_step(self) -> None:
@@ -240,7 +240,7 @@ class Agent:
                 break
         else:
             raise BenchError(f"{screen_name(self.window)} : l'étape ne se termine pas")
-        self._timed_next(wizard.next_button, f"« {wizard.title.text()} » → Suivant")
+        self._timed_next(wizard.next_button, "« Suivant »")
 
     def _read_card(self, wizard: WizardScreen) -> None:
         """The identity step: the card on the reader, its CAN typed, the reading used."""
@@ -255,7 +255,10 @@ class Agent:
             return
         can = self.window.services.training_can
         if not can:
-            raise BenchError(f"{screen_name(self.window)} : pas de carte simulée (pcscd, vpcd ?)")
+            raise BenchError(
+                f"{screen_name(self.window)} : pas de carte simulée (pcscd et vpcd démarrés ? "
+                "un autre processus tient-il le lecteur virtuel ?)"
+            )
         self.fingers.type_text(panel.can, can, "CAN")
         self.fingers.tap_button(panel.read_button, "« Lire la carte »")
         self.settle(60.0)
