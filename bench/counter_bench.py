@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,10 @@ def _child(data_dir: str, dossiers: list[str]) -> None:
             print(_RESULT + json.dumps(row, ensure_ascii=False), flush=True)
     except BenchError as exc:
         print(f"ERREUR {exc}", flush=True)
+        status = 1
+    except Exception as exc:  # a screen changed under the driver: say where, and stop cleanly
+        print(f"ERREUR {type(exc).__name__} : {exc}", flush=True)
+        traceback.print_exc()
         status = 1
     window.runner.wait()
     for container in opened:

@@ -194,6 +194,8 @@ class Agent:
         else:
             raise BenchError(f"{demarche_id} : toujours pas déposé après 120 écrans")
         self.fingers.counting = False
+        if not reference:
+            raise BenchError(f"{demarche_id} : déposé sans que l'assistant en montre la référence")
         # Back on the home screen: the start of the next person, not a screen of this dossier.
         self.fingers.tally.screens -= 1
         return self.fingers.tally, reference
