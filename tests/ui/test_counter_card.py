@@ -153,3 +153,20 @@ def test_filing_from_the_review_without_a_mandate_leads_to_the_mandate(
     driver.settle()
     assert window.stack.currentWidget() is window.consent
     assert services.dossiers.show(reference).summary.state is DossierState.BROUILLON
+
+
+def test_the_card_reading_step_keeps_the_window_active_and_the_can_takes_a_tap(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A label shown before it had a parent once opened as a window of its own for an instant:
+    the kiosk's window lost the keyboard focus for good, and no tap could type the CAN."""
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("permis_renouvellement")
+    visible = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    assert visible == [window]
+    assert window.isActiveWindow()
+    panel = window.wizard.identity_panel
+    assert panel is not None
+    qtbot.mouseClick(panel.can, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    assert panel.can.hasFocus()

@@ -79,8 +79,10 @@ class IdentityPanel(QFrame):
         layout.addWidget(self.instructions)
         self._hint = QLabel()
         self._hint.setObjectName("training")
-        self._hint.setVisible(bool(training_can))
         layout.addWidget(self._hint)
+        # Hidden or shown once in the panel: a label without a parent shown would be a window of
+        # its own, activated, and the kiosk's window would lose the keyboard focus for good.
+        self._hint.setVisible(bool(training_can))
 
         self._build_chip_part(layout, reader)
         self._build_result_part(layout)
