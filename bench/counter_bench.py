@@ -6,7 +6,9 @@ server) with real input events, on the shortest correct path (`bench/counter_dri
 
 - a succession with one co-heir, a changement de titulaire, a permis renouvellement;
 - the identity step by the card (its CAN, 123456 in training mode, typed: 6 characters), the
-  other questions typed or tapped from a table of realistic values, documents left « à
+  other questions typed or tapped from a table of realistic values (a text box the flow has
+  already focused is typed into without a tap; the keyboard's Enter after a typed answer, one
+  more character, moves on to the next question), documents left « à
   apporter » (the flow files without them), the mandate signed with one stroke, filed, and
   « Terminer » on the receipt. The sign-in is not counted.
 

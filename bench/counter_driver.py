@@ -281,18 +281,20 @@ class Agent:
             self.fingers.tap_button(editor.buttons[key], f"{what} = {key}")
         elif isinstance(editor, AddressEditor):
             for part in editor.required_parts:
-                self.fingers.type_text(editor.edits[part], ADDRESS[part], f"{what}.{part}")
+                box = editor.edits[part]
+                self.fingers.type_text(box, ADDRESS[part], f"{what}.{part}", enter=True)
         elif isinstance(editor, IdentityEditor):
             nature, number = IDENTITY
             self.fingers.tap_button(editor.buttons[nature], f"{what} = {nature}")
-            self.fingers.type_text(editor.number, number, f"{what} (numéro)")
+            self.fingers.type_text(editor.number, number, f"{what} (numéro)", enter=True)
         elif isinstance(editor, TextEditor | LongTextEditor):
             value = (
                 BY_ID.get(field_.id) or BY_BIND.get(field_.bind or "") or BY_TYPE.get(field_.type)
             )
             if value is None:
                 raise BenchError(f"{screen_name(self.window)} : pas de valeur pour {what}")
-            self.fingers.type_text(editor.edit, value, what)
+            # Enter moves on to the next question (a long text takes Enter as a new line).
+            self.fingers.type_text(editor.edit, value, what, enter=isinstance(editor, TextEditor))
         else:
             raise BenchError(
                 f"{screen_name(self.window)} : {what} ({field_.type.value}) : "

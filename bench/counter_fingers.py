@@ -151,9 +151,14 @@ class Fingers:
             self.tally.lost_taps += 1
             self.tally.defects.append(f"tap perdu ({attempt + 1}) : {self.where()} : {what}")
 
-    def type_text(self, box: QWidget, text: str, what: str) -> None:
-        """Tap into ``box`` (again if the first tap is lost) and type ``text`` on the keys."""
+    def type_text(self, box: QWidget, text: str, what: str, *, enter: bool = False) -> None:
+        """Type ``text`` on the keys into ``box``: straight away if the flow already put the
+        focus there (the keyboard is up on it), else after a tap into it (again if the first
+        tap is lost). ``enter``: then the keyboard's Enter key, one more key typed, which
+        leaves the box for the next question."""
         for attempt in range(3):
+            if QApplication.focusWidget() is box and self._under_finger(box) is not None:
+                break
             if self.tap(box, what) and QApplication.focusWidget() is box:
                 break
             self.lost(what, attempt)
@@ -167,7 +172,10 @@ class Fingers:
                 QTest.sendKeyEvent(
                     QTest.KeyAction.Click, box, key, char, Qt.KeyboardModifier.NoModifier
                 )
-        self._count(self.where(), f"frappe {text!r}", characters=len(text))
+        if enter:
+            QTest.keyClick(box, Qt.Key.Key_Return)
+        typed = text + ("⏎" if enter else "")
+        self._count(self.where(), f"frappe {typed!r}", characters=len(typed))
         self.wait.events()
 
     def drag(self, widget: QWidget, points: list[QPoint], what: str) -> None:

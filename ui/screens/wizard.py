@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -251,7 +252,30 @@ class WizardScreen(Screen):
             self.services.identity, self.runner, self.tr_, training_can=self.services.training_can
         )
         panel.accepted.connect(self._identity_accepted)
+        # The photo, the data and « Utiliser ces informations » in view once the card is read.
+        panel.shown.connect(lambda: self._bring_into_view(panel.confirm, panel.photo))
         return panel
+
+    def _bring_into_view(self, *widgets: QWidget) -> None:
+        """Scroll the page so that ``widgets`` are on screen (the last one given wins)."""
+        QApplication.processEvents()  # laid out first: a widget just shown has no place yet
+        for widget in widgets:
+            if widget.isVisible():
+                self.scroll_area.ensureWidgetVisible(widget, 16, 16)
+
+    def _focus_first_to_answer(self, among: list[str] | None = None) -> None:
+        """Put the focus in the first mandatory question not answered yet (of ``among``, if
+        given) and bring it into view: the agent types on without looking for it."""
+        for path, editor in self.editors.items():
+            if among is not None and path not in among:
+                continue
+            if not editor.field.required or path in self.answers:
+                continue
+            stops = editor.focus_stops()
+            if stops and isinstance(stops[0], QLineEdit | QPlainTextEdit):
+                stops[0].setFocus(Qt.FocusReason.OtherFocusReason)
+                self.scroll_area.ensureWidgetVisible(editor, 16, 16)
+            return
 
     def _editor(self, path: str, field: object) -> FieldEditor:
         editor = make_editor(path, field, self.tr_)  # type: ignore[arg-type]
@@ -314,9 +338,10 @@ class WizardScreen(Screen):
         for result in results:
             if result.value is not None:
                 self.answers[result.path] = result.value
-        self._render()
+        self._render(self.identity_panel)
         self.notice.setObjectName("saved")
         self.notice.setText(self.tr_.t("identity.saved"))
+        self._focus_first_to_answer()  # what the card does not say (birthplace…), typed next
         self._settle()
 
     def _add_item(self, group_id: str, count: int) -> None:
@@ -360,8 +385,13 @@ class WizardScreen(Screen):
         editor = self.editors.get(result.path)
         before = [s.id for s in self._steps()]
         if self._visibility_changed(result.path):
+            asked = set(self.editors)
             self._render()
             editor = self.editors.get(result.path)
+            stops = editor.focus_stops() if editor is not None else []
+            if stops and not isinstance(stops[0], QLineEdit | QPlainTextEdit):
+                # A choice that asks more (« par SMS » → the phone number): typed next.
+                self._focus_first_to_answer([p for p in self.editors if p not in asked])
         if editor is not None:
             editor.set_saved()
         if [s.id for s in self._steps()] != before:
@@ -490,8 +520,8 @@ class WizardScreen(Screen):
         index = self._stops.index(stop) if stop in self._stops else len(self._stops)
         following = self._stops[index + 1] if index + 1 < len(self._stops) else self.next_button
         following.setFocus(Qt.FocusReason.OtherFocusReason)  # (Tab would select its text)
-        if not isinstance(following, QLineEdit):
-            self.scroll_area.ensureWidgetVisible(following)
+        # In view above the keyboard, with its question's label: typed into without a swipe.
+        self._bring_into_view(following.parentWidget() or following, following)
 
     # ---------------------------------------------------------------- building again
     def _focused_input(self) -> _Focus | None:

@@ -52,6 +52,8 @@ class IdentityPanel(QFrame):
     """« Posez la carte », CAN, progress, then photo + data + verdict, and « Utiliser »."""
 
     accepted = Signal(object)  # IdentityReading
+    #: A document was read: its photo and data are on the panel, to compare with the person.
+    shown = Signal()
 
     def __init__(
         self,
@@ -252,6 +254,7 @@ class IdentityPanel(QFrame):
         self.data.setText(self._describe(reading))
         self._say(None)
         self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
+        self.shown.emit()
 
     def _describe(self, reading: IdentityReading) -> str:
         """The verdict and the data read, in the current language."""
