@@ -203,3 +203,21 @@ def rsa_ds_certificate(declared: Pss, signed_with: Pss | None = None) -> ax509.C
             "signature_value": signature,
         }
     )
+
+
+def rsa_ds_certificate_edited(edit: Callable[[ax509.TbsCertificate], None]) -> ax509.Certificate:
+    """The RSA DS certificate after ``edit`` of its signed part, signed again by the RSA test CSCA.
+
+    A certificate its CSCA really issued, with what cryptography's builder refuses to write and
+    documents still carry: a serial number that is not positive, a country name that is not two
+    letters. The signature is RSASSA-PSS with SHA-256, like ``rsa_ds_certificate``'s.
+    """
+    tbs = ax509.TbsCertificate.load(rsa_ds_certificate(Pss())["tbs_certificate"].dump())
+    edit(tbs)
+    return ax509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": Pss().algorithm(),
+            "signature_value": Pss().sign(_rsa_key("csca"), tbs.dump(force=True)),
+        }
+    )

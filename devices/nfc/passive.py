@@ -10,6 +10,7 @@ NON_VERIFIE (nothing contradicts the data, but nothing proves it either).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -21,6 +22,7 @@ from asn1crypto import algos, cms
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 
 from devices.nfc import signature
 from devices.nfc.signature import UnsupportedSignature
@@ -63,9 +65,33 @@ class TrustStore:
                     certs.append(x509.load_der_x509_certificate(raw))
         return cls(certs)
 
-    def issuers_of(self, certificate: x509.Certificate) -> list[x509.Certificate]:
-        """Trusted certificates whose subject is ``certificate``'s issuer."""
-        return [c for c in self.certificates if c.subject == certificate.issuer]
+    def issuers_of(self, issuer: ax509.Name) -> list[x509.Certificate]:
+        """Trusted certificates whose subject is ``issuer``.
+
+        Names compare as RFC 5280 §7.1 says (case and inner spaces folded, whatever the string
+        type), so a DS certificate whose issuer is encoded otherwise than its CSCA's subject
+        still finds it; the signature then decides.
+        """
+        wanted = issuer.hashable
+        return [
+            c
+            for c, subject in zip(self.certificates, self._subjects, strict=True)
+            if subject == wanted
+        ]
+
+    @functools.cached_property
+    def _subjects(self) -> list[str | None]:
+        # Read once, at the first card: a master list holds hundreds of CSCAs. A trusted
+        # certificate whose name cannot be compared is never anyone's issuer.
+        subjects: list[str | None] = []
+        for certificate in self.certificates:
+            try:
+                der = certificate.public_bytes(Encoding.DER)
+                subjects.append(ax509.Certificate.load(der).subject.hashable)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("trusted CSCA ignored, its subject is unreadable: %s", exc)
+                subjects.append(None)
+        return subjects
 
 
 def master_list_certificates(raw: bytes) -> list[x509.Certificate]:
@@ -102,10 +128,8 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
             for h in lds["data_group_hash_values"]
         }
         signer: cms.SignerInfo = data["signer_infos"][0]
-        ds_asn1 = data["certificates"][0].chosen
-        ds = x509.load_der_x509_certificate(ds_asn1.dump())
-        _ = ds.issuer, ds.subject  # parsed lazily by cryptography: a malformed name fails here
-    except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
+        ds = _document_signer(data)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
         log.info("SOD unreadable: %s", type(exc).__name__)
         return PassiveResult(
             Verdict.FALSIFIE, "Falsifié : le document de sécurité (SOD) de la puce est illisible."
@@ -133,7 +157,7 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
                 raise InvalidSignature("message digest")
             signed = b"\x31" + attrs.dump()[1:]  # signed over the SET OF, not the [0] tag
         signature.verify(
-            ds.public_key(),
+            load_der_public_key(ds.public_key.dump()),
             bytes(signer["signature"].native),
             signed,
             signer["signature_algorithm"],
@@ -156,7 +180,7 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         )
 
     try:
-        csca = _chain(ds, ds_asn1, trust)
+        csca = _chain(ds, trust)
     except UnknownCsca as exc:
         return PassiveResult(
             Verdict.NON_VERIFIE,
@@ -190,7 +214,32 @@ def _common_name(cert: x509.Certificate) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()
 
 
-def _chain(ds: x509.Certificate, ds_asn1: ax509.Certificate, trust: TrustStore) -> x509.Certificate:
+def _document_signer(data: cms.SignedData) -> ax509.Certificate:
+    """The Document Signer certificate the SOD carries, read as far as Passive Authentication
+    uses it.
+
+    Read with asn1crypto, not cryptography's X.509 loader: that loader warns about what RFC 5280
+    forbids but documents still carry (a serial number that is not positive, a country name
+    that is not two letters, a common name over 64 characters) and means to refuse the first
+    in a coming release. Such a certificate is no forgery when its CSCA signed it: the
+    signatures decide the verdict, not the certificate profile, whatever cryptography's version.
+
+    Raises:
+        ValueError, TypeError, KeyError, IndexError: the certificate is missing or unreadable
+            (asn1crypto parses lazily: the fields used later are read here).
+    """
+    ds = data["certificates"][0].chosen
+    if not isinstance(ds, ax509.Certificate):
+        raise TypeError("the SOD carries no X.509 certificate")
+    tbs = ds["tbs_certificate"]
+    if tbs["version"].native not in ("v1", "v2", "v3"):  # RFC 5280 §4.1.2.1
+        raise ValueError("unknown certificate version")
+    _ = tbs["serial_number"].native, ds.issuer.hashable, ds.subject.native
+    _ = ds.public_key.dump(), bytes(ds["signature_value"].native)
+    return ds
+
+
+def _chain(ds: ax509.Certificate, trust: TrustStore) -> x509.Certificate:
     """The trusted CSCA that signed ``ds``, checked by ``signature.verify`` like the SOD.
 
     Not cryptography's ``verify_directly_issued_by``: it verifies RSASSA-PSS too, but takes
@@ -202,13 +251,12 @@ def _chain(ds: x509.Certificate, ds_asn1: ax509.Certificate, trust: TrustStore) 
         UnsupportedSignature: the DS certificate's signature uses what the kiosk does not know.
         InvalidSignature: no candidate CSCA signed it.
     """
-    candidates = trust.issuers_of(ds)
+    candidates = trust.issuers_of(ds.issuer)
     if not candidates:
-        issuer = ds.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        raise UnknownCsca(str(issuer[0].value) if issuer else ds.issuer.rfc4514_string())
+        raise UnknownCsca(_issuer_name(ds.issuer))
     try:
-        algorithm: algos.SignedDigestAlgorithm = ds_asn1["signature_algorithm"]
-        inside = ds_asn1["tbs_certificate"]["signature"].dump()
+        algorithm: algos.SignedDigestAlgorithm = ds["signature_algorithm"]
+        inside = ds["tbs_certificate"]["signature"].dump()
     except (ValueError, TypeError, KeyError) as exc:  # asn1crypto parses lazily
         raise InvalidSignature("DS certificate signature algorithm unreadable") from exc
     if inside != algorithm.dump():  # the signed copy must say the same (RFC 5280 §4.1.1.2)
@@ -217,7 +265,8 @@ def _chain(ds: x509.Certificate, ds_asn1: ax509.Certificate, trust: TrustStore) 
     for csca in candidates:
         try:
             key = csca.public_key()
-            signature.verify(key, ds.signature, ds.tbs_certificate_bytes, algorithm)
+            signed = ds["tbs_certificate"].dump()  # the bytes as received: nothing was changed
+            signature.verify(key, bytes(ds["signature_value"].native), signed, algorithm)
         except UnsupportedSignature as exc:
             unsupported = exc
         except UnsupportedAlgorithm:  # a CSCA key cryptography cannot load (explicit curve …)
@@ -229,3 +278,12 @@ def _chain(ds: x509.Certificate, ds_asn1: ax509.Certificate, trust: TrustStore) 
     if unsupported is not None:
         raise unsupported
     raise InvalidSignature("no candidate CSCA signed the DS certificate")
+
+
+def _issuer_name(name: ax509.Name) -> str:
+    """The issuer's common name (its first), or the whole name when it has none."""
+    for rdn in name.chosen:
+        for attribute in rdn:
+            if attribute["type"].native == "common_name":
+                return str(attribute["value"].native)
+    return str(name.human_friendly)

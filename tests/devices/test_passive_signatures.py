@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from asn1crypto import algos
+from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -22,6 +24,7 @@ from devices.cardsim.signers import (
     Pss,
     ecdsa_test_signer,
     rsa_ds_certificate,
+    rsa_ds_certificate_edited,
     rsa_pkcs1_signer,
     rsa_pss_signer,
     rsa_test_csca,
@@ -204,3 +207,63 @@ def test_a_ds_certificate_whose_pss_signature_does_not_match_its_parameters_is_f
     result = passive.verify(sign_sod(groups, forged), groups, trust)
     assert result.verdict is Verdict.FALSIFIE
     assert "n'a pas été émis par l'autorité qu'il cite" in result.reason
+
+
+CN = "DS RSA TEST point-numérique — NE PAS UTILISER"
+
+
+def _serial(value: int) -> Callable[[ax509.TbsCertificate], None]:
+    def edit(tbs: ax509.TbsCertificate) -> None:
+        tbs["serial_number"] = value
+
+    return edit
+
+
+def _subject(country: str, cn: str = CN) -> Callable[[ax509.TbsCertificate], None]:
+    """The DS's subject becomes ``C=country, CN=cn``."""
+
+    def edit(tbs: ax509.TbsCertificate) -> None:
+        strings = [
+            ("country_name", "printable_string", country),
+            ("common_name", "utf8_string", cn),
+        ]
+        tbs["subject"] = ax509.Name(
+            name="",
+            value=ax509.RDNSequence(
+                [
+                    [
+                        ax509.NameTypeAndValue(
+                            {"type": kind, "value": ax509.DirectoryString(name=string, value=value)}
+                        )
+                    ]
+                    for kind, string, value in strings
+                ]
+            ),
+        )
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _serial(0),
+        _serial(-2),
+        _subject("FRA"),
+        _subject(""),
+        _subject("FR", CN * 2),
+    ],
+    ids=["serie-nulle", "serie-negative", "pays-3-lettres", "pays-vide", "nom-commun-90"],
+)
+def test_a_ds_certificate_its_csca_signed_is_authentic_even_where_rfc_5280_says_otherwise(
+    edit: Callable[[ax509.TbsCertificate], None],
+    groups: dict[str, bytes],
+    trust: passive.TrustStore,
+) -> None:
+    # was: a warning from cryptography's certificate loader (an error under pytest; the next
+    # cryptography refuses a serial that is not positive, and the genuine document would have
+    # read « Falsifié »)
+    signer = dataclasses.replace(rsa_pss_signer(), certificate=rsa_ds_certificate_edited(edit))
+    result = passive.verify(sign_sod(groups, signer), groups, trust)
+    assert result.verdict is Verdict.AUTHENTIQUE, result.reason
+    assert "CSCA RSA TEST" in result.reason

@@ -2,9 +2,9 @@
 
 A target takes bytes and runs real product code on them. Its contract says which exceptions
 are the product's *clear* refusal (its own error types, with a French message the agent can
-read); anything else escaping, a result that breaks an invariant, or an input running past the
-time limit is a crash (or a hang). The same contract is checked by the pytest properties and by
-``bench/fuzz_bench.py``.
+read); anything else escaping, a warning, a result that breaks an invariant, or an input running
+past the time limit is a crash (or a hang). The same contract is checked by the pytest properties
+and by ``bench/fuzz_bench.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ class Target:
         time_limit: seconds one input may take before it counts as a hang.
         server_text: exception types whose message may be the remote party's own text
             (a national-service problem ``detail``): non-blank is required, French is not.
+        tolerated: warning categories the product lets a library give on such input (a
+            decompression bomb Pillow warns about, whose photo is then dropped); any other
+            warning is a crash.
     """
 
     name: str
@@ -72,6 +76,7 @@ class Target:
     max_len: int = 4096
     time_limit: float = 2.0
     server_text: tuple[type[Exception], ...] = field(default=())
+    tolerated: tuple[type[Warning], ...] = field(default=())
 
     def check(self, data: bytes) -> str | None:
         """Run one input: ``None`` when accepted, the clear error's message when refused.
@@ -83,7 +88,12 @@ class Target:
         start = time.perf_counter()
         message = None
         try:
-            with time_limit(self.time_limit):
+            with time_limit(self.time_limit), warnings.catch_warnings():
+                # A library's warning is something wrong the product let through (pytest makes
+                # it an error): so in the bench's processes too, or they would not see it.
+                warnings.simplefilter("error")
+                for category in self.tolerated:
+                    warnings.simplefilter("ignore", category)
                 self.run(data)
         except Crash:
             raise
