@@ -307,7 +307,7 @@ def test_a_choice_that_shows_a_question_keeps_the_page_where_it_was(
     assert focused is not None and number.isAncestorOf(focused)
     viewport = wizard.scroll_area.viewport()
     top = focused.mapTo(viewport, focused.rect().topLeft()).y()
-    assert 0 <= top and top + focused.height() <= viewport.height()
+    assert top >= 0 and top + focused.height() <= viewport.height()
 
 
 def test_the_documents_list_stays_where_it_was_after_an_attachment(
