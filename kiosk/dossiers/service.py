@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -447,6 +447,18 @@ class DossierService:
         with self._store.read() as s:
             rows = search_dossiers(s, state=state, text=search, limit=limit)
             return [self._summary(d, usager_nom, immat) for d, usager_nom, immat in rows]
+
+    def usage_counts(self, since: datetime) -> dict[str, int]:
+        """How many dossiers of each démarche were started at this kiosk from ``since`` on
+        (démarche id → count; a démarche never started is absent): the home screen puts the
+        most used first."""
+        with self._store.read() as s:
+            rows = s.execute(
+                select(Dossier.demarche_id, func.count())
+                .where(Dossier.created_at >= since)
+                .group_by(Dossier.demarche_id)
+            )
+            return {str(demarche_id): int(count) for demarche_id, count in rows}
 
     def receipt_key(self) -> bytes:
         """The secret behind receipts' verification codes, created on first use."""
