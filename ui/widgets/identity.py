@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kiosk.identity.model import CanKey, Verdict
+from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
@@ -31,11 +31,37 @@ if TYPE_CHECKING:
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.identity import IdentityReader
 
-_VERDICT_COLOURS = {
-    Verdict.AUTHENTIQUE: "#18753C",
-    Verdict.NON_VERIFIE: "#B34000",
-    Verdict.FALSIFIE: "#B3001B",
+#: The verdict's style (ui/theme.py colours it: green, orange, red, also in high contrast).
+_VERDICT_STYLES = {
+    Verdict.AUTHENTIQUE: "verdict_authentique",
+    Verdict.NON_VERIFIE: "verdict_non_verifie",
+    Verdict.FALSIFIE: "verdict_falsifie",
 }
+_AUTHENTIC = {
+    DocumentKind.CNIE: "identity.verdict.card",
+    DocumentKind.CNI_ANCIENNE: "identity.verdict.card",
+    DocumentKind.PASSEPORT: "identity.verdict.passport",
+    DocumentKind.AUTRE: "identity.verdict.document",
+}
+
+
+def verdict_words(reading: IdentityReading) -> tuple[str, str]:
+    """The verdict as a person says it, and its plain why (a translation key each; "" for none).
+
+    « Carte authentique ✓ » needs no why; « Authenticité non vérifiée » says what could not be
+    checked; a forged document is « Document suspect : ne pas accepter ». The checks' own words
+    (protocol, data groups) stay behind « Détails », for the agent.
+    """
+    if reading.verdict is Verdict.AUTHENTIQUE:
+        return _AUTHENTIC[reading.kind], ""
+    if reading.verdict is Verdict.FALSIFIE:
+        return "identity.verdict.forged", "identity.why.forged"
+    if reading.protocol == "MRZ":
+        chipless = reading.mrz.format is MrzFormat.FR_CNI
+        return "identity.verdict.unverified", (
+            "identity.why.no_chip" if chipless else "identity.why.typed"
+        )
+    return "identity.verdict.unverified", "identity.why.chip"
 
 
 class _Progress(QObject):
@@ -108,6 +134,15 @@ class IdentityPanel(QFrame):
         layout.addWidget(self.status)
 
     def _build_result_part(self, layout: QVBoxLayout) -> None:
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.verdict.hide()
+        layout.addWidget(self.verdict)
+        self.verdict_why = QLabel()
+        self.verdict_why.setWordWrap(True)
+        self.verdict_why.hide()
+        layout.addWidget(self.verdict_why)
         result = QHBoxLayout()
         self.photo = QLabel()
         self.photo.setFixedSize(180, 240)
@@ -120,6 +155,18 @@ class IdentityPanel(QFrame):
         self.data.setTextFormat(Qt.TextFormat.RichText)
         result.addWidget(self.data, 1)
         layout.addLayout(result)
+        # How it was checked, for the agent who asks: protocol, data groups, the checks' words.
+        self.details_button = QPushButton(self._tr.t("identity.details"))
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.details_button.hide()
+        layout.addWidget(self.details_button, alignment=Qt.AlignmentFlag.AlignLeft)  # secondary
+        self.details = QLabel()
+        self.details.setObjectName("muted")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.hide()
+        layout.addWidget(self.details)
         self.confirm = QPushButton(self._tr.t("identity.confirm"))
         self.confirm.setObjectName("primary")
         self.confirm.hide()
@@ -171,6 +218,7 @@ class IdentityPanel(QFrame):
         self.confirm.hide()
         self.photo.hide()
         self.data.clear()
+        self._clear_verdict()
         self.status.setObjectName("")
         self.status.clear()
         self.progress.setValue(0)
@@ -212,17 +260,13 @@ class IdentityPanel(QFrame):
                 )
             )
             self.photo.show()
-        colour = _VERDICT_COLOURS[reading.verdict]
         lang = self._tr.lang
         birth = format_date(reading.birth_date, lang) if reading.birth_date else "—"
         expiry = format_date(reading.expiry_date, lang) if reading.expiry_date else "—"
-        verdict = translate(reading.verdict.value, lang).upper()
         kind = translate(reading.kind.value, lang)
         dates = self._tr.t("identity.born_expires", birth=birth, expiry=expiry)
-        # The reason stays as the checks wrote it (French): it is for the agent.
+        self._show_verdict(reading)
         self.data.setText(
-            f"<p style='font-size:130%; color:{colour}'><b>{verdict}</b></p>"
-            f"<p>{reading.verdict_reason}</p>"
             f"<p><b>{reading.surname}</b> {reading.given_names}<br/>"
             f"{kind} n° {self._tr.data(reading.document_number)}<br/>"
             f"{dates}</p>"
@@ -230,6 +274,46 @@ class IdentityPanel(QFrame):
         )
         self.status.setText("")
         self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
+
+    def _show_verdict(self, reading: IdentityReading) -> None:
+        """The verdict in plain words, its why, and the technical detail behind « Détails »."""
+        tr = self._tr
+        verdict_key, why_key = verdict_words(reading)
+        self.verdict.setObjectName(_VERDICT_STYLES[reading.verdict])
+        self.verdict.style().unpolish(self.verdict)
+        self.verdict.style().polish(self.verdict)
+        self.verdict.setText(tr.t(verdict_key))
+        self.verdict.setAccessibleName(tr.t(verdict_key))
+        self.verdict.show()
+        self.verdict_why.setText(tr.t(why_key) if why_key else "")
+        self.verdict_why.setVisible(bool(why_key))
+        lines = [tr.t("identity.detail.protocol", protocol=tr.data(reading.protocol or "—"))]
+        if reading.file_io:
+            groups = ", ".join(reading.file_io)
+            lines.append(tr.t("identity.detail.groups", groups=tr.data(groups)))
+        if reading.protocol != "MRZ":
+            chip = "identity.detail.chip_ok" if reading.chip_verified else "identity.detail.chip_no"
+            lines.append(tr.t(chip))
+        # The checks' own sentence stays as they wrote it (French): it is for the agent.
+        lines.append(tr.t("identity.detail.reason", reason=tr.data(reading.verdict_reason)))
+        self.details.setText("\n".join(lines))
+        self.details_button.setChecked(False)
+        self.details_button.show()
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setText(
+            self._tr.t("identity.details_hide" if shown else "identity.details")
+        )
+
+    def _clear_verdict(self) -> None:
+        self.verdict.clear()
+        self.verdict.hide()
+        self.verdict_why.clear()
+        self.verdict_why.hide()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
+        self.details.clear()
 
     def _accept(self) -> None:
         if self.reading is not None:
@@ -243,5 +327,6 @@ class IdentityPanel(QFrame):
         self.photo.clear()
         self.photo.hide()
         self.data.clear()
+        self._clear_verdict()
         self.status.clear()
         self.confirm.hide()
