@@ -112,10 +112,9 @@ QPushButton, QToolButton {{
     background: {panel}; border: 2px solid {accent if not look.high_contrast else fg}; border-radius: 10px;
 }}
 QPushButton#primary {{ background: {accent}; color: {accent_fg}; font-weight: bold; }}
-QPushButton#tile {{
-    text-align: left; padding: 14px 20px; font-size: {round(base * 1.1)}px;
-    icon-size: {round(base * 2.4)}px;
-}}
+QPushButton#tile {{ text-align: left; padding: 14px 20px; font-size: {round(base * 1.1)}px; }}
+QPushButton#tile QLabel {{ font-size: {round(base * 1.1)}px; }}
+QPushButton#tile QLabel:disabled {{ color: {off_fg}; }}
 QPushButton:checked {{ background: {accent}; color: {accent_fg}; }}
 QPushButton:disabled, QPushButton#primary:disabled, QPushButton#tile:disabled,
 QPushButton:checked:disabled, QToolButton:disabled {{

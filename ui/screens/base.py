@@ -115,9 +115,10 @@ class Screen(QWidget):
         from PySide6.QtCore import Qt
 
         why = WhyLabel(button)
-        trailing = Qt.AlignmentFlag.AlignRight
-        why.setAlignment(trailing | Qt.AlignmentFlag.AlignVCenter)
-        self.layout_.addWidget(why, alignment=trailing)
+        # The whole width, its text on the button's side: a label placed by the layout's
+        # alignment would be measured before wrapping, and its second line cut off.
+        why.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.layout_.addWidget(why)
         return why
 
     @property

@@ -30,6 +30,7 @@ from kiosk.demarches import Demarche
 from kiosk.dossiers.views import DossierSummary
 from kiosk.settings.paths import assets_dir
 from ui.screens.base import Screen
+from ui.widgets.tile import Tile
 
 #: How far back the dossiers started here are counted to put the most used démarches first.
 USAGE_WINDOW = timedelta(days=90)
@@ -46,18 +47,17 @@ class HomeScreen(Screen):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.grid = QGridLayout()
         self.grid.setSpacing(12)
-        self.tiles: dict[str, QPushButton] = {}
+        self.tiles: dict[str, Tile] = {}
         self._demarches: list[Demarche] = self.services.catalog.current()  # the latest versions
         self._usage: dict[str, int] = {}
         pictograms = assets_dir() / "pictogrammes"
         for demarche in self._demarches:
-            tile = QPushButton(demarche.title)
-            tile.setObjectName("tile")
-            tile.setAccessibleName(demarche.title)
-            tile.setToolTip(demarche.summary)
-            if demarche.pictogram:
-                # Drawn by Qt's SVG icon engine at the size the style sheet asks (text size).
-                tile.setIcon(QIcon(str(pictograms / f"{demarche.pictogram}.svg")))
+            # Drawn by Qt's SVG icon engine, at the size of the tile's text.
+            icon = (
+                QIcon(str(pictograms / f"{demarche.pictogram}.svg")) if demarche.pictogram else None
+            )
+            tile = Tile(icon)
+            tile.set_title(demarche.title, demarche.summary)
             tile.clicked.connect(lambda _=False, d=demarche.id: self.start.emit(d))
             self.tiles[demarche.id] = tile
         self._arrange()
@@ -147,9 +147,7 @@ class HomeScreen(Screen):
         for demarche in self.services.catalog.current(lang=self.tr_.lang):
             tile = self.tiles.get(demarche.id)
             if tile is not None:
-                tile.setText(demarche.title)
-                tile.setAccessibleName(demarche.title)
-                tile.setToolTip(demarche.summary)
+                tile.set_title(demarche.title, demarche.summary)
         self.resume_label.setText(self.tr_.t("home.resume"))
         self.search.setPlaceholderText(self.tr_.t("home.resume_hint"))
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))

@@ -58,7 +58,9 @@ class ReceiptScreen(Screen):
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)  # (titles and labels are escaped)
-        self.layout_.addWidget(self.details, 1)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignTop)
+        # A long list of documents to bring scrolls: the buttons stay on an 800-pixel screen.
+        self.add_scroll_area().setWidget(self.details)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.layout_.addWidget(self.status)
