@@ -29,7 +29,7 @@ import json
 import re
 import string
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeAlias
 
@@ -42,6 +42,7 @@ __all__ = [
     "Param",
     "format_date",
     "format_number",
+    "format_time",
     "left_to_right",
     "load_catalog",
     "placeholders",
@@ -108,11 +109,30 @@ def placeholders(template: str) -> frozenset[str]:
 
 
 def format_date(day: date, lang: str) -> str:
-    """A day as the person reads it: ``15/03/2024`` in French, the month's name elsewhere."""
+    """A day as the person reads it: ``15/03/2024`` in French, the month's name elsewhere.
+
+    A moment (an aware ``datetime``, stored in UTC) gives its day at the counter: 23:30 UTC on
+    the 14th is already the 15th in Paris.
+    """
+    if isinstance(day, datetime):
+        # Imported on first use: zoneinfo costs ~2 ms on the path to the first screen.
+        from kiosk.settings.timezone import counter_time
+
+        day = counter_time(day).date()
     months = _MONTHS.get(lang)
     if months is None:
         return day.strftime("%d/%m/%Y")
     return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def format_time(at: datetime) -> str:
+    """The hour of an aware moment on the counter's clock, ``14:05`` in every language (``14:05
+    UTC`` on a system without time-zone data, so that it is never taken for the local hour)."""
+    from kiosk.settings.timezone import counter_time, counter_zone  # (see format_date)
+
+    _zone, found = counter_zone()
+    local = counter_time(at)
+    return f"{local:%H:%M}" if found else f"{local:%H:%M} UTC"
 
 
 def format_number(number: int, lang: str) -> str:

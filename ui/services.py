@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
@@ -88,6 +89,10 @@ class FilesDossiers(ShowsDossiers, Protocol):
 
 class FindsDossiers(Protocol):
     """What the home screen does (``kiosk.dossiers.queries``)."""
+
+    def usage_counts(self, since: datetime) -> dict[str, int]:
+        """Dossiers started here since ``since``, by démarche (the most used tiles first)."""
+        ...
 
     def list(
         self, *, state: DossierState | None = None, search: str | None = None, limit: int = 50
@@ -184,6 +189,8 @@ class ReviewServices:
 class ReceiptServices:
     """The receipt on screen and on paper."""
 
+    catalog: Catalog
+    dossiers: ShowsDossiers
     receipts: ReceiptService
     printer: Printer
 
@@ -255,7 +262,7 @@ class UiServices:
 
     def receipt(self) -> ReceiptServices:
         """The receipt screen's slice."""
-        return ReceiptServices(self.receipts, self.printer)
+        return ReceiptServices(self.catalog, self.dossiers, self.receipts, self.printer)
 
     def supervision(self) -> SupervisionServices:
         """The supervision screen's slice."""

@@ -74,6 +74,9 @@ def stylesheet(look: Look, family: str = FONT_FAMILY) -> str:
             "#FF8080",
             "#FFFFFF",
         )
+        # Grey on black (11:1) with a dashed outline: apart from the white, solid enabled ones.
+        off_bg, off_fg, off_border = "#000000", "#BDBDBD", "#BDBDBD"
+        ok, warning = "#80FF80", "#FFB060"
     else:
         bg, fg, panel, accent, accent_fg, muted, error, border = (
             "#F4F5F9",
@@ -85,6 +88,10 @@ def stylesheet(look: Look, family: str = FONT_FAMILY) -> str:
             "#B3001B",
             "#9A9AB0",
         )
+        # Dark grey on light grey (7:1), a dashed outline (4.9:1 on the screen): readable, and
+        # plainly not the blue of a button that can be pressed.
+        off_bg, off_fg, off_border = "#E6E6EC", "#4A4A5A", "#6A6A7A"
+        ok, warning = "#18753C", "#B34000"
     return f"""
 * {{ font-family: "{family}"; font-size: {base}px; color: {fg}; }}
 QMainWindow, QWidget#screen, QStackedWidget {{ background: {bg}; }}
@@ -110,8 +117,20 @@ QPushButton#issue {{
     text-align: left; background: transparent; border: none; border-bottom: 2px solid {error};
     border-radius: 0; color: {error}; font-weight: bold;
 }}
+QPushButton#tile QLabel {{ font-size: {round(base * 1.1)}px; }}
+QPushButton#tile QLabel:disabled {{ color: {off_fg}; }}
 QPushButton:checked {{ background: {accent}; color: {accent_fg}; }}
-QPushButton:disabled {{ border-color: {border}; color: {muted}; }}
+QPushButton:disabled, QPushButton#primary:disabled, QPushButton#tile:disabled,
+QPushButton:checked:disabled, QToolButton:disabled {{
+    background: {off_bg}; color: {off_fg}; border: 2px dashed {off_border}; font-weight: normal;
+}}
+QLabel#why {{ color: {muted}; font-size: {round(base * 0.95)}px; }}
+QLabel#verdict_authentique, QLabel#verdict_non_verifie, QLabel#verdict_falsifie {{
+    font-size: {round(base * 1.4)}px; font-weight: bold;
+}}
+QLabel#verdict_authentique {{ color: {ok}; }}
+QLabel#verdict_non_verifie {{ color: {warning}; }}
+QLabel#verdict_falsifie {{ color: {error}; }}
 QPushButton:focus, QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ outline: 3px solid {accent}; }}
 QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     min-height: {target}px; padding: 2px 10px; background: {panel};

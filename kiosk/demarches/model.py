@@ -22,6 +22,7 @@ __all__ = [
     "BIND_TARGETS",
     "BIND_TYPES",
     "CONTACT_MODES",
+    "PICTOGRAMMES",
     "ROUTAGES",
     "THEMES",
     "AllOf",
@@ -101,6 +102,10 @@ BIND_TARGETS: frozenset[str] = frozenset(BIND_TYPES)
 CONTACT_MODES: frozenset[str] = frozenset({"telephone", "courrier", "guichet"})
 ROUTAGES: frozenset[str] = frozenset({"ants", "instruction_manuelle"})
 THEMES: frozenset[str] = frozenset({"carte_grise", "permis", "autre"})
+# The home screen's pictograms: each name is a drawing `assets/pictogrammes/<name>.svg`.
+PICTOGRAMMES: frozenset[str] = frozenset(
+    {"carte_grise", "cle", "enveloppe", "famille", "globe", "permis", "question", "voiture"}
+)
 
 
 # --- Conditions -----------------------------------------------------------------------------
@@ -261,6 +266,10 @@ class Demarche:
     source: Path
     theme: str = "autre"
     notes: tuple[Note, ...] = ()
+    #: The home tile's drawing (one of `PICTOGRAMMES`), None for none.
+    pictogram: str | None = None
+    #: Place on the home screen of a kiosk that has no usage yet (1 first); None: after the ranked.
+    rank: int | None = None
     lang: str = "fr"  # the language of the texts; ids and rules are the same in every language
     _by_id: dict[str, Field | Group] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False

@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.demarches.model import (
     CONTACT_MODES,
+    PICTOGRAMMES,
     ROUTAGES,
     THEMES,
     Demarche,
@@ -223,7 +224,7 @@ def read_definition(data: Mapping[str, Any], source: Path) -> Demarche:
         data,
         "",
         {"id", "version", "titre", "resume", "theme", "etapes"},
-        {"routage", "documents", "informations"},
+        {"routage", "documents", "informations", "pictogramme", "rang"},
     )
     demarche_id = ident(data, "id", "")
     version = integer(data, "version", "", 1)
@@ -234,6 +235,11 @@ def read_definition(data: Mapping[str, Any], source: Path) -> Demarche:
     theme = text(data, "theme", "")
     if theme not in THEMES:
         fail("theme", f"thème « {theme} » inconnu (thèmes : {', '.join(sorted(THEMES))})")
+    pictogram = text(data, "pictogramme", "", "") or None
+    if pictogram is not None and pictogram not in PICTOGRAMMES:
+        known = ", ".join(sorted(PICTOGRAMMES))
+        fail("pictogramme", f"pictogramme « {pictogram} » inconnu (pictogrammes : {known})")
+    rank = integer(data, "rang", "", 1)
     raw_steps = tables(data, "etapes", "")
     if not raw_steps:
         fail("etapes", "au moins une étape est attendue")
@@ -258,4 +264,6 @@ def read_definition(data: Mapping[str, Any], source: Path) -> Demarche:
         source=source,
         theme=theme,
         notes=notes,
+        pictogram=pictogram,
+        rank=rank,
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import Demarche, FieldType, JSONValue, missing_required, required_documents
@@ -120,6 +121,18 @@ class DossierQueries(DossierBase):
         with self._store.read() as s:
             rows = search_dossiers(s, state=state, text=search, limit=limit)
             return [self._summary(d, usager_nom, immat) for d, usager_nom, immat in rows]
+
+    def usage_counts(self, since: datetime) -> dict[str, int]:
+        """How many dossiers of each démarche were started at this kiosk from ``since`` on
+        (démarche id → count; a démarche never started is absent): the home screen puts the
+        most used first."""
+        with self._store.read() as s:
+            rows = s.execute(
+                select(Dossier.demarche_id, func.count())
+                .where(Dossier.created_at >= since)
+                .group_by(Dossier.demarche_id)
+            )
+            return {str(demarche_id): int(count) for demarche_id, count in rows}
 
     def receipt_key(self) -> bytes:
         """The secret behind receipts' verification codes, created on first use."""

@@ -9,7 +9,7 @@ from kiosk.dossiers.reference import check_verification_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, DossierView
-from kiosk.messages import Message
+from kiosk.messages import Message, translatable
 from kiosk.receipt import (
     Contact,
     ContactMode,
@@ -20,15 +20,16 @@ from kiosk.receipt import (
 )
 from kiosk.site.counter import CounterSettings
 
+# Printed in French; the receipt screen shows them in the person's language (translate()).
 _STATE_LINES = {
-    DossierState.BROUILLON: "Dossier en cours : à terminer au guichet",
-    DossierState.PRET: "Dossier complet, en attente de dépôt",
-    DossierState.EN_FILE: "Déposé : en attente d'envoi au service national",
-    DossierState.TRANSMIS: "Transmis au service national",
-    DossierState.ACCEPTE: "Accepté",
-    DossierState.REFUSE: "Refusé",
-    DossierState.A_COMPLETER: "À compléter : revenez au guichet",
-    DossierState.ABANDONNE: "Abandonné",
+    DossierState.BROUILLON: translatable("Dossier en cours : à terminer au guichet"),
+    DossierState.PRET: translatable("Dossier complet, en attente de dépôt"),
+    DossierState.EN_FILE: translatable("Déposé : en attente d'envoi au service national"),
+    DossierState.TRANSMIS: translatable("Transmis au service national"),
+    DossierState.ACCEPTE: translatable("Accepté"),
+    DossierState.REFUSE: translatable("Refusé"),
+    DossierState.A_COMPLETER: translatable("À compléter : revenez au guichet"),
+    DossierState.ABANDONNE: translatable("Abandonné"),
 }
 
 

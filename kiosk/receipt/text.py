@@ -1,4 +1,5 @@
-"""Text helpers for the receipt: wrapping to a width, masking the phone number, French dates.
+"""Text helpers for the receipt: wrapping to a width, masking the phone number, French dates
+(in the counter's time zone, :mod:`kiosk.settings.timezone`).
 
 Kept apart from the drawing code so that each rule (what is masked, how a long value is cut) can be
 read and tested on its own.
@@ -7,10 +8,11 @@ read and tested on its own.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from kiosk.settings.timezone import counter_zone
 
 ELLIPSIS = "…"
 NBSP = "\u00a0"
@@ -37,25 +39,13 @@ _SPACES = re.compile(r"[ \t\r\n]+")
 _TIME = re.compile(r"\b(\d{1,2}) (h)\b(?: (\d\d)\b)?")
 
 
-def _paris() -> tuple[tzinfo, bool]:
-    """Europe/Paris, or UTC when the system has no time-zone database.
-
-    Kiosk images are sometimes stripped of tzdata (and the ``tzdata`` wheel is not a dependency):
-    printing UTC, *labelled as UTC*, is better than refusing to print the person's only record.
-    """
-    try:
-        return ZoneInfo("Europe/Paris"), True
-    except ZoneInfoNotFoundError:
-        return UTC, False
-
-
 def format_filed_at(filed_at: datetime) -> str:
     """ "vendredi 14 mars 2025 à 10 h 32 (heure de Paris)" from an aware datetime.
 
     Built by hand rather than with ``strftime`` and the C locale, which is often not installed
     in French on the kiosk image.
     """
-    zone, is_paris = _paris()
+    zone, is_paris = counter_zone()  # the zone shared with the screens
     local = filed_at.astimezone(zone)
     day = "1er" if local.day == 1 else str(local.day)
     when = (

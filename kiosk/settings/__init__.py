@@ -1,1 +1,2 @@
-"""Where the kiosk keeps its files and assets (``paths``)."""
+"""Where the kiosk keeps its files and assets (``paths``), and the counter's time zone
+(``timezone``)."""

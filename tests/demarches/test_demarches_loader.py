@@ -9,12 +9,14 @@ import pytest
 from kiosk.demarches import (
     BIND_TARGETS,
     CONTACT_MODES,
+    PICTOGRAMMES,
     DefinitionError,
     FieldType,
     default_demarches_dir,
     load_catalog,
     load_file,
 )
+from kiosk.settings.paths import assets_dir
 
 MINIMAL = """\
 id = "essai"
@@ -93,6 +95,23 @@ def test_shipped_definitions_reach_people_without_email() -> None:
         assert any(f.type is FieldType.IDENTITY_DOCUMENT for f in fields.values())
         assert all(f.bind is None or f.bind in BIND_TARGETS for f in fields.values())
         assert demarche.documents, demarche.id
+
+
+def test_every_shipped_demarche_has_a_drawn_pictogram_and_its_own_rank() -> None:
+    demarches = load_catalog(default_demarches_dir()).current()
+    assert all(d.pictogram in PICTOGRAMMES for d in demarches)
+    ranks = [d.rank for d in demarches]
+    assert None not in ranks and len(set(ranks)) == len(ranks)
+    drawings = assets_dir() / "pictogrammes"
+    assert {p.stem for p in drawings.glob("*.svg")} == PICTOGRAMMES
+
+
+def test_pictogram_and_rank_are_optional(tmp_path: Path) -> None:
+    plain = load_file(write(tmp_path, "essai.v1.toml", MINIMAL))
+    assert (plain.pictogram, plain.rank) == (None, None)
+    drawn = MINIMAL.replace('resume = "', 'pictogramme = "permis"\nrang = 2\nresume = "')
+    demarche = load_file(write(tmp_path, "essai.v1.toml", drawn))
+    assert (demarche.pictogram, demarche.rank) == ("permis", 2)
 
 
 def test_minimal_definition_loads(tmp_path: Path) -> None:
@@ -227,6 +246,18 @@ BROKEN = [
         "etapes",
         "contact.mode",
         id="no-contact-mode",
+    ),
+    pytest.param(
+        MINIMAL.replace('resume = "', 'pictogramme = "fusee"\nresume = "'),
+        "pictogramme",
+        "pictogramme « fusee » inconnu (pictogrammes : carte_grise, cle,",
+        id="unknown-pictogram",
+    ),
+    pytest.param(
+        MINIMAL.replace('resume = "', 'rang = 0\nresume = "'),
+        "rang",
+        "un nombre entier supérieur ou égal à 1 est attendu",
+        id="rank-below-one",
     ),
     pytest.param(
         MINIMAL.replace('id = "essai"', 'id = "autre_chose"'),

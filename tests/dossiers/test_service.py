@@ -219,3 +219,18 @@ def test_timestamps_come_from_the_injected_clock(store: Store, catalog: Catalog)
     service.answer(ref, "nom", "Martin")
     summary = service.show(ref).summary
     assert (summary.created_at, summary.updated_at) == (now, later)
+
+
+def test_usage_counts_dossiers_started_since_a_date_per_demarche(
+    store: Store, catalog: Catalog
+) -> None:
+    now = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    old = DossierService(store, catalog, clock=lambda: now - timedelta(days=120))
+    recent = DossierService(store, catalog, clock=lambda: now - timedelta(days=3))
+    for _ in range(3):
+        old.create("succession")  # much used, but long ago
+    for _ in range(2):
+        recent.create("permis_perte")
+    recent.create("succession")
+    counts = recent.usage_counts(now - timedelta(days=90))
+    assert counts == {"permis_perte": 2, "succession": 1}

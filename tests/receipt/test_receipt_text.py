@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfoNotFoundError
 import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-import kiosk.receipt.text as receipt_text
+import kiosk.settings.timezone as counter_timezone
 from kiosk.receipt import Contact, ContactMode, Counter, ReceiptData
 from kiosk.receipt.text import format_filed_at, keep_times_together, mask_phone, wrap
 
@@ -38,7 +38,7 @@ def test_without_tzdata_the_time_is_printed_as_utc(monkeypatch: pytest.MonkeyPat
     def no_zone(key: str) -> None:
         raise ZoneInfoNotFoundError(key)
 
-    monkeypatch.setattr(receipt_text, "ZoneInfo", no_zone)
+    monkeypatch.setattr(counter_timezone, "ZoneInfo", no_zone)
     shown = format_filed_at(datetime(2025, 3, 14, 9, 32, tzinfo=UTC)).replace("\u00a0", " ")
     assert shown == "vendredi 14 mars 2025 à 9 h 32 (heure UTC)"
 

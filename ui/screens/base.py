@@ -37,6 +37,23 @@ class MessageLabel(QLabel):
         self.hide()
 
 
+class WhyLabel(MessageLabel):
+    """A short line beside a disabled button saying why it cannot be pressed yet, in the
+    person's language; the same words go to the button's tooltip and accessible description,
+    for a screen reader. Nothing is shown while there is no reason."""
+
+    def __init__(self, button: QPushButton) -> None:
+        super().__init__()
+        self.setObjectName("why")
+        self._button = button
+
+    def explain(self, reason: str) -> None:
+        """Say ``reason`` (``""``: the button can be pressed, or is busy: say nothing)."""
+        self.setText(reason)
+        self._button.setToolTip(reason)
+        self._button.setAccessibleDescription(reason)
+
+
 class Screen(QWidget):
     """A full-window page of the flow."""
 
@@ -87,6 +104,19 @@ class Screen(QWidget):
         row.addWidget(primary)
         self.layout_.addLayout(row)
         return secondary, primary
+
+    def add_why(self, button: QPushButton) -> WhyLabel:
+        """The reason line of ``button``, under the screen's last row, on the button's side (the
+        primary one: right, or left in Arabic)."""
+        # Imported here: the sign-in screen, painted at start, has no button to explain.
+        from PySide6.QtCore import Qt
+
+        why = WhyLabel(button)
+        # The whole width, its text on the button's side: a label placed by the layout's
+        # alignment would be measured before wrapping, and its second line cut off.
+        why.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.layout_.addWidget(why)
+        return why
 
     def retranslate(self) -> None:
         """Refresh every translated text (called on language change)."""

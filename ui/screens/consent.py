@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.messages import format_date, format_time
 from ui.i18n import LANGUAGES, Translator
 from ui.screens.base import Screen
 from ui.services import ConsentServices
@@ -80,13 +81,16 @@ class ConsentScreen(Screen):
         self.sign_button.setEnabled(False)
         self.sign_button.clicked.connect(self._sign)
         self.pad.changed.connect(self.sign_button.setEnabled)
+        self.pad.changed.connect(lambda _signed: self._explain_sign())
         row.addWidget(self.back_button)
         row.addWidget(self.clear_button)
         row.addStretch(1)
         row.addWidget(self.sign_button)
         self.layout_.addLayout(row)
+        self.sign_why = self.add_why(self.sign_button)
         self._text: MandateText | None = None
         self._translations: dict[str, MandateTranslation] = {}
+        self._status: MandateStatus | None = None
         self.retranslate()
 
     def _texts(self) -> QScrollArea:
@@ -120,6 +124,7 @@ class ConsentScreen(Screen):
         self.reference = reference
         self.agent_id = agent_id
         self.agent_name = agent_name
+        self._status = None
         self.pad.clear()
         self.status.clear()
 
@@ -155,10 +160,23 @@ class ConsentScreen(Screen):
         self._translations = translations
         self.text.setText(text.text)
         self._show_translation()
-        if status.signed and status.signed_at is not None:
+        self._status = status
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """« Mandat signé le … à … », on the counter's clock like the receipt (stored in UTC)."""
+        status = self._status
+        if status is not None and status.signed and status.signed_at is not None:
+            at = status.signed_at
             self.status.setText(
-                self.tr_.t("consent.signed", date=status.signed_at.strftime("%d/%m/%Y %H:%M"))
+                self.tr_.t(
+                    "consent.signed", date=format_date(at, self.tr_.lang), time=format_time(at)
+                )
             )
+
+    def _explain_sign(self) -> None:
+        """Why « Valider » waits: nothing signed in the box yet."""
+        self.sign_why.explain(self.tr_.t("consent.sign_why") if self.pad.empty else "")
 
     def _show_translation(self) -> None:
         """The translation in the current language, if there is one; French alone otherwise."""
@@ -189,12 +207,15 @@ class ConsentScreen(Screen):
         self.back_button.setText(self.tr_.t("wizard.back"))
         self.clear_button.setText(self.tr_.t("consent.clear"))
         self.sign_button.setText(self.tr_.t("consent.sign"))
+        self._explain_sign()
         self._show_translation()
+        self._show_status()
 
     def clear_personal_data(self) -> None:
         self.reference = ""
         self._text = None
         self._translations = {}
+        self._status = None
         self.text.clear()
         self._show_translation()
         self.pad.clear()

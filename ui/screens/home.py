@@ -1,5 +1,7 @@
 """Home: start a démarche from large tiles, or resume a dossier (reference, receipt QR, name).
 
+Each tile carries its démarche's pictogram; the démarches most started at this kiosk come first.
+
 Nothing personal is on this screen until the agent searches; the results are cleared when the
 session locks. A receipt's QR code scanned with a handheld scanner arrives as typed text ending
 with Enter: it is recognised by its ``PN1-`` prefix and checked against its verification code.
@@ -7,7 +9,11 @@ with Enter: it is recognised by its ``PN1-`` prefix and checked against its veri
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -22,11 +28,16 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Demarche
 from kiosk.dossiers.views import DossierSummary
+from kiosk.settings.paths import assets_dir
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import HomeServices
 from ui.tasks import TaskRunner
 from ui.widgets.fields import DATA_HINTS
+from ui.widgets.tile import Tile
+
+#: How far back the dossiers started here are counted to put the most used démarches first.
+USAGE_WINDOW = timedelta(days=90)
 
 
 class HomeScreen(Screen):
@@ -39,22 +50,24 @@ class HomeScreen(Screen):
     def __init__(self, services: HomeServices, runner: TaskRunner, tr: Translator) -> None:
         super().__init__(runner, tr)
         self.services = services
-        grid = QGridLayout()
-        grid.setSpacing(12)
-        self.tiles: dict[str, QPushButton] = {}
-        demarches: list[Demarche] = sorted(
-            {d.id: d for d in self.services.catalog.all()}.values(), key=lambda d: d.title
-        )
-        for i, demarche in enumerate(demarches):
-            tile = QPushButton(demarche.title)
-            tile.setObjectName("tile")
-            tile.setAccessibleName(demarche.title)
-            tile.setToolTip(demarche.summary)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(12)
+        self.tiles: dict[str, Tile] = {}
+        self._demarches: list[Demarche] = self.services.catalog.current()  # the latest versions
+        self._usage: dict[str, int] = {}
+        pictograms = assets_dir() / "pictogrammes"
+        for demarche in self._demarches:
+            # Drawn by Qt's SVG icon engine, at the size of the tile's text.
+            icon = (
+                QIcon(str(pictograms / f"{demarche.pictogram}.svg")) if demarche.pictogram else None
+            )
+            tile = Tile(icon)
+            tile.set_title(demarche.title, demarche.summary)
             tile.clicked.connect(lambda _=False, d=demarche.id: self.start.emit(d))
-            grid.addWidget(tile, i // 2, i % 2)
             self.tiles[demarche.id] = tile
+        self._arrange()
         tiles = QWidget()
-        tiles.setLayout(grid)
+        tiles.setLayout(self.grid)
         # The tiles scroll: with the keyboard up on a 800-pixel tablet, the search field and its
         # results keep their room.
         self.tiles_area = self.add_scroll_area()
@@ -87,6 +100,50 @@ class HomeScreen(Screen):
         self.layout_.addWidget(self.supervision_button, alignment=Qt.AlignmentFlag.AlignRight)
         self.retranslate()
 
+    @property
+    def tile_order(self) -> list[str]:
+        """The démarche ids as the tiles read, row by row (first: the top one at the start side)."""
+        placed = []
+        for demarche_id, tile in self.tiles.items():
+            position = self.grid.getItemPosition(self.grid.indexOf(tile))
+            row, column, _, _ = cast("tuple[int, int, int, int]", position)
+            placed.append((row, column, demarche_id))
+        return [demarche_id for _, _, demarche_id in sorted(placed)]
+
+    def _arrange(self) -> None:
+        """Most started here in the last 90 days first, then the definitions' `rang` (a new
+        kiosk's order), then the title."""
+        last = len(self._demarches) + 1
+        order = sorted(
+            self._demarches,
+            key=lambda d: (
+                -self._usage.get(d.id, 0),
+                d.rank if d.rank is not None else last,
+                d.title.casefold(),
+            ),
+        )
+        for tile in self.tiles.values():
+            self.grid.removeWidget(tile)
+        for i, demarche in enumerate(order):
+            self.grid.addWidget(self.tiles[demarche.id], i // 2, i % 2)
+
+    def refresh_order(self) -> None:
+        """Count the dossiers started per démarche (off the UI thread), then reorder the tiles."""
+        since = datetime.now(UTC) - USAGE_WINDOW
+
+        def counted(usage: dict[str, int]) -> None:
+            if usage != self._usage:
+                self._usage = usage
+                self._arrange()
+
+        self.runner.run(lambda: self.services.dossiers.usage_counts(since), on_done=counted)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Each time the agent comes back to the home screen: the order follows the day's work,
+        # but never moves under a finger while the screen is up.
+        super().showEvent(event)
+        self.refresh_order()
+
     def show_supervision(self, visible: bool) -> None:
         """Offer the supervision screen (to a signed-in supervisor only)."""
         self.supervision_button.setVisible(visible)
@@ -96,9 +153,7 @@ class HomeScreen(Screen):
         for demarche in self.services.catalog.current(lang=self.tr_.lang):
             tile = self.tiles.get(demarche.id)
             if tile is not None:
-                tile.setText(demarche.title)
-                tile.setAccessibleName(demarche.title)
-                tile.setToolTip(demarche.summary)
+                tile.set_title(demarche.title, demarche.summary)
         self.resume_label.setText(self.tr_.t("home.resume"))
         self.search.setPlaceholderText(self.tr_.t("home.resume_hint"))
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))

@@ -46,6 +46,7 @@ class ReviewScreen(Screen):
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error")
         self.edit_button, self.submit_button = self.add_nav()
+        self.submit_why = self.add_why(self.submit_button)
         self.edit_button.clicked.connect(lambda: self.edit.emit(self.reference))
         self.submit_button.clicked.connect(self._submit)
         self._view: DossierView | None = None
@@ -123,6 +124,13 @@ class ReviewScreen(Screen):
         self.submit_button.setEnabled(
             not view.missing and not issues and view.summary.state.editable
         )
+        if not view.summary.state.editable:
+            why = self.tr_.t("review.submit_why_filed")
+        elif view.missing or issues:
+            why = self.tr_.t("review.submit_why_missing")
+        else:
+            why = ""
+        self.submit_why.explain(why)
 
     def _submit(self) -> None:
         reference = self.reference
@@ -160,3 +168,4 @@ class ReviewScreen(Screen):
         self.reference = ""
         self._view = None
         self.scroll_area.takeWidget()
+        self.submit_why.explain("")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.identity.errors import InvalidCan
-from kiosk.identity.model import CanKey, Verdict
+from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
@@ -35,11 +35,37 @@ if TYPE_CHECKING:
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.identity import IdentityReader
 
-_VERDICT_COLOURS = {
-    Verdict.AUTHENTIQUE: "#18753C",
-    Verdict.NON_VERIFIE: "#B34000",
-    Verdict.FALSIFIE: "#B3001B",
+#: The verdict's style (ui/theme.py colours it: green, orange, red, also in high contrast).
+_VERDICT_STYLES = {
+    Verdict.AUTHENTIQUE: "verdict_authentique",
+    Verdict.NON_VERIFIE: "verdict_non_verifie",
+    Verdict.FALSIFIE: "verdict_falsifie",
 }
+_AUTHENTIC = {
+    DocumentKind.CNIE: "identity.verdict.card",
+    DocumentKind.CNI_ANCIENNE: "identity.verdict.card",
+    DocumentKind.PASSEPORT: "identity.verdict.passport",
+    DocumentKind.AUTRE: "identity.verdict.document",
+}
+
+
+def verdict_words(reading: IdentityReading) -> tuple[str, str]:
+    """The verdict as a person says it, and its plain why (a translation key each; "" for none).
+
+    « Carte authentique ✓ » needs no why; « Authenticité non vérifiée » says what could not be
+    checked; a forged document is « Document suspect : ne pas accepter ». The checks' own words
+    (protocol, data groups) stay behind « Détails », for the agent.
+    """
+    if reading.verdict is Verdict.AUTHENTIQUE:
+        return _AUTHENTIC[reading.kind], ""
+    if reading.verdict is Verdict.FALSIFIE:
+        return "identity.verdict.forged", "identity.why.forged"
+    if reading.protocol == "MRZ":
+        chipless = reading.mrz.format is MrzFormat.FR_CNI
+        return "identity.verdict.unverified", (
+            "identity.why.no_chip" if chipless else "identity.why.typed"
+        )
+    return "identity.verdict.unverified", "identity.why.chip"
 
 
 class _Progress(QObject):
@@ -109,7 +135,13 @@ class IdentityPanel(QFrame):
         self._mrz_label.setText(tr.t("identity.mrz"))
         self.mrz.setAccessibleName(tr.t("identity.mrz"))
         self.mrz_button.setText(tr.t("identity.use_mrz"))
+        self.details_button.setText(
+            tr.t("identity.details_hide" if self.details_button.isChecked() else "identity.details")
+        )
         if self.reading is not None:
+            shown = self.details_button.isChecked()
+            self._show_verdict(self.reading)
+            self.details_button.setChecked(shown)  # the agent's « Détails » stays open
             self.data.setText(self._describe(self.reading))
         if self._status_text is not None:
             self.status.setText(self._status_text())
@@ -139,6 +171,15 @@ class IdentityPanel(QFrame):
         layout.addWidget(self.status)
 
     def _build_result_part(self, layout: QVBoxLayout) -> None:
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.verdict.hide()
+        layout.addWidget(self.verdict)
+        self.verdict_why = QLabel()
+        self.verdict_why.setWordWrap(True)
+        self.verdict_why.hide()
+        layout.addWidget(self.verdict_why)
         result = QHBoxLayout()
         self.photo = QLabel()
         self.photo.setFixedSize(180, 240)
@@ -151,6 +192,18 @@ class IdentityPanel(QFrame):
         self.data.setTextFormat(Qt.TextFormat.RichText)
         result.addWidget(self.data, 1)
         layout.addLayout(result)
+        # How it was checked, for the agent who asks: protocol, data groups, the checks' words.
+        self.details_button = QPushButton()
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.details_button.hide()
+        layout.addWidget(self.details_button, alignment=Qt.AlignmentFlag.AlignLeft)  # secondary
+        self.details = QLabel()
+        self.details.setObjectName("muted")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.hide()
+        layout.addWidget(self.details)
         self.confirm = QPushButton()
         self.confirm.setObjectName("primary")
         self.confirm.hide()
@@ -205,6 +258,7 @@ class IdentityPanel(QFrame):
         self.confirm.hide()
         self.photo.hide()
         self.data.clear()
+        self._clear_verdict()
         self.status.setObjectName("")
         self._say(None)
         self.progress.setValue(0)
@@ -251,29 +305,65 @@ class IdentityPanel(QFrame):
                 )
             )
             self.photo.show()
+        self._show_verdict(reading)
         self.data.setText(self._describe(reading))
         self._say(None)
         self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
         self.shown.emit()
 
     def _describe(self, reading: IdentityReading) -> str:
-        """The verdict and the data read, in the current language."""
-        colour = _VERDICT_COLOURS[reading.verdict]
+        """The data read, in the current language (the verdict is above it, in its own words)."""
         lang = self._tr.lang
         birth = format_date(reading.birth_date, lang) if reading.birth_date else "—"
         expiry = format_date(reading.expiry_date, lang) if reading.expiry_date else "—"
-        verdict = translate(reading.verdict.value, lang).upper()
         kind = translate(reading.kind.value, lang)
         dates = self._tr.t("identity.born_expires", birth=birth, expiry=expiry)
-        # The reason stays as the checks wrote it (French): it is for the agent.
         return (
-            f"<p style='font-size:130%; color:{colour}'><b>{verdict}</b></p>"
-            f"<p>{reading.verdict_reason}</p>"
             f"<p><b>{reading.surname}</b> {reading.given_names}<br/>"
             f"{kind} n° {self._tr.data(reading.document_number)}<br/>"
             f"{dates}</p>"
             f"<p>{self._tr.t('identity.compare')}</p>"
         )
+
+    def _show_verdict(self, reading: IdentityReading) -> None:
+        """The verdict in plain words, its why, and the technical detail behind « Détails »."""
+        tr = self._tr
+        verdict_key, why_key = verdict_words(reading)
+        self.verdict.setObjectName(_VERDICT_STYLES[reading.verdict])
+        self.verdict.style().unpolish(self.verdict)
+        self.verdict.style().polish(self.verdict)
+        self.verdict.setText(tr.t(verdict_key))
+        self.verdict.setAccessibleName(tr.t(verdict_key))
+        self.verdict.show()
+        self.verdict_why.setText(tr.t(why_key) if why_key else "")
+        self.verdict_why.setVisible(bool(why_key))
+        lines = [tr.t("identity.detail.protocol", protocol=tr.data(reading.protocol or "—"))]
+        if reading.file_io:
+            groups = ", ".join(reading.file_io)
+            lines.append(tr.t("identity.detail.groups", groups=tr.data(groups)))
+        if reading.protocol != "MRZ":
+            chip = "identity.detail.chip_ok" if reading.chip_verified else "identity.detail.chip_no"
+            lines.append(tr.t(chip))
+        # The checks' own sentence stays as they wrote it (French): it is for the agent.
+        lines.append(tr.t("identity.detail.reason", reason=tr.data(reading.verdict_reason)))
+        self.details.setText("\n".join(lines))
+        self.details_button.setChecked(False)
+        self.details_button.show()
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setText(
+            self._tr.t("identity.details_hide" if shown else "identity.details")
+        )
+
+    def _clear_verdict(self) -> None:
+        self.verdict.clear()
+        self.verdict.hide()
+        self.verdict_why.clear()
+        self.verdict_why.hide()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
+        self.details.clear()
 
     def _accept(self) -> None:
         if self.reading is not None:
@@ -287,5 +377,6 @@ class IdentityPanel(QFrame):
         self.photo.clear()
         self.photo.hide()
         self.data.clear()
+        self._clear_verdict()
         self._say(None)
         self.confirm.hide()
