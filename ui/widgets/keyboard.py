@@ -7,8 +7,6 @@ the screens keep the focused field visible above it.
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import (
     Q_ARG,
     QCoreApplication,
@@ -35,11 +33,6 @@ KEYBOARD_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar_AR"}
 #: The keyboard takes at most this share of the screen's height (300 px on a 1280 × 800 tablet).
 MAX_SCREEN_SHARE = 0.375
 KEYBOARD_BACKGROUND = "#2b2c2e"  # the default style's keyboard background
-
-
-def keyboard_enabled() -> bool:
-    """Whether the embedded keyboard input method is configured for this process."""
-    return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
 
 _RELEASES = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel}
