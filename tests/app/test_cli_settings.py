@@ -21,18 +21,28 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-de-la-borne"
 
 
-def kiosk(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``kiosk ARGS`` with only the given ``PN_KIOSK_*`` variables."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PN_KIOSK_")}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+Kiosk = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Kiosk:
+    """``kiosk ARGS`` with only the given ``PN_KIOSK_*`` variables, and a configuration folder
+    of its own (never the file of the machine's user)."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PN_KIOSK_")}
+        clean["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=ROOT,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    return run
 
 
 @pytest.fixture
@@ -51,7 +61,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_the_listing_says_each_value_where_it_came_from_and_what_it_means(
-    tmp_path: Path, config: Path
+    tmp_path: Path, config: Path, kiosk: Kiosk
 ) -> None:
     data = tmp_path / "donnees"
     result = kiosk(
@@ -72,7 +82,7 @@ def test_the_listing_says_each_value_where_it_came_from_and_what_it_means(
     assert not data.exists()  # listing the settings opens no database
 
 
-def test_the_listing_as_json(tmp_path: Path, config: Path) -> None:
+def test_the_listing_as_json(config: Path, kiosk: Kiosk) -> None:
     result = kiosk("--config", str(config), "reglages", "--json", PN_KIOSK_DB="/srv/k.sqlite3")
     assert result.returncode == 0, result.stderr
     listing = json.loads(result.stdout)
@@ -96,15 +106,18 @@ def test_the_listing_as_json(tmp_path: Path, config: Path) -> None:
     assert SECRET not in result.stdout
 
 
-def test_without_a_file_the_listing_says_where_it_was_looked_for(tmp_path: Path) -> None:
-    home = tmp_path / "config"
-    result = kiosk("reglages", XDG_CONFIG_HOME=str(home))
+def test_without_a_file_the_listing_says_where_it_was_looked_for(
+    tmp_path: Path, kiosk: Kiosk
+) -> None:
+    result = kiosk("reglages")
     assert result.returncode == 0, result.stderr
-    expected = home / "pn-kiosk" / "kiosk.toml"
+    expected = tmp_path / "config" / "pn-kiosk" / "kiosk.toml"
     assert result.stdout.startswith(f"Fichier de réglages : aucun ({expected} n'existe pas)\n")
 
 
-def test_a_wrong_setting_stops_every_command_with_one_french_sentence(tmp_path: Path) -> None:
+def test_a_wrong_setting_stops_every_command_with_one_french_sentence(
+    tmp_path: Path, kiosk: Kiosk
+) -> None:
     config = tmp_path / "kiosk.toml"
     config.write_text("[conservation]\njours_sans_modification = 'trois mois'\n")
     for command in (("reglages",), ("dossier", "list"), ("purge", "--dry-run")):
@@ -122,7 +135,7 @@ def test_a_wrong_setting_stops_every_command_with_one_french_sentence(tmp_path: 
     assert "Traceback" not in bad_env.stderr
 
 
-def test_an_unknown_key_is_said_and_the_command_runs(tmp_path: Path) -> None:
+def test_an_unknown_key_is_said_and_the_command_runs(tmp_path: Path, kiosk: Kiosk) -> None:
     config = tmp_path / "kiosk.toml"
     config.write_text("[peripheriques]\nimprimant = 'Accueil'\n")
     result = kiosk("--data-dir", str(tmp_path / "d"), "--config", str(config), "dossier", "list")
