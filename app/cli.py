@@ -23,6 +23,7 @@ EXIT_ERROR = 1  # the request was understood but could not be done; the message 
 # parser it adds ``set_defaults(run=function)``, where ``function(args) -> int`` does the work
 # (importing what it needs lazily: the module itself imports only the standard library).
 _EXTENSIONS: tuple[str, ...] = (
+    "app.cli_settings",
     "app.cli_sync",
     "app.cli_identity",
     "app.cli_security",
@@ -49,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="fichier de base de données (défaut : dossier de données)"
     )
     parser.add_argument("--data-dir", type=Path, help="dossier des données de la borne")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FICHIER",
+        help="fichier de réglages (défaut : PN_KIOSK_CONFIG, sinon ~/.config/pn-kiosk/kiosk.toml)",
+    )
     parser.add_argument("--json", action="store_true", help="sortie JSON pour les scripts")
     # --json is accepted after the command too (`kiosk dossier list --json`).
     common = argparse.ArgumentParser(add_help=False)
@@ -150,9 +157,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "demarches" and args.action == "check":
         return _demarches_check(args)
+    from app.settings import SettingsError
+
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
-    if run is not None:
-        return run(args)
+    try:
+        if run is not None:
+            return run(args)
+        return _with_container(args)
+    except SettingsError as exc:
+        # Settings are resolved when a command first needs them (app/cli_settings.py).
+        return _fail(str(exc))
+
+
+def _with_container(args: argparse.Namespace) -> int:
+    """Run one of :data:`_HANDLERS` on the kiosk's store and catalogue."""
+    from app.cli_settings import settings_of
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.states import IllegalTransition
     from kiosk.security.agents import AgentError
@@ -161,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from app.container import build
 
-        container = build(database=args.db, data_dir=args.data_dir)
+        container = build(settings_of(args))
     except StoreError as exc:
         return _fail(str(exc))
     try:
@@ -369,22 +388,34 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
 
 
 def _run_kiosk(args: argparse.Namespace) -> int:
+    from app.cli_settings import settings_of
+    from app.settings import SettingsError
     from ui.app import run
 
     opened: list[Container] = []
+    try:
+        settings = settings_of(args)
+        problem = None
+    except SettingsError as exc:
+        # Also on the screen: a kiosk started by its session has no terminal anyone reads.
+        _fail(str(exc))
+        problem = exc
 
     def build() -> UiServices:  # worker thread, while the window is already on screen
         from app.container import build_ui
 
-        services, container = build_ui(database=args.db, data_dir=args.data_dir, training=args.demo)
+        if problem is not None:
+            raise problem  # the sign-in screen says why the kiosk does not start
+        services, container = build_ui(settings, training=args.demo)
         opened.append(container)
         return services
 
     try:
-        return run(build, windowed=args.windowed, keyboard=not args.no_keyboard, training=args.demo)
+        code = run(build, windowed=args.windowed, keyboard=not args.no_keyboard, training=args.demo)
     finally:
         for container in opened:
             container.close()
+    return EXIT_ERROR if problem is not None else code
 
 
 def _agent_add(c: Container, args: argparse.Namespace) -> int:

@@ -69,15 +69,15 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def _paths(args: argparse.Namespace) -> Paths:
-    from kiosk.settings.paths import Paths
+    from app.cli_settings import settings_of
 
-    return Paths.resolve(database=args.db, data_dir=args.data_dir)
+    return settings_of(args).paths
 
 
 def _open(paths: Paths) -> Store:
     from kiosk.store import open_store
 
-    return open_store(paths.database)
+    return open_store(paths.database, key_file=paths.db_key_file)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -137,22 +137,20 @@ def _audit_show(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from kiosk.security.retention import RetentionPolicy, RetentionService
+    from app.cli_settings import settings_of
+    from kiosk.security.retention import RetentionService
     from kiosk.store import StoreError
 
-    try:
-        policy = RetentionPolicy.from_env()
-    except ValueError as exc:
-        return _fail(str(exc))
-    paths = _paths(args)
+    settings = settings_of(args)
+    paths = settings.paths
     try:
         store = _open(paths)
     except StoreError as exc:
         return _fail(str(exc))
     try:
-        report = RetentionService(store, paths.data_dir / "documents", policy=policy).purge(
-            dry_run=args.dry_run
-        )
+        report = RetentionService(
+            store, paths.documents_dir, policy=settings.retention_policy()
+        ).purge(dry_run=args.dry_run)
     finally:
         store.close()
     rows = [

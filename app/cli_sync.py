@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.container import Container
+    from app.settings import Settings
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -65,7 +66,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="un passage, puis s'arrêter (défaut)")
     mode.add_argument("--watch", action="store_true", help="tourner en continu (Ctrl-C pour finir)")
-    sync.add_argument("--url", help="adresse du service national (défaut : PN_KIOSK_API_URL)")
+    sync.add_argument(
+        "--url", help="adresse du service national (défaut : le réglage service_national.adresse)"
+    )
     sync.set_defaults(run=_sync)
 
 
@@ -83,7 +86,7 @@ def _out(text: str) -> None:
 def _national_sim(args: argparse.Namespace) -> int:
     import random
 
-    from kiosk.settings.paths import Paths
+    from app.cli_settings import settings_of
     from sync.server.app import NationalSimulator
     from sync.server.demo import DEMO_CLIENTS
     from sync.server.run import serve
@@ -94,7 +97,8 @@ def _national_sim(args: argparse.Namespace) -> int:
         if not sep or not client_id or not secret:
             return _fail(f"--client attend ID:SECRET, pas « {spec} ».")
         clients[client_id] = secret
-    db = args.sim_db or Paths.resolve(data_dir=args.data_dir).data_dir / "national-sim.sqlite3"
+    # Training mode's own server is given --db: it never reads (nor fails on) the settings.
+    db = args.sim_db or settings_of(args).data_dir / "national-sim.sqlite3"
     db.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.graine)  # noqa: S311 - fault draws, not secrets
     sim = NationalSimulator(db, clients=clients or DEMO_CLIENTS, rng=rng)
@@ -142,24 +146,28 @@ def _stop_with(parent: int) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from app.cli_settings import settings_of
     from app.container import build
     from app.sync_setup import SyncConfigError, SyncSettings
     from kiosk.store import StoreError
 
     if args.action == "empreinte":
         return _pin(args.certificat)
+    settings = settings_of(args)
     try:
-        container = build(database=args.db, data_dir=args.data_dir)
+        container = build(settings)
     except StoreError as exc:
         return _fail(str(exc))
     try:
         if args.action == "status":
             return _status(container, args)
         try:
-            settings = SyncSettings.from_env(args.url)
+            sync_settings = SyncSettings.from_settings(settings)
         except SyncConfigError as exc:
             return _fail(str(exc))
-        return _watch(container, settings) if args.watch else _once(container, settings, args)
+        if args.watch:
+            return _watch(container, sync_settings, settings)
+        return _once(container, sync_settings, args)
     except KeyboardInterrupt:
         return EXIT_OK
     finally:
@@ -167,7 +175,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _pin(certificate: Path | None) -> int:
-    """Print the pin of a certificate file, to put in ``PN_KIOSK_API_PINS``."""
+    """Print the pin of a certificate file, for ``service_national.empreintes``."""
     from sync.tls import spki_pin
 
     if certificate is None:
@@ -218,7 +226,7 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _watch(container: Container, settings: Any) -> int:
+def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     import threading
 
     from app.housekeeping import start_purge_schedule
@@ -229,9 +237,14 @@ def _watch(container: Container, settings: Any) -> int:
         state = status.circuit.label
         _out(f"[sync] {state} — {status.waiting} dossier(s) en file")
 
-    worker, api = build_worker(container, settings, listener=show)
+    worker, api = build_worker(container, sync_settings, listener=show)
     # A kiosk without the touchscreen app (a préfecture server syncing) purges here.
-    schedule = start_purge_schedule(container.store, container.documents.root)
+    schedule = start_purge_schedule(
+        container.store,
+        container.documents.root,
+        policy=settings.retention_policy(),
+        hours=settings.purge_hours,
+    )
     stop = threading.Event()
     try:
         worker.run(stop)

@@ -1,13 +1,18 @@
-"""Builds the services one kiosk process uses, from resolved paths (the composition root)."""
+"""Builds the services one kiosk process uses, from its resolved settings (the composition root).
+
+The settings (app/settings/) arrive resolved and frozen; each object gets the values it needs as
+plain arguments. Nothing here reads or writes the environment.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.demarches import Catalog, load_catalog
@@ -20,7 +25,7 @@ from kiosk.ports.devices import Camera, ConnectionBadge, Printer
 from kiosk.ports.identity import IdentityReader
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
-from kiosk.security.retention import RetentionPolicy, RetentionService
+from kiosk.security.retention import RetentionService
 from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
 from kiosk.store import Store, open_store
@@ -51,11 +56,7 @@ class Container:
 
 
 def build_ui(
-    *,
-    database: Path | None = None,
-    data_dir: Path | None = None,
-    training: bool = False,
-    sync: bool = True,
+    settings: Settings, *, training: bool = False, sync: bool = True
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
 
@@ -64,17 +65,15 @@ def build_ui(
     into a folder, puts a simulated CNIe on the virtual reader and sends dossiers to a reference
     national server of its own on loopback.
     """
-    paths = Paths.resolve(database=database, data_dir=data_dir)
-    folder = paths.data_dir / "formation"
+    folder = settings.data_dir / "formation"
+    if training:
+        settings = replace(settings, data_dir=folder, database=folder / "kiosk.sqlite3")
     server = None
     if training and sync:
         folder.mkdir(parents=True, exist_ok=True)
         server = _ReferenceServer(folder / "service-national.sqlite3")
     try:
-        if training:
-            container = build(database=folder / "kiosk.sqlite3", data_dir=folder, training=True)
-        else:
-            container = build(database=database, data_dir=data_dir)
+        container = build(settings, training=training)
     except BaseException:
         if server is not None:
             server.stop()
@@ -88,10 +87,9 @@ def build_ui(
     if training:
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
-        printer = CupsPrinter(os.environ.get("PN_KIOSK_PRINTER") or None)
+        printer = CupsPrinter(settings.printer)
     documents = container.documents
-    scan_dir = os.environ.get("PN_KIOSK_SCAN_DIR")
-    scans = FolderSource(Path(scan_dir) if scan_dir else container.paths.data_dir / "numerisations")
+    scans = FolderSource(settings.scan_folder)
     camera: Camera
     if training:  # the simulated camera films the sample scans
         from devices.camera.simulated import SimulatedCamera
@@ -100,13 +98,13 @@ def build_ui(
     else:  # Qt Multimedia objects are built later, on the UI thread, by the screen
         from devices.camera.qt import QtCamera
 
-        camera = QtCamera(os.environ.get("PN_KIOSK_CAMERA") or None)
+        camera = QtCamera(settings.camera)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
     # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
     _warm_up_receipts()
-    identity, training_can = _identity_reader(container, training=training)
-    _start_purge(container)
-    subscribe, wake = _start_sync(container, server) if sync else (None, None)
+    identity, training_can = _identity_reader(container, settings.reader, training=training)
+    _start_purge(container, settings)
+    subscribe, wake = _start_sync(container, settings, server) if sync else (None, None)
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -125,14 +123,14 @@ def build_ui(
         sync_wake=wake,
         audit=AuditLog(container.store),
         retention=RetentionService(
-            container.store, container.documents.root, policy=_retention_policy()
+            container.store, container.documents.root, policy=settings.retention_policy()
         ),
     )
     return services, container
 
 
 def _identity_reader(
-    container: Container, *, training: bool
+    container: Container, reader_name: str | None, *, training: bool
 ) -> tuple[IdentityReader | None, str | None]:
     """The PC/SC reader, trusting the CSCAs in ``assets/csca`` (and, in training mode only, the
     TEST CSCA, whose private key is public) — plus, in training mode, a simulated CNIe on the
@@ -145,7 +143,6 @@ def _identity_reader(
     anchors = sorted((assets_dir() / "csca").glob("*.pem"))
     if training:
         anchors.append(assets_dir() / "test-keys" / "csca.pem")
-    reader_name = os.environ.get("PN_KIOSK_READER") or None
     reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
     training_can = None
     if training:
@@ -172,11 +169,9 @@ def _identity_reader(
     return reader, training_can
 
 
-def build(
-    *, database: Path | None = None, data_dir: Path | None = None, training: bool = False
-) -> Container:
+def build(settings: Settings, *, training: bool = False) -> Container:
     """Open the store (migrating it) and load the procedure catalogue."""
-    paths = Paths.resolve(database=database, data_dir=data_dir)
+    paths = settings.paths
     catalog = load_catalog(paths.demarches_dir)
     store = open_store(paths.database, key_file=paths.db_key_file)
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
@@ -197,25 +192,22 @@ def build(
     )
 
 
-def _retention_policy() -> RetentionPolicy:
-    try:
-        return RetentionPolicy.from_env()
-    except ValueError as exc:
-        log.warning("%s Durées de conservation par défaut utilisées.", exc)
-        return RetentionPolicy()
-
-
-def _start_purge(container: Container) -> None:
+def _start_purge(container: Container, settings: Settings) -> None:
     """The retention purge on a thread of its own (docs/security.md)."""
     from app.housekeeping import start_purge_schedule
 
-    schedule = start_purge_schedule(container.store, container.documents.root)
+    schedule = start_purge_schedule(
+        container.store,
+        container.documents.root,
+        policy=settings.retention_policy(),
+        hours=settings.purge_hours,
+    )
     if schedule is not None:
         container.closers.append(schedule.stop)
 
 
 def _start_sync(
-    container: Container, server: _ReferenceServer | None
+    container: Container, settings: Settings, server: _ReferenceServer | None
 ) -> tuple[Callable[[Callable[[ConnectionBadge], None]], None] | None, Callable[[], None] | None]:
     """Start the background sync (in training mode, against a reference server of its own).
 
@@ -245,20 +237,14 @@ def _start_sync(
             callback(last[0])
 
     try:
-        if server is not None:
-            from sync.server.demo import DEMO_CLIENTS
-
-            url = server.url()
-            client_id, secret = next(iter(DEMO_CLIENTS.items()))
-            os.environ.setdefault("PN_KIOSK_API_CLIENT_ID", client_id)
-            os.environ.setdefault("PN_KIOSK_API_CLIENT_SECRET", secret)
-            settings = SyncSettings.from_env(url=url)
-        else:
-            settings = SyncSettings.from_env()
+        # Training mode: its own server, with the demo credentials that server knows.
+        sync_settings = SyncSettings.from_settings(
+            settings, training_url=server.url() if server is not None else None
+        )
     except SyncConfigError as exc:
         log.warning("synchronisation non configurée : %s", exc)
         return None, None
-    thread = start_background_sync(container, settings, listener=listener)
+    thread = start_background_sync(container, sync_settings, listener=listener)
     container.closers.append(thread.stop)
     return subscribe, thread.worker.wake
 

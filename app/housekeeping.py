@@ -2,17 +2,15 @@
 
 A kiosk left on for weeks (a préfecture PC) and one switched on each morning (a loan tablet) both
 purge without anyone scheduling ``kiosk purge``. The purge works one dossier per transaction, so an
-autosave at the counter never waits for more than one dossier's erasure. ``PN_KIOSK_PURGE_HOURS``
-sets the interval (default 6 h; 0 turns the automatic purge off, e.g. where a systemd timer runs
-``kiosk purge`` instead).
+autosave at the counter never waits for more than one dossier's erasure. The setting
+``conservation.purge_heures`` (``PN_KIOSK_PURGE_HOURS``) sets the interval (default 6 h; 0 turns
+the automatic purge off, e.g. where a systemd timer runs ``kiosk purge`` instead).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,28 +20,7 @@ from kiosk.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-ENV_PURGE_HOURS = "PN_KIOSK_PURGE_HOURS"
-DEFAULT_HOURS = 6.0
 FIRST_DELAY = 120.0  # after start-up: the first screens and the first sync come first
-
-
-def interval_from_env(environ: Mapping[str, str] | None = None) -> float:
-    """Seconds between two purges (0: off).
-
-    Raises:
-        ValueError: not a number of hours ≥ 0 (message in French).
-    """
-    env = os.environ if environ is None else environ
-    raw = env.get(ENV_PURGE_HOURS, "").strip()
-    try:
-        hours = float(raw) if raw else DEFAULT_HOURS
-    except ValueError:
-        hours = -1.0
-    if not hours >= 0:  # also refuses NaN
-        raise ValueError(
-            f"{ENV_PURGE_HOURS} attend un nombre d'heures (0 pour désactiver), pas « {raw} »."
-        )
-    return hours * 3600.0
 
 
 class PurgeSchedule:
@@ -91,24 +68,13 @@ class PurgeSchedule:
 
 
 def start_purge_schedule(
-    store: Store, documents_dir: Path, environ: Mapping[str, str] | None = None
+    store: Store, documents_dir: Path, *, policy: RetentionPolicy, hours: float
 ) -> PurgeSchedule | None:
-    """The automatic purge with the retention times and interval configured (``None`` if off).
+    """The automatic purge every ``hours`` hours with ``policy`` (``None`` when ``hours`` is 0).
 
-    A misconfigured value is logged and its default used: a typo must not keep a kiosk from
-    starting, nor from purging.
+    Both come from the settings (app/settings/options.py), checked when they were resolved.
     """
-    try:
-        interval = interval_from_env(environ)
-    except ValueError as exc:
-        log.warning("%s Intervalle par défaut (%g h) utilisé.", exc, DEFAULT_HOURS)
-        interval = DEFAULT_HOURS * 3600.0
-    if interval == 0:
+    if hours == 0:
         return None
-    try:
-        policy = RetentionPolicy.from_env(environ)
-    except ValueError as exc:
-        log.warning("%s Durées de conservation par défaut utilisées.", exc)
-        policy = RetentionPolicy()
     retention = RetentionService(store, documents_dir, policy=policy)
-    return PurgeSchedule(retention, interval=interval).start()
+    return PurgeSchedule(retention, interval=hours * 3600.0).start()

@@ -1,33 +1,23 @@
 """Wiring of the sync worker for one kiosk process (CLI and, later, the touchscreen app).
 
-Settings come from the environment so that a préfecture provisions kiosks with a plain unit
-file; the secret is read here and handed to the HTTP client, never printed nor logged.
+The values come from the settings (``[service_national]``, app/settings/options.py), resolved at
+start; the secret is handed to the HTTP client, never printed nor logged.
 """
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from app.container import Container
+from app.settings import BY_NAME, Settings
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
 from sync.policy import SyncPolicy
-from sync.tls import TlsConfigError, TlsPolicy, parse_pins
+from sync.tls import TlsConfigError, TlsPolicy
 from sync.worker import Listener, SyncThread, SyncWorker
-
-ENV_URL = "PN_KIOSK_API_URL"
-ENV_CLIENT_ID = "PN_KIOSK_API_CLIENT_ID"
-ENV_CLIENT_SECRET = "PN_KIOSK_API_CLIENT_SECRET"  # noqa: S105 - the variable's name, not a secret
-ENV_BACKOFF_BASE = "PN_KIOSK_SYNC_BACKOFF_BASE"
-ENV_BACKOFF_CAP = "PN_KIOSK_SYNC_BACKOFF_CAP"
-ENV_CA_FILE = "PN_KIOSK_API_CA"
-ENV_PINS = "PN_KIOSK_API_PINS"
-DEFAULT_URL = "http://127.0.0.1:8750"
 
 
 class SyncConfigError(Exception):
@@ -48,43 +38,43 @@ class SyncSettings:
         return f"SyncSettings(url={self.url!r}, client_id={self.client_id!r}, secret=***)"
 
     @classmethod
-    def from_env(cls, url: str | None = None) -> SyncSettings:
-        """Read the settings from the environment (``url`` overrides ``PN_KIOSK_API_URL``)."""
-        client_id = os.environ.get(ENV_CLIENT_ID, "").strip()
-        secret = os.environ.get(ENV_CLIENT_SECRET, "")
-        if not client_id or not secret:
+    def from_settings(cls, settings: Settings, *, training_url: str | None = None) -> SyncSettings:
+        """The sync's settings, checked now rather than at the first send.
+
+        With ``training_url`` (training mode's own reference server on loopback) the demo
+        credentials the reference server knows are used, and the TLS settings meant for the
+        real service are not: nothing of the real configuration goes to a practice server.
+
+        Raises:
+            SyncConfigError: no credentials, or TLS settings that cannot work (in French).
+        """
+        policy = SyncPolicy(
+            backoff_base=settings.sync_backoff_base, backoff_cap=settings.sync_backoff_cap
+        )
+        if training_url is not None:
+            from sync.server.demo import DEMO_CLIENTS
+
+            client_id, secret = next(iter(DEMO_CLIENTS.items()))
+            return cls(training_url, client_id, secret, policy)
+        if not settings.api_client_id or not settings.api_client_secret:
             raise SyncConfigError(
-                f"Identifiants de la borne absents : définissez {ENV_CLIENT_ID} et"
-                f" {ENV_CLIENT_SECRET} (fournis par la préfecture ; pour le simulateur :"
-                " borne-demo / secret-demo)."
+                "Identifiants de la borne absents : définissez"
+                f" {BY_NAME['api_client_id'].names} et {BY_NAME['api_client_secret'].names}"
+                " (fournis par la préfecture ; pour le simulateur : borne-demo / secret-demo)."
             )
+        tls = TlsPolicy(ca_file=settings.api_ca_file, pins=settings.api_pins)
         try:
-            policy = SyncPolicy(
-                backoff_base=float(os.environ.get(ENV_BACKOFF_BASE, SyncPolicy.backoff_base)),
-                backoff_cap=float(os.environ.get(ENV_BACKOFF_CAP, SyncPolicy.backoff_cap)),
-            )
-        except ValueError as exc:
-            raise SyncConfigError(
-                f"{ENV_BACKOFF_BASE} et {ENV_BACKOFF_CAP} sont des durées en secondes."
-            ) from exc
-        ca_file = os.environ.get(ENV_CA_FILE, "").strip()
-        try:
-            tls = TlsPolicy(
-                ca_file=Path(ca_file) if ca_file else None,
-                pins=parse_pins(os.environ.get(ENV_PINS, "")),
-            )
-            settings = cls(
-                url=url or os.environ.get(ENV_URL, DEFAULT_URL),
-                client_id=client_id,
-                client_secret=secret,
-                policy=policy,
-                tls=tls,
-            )
-            tls.check_url(settings.url)
+            tls.check_url(settings.api_url)
             tls.context()  # a missing or unreadable CA file is said now, not at the first send
         except TlsConfigError as exc:
             raise SyncConfigError(str(exc)) from exc
-        return settings
+        return cls(
+            url=settings.api_url,
+            client_id=settings.api_client_id,
+            client_secret=settings.api_client_secret,
+            policy=policy,
+            tls=tls,
+        )
 
 
 def build_worker(

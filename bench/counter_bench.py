@@ -71,8 +71,9 @@ def _child(data_dir: str, dossiers: list[str]) -> None:
 
     def build() -> UiServices:
         from app.container import build_ui
+        from app.settings import Settings
 
-        services, container = build_ui(data_dir=Path(data_dir), training=True)
+        services, container = build_ui(Settings(data_dir=Path(data_dir)), training=True)
         opened.append(container)
         return services
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from app.container import build
+from app.settings import Settings
 from app.sync_setup import SyncSettings, build_worker
 from bench.common import report
 from sync.policy import Scheduler, SyncPolicy
@@ -51,7 +52,7 @@ def drain(count: int, rate: float, workdir: Path) -> None:
     )  # fmt: skip
     try:
         wait_for_port(port)
-        container = build(database=workdir / "kiosk.sqlite3", data_dir=workdir)
+        container = build(Settings(data_dir=workdir))
         ids = queue_many(container.store, count, demarche=("changement_adresse", 1))
         settings = SyncSettings(
             url=f"http://127.0.0.1:{port}",

@@ -66,8 +66,9 @@ def _child_kiosk(data_dir: str, to_home: bool) -> None:
 
     def build() -> UiServices:
         from app.container import build_ui
+        from app.settings import Settings
 
-        services, container = build_ui(data_dir=Path(data_dir), training=True)
+        services, container = build_ui(Settings(data_dir=Path(data_dir)), training=True)
         opened.append(container)
         return services
 
@@ -121,6 +122,7 @@ def _child_dossier(data_dir: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.container import build_ui
+    from app.settings import Settings
     from tests.support import file_dossier, fill
     from ui.app import prepare_environment
 
@@ -132,7 +134,9 @@ def _child_dossier(data_dir: str) -> None:
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
     services, container = build_ui(
-        data_dir=Path(data_dir), training=True, sync=os.environ.get("PN_BENCH_NOSYNC") is None
+        Settings(data_dir=Path(data_dir)),
+        training=True,
+        sync=os.environ.get("PN_BENCH_NOSYNC") is None,
     )
     window = MainWindow(services, family=family)
     window.resize(1280, 800)

@@ -20,6 +20,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
     os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
+    # The kiosks the tests start read an empty settings file, never the one of the machine's
+    # user (~/.config/pn-kiosk/kiosk.toml could point them at a real database).
+    os.environ.setdefault("PN_KIOSK_CONFIG", os.devnull)
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,18 @@ if TYPE_CHECKING:
     from ui.services import UiServices
 
 
-def prepare_environment(*, keyboard: bool) -> None:
-    """Set what Qt reads at start-up: the embedded keyboard's input method."""
+def prepare_environment(*, keyboard: bool) -> bool:
+    """Set what Qt reads at start-up: the embedded keyboard's input method.
+
+    These are Qt's own variables, set for Qt before it starts (it reads no other way); the
+    kiosk's settings never go through the environment (app/settings/). Returns whether the
+    embedded keyboard is the input method (a session may have chosen another one).
+    """
     if keyboard:
         os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
         # Embedded in our window, never a separate desktop keyboard window.
         os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
+    return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
 
 def start(
@@ -33,7 +39,7 @@ def start(
     training: bool = False,
 ) -> MainWindow:
     """Create the application and show the window; the services are built once the loop runs."""
-    prepare_environment(keyboard=keyboard)
+    embedded_keyboard = prepare_environment(keyboard=keyboard)
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
@@ -47,7 +53,7 @@ def start(
 
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
-    window = MainWindow(None, family=family, training=training)
+    window = MainWindow(None, family=family, training=training, keyboard=embedded_keyboard)
     if windowed:
         window.resize(1280, 800)
         window.show()

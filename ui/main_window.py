@@ -4,7 +4,6 @@ the embedded keyboard. Navigation between screens happens here and only here."""
 from __future__ import annotations
 
 import gc
-import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, QTimer, Signal
@@ -66,11 +65,14 @@ class MainWindow(QMainWindow):
         training: bool = False,
         idle_ms: int = 120_000,
         grace_ms: int = 30_000,
+        keyboard: bool = True,
     ) -> None:
         """Build the frame and the sign-in screen; the rest comes with :meth:`attach`.
 
         With ``services`` None the window paints at once and the services (database, catalogue,
         PDF engine: the slow imports) are attached when the start-up job has built them.
+        ``keyboard``: whether to embed the on-screen keyboard (Qt's input method is the virtual
+        keyboard; ui/app.py sets it before Qt starts).
         """
         super().__init__()
         self.family = family
@@ -108,7 +110,7 @@ class MainWindow(QMainWindow):
         self.keyboard: KeyboardPanel | None = None
         self._column = column
         self.setCentralWidget(central)
-        self._wants_keyboard = os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
+        self._wants_keyboard = keyboard
 
         self.signin = SignInScreen(services.sign_in() if services else None, self.runner, self.tr_)
         self.stack.addWidget(self.signin)

@@ -1,10 +1,10 @@
 """Retention: the personal data of a dossier is erased once the kiosk no longer needs it.
 
-Two rules, configurable by environment variable:
+Two rules, each a setting (``[conservation]`` in the settings file, app/settings/options.py):
 
 - a dossier the national service has decided (accepté, refusé) is purged
-  ``PN_KIOSK_RETENTION_DECISION_DAYS`` days (default 30) after its last change;
-- a draft left untouched, or an abandoned dossier, ``PN_KIOSK_RETENTION_DRAFT_DAYS`` days (default
+  ``jours_apres_decision`` days (default 30) after its last change;
+- a draft left untouched, or an abandoned dossier, ``jours_sans_modification`` days (default
   90) after its last change. A purged draft becomes « abandonné », so that nobody can fill it in
   again.
 
@@ -20,8 +20,7 @@ after a purge, so the erased values do not linger in free pages or in the ``-wal
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,9 +45,6 @@ from kiosk.store.models import (
     Vehicule,
 )
 
-ENV_DECISION_DAYS = "PN_KIOSK_RETENTION_DECISION_DAYS"
-ENV_DRAFT_DAYS = "PN_KIOSK_RETENTION_DRAFT_DAYS"
-
 _DECIDED = (DossierState.ACCEPTE.value, DossierState.REFUSE.value)
 _IDLE = (DossierState.BROUILLON.value, DossierState.ABANDONNE.value)
 
@@ -59,28 +55,6 @@ class RetentionPolicy:
 
     after_decision: timedelta = timedelta(days=30)
     after_inactivity: timedelta = timedelta(days=90)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionPolicy:
-        """The policy from the environment (whole days), defaults where unset.
-
-        Raises:
-            ValueError: a value that is not a whole number of days ≥ 1 (message in French).
-        """
-        env = os.environ if environ is None else environ
-        return cls(
-            after_decision=_days(env, ENV_DECISION_DAYS, cls.after_decision),
-            after_inactivity=_days(env, ENV_DRAFT_DAYS, cls.after_inactivity),
-        )
-
-
-def _days(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} doit être un nombre entier de jours (1 ou plus), pas « {raw} ».")
-    return timedelta(days=int(raw))
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,13 @@ def _refuse_if_newer(current: str | None, path: Path) -> None:
         )
 
 
-def migrate(engine: Engine, path: Path, *, encrypted: bool = False) -> None:
-    """Bring the schema to this version's head, or refuse a database from a newer version."""
+def migrate(
+    engine: Engine, path: Path, *, encrypted: bool = False, key_file: Path | None = None
+) -> None:
+    """Bring the schema to this version's head, or refuse a database from a newer version.
+
+    ``key_file`` is only named in the message when the key does not open the database.
+    """
     try:
         current = _current_revision(engine)
     except DatabaseError as exc:
@@ -161,7 +166,7 @@ def migrate(engine: Engine, path: Path, *, encrypted: bool = False) -> None:
             raise StoreError(
                 f"Clé de chiffrement incorrecte pour {path}, ou fichier qui n'est pas une base"
                 " du kiosque. Il n'a pas été modifié : vérifiez le fichier de clé"
-                f" ({db_key_file(path)} ou PN_KIOSK_DB_KEY_FILE)."
+                f" {key_file or db_key_file(path)} (réglage stockage.cle_base)."
             ) from exc
         raise StoreError(
             f"Le fichier {path} n'est pas une base de données du kiosque lisible ({exc.orig})."
@@ -217,16 +222,17 @@ def open_store(path: Path, *, key_file: Path | None = None, encrypted: bool = Tr
 
     Args:
         path: the database file.
-        key_file: the database key; by default ``PN_KIOSK_DB_KEY_FILE``, else ``keys/db.key``
-            beside the database (created at the first start).
+        key_file: the database key (the setting ``stockage.cle_base``); by default
+            ``keys/db.key`` beside the database (created at the first start).
         encrypted: ``False`` opens a plain SQLite file, as earlier versions wrote it (tests and
             tools that need one; the kiosk itself never does).
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = _database_key(path, key_file or db_key_file(path)) if encrypted else None
+    key_file = key_file or db_key_file(path)
+    key = _database_key(path, key_file) if encrypted else None
     engine = _make_engine(path, key)
     try:
-        migrate(engine, path, encrypted=encrypted)
+        migrate(engine, path, encrypted=encrypted, key_file=key_file)
     except BaseException:
         engine.dispose()
         raise

@@ -4,9 +4,11 @@ Two keys, two files, so that a deployment can keep them on different media and r
 the other: ``db.key`` (SQLCipher, the database) and ``documents.key`` (AES-GCM, the document
 files). By default they live in ``keys/`` beside the database (the data directory), created at the
 first start with mode ``0600`` in a ``0700`` folder, so that a kiosk starts unattended (the
-background sync must run after a power cut with nobody at the counter). ``PN_KIOSK_DB_KEY_FILE``
-and ``PN_KIOSK_DOCUMENTS_KEY_FILE`` point elsewhere: a removable token, a file the OS keyring or a
-TPM unseals at boot into a RAM-backed folder. docs/security.md says what each choice protects.
+background sync must run after a power cut with nobody at the counter). The settings
+``stockage.cle_base`` and ``stockage.cle_documents`` (``PN_KIOSK_DB_KEY_FILE``,
+``PN_KIOSK_DOCUMENTS_KEY_FILE``) point elsewhere: a removable token, a file the OS keyring or a
+TPM unseals at boot into a RAM-backed folder; the composition root passes them as ``key_file``.
+docs/security.md says what each choice protects.
 
 A key is created only when there is nothing yet to decrypt: a missing key beside existing
 encrypted data is an error, never a reason to make a new key (the data would be lost for good).
@@ -18,7 +20,7 @@ import os
 import secrets
 from pathlib import Path
 
-# Where the key files are is configuration (kiosk/settings/paths.py); re-exported for the store.
+# Where the key files are by default (kiosk/settings/paths.py); re-exported for the store.
 from kiosk.settings.paths import db_key_file, documents_key_file
 
 __all__ = [

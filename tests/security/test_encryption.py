@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.settings import resolve
 from kiosk.demarches import Catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.service import DossierService
@@ -104,16 +105,20 @@ def test_the_keys_are_private_files_created_at_first_start(tmp_path: Path) -> No
     assert (tmp_path / "kiosk.sqlite3").read_bytes()[:16] != b"SQLite format 3\x00"
 
 
-def test_the_key_file_can_live_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_file_can_live_elsewhere(tmp_path: Path) -> None:
     token = tmp_path / "token" / "kiosk-db.key"
-    monkeypatch.setenv("PN_KIOSK_DB_KEY_FILE", str(token))
     db = tmp_path / "data" / "kiosk.sqlite3"
-    open_store(db).close()
+
+    def open_configured(**env: str) -> Store:
+        environ = {"PN_KIOSK_DB": str(db), **env}
+        paths = resolve(environ=environ, default_file=tmp_path / "absent.toml").settings.paths
+        return open_store(paths.database, key_file=paths.db_key_file)
+
+    open_configured(PN_KIOSK_DB_KEY_FILE=str(token)).close()
     assert token.exists() and not (db.parent / "keys").exists()
-    monkeypatch.delenv("PN_KIOSK_DB_KEY_FILE")
     # Token removed (or not inserted): the kiosk refuses, and makes no new key beside the data.
     with pytest.raises(StoreError, match="Clé de chiffrement introuvable"):
-        open_store(db)
+        open_configured()
     assert not (db.parent / "keys").exists()
     open_store(db, key_file=token).close()
 

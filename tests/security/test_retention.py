@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.housekeeping import (
-    ENV_PURGE_HOURS,
-    PurgeSchedule,
-    interval_from_env,
-    start_purge_schedule,
-)
+from app.housekeeping import PurgeSchedule, start_purge_schedule
+from app.settings import SettingsError, resolve
 from kiosk.demarches import Catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
@@ -179,13 +175,17 @@ def test_untouched_drafts_are_erased_and_closed(
     assert service.show(kept).answers == {"nom": "Garde"}
 
 
-def test_the_delays_come_from_the_environment() -> None:
-    policy = RetentionPolicy.from_env(
-        {"PN_KIOSK_RETENTION_DECISION_DAYS": "7", "PN_KIOSK_RETENTION_DRAFT_DAYS": ""}
-    )
-    assert policy == RetentionPolicy(timedelta(days=7), timedelta(days=90))
-    with pytest.raises(ValueError, match="nombre entier de jours"):
-        RetentionPolicy.from_env({"PN_KIOSK_RETENTION_DRAFT_DAYS": "trois"})
+def test_the_delays_come_from_the_settings(tmp_path: Path) -> None:
+    settings = resolve(
+        environ={"PN_KIOSK_RETENTION_DECISION_DAYS": "7", "PN_KIOSK_RETENTION_DRAFT_DAYS": ""},
+        default_file=tmp_path / "absent.toml",
+    ).settings
+    assert settings.retention_policy() == RetentionPolicy(timedelta(days=7), timedelta(days=90))
+    with pytest.raises(SettingsError, match="nombre entier de jours"):
+        resolve(
+            environ={"PN_KIOSK_RETENTION_DRAFT_DAYS": "trois"},
+            default_file=tmp_path / "absent.toml",
+        )
 
 
 def test_the_purge_command_simulates_then_erases(
@@ -260,12 +260,18 @@ def test_a_failed_purge_is_retried_at_the_next_round(
     assert DossierService(kiosk, catalog).show(ref).summary.usager is None
 
 
-def test_the_purge_interval_comes_from_the_environment(kiosk: Store, tmp_path: Path) -> None:
-    assert interval_from_env({}) == 6 * 3600
-    assert interval_from_env({ENV_PURGE_HOURS: "0.5"}) == 1800
-    with pytest.raises(ValueError, match="nombre d'heures"):
-        interval_from_env({ENV_PURGE_HOURS: "chaque nuit"})
-    assert start_purge_schedule(kiosk, tmp_path, {ENV_PURGE_HOURS: "0"}) is None
-    schedule = start_purge_schedule(kiosk, tmp_path, {ENV_PURGE_HOURS: "-3"})
-    assert schedule is not None  # a typo falls back to the default rather than no purge
+def test_the_purge_interval_comes_from_the_settings(kiosk: Store, tmp_path: Path) -> None:
+    def hours(value: str) -> float:
+        environ = {"PN_KIOSK_PURGE_HOURS": value} if value else {}
+        return resolve(environ=environ, default_file=tmp_path / "absent.toml").settings.purge_hours
+
+    assert hours("") == 6
+    assert hours("0,5") == 0.5  # as a French agent writes it
+    for typo in ("chaque nuit", "-3"):
+        with pytest.raises(SettingsError, match="nombre d'heures"):
+            hours(typo)
+    policy = RetentionPolicy()
+    assert start_purge_schedule(kiosk, tmp_path, policy=policy, hours=hours("0")) is None
+    schedule = start_purge_schedule(kiosk, tmp_path, policy=policy, hours=hours("0.5"))
+    assert schedule is not None
     schedule.stop()

@@ -87,7 +87,8 @@ import sys
 import time
 from pathlib import Path
 from app.container import build_ui
-services, container = build_ui(data_dir=Path(sys.argv[1]), training=True)
+from app.settings import Settings
+services, container = build_ui(Settings(data_dir=Path(sys.argv[1])), training=True)
 print("up", flush=True)
 sys.stdin.read()
 """

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.sync_setup import ENV_CA_FILE, ENV_PINS, ENV_URL, SyncConfigError, SyncSettings
+from app.settings import SettingsError, resolve
+from app.sync_setup import SyncConfigError, SyncSettings
 from kiosk.demarches import Catalog
 from kiosk.store import Store, open_store
 from sync.server.app import NationalSimulator
@@ -35,6 +36,7 @@ from tests.sync.support import (
 )
 
 SECRET = CREDENTIALS["PN_KIOSK_API_CLIENT_SECRET"]
+ENV_URL, ENV_CA_FILE, ENV_PINS = "PN_KIOSK_API_URL", "PN_KIOSK_API_CA", "PN_KIOSK_API_PINS"
 
 
 class Counting:
@@ -156,21 +158,22 @@ def test_the_secret_and_the_token_never_reach_the_logs(
     assert token not in caplog.text
 
 
-def test_settings_refuse_plain_http_away_from_this_machine_and_bad_pins(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    for key, value in CREDENTIALS.items():
-        monkeypatch.setenv(key, value)
+def test_settings_refuse_plain_http_away_from_this_machine_and_bad_pins(tmp_path: Path) -> None:
+    def sync_settings(url: str, **env: str) -> SyncSettings:
+        resolved = resolve(
+            environ={**CREDENTIALS, ENV_URL: url, **env}, default_file=tmp_path / "absent.toml"
+        )
+        return SyncSettings.from_settings(resolved.settings)
+
     with pytest.raises(SyncConfigError, match="Seul https:// est accepté"):
-        SyncSettings.from_env("http://api.national.example")
-    assert SyncSettings.from_env("http://localhost:8750").url == "http://localhost:8750"
-    monkeypatch.setenv(ENV_PINS, "sha256/pas-une-empreinte")
-    with pytest.raises(SyncConfigError, match="Empreinte de certificat invalide"):
-        SyncSettings.from_env("https://api.national.example")
-    monkeypatch.delenv(ENV_PINS)
-    monkeypatch.setenv(ENV_CA_FILE, str(tmp_path / "absent.pem"))
+        sync_settings("http://api.national.example")
+    assert sync_settings("http://localhost:8750").url == "http://localhost:8750"
+    # A malformed pin stops the kiosk at start, naming the variable.
+    with pytest.raises(SettingsError, match="Empreinte de certificat invalide") as bad:
+        sync_settings("https://api.national.example", **{ENV_PINS: "sha256/pas-une-empreinte"})
+    assert ENV_PINS in str(bad.value)
     with pytest.raises(SyncConfigError, match="introuvable"):
-        SyncSettings.from_env("https://api.national.example")
+        sync_settings("https://api.national.example", **{ENV_CA_FILE: str(tmp_path / "a.pem")})
 
 
 def run_kiosk(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.container import build_ui
+from app.settings import Settings
 from tests.devices.conftest import pcscd  # noqa: F401 - the fixture, for the real PC/SC stack
 from ui.main_window import MainWindow
 from ui.theme import load_fonts
@@ -24,7 +25,7 @@ def window(qtbot: QtBot, tmp_path: Path, pcscd: None) -> Iterator[MainWindow]:  
     with the simulated CNIe (CAN 123456) on the virtual reader of the real pcscd."""
     family = load_fonts()
     QApplication.setFont(QFont(family, 14))
-    services, container = build_ui(data_dir=tmp_path, training=True)
+    services, container = build_ui(Settings(data_dir=tmp_path), training=True)
     win = MainWindow(services, family=family, idle_ms=60_000, grace_ms=5_000)
     qtbot.addWidget(win)
     win.resize(1280, 800)

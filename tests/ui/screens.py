@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.container import build
+from app.settings import Settings
 from devices.capture import FolderSource
 from devices.printing import FolderPrinter
 from kiosk.dossiers.attachments import Attachments
@@ -29,7 +30,7 @@ def screen_services(
     printer: Printer | None = None,
 ) -> Iterator[UiServices]:
     """Services on a fresh store in ``folder``; dossiers and mandates dated by ``clock``."""
-    container = build(database=folder / "kiosk.sqlite3", data_dir=folder)
+    container = build(Settings(database=folder / "kiosk.sqlite3", data_dir=folder))
     try:
         store = container.store
         dossiers = DossierService(store, container.catalog, clock=clock)

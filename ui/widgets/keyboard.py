@@ -13,8 +13,6 @@ letters and digits whatever the screen's language, and Qt's Arabic layouts ignor
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import (
     Q_ARG,
     QCoreApplication,
@@ -52,11 +50,6 @@ _LATIN_HINTS = (
 #: The keyboard takes at most this share of the screen's height (300 px on a 1280 × 800 tablet).
 MAX_SCREEN_SHARE = 0.375
 KEYBOARD_BACKGROUND = "#2b2c2e"  # the default style's keyboard background
-
-
-def keyboard_enabled() -> bool:
-    """Whether the embedded keyboard input method is configured for this process."""
-    return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
 
 _RELEASES = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel}
