@@ -49,6 +49,7 @@ def test_a_filed_dossier_opens_on_its_card_with_reprint_and_the_way_home(
     window.tr_.set_language("ar")
     driver.settle()
     assert "déposé" not in _texts(window)  # the state and why, in the person's language
+    assert "Pièce d'identité" not in _texts(window)  # the documents to bring too
     window.tr_.set_language("fr")
     driver.settle()
     _tap(qtbot, window.card.reprint_button)

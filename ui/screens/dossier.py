@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kiosk.demarches import required_documents
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import CardServices
@@ -77,9 +78,10 @@ class DossierCardScreen(Screen):
         summary = view.summary
         self.reference = summary.reference
         t = self.tr_.t
-        title = self.services.catalog.get(
+        demarche = self.services.catalog.get(
             summary.demarche_id, summary.demarche_version, lang=self.tr_.lang
-        ).title
+        )
+        title = demarche.title
         self.title.setText(self.tr_.line(f"{summary.reference} · {title}"))
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -87,8 +89,8 @@ class DossierCardScreen(Screen):
         state.setObjectName("subtitle")
         state.setWordWrap(True)
         layout.addWidget(state)
-        if summary.usager:
-            layout.addWidget(QLabel(self.tr_.data(summary.usager)))
+        if summary.usager:  # on the reading side of the screen, however it is spelt
+            layout.addWidget(self._text(self.tr_.line(self.tr_.data(summary.usager))))
         if dossier.locked is not None:
             layout.addWidget(self._text(dossier.locked.localized(self.tr_.lang)))
         if dossier.editable:
@@ -102,8 +104,13 @@ class DossierCardScreen(Screen):
         to_bring = view.missing_documents
         if to_bring:
             layout.addWidget(self._text(t("card.missing_documents"), "subtitle"))
+            # Named as the démarche names them in the person's language.
+            labels = {
+                (r.kind, r.item_path): r.label for r in required_documents(demarche, view.answers)
+            }
             for document in to_bring:
-                layout.addWidget(self._text(f"☐ {document.label}"))
+                label = labels.get((document.kind, document.item_path), document.label)
+                layout.addWidget(self._text(self.tr_.line(f"☐ {label}")))
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
         self.continue_button.setVisible(dossier.editable)
