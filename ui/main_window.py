@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         # While typing, the row of language and text-size buttons gives its room to the field
         # typed in (it comes back with the keyboard's « hide » key or a tap outside the field).
         self.keyboard.shown.connect(lambda up: self.controls_row.setVisible(not up))
+        if hasattr(self, "wizard"):  # the questions give their room to the field typed in
+            self.keyboard.shown.connect(self.wizard.keyboard_shown)
 
     def startup_failed(self, exc: Exception) -> None:
         """The services could not start (e.g. a database from a newer version): say why."""

@@ -3,7 +3,7 @@ fields; a mandate already signed is not signed again; filing without one leads t
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -171,3 +171,29 @@ def test_the_card_reading_step_keeps_the_window_active_and_the_can_takes_a_tap(
     assert panel is not None
     qtbot.mouseClick(panel.can, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert panel.can.hasFocus()
+
+
+def test_signing_enables_the_button_where_it_stands(qtbot: QtBot, window: MainWindow) -> None:
+    """The line saying why « Valider la signature » waits went away once the person signed,
+    and the row of buttons moved down under the finger on its way: the tap was lost."""
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    driver.sign_in()
+    window._consent(reference)
+    driver.settle()
+    button = window.consent.sign_button
+    assert not button.isEnabled()
+    before = button.mapTo(window, button.rect().topLeft())
+    pad = window.consent.pad
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(40, 60))  # type: ignore[no-untyped-call]
+    for x in range(50, 400, 25):
+        qtbot.mouseMove(pad, QPoint(x, 60 + (x % 50)))  # type: ignore[no-untyped-call]
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(400, 80))  # type: ignore[no-untyped-call]
+    driver.settle()
+    assert button.isEnabled()
+    assert button.mapTo(window, button.rect().topLeft()) == before
+    _tap(qtbot, button)
+    driver.settle()
+    assert window.stack.currentWidget() is window.review

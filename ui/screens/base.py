@@ -48,8 +48,13 @@ class WhyLabel(MessageLabel):
         self._button = button
 
     def explain(self, reason: str) -> None:
-        """Say ``reason`` (``""``: the button can be pressed, or is busy: say nothing)."""
-        self.setText(reason)
+        """Say ``reason`` (``""``: the button can be pressed, or is busy: say nothing).
+
+        The line keeps its room while it says nothing: were it to go, the row of buttons above
+        it would move down under a finger on its way to the button just enabled (« Valider la
+        signature » once the person has signed), and that tap would be lost.
+        """
+        self.setText(reason or "\u00a0")
         self._button.setToolTip(reason)
         self._button.setAccessibleDescription(reason)
 

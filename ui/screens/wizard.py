@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -94,6 +94,7 @@ class WizardScreen(Screen):
         #: Answers the validator refused (never saved): path -> (what was typed, why).
         self._rejected: dict[str, tuple[str, FieldError]] = {}
         self.identity_panel: IdentityPanel | None = None
+        self._keyboard_up = False
         self._asked_to_fix = False  # the notice says "correct the answers in red first"
         #: The step whose missing answers were pointed out (the next « Suivant » moves on).
         self._warned_step: str | None = None
@@ -199,7 +200,7 @@ class WizardScreen(Screen):
         self._shown_step = step.id
         self.title.setText(step.title)
         self.step_help.setText(step.help)
-        self.step_help.setVisible(bool(step.help))
+        self.step_help.setVisible(bool(step.help) and not self._keyboard_up)
         self.progress.setMaximum(len(steps))
         self.progress.setValue(self.step_index + 1)
         step_count = self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
@@ -208,7 +209,7 @@ class WizardScreen(Screen):
         self.next_button.setText(
             self.tr_.t("wizard.finish" if self.step_index == len(steps) - 1 else "wizard.next")
         )
-        self.notice.setObjectName("error")
+        self._notice_style("error")
         self.notice.clear()
         self._asked_to_fix = False
         self._missing_notice = False
@@ -243,6 +244,20 @@ class WizardScreen(Screen):
         if self._warned_step == step.id:
             self._mark_missing()  # still marked after the page is built again (or re-worded)
 
+    def _notice_style(self, name: str) -> None:
+        """Style the notice line as ``name`` (« error », « saved »), painted at once."""
+        if self.notice.objectName() != name:
+            self.notice.setObjectName(name)
+            self.notice.style().unpolish(self.notice)
+            self.notice.style().polish(self.notice)
+
+    def keyboard_shown(self, up: bool) -> None:
+        """While the on-screen keyboard is up, the step's progress bar and help give their room
+        to the questions (the step's title and count stay)."""
+        self._keyboard_up = up
+        self.progress.setVisible(not up)
+        self.step_help.setVisible(not up and bool(self.step_help.text()))
+
     def _identity_panel(self, kept: IdentityPanel | None) -> IdentityPanel:
         """The step's card reader: the one already on screen (re-worded), or a new one."""
         if kept is not None:
@@ -252,8 +267,13 @@ class WizardScreen(Screen):
             self.services.identity, self.runner, self.tr_, training_can=self.services.training_can
         )
         panel.accepted.connect(self._identity_accepted)
-        # The photo, the data and « Utiliser ces informations » in view once the card is read.
-        panel.shown.connect(lambda: self._bring_into_view(panel.confirm, panel.photo))
+        # The verdict, the photo and « Utiliser ces informations » in view once the card is read
+        # (after the keyboard has gone, which gives them its room).
+        panel.shown.connect(
+            lambda: QTimer.singleShot(
+                0, lambda: self._bring_into_view(panel.confirm, panel.verdict)
+            )
+        )
         return panel
 
     def _bring_into_view(self, *widgets: QWidget) -> None:
@@ -339,7 +359,7 @@ class WizardScreen(Screen):
             if result.value is not None:
                 self.answers[result.path] = result.value
         self._render(self.identity_panel)
-        self.notice.setObjectName("saved")
+        self._notice_style("saved")  # (not red: nothing is wrong)
         self.notice.setText(self.tr_.t("identity.saved"))
         self._focus_first_to_answer()  # what the card does not say (birthplace…), typed next
         self._settle()
@@ -491,9 +511,7 @@ class WizardScreen(Screen):
                 next((i.localized(self.tr_.lang) for i in issues if i.path == group_id), "")
             )
         if issues and say_it:
-            self.notice.setObjectName("error")
-            self.notice.style().unpolish(self.notice)
-            self.notice.style().polish(self.notice)
+            self._notice_style("error")
             self.notice.setText(
                 self.tr_.t("wizard.missing_warning", button=self.next_button.text())
             )
@@ -521,7 +539,8 @@ class WizardScreen(Screen):
         following = self._stops[index + 1] if index + 1 < len(self._stops) else self.next_button
         following.setFocus(Qt.FocusReason.OtherFocusReason)  # (Tab would select its text)
         # In view above the keyboard, with its question's label: typed into without a swipe.
-        self._bring_into_view(following.parentWidget() or following, following)
+        question = next((e for e in self.editors.values() if e.isAncestorOf(following)), None)
+        self._bring_into_view(*(w for w in (question, following) if w is not None))
 
     # ---------------------------------------------------------------- building again
     def _focused_input(self) -> _Focus | None:

@@ -190,25 +190,32 @@ class IdentityPanel(QFrame):
         self.data = QLabel()
         self.data.setWordWrap(True)
         self.data.setTextFormat(Qt.TextFormat.RichText)
-        result.addWidget(self.data, 1)
+        beside = QVBoxLayout()  # the data, then the actions, beside the photo
+        beside.addWidget(self.data, 1)
+        result.addLayout(beside, 1)
         layout.addLayout(result)
         # How it was checked, for the agent who asks: protocol, data groups, the checks' words.
         self.details_button = QPushButton()
         self.details_button.setCheckable(True)
         self.details_button.toggled.connect(self._toggle_details)
         self.details_button.hide()
-        layout.addWidget(self.details_button, alignment=Qt.AlignmentFlag.AlignLeft)  # secondary
+        self.confirm = QPushButton()
+        self.confirm.setObjectName("primary")
+        self.confirm.hide()
+        self.confirm.clicked.connect(self._accept)
+        # Beside the photo, under the data: « Détails » (secondary) and « Utiliser ces
+        # informations » (primary); a 800-pixel screen shows the verdict, photo and action.
+        actions = QHBoxLayout()
+        actions.addWidget(self.details_button)
+        actions.addStretch(1)
+        actions.addWidget(self.confirm)
+        beside.addLayout(actions)
         self.details = QLabel()
         self.details.setObjectName("muted")
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.hide()
         layout.addWidget(self.details)
-        self.confirm = QPushButton()
-        self.confirm.setObjectName("primary")
-        self.confirm.hide()
-        self.confirm.clicked.connect(self._accept)
-        layout.addWidget(self.confirm)
 
     def _build_mrz_part(self, layout: QVBoxLayout) -> None:
         self._mrz_label = QLabel()
@@ -309,6 +316,11 @@ class IdentityPanel(QFrame):
         self.data.setText(self._describe(reading))
         self._say(None)
         self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
+        if self.can.hasFocus() or self.mrz.hasFocus():
+            # Read by the keyboard's Enter: the keyboard goes, the photo gets its room, and the
+            # focus waits on « Utiliser ces informations » (the space bar takes it).
+            target = self.confirm if self.confirm.isVisibleTo(self) else self
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
         self.shown.emit()
 
     def _describe(self, reading: IdentityReading) -> str:
