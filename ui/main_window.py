@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._apply_look()
         self._language_changed(self.tr_.lang)
         self.stack.setCurrentWidget(self.signin)
+        self.stack.currentChanged.connect(lambda _index: self._offer_home())
         if services is not None:
             self.attach(services)
 
@@ -242,6 +243,11 @@ class MainWindow(QMainWindow):
         self.controls_row = QWidget()
         controls = QHBoxLayout(self.controls_row)
         controls.setContentsMargins(16, 0, 16, 4)
+        # The way home, from every screen of a dossier (its answers are saved as given).
+        self.home_button = QPushButton()
+        self.home_button.clicked.connect(self._go_home)
+        self.home_button.hide()
+        controls.addWidget(self.home_button)
         controls.addStretch(1)
         self.language_buttons = QButtonGroup(self)
         for code, name in LANGUAGES.items():
@@ -291,6 +297,7 @@ class MainWindow(QMainWindow):
         self.app_title.setText(t("app.title"))
         self.training_banner.setText(t("app.training"))
         self.sign_out.setText(t("home.sign_out"))
+        self.home_button.setText(t("home.go_home"))
         self.stay_button.setText(t("lock.stay"))
         self.smaller.setAccessibleName(t("a11y.text_size") + " −")
         self.bigger.setAccessibleName(t("a11y.text_size") + " +")
@@ -378,6 +385,17 @@ class MainWindow(QMainWindow):
     def _receipt(self, reference: str) -> None:
         self.receipt.open(reference)
         self.stack.setCurrentWidget(self.receipt)
+
+    def _offer_home(self) -> None:
+        """« Accueil » on every screen but the home and the sign-in, while an agent works."""
+        away = self.stack.currentWidget() not in (self.signin, getattr(self, "home", None))
+        self.home_button.setVisible(self.agent is not None and away)
+
+    def _go_home(self) -> None:
+        """Back to the home screen; the dossier on screen stays saved, found again by search."""
+        for screen in self.screens[1:]:
+            screen.clear_personal_data()
+        self.stack.setCurrentWidget(self.home)
 
     def _next_person(self) -> None:
         for screen in self.screens[1:]:

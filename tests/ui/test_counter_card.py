@@ -197,3 +197,20 @@ def test_signing_enables_the_button_where_it_stands(qtbot: QtBot, window: MainWi
     _tap(qtbot, button)
     driver.settle()
     assert window.stack.currentWidget() is window.review
+
+
+def test_every_screen_of_a_dossier_has_the_way_home(qtbot: QtBot, window: MainWindow) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    assert not window.home_button.isVisible()  # already home
+    reference = driver.start("changement_adresse")
+    for screen in (window.wizard, window.documents, window.consent, window.review):
+        window.stack.setCurrentWidget(screen)
+        assert window.home_button.isVisible(), type(screen).__name__
+    _tap(qtbot, window.home_button)
+    assert window.stack.currentWidget() is window.home
+    assert not window.home_button.isVisible()
+    _find(window, reference, driver)  # nothing lost: found again, on its card
+    assert window.stack.currentWidget() is window.card
+    window.lock()
+    assert not window.home_button.isVisible()
