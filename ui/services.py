@@ -75,12 +75,8 @@ class AnswersDossiers(OpensDossiers, Protocol):
         ...
 
 
-class FilesDossiers(ShowsDossiers, Protocol):
+class FilesDossiers(OpensDossiers, Protocol):
     """What the review does (``kiosk.dossiers.lifecycle``)."""
-
-    def viewed(self, reference: str, *, agent_id: int | None = None) -> None:
-        """Record that the dossier was looked at."""
-        ...
 
     def file(self, reference: str, *, agent_id: int | None = None) -> DossierSummary:
         """File the dossier: complete, mandate signed, queued; or nothing changes."""

@@ -119,6 +119,10 @@ def test_a_page_photographed_is_attached_shown_and_not_listed_as_missing(
     assert any("Fourni" in text.text() for text in row.findChildren(QLabel))
     attached = services.attachments.list(reference)
     assert [(a.kind, a.mime_type) for a in attached] == [(CARTE_GRISE[0], "image/jpeg")]
+    # The audit says which agent attached it.
+    assert services.audit is not None and window.agent is not None
+    (entry,) = [e for e in services.audit.entries(dossier_ref=reference) if "piece" in e.detail]
+    assert entry.agent_id == window.agent.id
     with Image.open(io.BytesIO(services.attachments.read(attached[0].path))) as photo:
         assert (photo.format, photo.size) == ("JPEG", STILL_SIZE)
     assert not attached[0].path.read_bytes().startswith(b"\xff\xd8")  # encrypted on disk

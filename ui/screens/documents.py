@@ -203,12 +203,12 @@ class DocumentsScreen(Screen):
         camera = self.services.camera
         if camera is None:
             return
-        reference = self.reference
+        reference, agent_id = self.reference, self.agent_id
         label = self._label(doc, self._loaded) if self._loaded is not None else doc.label
 
         def save(data: bytes, mime_type: str) -> None:  # worker thread
             self.services.attachments.attach(
-                reference, doc.kind, data, mime_type, item_path=doc.item_path
+                reference, doc.kind, data, mime_type, item_path=doc.item_path, agent_id=agent_id
             )
 
         self.error.clear()
@@ -288,12 +288,17 @@ class DocumentsScreen(Screen):
         self.scroll_area.setWidget(page)
 
     def _attach(self, doc: Document, scanned: ScannedFile) -> None:
-        reference = self.reference
+        reference, agent_id = self.reference, self.agent_id  # the agent goes to the audit
 
         def attach() -> None:  # worker thread
             data = self.services.scans.read(scanned)
             self.services.attachments.attach(
-                reference, doc.kind, data, scanned.mime_type, item_path=doc.item_path
+                reference,
+                doc.kind,
+                data,
+                scanned.mime_type,
+                item_path=doc.item_path,
+                agent_id=agent_id,
             )
 
         self.runner.run(

@@ -58,9 +58,8 @@ class ReviewScreen(Screen):
         self.error.clear()
         agent_id = self.agent_id
 
-        def load() -> DossierView:  # worker thread; the opening is written to the audit journal
-            self.services.dossiers.viewed(reference, agent_id=agent_id)
-            return self.services.dossiers.show(reference)
+        def load() -> DossierView:  # worker thread; the use case writes the opening to the audit
+            return self.services.dossiers.open(reference, agent_id=agent_id).view
 
         self.runner.run(
             load,
