@@ -243,22 +243,25 @@ class DossierAnswers(DossierBase):
             value = parse_value(field, raw)
         else:
             value = validate_value(field, raw)
-        before = s.scalar(
-            select(Answer.value).where(Answer.dossier_id == dossier_id, Answer.path == path)
-        )
-        if before == value:
-            return value, False
+        # One statement either way; its row count says whether anything changed (the stored
+        # JSON is canonical, so the same value is the same text).
         if value is None:
-            s.execute(delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path))
+            written = s.execute(
+                delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path)
+            )
         else:
-            s.execute(
-                sqlite_insert(Answer)
-                .values(dossier_id=dossier_id, path=path, value=value, updated_at=now)
-                .on_conflict_do_update(
+            upsert = sqlite_insert(Answer).values(
+                dossier_id=dossier_id, path=path, value=value, updated_at=now
+            )
+            written = s.execute(
+                upsert.on_conflict_do_update(
                     index_elements=[Answer.dossier_id, Answer.path],
-                    set_={"value": value, "updated_at": now},
+                    set_={"value": upsert.excluded.value, "updated_at": now},
+                    where=Answer.value != upsert.excluded.value,
                 )
             )
+        if not written.rowcount:  # type: ignore[attr-defined]
+            return value, False
         if field.bind or field.id in condition_inputs(demarche):
             # The answer may change which bound field is visible (SIV or FNI plate, …):
             # re-project every bind target from the visible answers.
