@@ -3,7 +3,7 @@
 Exactly-once, in three rules (docs/sync.md):
 
 1. The outbox row is added by the « prêt → en file » transition itself (:func:`on_state_change`
-   is called inside ``DossierService._move``), so a queued dossier always has its row and a
+   is called inside ``kiosk.dossiers.moves.move``), so a queued dossier always has its row and a
    rolled-back transition never leaves one behind.
 2. A worker marks the row ``envoi`` and commits *before* the request (:meth:`Outbox.claim`). A
    crash can leave a row ``envoi``, never ``acquitte``; once its lease expires it is sent again
@@ -69,7 +69,7 @@ def on_state_change(
 ) -> None:
     """Keep the outbox and the notices in step with a state change, in the caller's transaction.
 
-    Called by ``DossierService._move`` for every transition.
+    Called by ``kiosk.dossiers.moves.move`` for every transition.
     """
     current, target = change
     if target is DossierState.EN_FILE:
