@@ -27,6 +27,9 @@ from ui.tasks import TaskRunner
 from ui.theme import Look, stylesheet
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kiosk.dossiers.views import DossierSummary
     from kiosk.ports.devices import ConnectionBadge
     from kiosk.security.agents import AgentInfo
     from ui.services import UiServices
@@ -80,6 +83,9 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner()
         self.look = Look()
         self.agent: AgentInfo | None = None
+        #: Bumped at sign-out, « Accueil » and « Terminer »: late results of older jobs are dropped.
+        self._session = 0
+        self._starting = False  # a dossier being created (a second tap on a tile waits)
         self._painted = False
         self._right_to_left = False  # Qt's default direction
         self._badge: ConnectionBadge | None = None
@@ -195,19 +201,25 @@ class MainWindow(QMainWindow):
         self.card.proceed.connect(self._continue)
         self.card.attach_documents.connect(self._documents)
         self.card.reprint.connect(self._receipt)
-        self.card.home.connect(lambda: self.stack.setCurrentWidget(self.home))
+        self.card.home.connect(self._go_home)
         self.home.supervise.connect(self._supervise)
         self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.wizard.review.connect(self._documents)
         self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
         self.documents.proceed.connect(self._consent_if_needed)
         self.consent.back.connect(self._documents)
-        self.consent.signed.connect(self._review)
-        self.wizard.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
+        # A result that arrives after sign-out or « Accueil » (the screen forgot its dossier)
+        # moves nothing: the next person never sees the previous one's review or receipt.
+        self.consent.signed.connect(
+            lambda ref: self._review(ref) if ref == self.consent.reference else None
+        )
+        self.wizard.leave.connect(self._go_home)
         self.review.edit.connect(lambda ref: self._resume(ref, at_end=True))
         self.review.edit_field.connect(self._edit_field)
         self.review.sign.connect(self._consent)
-        self.review.submitted.connect(self._receipt)
+        self.review.submitted.connect(
+            lambda ref: self._receipt(ref) if ref == self.review.reference else None
+        )
         self.receipt.done.connect(self._next_person)
         if self._wants_keyboard and self.keyboard is None:
             # Loaded once the window is up (its QML takes ~60 ms); the sign-in has its own keypad.
@@ -326,17 +338,41 @@ class MainWindow(QMainWindow):
             self.supervision.open(self.agent)
             self.stack.setCurrentWidget(self.supervision)
 
+    def _current(self) -> Callable[[], bool]:
+        """A check that the session (agent, person) in which a job started is still the one on
+        screen: a late result after sign-out, « Accueil » or « Terminer » moves nothing."""
+        session = self._session
+        return lambda: self.agent is not None and session == self._session
+
     def _start(self, demarche_id: str) -> None:
+        if self._starting:
+            return  # a second tap on the tile while the first creates the dossier
+        self._starting = True
         agent_id = self.agent.id if self.agent else None
+        still = self._current()
+
+        def started(summary: DossierSummary) -> None:
+            self._starting = False
+            if still():
+                self._resume(summary.reference)
+
+        def failed(exc: Exception) -> None:
+            self._starting = False
+            self.home.message.setObjectName("error")
+            self.home.message.setText(self.tr_.error(exc))
+
         self.runner.run(
             lambda: self.services.dossiers.create(
                 demarche_id, agent_id=agent_id, training=self.services.training
             ),
-            on_done=lambda summary: self._resume(summary.reference),
+            on_done=started,
+            on_error=failed,
         )
 
     def _open_card(self, reference: str) -> None:
         """A dossier found again opens on its card: its state, what is missing, what next."""
+        if self.agent is None:
+            return  # a search answered after sign-out
         self.card.open(reference)
         self.stack.setCurrentWidget(self.card)
 
@@ -359,12 +395,17 @@ class MainWindow(QMainWindow):
 
     def _consent_if_needed(self, reference: str) -> None:
         """After the documents: the mandate to sign, unless a signature given still holds."""
+        still = self._current()
         self.runner.run(
             lambda: self.services.dossiers.mandate_issue(reference),
             on_done=lambda issue: (
-                self._consent(reference) if issue is not None else self._review(reference)
+                None
+                if not still()
+                else self._consent(reference)
+                if issue is not None
+                else self._review(reference)
             ),
-            on_error=lambda _exc: self._consent(reference),
+            on_error=lambda _exc: self._consent(reference) if still() else None,
         )
 
     def _documents(self, reference: str) -> None:
@@ -393,11 +434,13 @@ class MainWindow(QMainWindow):
 
     def _go_home(self) -> None:
         """Back to the home screen; the dossier on screen stays saved, found again by search."""
+        self._session += 1
         for screen in self.screens[1:]:
             screen.clear_personal_data()
         self.stack.setCurrentWidget(self.home)
 
     def _next_person(self) -> None:
+        self._session += 1
         for screen in self.screens[1:]:
             screen.clear_personal_data()
         self.tr_.set_language("fr")
@@ -428,6 +471,7 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Clear every screen and return to the agent sign-in."""
+        self._session += 1
         self.inactivity.disarm()
         self.warning.hide()
         for screen in self.screens:

@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # imported for the types only: the window must paint before these load
+    from pathlib import Path
+
     from kiosk.demarches import Catalog, JSONValue
     from kiosk.dossiers.answers import AnswerResult
-    from kiosk.dossiers.attachments import Attachments
+    from kiosk.dossiers.attachments import Attached, Attachments
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
@@ -28,7 +30,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.messages import Message
     from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScanSource
     from kiosk.ports.identity import IdentityReader
-    from kiosk.security.agents import AgentService
+    from kiosk.security.agents import AgentInfo, AgentService
     from kiosk.security.audit import AuditLog
     from kiosk.security.retention import RetentionService
     from kiosk.site.counter import CounterSettings
@@ -111,6 +113,45 @@ class StartsDossiers(Protocol):
         ...
 
 
+class SignsIn(Protocol):
+    """The sign-in keypad's part of the agents (``kiosk.security.agents``): never their
+    administration, which needs a supervisor signed in."""
+
+    def list(self) -> list[AgentInfo]:
+        """The agents who may sign in here."""
+        ...
+
+    def sign_in(self, identifiant: str, pin: str) -> AgentInfo:
+        """Check a PIN (with the lockout after wrong ones)."""
+        ...
+
+
+class AttachesDocuments(Protocol):
+    """The documents screen's part of the attachments (``kiosk.dossiers.attachments``)."""
+
+    def list(self, reference: str) -> list[Attached]:
+        """The documents provided for a dossier."""
+        ...
+
+    def attach(
+        self,
+        reference: str,
+        kind: str,
+        data: bytes,
+        mime_type: str,
+        *,
+        item_path: str | None = None,
+        agent_id: int | None = None,
+    ) -> object:
+        """Store a captured document and record it for the dossier (the attach use case); what
+        was stored is of no use to a screen."""
+        ...
+
+    def read(self, path: Path) -> bytes:
+        """A stored document's bytes, for its thumbnail."""
+        ...
+
+
 # ------------------------------------------------------------------ each screen's slice
 
 
@@ -118,7 +159,7 @@ class StartsDossiers(Protocol):
 class SignInServices:
     """The sign-in keypad."""
 
-    agents: AgentService
+    agents: SignsIn
 
 
 @dataclass(frozen=True)
@@ -155,7 +196,7 @@ class DocumentsServices:
 
     catalog: Catalog
     dossiers: ShowsDossiers
-    attachments: Attachments
+    attachments: AttachesDocuments
     scans: ScanSource
     #: The camera that photographs documents (None: none configured, the scanner only).
     camera: Camera | None

@@ -42,6 +42,10 @@ class NotEditable(DossierError):
     """The dossier has left the counter: its answers can no longer change."""
 
 
+class AlreadyFiled(NotEditable):
+    """Filing a dossier that has already left the counter (a second tap, another counter)."""
+
+
 class Incomplete(DossierError):
     """Validation found mandatory answers missing."""
 

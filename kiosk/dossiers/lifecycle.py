@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from kiosk.demarches import Demarche, invalid_answers, missing_required
 from kiosk.dossiers.base import DossierBase
-from kiosk.dossiers.errors import Incomplete, MandateRequired, UnknownDemarche
+from kiosk.dossiers.errors import AlreadyFiled, Incomplete, MandateRequired, UnknownDemarche
 from kiosk.dossiers.mandate import mandate_issue
 from kiosk.dossiers.moves import move
 from kiosk.dossiers.reference import new_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, Missing
+from kiosk.messages import Message
 from kiosk.security.audit import AuditAction, safe_detail
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Dossier, Event
@@ -115,6 +116,16 @@ class DossierLifecycle(DossierBase):
         """
         ref = self._parse_ref(reference)
         with self._store.write() as s:
+            dossier = self._load(s, ref)
+            state = DossierState(dossier.state)
+            if not state.editable and state is not DossierState.ABANDONNE:
+                raise AlreadyFiled(
+                    Message(
+                        "Le dossier {reference} est déjà déposé (« {state} »).",
+                        reference=ref,
+                        state=state.label,
+                    )
+                )
             dossier = self._load_editable(s, ref)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             self._check_complete(s, dossier, demarche)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kiosk.demarches import Catalog
 from kiosk.dossiers.answers import DossierAnswers
 from kiosk.dossiers.attachments import Attachments, UnknownDocumentKind
-from kiosk.dossiers.errors import Incomplete, MandateRequired, NotEditable
+from kiosk.dossiers.errors import AlreadyFiled, Incomplete, MandateRequired, NotEditable
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.identity.model import DocumentKind, Verdict, manual_reading
@@ -101,7 +101,7 @@ def test_filing_validates_and_queues_in_one_step(
         (DossierState.PRET, DossierState.EN_FILE),
     ]
     assert _outbox_rows(store) == 1
-    with pytest.raises(NotEditable):  # filed once: a second tap files nothing more
+    with pytest.raises(AlreadyFiled):  # filed once: a second tap files nothing more
         service.file(ref)
     assert _outbox_rows(store) == 1
 

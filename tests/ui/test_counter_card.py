@@ -4,7 +4,7 @@ fields; a mandate already signed is not signed again; filing without one leads t
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.demarches import visible_fields
@@ -84,6 +84,13 @@ def test_a_draft_continues_at_its_first_missing_answer_highlighted(
     assert "obligatoire" in editor.message.text()
     focused = QApplication.focusWidget()
     assert focused is not None and editor.isAncestorOf(focused)
+    qtbot.waitUntil(lambda: _on_screen(window, focused))  # scrolled to, not only focused
+
+
+def _on_screen(window: MainWindow, widget: QWidget) -> bool:
+    viewport = window.wizard.scroll_area.viewport()
+    top = widget.mapTo(viewport, widget.rect().topLeft()).y()
+    return top >= 0 and top + widget.height() <= viewport.height()
 
 
 def _required_paths(window: MainWindow, reference: str) -> list[str]:
@@ -214,3 +221,36 @@ def test_every_screen_of_a_dossier_has_the_way_home(qtbot: QtBot, window: MainWi
     assert window.stack.currentWidget() is window.card
     window.lock()
     assert not window.home_button.isVisible()
+
+
+def test_a_filing_that_ends_after_accueil_shows_no_receipt_to_the_next_person(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    services = window.services
+    reference = services.dossiers.create("cas_complexe", training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    sign_mandate(services.dossiers._store, reference)
+    driver.sign_in()
+    window._review(reference)
+    driver.settle()
+    _tap(qtbot, window.review.submit_button)  # the filing runs on a worker thread…
+    _tap(qtbot, window.home_button)  # …while the agent goes home
+    driver.settle()
+    assert window.stack.currentWidget() is window.home  # the filing's end moved nothing
+    assert services.dossiers.show(reference).summary.state is DossierState.EN_FILE
+
+
+def test_opening_another_dossier_leaves_nothing_of_the_first_on_screen(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    first = driver.start("changement_adresse")
+    assert window.wizard.editors
+    services = window.services
+    second = services.dossiers.create("permis_renouvellement", training=True).reference
+    window.wizard.open(second)
+    assert window.wizard.editors == {} and window.wizard.scroll_area.widget() is None
+    driver.settle()
+    assert window.wizard.reference == second != first

@@ -28,7 +28,7 @@ from ui.screens.base import Screen
 from ui.services import DocumentsServices
 from ui.tasks import TaskRunner
 from ui.widgets.camera import CaptureView
-from ui.widgets.scrolling import scroll_back
+from ui.widgets.scrolling import drop_page, scroll_back
 
 THUMB = 120
 
@@ -331,4 +331,4 @@ class DocumentsScreen(Screen):
         self.rows = {}
         self.camera_buttons = {}
         self.thumbs = {}
-        self.scroll_area.takeWidget()
+        drop_page(self.scroll_area)

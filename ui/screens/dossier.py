@@ -14,6 +14,7 @@ from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import CardServices
 from ui.tasks import TaskRunner
+from ui.widgets.scrolling import drop_page
 
 if TYPE_CHECKING:
     from kiosk.dossiers.queries import CounterDossier
@@ -62,7 +63,7 @@ class DossierCardScreen(Screen):
         self.reference = reference
         self._dossier = None
         self.error.clear()
-        self.scroll_area.takeWidget()
+        drop_page(self.scroll_area)
         for button in (self.reprint_button, self.attach_button, self.continue_button):
             button.hide()
         agent_id = self.agent_id
@@ -139,6 +140,6 @@ class DossierCardScreen(Screen):
     def clear_personal_data(self) -> None:
         self.reference = ""
         self._dossier = None
-        self.scroll_area.takeWidget()
+        drop_page(self.scroll_area)
         self.error.clear()
         self.title.clear()

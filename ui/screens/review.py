@@ -20,13 +20,14 @@ from kiosk.demarches import (
     required_documents,
     visible_fields,
 )
-from kiosk.dossiers.errors import Incomplete, MandateRequired
+from kiosk.dossiers.errors import AlreadyFiled, Incomplete, MandateRequired
 from kiosk.dossiers.views import DossierView
 from ui.format import display_value
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import ReviewServices
 from ui.tasks import TaskRunner
+from ui.widgets.scrolling import drop_page
 
 
 class ReviewScreen(Screen):
@@ -54,6 +55,9 @@ class ReviewScreen(Screen):
 
     def open(self, reference: str) -> None:
         """Load the dossier off the UI thread and show it."""
+        # Nothing of an earlier dossier while this one loads, and nothing to file yet.
+        self.clear_personal_data()
+        self.submit_button.setEnabled(False)
         self.reference = reference
         self.error.clear()
         agent_id = self.agent_id
@@ -61,10 +65,13 @@ class ReviewScreen(Screen):
         def load() -> DossierView:  # worker thread; the use case writes the opening to the audit
             return self.services.dossiers.open(reference, agent_id=agent_id).view
 
+        def current() -> bool:  # a later open, or the screen cleared, makes the result stale
+            return self.reference == reference
+
         self.runner.run(
             load,
-            on_done=self._show,
-            on_error=lambda exc: self.error.setText(self.tr_.error(exc)),
+            on_done=lambda view: self._show(view) if current() else None,
+            on_error=lambda exc: self.error.setText(self.tr_.error(exc)) if current() else None,
         )
 
     def _show(self, view: DossierView) -> None:
@@ -145,6 +152,9 @@ class ReviewScreen(Screen):
         self.runner.run(file_it, on_done=self.submitted.emit, on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, AlreadyFiled):
+            self.submitted.emit(self.reference)  # filed already (a second tap): its receipt
+            return
         if isinstance(exc, MandateRequired):
             self.sign.emit(self.reference)  # straight to the mandate: no dead end
             return
@@ -166,5 +176,5 @@ class ReviewScreen(Screen):
     def clear_personal_data(self) -> None:
         self.reference = ""
         self._view = None
-        self.scroll_area.takeWidget()
+        drop_page(self.scroll_area)
         self.submit_why.explain("")

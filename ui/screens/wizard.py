@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from kiosk.demarches import (
     Demarche,
@@ -55,7 +56,7 @@ from ui.services import WizardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fields import FieldEditor, make_editor
 from ui.widgets.identity import IdentityPanel
-from ui.widgets.scrolling import scroll_back
+from ui.widgets.scrolling import drop_page, scroll_back
 
 if TYPE_CHECKING:
     from kiosk.dossiers.service import AnswerResult
@@ -95,6 +96,7 @@ class WizardScreen(Screen):
         self._rejected: dict[str, tuple[str, FieldError]] = {}
         self.identity_panel: IdentityPanel | None = None
         self._keyboard_up = False
+        self._opening = 0  # which open() the screen waits for (a late load is dropped)
         self._asked_to_fix = False  # the notice says "correct the answers in red first"
         #: The step whose missing answers were pointed out (the next « Suivant » moves on).
         self._warned_step: str | None = None
@@ -128,13 +130,21 @@ class WizardScreen(Screen):
     def open(self, reference: str, *, at_end: bool = False, focus: str | None = None) -> None:
         """Load a dossier (off the UI thread) and show its first (or last) step, or the step of
         the answer ``focus``, that answer highlighted (a point missing, tapped on the review)."""
+        # Nothing of the dossier shown before stays on screen while this one loads: a field
+        # edited on the old page would be saved into the new reference.
+        self.clear_personal_data()
         self.reference = reference
         agent_id = self.agent_id
+        opening = self._opening
+
+        def current() -> bool:  # a later open (or « Accueil ») makes this load's result stale
+            return opening == self._opening
+
         self.runner.run(
             # Worker thread; the opening is written to the audit journal by the use case.
             lambda: self.services.dossiers.open(reference, agent_id=agent_id).view,
-            on_done=lambda view: self._loaded(view, at_end, focus),
-            on_error=lambda exc: self.notice.setText(self.tr_.error(exc)),
+            on_done=lambda view: self._loaded(view, at_end, focus) if current() else None,
+            on_error=lambda exc: self.notice.setText(self.tr_.error(exc)) if current() else None,
         )
 
     def _loaded(self, view: DossierView, at_end: bool, focus: str | None = None) -> None:
@@ -169,7 +179,7 @@ class WizardScreen(Screen):
         for issue in missing_required(self._localized(), self.answers):
             if issue.path == path:
                 editor.set_error(issue.localized(self.tr_.lang))
-        self.scroll_area.ensureWidgetVisible(editor)
+        self._bring_into_view(editor)
         target = editor.focusProxy() or editor.nextInFocusChain()
         if target is not None and editor.isAncestorOf(target):
             target.setFocus()
@@ -269,19 +279,20 @@ class WizardScreen(Screen):
         panel.accepted.connect(self._identity_accepted)
         # The verdict, the photo and « Utiliser ces informations » in view once the card is read
         # (after the keyboard has gone, which gives them its room).
-        panel.shown.connect(
-            lambda: QTimer.singleShot(
-                0, lambda: self._bring_into_view(panel.confirm, panel.verdict)
-            )
-        )
+        panel.shown.connect(lambda: self._bring_into_view(panel.confirm, panel.verdict))
         return panel
 
     def _bring_into_view(self, *widgets: QWidget) -> None:
-        """Scroll the page so that ``widgets`` are on screen (the last one given wins)."""
-        QApplication.processEvents()  # laid out first: a widget just shown has no place yet
-        for widget in widgets:
-            if widget.isVisible():
-                self.scroll_area.ensureWidgetVisible(widget, 16, 16)
+        """Scroll the page so that ``widgets`` are on screen (the last one given wins), once the
+        page is laid out: a widget just built or shown has no place on it yet."""
+
+        def scroll() -> None:
+            page = self.scroll_area.widget()
+            for widget in widgets:
+                if isValid(widget) and page is not None and page.isAncestorOf(widget):
+                    self.scroll_area.ensureWidgetVisible(widget, 16, 16)
+
+        QTimer.singleShot(0, self, scroll)
 
     def _focus_first_to_answer(self, among: list[str] | None = None) -> None:
         """Put the focus in the first mandatory question not answered yet (of ``among``, if
@@ -294,7 +305,7 @@ class WizardScreen(Screen):
             stops = editor.focus_stops()
             if stops and isinstance(stops[0], QLineEdit | QPlainTextEdit):
                 stops[0].setFocus(Qt.FocusReason.OtherFocusReason)
-                self.scroll_area.ensureWidgetVisible(editor, 16, 16)
+                self._bring_into_view(editor)
             return
 
     def _editor(self, path: str, field: object) -> FieldEditor:
@@ -371,8 +382,11 @@ class WizardScreen(Screen):
 
     def _remove_item(self, group_id: str, index: int) -> None:
         self._pending += 1
+        reference, agent_id = self.reference, self.agent_id  # as tapped, not as the job starts
         self.runner.run(
-            lambda: self.services.dossiers.remove_group_item(self.reference, group_id, index),
+            lambda: self.services.dossiers.remove_group_item(
+                reference, group_id, index, agent_id=agent_id
+            ),
             on_done=lambda _: self._after_remove(),
             on_error=self._failed,
         )
@@ -387,10 +401,9 @@ class WizardScreen(Screen):
         # the field, and a button disabled under the finger would lose the tap (its release).
         # « Suivant » waits for the saves instead (``_move_after_save``).
         self._pending += 1
+        reference, agent_id = self.reference, self.agent_id  # as typed, not as the job starts
         self.runner.run(
-            lambda: self.services.dossiers.answer(
-                self.reference, path, raw, agent_id=self.agent_id
-            ),
+            lambda: self.services.dossiers.answer(reference, path, raw, agent_id=agent_id),
             on_done=self._saved,
             on_error=lambda exc: self._save_failed(path, raw, exc),
         )
@@ -590,10 +603,13 @@ class WizardScreen(Screen):
         self._rejected = {}
         self.editors = {}
         self.identity_panel = None
+        self._pending = 0
+        self._move_after_save = 0
+        self._opening += 1  # whatever is still loading is for a dossier no longer on screen
         self._stops = []
         self._group_notes = {}
         self._shown_step = None
         self._warned_step = None
-        self.scroll_area.takeWidget()
+        drop_page(self.scroll_area)
         self.header.clear()
         self.step_count.clear()

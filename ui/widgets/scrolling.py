@@ -82,3 +82,11 @@ def scrolling_area(content: QWidget | None = None) -> QScrollArea:
     if content is not None:
         area.setWidget(content)
     return area
+
+
+def drop_page(area: QScrollArea) -> None:
+    """Take the page off ``area`` and delete it: ``takeWidget`` alone hands it back to Python,
+    where it lives on as a hidden window holding a person's data (their photo, their answers)."""
+    page = area.takeWidget()
+    if page is not None:
+        page.deleteLater()
