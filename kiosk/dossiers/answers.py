@@ -28,7 +28,7 @@ from kiosk.dossiers.states import DossierState
 from kiosk.identity.model import DocumentKind, IdentityReading
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
-from kiosk.store.models import Answer, Dossier, Event
+from kiosk.store.models import Answer, Dossier, Event, Piece
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,7 @@ class DossierAnswers(DossierBase):
             s.flush()
             for path, value, at in moved:
                 s.add(Answer(dossier_id=dossier.id, path=path, value=value, updated_at=at))
+            self._renumber_pieces(s, dossier.id, group_id, index)
             now = self._now()
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             reproject(s, dossier.id, demarche, self._answers(s, dossier.id))
@@ -215,6 +216,25 @@ class DossierAnswers(DossierBase):
             )
 
     # ----------------------------------------------------------------- internals
+
+    @staticmethod
+    def _renumber_pieces(s: Session, dossier_id: str, group_id: str, index: int) -> None:
+        """The documents follow their group item: the removed item's are set aside (no longer
+        « fournie » nor tied to an item: never sent nor shown as provided; the record keeps its
+        file, so that the purge erases it with the dossier's), the next items' move up."""
+        prefix = f"{group_id}["
+        pieces = s.scalars(
+            select(Piece).where(Piece.dossier_id == dossier_id, Piece.item_path.startswith(prefix))
+        ).all()
+        for piece in pieces:
+            item = (piece.item_path or "")[len(prefix) :].rstrip("]")
+            if not item.isdigit() or int(item) < index:
+                continue
+            if int(item) == index:
+                piece.status = "manquante"
+                piece.item_path = None
+            else:
+                piece.item_path = f"{prefix}{int(item) - 1}]"
 
     def _write(  # noqa: PLR0917 - internal, called twice, each argument distinct
         self,

@@ -225,3 +225,22 @@ def test_a_document_is_attached_with_its_agent_and_never_to_a_filed_dossier(
         attachments.attach(ref, "justificatif_domicile", PNG + b"2", "image/png")
     assert sorted(p.name for p in (tmp_path / "documents").iterdir()) == stored_before
     assert len(attachments.list(ref)) == 1
+
+
+def test_removing_a_co_heir_takes_his_documents_with_him(
+    service: DossierService, catalog: Catalog, store: Store, tmp_path: Path, clock: Clock
+) -> None:
+    attachments = Attachments(store, catalog, DocumentStore(tmp_path / "documents"), clock=clock)
+    ref = service.create("succession").reference
+    for index, name in enumerate(("LÉO", "ZOÉ")):
+        service.answer(ref, "autres_heritiers", "oui")
+        service.answer(ref, f"coheritiers[{index}].coheritier_nom", name)
+    kinds = {r.kind for r in catalog.latest("succession").documents if r.for_each}
+    kind = sorted(kinds)[0]
+    attachments.attach(ref, kind, PNG + b"leo", "image/png", item_path="coheritiers[0]")
+    attachments.attach(ref, kind, PNG + b"zoe", "image/png", item_path="coheritiers[1]")
+    service.remove_group_item(ref, "coheritiers", 0)
+    assert service.show(ref).answers["coheritiers[0].coheritier_nom"] == "ZOÉ"
+    (left,) = attachments.list(ref)  # Léo's document is no longer « fourni »…
+    assert left.item_path == "coheritiers[0]"  # …and Zoé's follows her to the first place
+    assert attachments.read(left.path) == PNG + b"zoe"
