@@ -193,7 +193,12 @@ def test_one_byte_over_20_mb_is_refused_before_reading(
     _sparse(big, PIECE_MAX_BYTES + 1)
     reads: list[int] = []
     real_read = os.read
-    monkeypatch.setattr(os, "read", lambda fd, n: reads.append(n) or real_read(fd, n))
+
+    def read(fd: int, n: int) -> bytes:
+        reads.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", read)
     with pytest.raises(DocumentRefused, match="dépasse 20 Mo"):
         files.import_file(big)
     assert reads == []
