@@ -361,12 +361,15 @@ def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
 
 def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
     from kiosk.dossiers.attachments import Attachments
+    from kiosk.store.documents import DocumentError
 
     # The same use case as the documents screen; the file is encrypted with the document key.
     attachments = Attachments(c.store, c.catalog, c.documents)
     try:
         stored = attachments.import_file(args.reference, args.kind, args.file)
-    except OSError as exc:
+    except DocumentError as exc:  # refused file, or the documents folder full: says which
+        return _fail(str(exc))
+    except OSError as exc:  # only the source file's opening or reading reaches here
         return _fail(f"Impossible de lire {args.file} : {exc.strerror or exc}.")
     return _emit(
         args,

@@ -3,17 +3,27 @@
 Flatbed and sheet-fed scanners at counters save PDF or image files into a folder; the kiosk lists
 that folder, newest first, and the agent picks the scan. A camera photographs a page instead:
 ``devices/camera/``.
+
+The folder is written by others (a USB key, a phone, anyone with the scanner's share): it is
+read like any file offered as a document (``kiosk.store.documents.read_piece_file``). Only
+regular files within the national size limits are listed, never through a link, and a file
+is read once, typed by its content, and refused if it changed since it was listed.
 """
 
 from __future__ import annotations
 
-import mimetypes
+import os
+import stat
 from pathlib import Path
 
 from kiosk.ports.devices import ScannedFile
-
-ACCEPTED = {"application/pdf", "image/jpeg", "image/png", "image/tiff", "image/webp"}
-MAX_BYTES = 20 * 1024 * 1024  # a scan larger than this is a mistake (a video, an archive…)
+from kiosk.store.documents import (
+    PIECE_MAX_BYTES,
+    PIECE_MIN_BYTES,
+    changed_while_read,
+    piece_type,
+    read_piece_file,
+)
 
 
 class FolderSource:
@@ -23,23 +33,43 @@ class FolderSource:
         self.folder = folder
 
     def files(self, limit: int = 24) -> list[ScannedFile]:
-        """Accepted files, most recent first (an empty list if the folder does not exist)."""
+        """Accepted files, most recent first (an empty list if the folder does not exist).
+
+        A file's type is told by its first bytes; a link, anything but a regular file, and a
+        file the national service would refuse for its size or type are left out.
+        """
         if not self.folder.is_dir():
             return []
-        found = []
-        for path in self.folder.iterdir():
-            mime = mimetypes.guess_type(path.name)[0]
-            if not path.is_file() or mime not in ACCEPTED:
-                continue
-            size = path.stat().st_size
-            if 0 < size <= MAX_BYTES:
-                found.append((path.stat().st_mtime, ScannedFile(path, mime, size)))
-        found.sort(key=lambda pair: pair[0], reverse=True)
-        return [f for _, f in found[:limit]]
+        candidates = []
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)  # a link is not followed, not listed
+                if stat.S_ISREG(info.st_mode) and (
+                    PIECE_MIN_BYTES <= info.st_size <= PIECE_MAX_BYTES
+                ):
+                    candidates.append((info.st_mtime, Path(entry.path), info.st_size))
+        candidates.sort(key=lambda found: found[0], reverse=True)
+        found: list[ScannedFile] = []
+        for _, path, size in candidates:
+            if len(found) == limit:
+                break
+            mime_type = piece_type(path)
+            if mime_type is not None:
+                found.append(ScannedFile(path, mime_type, size))
+        return found
 
     def read(self, scanned: ScannedFile) -> bytes:
-        """The file's bytes."""
-        return scanned.path.read_bytes()
+        """The file's bytes, read as :func:`~kiosk.store.documents.read_piece_file` reads.
+
+        Raises:
+            DocumentRefused: the file is no longer one the kiosk takes, or is no longer the
+                one listed (another type or size).
+            OSError: it cannot be read (removed since it was listed…).
+        """
+        data, mime_type = read_piece_file(scanned.path)
+        if (mime_type, len(data)) != (scanned.mime_type, scanned.size):
+            raise changed_while_read(scanned.path.name)
+        return data
 
 
 def write_sample_scans(folder: Path) -> list[Path]:

@@ -20,7 +20,12 @@ from kiosk.dossiers.errors import DossierError
 from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
-from kiosk.store.documents import ACCEPTED_TYPES, DocumentStore, StoredDocument
+from kiosk.store.documents import (
+    ACCEPTED_TYPES,
+    DocumentStore,
+    StoredDocument,
+    check_piece_size,
+)
 from kiosk.store.models import Dossier, Piece
 
 if TYPE_CHECKING:
@@ -159,10 +164,15 @@ class Attachments(DossierPieces):
 
         The file is written (atomically) before the record: a crash in between leaves an
         orphan file, never a record pointing at nothing.
+
+        Raises:
+            DocumentRefused: empty, or larger than the national service accepts.
+            DocumentNotWritten: the documents folder could not take it (disk full…).
         """
         if mime_type not in ACCEPTED_TYPES:
             raise ValueError("Seuls les PDF et les images peuvent être joints.")
         self.check_can_attach(reference, kind)
+        check_piece_size(len(data), kind)
         stored = self._files.store_bytes(data, mime_type)
         self._record(reference, kind, stored, item_path=item_path, agent_id=agent_id)
         return stored
@@ -178,9 +188,13 @@ class Attachments(DossierPieces):
     ) -> StoredDocument:
         """Copy the file ``source`` into the store and record it (the command line's path).
 
+        The dossier is checked first: a refused dossier reads no file.
+
         Raises:
-            ValueError: the file type is not accepted (message in French).
-            OSError: the file cannot be read or the store cannot be written.
+            DocumentRefused: not a regular file, a link, empty, too large, neither a PDF nor an
+                image, or changed while read (``kiosk.store.documents.read_piece_file``).
+            DocumentNotWritten: the documents folder could not take it (disk full…).
+            OSError: the source file cannot be opened or read.
         """
         self.check_can_attach(reference, kind)
         stored = self._files.import_file(source)

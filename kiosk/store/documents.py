@@ -11,19 +11,27 @@ anyone holding a copy of a scan could otherwise look for.
 The sync uploads a document through :meth:`DocumentStore.read` (the outbox hands it that
 reader), so the national service receives the plain document it was announced.
 
-A file is written through a temporary file, fsync'd, then renamed: a power cut leaves either the
-whole file or nothing. Plain files written by an earlier version (named by their SHA-256) are
+A file to import (the command line's ``kiosk dossier piece``, the scanner's folder) is read by
+:func:`read_piece_file`: a regular file only, opened once without following a link, its type
+told by its first bytes (not its name), its size within the national contract's (1 byte to
+20 MiB), and refused if it changes while it is read. A file is written through a temporary file,
+fsync'd, then renamed: a power cut leaves either the whole file or nothing, and a failed write
+(disk full) removes the temporary file and says so, naming the documents folder.
+
+Plain files written by an earlier version (named by their SHA-256) are
 still read, after checking that hash, and :func:`encrypt_plain_documents` re-stores them
 encrypted at start.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import mimetypes
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +39,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.messages import LocalizedError, Message
 from kiosk.store.keys import documents_key_file, fsync_dir, load_or_create_key
 
 if TYPE_CHECKING:
@@ -45,6 +54,21 @@ ACCEPTED_TYPES = {
     "image/webp",
 }
 
+#: How an accepted type's content starts (a file's name says nothing of what it holds).
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+#: A supporting document's size in bytes, as the national service accepts it
+#: (``docs/national-api.json``, ``Dossier.pieces[].taille``: ``minimum`` and ``maximum``).
+#: Checked at the counter, while the person is still there to bring another copy.
+PIECE_MIN_BYTES = 1
+PIECE_MAX_BYTES = 20 * 1024 * 1024
+
 #: Whether new document files are encrypted. ``False`` until the sync uploads through
 #: ``DocumentStore.read`` (docs/security.md, "Known gap: uploads"); flip it then, and call
 #: :func:`encrypt_plain_documents` at start (``app/container.py:build``).
@@ -55,8 +79,176 @@ _NONCE_BYTES = 12
 _AAD_PREFIX = b"pn-kiosk document v1:"
 
 
-class DocumentError(Exception):
-    """A stored document cannot be read back (modified, truncated, wrong key); in French."""
+class DocumentError(LocalizedError):
+    """A document cannot be imported, written or read back; ``str()`` is French for the agent,
+    translatable (:meth:`localized`) where the person may read it."""
+
+
+class DocumentRefused(DocumentError):
+    """The file offered is not one the kiosk takes: a link, not a regular file, empty, too
+    large, neither a PDF nor an image, or changed while it was read."""
+
+
+class DocumentNotWritten(DocumentError):
+    """The documents folder could not take the file (disk full, read-only…); nothing is left
+    of the attempt."""
+
+
+def content_type(data: bytes) -> str | None:
+    """The accepted type ``data`` starts like (PDF, JPEG, PNG, TIFF, WebP), or ``None``."""
+    for magic, mime_type in _SIGNATURES:
+        if data.startswith(magic):
+            return mime_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_piece_size(size: int, name: str) -> None:
+    """Refuse a size the national service would refuse (outside :data:`PIECE_MIN_BYTES` to
+    :data:`PIECE_MAX_BYTES`).
+
+    Raises:
+        DocumentRefused: empty, or larger than the limit.
+    """
+    if size < PIECE_MIN_BYTES:
+        raise DocumentRefused(
+            Message("Le fichier « {name} » est vide : il ne peut pas être joint.", name=name)
+        )
+    if size > PIECE_MAX_BYTES:
+        raise DocumentRefused(
+            Message(
+                "Le fichier « {name} » dépasse {limit} Mo : le service national ne"
+                " l'accepterait pas.",
+                name=name,
+                limit=PIECE_MAX_BYTES // (1024 * 1024),
+            )
+        )
+
+
+def read_piece_file(path: Path) -> tuple[bytes, str]:
+    """The bytes and the type (by content) of the file at ``path``, offered as a document.
+
+    The file is opened once, without following a link (``O_NOFOLLOW``) and without waiting
+    (``O_NONBLOCK``: a FIFO cannot hang the open); what the descriptor is decides, so a file
+    swapped after a check is not read in its place. At most one byte more than the limit is
+    read, and the length read must be the size the descriptor gave: a file still being written
+    by a scanner, or cut short, is refused rather than stored truncated.
+
+    Raises:
+        DocumentRefused: a link, not a regular file, empty, too large, neither a PDF nor an
+            image, or changed while read (message in French, translatable).
+        OSError: the file cannot be opened or read (missing, not allowed).
+    """
+    name = path.name
+    fd, before = _open_regular(path)
+    try:
+        check_piece_size(before.st_size, name)
+        chunks: list[bytes] = []
+        left = PIECE_MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) != before.st_size or (after.st_size, after.st_mtime_ns) != (
+        before.st_size,
+        before.st_mtime_ns,
+    ):
+        raise changed_while_read(name)
+    mime_type = content_type(data)
+    if mime_type is None or mime_type not in ACCEPTED_TYPES:
+        raise DocumentRefused(
+            Message(
+                "Le fichier « {name} » n'est ni un PDF ni une image (JPEG, PNG, TIFF, WebP) :"
+                " il ne peut pas être joint.",
+                name=name,
+            )
+        )
+    return data, mime_type
+
+
+def changed_while_read(name: str) -> DocumentRefused:
+    """The refusal of a file that is not the one it was a moment ago (a scan still being
+    written, a file cut or replaced): it is never stored as it was half read."""
+    return DocumentRefused(
+        Message(
+            "Le fichier « {name} » a changé pendant la lecture : attendez la fin de la"
+            " numérisation, puis réessayez.",
+            name=name,
+        )
+    )
+
+
+def piece_type(path: Path) -> str | None:
+    """The accepted type the file at ``path`` starts like, from its first bytes only (opened as
+    :func:`read_piece_file` opens it); ``None`` when it is not one the kiosk would take."""
+    try:
+        fd, info = _open_regular(path)
+    except (DocumentRefused, OSError):
+        return None
+    try:
+        head = os.read(fd, 16)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if not PIECE_MIN_BYTES <= info.st_size <= PIECE_MAX_BYTES:
+        return None
+    return content_type(head)
+
+
+def _open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """A read-only descriptor on the regular file ``path`` and what it is, never through a link.
+
+    Raises:
+        DocumentRefused: a link, or not a regular file.
+        OSError: it cannot be opened.
+    """
+    name = path.name
+    # A first look without opening: a device is never opened (opening some has effects).
+    _check_regular(os.lstat(path).st_mode, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # swapped for a link since the look above
+            raise _link_refused(name) from exc
+        raise
+    try:
+        info = os.fstat(fd)  # what the descriptor is decides, not what the name was
+        _check_regular(info.st_mode, name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def _check_regular(mode: int, name: str) -> None:
+    if stat.S_ISLNK(mode):
+        raise _link_refused(name)
+    if not stat.S_ISREG(mode):
+        raise DocumentRefused(
+            Message(
+                "« {name} » n'est pas un fichier ordinaire (dossier, périphérique ou tube) :"
+                " il ne peut pas être joint.",
+                name=name,
+            )
+        )
+
+
+def _link_refused(name: str) -> DocumentRefused:
+    return DocumentRefused(
+        Message(
+            "« {name} » est un lien symbolique : lien symbolique refusé, choisissez le fichier"
+            " lui-même.",
+            name=name,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -102,29 +294,28 @@ class DocumentStore:
         return self._keys
 
     def import_file(self, source: Path) -> StoredDocument:
-        """Copy ``source`` into the store.
+        """Copy ``source`` into the store (read by :func:`read_piece_file`, typed by content).
 
         Raises:
-            ValueError: the file type is not accepted (message in French).
-            OSError: the file cannot be read or the store cannot be written.
+            DocumentRefused: the file is not one the kiosk takes (message in French).
+            DocumentNotWritten: the documents folder could not take it (disk full…).
+            OSError: the source file cannot be opened or read.
         """
-        mime_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-        if mime_type not in ACCEPTED_TYPES:
-            raise ValueError(
-                f"Le fichier {source.name} n'est pas accepté : seuls les PDF et les images"
-                " (JPEG, PNG, TIFF, WebP) peuvent être joints."
-            )
-        return self.store_bytes(source.read_bytes(), mime_type)
+        data, mime_type = read_piece_file(source)
+        return self.store_bytes(data, mime_type)
 
     def store_bytes(self, data: bytes, mime_type: str) -> StoredDocument:
-        """Encrypt and write ``data`` atomically; storing the same bytes twice is a no-op."""
+        """Encrypt and write ``data`` atomically; storing the same bytes twice is a no-op.
+
+        Raises:
+            DocumentNotWritten: the write failed (disk full…); no temporary file is left.
+        """
         digest = hashlib.sha256(data).hexdigest()
         if self._encrypt:
             aead, naming = self._cipher()
             name = hmac.new(naming, data, hashlib.sha256).hexdigest() + _SUFFIX
         else:
             name = digest + (mimetypes.guess_extension(mime_type) or ".bin")
-        self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = self._root / name
         if not target.exists():
             if self._encrypt:
@@ -132,14 +323,51 @@ class DocumentStore:
                 sealed = nonce + aead.encrypt(nonce, data, _AAD_PREFIX + name.encode())
             else:
                 sealed = data
-            tmp = self._root / f".{name}.{secrets.token_hex(4)}.part"
-            with tmp.open("wb") as handle:
-                handle.write(sealed)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(target)
-            fsync_dir(self._root)
+            try:
+                self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._write_atomically(target, sealed)
+            except OSError as exc:
+                raise self._not_written(exc) from exc
         return StoredDocument(path=target, sha256=digest, mime_type=mime_type, size=len(data))
+
+    def _write_atomically(self, target: Path, sealed: bytes) -> None:
+        """Write through a temporary file renamed over ``target``; the temporary file is gone
+        whatever happens (a failed write, an interruption)."""
+        tmp = self._root / f".{target.name}.{secrets.token_hex(4)}.part"
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            try:
+                view = memoryview(sealed)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        fsync_dir(self._root)
+
+    def _not_written(self, exc: OSError) -> DocumentNotWritten:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DocumentNotWritten(
+                Message(
+                    "Disque plein : le document n'a pas pu être enregistré dans le dossier des"
+                    " documents de la borne ({folder}). Libérez de la place, puis réessayez.",
+                    folder=str(self._root),
+                )
+            )
+        return DocumentNotWritten(
+            Message(
+                "Le document n'a pas pu être enregistré dans le dossier des documents de la"
+                " borne ({folder}) : {reason}.",
+                folder=str(self._root),
+                reason=exc.strerror or type(exc).__name__,
+            )
+        )
 
     def read(self, path: Path) -> bytes:
         """The plain bytes of a stored document.

@@ -123,3 +123,33 @@ def test_check_reports_a_broken_definition(tmp_path: Path, content: str) -> None
     result = kiosk(tmp_path, "demarches", "check", str(bad), check=False)
     assert result.returncode == 1
     assert "cassee.v1.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_piece_that_is_not_a_real_scan_is_refused_in_french(tmp_path: Path) -> None:
+    ref = json.loads(kiosk(tmp_path, "--json", "dossier", "new", "changement_adresse").stdout)[
+        "reference"
+    ]
+    fifo = tmp_path / "tube.pdf"
+    os.mkfifo(fifo)  # used to hang the command forever
+    key = tmp_path / "data" / "keys" / "db.key"
+    assert key.is_file()
+    link = tmp_path / "cle.pdf"
+    link.symlink_to(key)
+    text = tmp_path / "facture.pdf"
+    text.write_text("pas un PDF", encoding="utf-8")
+    for source, reason in [
+        (fifo, "n'est pas un fichier ordinaire"),
+        (link, "lien symbolique refusé"),
+        (text, "n'est ni un PDF ni une image"),
+    ]:
+        refused = kiosk(
+            tmp_path, "dossier", "piece", ref, "justificatif_domicile", str(source), check=False
+        )
+        assert refused.returncode == 1, source
+        assert reason in refused.stderr and "Traceback" not in refused.stderr
+    scan = tmp_path / "scan.pdf"
+    Image.new("RGB", (20, 10), "white").save(scan, "PNG")
+    assert not (tmp_path / "data" / "documents").exists()  # nothing stored by the refusals
+    attached = kiosk(tmp_path, "dossier", "piece", ref, "justificatif_domicile", str(scan))
+    assert "jointe au dossier" in attached.stdout
+    assert len(list((tmp_path / "data" / "documents").iterdir())) == 1

@@ -105,7 +105,7 @@ class DocumentsScreen(Screen):
             }
             return _Loaded(view, attached, thumbs)
 
-        self.runner.run(load, on_done=self._show, on_error=lambda e: self.error.setText(str(e)))
+        self.runner.run(load, on_done=self._show, on_error=lambda e: self.error.setText(self.tr_.error(e)))
 
     def _show(self, loaded: _Loaded) -> None:
         self._loaded = loaded
@@ -252,7 +252,7 @@ class DocumentsScreen(Screen):
                 for f in self.services.scans.files()
             ],
             on_done=lambda files: self._show_picker(doc, files),
-            on_error=lambda e: self.error.setText(str(e)),
+            on_error=lambda e: self.error.setText(self.tr_.error(e)),
         )
 
     def _show_picker(self, doc: Document, files: list[tuple[ScannedFile, QImage]]) -> None:
@@ -304,7 +304,7 @@ class DocumentsScreen(Screen):
         self.runner.run(
             attach,
             on_done=lambda _: self.open(reference, back_in_place=True),
-            on_error=lambda e: self.error.setText(str(e)),
+            on_error=lambda e: self.error.setText(self.tr_.error(e)),
         )
 
     def retranslate(self) -> None:
