@@ -105,7 +105,9 @@ class DocumentsScreen(Screen):
             }
             return _Loaded(view, attached, thumbs)
 
-        self.runner.run(load, on_done=self._show, on_error=lambda e: self.error.setText(self.tr_.error(e)))
+        self.runner.run(
+            load, on_done=self._show, on_error=lambda e: self.error.setText(self.tr_.error(e))
+        )
 
     def _show(self, loaded: _Loaded) -> None:
         self._loaded = loaded
