@@ -121,3 +121,17 @@ def file_dossier(service: DossierService, reference: str) -> DossierSummary:
     # The mandate goes to the same store as the service's (a test helper may look inside).
     sign_mandate(service._store, reference, clock=service._now)
     return service.file(reference)
+
+
+class Clock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the time forward (``minutes=2``, ``days=200``…)."""
+        self.now += timedelta(**delta)

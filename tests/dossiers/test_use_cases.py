@@ -4,7 +4,7 @@ opened at the counter, a document attached; and every state change through the o
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from kiosk.security.audit import AuditLog
 from kiosk.store import Store
 from kiosk.store.documents import DocumentStore
 from kiosk.store.models import Answer, Event, OutboxItem
-from tests.support import file_dossier, fill, sign_mandate
+from tests.support import Clock, file_dossier, fill, sign_mandate
 
 CNIE = (
     "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<",
@@ -30,19 +30,6 @@ CNIE = (
     "MARTIN<<MAELYS<GAELLE<MARIE<<<",
 )  # CONTEXT §3 specimen
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

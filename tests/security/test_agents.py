@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,19 +11,7 @@ from app.cli import main
 from kiosk.security.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
 from kiosk.security.audit import AuditAction, AuditLog
 from kiosk.store import Store
-
-
-class Clock:
-    """Time that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.support import Clock
 
 
 @pytest.fixture

@@ -32,13 +32,20 @@ def _find(window: MainWindow, reference: str, driver: Driver) -> None:
     driver.settle()
 
 
+def _answered(window: MainWindow, demarche: str = "cas_complexe") -> str:
+    """A training dossier with every mandatory question answered, its mandate not signed."""
+    services = window.services
+    reference = services.dossiers.create(demarche, training=True).reference
+    fill(services.dossiers, reference, services.catalog.latest(demarche))
+    return reference
+
+
 def test_a_filed_dossier_opens_on_its_card_with_reprint_and_the_way_home(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     driver = Driver(qtbot, window)
     services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     file_dossier(services.dossiers, reference)
     driver.sign_in()
     _find(window, reference, driver)
@@ -105,8 +112,7 @@ def _required_paths(window: MainWindow, reference: str) -> list[str]:
 def test_a_missing_point_on_the_review_leads_to_its_field(qtbot: QtBot, window: MainWindow) -> None:
     driver = Driver(qtbot, window)
     services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     services.dossiers.answer(reference, "nom", "")
     driver.sign_in()
     window._review(reference)
@@ -128,8 +134,7 @@ def test_a_mandate_signed_and_unchanged_is_not_signed_again(
 ) -> None:
     driver = Driver(qtbot, window)
     services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     driver.sign_in()
     window._documents(reference)
     driver.settle()
@@ -152,8 +157,7 @@ def test_filing_from_the_review_without_a_mandate_leads_to_the_mandate(
 ) -> None:
     driver = Driver(qtbot, window)
     services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     driver.sign_in()
     window._review(reference)
     driver.settle()
@@ -184,9 +188,7 @@ def test_signing_enables_the_button_where_it_stands(qtbot: QtBot, window: MainWi
     """The line saying why « Valider la signature » waits went away once the person signed,
     and the row of buttons moved down under the finger on its way: the tap was lost."""
     driver = Driver(qtbot, window)
-    services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     driver.sign_in()
     window._consent(reference)
     driver.settle()
@@ -228,8 +230,7 @@ def test_a_filing_that_ends_after_accueil_shows_no_receipt_to_the_next_person(
 ) -> None:
     driver = Driver(qtbot, window)
     services = window.services
-    reference = services.dossiers.create("cas_complexe", training=True).reference
-    fill(services.dossiers, reference, services.catalog.latest("cas_complexe"))
+    reference = _answered(window)
     sign_mandate(services.dossiers._store, reference)
     driver.sign_in()
     window._review(reference)
