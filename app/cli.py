@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli_args import row_count
+
 if TYPE_CHECKING:
     from app.container import Container
     from ui.services import UiServices
@@ -87,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     lst = dos.add_parser("list", parents=[common], help="lister ou rechercher des dossiers")
     lst.add_argument("--state", choices=STATE_NAMES, help="filtrer par état")
     lst.add_argument("--search", metavar="TEXTE", help="référence, immatriculation, VIN ou nom")
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--limit", type=row_count, default=50, metavar="N")
     for name, text in (
         ("validate", "vérifier le dossier et le marquer prêt"),
         ("submit", "déposer le dossier (réponses complètes, mandat signé ; en file d'envoi)"),

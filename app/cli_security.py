@@ -12,6 +12,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from app.cli_args import row_count
+
 if TYPE_CHECKING:
     from kiosk.settings.paths import Paths
     from kiosk.store import Store
@@ -29,7 +31,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     verify.set_defaults(run=_audit_verify)
     show = actions.add_parser("show", parents=[common], help="dernières entrées du journal")
-    show.add_argument("--limit", type=int, default=20, metavar="N", help="nombre d'entrées")
+    show.add_argument("--limit", type=row_count, default=20, metavar="N", help="nombre d'entrées")
     show.add_argument("--dossier", metavar="REF", help="seulement les entrées de ce dossier")
     show.set_defaults(run=_audit_show)
 

@@ -160,6 +160,10 @@ def _sync(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         if args.action == "status":
+            try:
+                SyncSettings.from_settings(settings)
+            except SyncConfigError as exc:
+                return _status(container, args, not_configured=str(exc))
             return _status(container, args)
         try:
             sync_settings = SyncSettings.from_settings(settings)
@@ -172,6 +176,18 @@ def _sync(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         container.close()
+
+
+def _connection_line(label: str, saved: dict[str, Any], not_configured: str | None) -> str:
+    """« Service national : … », never « joignable » for a service never reached."""
+    if not_configured is not None:
+        return f"Service national : non configuré ({not_configured})"
+    if not saved:
+        return (
+            "Service national : jamais contacté depuis cette borne (aucune synchronisation encore)"
+        )
+    error = saved.get("derniere_erreur")
+    return f"Service national : {label}" + (f" — dernière erreur : {error}" if error else "")
 
 
 def _pin(certificate: Path | None) -> int:
@@ -257,7 +273,11 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _status(container: Container, args: argparse.Namespace) -> int:
+def _status(
+    container: Container, args: argparse.Namespace, *, not_configured: str | None = None
+) -> int:
+    """The queue, the connection as last seen, whom to contact. ``not_configured``: why this
+    kiosk has no national service to send to (then it was never « joignable »)."""
     from kiosk.dossiers.service import utc_now
     from kiosk.sync.followup import NationalFollowUp
     from kiosk.sync.outbox import Outbox
@@ -278,6 +298,7 @@ def _status(container: Container, args: argparse.Namespace) -> int:
                 "renvoyes_au_guichet": counts.rejected,
             },
             "connexion": saved or None,
+            "configuration": not_configured,
             "a_contacter": [p.to_json() for p in people],
         }
         _out(json.dumps(data, ensure_ascii=False, indent=2))
@@ -286,13 +307,7 @@ def _status(container: Container, args: argparse.Namespace) -> int:
         f"File d'envoi : {counts.waiting} dossier(s) en attente"
         f" (dont {counts.sending} en cours d'envoi), {counts.acknowledged} transmis,"
         f" {counts.rejected} renvoyé(s) au guichet.",
-        f"Service national : {circuit.label}"
-        + (
-            f" — dernière erreur : {saved['derniere_erreur']}"
-            if saved.get("derniere_erreur")
-            else ""
-        )
-        + ("" if saved else " (aucune synchronisation encore)"),
+        _connection_line(circuit.label, saved, not_configured),
     ]
     lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))
     for p in people:

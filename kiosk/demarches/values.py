@@ -12,6 +12,7 @@ the parser.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -50,6 +51,41 @@ _SIMPLE: dict[FieldType, Callable[[str], str]] = {
     FieldType.VIN: normalise_vin,
     FieldType.EPHOTO: normalise_ephoto_code,
 }
+
+
+#: Characters no answer may hold: control characters (NUL included; tabs and line breaks are
+#: white space) and the bidirectional controls that make a text read otherwise than it is stored
+#: (a plate « AB-123-CD » shown as something else on the receipt, in the national service).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def refuse_invisible(text: str) -> None:
+    """Raise :class:`FieldError` if ``text`` holds a control or bidirectional-control character.
+
+    Raises:
+        FieldError: naming the first such character (« U+202E »).
+    """
+    for char in text:
+        if char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r"):
+            raise FieldError(
+                "La réponse contient un caractère invisible ou de contrôle ({code}) : retapez-la"
+                " au clavier.",
+                code=f"U+{ord(char):04X}",
+            )
+
+
+def _refuse_invisible_in(value: JSONValue) -> None:
+    if isinstance(value, str):
+        refuse_invisible(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_invisible(key)
+            _refuse_invisible_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_invisible_in(item)
 
 
 def _text(field: Field, raw: str) -> str:
@@ -233,6 +269,7 @@ def parse_value(field: Field, raw: str, *, today: date | None = None) -> JSONVal
     """
     if not raw.strip():
         return None
+    refuse_invisible(raw)
     raw = ascii_digits(raw)  # the Arabic keyboard's ١٢٣ are the numbers 123
     # The kiosk's own local day: an overseas kiosk must not use the day in Paris.
     day = today or datetime.now(UTC).astimezone().date()
@@ -264,6 +301,7 @@ def validate_value(field: Field, value: JSONValue, *, today: date | None = None)
     """
     if value is None:
         return None
+    _refuse_invisible_in(value)
     if field.type is FieldType.BOOLEAN:
         if not isinstance(value, bool):
             raise FieldError("Répondez par oui ou par non.")

@@ -153,3 +153,12 @@ def test_a_piece_that_is_not_a_real_scan_is_refused_in_french(tmp_path: Path) ->
     attached = kiosk(tmp_path, "dossier", "piece", ref, "justificatif_domicile", str(scan))
     assert "jointe au dossier" in attached.stdout
     assert len(list((tmp_path / "data" / "documents").iterdir())) == 1
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-3", "beaucoup"])
+def test_a_listing_limit_out_of_range_is_one_french_sentence(tmp_path: Path, limit: str) -> None:
+    for command in (("dossier", "list"), ("audit", "show")):
+        result = kiosk(tmp_path, *command, "--limit", limit, check=False)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"« {limit} »" in result.stderr

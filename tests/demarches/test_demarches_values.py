@@ -154,3 +154,30 @@ def test_parse_value_on_shipped_fields() -> None:
     receipt = demarche.field("date_declaration_vol")
     with pytest.raises(FieldError):
         parse_value(receipt, "01/01/2024", today=TODAY)  # police receipt older than 2 months
+
+
+@pytest.mark.parametrize(
+    ("field_type", "raw", "code"),
+    [
+        (FieldType.TEXT, "MARTIN\u202eNITRAM", "U+202E"),  # shown reversed, stored otherwise
+        (FieldType.TEXT, "MAR\x00TIN", "U+0000"),
+        (FieldType.PLATE, "AB-\u2067123-CD", "U+2067"),
+        (FieldType.LONG_TEXT, "Acheté en Suisse\x1b[2J", "U+001B"),
+        (FieldType.ADDRESS, "12 rue de la Paix\u200f | 56000 | Vannes", "U+200F"),
+    ],
+)
+def test_answers_holding_control_or_bidi_characters_are_refused(
+    field_type: FieldType, raw: str, code: str
+) -> None:
+    with pytest.raises(FieldError) as refused:
+        parse_value(field(field_type), raw)
+    assert code in str(refused.value)
+    assert code in refused.value.localized("ar")  # and said in the person's language
+
+
+def test_a_stored_address_with_a_bidi_override_is_refused_and_line_breaks_stay_allowed() -> None:
+    address: JSONValue = {"ligne": "12 rue\u202e", "code_postal": "56000", "commune": "Vannes"}
+    with pytest.raises(FieldError, match="U\\+202E"):
+        validate_value(field(FieldType.ADDRESS), address)
+    text = "Acheté en Suisse.\nJamais immatriculé en France.\tDepuis 2019."
+    assert parse_value(field(FieldType.LONG_TEXT), text).startswith("Acheté")  # type: ignore[union-attr]

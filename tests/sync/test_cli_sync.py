@@ -115,3 +115,17 @@ def test_a_killed_training_kiosk_leaves_no_reference_server_behind(tmp_path: Pat
     while process_alive(servers[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not process_alive(servers[0]), "the reference server outlived its kiosk"
+
+
+def test_status_of_a_kiosk_never_synchronised_or_not_configured_never_says_reachable(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "kiosk.sqlite3"
+    never = kiosk(db, "sync", "status")
+    assert "jamais contacté depuis cette borne" in never.stdout
+    assert "joignable" not in never.stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PN_KIOSK_API")}
+    bare = kiosk(db, "sync", "status", env=env)
+    assert bare.returncode == 0
+    assert "Service national : non configuré" in bare.stdout
+    assert "joignable" not in bare.stdout
