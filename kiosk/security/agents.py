@@ -187,14 +187,18 @@ class AgentService:
         """
         key = identifiant.strip().lower()
         now = self._now()
-        with self._store.read() as s:
+        # The attempt is counted as a wrong one *before* the PIN is checked, in one write
+        # transaction with the lockout test (writers queue behind BEGIN IMMEDIATE): thirty tries
+        # at once see the account blocked from the third on, instead of all being checked.
+        # A right PIN then clears the count.
+        with self._store.write() as s:
             agent = s.scalars(select(Agent).where(Agent.identifiant == key, Agent.actif)).first()
             stored = agent.pin_hash if agent else None
             info = AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role) if agent else None
             locked_until = agent.locked_until if agent else None
-        if info is not None and locked_until is not None and now < locked_until:
-            # Refused without looking at the PIN: a blocked account gives no oracle.
-            with self._store.write() as s:
+            blocked = locked_until is not None and now < locked_until
+            if info is not None and blocked:
+                # Refused without looking at the PIN: a blocked account gives no oracle.
                 audit(
                     s,
                     AuditAction.SIGN_IN_FAILED,
@@ -202,6 +206,8 @@ class AgentService:
                     agent_id=info.id,
                     detail={"etat": "bloque"},
                 )
+            failed = self._count_attempt(s, info.id, now) if info and not blocked else 0
+        if info is not None and locked_until is not None and blocked:
             raise AgentLocked(_locked_message(locked_until - now), locked_until)
         # Argon2 takes tens of milliseconds: checked outside any write transaction.
         try:
@@ -209,7 +215,7 @@ class AgentService:
                 raise VerificationError
             _HASHER.verify(stored, ascii_digits(pin))
         except (VerificationError, InvalidHashError):
-            self._failed(info, now)
+            self._failed(info, now, failed)
         assert info is not None  # _failed always raises
         with self._store.write() as s:
             s.execute(
@@ -241,27 +247,33 @@ class AgentService:
             _record_admin(s, AuditAction.AGENT_DISABLED, at=self._now(), by=by, target=agent.id)
             return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
 
-    def _failed(self, info: AgentInfo | None, now: datetime) -> NoReturn:
-        """Count a wrong PIN (and block the account if it is one too many); always raises."""
+    @staticmethod
+    def _count_attempt(s: Session, agent_id: int, now: datetime) -> int:
+        """Count one more wrong PIN (until proven right) and block the account if it is one too
+        many; returns the count. Incremented in SQL: attempts at the same time all count."""
+        failed: int = s.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values(failed_attempts=Agent.failed_attempts + 1)
+            .returning(Agent.failed_attempts)
+        ).scalar_one()
+        delay = lockout_delay(failed)
+        if delay:
+            s.execute(update(Agent).where(Agent.id == agent_id).values(locked_until=now + delay))
+        return failed
+
+    def _failed(self, info: AgentInfo | None, now: datetime, failed: int) -> NoReturn:
+        """Say a wrong PIN (already counted by :meth:`_count_attempt`); always raises."""
         if info is None:
             with self._store.write() as s:
                 audit(s, AuditAction.SIGN_IN_FAILED, at=now, detail={"inconnu": True})
             raise AgentError("Identifiant ou code PIN incorrect.")
+        delay = lockout_delay(failed)
         with self._store.write() as s:
-            # Incremented in SQL: two wrong PINs typed at the same time both count.
-            failed = s.execute(
-                update(Agent)
-                .where(Agent.id == info.id)
-                .values(failed_attempts=Agent.failed_attempts + 1)
-                .returning(Agent.failed_attempts)
-            ).scalar_one()
             audit(
                 s, AuditAction.SIGN_IN_FAILED, at=now, agent_id=info.id, detail={"echecs": failed}
             )
-            delay = lockout_delay(failed)
             if delay:
-                until = now + delay
-                s.execute(update(Agent).where(Agent.id == info.id).values(locked_until=until))
                 audit(
                     s,
                     AuditAction.AGENT_LOCKED,
@@ -270,7 +282,7 @@ class AgentService:
                     detail={"echecs": failed, "delai_s": int(delay.total_seconds())},
                 )
         if delay:
-            raise AgentLocked(f"Code PIN incorrect. {_locked_message(delay)}", until)
+            raise AgentLocked(f"Code PIN incorrect. {_locked_message(delay)}", now + delay)
         raise AgentError("Identifiant ou code PIN incorrect.")
 
 

@@ -131,3 +131,41 @@ def test_delays_and_their_french_wording() -> None:
     assert wait_text(timedelta(seconds=1)) == "1 seconde"
     assert wait_text(timedelta(seconds=61)) == "2 minutes"
     assert wait_text(timedelta(minutes=60)) == "1 heure"
+
+
+def test_thirty_wrong_pins_at_once_check_three_pins_and_block_the_account(
+    agents: AgentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked one by one before, the lockout let thirty parallel tries all test their PIN."""
+    import threading
+
+    import kiosk.security.agents as module
+
+    real = module._HASHER
+    checked: list[str] = []
+
+    class Counting:
+        def verify(self, stored: str, pin: str) -> bool:
+            checked.append(pin)
+            return real.verify(stored, pin)
+
+    monkeypatch.setattr(module, "_HASHER", Counting())
+    start = threading.Barrier(30)
+    outcomes: list[type[Exception]] = []
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            agents.sign_in("alice", f"{n:04d}" if n != 1234 else "0000")
+        except AgentError as exc:
+            outcomes.append(type(exc))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(5000, 5030)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 30  # every try refused…
+    assert len(checked) == 3  # …but only the first three PINs were ever checked
+    with pytest.raises(AgentLocked):
+        agents.sign_in("alice", "1234")  # blocked, even for the right PIN
