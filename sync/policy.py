@@ -41,6 +41,9 @@ class SyncPolicy:
     # A Retry-After of days (a proxy's wrong clock, a hostile answer) must not park the queue:
     # whatever the server says, the kiosk asks again at least this often.
     retry_after_cap: float = 3600.0
+    # Nor may an advertised quota (``q=0.00001``: one request a day): whatever the service says,
+    # the kiosk sends at least one request an hour.
+    min_rate: float = 1.0 / 3600.0
 
 
 class CircuitState(StrEnum):
@@ -165,7 +168,8 @@ class Scheduler:
     def adopt_quota(self, now: float, advertised_rate: float | None) -> None:
         """Pace at the quota the service advertised last (``RateLimit-Policy``), with margin."""
         if advertised_rate is not None and advertised_rate > 0:
-            self.bucket.set_rate(advertised_rate * self.policy.rate_margin, now)
+            rate = max(advertised_rate * self.policy.rate_margin, self.policy.min_rate)
+            self.bucket.set_rate(rate, now)
 
     def on_failure(self, now: float, error: str, retry_after: float | None = None) -> float:
         """The service is down, cut, or overloaded. Returns the delay before the next request."""

@@ -76,3 +76,18 @@ def test_a_link_up_event_allows_a_probe_at_once() -> None:
     assert scheduler.delay(1.0) > 10
     scheduler.probe_now(1.0)
     assert scheduler.delay(1.0) <= 1 / SyncPolicy().default_rate
+
+
+def test_a_tiny_advertised_quota_does_not_park_the_queue_for_a_day() -> None:
+    """« RateLimit-Policy: q=0.00001 » (one request a day) from a hostile or broken service."""
+    scheduler = Scheduler(SyncPolicy(), random.Random(3), now=0.0)
+    now = 0.0
+    now += scheduler.acquire(now)
+    scheduler.on_success(now, advertised_rate=0.00001)
+    waits = []
+    for _ in range(3):
+        wait = scheduler.acquire(now)
+        waits.append(wait)
+        now += wait
+        scheduler.on_success(now, advertised_rate=0.00001)
+    assert max(waits) <= 3600 * 1.2  # at least about one request an hour, not one a day
