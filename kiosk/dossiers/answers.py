@@ -58,9 +58,15 @@ def identity_answers(
     """``(path, value)`` for each visible question a document read answers: the applicant's
     name, given names and birth date (the fields bound to ``usager.*``, never a co-heir's or a
     deceased person's) and the identity-document question itself."""
+    # What the document leaves empty (a person with no given name) does not clear what was
+    # typed: only what the document says is written.
     from_reading: dict[str, JSONValue] = {
-        "usager.nom": reading.surname,
-        "usager.prenoms": reading.given_names,
+        bind: value
+        for bind, value in (
+            ("usager.nom", reading.surname),
+            ("usager.prenoms", reading.given_names),
+        )
+        if value.strip()
     }
     if reading.birth_date is not None:
         from_reading["usager.date_naissance"] = reading.birth_date.isoformat()

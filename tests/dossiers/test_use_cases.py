@@ -231,3 +231,14 @@ def test_removing_a_co_heir_takes_his_documents_with_him(
     (left,) = attachments.list(ref)  # Léo's document is no longer « fourni »…
     assert left.item_path == "coheritiers[0]"  # …and Zoé's follows her to the first place
     assert attachments.read(left.path) == PNG + b"zoe"
+
+
+def test_a_document_without_given_names_leaves_the_given_names_typed(
+    service: DossierService,
+) -> None:
+    ref = service.create("succession").reference
+    service.answer(ref, "prenoms", "Maëlys")
+    lines = (*CNIE[:2], "MARTIN<<<<<<<<<<<<<<<<<<<<<<<<")  # the MRZ gives no given name
+    service.apply_identity(ref, manual_reading(parse_mrz("\n".join(lines))))
+    answers = service.show(ref).answers
+    assert answers["nom"] == "MARTIN" and answers["prenoms"] == "Maëlys"
