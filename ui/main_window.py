@@ -396,16 +396,15 @@ class MainWindow(QMainWindow):
     def _consent_if_needed(self, reference: str) -> None:
         """After the documents: the mandate to sign, unless a signature given still holds."""
         still = self._current()
+
+        def go(needs_signature: bool) -> None:
+            if still():
+                (self._consent if needs_signature else self._review)(reference)
+
         self.runner.run(
-            lambda: self.services.dossiers.mandate_issue(reference),
-            on_done=lambda issue: (
-                None
-                if not still()
-                else self._consent(reference)
-                if issue is not None
-                else self._review(reference)
-            ),
-            on_error=lambda _exc: self._consent(reference) if still() else None,
+            lambda: self.services.dossiers.mandate_issue(reference) is not None,
+            on_done=go,
+            on_error=lambda _exc: go(True),  # when in doubt, the mandate: never a dead end
         )
 
     def _documents(self, reference: str) -> None:

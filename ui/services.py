@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
     from kiosk.identity.model import IdentityReading
-    from kiosk.messages import Message
     from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScanSource
     from kiosk.ports.identity import IdentityReader
     from kiosk.security.agents import AgentInfo, AgentService
@@ -96,20 +95,6 @@ class FindsDossiers(Protocol):
         self, *, state: DossierState | None = None, search: str | None = None, limit: int = 50
     ) -> list[DossierSummary]:
         """Dossiers matching a search."""
-        ...
-
-
-class StartsDossiers(Protocol):
-    """What the window itself does between screens (``kiosk.dossiers.lifecycle``)."""
-
-    def create(
-        self, demarche_id: str, *, agent_id: int | None = None, training: bool = False
-    ) -> DossierSummary:
-        """Start a dossier."""
-        ...
-
-    def mandate_issue(self, reference: str) -> Message | None:
-        """What the mandate needs before filing (None: a signature given still holds)."""
         ...
 
 

@@ -62,9 +62,8 @@ def _shows(qtbot: QtBot, keyboard: KeyboardPanel, wanted: Callable[[str], bool])
     return _keys(keyboard)
 
 
-def test_a_can_typed_with_arabic_indic_digits_opens_the_card(
-    qtbot: QtBot, window: MainWindow
-) -> None:
+def _identity_step_in_arabic(qtbot: QtBot, window: MainWindow) -> tuple[Driver, IdentityPanel]:
+    """Signed in, the screen in Arabic, a succession started: the agent and its card reader."""
     driver = Driver(qtbot, window)
     driver.sign_in()
     window.tr_.set_language("ar")
@@ -72,6 +71,13 @@ def test_a_can_typed_with_arabic_indic_digits_opens_the_card(
     driver.start("succession")
     panel = window.wizard.identity_panel
     assert panel is not None
+    return driver, panel
+
+
+def test_a_can_typed_with_arabic_indic_digits_opens_the_card(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver, panel = _identity_step_in_arabic(qtbot, window)
     panel.can.setText("١٢٣٤٥٦")  # 123456 as the Arabic keyboard's digit pad types it
     panel.read_button.click()
     driver.settle()
@@ -83,13 +89,7 @@ def test_a_can_typed_with_arabic_indic_digits_opens_the_card(
 def test_in_arabic_the_keyboard_types_latin_data_and_western_digits(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    driver = Driver(qtbot, window)
-    driver.sign_in()
-    window.tr_.set_language("ar")
-    driver.settle()
-    driver.start("succession")
-    panel = window.wizard.identity_panel
-    assert panel is not None
+    driver, panel = _identity_step_in_arabic(qtbot, window)
     keyboard = _keyboard_on(qtbot, window, panel.can)
     # The CAN: the digit pad, with the digits printed on the card.
     keys = _shows(qtbot, keyboard, lambda keys: "5" in keys)
