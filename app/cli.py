@@ -188,8 +188,9 @@ def _with_container(args: argparse.Namespace) -> int:
     try:
         handler = _HANDLERS[(args.command, getattr(args, "action", None))]
         return handler(container, args)
-    except (DossierError, IllegalTransition, AgentError, ValueError) as exc:
-        # FieldError is a ValueError: its message is the one shown beside the field.
+    except (DossierError, IllegalTransition, AgentError, StoreError, ValueError) as exc:
+        # FieldError is a ValueError: its message is the one shown beside the field. A disk
+        # problem (full, read-only, damaged) is a StoreError named in French.
         return _fail(str(exc))
     finally:
         container.close()

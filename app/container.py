@@ -173,11 +173,14 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     """Open the store (migrating it) and load the procedure catalogue."""
     paths = settings.paths
     catalog = load_catalog(paths.demarches_dir)
-    store = open_store(paths.database, key_file=paths.db_key_file)
+    # Stored documents prove a store existed: a database missing beside them is refused.
+    store = open_store(paths.database, key_file=paths.db_key_file, evidence=[paths.documents_dir])
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
-    # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS).
+    # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS) or the data
+    # folder is read-only (reading only: nothing can be re-stored).
     documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
-    encrypt_plain_documents(documents, store)
+    if not store.read_only:
+        encrypt_plain_documents(documents, store)
     dossiers = DossierService(store, catalog)
     counter = CounterSettings(store)
     receipts = ReceiptService(dossiers, counter, training=training)

@@ -108,8 +108,17 @@ class DossierQueries(DossierBase):
             return self._view(s, dossier, demarche)
 
     def viewed(self, reference: str, *, agent_id: int | None = None) -> None:
-        """Record in the audit that an agent looked at a dossier (from the command line)."""
+        """Record in the audit that an agent looked at a dossier (from the command line).
+
+        A store opened from a read-only folder can record nothing: the dossier is still shown
+        (support reading a copy; whoever reads it holds its key, with which they could read
+        the file directly anyway).
+        """
         ref = self._parse_ref(reference)
+        if self._store.read_only:
+            with self._store.read() as s:
+                self._load(s, ref)
+            return
         with self._store.write() as s:
             self._load(s, ref)
             audit(s, AuditAction.DOSSIER_VIEWED, at=self._now(), agent_id=agent_id, dossier_ref=ref)

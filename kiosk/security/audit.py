@@ -408,7 +408,14 @@ class AuditLog:
             ]
 
     def verify(self) -> Verification:
-        """Walk the whole chain (raw column values: a tampered row must not fail to parse)."""
+        """Walk the whole chain (raw column values: a tampered row must not fail to parse).
+
+        The whole file is checked first: a chain read from a damaged database is no proof.
+
+        Raises:
+            StoreDamaged: a page of the database does not authenticate or the file is cut.
+        """
+        self._store.check()
         with self._store.read() as s:
             rows = s.execute(
                 text(

@@ -26,20 +26,42 @@ from kiosk.store.keys import fsync_dir
 #: The first 16 bytes of every plain SQLite database; an encrypted one starts with random salt.
 PLAIN_HEADER = b"SQLite format 3\x00"
 
+#: SQLCipher 4's page size (its default, kept).
+PAGE_SIZE = 4096
+
 
 def _key_pragma(key: bytes) -> str:
     # x'…' is SQLCipher's syntax for a raw key: used as is, no PBKDF2.
     return f"\"x'{key.hex()}'\""
 
 
-def connect(path: Path, key: bytes, **kwargs: Any) -> Any:
+def connect(path: Path, key: bytes, *, read_only: bool = False, **kwargs: Any) -> Any:
     """A ``sqlcipher3`` connection to ``path`` with the key applied before anything else.
 
     Nothing may touch the file before ``PRAGMA key``: SQLCipher would read the header as plain.
+    ``read_only`` opens it so that SQLite itself refuses any write; in a folder where even
+    WAL's shared-memory file cannot be created, with nothing left in a WAL, the file is opened
+    as immutable (no locking: nobody can write there).
     """
-    conn = sqlcipher3.connect(str(path), **kwargs)
+    if read_only:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        if needs_immutable(path):
+            uri += "&immutable=1"
+        conn = sqlcipher3.connect(uri, uri=True, **kwargs)
+    else:
+        conn = sqlcipher3.connect(str(path), **kwargs)
     conn.execute(f"PRAGMA key = {_key_pragma(key)}")
+    # SQLCipher writes its own diagnostics to stderr (« hmac check failed… »): the kiosk names
+    # the problem itself, in French.
+    conn.execute("PRAGMA cipher_log_level = NONE")
     return conn
+
+
+def needs_immutable(path: Path) -> bool:
+    """Whether a read-only open of ``path`` must be immutable: its folder is read-only and no
+    shared-memory file exists (the caller makes sure no WAL holds commits then)."""
+    shm = path.with_name(path.name + "-shm")
+    return not os.access(path.parent, os.W_OK) and not shm.exists()
 
 
 def is_plain(path: Path) -> bool:

@@ -10,12 +10,28 @@ A plain database written by an earlier version is encrypted in place at open, no
 
 Migrations run automatically at open. A database written by a newer version of the kiosk is
 refused untouched: an older kiosk must never "upgrade" data it does not understand.
+
+What can go wrong with the disk is named, in French, never as a traceback nor as « wrong key »
+(docs/security.md, "When the store is damaged"):
+
+- every page's HMAC is checked at open (``PRAGMA cipher_integrity_check``, ~2.5 ms per MB) and
+  the schema read: a flipped byte, a truncated or damaged file is refused before anything is
+  written to it (:class:`StoreDamaged`); a page found bad later marks the store damaged too;
+- a database missing or emptied beside the marker an earlier open left (or beside stored
+  documents) is refused, never recreated with a fresh audit chain (:class:`StoreLost`);
+- a read-only data folder opens read-only: lists, dossiers and the audit can be read, every
+  write says why it cannot be (:class:`StoreReadOnly`);
+- a full disk says so (:class:`StoreFull`); the transaction is rolled back, nothing lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -24,7 +40,7 @@ from typing import Any
 
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.store import cipher
@@ -33,6 +49,14 @@ from kiosk.store.schema import HEAD_REVISION
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+#: SQLite's primary result codes that name a disk problem (sqlite3.h).
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 8, 10, 11, 13, 14
+_SQLITE_NOTADB = 26
+
+#: Below this much free space an I/O error is reported as a full disk (SQLite reports ENOSPC
+#: as SQLITE_FULL on a data write, but as a plain I/O error when it grows the WAL's index).
+_NEARLY_FULL = 1 << 20
+
 
 class StoreError(Exception):
     """The database cannot be used; the message is for an agent or support staff, in French."""
@@ -40,6 +64,81 @@ class StoreError(Exception):
 
 class NewerDatabaseError(StoreError):
     """The database was written by a newer version of the kiosk; it has not been touched."""
+
+
+class StoreDamaged(StoreError):
+    """The file is damaged (bad page, truncated): refused, never written to."""
+
+
+class StoreLost(StoreError):
+    """The database is missing or empty where one existed: refused, not recreated."""
+
+
+class StoreReadOnly(StoreError):
+    """The data folder or the database is read-only: reading only."""
+
+
+class StoreFull(StoreError):
+    """The disk is full: the write was rolled back, nothing already stored is lost."""
+
+
+def _damaged(path: Path, detail: str) -> StoreDamaged:
+    return StoreDamaged(
+        f"La base {path} est endommagée ({detail}). Elle n'a pas été modifiée et ne le sera"
+        " pas : n'enregistrez plus de dossier sur cette borne et faites appel au support, qui"
+        " la remplacera par sa dernière sauvegarde (le fichier endommagé est à garder)."
+    )
+
+
+def _read_only_error(path: Path) -> StoreReadOnly:
+    return StoreReadOnly(
+        f"Le dossier de données {path.parent} est en lecture seule : les dossiers peuvent être"
+        " consultés, mais rien ne peut être enregistré. Rendez-le accessible en écriture"
+        " (droits du dossier, disque monté en lecture seule), puis recommencez."
+    )
+
+
+def _full_error(path: Path) -> StoreFull:
+    return StoreFull(
+        f"Disque plein ({path.parent}) : la dernière opération n'a pas été enregistrée ; rien de"
+        " ce qui l'était déjà n'est perdu. Libérez de la place sur ce disque, puis recommencez."
+    )
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
+    except OSError:
+        return False
+
+
+def explain(exc: BaseException, path: Path) -> StoreError | None:
+    """The French reason behind a database or file error about the store at ``path``, if it is
+    one of the disk problems the kiosk names (``None``: not one of them, let it through)."""
+    if isinstance(exc, StoreError):
+        return exc
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is None:
+        if isinstance(orig, OSError):
+            if orig.errno in (errno.ENOSPC, errno.EDQUOT):
+                return _full_error(path)
+            if orig.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                return _read_only_error(path)
+        return None
+    primary = int(code) & 0xFF
+    if primary == _SQLITE_FULL or (primary == _SQLITE_IOERR and _nearly_full(path.parent)):
+        return _full_error(path)
+    if primary == _SQLITE_READONLY:
+        return _read_only_error(path)
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return _damaged(path, str(orig))
+    if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return StoreError(
+            f"La base {path} ne peut pas être lue ou écrite ({orig}). Rien n'a été enregistré :"
+            " vérifiez le disque et les droits du dossier de données, puis recommencez."
+        )
+    return None
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -79,26 +178,73 @@ class Store:
     engine: Engine
     _writer: sessionmaker[Session]
     _reader: sessionmaker[Session]
+    #: Opened from a read-only folder or file: every :meth:`write` is refused, with the reason.
+    read_only: bool = False
+    #: Set when a page turns out damaged after the open: no write from then on.
+    damage: StoreDamaged | None = None
+    #: Reads every page's authentication again (None for a plain database: tests and tools).
+    _integrity: Callable[[], list[str]] | None = None
+
+    def check(self) -> None:
+        """Read every page of the file again and check it (``kiosk audit verify`` does first).
+
+        Raises:
+            StoreDamaged: a page does not authenticate, or the file is cut short; from then
+                on nothing is written to it.
+        """
+        if self.damage is not None:
+            raise self.damage
+        problems = self._integrity() if self._integrity is not None else []
+        if problems and self._integrity is not None:
+            problems = self._integrity()  # confirmed by a second pass (a torn read of a page
+            # being checkpointed by another process is not damage)
+        if problems:
+            shown = "; ".join(problems[:3]) + ("…" if len(problems) > 3 else "")
+            self.damage = _damaged(self.path, shown)
+            raise self.damage
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A unit of work that commits when the block ends, or rolls back on an exception."""
-        with self._writer.begin() as session:
-            yield session
+        """A unit of work that commits when the block ends, or rolls back on an exception.
+
+        Raises:
+            StoreReadOnly, StoreDamaged, StoreFull, StoreError: the disk's problem, in French
+                (the transaction is rolled back).
+        """
+        if self.read_only:
+            raise _read_only_error(self.path)
+        if self.damage is not None:
+            raise self.damage
+        try:
+            with self._writer.begin() as session:
+                yield session
+        except (DBAPIError, OSError) as exc:
+            raise self._named(exc) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (rolled back at the end)."""
-        with self._reader() as session, session.begin():
-            yield session
-            session.rollback()
+        try:
+            with self._reader() as session, session.begin():
+                yield session
+                session.rollback()
+        except DBAPIError as exc:
+            raise self._named(exc) from exc
+
+    def _named(self, exc: BaseException) -> BaseException:
+        problem = explain(exc, self.path)
+        if problem is None:
+            return exc
+        if isinstance(problem, StoreDamaged):
+            self.damage = problem
+        return problem
 
     def close(self) -> None:
         """Release every connection (checkpointing the WAL)."""
         self.engine.dispose()
 
 
-def _make_engine(path: Path, key: bytes | None) -> Engine:
+def _make_engine(path: Path, key: bytes | None, *, read_only: bool = False) -> Engine:
     if key is None:
         engine = create_engine(f"sqlite:///{path}", pool_pre_ping=False)
     else:
@@ -108,7 +254,9 @@ def _make_engine(path: Path, key: bytes | None) -> Engine:
         engine = create_engine(
             f"sqlite:///{path}",
             module=sqlcipher3,
-            creator=partial(cipher.connect, path, key, check_same_thread=False),
+            creator=partial(
+                cipher.connect, path, key, read_only=read_only, check_same_thread=False
+            ),
             pool_pre_ping=False,
         )
     event.listen(engine, "connect", _on_connect)
@@ -150,8 +298,18 @@ def _refuse_if_newer(current: str | None, path: Path) -> None:
         )
 
 
+def _is_notadb(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and int(code) & 0xFF == _SQLITE_NOTADB
+
+
 def migrate(
-    engine: Engine, path: Path, *, encrypted: bool = False, key_file: Path | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    encrypted: bool = False,
+    key_file: Path | None = None,
+    read_only: bool = False,
 ) -> None:
     """Bring the schema to this version's head, or refuse a database from a newer version.
 
@@ -160,6 +318,11 @@ def migrate(
     try:
         current = _current_revision(engine)
     except DatabaseError as exc:
+        problem = explain(exc, path)
+        if problem is not None and not (
+            encrypted and isinstance(exc.orig, sqlcipher3.DatabaseError) and _is_notadb(exc)
+        ):
+            raise problem from exc
         if encrypted:
             # SQLCipher cannot tell a wrong key from a file that is not a database: both fail
             # the first page's HMAC.
@@ -175,19 +338,44 @@ def migrate(
     if current == HEAD_REVISION:
         return
     _refuse_if_newer(current, path)
+    if read_only:
+        raise StoreReadOnly(
+            f"La base {path} est d'une version précédente (schéma {current}) et son dossier est"
+            " en lecture seule : elle ne peut pas être mise à jour pour être lue. Rendez le"
+            " dossier accessible en écriture, puis relancez."
+        )
     from alembic import command
 
     config = _alembic_config()
-    with engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        conn.commit()
+    try:
+        with engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            conn.commit()
+    except (DBAPIError, OSError) as exc:
+        problem = explain(exc, path)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
-def _database_key(path: Path, key_file: Path) -> bytes:
+def _database_key(path: Path, key_file: Path, *, read_only: bool = False) -> bytes:
     """The key of the database at ``path``, encrypting a plain one from an earlier version."""
-    cipher.clean_leftovers(path)
     plain = cipher.is_plain(path)
+    if read_only:
+        if plain:
+            raise StoreReadOnly(
+                f"La base {path} est d'une version précédente, non chiffrée, et son dossier est"
+                " en lecture seule : elle ne peut être ni chiffrée ni mise à jour. Rendez le"
+                " dossier accessible en écriture, puis relancez."
+            )
+        try:
+            return read_key(key_file)
+        except KeyFileError as exc:
+            raise StoreError(
+                f"{exc} La base {path} n'a pas été ouverte ; elle n'a pas été modifiée."
+            ) from exc
+    cipher.clean_leftovers(path)
     if plain:
         try:
             _refuse_if_newer(cipher.plain_revision(path), path)
@@ -217,7 +405,118 @@ def _database_key(path: Path, key_file: Path) -> bytes:
     return key
 
 
-def open_store(path: Path, *, key_file: Path | None = None, encrypted: bool = True) -> Store:
+def marker_file(path: Path) -> Path:
+    """The file an open leaves beside the database: proof that a store exists there."""
+    return path.with_name(path.name + ".existe")
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        if path.is_dir():
+            return any(path.iterdir())
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _refuse_if_lost(path: Path, evidence: Sequence[Path]) -> None:
+    """A missing or emptied database where one existed is refused, never recreated."""
+    if not _is_empty(path):
+        return
+    proofs = [p for p in (marker_file(path), *evidence) if _has_content(p)]
+    if proofs:
+        raise StoreLost(
+            f"La base {path} est absente ou vide, alors qu'une base existait ici"
+            f" ({', '.join(str(p) for p in proofs)}). Elle n'a pas été recréée : une base neuve"
+            " repartirait d'un journal d'audit vierge et perdrait le lien avec les dossiers et"
+            " documents existants. Faites remettre la base (dernière sauvegarde) par le"
+            " support ; pour repartir de zéro volontairement, déplacez tout le dossier de"
+            " données."
+        )
+
+
+def _mark(path: Path) -> None:
+    marker = marker_file(path)
+    if marker.exists():
+        return
+    # A full disk must not stop the kiosk here: the marker is written at the next open.
+    with contextlib.suppress(OSError):
+        marker.write_text(
+            "Ce fichier montre qu'une base du kiosque existe à côté : si elle disparaît, le"
+            " kiosque refuse d'en créer une neuve. Ne pas le supprimer.\n",
+            encoding="utf-8",
+        )
+
+
+def _check_intact(path: Path, key: bytes, key_file: Path) -> None:
+    """Refuse, before any write, a file whose pages do not authenticate or that is truncated.
+
+    Read through a read-only connection. A page being checkpointed by another process at that
+    very moment can read torn: a problem is confirmed by a second pass before it is reported.
+    """
+    problems: list[str] = []
+    for _attempt in range(2):
+        problems = _integrity_problems(path, key)
+        if not problems:
+            return
+    pages = max(1, path.stat().st_size // cipher.PAGE_SIZE)
+    hmac_failures = [p for p in problems if "HMAC" in p]
+    if len(hmac_failures) >= pages > 1 or problems == ["file is not a database"]:
+        # Every page fails: the key is not this database's (or its salt, the first 16 bytes,
+        # is damaged, which no key can tell apart).
+        raise StoreError(
+            f"Clé de chiffrement incorrecte pour {path}, ou début du fichier endommagé. Il n'a"
+            f" pas été modifié : vérifiez le fichier de clé {key_file} (réglage"
+            " stockage.cle_base)."
+        )
+    shown = "; ".join(problems[:3]) + ("…" if len(problems) > 3 else "")
+    raise _damaged(path, shown)
+
+
+def _integrity_problems(path: Path, key: bytes) -> list[str]:
+    conn = cipher.connect(path, key, read_only=True)
+    try:
+        problems = [str(row[0]) for row in conn.execute("PRAGMA cipher_integrity_check")]
+        if problems:
+            return problems
+        # A file cut at a page boundary authenticates page by page: the schema read sees the
+        # header's page count beyond the end.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return []
+    except sqlcipher3.DatabaseError as exc:
+        if int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return [str(exc)]
+        # Not the file's content: the disk (full, read-only, failing) is named instead.
+        raise explain(exc, path) or StoreError(
+            f"La base {path} ne peut pas être lue ({exc}). Elle n'a pas été modifiée."
+        ) from exc
+    finally:
+        conn.close()
+
+
+def _is_read_only(path: Path) -> bool:
+    folder = path.parent
+    if not folder.exists():
+        return False
+    if not os.access(folder, os.W_OK):
+        return True
+    return path.exists() and not os.access(path, os.W_OK)
+
+
+def open_store(
+    path: Path,
+    *,
+    key_file: Path | None = None,
+    encrypted: bool = True,
+    evidence: Sequence[Path] = (),
+) -> Store:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
     Args:
@@ -226,21 +525,57 @@ def open_store(path: Path, *, key_file: Path | None = None, encrypted: bool = Tr
             ``keys/db.key`` beside the database (created at the first start).
         encrypted: ``False`` opens a plain SQLite file, as earlier versions wrote it (tests and
             tools that need one; the kiosk itself never does).
+        evidence: files or folders whose content proves a store existed (the documents
+            folder): a missing database beside them is refused. So does the key file in its
+            default place, beside the data, which only the kiosk writes, with the database
+            (a key provisioned elsewhere may come before the first start).
+
+    Raises:
+        StoreError: and its kinds, with the reason in French; the file was not modified.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_file = key_file or db_key_file(path)
-    key = _database_key(path, key_file) if encrypted else None
-    engine = _make_engine(path, key)
+    read_only = _is_read_only(path)
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise explain(exc, path) or StoreError(
+                f"Le dossier de données {path.parent} ne peut pas être créé ({exc})."
+            ) from exc
+    own_key = [key_file] if key_file == db_key_file(path) else []
+    _refuse_if_lost(path, [*evidence, *own_key])
+    if read_only and not path.exists():
+        raise _read_only_error(path)
+    wal = path.with_name(path.name + "-wal")
+    if read_only and cipher.needs_immutable(path) and not _is_empty(wal):
+        raise StoreReadOnly(
+            f"Les derniers enregistrements de la base sont encore dans {wal}, qui ne peut être"
+            " lu que si le dossier de données est accessible en écriture : rendez-le"
+            " accessible, puis recommencez. Rien n'a été modifié."
+        )
+    key = _database_key(path, key_file, read_only=read_only) if encrypted else None
+    if key is not None and not _is_empty(path):
+        _check_intact(path, key, key_file)
+    engine = _make_engine(path, key, read_only=read_only)
     try:
-        migrate(engine, path, encrypted=encrypted, key_file=key_file)
+        migrate(engine, path, encrypted=encrypted, key_file=key_file, read_only=read_only)
     except BaseException:
         engine.dispose()
         raise
+    if not read_only:
+        _mark(path)
     writer = sessionmaker(
         bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
     )
     reader = sessionmaker(bind=engine, expire_on_commit=False)
-    return Store(path=path, engine=engine, _writer=writer, _reader=reader)
+    return Store(
+        path=path,
+        engine=engine,
+        _writer=writer,
+        _reader=reader,
+        read_only=read_only,
+        _integrity=None if key is None else partial(_integrity_problems, path, key),
+    )
 
 
 def connect_raw(path: Path, *, key_file: Path | None = None, timeout: float = 10.0) -> Any:

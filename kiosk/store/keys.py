@@ -16,6 +16,7 @@ encrypted data is an error, never a reason to make a new key (the data would be 
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from pathlib import Path
@@ -76,24 +77,33 @@ def load_or_create_key(path: Path, *, may_create: bool) -> bytes:
     """
     if path.exists() or not may_create:
         return read_key(path)
+    try:
+        return _create_key(path)
+    except FileExistsError:
+        return read_key(path)
+    except OSError as exc:
+        cause = "disque plein" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
+        raise KeyFileError(f"Clé de chiffrement impossible à créer : {path} ({cause}).") from exc
+
+
+def _create_key(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(KEY_BYTES)
     # Written whole to a private temporary name, then linked in: a power cut never leaves a
     # half-written key, and link() fails if another process (UI and a console command started
     # together) got there first, in which case its key is the one.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, key.hex().encode("ascii") + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            if os.write(fd, key.hex().encode("ascii") + b"\n") != 2 * KEY_BYTES + 1:
+                raise OSError(errno.ENOSPC, "short write")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.link(tmp, path)
-    except FileExistsError:
-        return read_key(path)
     finally:
-        tmp.unlink()
+        tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
     return key
 

@@ -162,7 +162,11 @@ def test_a_plain_database_from_an_earlier_version_is_encrypted_in_place(
         store.close()
     assert db.read_bytes()[:16] != b"SQLite format 3\x00"
     assert SURNAME.encode() not in _raw_bytes(db, tmp_path / "nothing")
-    assert sorted(p.name for p in db.parent.iterdir()) == ["keys", "kiosk.sqlite3"]
+    assert sorted(p.name for p in db.parent.iterdir()) == [
+        "keys",
+        "kiosk.sqlite3",
+        "kiosk.sqlite3.existe",
+    ]
 
 
 def test_a_plain_database_in_use_by_another_program_is_not_encrypted_under_it(
@@ -291,4 +295,8 @@ def test_an_encryption_cut_before_the_swap_loses_nothing(tmp_path: Path, catalog
         assert DossierService(store, catalog).show(ref).summary.reference == ref
     finally:
         store.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys", "kiosk.sqlite3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "keys",
+        "kiosk.sqlite3",
+        "kiosk.sqlite3.existe",
+    ]
