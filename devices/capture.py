@@ -123,17 +123,19 @@ class FolderSource:
         path.unlink(missing_ok=True)
         fsync_dir(self.folder)
 
-    def sweep(self, before: datetime) -> int:
-        """Delete the scans that arrived before ``before`` (those never attached: an attached
-        one is already gone); returns how many were deleted.
+    def sweep(self, before: datetime | None = None) -> int:
+        """Delete the scans never attached (an attached one is already gone): all of them, or
+        with ``before`` those in the folder since before it; returns how many were deleted.
 
+        The age is the file's change time, which the system sets (a scanner with its clock
+        ahead, or a copy keeping a date to come, cannot make a scan look newer and stay).
         Only regular files whose first bytes are a PDF or an image are deleted (whatever their
         size: a scan too large to attach is still someone's papers), never through a link; a
         file that cannot be deleted is logged and left for the next sweep.
         """
         if not self.folder.is_dir():
             return 0
-        until = before.timestamp()
+        until = before.timestamp() if before is not None else None
         deleted = 0
         with os.scandir(self.folder) as entries:
             for entry in entries:
@@ -141,7 +143,9 @@ class FolderSource:
                     continue
                 try:
                     info = entry.stat(follow_symlinks=False)
-                    if not stat.S_ISREG(info.st_mode) or _arrived(info) >= until:
+                    if not stat.S_ISREG(info.st_mode) or (
+                        until is not None and info.st_ctime >= until
+                    ):
                         continue
                     path = Path(entry.path)
                     if not _is_scan(path):

@@ -60,8 +60,9 @@ class ScanSource(Protocol):
         """
         ...
 
-    def sweep(self, before: datetime) -> int:
-        """Delete the scans that arrived before ``before``; returns how many were deleted."""
+    def sweep(self, before: datetime | None = None) -> int:
+        """Delete the scans never attached (with ``before``: those in the folder since before
+        it); returns how many were deleted."""
         ...
 
 

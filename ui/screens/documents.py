@@ -363,10 +363,9 @@ class DocumentsScreen(Screen):
     def clear_personal_data(self) -> None:
         if self.session_since is not None:
             # The session ends: the scans never attached go (an attached one is gone already).
-            # Anything that arrived until now is the leaving person's, or too early to be the
-            # next one's (the picker offers only what arrives after a dossier is opened).
-            scans, until = self.services.scans, self._clock()
-            self.runner.run(lambda: scans.sweep(until))  # a failure is logged; swept later
+            # All of them: the leaving person's, or ones too early to be the next person's (the
+            # picker offers only what arrives after a dossier is opened).
+            self.runner.run(self.services.scans.sweep)  # a failure is logged; swept later
             self.session_since = None
         self._end_capture()
         self.reference = ""
