@@ -177,9 +177,9 @@ def _purge(args: argparse.Namespace) -> int:
     else:
         head = (
             f"{len(report.dossiers)} dossier(s) effacé(s),"
-            f" {report.files_deleted} fichier(s) supprimé(s),"
-            f" {scans} numérisation(s) laissée(s) supprimée(s) du dossier du scanner."
+            f" {report.files_deleted} fichier(s) supprimé(s)."
         )
+        rows.append(f"{scans} numérisation(s) laissée(s) supprimée(s) du dossier du scanner.")
     _emit(args, {**report.to_json(), "numerisations_supprimees": scans}, "\n".join([head, *rows]))
     return EXIT_OK
 
