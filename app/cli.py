@@ -363,22 +363,36 @@ def _dossier_abandon(c: Container, args: argparse.Namespace) -> int:
 
 
 def _dossier_piece(c: Container, args: argparse.Namespace) -> int:
-    from kiosk.dossiers.attachments import Attachments
+    from app.cli_settings import settings_of
+    from devices.capture import FolderSource
+    from kiosk.dossiers.attachments import Attachments, remove_scan
+    from kiosk.ports.devices import ScannedFile
     from kiosk.store.documents import DocumentError
 
     # The same use case as the documents screen; the file is encrypted with the document key.
     attachments = Attachments(c.store, c.catalog, c.documents)
+    source: Path = args.file
     try:
-        stored = attachments.import_file(args.reference, args.kind, args.file)
+        stored = attachments.import_file(args.reference, args.kind, source)
     except DocumentError as exc:  # refused file, or the documents folder full: says which
         return _fail(str(exc))
     except OSError as exc:  # only the source file's opening or reading reaches here
-        return _fail(f"Impossible de lire {args.file} : {exc.strerror or exc}.")
-    return _emit(
-        args,
-        {"reference": args.reference, "type": args.kind, "sha256": stored.sha256},
-        f"Pièce « {args.kind} » jointe au dossier.",
-    )
+        return _fail(f"Impossible de lire {source} : {exc.strerror or exc}.")
+    data: dict[str, Any] = {"reference": args.reference, "type": args.kind, "sha256": stored.sha256}
+    scans = FolderSource(settings_of(args).scan_folder)
+    if source.parent.resolve() == scans.folder.resolve():
+        # A scan from the scanner's folder leaves it, as from the documents screen: the plain
+        # copy goes once the encrypted one is stored and recorded.
+        scanned = ScannedFile(scans.folder / source.name, stored.mime_type, stored.size)
+        left = remove_scan(scans, scanned)
+        data["numerisation_supprimee"] = left is None
+        if left is not None:
+            print(
+                f"Attention : la numérisation {source.name} est jointe, mais elle est restée dans"
+                f" le dossier du scanner ({scans.folder}) : {left}. Supprimez-la à la main.",
+                file=sys.stderr,
+            )
+    return _emit(args, data, f"Pièce « {args.kind} » jointe au dossier.")
 
 
 def _receipt(c: Container, args: argparse.Namespace) -> int:

@@ -139,7 +139,11 @@ def _audit_show(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from app.cli_settings import settings_of
+    from app.housekeeping import sweep_leftover_scans
+    from devices.capture import FolderSource
     from kiosk.security.retention import RetentionService
     from kiosk.store import StoreError
 
@@ -155,6 +159,15 @@ def _purge(args: argparse.Namespace) -> int:
         ).purge(dry_run=args.dry_run)
     finally:
         store.close()
+    # The scanner's folder too, as the kiosk's own schedule does (app/housekeeping.py).
+    scans = 0
+    if not args.dry_run:
+        try:
+            scans = sweep_leftover_scans(FolderSource(settings.scan_folder), datetime.now(UTC))
+        except OSError as exc:
+            sys.stderr.write(
+                f"Attention : dossier du scanner non balayé : {exc.strerror or exc}.\n"
+            )
     rows = [
         f"  {d.reference}  {d.state.label:<12} dernière modification le {d.last_change:%d/%m/%Y}"
         for d in report.dossiers
@@ -166,7 +179,8 @@ def _purge(args: argparse.Namespace) -> int:
             f"{len(report.dossiers)} dossier(s) effacé(s),"
             f" {report.files_deleted} fichier(s) supprimé(s)."
         )
-    _emit(args, report.to_json(), "\n".join([head, *rows]))
+        rows.append(f"{scans} numérisation(s) laissée(s) supprimée(s) du dossier du scanner.")
+    _emit(args, {**report.to_json(), "numerisations_supprimees": scans}, "\n".join([head, *rows]))
     return EXIT_OK
 
 

@@ -89,12 +89,14 @@ def build_ui(
     else:
         printer = CupsPrinter(settings.printer)
     documents = container.documents
-    scans = FolderSource(settings.scan_folder)
+    # Training mode's made-up scans are always offered and never deleted (no one's papers).
+    samples = write_sample_scans(settings.scan_folder) if training else []
+    scans = FolderSource(settings.scan_folder, keep=samples)
     camera: Camera
     if training:  # the simulated camera films the sample scans
         from devices.camera.simulated import SimulatedCamera
 
-        camera = SimulatedCamera(write_sample_scans(scans.folder))
+        camera = SimulatedCamera(samples)
     else:  # Qt Multimedia objects are built later, on the UI thread, by the screen
         from devices.camera.qt import QtCamera
 
@@ -103,7 +105,7 @@ def build_ui(
     # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
     _warm_up_receipts()
     identity, training_can = _identity_reader(container, settings.reader, training=training)
-    _start_purge(container, settings)
+    _start_purge(container, settings, scans)
     subscribe, wake = _start_sync(container, settings, server) if sync else (None, None)
     services = UiServices(
         catalog=container.catalog,
@@ -195,8 +197,9 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     )
 
 
-def _start_purge(container: Container, settings: Settings) -> None:
-    """The retention purge on a thread of its own (docs/security.md)."""
+def _start_purge(container: Container, settings: Settings, scans: FolderSource) -> None:
+    """The retention purge, and the sweep of the scanner's folder, on a thread of their own
+    (docs/security.md)."""
     from app.housekeeping import start_purge_schedule
 
     schedule = start_purge_schedule(
@@ -204,6 +207,7 @@ def _start_purge(container: Container, settings: Settings) -> None:
         container.documents.root,
         policy=settings.retention_policy(),
         hours=settings.purge_hours,
+        scans=scans,
     )
     if schedule is not None:
         container.closers.append(schedule.stop)

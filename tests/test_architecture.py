@@ -116,6 +116,7 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.site",
         "kiosk.security",
         "kiosk.sync",
+        "kiosk.ports",  # attaching a scan reads and deletes it through the ScanSource port
     },
     "kiosk.sync": {"kiosk.store", "kiosk.ports", "kiosk.dossiers", "kiosk.security"},
 }

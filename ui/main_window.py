@@ -354,6 +354,7 @@ class MainWindow(QMainWindow):
         def started(summary: DossierSummary) -> None:
             self._starting = False
             if still():
+                self.documents.begin_session()  # the scans from now on are this person's
                 self._resume(summary.reference)
 
         def failed(exc: Exception) -> None:
@@ -373,6 +374,7 @@ class MainWindow(QMainWindow):
         """A dossier found again opens on its card: its state, what is missing, what next."""
         if self.agent is None:
             return  # a search answered after sign-out
+        self.documents.begin_session()  # the scans from now on are this person's
         self.card.open(reference)
         self.stack.setCurrentWidget(self.card)
 

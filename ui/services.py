@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
 
     from kiosk.demarches import Catalog, JSONValue
     from kiosk.dossiers.answers import AnswerResult
-    from kiosk.dossiers.attachments import Attached, Attachments
+    from kiosk.dossiers.attachments import Attached, Attachments, ScanAttached
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
     from kiosk.identity.model import IdentityReading
-    from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScanSource
+    from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScannedFile, ScanSource
     from kiosk.ports.identity import IdentityReader
     from kiosk.security.agents import AgentInfo, AgentService
     from kiosk.security.audit import AuditLog
@@ -130,6 +130,19 @@ class AttachesDocuments(Protocol):
     ) -> object:
         """Store a captured document and record it for the dossier (the attach use case); what
         was stored is of no use to a screen."""
+        ...
+
+    def attach_scan(
+        self,
+        reference: str,
+        kind: str,
+        scans: ScanSource,
+        scanned: ScannedFile,
+        *,
+        item_path: str | None = None,
+        agent_id: int | None = None,
+    ) -> ScanAttached:
+        """Attach a scan from the scanner's folder and delete it there (says if it stayed)."""
         ...
 
     def read(self, path: Path) -> bytes:

@@ -3,6 +3,10 @@
 The record is refused, before anything is written, when the dossier can no longer change (a
 document added to a queued dossier would change what is sent under the same idempotency key) or
 when its démarche does not know the document's kind.
+
+A scan taken from the scanner's folder is deleted from it once its encrypted copy is stored and
+recorded (:meth:`Attachments.attach_scan`): the folder holds people's papers in plain text. If the
+deletion fails, the scan stays attached and the caller is told, to say so to the agent.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kiosk.demarches import Demarche, required_documents
 from kiosk.dossiers.base import Clock, DossierBase, utc_now
 from kiosk.dossiers.errors import DossierError
 from kiosk.messages import Message
+from kiosk.ports.devices import ScannedFile, ScanSource
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.documents import (
@@ -53,6 +58,28 @@ class Attached:
     item_path: str | None
     path: Path
     mime_type: str
+
+
+@dataclass(frozen=True)
+class ScanAttached:
+    """A scan attached to a dossier, and whether it left the scanner's folder."""
+
+    stored: StoredDocument
+    #: Why the scan is still in the scanner's folder (its deletion failed), or None: deleted.
+    left_in_folder: str | None = None
+
+
+def remove_scan(scans: ScanSource, scanned: ScannedFile) -> str | None:
+    """Delete an attached scan from the scanner's folder; the reason it stayed, or None.
+
+    A failure (read-only folder, not allowed) does not undo the attachment: the document is
+    stored and recorded; the agent is told the plain scan is still in the folder.
+    """
+    try:
+        scans.remove(scanned)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 class DossierPieces(DossierBase):
@@ -176,6 +203,33 @@ class Attachments(DossierPieces):
         stored = self._files.store_bytes(data, mime_type)
         self._record(reference, kind, stored, item_path=item_path, agent_id=agent_id)
         return stored
+
+    def attach_scan(
+        self,
+        reference: str,
+        kind: str,
+        scans: ScanSource,
+        scanned: ScannedFile,
+        *,
+        item_path: str | None = None,
+        agent_id: int | None = None,
+    ) -> ScanAttached:
+        """Attach a scan from the scanner's folder, then delete it there.
+
+        The scan is deleted only after its encrypted copy is written (fsync'd) and recorded, so
+        a failure at any step before leaves it where it was, to try again.
+
+        Raises:
+            DocumentRefused: the file is no longer one the kiosk takes, or changed since listed.
+            DocumentNotWritten: the documents folder could not take it (disk full…).
+            OSError: the scan cannot be read (removed since it was listed…).
+        """
+        self.check_can_attach(reference, kind)
+        data = scans.read(scanned)
+        stored = self.attach(
+            reference, kind, data, scanned.mime_type, item_path=item_path, agent_id=agent_id
+        )
+        return ScanAttached(stored, remove_scan(scans, scanned))
 
     def import_file(
         self,

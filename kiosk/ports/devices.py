@@ -4,6 +4,7 @@ card readers in ``kiosk.identity``; the national service in the sync layer's por
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
@@ -36,14 +37,32 @@ class ScannedFile:
 
 
 class ScanSource(Protocol):
-    """Where scans come from (a scanner's output folder). Implementations live in ``devices/``."""
+    """Where scans come from (a scanner's output folder). Implementations live in ``devices/``.
 
-    def files(self, limit: int = 24) -> list[ScannedFile]:
-        """Accepted files, most recent first."""
+    The folder holds people's papers in plain text: a scan attached is removed from it, and
+    the scans never attached are swept away (docs/security.md, "The scanner's folder").
+    """
+
+    def files(self, limit: int = 24, *, since: datetime | None = None) -> list[ScannedFile]:
+        """Accepted files, most recent first; with ``since``, only those that arrived after it
+        (the scans of the dossier at the counter, not the previous person's)."""
         ...
 
     def read(self, scanned: ScannedFile) -> bytes:
         """A file's bytes."""
+        ...
+
+    def remove(self, scanned: ScannedFile) -> None:
+        """Delete a scan once it is safely stored elsewhere (nothing if already gone).
+
+        Raises:
+            OSError: it could not be deleted (read-only folder, not allowed…).
+        """
+        ...
+
+    def sweep(self, before: datetime | None = None) -> int:
+        """Delete the scans never attached (with ``before``: those in the folder since before
+        it); returns how many were deleted."""
         ...
 
 

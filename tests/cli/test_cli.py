@@ -162,3 +162,26 @@ def test_a_listing_limit_out_of_range_is_one_french_sentence(tmp_path: Path, lim
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
         assert f"« {limit} »" in result.stderr
+
+
+def test_a_piece_imported_from_the_scanner_folder_leaves_it(tmp_path: Path) -> None:
+    ref = json.loads(kiosk(tmp_path, "--json", "dossier", "new", "changement_adresse").stdout)[
+        "reference"
+    ]
+    folder = tmp_path / "data" / "numerisations"  # the default scanner folder
+    folder.mkdir()
+    scan = folder / "facture.png"
+    Image.new("RGB", (20, 10), "white").save(scan, "PNG")
+    elsewhere = tmp_path / "copie.png"
+    Image.new("RGB", (20, 12), "white").save(elsewhere, "PNG")
+
+    attached = kiosk(
+        tmp_path, "--json", "dossier", "piece", ref, "justificatif_domicile", str(scan)
+    )
+    assert json.loads(attached.stdout)["numerisation_supprimee"] is True
+    assert not scan.exists()  # the plain scan went once the encrypted copy was stored
+    assert len(list((tmp_path / "data" / "documents").glob("*.enc"))) == 1
+
+    # A file the agent names elsewhere is theirs: imported, left where it is.
+    kiosk(tmp_path, "dossier", "piece", ref, "justificatif_domicile", str(elsewhere))
+    assert elsewhere.exists()

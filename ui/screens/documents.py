@@ -1,10 +1,18 @@
 """Documents: the checklist the answers call for, each attached from the scanner's folder or
 photographed with the counter's camera, with thumbnails. What is not attached is listed on the
-receipt."""
+receipt.
+
+The scanner's folder holds people's papers in plain text. The picker offers only the scans that
+arrived since the dossier was opened at the counter (:meth:`DocumentsScreen.begin_session`), a scan
+attached is deleted from the folder, and when the session ends (« Accueil », « Terminer », the
+lock) the scans never attached are deleted too: the next person sees nothing of the previous one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -20,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.demarches import required_documents
-from kiosk.dossiers.attachments import Attached
+from kiosk.dossiers.attachments import Attached, ScanAttached
 from kiosk.dossiers.views import Document, DossierView
 from kiosk.ports.devices import CameraFault, ScannedFile
 from ui.i18n import Translator
@@ -60,9 +68,19 @@ class DocumentsScreen(Screen):
     back = Signal(str)
     proceed = Signal(str)
 
-    def __init__(self, services: DocumentsServices, runner: TaskRunner, tr: Translator) -> None:
+    def __init__(
+        self,
+        services: DocumentsServices,
+        runner: TaskRunner,
+        tr: Translator,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         super().__init__(runner, tr)
         self.services = services
+        self._clock = clock
+        #: When the dossier at the counter was opened: only scans that arrived since are offered.
+        self.session_since: datetime | None = None
         self.reference = ""
         self.help = self.add_label("muted")
         #: Why there is no « Photographier » button (no camera), hidden otherwise.
@@ -87,9 +105,16 @@ class DocumentsScreen(Screen):
         self._checklist_at: int | None = None
         self.retranslate()
 
+    def begin_session(self) -> None:
+        """A dossier is opened at the counter: the scans from now on are this person's (kept
+        until the session ends, whichever screen the dossier is opened from)."""
+        if self.session_since is None:
+            self.session_since = self._clock()
+
     def open(self, reference: str, *, back_in_place: bool = False) -> None:
         """Load the checklist and the thumbnails off the UI thread (``back_in_place``: where it
         was left, after an attachment)."""
+        self.begin_session()  # (a dossier reached without the window saying so: from now on)
         self._end_capture()
         if not back_in_place:
             self._checklist_at = None
@@ -247,11 +272,12 @@ class DocumentsScreen(Screen):
         self.next_button.show()
 
     def _pick(self, doc: Document) -> None:
-        """Offer the scanner folder's latest files as big thumbnails."""
+        """Offer the scanner folder's latest files of this session as big thumbnails."""
+        since = self.session_since
         self.runner.run(
             lambda: [
                 (f, thumbnail(self.services.scans.read(f), f.mime_type))
-                for f in self.services.scans.files()
+                for f in self.services.scans.files(since=since)
             ],
             on_done=lambda files: self._show_picker(doc, files),
             on_error=lambda e: self.error.setText(self.tr_.error(e)),
@@ -270,7 +296,10 @@ class DocumentsScreen(Screen):
         grid = QGridLayout()
         if not files:
             folder = getattr(self.services.scans, "folder", "")
-            layout.addWidget(QLabel(self.tr_.t("documents.no_scan", folder=folder)))
+            empty = QLabel(self.tr_.t("documents.no_scan", folder=folder))
+            empty.setObjectName("no-scan")
+            empty.setWordWrap(True)
+            layout.addWidget(empty)
         for i, (scanned, image) in enumerate(files):
             button = QToolButton()
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
@@ -292,20 +321,27 @@ class DocumentsScreen(Screen):
     def _attach(self, doc: Document, scanned: ScannedFile) -> None:
         reference, agent_id = self.reference, self.agent_id  # the agent goes to the audit
 
-        def attach() -> None:  # worker thread
-            data = self.services.scans.read(scanned)
-            self.services.attachments.attach(
+        def attach() -> ScanAttached:  # worker thread
+            return self.services.attachments.attach_scan(
                 reference,
                 doc.kind,
-                data,
-                scanned.mime_type,
+                self.services.scans,
+                scanned,
                 item_path=doc.item_path,
                 agent_id=agent_id,
             )
 
+        def attached(result: ScanAttached) -> None:
+            self.open(reference, back_in_place=True)
+            if result.left_in_folder is not None:  # attached all the same; said after open()
+                folder = getattr(self.services.scans, "folder", "")
+                self.error.setText(
+                    self.tr_.t("documents.scan_left", name=scanned.path.name, folder=folder)
+                )
+
         self.runner.run(
             attach,
-            on_done=lambda _: self.open(reference, back_in_place=True),
+            on_done=attached,
             on_error=lambda e: self.error.setText(self.tr_.error(e)),
         )
 
@@ -325,6 +361,12 @@ class DocumentsScreen(Screen):
             self._show(self._loaded)
 
     def clear_personal_data(self) -> None:
+        if self.session_since is not None:
+            # The session ends: the scans never attached go (an attached one is gone already).
+            # All of them: the leaving person's, or ones too early to be the next person's (the
+            # picker offers only what arrives after a dossier is opened).
+            self.runner.run(self.services.scans.sweep)  # a failure is logged; swept later
+            self.session_since = None
         self._end_capture()
         self.reference = ""
         self._loaded = None
