@@ -30,6 +30,7 @@ from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore, encrypt_plain_documents
+from kiosk.store.engine import StoreReadOnly
 from ui.services import UiServices
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,16 @@ def build_ui(
         raise
     if server is not None:
         container.closers.append(server.stop)
+    if container.store.read_only:
+        # The counter writes at every step (sign-in, answers, audit): said at once, on the
+        # sign-in screen, rather than at the first tap. The console still reads it.
+        container.close()
+        raise StoreReadOnly(
+            f"La borne ne peut pas démarrer : son dossier de données {container.paths.data_dir}"
+            " est en lecture seule, rien ne pourrait y être enregistré. Rendez-le accessible en"
+            " écriture, puis relancez la borne (les dossiers restent consultables avec la"
+            " commande kiosk dossier list)."
+        )
     agents = AgentService(container.store)
     if training and not agents.list():
         agents.add("formation", "Agent de formation", "0000")

@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.container import build_ui
+from app.settings import Settings
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.security.audit import AuditLog
 from kiosk.store import open_store
 from kiosk.store.cipher import PAGE_SIZE
-from kiosk.store.engine import StoreDamaged, StoreLost, marker_file
+from kiosk.store.engine import StoreDamaged, StoreLost, StoreReadOnly, marker_file
 
 TRACEBACK = "Traceback"
 
@@ -189,6 +191,9 @@ def test_a_read_only_data_folder_can_still_be_read(
         code, out = kiosk(view, "dossier", "new", "permis_vol", capsys=capsys)
         assert code != 0 and "lecture seule" in out and TRACEBACK not in out, out
         assert "Clé de chiffrement incorrecte" not in out
+        # The touchscreen says it on its sign-in screen, not at the first tap.
+        with pytest.raises(StoreReadOnly, match="ne peut pas démarrer"):
+            build_ui(Settings(data_dir=view), sync=False)
     assert _references(data, capsys) == references
 
 
