@@ -43,6 +43,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.messages import LocalizedError, Message
 from kiosk.store import cipher
 from kiosk.store.keys import KeyFileError, db_key_file, load_or_create_key, read_key
 from kiosk.store.schema import HEAD_REVISION
@@ -58,8 +59,10 @@ _SQLITE_NOTADB = 26
 _NEARLY_FULL = 1 << 20
 
 
-class StoreError(Exception):
-    """The database cannot be used; the message is for an agent or support staff, in French."""
+class StoreError(LocalizedError):
+    """The database cannot be used; the message is for an agent or support staff, in French
+    (translated for the screen when it is a :class:`Message`: a full disk while the person
+    types is read by both)."""
 
 
 class NewerDatabaseError(StoreError):
@@ -84,24 +87,35 @@ class StoreFull(StoreError):
 
 def _damaged(path: Path, detail: str) -> StoreDamaged:
     return StoreDamaged(
-        f"La base {path} est endommagée ({detail}). Elle n'a pas été modifiée et ne le sera"
-        " pas : n'enregistrez plus de dossier sur cette borne et faites appel au support, qui"
-        " la remplacera par sa dernière sauvegarde (le fichier endommagé est à garder)."
+        Message(
+            "La base {path} est endommagée ({detail}). Elle n'a pas été modifiée et ne le sera"
+            " pas : n'enregistrez plus de dossier sur cette borne et faites appel au support,"
+            " qui la remplacera par sa dernière sauvegarde (le fichier endommagé est à garder).",
+            path=str(path),
+            detail=detail,
+        )
     )
 
 
 def _read_only_error(path: Path) -> StoreReadOnly:
     return StoreReadOnly(
-        f"Le dossier de données {path.parent} est en lecture seule : les dossiers peuvent être"
-        " consultés, mais rien ne peut être enregistré. Rendez-le accessible en écriture"
-        " (droits du dossier, disque monté en lecture seule), puis recommencez."
+        Message(
+            "Le dossier de données {folder} est en lecture seule : les dossiers peuvent être"
+            " consultés, mais rien ne peut être enregistré. Rendez-le accessible en écriture"
+            " (droits du dossier, disque monté en lecture seule), puis recommencez.",
+            folder=str(path.parent),
+        )
     )
 
 
 def _full_error(path: Path) -> StoreFull:
     return StoreFull(
-        f"Disque plein ({path.parent}) : la dernière opération n'a pas été enregistrée ; rien de"
-        " ce qui l'était déjà n'est perdu. Libérez de la place sur ce disque, puis recommencez."
+        Message(
+            "Disque plein ({folder}) : la dernière opération n'a pas été enregistrée ; rien de"
+            " ce qui l'était déjà n'est perdu. Libérez de la place sur ce disque, puis"
+            " recommencez.",
+            folder=str(path.parent),
+        )
     )
 
 

@@ -24,7 +24,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.security.audit import AuditLog
 from kiosk.store import open_store
 from kiosk.store.cipher import PAGE_SIZE
-from kiosk.store.engine import StoreDamaged, StoreLost, StoreReadOnly, marker_file
+from kiosk.store.engine import StoreDamaged, StoreFull, StoreLost, StoreReadOnly, marker_file
 
 TRACEBACK = "Traceback"
 
@@ -214,7 +214,7 @@ def test_a_read_only_folder_with_commits_left_in_the_wal_says_so(
 
 
 def test_a_full_disk_is_named_and_loses_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     disk = tmp_path / "disque"
     disk.mkdir()
@@ -237,6 +237,15 @@ def test_a_full_disk_is_named_and_loses_nothing(
             assert "Disque plein" in out, out
             assert TRACEBACK not in out and "Clé de chiffrement incorrecte" not in out
             assert "endommagée" not in out
+        # On the screen, the person reads it in their language too.
+        store = open_store(data / "kiosk.sqlite3")
+        try:
+            with pytest.raises(StoreFull) as caught:
+                DossierService(store, catalog).answer(references[0], "usager.nom", "DUPONT")
+        finally:
+            store.close()
+        assert caught.value.localized("en").startswith("Disk full")
+        assert caught.value.localized("ar").startswith("القرص ممتلئ")
         # A first start on a full disk: the key cannot be written, and that is what is said.
         code, out = kiosk(disk / "autre", "dossier", "list", capsys=capsys)
         assert code != 0 and "disque plein" in out.lower() and TRACEBACK not in out, out
