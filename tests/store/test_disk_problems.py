@@ -164,6 +164,14 @@ def test_a_first_start_creates_the_store(
     assert marker_file(tmp_path / "neuf" / "kiosk.sqlite3").exists()
 
 
+def _answer_once(db: Path, catalog: Catalog, reference: str) -> None:
+    store = open_store(db)
+    try:
+        DossierService(store, catalog).answer(reference, "usager.nom", "DUPONT")
+    finally:
+        store.close()
+
+
 @contextlib.contextmanager
 def _mounted(*args: str, target: Path) -> Iterator[Path]:
     result = subprocess.run(["mount", *args, str(target)], capture_output=True, check=False)
@@ -239,11 +247,7 @@ def test_a_full_disk_is_named_and_loses_nothing(
             assert "endommagée" not in out
         # On the screen, the person reads it in their language too.
         with pytest.raises(StoreFull) as caught:  # at the opening or at the answer
-            store = open_store(data / "kiosk.sqlite3")
-            try:
-                DossierService(store, catalog).answer(references[0], "usager.nom", "DUPONT")
-            finally:
-                store.close()
+            _answer_once(data / "kiosk.sqlite3", catalog, references[0])
         assert caught.value.localized("en").startswith("Disk full")
         assert caught.value.localized("ar").startswith("القرص ممتلئ")
         # A first start on a full disk: the key cannot be written, and that is what is said.
