@@ -182,6 +182,8 @@ class SyncWorker:
         self._move(item.reference, DossierState.TRANSMIS, national_number=ack.national_number)
         self.report.sent += 1
         self.report.replayed += int(ack.replayed)
+        # A decision pulled while this acknowledgement was lost was held for it.
+        self.report.decisions += self._followup.apply_held()
 
     def _release(self, claimed: Claimed, error: str, delay: float) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
@@ -219,7 +221,7 @@ class SyncWorker:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
         self._next_pull = self._clock.time() + self._poll_interval
         cursor = self._outbox.get_marker(CURSOR_KEY)
-        applied = 0
+        applied = self._followup.apply_held()  # acknowledged since, e.g. before a restart
         while True:
             try:
                 page = self._api.changes(cursor if isinstance(cursor, str) else None)
