@@ -31,6 +31,7 @@ from kiosk.ports.national import (
     Ack,
     ChangesPage,
     FieldProblem,
+    FilingFailed,
     LocalPiece,
     OutgoingDossier,
     QuotaHint,
@@ -142,16 +143,15 @@ class HttpNationalApi:
             headers={"Idempotency-Key": dossier.idempotency_key},
         )
         if response.status_code not in (201, 202):
-            self._fail(response, expected="201")
-        data = self._json(response)
+            self._fail(response, expected="201", filing=True)
+        # From here on the service has answered this filing: what goes wrong is about it.
+        data = self._json(response, error=FilingFailed)
         number = data.get("numero_national")
         if data.get("id") != dossier.dossier_id or not isinstance(number, str):
-            raise ServiceUnavailable(
-                "Réponse inattendue du service national (dossier non reconnu)."
-            )
+            raise FilingFailed("Réponse inattendue du service national (dossier non reconnu).")
         pieces = data.get("pieces") or []
         if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
-            raise ServiceUnavailable("Réponse inattendue du service national (pièces).")
+            raise FilingFailed("Réponse inattendue du service national (pièces).")
         uploads = {
             p["sha256"]: p.get("televersement") for p in pieces if isinstance(p.get("sha256"), str)
         }
@@ -214,12 +214,13 @@ class HttpNationalApi:
         for _round in range(10_000):
             head = self._call("HEAD", url)
             if head.status_code not in (200, 204):
-                self._fail(head, expected="200")
+                self._fail(head, expected="200", filing=True)
             try:
                 offset = int(head.headers.get("Upload-Offset", "-1"))
             except ValueError:
                 offset = -1  # not a number: refused just below
             if not 0 <= offset <= piece.size:
+                # Not charged to the dossier: a cut line can look like a HEAD with no headers.
                 raise ServiceUnavailable("Réponse inattendue du service national (téléversement).")
             if offset == piece.size:
                 return
@@ -242,8 +243,8 @@ class HttpNationalApi:
             if patch.status_code == 409:
                 continue  # our offset was stale (a lost answer): ask again
             if patch.status_code != 204:
-                self._fail(patch, expected="204")
-        raise ServiceUnavailable("Téléversement interrompu trop de fois.")
+                self._fail(patch, expected="204", filing=True)
+        raise FilingFailed("Téléversement interrompu trop de fois.")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -346,20 +347,30 @@ class HttpNationalApi:
         return token
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
+    def _json(
+        response: httpx.Response, *, error: type[ServiceUnavailable] = ServiceUnavailable
+    ) -> dict[str, Any]:
         try:
             data = response.json()
         except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
-            raise ServiceUnavailable(
+            if error is FilingFailed:
+                raise error("Réponse illisible du service national à ce dépôt.") from exc
+            raise error(
                 "Réponse illisible (portail captif ou proxy ?) : le service national n'a pas"
                 " été joint."
             ) from exc
         if not isinstance(data, dict):
-            raise ServiceUnavailable("Réponse inattendue du service national.")
+            raise error("Réponse inattendue du service national.")
         return data
 
-    def _fail(self, response: httpx.Response, *, expected: str) -> None:
-        """Raise the exception that matches an unexpected answer."""
+    def _fail(self, response: httpx.Response, *, expected: str, filing: bool = False) -> None:
+        """Raise the exception that matches an unexpected answer.
+
+        ``filing``: the answer is about one dossier's filing or upload. An error the service
+        gives about it alone (a 4xx, a 500) is then :class:`FilingFailed`; one that says the
+        service as a whole is unavailable (502–504, a ``Retry-After``) stays
+        :class:`ServiceUnavailable`.
+        """
         status = response.status_code
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"), now=datetime.now(UTC).timestamp()
@@ -383,8 +394,13 @@ class HttpNationalApi:
                 f"Réponse {status} au lieu de {expected} (portail captif ou proxy ?) : le service"
                 " national n'a pas été joint."
             )
-        raise ServiceUnavailable(
-            f"Le service national a répondu {status}" + (f" : {detail}" if detail else "") + ".",
+        about_filing = (
+            filing and retry_after is None and 400 <= status <= 501 and status not in (401, 408)
+        )
+        raise (FilingFailed if about_filing else ServiceUnavailable)(
+            f"Le service national a répondu {status}"
+            + (f" : {detail.rstrip(' .')}" if detail else "")  # the detail's own full stop
+            + ".",
             retry_after=retry_after,
         )
 

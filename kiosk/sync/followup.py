@@ -159,7 +159,7 @@ class NationalFollowUp:
             if row is None:
                 return _Verdict.NOTHING, ""  # filed from another kiosk, or purged here
             latest = s.execute(
-                select(OutboxItem.state, OutboxItem.attempts, OutboxItem.national_number)
+                select(OutboxItem.state, OutboxItem.last_attempt_at, OutboxItem.national_number)
                 .where(OutboxItem.dossier_id == change.dossier_id)
                 .order_by(OutboxItem.seq.desc())
                 .limit(1)
@@ -167,7 +167,7 @@ class NationalFollowUp:
         reference, state_value, number = row
         state = DossierState(state_value)
         if state is DossierState.EN_FILE:
-            if latest is not None and latest.attempts > 0:
+            if latest is not None and latest.last_attempt_at is not None:
                 # Sent: the service may have recorded it and its answer been lost. The retry
                 # (same key) will get the acknowledgement replayed; the decision waits for it.
                 return _Verdict.HOLD, reference
