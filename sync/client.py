@@ -299,7 +299,9 @@ class HttpNationalApi:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_raw():
+        # Already read when built from bytes (a transport in memory: tests, a mock).
+        raw = [response.content] if response.is_stream_consumed else response.iter_raw()
+        for chunk in raw:
             size += len(chunk)
             if size > self._max_answer:
                 raise ServiceUnavailable(
