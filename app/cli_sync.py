@@ -218,6 +218,7 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
         "transmis": report.sent,
         "rejoues": report.replayed,
         "renvoyes_au_guichet": report.refused,
+        "en_echec": report.failing,
         "decisions": report.decisions,
         "en_attente": report.waiting,
         "service_injoignable": report.stopped_open,
@@ -233,6 +234,8 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
         )
         for reference in report.refused:
             _out(f"  Renvoyé au guichet : {reference} (voir « kiosk dossier show {reference} »)")
+        for reference in report.failing:
+            _out(f"  En échec, reste en file : {reference} (voir « kiosk sync status »)")
     if report.stopped_open or report.waiting:
         why = report.last_error or "service national injoignable"
         return _fail(
@@ -286,6 +289,7 @@ def _status(
 
     outbox = Outbox(container.store, clock=utc_now)
     counts = outbox.counts()
+    stuck = outbox.needing_attention()
     saved = outbox.get_marker(STATUS_KEY) or {}
     people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()
     circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
@@ -299,6 +303,7 @@ def _status(
             },
             "connexion": saved or None,
             "configuration": not_configured,
+            "a_verifier": [d.to_json() for d in stuck],
             "a_contacter": [p.to_json() for p in people],
         }
         _out(json.dumps(data, ensure_ascii=False, indent=2))
@@ -309,6 +314,15 @@ def _status(
         f" {counts.rejected} renvoyé(s) au guichet.",
         _connection_line(circuit.label, saved, not_configured),
     ]
+    if stuck:
+        lines.append(
+            f"À vérifier : {counts.attention} dossier(s) que le service national refuse de"
+            " prendre ; ils restent en file et sont réessayés, rien n'est perdu."
+        )
+        for d in stuck:
+            lines.append(
+                f"  {d.reference}  {d.attempts} essais — {d.last_error or 'erreur inconnue'}"
+            )
     lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))
     for p in people:
         how = p.contact_label

@@ -4,6 +4,12 @@ Turns every answer into one of three outcomes the worker understands (see ``kios
 an :class:`Ack`, a :class:`ServiceUnavailable` (retry later, safely) or a :class:`Refused`
 (back to the counter). Only 201/202 count as filed: a 200 to a filing is a captive portal or a
 proxy, never the national service. Credentials never appear in messages or logs.
+
+A hostile or broken server can neither exhaust nor stall the kiosk: an answer is read
+incrementally and dropped past :data:`MAX_ANSWER` bytes (compression is not accepted, so a
+few bytes cannot unfold into gigabytes), and every request has an overall deadline
+(:data:`DEADLINE`), from the connection to the last byte of the answer, headers included:
+httpx's timeouts bound each read, and a server sending one byte a second never trips them.
 """
 
 from __future__ import annotations
@@ -13,16 +19,19 @@ import math
 import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 
 from kiosk.ports.national import (
     Ack,
     ChangesPage,
     FieldProblem,
+    FilingFailed,
     LocalPiece,
     OutgoingDossier,
     QuotaHint,
@@ -35,6 +44,12 @@ from kiosk.ports.national import (
 from sync.tls import TlsPolicy, describe_tls_failure
 
 CHUNK_SIZE = 256 * 1024
+# The largest answer of the contract is the procedure definitions (~0.3 MB today); a changes
+# page of 200 decisions is tens of kB. Far above both, far below what would hurt a kiosk.
+MAX_ANSWER = 8_000_000  # bytes
+# From the first byte sent to the last byte received, whatever the pace: a chunk upload of
+# 256 KiB still fits at 40 kbit/s.
+DEADLINE = 60.0  # seconds
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
 
 
@@ -81,16 +96,26 @@ class HttpNationalApi:
         chunk_size: int = CHUNK_SIZE,
         transport: httpx.BaseTransport | None = None,
         tls: ssl.SSLContext | None = None,
+        max_answer: int = MAX_ANSWER,
+        deadline: float = DEADLINE,
     ) -> None:
-        """``tls``: from :meth:`sync.tls.TlsPolicy.context` (default: the system's trust store)."""
+        """``tls``: from :meth:`sync.tls.TlsPolicy.context` (default: the system's trust store).
+
+        ``timeout`` bounds each connect, read and write; ``deadline`` a whole request and its
+        answer; ``max_answer`` the bytes of an answer.
+        """
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=timeout,
             transport=transport,
             verify=tls or TlsPolicy().context(),
             follow_redirects=False,  # a redirect to a login page must not look like an answer
-            headers={"User-Agent": "pn-kiosk-sync/1"},
+            # Compressed answers would make the size cap meaningless (a zip bomb).
+            headers={"User-Agent": "pn-kiosk-sync/1", "Accept-Encoding": "identity"},
         )
+        _bound_by_deadline(self._http)
+        self._max_answer = max_answer
+        self._deadline = deadline
         self._client_id = client_id
         self._secret = client_secret
         self._throttle = throttle or (lambda: None)
@@ -118,16 +143,15 @@ class HttpNationalApi:
             headers={"Idempotency-Key": dossier.idempotency_key},
         )
         if response.status_code not in (201, 202):
-            self._fail(response, expected="201")
-        data = self._json(response)
+            self._fail(response, expected="201", filing=True)
+        # From here on the service has answered this filing: what goes wrong is about it.
+        data = self._json(response, error=FilingFailed)
         number = data.get("numero_national")
         if data.get("id") != dossier.dossier_id or not isinstance(number, str):
-            raise ServiceUnavailable(
-                "Réponse inattendue du service national (dossier non reconnu)."
-            )
+            raise FilingFailed("Réponse inattendue du service national (dossier non reconnu).")
         pieces = data.get("pieces") or []
         if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
-            raise ServiceUnavailable("Réponse inattendue du service national (pièces).")
+            raise FilingFailed("Réponse inattendue du service national (pièces).")
         uploads = {
             p["sha256"]: p.get("televersement") for p in pieces if isinstance(p.get("sha256"), str)
         }
@@ -190,12 +214,13 @@ class HttpNationalApi:
         for _round in range(10_000):
             head = self._call("HEAD", url)
             if head.status_code not in (200, 204):
-                self._fail(head, expected="200")
+                self._fail(head, expected="200", filing=True)
             try:
                 offset = int(head.headers.get("Upload-Offset", "-1"))
             except ValueError:
                 offset = -1  # not a number: refused just below
             if not 0 <= offset <= piece.size:
+                # Not charged to the dossier: a cut line can look like a HEAD with no headers.
                 raise ServiceUnavailable("Réponse inattendue du service national (téléversement).")
             if offset == piece.size:
                 return
@@ -218,8 +243,8 @@ class HttpNationalApi:
             if patch.status_code == 409:
                 continue  # our offset was stale (a lost answer): ask again
             if patch.status_code != 204:
-                self._fail(patch, expected="204")
-        raise ServiceUnavailable("Téléversement interrompu trop de fois.")
+                self._fail(patch, expected="204", filing=True)
+        raise FilingFailed("Téléversement interrompu trop de fois.")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -237,19 +262,62 @@ class HttpNationalApi:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self._throttle()  # every request spends a token of the kiosk's bucket
+        deadline = time.monotonic() + self._deadline
+        bound = _DEADLINE.set(deadline)  # read by the connection's every send and receive
         try:
-            response = self._http.request(method, path, **kwargs)
+            request = self._http.build_request(method, path, **kwargs)
+            streamed = self._http.send(request, stream=True)
+            try:
+                content = self._read(streamed, deadline)
+            finally:
+                streamed.close()
         except httpx.TimeoutException as exc:
+            if time.monotonic() + _SLACK >= deadline:
+                raise ServiceUnavailable(self._too_slow()) from exc
             raise ServiceUnavailable("Le service national ne répond pas (délai dépassé).") from exc
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(
                 describe_tls_failure(exc)
                 or f"Connexion au service national impossible ({type(exc).__name__})."
             ) from exc
+        finally:
+            _DEADLINE.reset(bound)
+        response = httpx.Response(
+            streamed.status_code, headers=streamed.headers, content=content, request=request
+        )
         rate = parse_rate_policy(response.headers.get("RateLimit-Policy"))
         if rate is not None:
             self.quota.rate = rate
         return response
+
+    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+        """The answer's body, read as it comes; abandoned past the size cap or the deadline."""
+        if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+            raise ServiceUnavailable(
+                "Réponse illisible (compressée sans avoir été demandée) : le service national"
+                " n'a pas été joint."
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # Already read when built from bytes (a transport in memory: tests, a mock).
+        raw = [response.content] if response.is_stream_consumed else response.iter_raw()
+        for chunk in raw:
+            size += len(chunk)
+            if size > self._max_answer:
+                raise ServiceUnavailable(
+                    "Réponse démesurée du service national (plus de"
+                    f" {self._max_answer / 1_000_000:g} Mo) : abandonnée."
+                )
+            if time.monotonic() >= deadline:
+                raise ServiceUnavailable(self._too_slow())
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_slow(self) -> str:
+        return (
+            "Le service national répond trop lentement (réponse abandonnée après"
+            f" {self._deadline:g} s)."
+        )
 
     def _bearer(self) -> str:
         if self._token is not None and time.monotonic() < self._token_expires:
@@ -281,20 +349,30 @@ class HttpNationalApi:
         return token
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
+    def _json(
+        response: httpx.Response, *, error: type[ServiceUnavailable] = ServiceUnavailable
+    ) -> dict[str, Any]:
         try:
             data = response.json()
         except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
-            raise ServiceUnavailable(
+            if error is FilingFailed:
+                raise error("Réponse illisible du service national à ce dépôt.") from exc
+            raise error(
                 "Réponse illisible (portail captif ou proxy ?) : le service national n'a pas"
                 " été joint."
             ) from exc
         if not isinstance(data, dict):
-            raise ServiceUnavailable("Réponse inattendue du service national.")
+            raise error("Réponse inattendue du service national.")
         return data
 
-    def _fail(self, response: httpx.Response, *, expected: str) -> None:
-        """Raise the exception that matches an unexpected answer."""
+    def _fail(self, response: httpx.Response, *, expected: str, filing: bool = False) -> None:
+        """Raise the exception that matches an unexpected answer.
+
+        ``filing``: the answer is about one dossier's filing or upload. An error the service
+        gives about it alone (a 4xx, a 500) is then :class:`FilingFailed`; one that says the
+        service as a whole is unavailable (502–504, a ``Retry-After``) stays
+        :class:`ServiceUnavailable`.
+        """
         status = response.status_code
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"), now=datetime.now(UTC).timestamp()
@@ -318,8 +396,13 @@ class HttpNationalApi:
                 f"Réponse {status} au lieu de {expected} (portail captif ou proxy ?) : le service"
                 " national n'a pas été joint."
             )
-        raise ServiceUnavailable(
-            f"Le service national a répondu {status}" + (f" : {detail}" if detail else "") + ".",
+        about_filing = (
+            filing and retry_after is None and 400 <= status <= 501 and status not in (401, 408)
+        )
+        raise (FilingFailed if about_filing else ServiceUnavailable)(
+            f"Le service national a répondu {status}"
+            + (f" : {detail.rstrip(' .')}" if detail else "")  # the detail's own full stop
+            + ".",
             retry_after=retry_after,
         )
 
@@ -340,3 +423,101 @@ def _optional_text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise TypeError(f"texte attendu, {type(value).__name__} reçu")
+
+
+# ---------------------------------------------------------------------- the overall deadline
+
+_DEADLINE: ContextVar[float | None] = ContextVar("pn_sync_deadline", default=None)
+_SLACK = 0.05  # seconds: a read cut by the deadline ends within this of it
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left before the current request's deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("délai global de la requête dépassé")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(
+            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Opens :class:`_DeadlineStream` connections."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_unix_socket(
+            path, _left(timeout, httpcore.ConnectTimeout), socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_by_deadline(client: httpx.Client) -> None:
+    """Make the client's connections (direct or through a proxy) honour :data:`_DEADLINE`.
+
+    httpx has no option for it: its transports' pool takes a network backend only at
+    construction, so the backend is wrapped in place (``tests/sync/test_hostile_server.py``
+    fails if a new httpx moves it). Another transport (a test's mock) is left as it is; the
+    deadline then bounds the reading of the body only.
+    """
+    for transport in (client._transport, *client._mounts.values()):
+        pool: Any = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(transport, httpx.HTTPTransport) and isinstance(
+            backend, httpcore.NetworkBackend
+        ):
+            pool._network_backend = _DeadlineBackend(backend)

@@ -14,6 +14,8 @@ Why each part (docs/sync.md has the numbers):
   the same quota at the same moment do not fall into step (to be refused together, again and again).
 - The *circuit breaker* stops sending after a few consecutive failures: while it is open the
   worker sleeps (no busy loop offline) and then lets a single probe through.
+- A dossier the service keeps failing on its own (:meth:`Scheduler.dossier_delay`) waits its
+  own exponential backoff, up to an hour: it neither opens the circuit nor holds the others.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class SyncPolicy:
     # Nor may an advertised quota (``q=0.00001``: one request a day): whatever the service says,
     # the kiosk sends at least one request an hour.
     min_rate: float = 1.0 / 3600.0
+    # A dossier the service keeps failing on its own is retried at least this often (and not
+    # every minute for ever: its failures are not the service's, no probe is needed).
+    dossier_backoff_cap: float = 3600.0
 
 
 class CircuitState(StrEnum):
@@ -198,6 +203,15 @@ class Scheduler:
         if self.state is CircuitState.HALF_OPEN:
             self.state = CircuitState.CLOSED
         return delay
+
+    def dossier_delay(self, attempts: int) -> float:
+        """Seconds before retrying a dossier after its ``attempts``-th failure of its own.
+
+        Doubles from the base delay up to ``dossier_backoff_cap``, with a random half taken
+        off (rows that failed together do not come back together); the circuit is untouched.
+        """
+        full = self.policy.backoff_base * 2.0 ** min(max(attempts - 1, 0), 30)
+        return min(self.policy.dossier_backoff_cap, full) * self._rng.uniform(0.5, 1.0)
 
     def _restart_pace(self, now: float) -> None:
         # No saved tokens, and a random phase: kiosks answered in the same second (the end of

@@ -20,7 +20,13 @@ from typing import Any
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
-from kiosk.ports.national import NationalApi, RateLimited, Refused, ServiceUnavailable
+from kiosk.ports.national import (
+    FilingFailed,
+    NationalApi,
+    RateLimited,
+    Refused,
+    ServiceUnavailable,
+)
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Claimed, Outbox
 from sync.clock import Clock, Sleeper
@@ -31,6 +37,9 @@ log = logging.getLogger(__name__)
 CURSOR_KEY = "sync.curseur"
 STATUS_KEY = "sync.etat"
 QUOTA_KEY = "sync.quota"
+#: Tries a one-off pass (``sync --once``) gives a dossier failing on its own before leaving it
+#: to the next pass (its backoff saved): the pass ends, the others are sent.
+PASS_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class SyncStatus:
     next_attempt_in: float
     last_error: str | None
     last_success: datetime | None
+    attention: int = 0  # of the waiting: dossiers the service keeps failing on their own
 
     @property
     def online(self) -> bool:
@@ -56,6 +66,7 @@ class SyncStatus:
             "prochain_essai_dans": round(self.next_attempt_in, 1),
             "derniere_erreur": self.last_error,
             "dernier_succes": self.last_success.isoformat() if self.last_success else None,
+            "a_verifier": self.attention,
         }
 
 
@@ -66,6 +77,7 @@ class OnceReport:
     sent: int = 0
     replayed: int = 0
     refused: list[str] = field(default_factory=list)
+    failing: list[str] = field(default_factory=list)  # left queued: failing on their own
     failures: int = 0
     decisions: int = 0
     waiting: int = 0
@@ -154,7 +166,8 @@ class SyncWorker:
             until = min(until, due.timestamp())
         return max(0.05, until - now)
 
-    def _send(self, claimed: Claimed) -> None:
+    def _send(self, claimed: Claimed) -> bool:
+        """Send one submission; ``False`` if it failed on its own (:class:`FilingFailed`)."""
         item = claimed.dossier
         now = self._clock.time
         try:
@@ -164,28 +177,44 @@ class SyncWorker:
             self.scheduler.on_success(now(), self._api.quota.rate)
             self._move(item.reference, DossierState.A_COMPLETER, reason=exc.reason())
             self.report.refused.append(item.reference)
-            return
+            return True
+        except FilingFailed as exc:
+            # The service answered, about this dossier alone: it is up, the circuit is left as
+            # it is and the dossiers behind go on; this one waits its own, growing, backoff.
+            log.warning("dépôt %s en échec : %s", item.reference, exc)
+            self._release(claimed, str(exc), self.scheduler.dossier_delay(claimed.attempts))
+            if item.reference not in self.report.failing:
+                self.report.failing.append(item.reference)
+            self.report.failures += 1
+            return False
         except RateLimited as exc:
             delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
-            self._release(claimed, str(exc), delay)
+            self._release(claimed, str(exc), delay, charged=False)
             self.report.failures += 1
-            return
+            return True
         except ServiceUnavailable as exc:
             delay = self.scheduler.on_failure(now(), str(exc), exc.retry_after)
-            # Per row too: a dossier that keeps failing must not block the others behind it.
+            # Not the dossier's failure (given back); a little jitter of its own so that the
+            # probes of an outage go to the rows in turn.
             own = min(self.scheduler.policy.backoff_cap, 2.0 ** min(claimed.attempts, 10))
-            self._release(claimed, str(exc), max(delay, own * self._rng.uniform(0.5, 1.0)))
+            retry = max(delay, own * self._rng.uniform(0.5, 1.0))
+            self._release(claimed, str(exc), retry, charged=False)
             self.report.failures += 1
             self.report.last_error = str(exc)
-            return
+            return True
+        if item.reference in self.report.failing:
+            self.report.failing.remove(item.reference)
         self._succeeded()
         self._move(item.reference, DossierState.TRANSMIS, national_number=ack.national_number)
         self.report.sent += 1
         self.report.replayed += int(ack.replayed)
+        # A decision pulled while this acknowledgement was lost was held for it.
+        self.report.decisions += self._followup.apply_held()
+        return True
 
-    def _release(self, claimed: Claimed, error: str, delay: float) -> None:
+    def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
-        self._outbox.release(claimed.item_id, error, retry_at=retry_at)
+        self._outbox.release(claimed.item_id, error, retry_at=retry_at, charged=charged)
 
     def _move(
         self,
@@ -219,7 +248,7 @@ class SyncWorker:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
         self._next_pull = self._clock.time() + self._poll_interval
         cursor = self._outbox.get_marker(CURSOR_KEY)
-        applied = 0
+        applied = self._followup.apply_held()  # acknowledged since, e.g. before a restart
         while True:
             try:
                 page = self._api.changes(cursor if isinstance(cursor, str) else None)
@@ -246,6 +275,7 @@ class SyncWorker:
     def run_once(self, *, stop_when_open: bool = True) -> OnceReport:
         """Send everything queued, then pull decisions. Stops early if the service is down."""
         self.report = OnceReport()
+        own_failures: dict[int, int] = {}  # outbox row → its own failures in this pass
         self._next_pull = float("inf")  # pull at the end, once the queue is drained
         while True:
             if stop_when_open and self.scheduler.state is CircuitState.OPEN:
@@ -255,12 +285,15 @@ class SyncWorker:
             if wait > 0:
                 self._sleeper.sleep(wait)
                 continue
-            claimed = self._outbox.claim()
+            # A dossier failing on its own gets a few tries in a pass, then the next pass's.
+            given_up = [i for i, n in own_failures.items() if n >= PASS_TRIES]
+            claimed = self._outbox.claim(skip=given_up)
             if claimed is not None:
-                self._send(claimed)
+                if not self._send(claimed):
+                    own_failures[claimed.item_id] = own_failures.get(claimed.item_id, 0) + 1
                 self.publish()
                 continue
-            due = self._outbox.next_due()
+            due = self._outbox.next_due(skip=given_up)
             if due is None:
                 break
             # Rows waiting for their own backoff, or leased by a process that died.
@@ -289,12 +322,14 @@ class SyncWorker:
     def status(self) -> SyncStatus:
         """The current status (one small count query)."""
         now = self._clock.time()
+        counts = self._outbox.counts()
         return SyncStatus(
             circuit=self.scheduler.state,
-            waiting=self._outbox.counts().waiting,
+            waiting=counts.waiting,
             next_attempt_in=self.scheduler.next_attempt_in(now),
             last_error=self.scheduler.last_error,
             last_success=self._last_success,
+            attention=counts.attention,
         )
 
     def publish(self, *, force: bool = False) -> None:
@@ -303,7 +338,7 @@ class SyncWorker:
         if not force and now - self._last_saved < 2.0:
             return
         status = self.status()
-        key = (status.circuit, status.waiting, status.last_error)
+        key = (status.circuit, status.waiting, status.last_error, status.attention)
         if force or key != self._last_published:
             self._last_published = key
             self._outbox.set_marker(STATUS_KEY, status.to_json())

@@ -5,7 +5,9 @@ never knows which one it has. Failures are split the way the worker must treat t
 
 - :class:`ServiceUnavailable` (and its :class:`RateLimited` case): *transient*, retry later;
   nothing is known about the request (it may or may not have been recorded: the idempotency key
-  makes the retry safe).
+  makes the retry safe). Its :class:`FilingFailed` case: the service answered about this one
+  filing, neither acknowledged nor refused (a 400, a 500, an unreadable body): the dossier, not
+  the service, may be at fault; it waits its own backoff while the others go on.
 - :class:`Refused`: *permanent*, the service read the dossier and will never accept it as is;
   the dossier goes back to the counter with the reason, in French.
 """
@@ -103,6 +105,10 @@ class ServiceUnavailable(Exception):
 
 class RateLimited(ServiceUnavailable):
     """The service is up but asks us to slow down (HTTP 429)."""
+
+
+class FilingFailed(ServiceUnavailable):
+    """The service answered this filing with neither an acknowledgement nor a refusal."""
 
 
 class Refused(Exception):

@@ -4,13 +4,23 @@ to call.
 Every change goes through :meth:`DossierService.transition` (so the journal, the outbox and the
 notice are written together). Applying a change twice is harmless: a crash between applying a
 page of changes and saving the cursor makes the worker read that page again.
+
+Only the kiosk's own record of an acknowledgement proves that the service received a dossier
+(docs/sync.md, « Why exactly once »): a decision is applied to a dossier « transmis » whose
+acknowledged outbox row carries the same national number, and to nothing else. A decision for
+a dossier still « en file » that was sent at least once (its acknowledgement may have been lost)
+is held until the acknowledgement comes; one for a dossier never sent, or naming another number,
+is set aside, logged and written to the audit journal.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,8 +28,16 @@ from sqlalchemy import select, update
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.ports.national import StatusChange
+from kiosk.security.audit import AuditAction
+from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
-from kiosk.store.models import Dossier, NationalNotice, Usager
+from kiosk.store.models import Dossier, NationalNotice, OutboxItem, Setting, Usager
+from kiosk.sync.outbox import ACKNOWLEDGED
+
+log = logging.getLogger(__name__)
+
+#: Decisions waiting for the acknowledgement of their dossier (JSON, by dossier UUID).
+HELD_KEY = "sync.decisions_retenues"
 
 _STATUS_TO_STATE = {
     "accepte": DossierState.ACCEPTE,
@@ -78,6 +96,13 @@ class ToContact:
         }
 
 
+class _Verdict(Enum):
+    APPLY = "appliquer"
+    HOLD = "retenir"  # sent, not acknowledged yet: wait for the acknowledgement
+    SET_ASIDE = "ecarter"  # never received, or another number: not from the service we filed with
+    NOTHING = "rien"  # unknown here, already applied, or resubmitted since
+
+
 class NationalFollowUp:
     """Applies national status changes and lists the people the agent must contact."""
 
@@ -93,24 +118,106 @@ class NationalFollowUp:
         target = _STATUS_TO_STATE.get(change.status)
         if target is None:
             return False  # an intermediate status (« en instruction »): nothing for the agent
+        verdict, reference = self._verdict(change)
+        if verdict is _Verdict.HOLD:
+            self._hold(change)
+        elif verdict is _Verdict.SET_ASIDE:
+            self._set_aside(reference, target)
+        elif verdict is _Verdict.APPLY:
+            self._dossiers.transition(reference, target, reason=change_reason(change))
+            return True
+        return False
+
+    def apply_held(self) -> int:
+        """Apply the held decisions whose dossier is now acknowledged; returns how many.
+
+        The worker calls this after an acknowledgement and before each pull. A decision stays
+        held while its dossier is still waiting for its acknowledgement.
+        """
+        held = self._held()
+        if not held:
+            return 0
+        applied = 0
+        keep: dict[str, Any] = {}
+        for dossier_id, fields in held.items():
+            change = StatusChange(**{**fields, "missing": tuple(fields["missing"])})
+            if self._verdict(change)[0] is _Verdict.HOLD:
+                keep[dossier_id] = fields
+            else:
+                applied += self.apply(change)
+        self._save_held(keep)
+        return applied
+
+    def _verdict(self, change: StatusChange) -> tuple[_Verdict, str]:
+        """What to do with ``change``, from the kiosk's own record of the dossier's filing."""
         with self._store.read() as s:
             row = s.execute(
-                select(Dossier.reference, Dossier.state).where(Dossier.id == change.dossier_id)
+                select(Dossier.reference, Dossier.state, Dossier.national_number).where(
+                    Dossier.id == change.dossier_id
+                )
             ).one_or_none()
-        if row is None:
-            return False  # filed from another kiosk, or purged here
-        reference, state_value = row
+            if row is None:
+                return _Verdict.NOTHING, ""  # filed from another kiosk, or purged here
+            latest = s.execute(
+                select(OutboxItem.state, OutboxItem.last_attempt_at, OutboxItem.national_number)
+                .where(OutboxItem.dossier_id == change.dossier_id)
+                .order_by(OutboxItem.seq.desc())
+                .limit(1)
+            ).one_or_none()
+        reference, state_value, number = row
         state = DossierState(state_value)
         if state is DossierState.EN_FILE:
-            # The acknowledgement was lost but the service has decided: it did receive it.
-            self._dossiers.transition(
-                reference, DossierState.TRANSMIS, national_number=change.national_number
-            )
-            state = DossierState.TRANSMIS
+            if latest is not None and latest.last_attempt_at is not None:
+                # Sent: the service may have recorded it and its answer been lost. The retry
+                # (same key) will get the acknowledgement replayed; the decision waits for it.
+                return _Verdict.HOLD, reference
+            return _Verdict.SET_ASIDE, reference  # never sent: the service cannot have it
         if state is not DossierState.TRANSMIS:
-            return False  # already applied (a page read twice), or resubmitted since
-        self._dossiers.transition(reference, target, reason=change_reason(change))
-        return True
+            return _Verdict.NOTHING, reference  # already applied (a page read twice), or later
+        acknowledged = (
+            latest is not None
+            and latest.state == ACKNOWLEDGED
+            and latest.national_number == number == change.national_number
+        )
+        return (_Verdict.APPLY if acknowledged else _Verdict.SET_ASIDE), reference
+
+    def _set_aside(self, reference: str, target: DossierState) -> None:
+        # No reason nor number in the log or the audit: free text from outside.
+        log.warning(
+            "décision nationale « %s » écartée pour le dossier %s : aucun accusé de réception"
+            " de ce dépôt n'est enregistré sur la borne",
+            target.value,
+            reference,
+        )
+        with self._store.write() as s:
+            audit(
+                s,
+                AuditAction.OTHER,
+                at=self._now(),
+                dossier_ref=reference,
+                detail={"evenement": "decision_nationale_ecartee", "etat": target.value},
+            )
+
+    def _hold(self, change: StatusChange) -> None:
+        log.info("décision nationale retenue en attendant l'accusé de réception du dépôt")
+        held = self._held()
+        held[change.dossier_id] = asdict(change)  # one per dossier: the latest decision wins
+        self._save_held(held)
+
+    def _held(self) -> dict[str, Any]:
+        with self._store.read() as s:
+            row = s.get(Setting, HELD_KEY)
+            value = json.loads(row.value) if row is not None else {}
+        return value if isinstance(value, dict) else {}
+
+    def _save_held(self, held: dict[str, Any]) -> None:
+        text = json.dumps(held, ensure_ascii=False, sort_keys=True)
+        with self._store.write() as s:
+            row = s.get(Setting, HELD_KEY)
+            if row is None:
+                s.add(Setting(key=HELD_KEY, value=text))
+            else:
+                row.value = text
 
     def list_to_contact(self, *, limit: int = 200) -> list[ToContact]:
         """Decisions not yet passed on to the person, oldest first."""

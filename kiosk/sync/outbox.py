@@ -11,6 +11,11 @@ Exactly-once, in three rules (docs/sync.md):
 3. Only the server's acknowledgement ends the row, and it does so in the same transaction as the
    dossier's « en file → transmis » change (again through :func:`on_state_change`).
 
+A row that keeps failing on its own (the service answers its filing with an error, while it
+takes the others) waits its own backoff and never holds the rows behind it; after
+:data:`ATTENTION_AFTER` such attempts it is listed for the agent (:meth:`Outbox.needing_attention`),
+still queued and still retried with the same key.
+
 No HTTP here: the worker in ``sync/`` drives this module through :class:`Outbox`.
 """
 
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +51,9 @@ SENDING = "envoi"
 ACKNOWLEDGED = "acquitte"
 REJECTED = "rejete"
 _OPEN = (PENDING, SENDING)
+
+#: Attempts charged to a submission after which the agent is told about it.
+ATTENTION_AFTER = 5
 
 #: Decisions of the national service that the agent must pass on to the person.
 NATIONAL_DECISIONS = frozenset(
@@ -121,11 +129,34 @@ class QueueCounts:
     sending: int
     acknowledged: int
     rejected: int
+    attention: int = 0  # of the waiting ones: failing on their own (:data:`ATTENTION_AFTER`)
 
     @property
     def waiting(self) -> int:
         """Submissions not yet acknowledged nor refused (the home-screen badge)."""
         return self.pending + self.sending
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """A submission the service keeps failing on its own: still queued, shown to the agent."""
+
+    reference: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, for ``--json`` output."""
+        return {
+            "reference": self.reference,
+            "essais": self.attempts,
+            "derniere_erreur": self.last_error,
+            "prochain_essai": self.next_attempt_at.isoformat(),
+        }
+
+
+_NEEDS_ATTENTION = (OutboxItem.state.in_(_OPEN), OutboxItem.attempts >= ATTENTION_AFTER)
 
 
 class Outbox:
@@ -147,13 +178,20 @@ class Outbox:
         # Time a claimed row is reserved for its worker; after a crash it becomes due again.
         self._lease = lease or timedelta(seconds=60)
 
-    def claim(self) -> Claimed | None:
-        """Mark the next due submission ``envoi`` (committed before any request) and return it."""
+    def claim(self, *, skip: Collection[int] = ()) -> Claimed | None:
+        """Mark the next due submission ``envoi`` (committed before any request) and return it.
+
+        ``skip``: rows not to take now (those a one-off pass has given up on).
+        """
         now = self._now()
         with self._store.write() as s:
             item = s.scalars(
                 select(OutboxItem)
-                .where(OutboxItem.state.in_(_OPEN), OutboxItem.next_attempt_at <= now)
+                .where(
+                    OutboxItem.state.in_(_OPEN),
+                    OutboxItem.next_attempt_at <= now,
+                    OutboxItem.id.not_in(skip),
+                )
                 .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
                 .limit(1)
             ).first()
@@ -166,13 +204,24 @@ class Outbox:
             outgoing = _outgoing(s, item, self._read_document)
             return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
 
-    def release(self, item_id: int, error: str, *, retry_at: datetime) -> None:
-        """The attempt failed without an answer: the row waits until ``retry_at``."""
+    def release(
+        self, item_id: int, error: str, *, retry_at: datetime, charged: bool = True
+    ) -> None:
+        """The attempt failed without an answer: the row waits until ``retry_at``.
+
+        ``charged=False``: the service failed as a whole (down, cut, busy), not this dossier:
+        the attempt is given back, so ``attempts`` counts the failures that are the row's own.
+        """
         with self._store.write() as s:
             s.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == item_id, OutboxItem.state == SENDING)
-                .values(state=PENDING, next_attempt_at=retry_at, last_error=error)
+                .values(
+                    state=PENDING,
+                    next_attempt_at=retry_at,
+                    last_error=error,
+                    attempts=OutboxItem.attempts - (0 if charged else 1),
+                )
             )
 
     def counts(self) -> QueueCounts:
@@ -181,18 +230,39 @@ class Outbox:
             rows = dict(
                 s.execute(select(OutboxItem.state, func.count()).group_by(OutboxItem.state)).all()
             )
+            attention = s.scalar(select(func.count()).where(*_NEEDS_ATTENTION)) or 0
         return QueueCounts(
             pending=rows.get(PENDING, 0),
             sending=rows.get(SENDING, 0),
             acknowledged=rows.get(ACKNOWLEDGED, 0),
             rejected=rows.get(REJECTED, 0),
+            attention=attention,
         )
 
-    def next_due(self) -> datetime | None:
+    def needing_attention(self, *, limit: int = 200) -> list[Stuck]:
+        """Submissions still queued that failed :data:`ATTENTION_AFTER` times on their own."""
+        with self._store.read() as s:
+            rows = s.execute(
+                select(
+                    Dossier.reference,
+                    OutboxItem.attempts,
+                    OutboxItem.last_error,
+                    OutboxItem.next_attempt_at,
+                )
+                .join(Dossier, Dossier.id == OutboxItem.dossier_id)
+                .where(*_NEEDS_ATTENTION)
+                .order_by(OutboxItem.created_at, OutboxItem.id)
+                .limit(limit)
+            ).all()
+        return [Stuck(*row) for row in rows]
+
+    def next_due(self, *, skip: Collection[int] = ()) -> datetime | None:
         """When the earliest open row becomes due (``None``: nothing to send)."""
         with self._store.read() as s:
             return s.scalar(
-                select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state.in_(_OPEN))
+                select(func.min(OutboxItem.next_attempt_at)).where(
+                    OutboxItem.state.in_(_OPEN), OutboxItem.id.not_in(skip)
+                )
             )
 
     def get_marker(self, key: str) -> Any:

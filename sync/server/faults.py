@@ -1,5 +1,7 @@
 """Fault knobs of the reference server: latency, errors, a rate limit, outages, connection resets
-and responses lost *after* the server committed (the hardest case for exactly-once).
+and responses lost *after* the server committed (the hardest case for exactly-once); and a
+hostile or broken service: answers that never end or come one byte at a time, and dossiers the
+service always fails.
 
 Implemented as an ASGI wrapper around the national API so the API code stays clean. A reset or
 a lost response is produced by starting the response and then aborting: uvicorn closes the
@@ -55,6 +57,11 @@ class Faults:
     pannes: list[list[float]] = field(default_factory=list)  # [start, end] in server time
     delai_instruction: float = 60.0  # seconds before a complete filing is decided
     parts: tuple[float, float] = (0.7, 0.15)  # shares accepted, refused (rest: à compléter)
+    taux_sans_fin: float = 0.0  # answers whose body never ends (until the client leaves)
+    taux_goutte: float = 0.0  # answers whose body comes one byte every ``goutte_ms``
+    goutte_ms: float = 1000.0
+    # dossier UUID → the status its every filing gets (0: a 201 whose body is not JSON)
+    echecs_dossier: dict[str, int] = field(default_factory=dict)
 
 
 class FaultInjector:
@@ -168,6 +175,14 @@ class FaultInjector:
             await self._problem(send, status, "Erreur du service.", None, client)
             return
         draw -= f.taux_erreur
+        if draw < f.taux_sans_fin + f.taux_goutte:
+            endless = draw < f.taux_sans_fin
+            self.stats["sans_fin" if endless else "goutte"] += 1
+            await self._stream_forever(receive, send, endless=endless)
+            return
+        draw -= f.taux_sans_fin + f.taux_goutte
+        if await self._fail_dossier(scope, send, client):
+            return
         lose = draw < f.taux_perte
         extra = self.policy_header(client)
 
@@ -182,6 +197,43 @@ class FaultInjector:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    async def _stream_forever(self, receive: Receive, send: Send, *, endless: bool) -> None:
+        """A 200 whose body never ends: 64 KiB at a time, or a byte every ``goutte_ms``."""
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        piece = b"[" * 65536 if endless else b"["
+        try:
+            while not gone.is_set():
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                await asyncio.sleep(0 if endless else self.faults.goutte_ms / 1000)
+        finally:
+            watcher.cancel()
+
+    async def _fail_dossier(self, scope: Scope, send: Send, client: str | None) -> bool:
+        """Answer a filing of a dossier listed in ``echecs_dossier`` with its failure."""
+        if scope["method"] != "POST" or scope["path"] != "/v1/dossiers":
+            return False
+        key = dict(scope.get("headers", ())).get(b"idempotency-key", b"").decode("latin-1")
+        status = self.faults.echecs_dossier.get(key.partition(".")[0])
+        if status is None:
+            return False
+        self.stats["echecs_dossier"] += 1
+        if status:
+            await self._problem(send, status, "Erreur pour ce dossier.", None, client)
+            return True
+        headers = [(b"content-type", b"application/json"), *self.policy_header(client)]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": b"<html>oups</html>"})
+        return True
 
     async def _problem(
         self, send: Send, status: int, title: str, retry: int | None, client: str | None

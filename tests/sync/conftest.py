@@ -17,7 +17,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.store import Store
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
-from sync.client import HttpNationalApi
+from sync.client import DEADLINE, HttpNationalApi
 from sync.clock import SimClock, SimSleeper, as_datetime
 from sync.policy import SyncPolicy
 from sync.server.app import NationalSimulator
@@ -57,6 +57,7 @@ def make_kiosk(
     chunk: int = 1 << 18,
     transport: httpx.BaseTransport | None = None,
     tls: ssl.SSLContext | None = None,
+    deadline: float = DEADLINE,
 ) -> Kiosk:
     """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper."""
     clock = clock or SimClock()
@@ -69,7 +70,13 @@ def make_kiosk(
     outbox = Outbox(store, clock=now)
     followup = NationalFollowUp(store, dossiers, clock=now)
     api = HttpNationalApi(
-        url, "borne-demo", "secret-demo", chunk_size=chunk, transport=transport, tls=tls
+        url,
+        "borne-demo",
+        "secret-demo",
+        chunk_size=chunk,
+        transport=transport,
+        tls=tls,
+        deadline=deadline,
     )
     worker = SyncWorker(
         outbox=outbox,
