@@ -369,6 +369,16 @@ class DocumentStore:
             )
         )
 
+    def locate(self, path: Path) -> Path:
+        """Where a stored document is now: the path recorded, or the file of that name in this
+        documents folder when the data folder was moved or restored elsewhere (every release
+        records absolute paths). The name is safe to follow: it is the content's digest or its
+        keyed name, and what is read is authenticated against it."""
+        if path.exists():
+            return path
+        here = self._root / path.name
+        return here if path.name and here.is_file() else path
+
     def read(self, path: Path) -> bytes:
         """The plain bytes of a stored document.
 
@@ -376,6 +386,7 @@ class DocumentStore:
             DocumentError: the file was modified, truncated or swapped, or is not the kiosk's.
             OSError: the file cannot be read (missing…).
         """
+        path = self.locate(path)
         raw = path.read_bytes()
         if path.suffix != _SUFFIX:
             # An earlier version's plain file, named by its SHA-256: readable only if intact.
@@ -413,7 +424,7 @@ def encrypt_plain_documents(files: DocumentStore, store: Store) -> int:
         paths = set(s.scalars(select(Piece.file_path).where(Piece.file_path.is_not(None))))
     count = 0
     for name in sorted(p for p in paths if p and not p.endswith(_SUFFIX)):
-        plain = Path(name)
+        plain = files.locate(Path(name))
         if not plain.resolve().is_relative_to(root) or not plain.exists():
             continue  # a path in the database is not trusted; a missing file is left as it is
         mime = mimetypes.guess_type(plain.name)[0] or "application/octet-stream"

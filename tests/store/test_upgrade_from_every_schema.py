@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -36,7 +35,6 @@ from kiosk.dossiers.service import utc_now
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.store import cipher
-from kiosk.store.keys import read_key
 from kiosk.store.models import Dossier, OutboxItem
 from kiosk.store.schema import HEAD_REVISION
 from kiosk.sync.outbox import ACKNOWLEDGED, PENDING, Outbox
@@ -122,32 +120,11 @@ def old(request: pytest.FixtureRequest, tmp_path: Path) -> OldKiosk:
     manifest = json.loads((fixture / "manifest.json").read_text(encoding="utf-8"))
     with tarfile.open(fixture / "donnees.tar.xz") as tar:
         tar.extractall(tmp_path, filter="data")
+    # Unpacked elsewhere than where it was made: every release recorded each document's
+    # absolute path, and a data folder restored or moved elsewhere must still find them.
     data_dir = tmp_path / "donnees"
-    _point_documents_at(data_dir, manifest["dossier_donnees"])
+    assert not Path(manifest["dossier_donnees"]).exists()
     return OldKiosk(data_dir, manifest)
-
-
-def _point_documents_at(data_dir: Path, made_in: str) -> None:
-    """Rewrite the documents' paths from the folder the fixture was made in to its copy.
-
-    Every release stored each document's absolute path; a kiosk upgraded in place finds its
-    files where it left them. The copy here is elsewhere, so its rows are pointed at it — the
-    only change made to the old data, with the old format's own means (plain SQLite, or
-    SQLCipher with the fixture's key), before today's code touches it.
-    """
-    database = data_dir / "kiosk.sqlite3"
-    if cipher.is_plain(database):
-        conn: Any = sqlite3.connect(database)
-    else:
-        conn = cipher.connect(database, read_key(data_dir / "keys" / "db.key"))
-    try:
-        with conn:
-            conn.execute(
-                "UPDATE piece SET file_path = ? || substr(file_path, ?) WHERE file_path LIKE ?",
-                (str(data_dir), len(made_in) + 1, made_in + "/%"),
-            )
-    finally:
-        conn.close()
 
 
 def _answers(value: dict[str, Any]) -> dict[str, Any]:
