@@ -27,6 +27,7 @@ from kiosk.demarches.loader import (
     load_catalog,
     load_file,
     load_translation,
+    read_toml,
 )
 from kiosk.demarches.model import (
     BIND_TARGETS,
@@ -95,6 +96,7 @@ __all__ = [
     "load_catalog",
     "load_file",
     "load_translation",
+    "read_toml",
     "localize",
     "missing_required",
     "parse_path",
