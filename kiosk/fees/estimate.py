@@ -25,7 +25,7 @@ from kiosk.fees.loader import TariffBook
 from kiosk.fees.model import DemarcheFees, MalusGrid, Source, Tariff, Tax
 from kiosk.fees.money import format_euros
 from kiosk.fees.regions import department_of, region_of
-from kiosk.messages import Message, translatable
+from kiosk.messages import Message
 
 __all__ = ["REASON_TEXTS", "Estimate", "FeeLine", "MissingInput", "estimate"]
 
@@ -76,21 +76,21 @@ REASON_TEXTS: dict[str, Message] = {
     ),
     "renouvellement_gratuit": Message("Renouvellement du permis : rien à payer."),
 }
-_ENERGY_NAMES: dict[str, str] = {
-    "electrique": translatable("véhicule électrique"),
-    "hydrogene": translatable("véhicule à hydrogène"),
-    "hybride": translatable("véhicule hybride"),
-    "gpl": translatable("véhicule au GPL"),
-    "superethanol": translatable("véhicule au superéthanol E85"),
-    "essence": translatable("véhicule à essence"),
-    "diesel": translatable("véhicule diesel"),
-    "autre": translatable("autre énergie"),
+_ENERGY_NAMES: dict[str, Message] = {
+    "electrique": Message("véhicule électrique"),
+    "hydrogene": Message("véhicule à hydrogène"),
+    "hybride": Message("véhicule hybride"),
+    "gpl": Message("véhicule au GPL"),
+    "superethanol": Message("véhicule au superéthanol E85"),
+    "essence": Message("véhicule à essence"),
+    "diesel": Message("véhicule diesel"),
+    "autre": Message("autre énergie"),
 }
-_KIND_NAMES: dict[str, str] = {
-    "moto": translatable("moto"),
-    "utilitaire": translatable("utilitaire"),
-    "utilitaire_lourd": translatable("utilitaire de plus de 3,5 tonnes"),
-    "voiture": translatable("voiture"),
+_KIND_NAMES: dict[str, Message] = {
+    "moto": Message("moto"),
+    "utilitaire": Message("utilitaire"),
+    "utilitaire_lourd": Message("utilitaire de plus de 3,5 tonnes"),
+    "voiture": Message("voiture"),
 }
 
 
@@ -134,11 +134,13 @@ class Estimate:
     missing: tuple[MissingInput, ...]
     #: Why the démarche costs nothing or is not estimated, when that is so.
     note: Message | None = None
+    #: False when the kiosk does not estimate this démarche at all (a cas complexe).
+    estimated: bool = True
 
     @property
     def complete(self) -> bool:
         """Whether every fee could be computed (the total is then the amount to pay)."""
-        return not self.missing and self.tariff_version is not None
+        return self.estimated and not self.missing and self.tariff_version is not None
 
     @property
     def total(self) -> int | None:
@@ -319,9 +321,7 @@ def _y1(read: _Reader, tariff: Tariff, at: date, kind: str | None) -> FeeLine | 
     ]
     share = tariff.category_share[kind]
     if share != 100:
-        basis.append(
-            Message("{genre} : {part} % du tarif", genre=Message(_KIND_NAMES[kind]), part=share)
-        )
+        basis.append(Message("{genre} : {part} % du tarif", genre=_KIND_NAMES[kind], part=share))
     old = 0
     if _full_years(first, at) >= tariff.old_after_years:
         old = tariff.old_reduction
@@ -340,13 +340,13 @@ def _y1(read: _Reader, tariff: Tariff, at: date, kind: str | None) -> FeeLine | 
     exempt = region.exemptions.get(energy, 0)
     if exempt == 100:
         basis.append(
-            Message("{energie} : exonéré dans cette région", energie=Message(_ENERGY_NAMES[energy]))
+            Message("{energie} : exonéré dans cette région", energie=_ENERGY_NAMES[energy])
         )
     elif exempt:
         basis.append(
             Message(
                 "{energie} : {reduction} % de moins dans cette région",
-                energie=Message(_ENERGY_NAMES[energy]),
+                energie=_ENERGY_NAMES[energy],
                 reduction=exempt,
             )
         )
@@ -379,14 +379,12 @@ def _y3(
         return None
     source = tariff.sources[tariff.malus.source]
     if kind != "voiture":
-        basis = Message(
-            "{genre} : pas de malus sur les émissions de CO2", genre=Message(_KIND_NAMES[kind])
-        )
+        basis = Message("{genre} : pas de malus sur les émissions de CO2", genre=_KIND_NAMES[kind])
         return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source)
     if energy in ZERO_EMISSION:
         basis = Message(
             "{energie} : pas de malus sur les émissions de CO2",
-            energie=Message(_ENERGY_NAMES[energy]),
+            energie=_ENERGY_NAMES[energy],
         )
         return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source)
     co2 = read.number(Tax.Y3, CO2, 9999)
@@ -479,7 +477,7 @@ def estimate(
             " être estimés.",
             date=at,
         )
-        return Estimate(demarche.id, at, None, (), (), reason)
+        return Estimate(demarche.id, at, None, (), (), reason, estimated=False)
     rules = tariff.demarches.get(demarche.id)
     if rules is None:
         reason = Message(
@@ -487,9 +485,10 @@ def estimate(
             date=tariff.valid_from,
             demarche=demarche.title,
         )
-        return Estimate(demarche.id, at, tariff.version, (), (), reason)
+        return Estimate(demarche.id, at, tariff.version, (), (), reason, estimated=False)
     if rules.not_estimated is not None:
-        return Estimate(demarche.id, at, tariff.version, (), (), REASON_TEXTS[rules.not_estimated])
+        note = REASON_TEXTS[rules.not_estimated]
+        return Estimate(demarche.id, at, tariff.version, (), (), note, estimated=False)
     read = _Reader(demarche, answers)
     taxes, reason_id = _taxes_due(rules, read)
     kind, ptac = _kind(read, taxes)
