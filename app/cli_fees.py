@@ -35,7 +35,7 @@ def text_of(result: Estimate) -> str:
     width = max((len(str(line.label)) for line in result.lines), default=0)
     for line in result.lines:
         amount = format_euros(line.amount)
-        lines.append(f"  {str(line.label):<{width}}  {amount:>12}   {line.basis_text()}")
+        lines.append(f"  {line.label!s:<{width}}  {amount:>12}   {line.basis_text()}")
     if result.note is not None:
         lines.append(f"  {result.note}")
     if result.missing:
@@ -58,21 +58,21 @@ def _fees(args: argparse.Namespace) -> int:
 
     tariffs = load_tariffs(default_tariffs_dir())
     for error in tariffs.errors:
-        print(f"Attention : tarif ignoré : {error}", file=sys.stderr)
+        sys.stderr.write(f"Attention : tarif ignoré : {error}" + "\n")
     try:
         container = build(settings_of(args))
     except StoreError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
+        sys.stderr.write(f"Erreur : {exc}" + "\n")
         return EXIT_ERROR
     try:
         result = DossierFees(container.store, container.catalog, tariffs).estimate(args.reference)
     except (DossierError, StoreError) as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
+        sys.stderr.write(f"Erreur : {exc}" + "\n")
         return EXIT_ERROR
     finally:
         container.close()
     if getattr(args, "json", False):
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
-        print(text_of(result))
+        sys.stdout.write(text_of(result) + "\n")
     return EXIT_OK

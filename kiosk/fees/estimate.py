@@ -527,12 +527,12 @@ def estimate(
     missing: dict[tuple[Tax | None, str], MissingInput] = {}
     for item in read.missing:
         missing.setdefault((item.code, item.reason.template + repr(item.reason.params)), item)
-    note = None if reason_id is None else REASON_TEXTS[reason_id]
+    reason_note = None if reason_id is None else REASON_TEXTS[reason_id]
     return Estimate(
         demarche.id,
         at,
         tariff.version,
         tuple(line for line in lines if line is not None),
         tuple(missing.values()),
-        note,
+        reason_note,
     )

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from kiosk.demarches import Catalog, JSONValue
-from kiosk.fees import Estimate, Tax, TariffBook, default_tariffs_dir, estimate, load_tariffs
+from kiosk.fees import Estimate, TariffBook, Tax, default_tariffs_dir, estimate, load_tariffs
 
 IN_2025 = date(2025, 6, 2)  # the tariff of 1 May 2025
 IN_2026 = date(2026, 12, 4)  # the tariff of 1 April 2026
