@@ -314,3 +314,12 @@ def test_the_json_gives_cents_and_the_french_amounts(catalog: Catalog, tariffs: 
     assert data["total"] == "433,76\u00a0€"
     assert data["lignes"][0]["source"].startswith("https://")
     assert data["tarif"] == "2025-05-01"
+
+
+def test_amounts_are_written_the_french_way() -> None:
+    from kiosk.fees import format_euros
+
+    assert format_euros(123456) == "1\u202f234,56\u00a0€"
+    assert format_euros(276) == "2,76\u00a0€"
+    assert format_euros(0) == "0,00\u00a0€"
+    assert format_euros(7_000_000) == "70\u202f000,00\u00a0€"
