@@ -29,6 +29,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_sync",
     "app.cli_identity",
     "app.cli_security",
+    "app.cli_fees",
 )
 
 STATE_NAMES = (

@@ -71,6 +71,9 @@ BY_ID = {
     "date_achat": _days_ago(10),
     "coheritier_nom": "MARTIN",
     "coheritier_prenoms": "Léo",
+    "puissance_fiscale": "7",  # the fees' questions (assets/demarches/*.v2.toml)
+    "ptac": "3500",
+    "co2": "128",
 }
 BY_BIND = {
     "usager.nom": "MARTIN",

@@ -13,7 +13,7 @@ from kiosk.dossiers.views import DossierSummary
 from kiosk.store import Store
 
 SAMPLES: dict[FieldType, tuple[str, ...]] = {
-    FieldType.TEXT: ("MARTIN",),
+    FieldType.TEXT: ("MARTIN", "7"),  # "7": a short text, e.g. the fiscal horsepower
     FieldType.LONG_TEXT: ("Le véhicule a été acheté en Suisse et n'a jamais été immatriculé.",),
     FieldType.ADDRESS: ("12 rue de la Paix | 56000 | Vannes",),
     FieldType.POSTCODE: ("56000",),

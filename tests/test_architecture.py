@@ -96,6 +96,7 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
     "kiosk.demarches": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
     "kiosk.identity": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
     "kiosk.receipt": {"kiosk.settings", "kiosk.messages"},
+    "kiosk.fees": {"kiosk.settings", "kiosk.messages", "kiosk.digits", "kiosk.demarches"},
     "kiosk.ports": {"kiosk.identity", "kiosk.messages"},
     "kiosk.site": {"kiosk.store", "kiosk.security", "kiosk.messages"},
     "kiosk.security": {
@@ -117,6 +118,7 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.security",
         "kiosk.sync",
         "kiosk.ports",  # attaching a scan reads and deletes it through the ScanSource port
+        "kiosk.fees",  # the estimate of a dossier's fees reads its answers
     },
     "kiosk.sync": {"kiosk.store", "kiosk.ports", "kiosk.dossiers", "kiosk.security"},
 }

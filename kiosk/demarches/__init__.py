@@ -27,6 +27,7 @@ from kiosk.demarches.loader import (
     load_catalog,
     load_file,
     load_translation,
+    read_toml,
 )
 from kiosk.demarches.model import (
     BIND_TARGETS,
@@ -99,6 +100,7 @@ __all__ = [
     "missing_required",
     "parse_path",
     "parse_value",
+    "read_toml",
     "remove_group_item",
     "required_documents",
     "validate_value",

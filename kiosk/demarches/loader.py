@@ -36,6 +36,7 @@ __all__ = [
     "load_catalog",
     "load_file",
     "load_translation",
+    "read_toml",
 ]
 
 # `<id>.v<version>.toml`: the version is in the name so that two versions sit side by side.
@@ -109,7 +110,12 @@ def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> DefinitionError
     return DefinitionError(path, place, f"syntaxe TOML invalide : {translated}", line)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file of the kiosk's data (a définition, a tariff), every failure in French.
+
+    Raises:
+        DefinitionError: unreadable, not UTF-8, or invalid TOML (with the line and column).
+    """
     try:
         with path.open("rb") as stream:
             return tomllib.load(stream)
@@ -142,7 +148,7 @@ def load_file(path: Path) -> Demarche:
         raise DefinitionError(
             path, "nom du fichier", "le nom doit être <id>.v<version>.toml (ex. succession.v1.toml)"
         )
-    data = _read_toml(path)
+    data = read_toml(path)
     try:
         demarche = read_definition(data, path)
     except SchemaError as error:
@@ -188,7 +194,7 @@ def load_translation(path: Path, demarches: Mapping[tuple[str, int], Demarche]) 
             "nom du fichier",
             f"démarche « {demarche_id} » v{version} introuvable (absente ou en erreur)",
         )
-    data = _read_toml(path)
+    data = read_toml(path)
     try:
         return read_translation(data, demarche, lang, path)
     except SchemaError as error:

@@ -1,0 +1,78 @@
+"""``kiosk frais REF``: what a dossier will cost, line by line, with the total.
+
+Only the standard library at import time (``kiosk --help`` stays fast). Each line gives the fee,
+its amount and its basis in words; a fee that cannot be computed yet says what to answer, and the
+total is then not given (never a wrong number). ``--json`` gives amounts in cents as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.fees import Estimate
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``frais`` to the ``kiosk`` command."""
+    fees = sub.add_parser(
+        "frais", parents=[common], help="estimer ce que coûte un dossier, ligne par ligne"
+    )
+    fees.add_argument("reference", metavar="REF")
+    fees.set_defaults(run=_fees)
+
+
+def text_of(result: Estimate) -> str:
+    """The estimate as an agent reads it in a terminal."""
+    from kiosk.fees import format_euros
+
+    lines = [f"Frais du dossier (tarif du {result.tariff_version or '—'}, au {result.at:%d/%m/%Y})"]
+    width = max((len(str(line.label)) for line in result.lines), default=0)
+    for line in result.lines:
+        amount = format_euros(line.amount)
+        lines.append(f"  {line.label!s:<{width}}  {amount:>12}   {line.basis_text()}")
+    if result.note is not None:
+        lines.append(f"  {result.note}")
+    if result.missing:
+        lines.append("Manque pour calculer :")
+        lines += [f"  {item.reason}" for item in result.missing]
+    if result.total is not None:
+        lines.append(f"  {'Total':<{width}}  {format_euros(result.total):>12}")
+    elif result.estimated:
+        lines.append("Total : pas encore calculable.")
+    return "\n".join(lines)
+
+
+def _fees(args: argparse.Namespace) -> int:
+    from app.cli_settings import settings_of
+    from app.container import build
+    from kiosk.dossiers.errors import DossierError
+    from kiosk.dossiers.fees import DossierFees
+    from kiosk.fees import default_tariffs_dir, load_tariffs
+    from kiosk.store import StoreError
+
+    tariffs = load_tariffs(default_tariffs_dir())
+    for error in tariffs.errors:
+        sys.stderr.write(f"Attention : tarif ignoré : {error}" + "\n")
+    try:
+        container = build(settings_of(args))
+    except StoreError as exc:
+        sys.stderr.write(f"Erreur : {exc}" + "\n")
+        return EXIT_ERROR
+    try:
+        result = DossierFees(container.store, container.catalog, tariffs).estimate(args.reference)
+    except (DossierError, StoreError) as exc:
+        sys.stderr.write(f"Erreur : {exc}" + "\n")
+        return EXIT_ERROR
+    finally:
+        container.close()
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(text_of(result) + "\n")
+    return EXIT_OK
