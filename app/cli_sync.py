@@ -284,7 +284,7 @@ def _status(
     from sync.policy import CircuitState
     from sync.worker import STATUS_KEY
 
-    outbox = Outbox(container.store, clock=utc_now)
+    outbox = Outbox(container.store, container.catalog, clock=utc_now)
     counts = outbox.counts()
     saved = outbox.get_marker(STATUS_KEY) or {}
     people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()

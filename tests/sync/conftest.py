@@ -66,7 +66,7 @@ def make_kiosk(
         return as_datetime(clock)
 
     dossiers = DossierService(store, catalog, clock=now)
-    outbox = Outbox(store, clock=now)
+    outbox = Outbox(store, catalog, clock=now)
     followup = NationalFollowUp(store, dossiers, clock=now)
     api = HttpNationalApi(
         url, "borne-demo", "secret-demo", chunk_size=chunk, transport=transport, tls=tls
