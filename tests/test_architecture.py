@@ -117,7 +117,14 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.security",
         "kiosk.sync",
     },
-    "kiosk.sync": {"kiosk.store", "kiosk.ports", "kiosk.dossiers", "kiosk.security"},
+    # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
+    "kiosk.sync": {
+        "kiosk.store",
+        "kiosk.ports",
+        "kiosk.dossiers",
+        "kiosk.security",
+        "kiosk.demarches",
+    },
 }
 
 

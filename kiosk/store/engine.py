@@ -227,9 +227,17 @@ def open_store(path: Path, *, key_file: Path | None = None, encrypted: bool = Tr
         encrypted: ``False`` opens a plain SQLite file, as earlier versions wrote it (tests and
             tools that need one; the kiosk itself never does).
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_file = key_file or db_key_file(path)
-    key = _database_key(path, key_file) if encrypted else None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = _database_key(path, key_file) if encrypted else None
+    except OSError as exc:  # a folder named as the file, a file named as the folder, no right
+        where = exc.filename or path
+        raise StoreError(
+            f"La base {path} ne peut pas être ouverte ({where} : {exc.strerror or exc})."
+            " Vérifiez le dossier de données et la base choisis (--data-dir, --db ; réglages"
+            " stockage.donnees, stockage.base). Rien n'a été modifié."
+        ) from exc
     engine = _make_engine(path, key)
     try:
         migrate(engine, path, encrypted=encrypted, key_file=key_file)

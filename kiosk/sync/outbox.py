@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
 from kiosk.dossiers.states import DossierState
 from kiosk.ports.national import LocalPiece, OutgoingDossier
+from kiosk.store.documents import DocumentError
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
@@ -267,8 +268,8 @@ def _outgoing(
         path = Path(piece.file_path)
         try:
             size = len(read_document(path))  # the plain size: stored files are encrypted
-        except (OSError, ValueError):
-            size = 0  # gone or unreadable: the upload says so to the agent
+        except (OSError, ValueError, DocumentError):
+            size = 0  # gone, unreadable or its key missing: the upload says so to the agent
         mime = piece.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         pieces.append(
             LocalPiece(
