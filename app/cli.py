@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the request was understood but could not be done; the message says why
+EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report it
 
 # Modules adding their own commands. Each defines ``register(subparsers, common)`` and gives every
 # parser it adds ``set_defaults(run=function)``, where ``function(args) -> int`` does the work
@@ -158,18 +159,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    for value in vars(args).values():
+        # Bytes that are not UTF-8 reach Python as lone surrogates (U+DC80–U+DCFF): refused
+        # here, in one sentence, rather than by a codec's error deep in the store.
+        if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+            return _fail(
+                f"l'argument « {value.encode('utf-8', 'replace').decode()} » n'est pas du texte"
+                " UTF-8 valide : retapez-le."
+            )
     if args.command == "demarches" and args.action == "check":
         return _demarches_check(args)
     from app.settings import SettingsError
+    from kiosk.store import StoreError
 
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     try:
         if run is not None:
             return run(args)
         return _with_container(args)
-    except SettingsError as exc:
-        # Settings are resolved when a command first needs them (app/cli_settings.py).
+    except (SettingsError, StoreError) as exc:
+        # Settings are resolved when a command first needs them (app/cli_settings.py); the
+        # store is opened by every command that reads or writes dossiers, agents or the journal.
         return _fail(str(exc))
+    except KeyboardInterrupt:
+        # Ctrl+C at the PIN prompt or during a long command: what was committed stays.
+        print("\nInterrompu.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        # The last resort. An operator gets a sentence to pass on, not a Python trace; the
+        # kind of error and its text are what support needs to find it.
+        print(
+            f"Erreur inattendue ({type(exc).__name__} : {exc}). La commande s'est arrêtée ; ce"
+            " qui était déjà enregistré l'est toujours. Signalez-la au support avec la commande"
+            " lancée.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def _with_container(args: argparse.Namespace) -> int:
@@ -191,7 +216,8 @@ def _with_container(args: argparse.Namespace) -> int:
         return handler(container, args)
     except (DossierError, IllegalTransition, AgentError, StoreError, ValueError) as exc:
         # FieldError is a ValueError: its message is the one shown beside the field. A disk
-        # problem (full, read-only, damaged) is a StoreError named in French.
+        # problem (full, read-only, damaged) or a value in the database the kiosk did not write
+        # (UnreadableValue) is a StoreError named in French.
         return _fail(str(exc))
     finally:
         container.close()

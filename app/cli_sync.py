@@ -287,7 +287,7 @@ def _status(
     from sync.policy import CircuitState
     from sync.worker import STATUS_KEY
 
-    outbox = Outbox(container.store, clock=utc_now)
+    outbox = Outbox(container.store, container.catalog, clock=utc_now)
     counts = outbox.counts()
     stuck = outbox.needing_attention()
     saved = outbox.get_marker(STATUS_KEY) or {}

@@ -97,6 +97,7 @@ def build_worker(
     worker = SyncWorker(
         outbox=Outbox(
             container.store,
+            container.catalog,
             clock=lambda: as_datetime(real_clock),
             read_document=container.documents.read,
         ),

@@ -120,7 +120,14 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.ports",  # attaching a scan reads and deletes it through the ScanSource port
         "kiosk.fees",  # the estimate of a dossier's fees reads its answers
     },
-    "kiosk.sync": {"kiosk.store", "kiosk.ports", "kiosk.dossiers", "kiosk.security"},
+    # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
+    "kiosk.sync": {
+        "kiosk.store",
+        "kiosk.ports",
+        "kiosk.dossiers",
+        "kiosk.security",
+        "kiosk.demarches",
+    },
 }
 
 

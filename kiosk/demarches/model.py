@@ -47,6 +47,7 @@ __all__ = [
     "Step",
     "condition_fields",
     "format_path",
+    "group_index_problem",
     "parse_path",
 ]
 
@@ -371,7 +372,18 @@ class DocumentRequirement:
 # --- Answer paths ---------------------------------------------------------------------------
 
 _ID = r"[a-z][a-z0-9_]*"
-_PATH_RE = re.compile(rf"^(?:({_ID})\[(\d+)\]\.)?({_ID})$")
+# An item index is written one way only: ASCII digits, no sign, no space, no leading zero. Python's
+# ``\d`` and ``int`` also take ``١`` or ``１`` and ``01``: each would be another path for the same
+# item (``coheritiers[١].nom`` beside ``coheritiers[1].nom``), stored and sent as a second answer.
+_INDEX = r"0|[1-9][0-9]{0,5}"
+_PATH_RE = re.compile(rf"^(?:({_ID})\[({_INDEX})\]\.)?({_ID})$", re.ASCII)
+# The same shape with anything between the brackets, to say what is wrong with the index.
+_LOOSE_ITEM_RE = re.compile(rf"^({_ID})\[([^\]]*)\]\.({_ID})$", re.ASCII)
+
+#: Items of a group whose definition sets no ``max``: a bound all the same, far above any real
+#: dossier (20 co-heirs is the most a shipped définition allows), so that an index typed by hand
+#: (``[999999]``) cannot make a group of a million items.
+UNBOUNDED_GROUP_ITEMS = 100
 
 
 @dataclass(frozen=True)
@@ -388,13 +400,45 @@ class AnswerPath:
 
 def parse_path(path: str) -> AnswerPath:
     """Split an answer path; raises ValueError for anything else."""
-    match = _PATH_RE.match(path)
+    match = _PATH_RE.fullmatch(path)  # not match(): ``$`` would let a final newline through
     if match is None:
         raise ValueError(f"chemin de réponse invalide : {path!r}")
     group, index, field_id = match.groups()
     if group is None:
         return AnswerPath(field_id)
     return AnswerPath(field_id, group, int(index))
+
+
+def group_index_problem(demarche: Demarche, path: str) -> Message | None:
+    """Why ``path`` names no item of its group (an index written otherwise than ``0``, ``1``,
+    ``2``…, or beyond the most items the démarche allows); None when it does, or when ``path``
+    is not a group item's answer at all (the caller's « no such question » then applies)."""
+    loose = _LOOSE_ITEM_RE.fullmatch(path)
+    if loose is None:
+        return None
+    group_id, index, _field = loose.groups()
+    try:
+        group = demarche.group(group_id)
+    except KeyError:
+        return None
+    if re.fullmatch(r"0|[1-9][0-9]*", index, re.ASCII) is None:
+        return Message(
+            "« {group} » : le numéro d'élément « {index} » n'est pas valide (chiffres 0 à 9,"
+            " sans signe, sans espace ni zéro au début : 0 pour le premier).",
+            group=group.title,
+            index=index,
+        )
+    maximum = group.max_items if group.max_items is not None else UNBOUNDED_GROUP_ITEMS
+    if len(index) > len(str(maximum)) or int(index) >= maximum:
+        return Message(
+            "« {group} » : {maximum} au plus, numérotés de 0 à {last} ; il n'y a pas"
+            " d'élément « {index} ».",
+            group=group.title,
+            maximum=maximum,
+            last=maximum - 1,
+            index=index,
+        )
+    return None
 
 
 def format_path(field_id: str, group: str | None = None, index: int | None = None) -> str:

@@ -19,13 +19,14 @@ from kiosk.demarches import (
     validate_value,
     visible_fields,
 )
-from kiosk.demarches.model import condition_inputs
+from kiosk.demarches.model import condition_inputs, group_index_problem
 from kiosk.dossiers.base import DossierBase, not_editable
 from kiosk.dossiers.errors import DossierNotFound, UnknownField
 from kiosk.dossiers.moves import move
 from kiosk.dossiers.projection import reproject
 from kiosk.dossiers.states import DossierState
 from kiosk.identity.model import DocumentKind, IdentityReading
+from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Answer, Dossier, Event, Piece
@@ -80,6 +81,11 @@ def identity_answers(
         elif field.bind in from_reading:
             filled.append((path, from_reading[field.bind]))
     return filled
+
+
+def _is_index(text: str) -> bool:
+    """``text`` is an item index as paths write it (``0``, ``12``; not ``01`` nor ``١``)."""
+    return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
 
 
 class DossierAnswers(DossierBase):
@@ -186,6 +192,18 @@ class DossierAnswers(DossierBase):
         ref = self._parse_ref(reference)
         with self._store.write() as s:
             dossier = self._load_editable(s, ref)
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            # A negative index would remove every item (all are at or after it).
+            problem = group_index_problem(demarche, f"{group_id}[{max(index, 0)}].x")
+            if index < 0 or group_id not in {g.id for g in demarche.groups()} or problem:
+                raise UnknownField(
+                    Message(
+                        "Le dossier {reference} n'a pas d'élément {index} de « {group} ».",
+                        reference=ref,
+                        index=str(index),
+                        group=group_id,
+                    )
+                )
             prefix = f"{group_id}["
             rows = s.scalars(
                 select(Answer).where(
@@ -195,7 +213,7 @@ class DossierAnswers(DossierBase):
             moved: list[tuple[str, Any, datetime]] = []
             for answer in rows:
                 item, _, rest = answer.path[len(prefix) :].partition("]")
-                if not item.isdigit():
+                if not _is_index(item):  # a row stored before indexes were checked: left alone
                     continue
                 position = int(item)
                 if position >= index:
@@ -209,7 +227,6 @@ class DossierAnswers(DossierBase):
                 s.add(Answer(dossier_id=dossier.id, path=path, value=value, updated_at=at))
             self._renumber_pieces(s, dossier.id, group_id, index)
             now = self._now()
-            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             reproject(s, dossier.id, demarche, self._answers(s, dossier.id))
             self._after_change(s, dossier.id, DossierState(dossier.state), now, agent_id)
             audit(
@@ -234,7 +251,7 @@ class DossierAnswers(DossierBase):
         ).all()
         for piece in pieces:
             item = (piece.item_path or "")[len(prefix) :].rstrip("]")
-            if not item.isdigit() or int(item) < index:
+            if not _is_index(item) or int(item) < index:
                 continue
             if int(item) == index:
                 piece.status = "manquante"
@@ -256,6 +273,9 @@ class DossierAnswers(DossierBase):
         Returns the value stored and whether it changed: an answer saved again as it was keeps
         its time (the mandate names the person as they were when it was signed).
         """
+        problem = group_index_problem(demarche, path)
+        if problem is not None:
+            raise UnknownField(problem)
         try:
             field = demarche.field_for_path(path)
         except KeyError:

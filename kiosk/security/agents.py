@@ -11,6 +11,7 @@ resets the count; a supervisor can lift a lockout and disable an account.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -97,9 +98,88 @@ class AgentAccount:
         return self.locked_until is not None and now < self.locked_until
 
 
-def _check_pin(pin: str) -> None:
+def _pin(typed: str) -> str:
+    """The PIN as stored and checked: ASCII digits, 4 to 12 of them.
+
+    Digits of another script are *read* as the digits they are, not refused: an agent who signs
+    in on a kiosk left with the Arabic keyboard, or whose input method gives fullwidth digits,
+    types the same four keys as always (``١٢٣٤``, ``１２３４`` are the PIN 1234) and expects to be
+    let in, just as a PIN pad reads one key whatever is printed on it. Setting and checking go
+    through this one function, so a PIN set one way is the PIN checked the other way.
+
+    Raises:
+        AgentError: anything else (a letter, a space, ``²``): no PIN has it.
+    """
+    pin = ascii_digits(typed)
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise AgentError("Le code PIN compte de 4 à 12 chiffres.")
+    return pin
+
+
+#: What an identifier may hold besides Latin letters and the digits 0–9.
+_IDENTIFIER_MARKS = frozenset(".-_")
+IDENTIFIER_MAX = 64
+
+
+def _identifier_key(typed: str) -> str:
+    """How an identifier is compared: composed (« é » typed as e + accent is « é »), lower case."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", typed.strip()).lower())
+
+
+def _new_identifier(typed: str) -> str:
+    """The identifier of a new account, refused if two agents could look the same with it.
+
+    Only Latin letters (accents allowed), ASCII digits and ``. - _``: an invisible character (a
+    zero-width space or joiner, a soft hyphen, a bidirectional mark, a control character), a
+    space, or a Cyrillic « а » that looks like a Latin « a » would make a second « alice » that
+    the sign-in list and the audit journal show exactly like the first.
+
+    Raises:
+        AgentError: naming the first character refused (« U+200B »).
+    """
+    if typed != typed.strip():
+        raise AgentError("L'identifiant de l'agent ne peut pas commencer ni finir par une espace.")
+    identifier = _identifier_key(typed)
+    if not identifier:
+        raise AgentError("L'identifiant de l'agent est obligatoire.")
+    if len(identifier) > IDENTIFIER_MAX:
+        raise AgentError(f"L'identifiant de l'agent compte {IDENTIFIER_MAX} caractères au plus.")
+    for char in identifier:
+        code = f"U+{ord(char):04X}"
+        if _invisible(char) or char.isspace():
+            raise AgentError(
+                "L'identifiant de l'agent contient un caractère invisible, une espace ou un"
+                f" caractère de contrôle ({code}) : retapez-le au clavier."
+            )
+        latin = char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+        if not (latin or char in "0123456789" or char in _IDENTIFIER_MARKS):
+            raise AgentError(
+                f"L'identifiant de l'agent contient « {char} » ({code}) : seuls les lettres"
+                " latines, les chiffres 0 à 9 et « . », « - », « _ » sont acceptés."
+            )
+    return identifier
+
+
+def _invisible(char: str) -> bool:
+    """A control (Cc), format (Cf: zero-width, soft hyphen, bidi marks), line or paragraph
+    separator, surrogate, private-use or unassigned character."""
+    return unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def _new_name(typed: str) -> str:
+    """An agent's display name: free text, but nothing invisible in it."""
+    name = unicodedata.normalize("NFC", typed.strip())
+    if not name:
+        raise AgentError("Le nom de l'agent est obligatoire.")
+    if len(name) > 200:  # the column's size
+        raise AgentError("Le nom de l'agent compte 200 caractères au plus.")
+    for char in name:
+        if _invisible(char):
+            raise AgentError(
+                "Le nom de l'agent contient un caractère invisible ou de contrôle"
+                f" (U+{ord(char):04X}) : retapez-le au clavier."
+            )
+    return name
 
 
 class AgentService:
@@ -125,13 +205,11 @@ class AgentService:
     ) -> AgentInfo:
         """Create an agent account."""
         _check_supervisor(by)
-        pin = ascii_digits(pin)  # ١٢٣٤ typed on an Arabic keyboard is the PIN 1234
-        _check_pin(pin)
+        pin = _pin(pin)
         if role not in ROLES:
             raise AgentError(f"Rôle inconnu : {role} (agent ou superviseur).")
-        identifiant = identifiant.strip().lower()
-        if not identifiant:
-            raise AgentError("L'identifiant de l'agent est obligatoire.")
+        identifiant = _new_identifier(identifiant)
+        nom = _new_name(nom)
         pin_hash = _HASHER.hash(pin)  # ~50 ms: outside the write transaction
         with self._store.write() as s:
             if s.scalars(select(Agent).where(Agent.identifiant == identifiant)).first():
@@ -139,7 +217,7 @@ class AgentService:
             now = self._now()
             agent = Agent(
                 identifiant=identifiant,
-                nom=nom.strip(),
+                nom=nom,
                 role=role,
                 pin_hash=pin_hash,
                 actif=True,
@@ -185,8 +263,14 @@ class AgentService:
             AgentLocked: too many wrong PINs; the message says how long to wait.
             AgentError: unknown agent or wrong PIN (the same message, so as not to reveal which).
         """
-        key = identifiant.strip().lower()
+        key = _identifier_key(identifiant)
         now = self._now()
+        try:
+            pin = _pin(pin)
+        except AgentError:
+            # Not a PIN at all (a letter, a space): no account has it, so it tells nothing about
+            # any account; refused as such rather than counted toward a typo's lockout.
+            raise AgentError("Code PIN incorrect : il compte de 4 à 12 chiffres.") from None
         # The attempt is counted as a wrong one *before* the PIN is checked, in one write
         # transaction with the lockout test (writers queue behind BEGIN IMMEDIATE): thirty tries
         # at once see the account blocked from the third on, instead of all being checked.
@@ -213,7 +297,7 @@ class AgentService:
         try:
             if stored is None or info is None:
                 raise VerificationError
-            _HASHER.verify(stored, ascii_digits(pin))
+            _HASHER.verify(stored, pin)
         except (VerificationError, InvalidHashError):
             self._failed(info, now, failed)
         assert info is not None  # _failed always raises
@@ -239,7 +323,7 @@ class AgentService:
     def disable(self, identifiant: str, *, by: AgentInfo | None = None) -> AgentInfo:
         """Deactivate an account: it no longer signs in nor appears in the list."""
         _check_supervisor(by)
-        if by is not None and by.identifiant == identifiant.strip().lower():
+        if by is not None and by.identifiant == _identifier_key(identifiant):
             raise AgentError("Un superviseur ne peut pas désactiver son propre compte.")
         with self._store.write() as s:
             agent = _find(s, identifiant)
@@ -313,7 +397,9 @@ def _record_admin(
 
 
 def _find(s: Session, identifiant: str) -> Agent:
-    agent = s.scalars(select(Agent).where(Agent.identifiant == identifiant.strip().lower())).first()
+    agent = s.scalars(
+        select(Agent).where(Agent.identifiant == _identifier_key(identifiant))
+    ).first()
     if agent is None:
         raise AgentError(f"Aucun agent « {identifiant.strip()} ».")
     return agent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -60,9 +61,18 @@ class CounterSettings:
 
         Raises:
             PermissionError: ``by`` is not a supervisor (message in French).
+            ValueError: a control or invisible character in a detail (message in French).
         """
         if by is not None and not by.supervisor:
             raise PermissionError("Seul un superviseur peut modifier les réglages du guichet.")
+        for text in (details.name, *details.address, details.phone, details.hours):
+            for char in text:
+                # Printed on every receipt: a NUL or a bidi override there is a forged line.
+                if unicodedata.category(char) in {"Cc", "Cf", "Cs"}:
+                    raise ValueError(
+                        "Les coordonnées du guichet contiennent un caractère invisible ou de"
+                        f" contrôle (U+{ord(char):04X}) : retapez-les au clavier."
+                    )
         value = json.dumps(asdict(details), ensure_ascii=False)
         with self._store.write() as s:
             row = s.get(Setting, _COUNTER_KEY)

@@ -40,7 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.messages import LocalizedError, Message
-from kiosk.store.keys import documents_key_file, fsync_dir, load_or_create_key
+from kiosk.store.keys import KeyFileError, documents_key_file, fsync_dir, load_or_create_key
 
 if TYPE_CHECKING:
     from kiosk.store.engine import Store
@@ -92,6 +92,11 @@ class DocumentRefused(DocumentError):
 class DocumentNotWritten(DocumentError):
     """The documents folder could not take the file (disk full, read-only…); nothing is left
     of the attempt."""
+
+
+class DocumentKeyUnavailable(DocumentError):
+    """The documents key is missing or damaged while encrypted documents exist (its medium not
+    mounted, the file deleted): nothing can be stored nor read until it is back."""
 
 
 def content_type(data: bytes) -> str | None:
@@ -288,7 +293,17 @@ class DocumentStore:
             # A new key only while no file is encrypted yet: creating one beside encrypted files
             # (key medium absent) would make them unreadable for good.
             has_files = self._root.is_dir() and any(self._root.glob(f"*{_SUFFIX}"))
-            key = load_or_create_key(self._key_file, may_create=not has_files)
+            try:
+                key = load_or_create_key(self._key_file, may_create=not has_files)
+            except KeyFileError as exc:
+                raise DocumentKeyUnavailable(
+                    Message(
+                        "La clé de chiffrement des pièces ({path}) est absente ou illisible :"
+                        " aucune pièce ne peut être jointe ni lue. Remettez-la depuis sa"
+                        " sauvegarde, ou prévenez le support.",
+                        path=str(self._key_file),
+                    )
+                ) from exc
             naming = hmac.new(key, b"pn-kiosk document names", hashlib.sha256).digest()
             self._keys = (AESGCM(key), naming)
         return self._keys
@@ -299,6 +314,7 @@ class DocumentStore:
         Raises:
             DocumentRefused: the file is not one the kiosk takes (message in French).
             DocumentNotWritten: the documents folder could not take it (disk full…).
+            DocumentKeyUnavailable: the documents key is missing or damaged.
             OSError: the source file cannot be opened or read.
         """
         data, mime_type = read_piece_file(source)
@@ -309,6 +325,7 @@ class DocumentStore:
 
         Raises:
             DocumentNotWritten: the write failed (disk full…); no temporary file is left.
+            DocumentKeyUnavailable: the documents key is missing or damaged.
         """
         digest = hashlib.sha256(data).hexdigest()
         if self._encrypt:

@@ -548,28 +548,34 @@ def open_store(
         StoreError: and its kinds, with the reason in French; the file was not modified.
     """
     key_file = key_file or db_key_file(path)
-    read_only = _is_read_only(path)
-    if not read_only:
-        try:
+    try:
+        read_only = _is_read_only(path)
+        if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise explain(exc, path) or StoreError(
-                f"Le dossier de données {path.parent} ne peut pas être créé ({exc})."
-            ) from exc
-    own_key = [key_file] if key_file == db_key_file(path) else []
-    _refuse_if_lost(path, [*evidence, *own_key])
-    if read_only and not path.exists():
-        raise _read_only_error(path)
-    wal = path.with_name(path.name + "-wal")
-    if read_only and cipher.needs_immutable(path) and not _is_empty(wal):
-        raise StoreReadOnly(
-            f"Les derniers enregistrements de la base sont encore dans {wal}, qui ne peut être"
-            " lu que si le dossier de données est accessible en écriture : rendez-le"
-            " accessible, puis recommencez. Rien n'a été modifié."
-        )
-    key = _database_key(path, key_file, read_only=read_only) if encrypted else None
-    if key is not None and not _is_empty(path):
-        _check_intact(path, key, key_file)
+        own_key = [key_file] if key_file == db_key_file(path) else []
+        _refuse_if_lost(path, [*evidence, *own_key])
+        if read_only and not path.exists():
+            raise _read_only_error(path)
+        wal = path.with_name(path.name + "-wal")
+        if read_only and cipher.needs_immutable(path) and not _is_empty(wal):
+            raise StoreReadOnly(
+                f"Les derniers enregistrements de la base sont encore dans {wal}, qui ne peut"
+                " être lu que si le dossier de données est accessible en écriture : rendez-le"
+                " accessible, puis recommencez. Rien n'a été modifié."
+            )
+        key = _database_key(path, key_file, read_only=read_only) if encrypted else None
+        if key is not None and not _is_empty(path):
+            _check_intact(path, key, key_file)
+    except OSError as exc:  # a folder named as the file, a file named as the folder, no right
+        problem = explain(exc, path)
+        if problem is not None and not isinstance(problem, StoreReadOnly):
+            raise problem from exc
+        where = exc.filename or path
+        raise StoreError(
+            f"La base {path} ne peut pas être ouverte ({where} : {exc.strerror or exc})."
+            " Vérifiez le dossier de données et la base choisis (--data-dir, --db ; réglages"
+            " stockage.donnees, stockage.base). Rien n'a été modifié."
+        ) from exc
     engine = _make_engine(path, key, read_only=read_only)
     try:
         migrate(engine, path, encrypted=encrypted, key_file=key_file, read_only=read_only)

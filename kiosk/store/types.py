@@ -9,6 +9,27 @@ from typing import Any
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.types import String, Text, TypeDecorator
 
+from kiosk.store.engine import StoreError
+
+
+class UnreadableValue(StoreError):
+    """A value in the database is not one the kiosk wrote (a timestamp that is no timestamp,
+    JSON that is no JSON): the file was edited by hand or damaged. The message says so in French
+    instead of a traceback; nothing is changed by reading it."""
+
+    def __init__(self, kind: str, value: object = None) -> None:
+        """``value`` is shown (cut to 40 characters) where it cannot be personal data: a
+        timestamp's text yes, an answer's JSON no."""
+        shown = ""
+        if value is not None:
+            text = str(value)
+            shown = f" (« {text if len(text) <= 40 else text[:39] + '…'} »)"
+        super().__init__(
+            f"La base de données contient {kind} illisible{shown} : elle a été modifiée hors de"
+            " la borne ou abîmée. Rien n'a été changé ; prévenez le support, qui peut la"
+            " restaurer depuis une sauvegarde."
+        )
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp, stored as ISO 8601 text that sorts chronologically.
@@ -30,7 +51,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        try:
+            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        except (TypeError, ValueError):  # garbage text, or a number stored in the column
+            raise UnreadableValue("une date", value) from None
 
 
 class JSONText(TypeDecorator[Any]):
@@ -47,4 +71,7 @@ class JSONText(TypeDecorator[Any]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return json.loads(value)
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            raise UnreadableValue("une valeur") from None

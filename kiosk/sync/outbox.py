@@ -16,6 +16,12 @@ takes the others) waits its own backoff and never holds the rows behind it; afte
 :data:`ATTENTION_AFTER` such attempts it is listed for the agent (:meth:`Outbox.needing_attention`),
 still queued and still retried with the same key.
 
+What is sent is what the dossier *asks* with its answers, evaluated on the démarche version it
+was started with: the store keeps every answer given (the agent may switch a branch back), but a
+co-heir's answers when « autres héritiers » is « non », an answer to a question hidden by its
+condition, to an item past the group's count or to a question the démarche does not have, and a
+document no longer required, never leave the kiosk.
+
 No HTTP here: the worker in ``sync/`` drives this module through :class:`Outbox`.
 """
 
@@ -32,8 +38,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
 from kiosk.dossiers.states import DossierState
 from kiosk.ports.national import LocalPiece, OutgoingDossier
+from kiosk.store.documents import DocumentError
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
@@ -51,6 +59,8 @@ SENDING = "envoi"
 ACKNOWLEDGED = "acquitte"
 REJECTED = "rejete"
 _OPEN = (PENDING, SENDING)
+#: When a dossier whose démarche definition is not installed is looked at again.
+_NO_DEFINITION_RETRY = timedelta(hours=1)
 
 #: Attempts charged to a submission after which the agent is told about it.
 ATTENTION_AFTER = 5
@@ -165,15 +175,19 @@ class Outbox:
     def __init__(
         self,
         store: Store,
+        catalog: Catalog,
         *,
         clock: Callable[[], datetime],
         lease: timedelta | None = None,
         read_document: Callable[[Path], bytes] = Path.read_bytes,
     ) -> None:
-        """``read_document`` gives a stored document's plain bytes (the document store's
-        ``read``, which decrypts); the default reads plain files, as tests write them."""
+        """``catalog`` has the démarche versions the queued dossiers were started with (what is
+        sent is evaluated on them); ``read_document`` gives a stored document's plain bytes (the
+        document store's ``read``, which decrypts); the default reads plain files, as tests
+        write them."""
         self._read_document = read_document
         self._store = store
+        self._catalog = catalog
         self._now = clock
         # Time a claimed row is reserved for its worker; after a crash it becomes due again.
         self._lease = lease or timedelta(seconds=60)
@@ -185,24 +199,38 @@ class Outbox:
         """
         now = self._now()
         with self._store.write() as s:
-            item = s.scalars(
-                select(OutboxItem)
-                .where(
-                    OutboxItem.state.in_(_OPEN),
-                    OutboxItem.next_attempt_at <= now,
-                    OutboxItem.id.not_in(skip),
-                )
-                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(1)
-            ).first()
-            if item is None:
-                return None
-            item.state = SENDING
-            item.attempts += 1
-            item.last_attempt_at = now
-            item.next_attempt_at = now + self._lease
-            outgoing = _outgoing(s, item, self._read_document)
-            return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
+            while True:
+                item = s.scalars(
+                    select(OutboxItem)
+                    .where(
+                        OutboxItem.state.in_(_OPEN),
+                        OutboxItem.next_attempt_at <= now,
+                        OutboxItem.id.not_in(skip),
+                    )
+                    .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                    .limit(1)
+                ).first()
+                if item is None:
+                    return None
+                dossier = s.get_one(Dossier, item.dossier_id)
+                try:
+                    demarche = self._catalog.get(dossier.demarche_id, dossier.demarche_version)
+                except KeyError:
+                    # Without its definition nothing says which answers the dossier asks: it
+                    # waits (the row says why) rather than go with answers it may not ask.
+                    item.next_attempt_at = now + _NO_DEFINITION_RETRY
+                    item.last_error = (
+                        f"La définition de la démarche « {dossier.demarche_id} » version"
+                        f" {dossier.demarche_version} n'est pas installée sur cette borne : le"
+                        " dossier attend qu'elle le soit pour être envoyé."
+                    )
+                    continue
+                item.state = SENDING
+                item.attempts += 1
+                item.last_attempt_at = now
+                item.next_attempt_at = now + self._lease
+                outgoing = _outgoing(s, item, dossier, demarche, self._read_document)
+                return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
 
     def release(
         self, item_id: int, error: str, *, retry_at: datetime, charged: bool = True
@@ -283,17 +311,19 @@ class Outbox:
 
 
 def _outgoing(
-    s: Session, item: OutboxItem, read_document: Callable[[Path], bytes]
+    s: Session,
+    item: OutboxItem,
+    dossier: Dossier,
+    demarche: Demarche,
+    read_document: Callable[[Path], bytes],
 ) -> OutgoingDossier:
-    """The request body for one submission: everything the national service needs, in order."""
-    dossier = s.get_one(Dossier, item.dossier_id)
-    answers: dict[str, Any] = dict(
-        s.execute(
-            select(Answer.path, Answer.value)
-            .where(Answer.dossier_id == dossier.id)
-            .order_by(Answer.path)
-        ).all()
+    """The request body for one submission: everything the national service needs, in order,
+    and nothing the dossier does not ask (see the module's docstring)."""
+    stored: dict[str, JSONValue] = dict(
+        s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier.id)).all()
     )
+    answers = dict(sorted(effective_answers(demarche, stored).items()))
+    asked = {(r.kind, r.item_path) for r in required_documents(demarche, stored)}
     usager = s.get(Usager, dossier.id)
     vehicule = s.get(Vehicule, dossier.id)
     pieces: list[LocalPiece] = []
@@ -303,13 +333,13 @@ def _outgoing(
         .where(Piece.dossier_id == dossier.id, Piece.status == "fournie")
         .order_by(Piece.id)
     ):
-        if not piece.file_path or not piece.sha256:
+        if not piece.file_path or not piece.sha256 or (piece.kind, piece.item_path) not in asked:
             continue
         path = Path(piece.file_path)
         try:
             size = len(read_document(path))  # the plain size: stored files are encrypted
-        except (OSError, ValueError):
-            size = 0  # gone or unreadable: the upload says so to the agent
+        except (OSError, ValueError, DocumentError):
+            size = 0  # gone, unreadable or its key missing: the upload says so to the agent
         mime = piece.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         pieces.append(
             LocalPiece(

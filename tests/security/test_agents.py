@@ -169,3 +169,63 @@ def test_thirty_wrong_pins_at_once_check_three_pins_and_block_the_account(
     assert len(checked) == 3  # …but only the first three PINs were ever checked
     with pytest.raises(AgentLocked):
         agents.sign_in("alice", "1234")  # blocked, even for the right PIN
+
+
+@pytest.mark.parametrize("typed", ["１２３４", "۱۲۳۴", "١٢٣٤", "1234"])
+def test_a_pin_set_or_checked_in_any_script_of_digits_is_the_same_pin(
+    store: Store, typed: str
+) -> None:
+    agents = AgentService(store)
+    agents.add("bob", "Bob Durand", typed)  # fullwidth, Persian, Arabic-Indic or ASCII
+    for other in ("1234", "１２３４", "١٢٣٤"):
+        assert agents.sign_in("bob", other).identifiant == "bob"
+
+
+@pytest.mark.parametrize("typed", ["12a4", "1234 ", "12²4", "", "1" * 13, "1234\x00"])
+def test_a_pin_that_no_account_can_have_is_said_so_and_not_counted(
+    agents: AgentService, typed: str
+) -> None:
+    for _ in range(5):  # five typos: none counts toward the lockout
+        with pytest.raises(AgentError, match="4 à 12 chiffres") as refused:
+            agents.sign_in("alice", typed)
+        assert not isinstance(refused.value, AgentLocked)
+    assert agents.sign_in("alice", "1234").identifiant == "alice"
+
+
+LOOKALIKES = {
+    "ali\u200bce": "invisible",  # zero-width space
+    "ali\u200dce": "invisible",  # zero-width joiner
+    "ali\u00adce": "invisible",  # soft hyphen
+    "alice\u200e": "invisible",  # left-to-right mark
+    "\u202ealice": "invisible",  # right-to-left override
+    "ali\x00ce": "invisible",  # NUL
+    "ali\tce": "invisible",
+    "ali ce": "espace",
+    " alice": "commencer ni finir par une espace",
+    "alice ": "commencer ni finir par une espace",
+    "\u0430lice": "« а » \\(U\\+0430\\)",  # Cyrillic a
+    "alic\u0435": "U\\+0435",  # Cyrillic e
+    "al１ce": "U\\+FF11",  # fullwidth one
+    "a" * 65: "64 caractères au plus",
+}
+
+
+@pytest.mark.parametrize("typed", list(LOOKALIKES))
+def test_an_identifier_that_could_look_like_another_is_refused(
+    agents: AgentService, typed: str
+) -> None:
+    with pytest.raises(AgentError, match=LOOKALIKES[typed]):
+        agents.add(typed, "Alice Bis", "5678")
+    assert [a.identifiant for a in agents.list()] == ["alice"]
+
+
+def test_an_identifier_with_an_accent_typed_two_ways_is_one_agent(agents: AgentService) -> None:
+    agents.add("h\u00e9l\u00e8ne.d", "Hélène Dubois", "5678")  # é, è composed
+    with pytest.raises(AgentError, match="existe déjà"):
+        agents.add("he\u0301le\u0300ne.D", "Hélène Dubois", "5678")  # e + accents, capital D
+    assert agents.sign_in("he\u0301le\u0300ne.d", "5678").nom == "Hélène Dubois"
+
+
+def test_a_name_with_an_invisible_character_is_refused(agents: AgentService) -> None:
+    with pytest.raises(AgentError, match="U\\+200B"):
+        agents.add("bob", "Bob\u200b Durand", "5678")

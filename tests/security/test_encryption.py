@@ -273,7 +273,8 @@ def test_a_queued_document_is_offered_to_the_sync_as_its_plain_bytes(
     files = DocumentStore(tmp_path / "documents", encrypt=True)
     Attachments(store, catalog, files).attach(ref, "justificatif_domicile", PHOTO, "image/png")
     file_dossier(service, ref)
-    claimed = Outbox(store, clock=lambda: datetime.now(UTC), read_document=files.read).claim()
+    outbox = Outbox(store, catalog, clock=lambda: datetime.now(UTC), read_document=files.read)
+    claimed = outbox.claim()
     assert claimed is not None
     (piece,) = claimed.dossier.pieces
     # What sync/client.py sends: piece.size bytes from piece.read(piece.path), the plain scan,

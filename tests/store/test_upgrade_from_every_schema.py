@@ -233,7 +233,7 @@ def test_every_queued_dossier_is_counted_then_sent_after_the_upgrade(
             assert received == Counter(d["sha256"] for d in before["documents"]), ref
     container = old.open()
     try:
-        assert Outbox(container.store, clock=utc_now).counts().waiting == 0
+        assert Outbox(container.store, container.catalog, clock=utc_now).counts().waiting == 0
         for ref in queued:
             assert container.dossiers.show(ref).summary.state.value != "en_file", ref
     finally:

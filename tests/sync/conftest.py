@@ -67,7 +67,7 @@ def make_kiosk(
         return as_datetime(clock)
 
     dossiers = DossierService(store, catalog, clock=now)
-    outbox = Outbox(store, clock=now)
+    outbox = Outbox(store, catalog, clock=now)
     followup = NationalFollowUp(store, dossiers, clock=now)
     api = HttpNationalApi(
         url,

@@ -56,7 +56,7 @@ def test_a_claimed_row_is_marked_sending_before_the_request_and_comes_back_after
     queued(service, catalog)
     now = datetime.now(UTC)
     clock = [now]
-    outbox = Outbox(store, clock=lambda: clock[0], lease=timedelta(seconds=60))
+    outbox = Outbox(store, catalog, clock=lambda: clock[0], lease=timedelta(seconds=60))
     claimed = outbox.claim()
     assert claimed is not None
     # The process dies here, mid-request: the row says « envoi », never « acquitté ».

@@ -116,7 +116,7 @@ def test_a_kiosk_adopts_a_larger_advertised_quota_at_once(
     httpx.post(f"{sim_national.url}/_control", json={"debit": 20})
     queue_many(store, 20, demarche=("changement_adresse", 1))
     # A busy day before: one request every 20 s was its share, remembered across restarts.
-    Outbox(store, clock=lambda: datetime.now(UTC)).set_marker(QUOTA_KEY, 0.05)
+    Outbox(store, catalog, clock=lambda: datetime.now(UTC)).set_marker(QUOTA_KEY, 0.05)
     k = make_kiosk(store, catalog, sim_national.url, clock=shared_clock)
     assert k.worker.scheduler.bucket.rate == pytest.approx(0.05 * 0.95)
     started = shared_clock.time()
