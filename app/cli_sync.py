@@ -208,17 +208,21 @@ def _pin(certificate: Path | None) -> int:
 
 def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
     from app.sync_setup import build_worker
+    from kiosk.dossiers.service import utc_now
+    from kiosk.sync.outbox import HELD, Outbox
 
     worker, api = build_worker(container, settings)
     try:
         report = worker.run_once()
     finally:
         api.close()
+    held = Outbox(container.store, container.catalog, clock=utc_now).held()
     data = {
         "transmis": report.sent,
         "rejoues": report.replayed,
         "renvoyes_au_guichet": report.refused,
         "en_echec": report.failing,
+        "retenus_sur_la_borne": [d.to_json() for d in held],
         "decisions": report.decisions,
         "en_attente": report.waiting,
         "service_injoignable": report.stopped_open,
@@ -236,8 +240,15 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
             _out(f"  Renvoyé au guichet : {reference} (voir « kiosk dossier show {reference} »)")
         for reference in report.failing:
             _out(f"  En échec, reste en file : {reference} (voir « kiosk sync status »)")
+        for d in held:
+            reason = (d.last_error or "").removeprefix(HELD).strip()
+            _out(f"  Retenu sur la borne : {d.reference} — {reason}")
     if report.stopped_open or report.waiting:
-        why = report.last_error or "service national injoignable"
+        why = report.last_error or (
+            "Des dossiers sont retenus sur la borne (voir ci-dessus)."
+            if held and not report.stopped_open
+            else "service national injoignable."
+        )
         return _fail(
             f"{why} {report.waiting} dossier(s) restent en file ; ils partiront au prochain"
             " passage, rien n'est perdu."
@@ -283,13 +294,14 @@ def _status(
     kiosk has no national service to send to (then it was never « joignable »)."""
     from kiosk.dossiers.service import utc_now
     from kiosk.sync.followup import NationalFollowUp
-    from kiosk.sync.outbox import Outbox
+    from kiosk.sync.outbox import HELD, Outbox
     from sync.policy import CircuitState
     from sync.worker import STATUS_KEY
 
     outbox = Outbox(container.store, container.catalog, clock=utc_now)
     counts = outbox.counts()
     stuck = outbox.needing_attention()
+    held = outbox.held()
     saved = outbox.get_marker(STATUS_KEY) or {}
     people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()
     circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
@@ -304,6 +316,7 @@ def _status(
             "connexion": saved or None,
             "configuration": not_configured,
             "a_verifier": [d.to_json() for d in stuck],
+            "retenus_sur_la_borne": [d.to_json() for d in held],
             "a_contacter": [p.to_json() for p in people],
         }
         _out(json.dumps(data, ensure_ascii=False, indent=2))
@@ -323,6 +336,14 @@ def _status(
             lines.append(
                 f"  {d.reference}  {d.attempts} essais — {d.last_error or 'erreur inconnue'}"
             )
+    if held:
+        lines.append(
+            f"Retenus sur la borne : {len(held)} dossier(s) qu'elle ne peut pas encore envoyer ;"
+            " ils partiront d'eux-mêmes une fois la cause levée."
+        )
+        lines += [
+            f"  {d.reference}  {(d.last_error or '').removeprefix(HELD).strip()}" for d in held
+        ]
     lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))
     for p in people:
         how = p.contact_label

@@ -293,7 +293,7 @@ class SyncWorker:
                     own_failures[claimed.item_id] = own_failures.get(claimed.item_id, 0) + 1
                 self.publish()
                 continue
-            due = self._outbox.next_due(skip=given_up)
+            due = self._outbox.next_due(skip=given_up, held=False)
             if due is None:
                 break
             # Rows waiting for their own backoff, or leased by a process that died.

@@ -35,13 +35,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
 from kiosk.dossiers.states import DossierState
 from kiosk.ports.national import LocalPiece, OutgoingDossier
-from kiosk.store.documents import DocumentError
+from kiosk.store.documents import DocumentError, DocumentKeyUnavailable
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
@@ -61,6 +62,10 @@ REJECTED = "rejete"
 _OPEN = (PENDING, SENDING)
 #: When a dossier whose démarche definition is not installed is looked at again.
 _NO_DEFINITION_RETRY = timedelta(hours=1)
+#: When a dossier whose documents cannot be read for want of their key is looked at again.
+_KEY_RETRY = timedelta(minutes=10)
+#: How ``last_error`` starts for a row this kiosk holds back itself (never charged an attempt).
+HELD = "Retenu sur la borne :"
 
 #: Attempts charged to a submission after which the agent is told about it.
 ATTENTION_AFTER = 5
@@ -220,16 +225,24 @@ class Outbox:
                     # waits (the row says why) rather than go with answers it may not ask.
                     item.next_attempt_at = now + _NO_DEFINITION_RETRY
                     item.last_error = (
-                        f"La définition de la démarche « {dossier.demarche_id} » version"
+                        f"{HELD} La définition de la démarche « {dossier.demarche_id} » version"
                         f" {dossier.demarche_version} n'est pas installée sur cette borne : le"
                         " dossier attend qu'elle le soit pour être envoyé."
                     )
+                    continue
+                try:
+                    outgoing = _outgoing(s, item, dossier, demarche, self._read_document)
+                except DocumentKeyUnavailable as exc:
+                    # The documents key's medium is absent (a token not plugged in): sent now,
+                    # the dossier would go with empty documents and come back « à compléter ».
+                    # It waits, uncharged, and the dossiers without documents still go.
+                    item.next_attempt_at = now + _KEY_RETRY
+                    item.last_error = f"{HELD} {exc}"
                     continue
                 item.state = SENDING
                 item.attempts += 1
                 item.last_attempt_at = now
                 item.next_attempt_at = now + self._lease
-                outgoing = _outgoing(s, item, dossier, demarche, self._read_document)
                 return Claimed(item_id=item.id, attempts=item.attempts, dossier=outgoing)
 
     def release(
@@ -267,6 +280,24 @@ class Outbox:
             attention=attention,
         )
 
+    def held(self, *, limit: int = 200) -> list[Stuck]:
+        """Submissions this kiosk holds back itself (documents key absent, définition not
+        installed): not sent, not charged, looked at again on their own."""
+        with self._store.read() as s:
+            rows = s.execute(
+                select(
+                    Dossier.reference,
+                    OutboxItem.attempts,
+                    OutboxItem.last_error,
+                    OutboxItem.next_attempt_at,
+                )
+                .join(Dossier, Dossier.id == OutboxItem.dossier_id)
+                .where(OutboxItem.state == PENDING, OutboxItem.last_error.startswith(HELD))
+                .order_by(OutboxItem.created_at, OutboxItem.id)
+                .limit(limit)
+            ).all()
+        return [Stuck(*row) for row in rows]
+
     def needing_attention(self, *, limit: int = 200) -> list[Stuck]:
         """Submissions still queued that failed :data:`ATTENTION_AFTER` times on their own."""
         with self._store.read() as s:
@@ -284,14 +315,22 @@ class Outbox:
             ).all()
         return [Stuck(*row) for row in rows]
 
-    def next_due(self, *, skip: Collection[int] = ()) -> datetime | None:
-        """When the earliest open row becomes due (``None``: nothing to send)."""
-        with self._store.read() as s:
-            return s.scalar(
-                select(func.min(OutboxItem.next_attempt_at)).where(
-                    OutboxItem.state.in_(_OPEN), OutboxItem.id.not_in(skip)
-                )
+    def next_due(self, *, skip: Collection[int] = (), held: bool = True) -> datetime | None:
+        """When the earliest open row becomes due (``None``: nothing to send).
+
+        ``held=False`` leaves out the rows this kiosk holds back itself (:meth:`held`): a
+        one-off pass does not wait for a documents key to come back.
+        """
+        where: list[ColumnElement[bool]] = [
+            OutboxItem.state.in_(_OPEN),
+            OutboxItem.id.not_in(skip),
+        ]
+        if not held:
+            where.append(
+                or_(OutboxItem.last_error.is_(None), ~OutboxItem.last_error.startswith(HELD))
             )
+        with self._store.read() as s:
+            return s.scalar(select(func.min(OutboxItem.next_attempt_at)).where(*where))
 
     def get_marker(self, key: str) -> Any:
         """A JSON value the sync keeps between runs (cursor, last known state), or ``None``."""
@@ -338,8 +377,10 @@ def _outgoing(
         path = Path(piece.file_path)
         try:
             size = len(read_document(path))  # the plain size: stored files are encrypted
+        except DocumentKeyUnavailable:
+            raise  # the kiosk's own problem, not the dossier's: the caller holds the row
         except (OSError, ValueError, DocumentError):
-            size = 0  # gone, unreadable or its key missing: the upload says so to the agent
+            size = 0  # gone or unreadable: the upload says so to the agent
         mime = piece.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         pieces.append(
             LocalPiece(

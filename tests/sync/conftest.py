@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,8 +58,10 @@ def make_kiosk(
     transport: httpx.BaseTransport | None = None,
     tls: ssl.SSLContext | None = None,
     deadline: float = DEADLINE,
+    read_document: Callable[[Path], bytes] = Path.read_bytes,
 ) -> Kiosk:
-    """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper."""
+    """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper
+    (``read_document``: the document store's ``read`` when documents are encrypted)."""
     clock = clock or SimClock()
     sleeper = SimSleeper(clock)
 
@@ -67,7 +69,7 @@ def make_kiosk(
         return as_datetime(clock)
 
     dossiers = DossierService(store, catalog, clock=now)
-    outbox = Outbox(store, catalog, clock=now)
+    outbox = Outbox(store, catalog, clock=now, read_document=read_document)
     followup = NationalFollowUp(store, dossiers, clock=now)
     api = HttpNationalApi(
         url,
