@@ -238,11 +238,11 @@ def test_the_issue_15_demarches_cost_what_their_sources_say(
 
     # Commentaider.fr: adding one's spouse « ne coûte que 13,76 € »; Service-public F10613: any
     # other person is a changement de titulaire (here 7 CV × 60 € in Normandie, + 13,76 €).
-    spouse = {"operation": "ajout", "lien_ajout": "conjoint_mariage"}
+    spouse: dict[str, JSONValue] = {"operation": "ajout", "lien_ajout": "conjoint_mariage"}
     assert total("cotitulaire", spouse) == 1376
     other = car("76600", "7", operation="ajout", lien_ajout="autre")
     assert total("cotitulaire", other) == 42000 + 1376
-    divorce = {"operation": "retrait", "motif_retrait": "divorce"}
+    divorce: dict[str, JSONValue] = {"operation": "retrait", "motif_retrait": "divorce"}
     assert total("cotitulaire", divorce) == 1376
     unanswered = estimate(catalog.latest("cotitulaire"), {}, IN_2026, tariffs)
     assert [m.field for m in unanswered.missing] == ["operation"]
