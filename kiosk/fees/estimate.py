@@ -75,6 +75,19 @@ REASON_TEXTS: dict[str, Message] = {
         "Cas complexe : la préfecture dit ce qu'il y a à payer après l'étude du dossier."
     ),
     "renouvellement_gratuit": Message("Renouvellement du permis : rien à payer."),
+    "cotitulaire_conjoint": Message(
+        "Ajout ou retrait du nom de l'époux : pas de taxe régionale, seulement la taxe fixe et"
+        " l'acheminement."
+    ),
+    "cotitulaire_changement_titulaire": Message(
+        "Ajout ou retrait d'une autre personne que l'époux : c'est un changement de titulaire,"
+        " la taxe régionale est due."
+    ),
+    "permis_gratuit": Message("Cette demande de permis est gratuite."),
+    "echange_gratuit": Message(
+        "Échange du permis : gratuit ; la traduction par un traducteur agréé reste à la charge"
+        " de la personne."
+    ),
 }
 _ENERGY_NAMES: dict[str, Message] = {
     "electrique": Message("véhicule électrique"),

@@ -55,6 +55,10 @@ REASONS = frozenset(
         "declaration_sans_carte",
         "instruction_manuelle",
         "renouvellement_gratuit",
+        "cotitulaire_conjoint",
+        "cotitulaire_changement_titulaire",
+        "permis_gratuit",
+        "echange_gratuit",
     }
 )
 _REGION_IDS = frozenset(REGION_OF_DEPARTMENT.values())

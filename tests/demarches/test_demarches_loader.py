@@ -62,6 +62,13 @@ EXPECTED_DEMARCHES = {
     "permis_renouvellement",
     "permis_perte",
     "permis_vol",
+    "cotitulaire",
+    "changement_etat_civil",
+    "modification_technique",
+    "permis_deterioration",
+    "permis_etat_civil",
+    "permis_international",
+    "permis_echange",
     "cas_complexe",
 }
 

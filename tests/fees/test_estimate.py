@@ -230,6 +230,34 @@ def test_a_lost_or_stolen_permis_costs_a_25_euro_stamp_12_50_in_guyane(
     assert renewal.total == 0
 
 
+def test_the_issue_15_demarches_cost_what_their_sources_say(
+    catalog: Catalog, tariffs: TariffBook
+) -> None:
+    def total(demarche_id: str, answers: dict[str, JSONValue]) -> int | None:
+        return estimate(catalog.latest(demarche_id), answers, IN_2026, tariffs).total
+
+    # Commentaider.fr: adding one's spouse « ne coûte que 13,76 € »; Service-public F10613: any
+    # other person is a changement de titulaire (here 7 CV × 60 € in Normandie, + 13,76 €).
+    spouse: dict[str, JSONValue] = {"operation": "ajout", "lien_ajout": "conjoint_mariage"}
+    assert total("cotitulaire", spouse) == 1376
+    other = car("76600", "7", operation="ajout", lien_ajout="autre")
+    assert total("cotitulaire", other) == 42000 + 1376
+    divorce: dict[str, JSONValue] = {"operation": "retrait", "motif_retrait": "divorce"}
+    assert total("cotitulaire", divorce) == 1376
+    unanswered = estimate(catalog.latest("cotitulaire"), {}, IN_2026, tariffs)
+    assert [m.field for m in unanswered.missing] == ["operation"]
+    # CGI art. 1599 octodecies: the fixed tax for a civil-status change or a technical change.
+    assert total("changement_etat_civil", {}) == 1376
+    assert total("modification_technique", {}) == 1376
+    # Ornikar (damaged), F34118 (the stamp is for loss and theft only), Voyagenbus
+    # (international), F1460 (exchange): nothing to pay the State.
+    for free in ("permis_deterioration", "permis_etat_civil", "permis_international"):
+        assert total(free, address("75001")) == 0
+    exchange = estimate(catalog.latest("permis_echange"), {}, IN_2026, tariffs)
+    assert exchange.total == 0
+    assert "traduction par un traducteur agréé" in str(exchange.note)
+
+
 def test_a_missing_horsepower_is_a_missing_line_never_a_total(
     catalog: Catalog, tariffs: TariffBook
 ) -> None:
