@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import Catalog, Demarche, JSONValue
+from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
 from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
@@ -46,10 +47,26 @@ def not_editable(reference: str, state: DossierState) -> NotEditable:
 class DossierBase:
     """The store, the catalogue and the clock, and the loading every use case needs."""
 
-    def __init__(self, store: Store, catalog: Catalog, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        clock: Clock = utc_now,
+        tariffs: TariffBook | None = None,
+    ) -> None:
+        """``tariffs``: the loaded tariff files (the shipped ones, read at the first use, when
+        not given); filing keeps the dossier's estimate, which needs them."""
         self._store = store
         self._catalog = catalog
         self._now = clock
+        self._tariff_book = tariffs
+
+    @property
+    def _tariffs(self) -> TariffBook:
+        if self._tariff_book is None:
+            self._tariff_book = load_tariffs(default_tariffs_dir())
+        return self._tariff_book
 
     def _parse_ref(self, reference: str) -> str:
         try:
