@@ -12,8 +12,9 @@ and its parameters apart, and :meth:`Message.localized` looks the template up in
 - A template or a catalogue that is missing falls back to French: the person always gets a message.
 - Parameters are formatted for the language: dates (``15/03/2024``, ``15 March 2024``,
   ``15 مارس 2024``), large numbers, and amounts of money (:class:`Euros`: ``1 234,56 €`` in
-  French and Arabic, ``€1,234.56`` in English). Digits stay the Western ones in Arabic too: they are the ones
-  printed on French documents and on the kiosk's keyboard, and the ones the person types.
+  French and Arabic, ``€1,234.56`` in English). Digits stay the Western ones in Arabic too:
+  they are the ones printed on French documents and on the kiosk's keyboard, and the ones the
+  person types.
 - A parameter may itself be a :class:`Message` (an answer's error inside "« Nom » : …"); it is
   localized in the same language.
 - Right to left: in an Arabic sentence, Latin data that starts with a digit or ``+`` is laid out
@@ -39,9 +40,11 @@ from kiosk.settings.paths import assets_dir
 __all__ = [
     "RTL_LANGUAGES",
     "SOURCE_LANGUAGE",
+    "Euros",
     "Message",
     "Param",
     "format_date",
+    "format_money",
     "format_number",
     "format_time",
     "left_to_right",
@@ -49,8 +52,6 @@ __all__ = [
     "placeholders",
     "translatable",
     "translate",
-    "Euros",
-    "format_money",
 ]
 
 SOURCE_LANGUAGE = "fr"

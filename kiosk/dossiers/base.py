@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import Catalog, Demarche, JSONValue
-from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
 from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary
+from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
 from kiosk.messages import Message
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
