@@ -9,6 +9,7 @@ whose write transactions queue behind ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -26,6 +27,7 @@ from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -65,7 +67,10 @@ class DossierBase:
     @property
     def _tariffs(self) -> TariffBook:
         if self._tariff_book is None:
+            # Read at the first estimate, not at start: the window paints before it is needed.
             self._tariff_book = load_tariffs(default_tariffs_dir())
+            for error in self._tariff_book.errors:
+                log.warning("tarif ignoré : %s", error)
         return self._tariff_book
 
     def _parse_ref(self, reference: str) -> str:
