@@ -12,6 +12,7 @@ give it a newer tariff than the kiosk's, to make the two differ).
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import time
@@ -41,6 +42,8 @@ from sync.server.instruction import (
 if TYPE_CHECKING:
     from kiosk.demarches import Catalog
     from kiosk.fees import TariffBook
+
+log = logging.getLogger(__name__)
 
 TOKEN_TTL = 300  # seconds: short-lived bearer tokens
 
@@ -258,7 +261,11 @@ class NationalSimulator:
         except (KeyError, TypeError, ValueError):
             return None
         day = counter_time(datetime.fromtimestamp(now, UTC)).date()
-        return estimate(definition, answers, day, self._tariffs).total
+        try:
+            return estimate(definition, answers, day, self._tariffs).total
+        except Exception:  # the amount is optional: the filing is acknowledged all the same
+            log.exception("montant dû non calculé pour le dossier %s", body.get("reference"))
+            return None
 
     # ------------------------------------------------------------------ uploads
 
