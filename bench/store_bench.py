@@ -254,7 +254,7 @@ def estimates(
         ]
     with store.write() as s:
         s.execute(insert(Answer), rows)
-    fees = DossierFees(store, catalog, load_tariffs(assets_dir() / "tarifs"))
+    fees = DossierFees(store, catalog, tariffs=load_tariffs(assets_dir() / "tarifs"))
     times = []
     for ref in refs:
         t = time.perf_counter()

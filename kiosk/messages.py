@@ -11,8 +11,10 @@ and its parameters apart, and :meth:`Message.localized` looks the template up in
   fail when one has no translation (``tests/test_messages.py``).
 - A template or a catalogue that is missing falls back to French: the person always gets a message.
 - Parameters are formatted for the language: dates (``15/03/2024``, ``15 March 2024``,
-  ``15 مارس 2024``) and large numbers. Digits stay the Western ones in Arabic too: they are the ones
-  printed on French documents and on the kiosk's keyboard, and the ones the person types.
+  ``15 مارس 2024``), large numbers, and amounts of money (:class:`Euros`: ``1 234,56 €`` in
+  French and Arabic, ``€1,234.56`` in English). Digits stay the Western ones in Arabic too:
+  they are the ones printed on French documents and on the kiosk's keyboard, and the ones the
+  person types.
 - A parameter may itself be a :class:`Message` (an answer's error inside "« Nom » : …"); it is
   localized in the same language.
 - Right to left: in an Arabic sentence, Latin data that starts with a digit or ``+`` is laid out
@@ -38,9 +40,11 @@ from kiosk.settings.paths import assets_dir
 __all__ = [
     "RTL_LANGUAGES",
     "SOURCE_LANGUAGE",
+    "Euros",
     "Message",
     "Param",
     "format_date",
+    "format_money",
     "format_number",
     "format_time",
     "left_to_right",
@@ -145,6 +149,35 @@ def format_number(number: int, lang: str) -> str:
     return ("-" if number < 0 else "") + text
 
 
+class Euros(int):
+    """An amount in integer cents, given to a :class:`Message` so that each language writes it
+    its own way (:func:`format_money`); ``Euros(1100)`` is still the number 1100."""
+
+    __slots__ = ()
+
+
+_THIN = "\u202f"  # narrow no-break space between thousands, as French typography wants
+_NBSP = "\u00a0"  # no-break space before the euro sign: « 13,76 € » never splits on a line
+
+
+def format_money(cents: int, lang: str = SOURCE_LANGUAGE) -> str:
+    """``123456`` → ``1 234,56 €`` (French), ``€1,234.56`` (English).
+
+    Arabic keeps the French writing: the person reads these amounts next to the French ones of
+    the receipt, the préfecture's letters and the tobacconist's till, and « 433,76 € » must be
+    recognisably the same figure there (the digits stay Western, see above). Always two decimals;
+    no-break spaces, so an amount never splits across lines.
+    """
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    digits = str(euros)
+    head = len(digits) % 3 or 3
+    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    if lang == "en":
+        return f"{sign}€{','.join(groups)}.{rest:02d}"
+    return f"{sign}{_THIN.join(groups)},{rest:02d}{_NBSP}€"
+
+
 def left_to_right(text: str, lang: str) -> str:
     """``text`` kept in its own left-to-right order inside a ``lang`` sentence, if that is needed.
 
@@ -160,6 +193,8 @@ def _format(value: Param, lang: str) -> str:
         return value.localized(lang)
     if isinstance(value, bool):  # a bool is an int: never print it as 0 or 1
         return str(value)
+    if isinstance(value, Euros):
+        return left_to_right(format_money(value, lang), lang)
     if isinstance(value, int):
         return format_number(value, lang)
     if isinstance(value, date):

@@ -15,6 +15,7 @@ httpx's timeouts bound each read, and a server sending one byte a second never t
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import re
 import ssl
@@ -43,6 +44,8 @@ from kiosk.ports.national import (
 )
 from sync.tls import TlsPolicy, describe_tls_failure
 
+log = logging.getLogger(__name__)
+
 CHUNK_SIZE = 256 * 1024
 # The largest answer of the contract is the procedure definitions (~0.3 MB today); a changes
 # page of 200 decisions is tens of kB. Far above both, far below what would hurt a kiosk.
@@ -50,7 +53,31 @@ MAX_ANSWER = 8_000_000  # bytes
 # From the first byte sent to the last byte received, whatever the pace: a chunk upload of
 # 256 KiB still fits at 40 kbit/s.
 DEADLINE = 60.0  # seconds
+#: Above this an amount due is no carte-grise fee (the 2026 malus is capped at 80 000 €): 200 000 €.
+MAX_AMOUNT_DUE = 20_000_000  # cents
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
+
+
+def amount_due(value: object, reference: str) -> int | None:
+    """The acknowledgement's ``montant_du_centimes``, if it is an amount a dossier can owe.
+
+    Optional in the contract: absent or null says nothing. Anything else that is not a whole
+    number of cents from 0 to :data:`MAX_AMOUNT_DUE` (a negative, a float, a string, ``true``,
+    a billion) is ignored with a warning: the filing itself is acknowledged all the same, and
+    the agent keeps the kiosk's estimate rather than a wrong « montant dû ».
+    """
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT_DUE:
+        return value
+    shown = repr(value)
+    log.warning(
+        "dossier %s : montant dû illisible dans l'accusé de réception du service national (%s),"
+        " ignoré",
+        reference,
+        shown if len(shown) <= 40 else shown[:39] + "…",
+    )
+    return None
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -161,7 +188,8 @@ class HttpNationalApi:
                 raise Refused(f"Le service national n'attend pas la pièce {piece.sha256[:12]}….")
             self._upload(piece, url)
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-        return Ack(national_number=number, replayed=replayed)
+        amount = amount_due(data.get("montant_du_centimes"), dossier.reference)
+        return Ack(national_number=number, replayed=replayed, amount_due_cents=amount)
 
     def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
         """Status changes after ``cursor``."""

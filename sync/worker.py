@@ -205,7 +205,15 @@ class SyncWorker:
         if item.reference in self.report.failing:
             self.report.failing.remove(item.reference)
         self._succeeded()
-        self._move(item.reference, DossierState.TRANSMIS, national_number=ack.national_number)
+        try:
+            # « transmis », the national number and the amount due, in one transaction.
+            self._dossiers.acknowledge(
+                item.reference,
+                national_number=ack.national_number,
+                amount_due_cents=ack.amount_due_cents,
+            )
+        except IllegalTransition:
+            log.info("dossier %s déjà sorti de la file", item.reference)
         self.report.sent += 1
         self.report.replayed += int(ack.replayed)
         # A decision pulled while this acknowledgement was lost was held for it.

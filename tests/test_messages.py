@@ -52,7 +52,11 @@ MARKERS = {"FieldError", "Message", "translatable"}
 #: The packages whose messages reach the person (the card reader's errors are raised in devices/).
 SCANNED = ("kiosk", "devices")
 #: Functions that only pass a template on (they receive it as a parameter): file → names.
-FORWARDERS = {"kiosk/demarches/validators.py": {"__init__", "_rebuild_field_error"}}
+FORWARDERS = {
+    "kiosk/demarches/validators.py": {"__init__", "_rebuild_field_error"},
+    # A kept estimate's messages, read back: their templates were literals where first written.
+    "kiosk/fees/kept.py": {"load_message"},
+}
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.demarches import Catalog, JSONValue
     from kiosk.dossiers.answers import AnswerResult
     from kiosk.dossiers.attachments import Attached, Attachments, ScanAttached
+    from kiosk.dossiers.fees import FeesView
     from kiosk.dossiers.mandate import MandateService
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
@@ -81,6 +82,14 @@ class FilesDossiers(OpensDossiers, Protocol):
 
     def file(self, reference: str, *, agent_id: int | None = None) -> DossierSummary:
         """File the dossier: complete, mandate signed, queued; or nothing changes."""
+        ...
+
+
+class EstimatesFees(Protocol):
+    """What a dossier costs (``kiosk.dossiers.fees``): kept at filing, computed live before."""
+
+    def fees(self, reference: str, *, lang: str = "fr") -> FeesView:
+        """The dossier's fees, line by line, in ``lang``; the amount the service says due."""
         ...
 
 
@@ -175,6 +184,7 @@ class CardServices:
 
     catalog: Catalog
     dossiers: OpensDossiers
+    fees: EstimatesFees
 
 
 @dataclass(frozen=True)
@@ -218,6 +228,7 @@ class ReviewServices:
     dossiers: FilesDossiers
     #: Ask the sync worker to send now (after a dossier is filed; None: no sync).
     sync_wake: Callable[[], None] | None
+    fees: EstimatesFees
 
 
 @dataclass(frozen=True)
@@ -275,7 +286,7 @@ class UiServices:
 
     def card(self) -> CardServices:
         """The dossier card's slice."""
-        return CardServices(self.catalog, self.dossiers)
+        return CardServices(self.catalog, self.dossiers, self.dossiers)
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""
@@ -293,7 +304,7 @@ class UiServices:
 
     def review(self) -> ReviewServices:
         """The review's slice."""
-        return ReviewServices(self.catalog, self.dossiers, self.sync_wake)
+        return ReviewServices(self.catalog, self.dossiers, self.sync_wake, self.dossiers)
 
     def receipt(self) -> ReceiptServices:
         """The receipt screen's slice."""

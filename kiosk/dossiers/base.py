@@ -9,6 +9,7 @@ whose write transactions queue behind ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,11 +21,13 @@ from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary
+from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
 from kiosk.messages import Message
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -46,10 +49,29 @@ def not_editable(reference: str, state: DossierState) -> NotEditable:
 class DossierBase:
     """The store, the catalogue and the clock, and the loading every use case needs."""
 
-    def __init__(self, store: Store, catalog: Catalog, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        clock: Clock = utc_now,
+        tariffs: TariffBook | None = None,
+    ) -> None:
+        """``tariffs``: the loaded tariff files (the shipped ones, read at the first use, when
+        not given); filing keeps the dossier's estimate, which needs them."""
         self._store = store
         self._catalog = catalog
         self._now = clock
+        self._tariff_book = tariffs
+
+    @property
+    def _tariffs(self) -> TariffBook:
+        if self._tariff_book is None:
+            # Read at the first estimate, not at start: the window paints before it is needed.
+            self._tariff_book = load_tariffs(default_tariffs_dir())
+            for error in self._tariff_book.errors:
+                log.warning("tarif ignoré : %s", error)
+        return self._tariff_book
 
     def _parse_ref(self, reference: str) -> str:
         try:

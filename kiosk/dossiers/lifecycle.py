@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.demarches import Demarche, invalid_answers, missing_required
 from kiosk.dossiers.base import DossierBase
 from kiosk.dossiers.errors import AlreadyFiled, Incomplete, MandateRequired, UnknownDemarche
+from kiosk.dossiers.fees import keep_estimate, record_amount_due
 from kiosk.dossiers.mandate import mandate_issue
 from kiosk.dossiers.moves import move
 from kiosk.dossiers.reference import new_reference
@@ -107,7 +108,9 @@ class DossierLifecycle(DossierBase):
 
         Filing needs every mandatory answer given and valid, and a mandate that allows it (see
         :func:`~kiosk.dossiers.mandate.mandate_issue`); documents not provided yet do not stop
-        it (they are listed on the receipt, to bring).
+        it (they are listed on the receipt, to bring). The fees are estimated and kept with
+        the dossier in the same transaction (:func:`~kiosk.dossiers.fees.keep_estimate`): the
+        dossier shows that estimate from then on, whatever tariff comes later.
 
         Raises:
             Incomplete: answers missing or wrong.
@@ -136,6 +139,38 @@ class DossierLifecycle(DossierBase):
             if DossierState(dossier.state) is not DossierState.PRET:
                 move(s, dossier, DossierState.PRET, now=now, agent_id=agent_id)
             move(s, dossier, DossierState.EN_FILE, now=now, agent_id=agent_id)
+            answers = self._answers(s, dossier.id)
+            keep_estimate(s, dossier, demarche, answers, self._tariffs, now=now)
+            return self._summary_of(s, dossier)
+
+    def acknowledge(
+        self,
+        reference: str,
+        *,
+        national_number: str,
+        amount_due_cents: int | None = None,
+        agent_id: int | None = None,
+    ) -> DossierSummary:
+        """The national service acknowledged the filing (« en file » → « transmis »), and said
+        what is due: both kept in one transaction.
+
+        Raises:
+            IllegalTransition: the dossier is no longer « en file » (nothing is written).
+        """
+        ref = self._parse_ref(reference)
+        with self._store.write() as s:
+            dossier = self._load(s, ref)
+            now = self._now()
+            move(
+                s,
+                dossier,
+                DossierState.TRANSMIS,
+                now=now,
+                agent_id=agent_id,
+                national_number=national_number,
+            )
+            if amount_due_cents is not None:
+                record_amount_due(s, dossier, amount_due_cents, now=now)
             return self._summary_of(s, dossier)
 
     def abandon(

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import date
 from typing import Any
 
-from kiosk.dossiers.errors import DossierError
+from kiosk.dossiers.errors import DossierError, UnknownDemarche
+from kiosk.dossiers.fees import FeesView
 from kiosk.dossiers.reference import check_verification_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, DossierView
-from kiosk.messages import Message, translatable
+from kiosk.fees import format_euros
+from kiosk.fees.kept import KeptEstimateError
+from kiosk.messages import Message, format_date, translatable
 from kiosk.receipt import (
     Contact,
     ContactMode,
     Counter,
+    FeeRow,
     ReceiptData,
+    ReceiptFees,
     decode_qr_payload,
     render_receipt,
 )
 from kiosk.site.counter import CounterSettings
+
+log = logging.getLogger(__name__)
 
 # Printed in French; the receipt screen shows them in the person's language (translate()).
 _STATE_LINES = {
@@ -39,6 +48,28 @@ class NotSubmitted(DossierError):
 
 class ForgedReceipt(DossierError):
     """A scanned receipt's verification code does not match its dossier."""
+
+
+def receipt_fees(fees: FeesView) -> ReceiptFees:
+    """The « Frais estimés » section of the receipt, in French (the receipt's language)."""
+    result = fees.estimate
+    tariff_day = None
+    if result.tariff_version is not None and result.estimated:
+        try:
+            tariff_day = format_date(date.fromisoformat(result.tariff_version), "fr")
+        except ValueError:
+            tariff_day = result.tariff_version
+    return ReceiptFees(
+        rows=tuple(
+            FeeRow(str(line.label), format_euros(line.amount), line.basis_text())
+            for line in result.lines
+        ),
+        tariff_day=tariff_day,
+        total=None if result.total is None else format_euros(result.total),
+        missing=tuple(str(item.reason) for item in result.missing),
+        note=None if result.note is None else str(result.note),
+        amount_due=None if fees.amount_due is None else format_euros(fees.amount_due),
+    )
 
 
 def address_lines(address: Any) -> tuple[str, ...]:
@@ -96,6 +127,12 @@ class ReceiptService:
             filed.append(("Traitement", "instruction manuelle par un agent de la préfecture"))
         if view.national_number:
             filed.append(("Numéro national", view.national_number))
+        try:
+            fees: ReceiptFees | None = receipt_fees(self._dossiers.fees(summary.reference))
+        except (KeptEstimateError, UnknownDemarche) as exc:
+            # The receipt is the proof of filing: printed without the fees rather than not at all.
+            log.warning("reçu %s sans les frais : %s", summary.reference, exc)
+            fees = None
         return ReceiptData(
             reference=summary.reference,
             verification_code=verification_code(key, summary.id, summary.reference),
@@ -112,6 +149,7 @@ class ReceiptService:
             ),
             training=self._training or view.training,
             state_label=_STATE_LINES[summary.state],
+            fees=fees,
         )
 
     def lookup_qr(self, text: str) -> DossierSummary:

@@ -25,7 +25,7 @@ from kiosk.fees.loader import TariffBook
 from kiosk.fees.model import DemarcheFees, MalusGrid, Source, Tariff, Tax
 from kiosk.fees.money import format_euros
 from kiosk.fees.regions import department_of, region_of
-from kiosk.messages import Message
+from kiosk.messages import Euros, Message
 
 __all__ = ["REASON_TEXTS", "Estimate", "FeeLine", "MissingInput", "estimate"]
 
@@ -171,7 +171,7 @@ class Estimate:
                     "code": line.code.value,
                     "libelle": line.label.localized(lang),
                     "montant_centimes": line.amount,
-                    "montant": format_euros(line.amount),
+                    "montant": format_euros(line.amount, lang),
                     "base": line.basis_text(lang),
                     "source": line.source.url,
                 }
@@ -188,7 +188,7 @@ class Estimate:
             ],
             "note": None if self.note is None else self.note.localized(lang),
             "total_centimes": self.total,
-            "total": None if self.total is None else format_euros(self.total),
+            "total": None if self.total is None else format_euros(self.total, lang),
         }
 
 
@@ -328,7 +328,7 @@ def _y1(read: _Reader, tariff: Tariff, at: date, kind: str | None) -> FeeLine | 
         Message(
             "{cv} CV × {taux} ({region})",
             cv=cv,
-            taux=format_euros(region.rate_per_cv),
+            taux=Euros(region.rate_per_cv),
             region=region.name,
         )
     ]
@@ -427,7 +427,7 @@ def _y3(
             "{co2} g/km de CO2, barème du {date} : {montant}",
             co2=co2,
             date=grid_day,
-            montant=format_euros(gross),
+            montant=Euros(gross),
         )
     ]
     reduction = min(100, years * grid.yearly_reduction)

@@ -1,22 +1,19 @@
-"""Amounts in integer cents, written the French way: ``1 234,56 €``.
+"""Amounts in integer cents, written for the reader: ``1 234,56 €`` in French.
 
 Money is never a float in the kiosk: every figure of a tariff is whole cents, and the one
-rounding (a rate per CV times a share) happens once, half up, in kiosk/fees/estimate.py.
+rounding (a rate per CV times a share) happens once, half up, in kiosk/fees/estimate.py. The
+writing itself is kiosk/messages.py's (:func:`~kiosk.messages.format_money`), so that an amount
+inside a translated sentence (:class:`~kiosk.messages.Euros`) and one on its own read alike.
 """
 
 from __future__ import annotations
 
+from kiosk.messages import SOURCE_LANGUAGE, format_money
+
 __all__ = ["format_euros"]
 
-_THIN = "\u202f"  # narrow no-break space between thousands, as French typography wants
-_NBSP = "\u00a0"  # no-break space before the euro sign: « 13,76 € » never splits on a line
 
-
-def format_euros(cents: int) -> str:
-    """``123456`` → ``"1 234,56 €"`` (no-break spaces; always two decimals)."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    digits = str(euros)
-    head = len(digits) % 3 or 3
-    grouped = _THIN.join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
-    return f"{sign}{grouped},{rest:02d}{_NBSP}€"
+def format_euros(cents: int, lang: str = SOURCE_LANGUAGE) -> str:
+    """``123456`` → ``"1 234,56 €"`` (no-break spaces; always two decimals); ``€1,234.56`` in
+    English."""
+    return format_money(cents, lang)

@@ -52,6 +52,9 @@ class Ack:
 
     national_number: str
     replayed: bool = False
+    #: What the service says is due for the dossier, in cents (authoritative over the
+    #: kiosk's estimate); None when it did not say, or said something unusable.
+    amount_due_cents: int | None = None
 
 
 @dataclass(frozen=True)

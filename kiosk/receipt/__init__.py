@@ -5,7 +5,7 @@
 to the dossier.
 """
 
-from kiosk.receipt.model import Contact, ContactMode, Counter, ReceiptData
+from kiosk.receipt.model import Contact, ContactMode, Counter, FeeRow, ReceiptData, ReceiptFees
 from kiosk.receipt.pdf import render_receipt
 from kiosk.receipt.qr import decode_qr_payload, encode_qr_payload
 
@@ -13,7 +13,9 @@ __all__ = [
     "Contact",
     "ContactMode",
     "Counter",
+    "FeeRow",
     "ReceiptData",
+    "ReceiptFees",
     "decode_qr_payload",
     "encode_qr_payload",
     "render_receipt",

@@ -52,12 +52,40 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class FeeRow:
+    """One fee as printed: its label, its amount (already written, « 420,00 € ») and its basis."""
+
+    label: str
+    amount: str
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptFees:
+    """The « Frais estimés » section: the estimate kept when the dossier was filed.
+
+    ``tariff_day`` is the day the tariff used came into force (« 01/04/2026 »); ``total`` is
+    None when a fee could not be computed (``missing`` then says why, one sentence each);
+    ``note`` says why a démarche costs nothing or is not estimated; ``amount_due`` is what the
+    national service said is due, once it has (printed on a reprint).
+    """
+
+    rows: tuple[FeeRow, ...]
+    tariff_day: str | None
+    total: str | None
+    missing: tuple[str, ...] = ()
+    note: str | None = None
+    amount_due: str | None = None
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     """Everything printed on one receipt.
 
     ``filed_at`` must be timezone-aware (UTC in practice); it is printed in Paris local time.
     ``filed`` holds (label, value) lines such as ``("Véhicule", "AB-123-CD")``.
     ``state_label`` is an optional short status shown under the title (e.g. "En attente d'envoi").
+    ``fees`` is what the dossier will cost, as estimated at its filing (None: not printed).
     """
 
     reference: str
@@ -70,6 +98,7 @@ class ReceiptData:
     counter: Counter
     training: bool = False
     state_label: str = ""
+    fees: ReceiptFees | None = None
 
     def __post_init__(self) -> None:
         if self.filed_at.tzinfo is None or self.filed_at.utcoffset() is None:

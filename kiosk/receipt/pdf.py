@@ -22,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.receipt import sections
 from kiosk.receipt.fonts import FontSet, receipt_fonts
-from kiosk.receipt.model import ReceiptData
+from kiosk.receipt.model import FeeRow, ReceiptData
 from kiosk.receipt.qr import draw_qr, encode_qr_payload, qr_matrix
 from kiosk.receipt.text import NNBSP, ellipsize, format_filed_at, keep_times_together, wrap
 
@@ -48,6 +48,7 @@ _FIT_LEVELS = ((10.0, 3), (9.0, 2), (8.0, 2), (7.5, 1))
 _HEADING_SIZE = 11.0
 _HEADING_H = _HEADING_SIZE * 1.35 + 5
 _KEEP_FILED = 3  # filed lines kept even when missing documents fill the page
+_LISTS_FLOOR = 2 * _HEADING_H + 18 + 90  # the two lists' headings and a few of their lines
 
 
 def render_receipt(data: ReceiptData) -> bytes:
@@ -145,8 +146,13 @@ class _Painter:
         contact = sections.contact_lines(self.data.contact)
         next_steps = sections.next_steps(self.data)
         tail_h = self._contact(0, contact, draw=False) + self._next_steps(0, next_steps, draw=False)
-        available = y - footer_top - tail_h - 12
+        room = y - footer_top - tail_h - 12
+        # The fees' sentences take two lines each, or one when the lists would have too little
+        # room left (the lists shrink their type, the fees block does not).
+        compact = room - self._fees(0, draw=False) < _LISTS_FLOOR
+        available = room - self._fees(0, draw=False, compact=compact)
         y = self._lists(y, available)
+        y = self._fees(y, draw=True, compact=compact)
         y = self._contact(y, contact, draw=True)
         self._next_steps(y, next_steps, draw=True)
         if self.data.training:
@@ -305,6 +311,55 @@ class _Painter:
         return y
 
     # -- fixed tail and footer ----------------------------------------------------------------
+
+    def _fees(self, y: float, *, draw: bool, compact: bool = False) -> float:
+        """Draw (or only measure, returning the height) the « Frais estimés » block: each fee
+        on one line (label, amount, basis), the total in bold, what is missing, which tariff,
+        and that the national service's amount is the one due. ``compact``: one line for each
+        sentence (cut with an ellipsis)."""
+        fees = self.data.fees
+        if fees is None:
+            return y if draw else 0.0
+        start = y
+        size, small = 9.5, 8.5
+        amount_right = MARGIN_X + CONTENT_W * 0.58
+        basis_x = amount_right + 12
+        label_w = CONTENT_W * 0.40
+        basis_w = MARGIN_X + CONTENT_W - basis_x
+        y = self.heading(y, sections.FEES_HEADING, draw=draw)
+        rows = list(fees.rows)
+        if fees.total is not None:
+            rows.append(FeeRow(sections.FEES_TOTAL, fees.total))
+        for index, row in enumerate(rows):
+            bold = fees.total is not None and index == len(rows) - 1
+            font = self.f.bold if bold else self.f.regular
+            if draw:
+                label = ellipsize(self.f.fit(row.label), font, size, label_w)
+                self.line(y, label, font=font, size=size)
+                self.c.setFont(self.f.bold, size)
+                self.c.drawRightString(amount_right, y - size * 0.95, self.f.fit(row.amount))
+                basis = ellipsize(self.f.fit(row.basis), self.f.regular, small, basis_w)
+                self.line(y, basis, font=self.f.regular, size=small, color=MUTED, x=basis_x)
+            y -= size * 1.35
+        texts: list[tuple[str, str, float, Color]] = []
+        if fees.note:
+            texts.append((fees.note, self.f.regular, size, INK))
+        if fees.missing:
+            texts.append((sections.FEES_MISSING, self.f.bold, size, INK))
+            texts += [(f"• {reason}", self.f.regular, size, INK) for reason in fees.missing]
+            texts.append((sections.FEES_NO_TOTAL, self.f.regular, size, INK))
+        if fees.amount_due is not None:
+            texts.append((sections.fees_amount_due(fees.amount_due), self.f.bold, size, INK))
+        if fees.tariff_day is not None:
+            texts.append((sections.fees_tariff(fees.tariff_day), self.f.regular, small, MUTED))
+        texts.append((sections.FEES_AUTHORITATIVE, self.f.regular, small, MUTED))
+        for text, font, text_size, color in texts:
+            wrapped = self.wrap(text, font, text_size, CONTENT_W, 1 if compact else 2)
+            if draw:
+                self.lines(y, wrapped, font=font, size=text_size, color=color)
+            y -= text_size * 1.3 * len(wrapped)
+        y -= 10
+        return y if draw else start - y
 
     def _contact(self, y: float, contact: sections.ContactText, *, draw: bool) -> float:
         """Draw (or only measure, returning the height) the contact block."""

@@ -21,6 +21,23 @@ REFERENCE_HELP = (
 NOTHING_FILED = "Aucune information saisie."
 NOTHING_MISSING = f"Aucun document ne manque{NNBSP}: votre dossier est complet."
 NEXT_STEPS_HEADING = f"Et maintenant{NNBSP}?"
+FEES_HEADING = "Frais estimés"
+FEES_TOTAL = "Total"
+FEES_MISSING = f"Manque pour calculer{NNBSP}:"
+FEES_NO_TOTAL = "Total pas encore calculable."
+FEES_AUTHORITATIVE = (
+    f"C'est une estimation{NNBSP}: le montant à payer est celui que donnera le service national."
+)
+
+
+def fees_tariff(day: str) -> str:
+    """Which tariff the estimate used."""
+    return f"Estimation faite au dépôt avec le tarif en vigueur du {day}."
+
+
+def fees_amount_due(amount: str) -> str:
+    """What the national service said is due (printed once it has said it)."""
+    return f"Montant dû selon le service national{NNBSP}: {amount}."
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ Two rules, each a setting (``[conservation]`` in the settings file, app/settings
   90) after its last change. A purged draft becomes « abandonné », so that nobody can fill it in
   again.
 
-Purging deletes the person, the vehicle, the mandate (signature included), every answer and the
+Purging deletes the person, the vehicle, the mandate (signature included), every answer, the
+fees kept at filing (their lines repeat answers: horsepower, region, a postcode) and the
 supporting-document files, and clears the free-text reasons kept beside the states. What stays is
 what the audit needs: the dossier's id, reference, démarche, states, dates, its journal and the
 list of documents that were required (kind and label, no file). Each purge is one transaction with
@@ -37,6 +38,7 @@ from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
     Dossier,
+    Estimation,
     Mandat,
     NationalNotice,
     OutboxItem,
@@ -175,7 +177,7 @@ class RetentionService:
             )
             if path
         }
-        for model in (Usager, Vehicule, Mandat, Answer):
+        for model in (Usager, Vehicule, Mandat, Answer, Estimation):
             s.execute(delete(model).where(model.dossier_id == dossier.id))
         s.execute(
             update(Piece)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -291,3 +292,34 @@ class AuditEntry(Base):
     # Unique: two entries naming the same predecessor would be a fork of the chain.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Estimation(Base):
+    """What a dossier costs, kept when it is filed, and the amount the national service says due.
+
+    The estimate is written with the « en file » change (kiosk/dossiers/lifecycle.py) and shown
+    from then on instead of a recomputation: a tariff published later never changes it. Lines,
+    missing inputs and note are kept as French templates with their parameters
+    (kiosk/fees/kept.py), so that they read in the person's language. ``amount_due_cents`` comes
+    with the national service's acknowledgement and is the amount actually due. A dossier filed
+    before this table existed may have the amount due only (``computed_at`` NULL).
+    """
+
+    __tablename__ = "estimation"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The tariff used (its ``version``: the day it came into force); None: none was in force.
+    tariff_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: The day the fees were estimated for (the counter's day of the first filing).
+    fees_on: Mapped[date | None] = mapped_column(default=None)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: False: the démarche is not estimated by the kiosk (a cas complexe).
+    estimated: Mapped[bool] = mapped_column(Boolean, default=True)
+    lines: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    missing: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    note: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    total_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    amount_due_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    amount_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

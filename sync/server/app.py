@@ -2,18 +2,25 @@
 
 Routes under ``/v1`` are the contract; ``/_control`` belongs to the simulator only (fault knobs,
 simulated time, counts for tests). Errors are RFC 9457 problem documents in French.
+
+The acknowledgement of a filing says the amount due (``montant_du_centimes``). The real service
+computes it from its own records; the simulator uses the kiosk's own estimate
+(kiosk/fees/) on the answers it received, at its own date and with its own tariffs (a test can
+give it a newer tariff than the kiosk's, to make the two differ).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,6 +38,12 @@ from sync.server.instruction import (
     published_demarches,
     validate,
 )
+
+if TYPE_CHECKING:
+    from kiosk.demarches import Catalog
+    from kiosk.fees import TariffBook
+
+log = logging.getLogger(__name__)
 
 TOKEN_TTL = 300  # seconds: short-lived bearer tokens
 
@@ -55,8 +68,12 @@ class NationalSimulator:
         clients: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        tariffs: TariffBook | None = None,
     ) -> None:
+        """``tariffs``: what the service charges by (the shipped tariff files by default)."""
         self.db = SimDatabase(db_path)
+        self._tariffs = tariffs
+        self._catalog: Catalog | None = None
         self.clients = dict(clients or DEMO_CLIENTS)
         self._base_clock = clock
         self.offset = 0.0  # simulated time moved forward by ``POST /_control {"avancer": s}``
@@ -214,12 +231,41 @@ class NationalSimulator:
                     "televersement": f"/v1/televersements/{upload_id}",
                 }
             )
-        return {
+        answer: dict[str, Any] = {
             "id": body["id"],
             "numero_national": national_number(int(numero)),
             "statut": statut,
             "pieces": uploads,
         }
+        due = self.amount_due(body, now)
+        if due is not None:
+            answer["montant_du_centimes"] = due
+        return answer
+
+    def amount_due(self, body: dict[str, Any], now: float) -> int | None:
+        """What the simulated service says the dossier owes, in cents (None: it cannot say)."""
+        from kiosk.demarches import load_catalog
+        from kiosk.fees import default_tariffs_dir, estimate, load_tariffs
+        from kiosk.settings.paths import assets_dir
+        from kiosk.settings.timezone import counter_time
+
+        if self._catalog is None:
+            self._catalog = load_catalog(assets_dir() / "demarches")
+        if self._tariffs is None:
+            self._tariffs = load_tariffs(default_tariffs_dir())
+        demarche, answers = body.get("demarche"), body.get("reponses")
+        if not isinstance(demarche, dict) or not isinstance(answers, dict):
+            return None
+        try:
+            definition = self._catalog.get(str(demarche.get("id")), int(demarche["version"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        day = counter_time(datetime.fromtimestamp(now, UTC)).date()
+        try:
+            return estimate(definition, answers, day, self._tariffs).total
+        except Exception:  # the amount is optional: the filing is acknowledged all the same
+            log.exception("montant dû non calculé pour le dossier %s", body.get("reference"))
+            return None
 
     # ------------------------------------------------------------------ uploads
 

@@ -17,7 +17,7 @@ from kiosk.store import Store
 def test_a_dossiers_fees_come_from_its_answers_and_say_what_is_missing(
     store: Store, catalog: Catalog, service: DossierService
 ) -> None:
-    fees = DossierFees(store, catalog, load_tariffs(default_tariffs_dir()))
+    fees = DossierFees(store, catalog, tariffs=load_tariffs(default_tariffs_dir()))
     ref = service.create("changement_titulaire").reference
     service.answer(ref, "adresse", "12 rue de la Paix | 76600 | Le Havre")
     service.answer(ref, "genre_vehicule", "voiture")
@@ -42,6 +42,6 @@ def test_a_dossiers_fees_come_from_its_answers_and_say_what_is_missing(
 
 
 def test_an_unknown_reference_is_refused(store: Store, catalog: Catalog) -> None:
-    fees = DossierFees(store, catalog, load_tariffs(default_tariffs_dir()))
+    fees = DossierFees(store, catalog, tariffs=load_tariffs(default_tariffs_dir()))
     with pytest.raises(DossierNotFound):
         fees.estimate("PN-0000-0000")

@@ -25,6 +25,7 @@ RELEASED = {
     "0002_outbox.py": "5b0bf939121b83f4e9c533b754ed2ec540ab281d6eafb15fe8714a8440da6119",
     "0003_audit.py": "974074b485057ef71fd1aab39ad8a4287a59a73c8c72e22d5e50341c956865af",
     "0004_outbox_backfill.py": "e283aaa9ec2904152be4b07755ad214b8256c4a55063056b12537450bdc4cf52",
+    "0005_fees.py": "b2db5f03afca87da9f610136d46fe1173d744de35dbfc4cbbf55d7aa9d727ec8",
 }
 
 

@@ -1,6 +1,8 @@
 """A dossier's own card, where a resumed or filed dossier opens: its state in words, what is
 still missing, and what can be done next (continue it, attach the missing documents, reprint
-its receipt), with the way home always there."""
+its receipt), with the way home always there. A filed dossier shows the fees it kept at filing
+and, once the national service has acknowledged it, the amount that service says is due — the
+difference from the estimate in plain view for the agent."""
 
 from __future__ import annotations
 
@@ -10,13 +12,16 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.demarches import required_documents
+from kiosk.fees.kept import KeptEstimateError
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import CardServices
 from ui.tasks import TaskRunner
+from ui.widgets.fees import FeesPanel
 from ui.widgets.scrolling import drop_page
 
 if TYPE_CHECKING:
+    from kiosk.dossiers.fees import FeesView
     from kiosk.dossiers.queries import CounterDossier
 
 
@@ -33,6 +38,9 @@ class DossierCardScreen(Screen):
         self.services = services
         self.reference = ""
         self._dossier: CounterDossier | None = None
+        self._fees: FeesView | None = None
+        #: The fees shown (a filed dossier's), None otherwise.
+        self.fees_panel: FeesPanel | None = None
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error", hide_when_empty=True)
         row = QHBoxLayout()
@@ -62,14 +70,32 @@ class DossierCardScreen(Screen):
         """Open the dossier through the counter's use case (off the UI thread)."""
         self.reference = reference
         self._dossier = None
+        self._fees = None
+        self.fees_panel = None
         self.error.clear()
         drop_page(self.scroll_area)
         for button in (self.reprint_button, self.attach_button, self.continue_button):
             button.hide()
         agent_id = self.agent_id
+        lang = self.tr_.lang
+
+        def load() -> tuple[CounterDossier, FeesView | None]:  # worker thread
+            dossier = self.services.dossiers.open(reference, agent_id=agent_id)
+            fees = None
+            if dossier.filed:
+                try:
+                    fees = self.services.fees.fees(reference, lang=lang)
+                except KeptEstimateError:
+                    fees = None  # the card goes on without them (``kiosk frais`` says why)
+            return dossier, fees
+
+        def loaded(result: tuple[CounterDossier, FeesView | None]) -> None:
+            self._fees = result[1]
+            self._show(result[0])
+
         self.runner.run(
-            lambda: self.services.dossiers.open(reference, agent_id=agent_id),
-            on_done=self._show,
+            load,
+            on_done=loaded,
             on_error=lambda exc: self.error.setText(self.tr_.error(exc)),
         )
 
@@ -112,6 +138,10 @@ class DossierCardScreen(Screen):
             for document in to_bring:
                 label = labels.get((document.kind, document.item_path), document.label)
                 layout.addWidget(self._text(self.tr_.line(f"☐ {label}")))
+        self.fees_panel = None
+        if self._fees is not None:
+            self.fees_panel = FeesPanel(self._fees, self.tr_, agent=True)
+            layout.addWidget(self.fees_panel)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
         self.continue_button.setVisible(dossier.editable)
@@ -140,6 +170,8 @@ class DossierCardScreen(Screen):
     def clear_personal_data(self) -> None:
         self.reference = ""
         self._dossier = None
+        self._fees = None
+        self.fees_panel = None
         drop_page(self.scroll_area)
         self.error.clear()
         self.title.clear()

@@ -1,10 +1,15 @@
-"""Review before filing: the answers, what is still missing, the documents to bring.
+"""Review before filing: the answers, what is still missing, the documents to bring, and what
+the dossier will cost, line by line.
 
 What is missing or wrong is worked out again here on the démarche in the person's language, so
-that each point ("« Nom » : réponse obligatoire.") reads wholly in that language.
+that each point ("« Nom » : réponse obligatoire.") reads wholly in that language. The fees come
+from the fees use case in that language too (kiosk/dossiers/fees.py: live before filing, the
+kept estimate after).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,12 +27,17 @@ from kiosk.demarches import (
 )
 from kiosk.dossiers.errors import AlreadyFiled, Incomplete, MandateRequired
 from kiosk.dossiers.views import DossierView
+from kiosk.fees.kept import KeptEstimateError
 from ui.format import display_value
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import ReviewServices
 from ui.tasks import TaskRunner
+from ui.widgets.fees import FeesPanel
 from ui.widgets.scrolling import drop_page
+
+if TYPE_CHECKING:
+    from kiosk.dossiers.fees import FeesView
 
 
 class ReviewScreen(Screen):
@@ -51,6 +61,10 @@ class ReviewScreen(Screen):
         self.edit_button.clicked.connect(lambda: self.edit.emit(self.reference))
         self.submit_button.clicked.connect(self._submit)
         self._view: DossierView | None = None
+        #: The fees, or why they cannot be shown.
+        self._fees: FeesView | KeptEstimateError | None = None
+        #: The fees shown (None: not loaded, or they could not be computed).
+        self.fees_panel: FeesPanel | None = None
         self.retranslate()
 
     def open(self, reference: str) -> None:
@@ -61,18 +75,33 @@ class ReviewScreen(Screen):
         self.reference = reference
         self.error.clear()
         agent_id = self.agent_id
+        lang = self.tr_.lang
 
-        def load() -> DossierView:  # worker thread; the use case writes the opening to the audit
-            return self.services.dossiers.open(reference, agent_id=agent_id).view
+        def load() -> tuple[DossierView, FeesView | KeptEstimateError]:  # worker thread
+            # The use case writes the opening to the audit.
+            view = self.services.dossiers.open(reference, agent_id=agent_id).view
+            return view, self._load_fees(reference, lang)
 
         def current() -> bool:  # a later open, or the screen cleared, makes the result stale
             return self.reference == reference
 
+        def loaded(result: tuple[DossierView, FeesView | KeptEstimateError]) -> None:
+            self._fees = result[1]
+            self._show(result[0])
+
         self.runner.run(
             load,
-            on_done=lambda view: self._show(view) if current() else None,
+            on_done=lambda result: loaded(result) if current() else None,
             on_error=lambda exc: self.error.setText(self.tr_.error(exc)) if current() else None,
         )
+
+    def _load_fees(self, reference: str, lang: str) -> FeesView | KeptEstimateError:
+        """The fees in ``lang``, or why they cannot be shown (worker thread): the review goes on
+        without them rather than fail."""
+        try:
+            return self.services.fees.fees(reference, lang=lang)
+        except KeptEstimateError as exc:
+            return exc
 
     def _show(self, view: DossierView) -> None:
         self._view = view
@@ -125,6 +154,7 @@ class ReviewScreen(Screen):
             item = QLabel(f"{'☑' if doc.provided else '☐'} {label} ({state})")
             item.setWordWrap(True)
             layout.addWidget(item)
+        self._add_fees(layout)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
         self.submit_button.setEnabled(
@@ -137,6 +167,17 @@ class ReviewScreen(Screen):
         else:
             why = ""
         self.submit_why.explain(why)
+
+    def _add_fees(self, layout: QVBoxLayout) -> None:
+        """What the dossier will cost, under the documents (or why it cannot be said)."""
+        self.fees_panel = None
+        if isinstance(self._fees, KeptEstimateError):
+            unavailable = QLabel(self.tr_.t("fees.unavailable", error=str(self._fees)))
+            unavailable.setWordWrap(True)
+            layout.addWidget(unavailable)
+        elif self._fees is not None:
+            self.fees_panel = FeesPanel(self._fees, self.tr_)
+            layout.addWidget(self.fees_panel)
 
     def _submit(self) -> None:
         reference = self.reference
@@ -172,9 +213,20 @@ class ReviewScreen(Screen):
         self.submit_button.setText(self.tr_.t("review.submit"))
         if self._view is not None:
             self._show(self._view)
+            # The missing lines name questions in the language they were computed in: again.
+            reference, lang = self.reference, self.tr_.lang
+
+            def refreshed(fees: FeesView | KeptEstimateError) -> None:
+                if self.reference == reference and self.tr_.lang == lang and self._view:
+                    self._fees = fees
+                    self._show(self._view)
+
+            self.runner.run(lambda: self._load_fees(reference, lang), on_done=refreshed)
 
     def clear_personal_data(self) -> None:
         self.reference = ""
         self._view = None
+        self._fees = None
+        self.fees_panel = None
         drop_page(self.scroll_area)
         self.submit_why.explain("")
