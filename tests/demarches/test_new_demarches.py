@@ -31,7 +31,7 @@ def service(store: Store, catalog: Catalog) -> DossierService:
 
 @pytest.fixture
 def fees(store: Store, catalog: Catalog) -> DossierFees:
-    return DossierFees(store, catalog, load_tariffs(default_tariffs_dir()))
+    return DossierFees(store, catalog, tariffs=load_tariffs(default_tariffs_dir()))
 
 
 def filled(
