@@ -283,23 +283,15 @@ class Outbox:
     def held(self, *, limit: int = 200) -> list[Stuck]:
         """Submissions this kiosk holds back itself (documents key absent, définition not
         installed): not sent, not charged, looked at again on their own."""
-        with self._store.read() as s:
-            rows = s.execute(
-                select(
-                    Dossier.reference,
-                    OutboxItem.attempts,
-                    OutboxItem.last_error,
-                    OutboxItem.next_attempt_at,
-                )
-                .join(Dossier, Dossier.id == OutboxItem.dossier_id)
-                .where(OutboxItem.state == PENDING, OutboxItem.last_error.startswith(HELD))
-                .order_by(OutboxItem.created_at, OutboxItem.id)
-                .limit(limit)
-            ).all()
-        return [Stuck(*row) for row in rows]
+        return self._listed(
+            [OutboxItem.state == PENDING, OutboxItem.last_error.startswith(HELD)], limit
+        )
 
     def needing_attention(self, *, limit: int = 200) -> list[Stuck]:
         """Submissions still queued that failed :data:`ATTENTION_AFTER` times on their own."""
+        return self._listed(list(_NEEDS_ATTENTION), limit)
+
+    def _listed(self, where: list[ColumnElement[bool]], limit: int) -> list[Stuck]:
         with self._store.read() as s:
             rows = s.execute(
                 select(
@@ -309,7 +301,7 @@ class Outbox:
                     OutboxItem.next_attempt_at,
                 )
                 .join(Dossier, Dossier.id == OutboxItem.dossier_id)
-                .where(*_NEEDS_ATTENTION)
+                .where(*where)
                 .order_by(OutboxItem.created_at, OutboxItem.id)
                 .limit(limit)
             ).all()
