@@ -31,6 +31,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_identity",
     "app.cli_security",
     "app.cli_fees",
+    "app.cli_payment",
 )
 
 STATE_NAMES = (

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from kiosk.messages import translatable
+
 
 @dataclass(frozen=True)
 class LocalPiece:
@@ -152,6 +154,24 @@ class TimbreVerdict:
     amount_cents: int | None = None
     remaining_cents: int | None = None
     message: str | None = None
+
+
+#: The service's refusals of a timbre (its problem's ``code``), as the agent reads them.
+TIMBRE_REFUSALS = {
+    "timbre_inconnu": translatable(
+        "Timbre inconnu du service national : vérifiez les 16 chiffres, ou le timbre n'est pas"
+        " encore enregistré."
+    ),
+    "timbre_utilise": translatable(
+        "Ce timbre a déjà été utilisé : il ne peut pas payer ce dossier."
+    ),
+    "timbre_invalide": translatable(
+        "Numéro de timbre refusé par le service national (16 chiffres attendus)."
+    ),
+    "dossier_inconnu": translatable(
+        "Le service national ne connaît pas ce dossier : le timbre n'a pas été utilisé."
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,7 @@ def seed(c: sqlite3.Connection) -> None:
         if statement.strip():
             c.execute(statement)
     for numero, montant in TEST_TIMBRES.items():
-        c.execute(
-            "INSERT OR IGNORE INTO timbre (numero, montant) VALUES (?, ?)", (numero, montant)
-        )
+        c.execute("INSERT OR IGNORE INTO timbre (numero, montant) VALUES (?, ?)", (numero, montant))
     c.execute(
         "UPDATE timbre SET utilise_par = 0, utilise_le = 0 WHERE numero = ? AND utilise_par IS NULL",
         (USED_TIMBRE,),
@@ -130,7 +128,7 @@ def pay(c: sqlite3.Connection, numero: int, cents: int, now: float) -> int:
         (paid, now if paid >= due else None, numero),
     )
     if paid < due:
-        return due - paid
+        return int(due) - int(paid)
     if statut == "attente_paiement":
         c.execute(
             "UPDATE depot SET statut = 'depose', depose_at = ? WHERE numero = ?", (now, numero)
@@ -153,15 +151,16 @@ def filing_of(c: sqlite3.Connection, number: object) -> int | None:
     return None if row is None else int(row[0])
 
 
-def use_timbre(
-    c: sqlite3.Connection, body: Any, now: float
-) -> tuple[int, dict[str, Any]]:
+def use_timbre(c: sqlite3.Connection, body: Any, now: float) -> tuple[int, dict[str, Any]]:
     """Check and consume a timbre for a filing: (HTTP status, answer or problem fields)."""
     if not isinstance(body, dict):
         return 400, {"title": "Requête invalide.", "detail": "Le corps doit être un objet JSON."}
     timbre = body.get("timbre")
-    if not isinstance(timbre, str) or len(timbre) != 16 or not timbre.isascii() or not (
-        timbre.isdigit()
+    if (
+        not isinstance(timbre, str)
+        or len(timbre) != 16
+        or not timbre.isascii()
+        or not (timbre.isdigit())
     ):
         return 422, {
             "title": "Numéro de timbre invalide.",
@@ -253,9 +252,7 @@ def add_timbre(c: sqlite3.Connection, numero: object, cents: object) -> bool:
         return False
     if not isinstance(cents, int) or isinstance(cents, bool) or cents <= 0:
         return False
-    c.execute(
-        "INSERT OR REPLACE INTO timbre (numero, montant) VALUES (?, ?)", (numero, cents)
-    )
+    c.execute("INSERT OR REPLACE INTO timbre (numero, montant) VALUES (?, ?)", (numero, cents))
     return True
 
 
