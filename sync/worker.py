@@ -239,7 +239,8 @@ class SyncWorker:
 
     def _send_timbre(self, claimed: ClaimedTimbre) -> None:
         """Have the service check and consume one timbre; keep its answer (same key on retry)."""
-        assert self._payments is not None and self._payment_api is not None
+        assert self._payments is not None
+        assert self._payment_api is not None
         item = claimed.timbre
         now = self._clock.time
         try:
@@ -352,6 +353,9 @@ class SyncWorker:
         self.report = OnceReport()
         own_failures: dict[int, int] = {}  # outbox row → its own failures in this pass
         self._next_pull = float("inf")  # pull at the end, once the queue is drained
+        # A circuit opened by an earlier pass whose cooldown is over lets this pass probe
+        # (still open otherwise: the pass stops at once, as before).
+        self.scheduler.delay(self._clock.time())
         while True:
             if stop_when_open and self.scheduler.state is CircuitState.OPEN:
                 self.report.stopped_open = True

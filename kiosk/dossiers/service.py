@@ -4,8 +4,8 @@ The use cases live along their seams: :mod:`~kiosk.dossiers.answers` (the autosa
 read applied, a group item removed), :mod:`~kiosk.dossiers.lifecycle` (create, validate, file,
 abandon, the national decisions), :mod:`~kiosk.dossiers.queries` (open at the counter, show, list),
 :mod:`~kiosk.dossiers.attachments` (the documents provided), :mod:`~kiosk.dossiers.fees`
-(what it costs) and :mod:`~kiosk.dossiers.payment` (a timbre fiscal given). A screen is handed the narrow part it uses; the command line, which does
-everything, takes them all at once.
+(what it costs) and :mod:`~kiosk.dossiers.payment` (a timbre fiscal given). A screen is handed
+the narrow part it uses; the command line, which does everything, takes them all at once.
 """
 
 from __future__ import annotations

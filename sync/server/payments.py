@@ -56,7 +56,8 @@ def seed(c: sqlite3.Connection) -> None:
     for numero, montant in TEST_TIMBRES.items():
         c.execute("INSERT OR IGNORE INTO timbre (numero, montant) VALUES (?, ?)", (numero, montant))
     c.execute(
-        "UPDATE timbre SET utilise_par = 0, utilise_le = 0 WHERE numero = ? AND utilise_par IS NULL",
+        "UPDATE timbre SET utilise_par = 0, utilise_le = 0"
+        " WHERE numero = ? AND utilise_par IS NULL",
         (USED_TIMBRE,),
     )
 
@@ -96,11 +97,17 @@ def ask_payment(c: sqlite3.Connection, now: float) -> None:
     for numero, dossier_id, reference, reste in rows:
         c.execute("UPDATE depot SET statut = 'attente_paiement' WHERE numero = ?", (numero,))
         motif = f"Montant à payer : {_euros(reste)}, référence de paiement {reference}."
-        _feed(c, dossier_id, numero, "en_attente_paiement", motif, now)
+        _feed(c, dossier_id, numero, "en_attente_paiement", motif, at=now)
 
 
 def _feed(
-    c: sqlite3.Connection, dossier_id: str, numero: int, statut: str, motif: str | None, at: float
+    c: sqlite3.Connection,
+    dossier_id: str,
+    numero: int,
+    statut: str,
+    motif: str | None,
+    *,
+    at: float,
 ) -> None:
     c.execute(
         "INSERT INTO changement (dossier_id, numero, statut, motif, manquant, at)"
@@ -133,7 +140,7 @@ def pay(c: sqlite3.Connection, numero: int, cents: int, now: float) -> int:
         c.execute(
             "UPDATE depot SET statut = 'depose', depose_at = ? WHERE numero = ?", (now, numero)
         )
-    _feed(c, dossier_id, numero, "paye", None, now)
+    _feed(c, dossier_id, numero, "paye", None, at=now)
     return 0
 
 
