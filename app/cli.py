@@ -31,6 +31,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_identity",
     "app.cli_security",
     "app.cli_fees",
+    "app.cli_payment",
 )
 
 STATE_NAMES = (
@@ -42,7 +43,11 @@ STATE_NAMES = (
     "refuse",
     "a_completer",
     "abandonne",
+    "attente_paiement",
+    "paye",
 )
+#: Other spellings the state filter takes (the ANTS's « en attente de paiement »).
+STATE_ALIASES = {"en_attente_paiement": "attente_paiement", "payé": "paye"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,7 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     show = dos.add_parser("show", parents=[common], help="afficher un dossier")
     show.add_argument("reference", metavar="REF")
     lst = dos.add_parser("list", parents=[common], help="lister ou rechercher des dossiers")
-    lst.add_argument("--state", choices=STATE_NAMES, help="filtrer par état")
+    lst.add_argument(
+        "--state",
+        "--etat",
+        dest="state",
+        choices=(*STATE_NAMES, *STATE_ALIASES),
+        help="filtrer par état",
+    )
     lst.add_argument("--search", metavar="TEXTE", help="référence, immatriculation, VIN ou nom")
     lst.add_argument("--limit", type=row_count, default=50, metavar="N")
     for name, text in (
@@ -336,7 +347,7 @@ def _shown(value: object) -> str:
 def _dossier_list(c: Container, args: argparse.Namespace) -> int:
     from kiosk.dossiers.states import DossierState
 
-    state = DossierState(args.state) if args.state else None
+    state = DossierState(STATE_ALIASES.get(args.state, args.state)) if args.state else None
     rows = c.dossiers.list(state=state, search=args.search, limit=args.limit)
     lines = [
         f"{r.reference}  {r.state.label:<16} {r.updated_at:%d/%m/%Y %H:%M}  "

@@ -287,6 +287,25 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _timbre_lines(timbres: list[Any]) -> list[str]:
+    """The timbres refused by the service (the agent tells the person) and those waiting."""
+    from kiosk.dossiers.payment import REFUSED, grouped
+
+    lines: list[str] = []
+    refused = [x for x in timbres if x.state == REFUSED]
+    waiting = [x for x in timbres if x.state != REFUSED]
+    if refused:
+        lines.append(f"Timbres refusés : {len(refused)} — le dossier attend toujours son paiement.")
+        lines += [f"  {x.reference}  timbre {grouped(x.timbre)} : {x.message}" for x in refused]
+    if waiting:
+        lines.append(
+            f"Timbres en attente : {len(waiting)} — vérifiés par le service national dès qu'il"
+            " est joignable et le dossier transmis."
+        )
+        lines += [f"  {x.reference}  timbre {grouped(x.timbre)}" for x in waiting]
+    return lines
+
+
 def _status(
     container: Container, args: argparse.Namespace, *, not_configured: str | None = None
 ) -> int:
@@ -295,6 +314,7 @@ def _status(
     from kiosk.dossiers.service import utc_now
     from kiosk.sync.followup import NationalFollowUp
     from kiosk.sync.outbox import HELD, Outbox
+    from kiosk.sync.payments import PaymentQueue
     from sync.policy import CircuitState
     from sync.worker import STATUS_KEY
 
@@ -304,6 +324,8 @@ def _status(
     held = outbox.held()
     saved = outbox.get_marker(STATUS_KEY) or {}
     people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()
+    timbres = PaymentQueue(container.store, clock=utc_now).problems()
+    to_pay = container.dossiers.waiting_for_payment()
     circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
     if args.json:
         data = {
@@ -318,6 +340,16 @@ def _status(
             "a_verifier": [d.to_json() for d in stuck],
             "retenus_sur_la_borne": [d.to_json() for d in held],
             "a_contacter": [p.to_json() for p in people],
+            "en_attente_paiement": to_pay,
+            "timbres": [
+                {
+                    "reference": x.reference,
+                    "timbre": x.timbre,
+                    "etat": x.state,
+                    "message": x.message,
+                }
+                for x in timbres
+            ],
         }
         _out(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -344,6 +376,9 @@ def _status(
         lines += [
             f"  {d.reference}  {(d.last_error or '').removeprefix(HELD).strip()}" for d in held
         ]
+    lines += _timbre_lines(timbres)
+    if to_pay:
+        lines.append(f"En attente de paiement : {len(to_pay)} dossier(s) — " + ", ".join(to_pay))
     lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))
     for p in people:
         how = p.contact_label

@@ -13,6 +13,7 @@ from app.container import Container
 from app.settings import BY_NAME, Settings
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
+from kiosk.sync.payments import PaymentQueue
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
 from sync.policy import SyncPolicy
@@ -111,6 +112,8 @@ def build_worker(
         rng=rng or random.SystemRandom(),
         policy=settings.policy,
         listener=listener,
+        payments=PaymentQueue(container.store, clock=lambda: as_datetime(real_clock)),
+        payment_api=api,
     )
     api.set_throttle(worker.throttle)
     return worker, api

@@ -24,23 +24,28 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpcore
 import httpx
 
 from kiosk.ports.national import (
+    TIMBRE_REFUSALS,
     Ack,
     ChangesPage,
     FieldProblem,
     FilingFailed,
     LocalPiece,
     OutgoingDossier,
+    OutgoingTimbre,
+    PaymentInfo,
     QuotaHint,
     RateLimited,
     Refused,
     RemoteDemarche,
     ServiceUnavailable,
     StatusChange,
+    TimbreVerdict,
 )
 from sync.tls import TlsPolicy, describe_tls_failure
 
@@ -233,6 +238,64 @@ class HttpNationalApi:
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:  # version: 1e400
             raise ServiceUnavailable("Réponse inattendue du service national.") from exc
+
+    # ------------------------------------------------------------------ payment
+
+    def use_timbre(self, timbre: OutgoingTimbre) -> TimbreVerdict:
+        """Have the service check and consume a timbre (idempotent on the kiosk's key).
+
+        A timbre unknown or already used is the service's final word (:class:`TimbreVerdict`
+        not accepted, with its reason); anything else unexpected is :class:`ServiceUnavailable`
+        (the row waits and is sent again with the same key).
+        """
+        response = self._call(
+            "POST",
+            "/v1/timbres",
+            json={
+                "timbre": timbre.timbre,
+                "dossier": timbre.dossier_id,
+                "numero_national": timbre.national_number,
+                "reference": timbre.reference,
+            },
+            headers={"Idempotency-Key": timbre.idempotency_key},
+        )
+        if response.status_code in (404, 409, 422):
+            problem = _problem(response) or {}
+            code = problem.get("code")
+            if isinstance(code, str) and code in TIMBRE_REFUSALS:
+                return TimbreVerdict(accepted=False, message=TIMBRE_REFUSALS[code])
+        if response.status_code != 201:
+            self._fail(response, expected="201")
+        data = self._json(response)
+        amount, remaining = data.get("montant_centimes"), data.get("reste_du_centimes")
+        if (
+            data.get("statut") != "accepte"
+            or amount_due(amount, timbre.reference) is None
+            or amount_due(remaining, timbre.reference) is None
+        ):
+            raise ServiceUnavailable("Réponse inattendue du service national (timbre).")
+        return TimbreVerdict(accepted=True, amount_cents=amount, remaining_cents=remaining)
+
+    def payment_reference(self, national_number: str) -> PaymentInfo | None:
+        """The dossier's payment reference (``None``: nothing is due)."""
+        response = self._call("GET", f"/v1/dossiers/{quote(national_number, safe='')}/paiement")
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        data = self._json(response)
+        reference, url = data.get("reference"), data.get("url")
+        amount = amount_due(data.get("reste_du_centimes"), national_number)
+        if reference is None or amount == 0:
+            return None
+        if (
+            not isinstance(reference, str)
+            or not 0 < len(reference) <= 64
+            or not isinstance(url, str)
+            or not url.startswith("https://")
+            or len(url) > 500
+            or amount is None
+        ):
+            raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
+        return PaymentInfo(reference=reference, amount_cents=amount, url=url)
 
     # ------------------------------------------------------------------ uploads (tus-like)
 

@@ -23,12 +23,14 @@ from kiosk.dossiers.states import DossierState, IllegalTransition
 from kiosk.ports.national import (
     FilingFailed,
     NationalApi,
+    PaymentApi,
     RateLimited,
     Refused,
     ServiceUnavailable,
 )
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Claimed, Outbox
+from kiosk.sync.payments import ClaimedTimbre, PaymentQueue
 from sync.clock import Clock, Sleeper
 from sync.policy import CircuitState, Scheduler, SyncPolicy
 
@@ -83,6 +85,8 @@ class OnceReport:
     waiting: int = 0
     stopped_open: bool = False
     last_error: str | None = None
+    timbres_accepted: list[str] = field(default_factory=list)  # references of their dossiers
+    timbres_refused: list[str] = field(default_factory=list)
 
 
 Listener = Callable[[SyncStatus], None]
@@ -104,7 +108,13 @@ class SyncWorker:
         policy: SyncPolicy | None = None,
         listener: Listener | None = None,
         poll_interval: float = 300.0,
+        payments: PaymentQueue | None = None,
+        payment_api: PaymentApi | None = None,
     ) -> None:
+        """``payments`` and ``payment_api``: the timbres to send and the payment references to
+        fetch (kiosk/sync/payments.py); without them the worker sends filings only."""
+        self._payments = payments if payment_api is not None else None
+        self._payment_api = payment_api
         self._outbox = outbox
         self._followup = followup
         self._dossiers = dossiers
@@ -160,10 +170,17 @@ class SyncWorker:
         if claimed is not None:
             self._send(claimed)
             return 0.0
+        timbre = self._payments.claim() if self._payments is not None else None
+        if timbre is not None:
+            self._send_timbre(timbre)
+            return 0.0
         due = self._outbox.next_due()
         until = self._next_pull
         if due is not None:
             until = min(until, due.timestamp())
+        timbre_due = self._payments.next_due() if self._payments is not None else None
+        if timbre_due is not None:
+            until = min(until, timbre_due.timestamp())
         return max(0.05, until - now)
 
     def _send(self, claimed: Claimed) -> bool:
@@ -219,6 +236,55 @@ class SyncWorker:
         # A decision pulled while this acknowledgement was lost was held for it.
         self.report.decisions += self._followup.apply_held()
         return True
+
+    def _send_timbre(self, claimed: ClaimedTimbre) -> None:
+        """Have the service check and consume one timbre; keep its answer (same key on retry)."""
+        assert self._payments is not None
+        assert self._payment_api is not None
+        item = claimed.timbre
+        now = self._clock.time
+        try:
+            verdict = self._payment_api.use_timbre(item)
+        except RateLimited as exc:
+            delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
+            self._release_timbre(claimed, str(exc), delay)
+            self.report.failures += 1
+            return
+        except ServiceUnavailable as exc:
+            delay = self.scheduler.on_failure(now(), str(exc), exc.retry_after)
+            own = min(self.scheduler.policy.backoff_cap, 2.0 ** min(claimed.attempts, 10))
+            self._release_timbre(claimed, str(exc), max(delay, own * self._rng.uniform(0.5, 1.0)))
+            self.report.failures += 1
+            self.report.last_error = str(exc)
+            return
+        self._succeeded()
+        self._payments.record(claimed.item_id, verdict)
+        kind = self.report.timbres_accepted if verdict.accepted else self.report.timbres_refused
+        kind.append(item.reference)
+
+    def _release_timbre(self, claimed: ClaimedTimbre, error: str, delay: float) -> None:
+        assert self._payments is not None
+        retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
+        self._payments.release(claimed.item_id, error, retry_at=retry_at)
+
+    def fetch_payment_references(self) -> int:
+        """Ask the service the payment reference of each dossier that owes an amount and has
+        none yet (printed on the next receipt); returns how many were kept."""
+        if self._payments is None or self._payment_api is None:
+            return 0
+        kept = 0
+        for dossier_id, number in self._payments.references_to_fetch():
+            try:
+                info = self._payment_api.payment_reference(number)
+            except ServiceUnavailable as exc:
+                self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+                self.report.last_error = str(exc)
+                return kept
+            self._succeeded()
+            if info is not None:
+                self._payments.keep_reference(dossier_id, info)
+                kept += 1
+        return kept
 
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
@@ -276,6 +342,8 @@ class SyncWorker:
             if not page.more:
                 break
         self.report.decisions += applied
+        # After the decisions: a dossier just asked to pay gets its reference now.
+        self.fetch_payment_references()
         return applied
 
     # ------------------------------------------------------------------ loops
@@ -285,6 +353,9 @@ class SyncWorker:
         self.report = OnceReport()
         own_failures: dict[int, int] = {}  # outbox row → its own failures in this pass
         self._next_pull = float("inf")  # pull at the end, once the queue is drained
+        # A circuit opened by an earlier pass whose cooldown is over lets this pass probe
+        # (still open otherwise: the pass stops at once, as before).
+        self.scheduler.delay(self._clock.time())
         while True:
             if stop_when_open and self.scheduler.state is CircuitState.OPEN:
                 self.report.stopped_open = True
@@ -306,6 +377,13 @@ class SyncWorker:
                 break
             # Rows waiting for their own backoff, or leased by a process that died.
             self._sleeper.sleep(max(0.05, due.timestamp() - self._clock.time()))
+        if not self.report.stopped_open and self._payments is not None:
+            # The timbres of acknowledged dossiers, one try each in a pass (a failure waits).
+            while (timbre := self._payments.claim()) is not None:
+                self._send_timbre(timbre)
+                if stop_when_open and self.scheduler.state is CircuitState.OPEN:
+                    self.report.stopped_open = True
+                    break
         if not self.report.stopped_open:
             self.pull_changes()
         self.report.waiting = self._outbox.counts().waiting

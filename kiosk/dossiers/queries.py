@@ -64,6 +64,16 @@ def locked_reason(view: DossierView) -> Message | None:
             "Ce dossier a été transmis au service national, qui l'examine. Ses réponses ne"
             " peuvent plus être modifiées."
         )
+    if state is DossierState.ATTENTE_PAIEMENT:
+        return Message(
+            "Ce dossier a été transmis au service national et attend d'être payé. Ses réponses"
+            " ne peuvent plus être modifiées."
+        )
+    if state is DossierState.PAYE:
+        return Message(
+            "Ce dossier est payé ; le service national l'examine. Ses réponses ne peuvent plus"
+            " être modifiées."
+        )
     if state is DossierState.ACCEPTE:
         return Message("Ce dossier a été accepté par le service national.")
     if state is DossierState.REFUSE:

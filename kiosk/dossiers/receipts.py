@@ -39,6 +39,8 @@ _STATE_LINES = {
     DossierState.REFUSE: translatable("Refusé"),
     DossierState.A_COMPLETER: translatable("À compléter : revenez au guichet"),
     DossierState.ABANDONNE: translatable("Abandonné"),
+    DossierState.ATTENTE_PAIEMENT: translatable("Transmis : en attente de paiement"),
+    DossierState.PAYE: translatable("Payé : en cours d'examen au service national"),
 }
 
 

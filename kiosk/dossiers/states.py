@@ -7,6 +7,14 @@
         └──┼────────┘ (an answer changed after validation)
            └──► abandonné (from any state where the person is still at the counter)
 
+    transmis ──► en attente de paiement ──► payé ──► accepté, refusé, à compléter
+        └───────────────────────────────────►┘ (a timbre accepted before the service asked)
+
+« En attente de paiement » (the ANTS's own words) and « payé » come from the national decisions
+feed; « payé » also from a timbre fiscal the service accepted for the whole amount
+(kiosk/dossiers/payment.py). A refusal or a dossier sent back « à compléter » can still come while
+the payment waits.
+
 Every transition not listed here raises :class:`IllegalTransition`.
 """
 
@@ -28,6 +36,9 @@ class DossierState(StrEnum):
     REFUSE = "refuse"
     A_COMPLETER = "a_completer"
     ABANDONNE = "abandonne"
+    #: 16 characters, the width of the state columns (``en_attente_paiement`` would not fit).
+    ATTENTE_PAIEMENT = "attente_paiement"
+    PAYE = "paye"
 
     @property
     def label(self) -> str:
@@ -54,8 +65,14 @@ _LABELS = {
     DossierState.REFUSE: "refusé",
     DossierState.A_COMPLETER: "à compléter",
     DossierState.ABANDONNE: "abandonné",
+    DossierState.ATTENTE_PAIEMENT: "en attente de paiement",
+    DossierState.PAYE: "payé",
 }
 
+#: States after the national service acknowledged the filing and before its last word.
+ACKNOWLEDGED_STATES = frozenset(
+    {DossierState.TRANSMIS, DossierState.ATTENTE_PAIEMENT, DossierState.PAYE}
+)
 _EDITABLE = frozenset({DossierState.BROUILLON, DossierState.PRET, DossierState.A_COMPLETER})
 _FINAL = frozenset({DossierState.ACCEPTE, DossierState.REFUSE, DossierState.ABANDONNE})
 
@@ -66,6 +83,18 @@ TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
     ),
     DossierState.EN_FILE: frozenset({DossierState.TRANSMIS, DossierState.A_COMPLETER}),
     DossierState.TRANSMIS: frozenset(
+        {
+            DossierState.ACCEPTE,
+            DossierState.REFUSE,
+            DossierState.A_COMPLETER,
+            DossierState.ATTENTE_PAIEMENT,
+            DossierState.PAYE,
+        }
+    ),
+    DossierState.ATTENTE_PAIEMENT: frozenset(
+        {DossierState.PAYE, DossierState.REFUSE, DossierState.A_COMPLETER}
+    ),
+    DossierState.PAYE: frozenset(
         {DossierState.ACCEPTE, DossierState.REFUSE, DossierState.A_COMPLETER}
     ),
     DossierState.A_COMPLETER: frozenset(

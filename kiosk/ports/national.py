@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from kiosk.messages import translatable
+
 
 @dataclass(frozen=True)
 class LocalPiece:
@@ -63,7 +65,8 @@ class StatusChange:
 
     dossier_id: str
     national_number: str
-    status: str  # "accepte", "refuse" or "a_completer"
+    # "accepte", "refuse", "a_completer", "en_attente_paiement" or "paye"
+    status: str
     reason: str | None = None
     missing: tuple[str, ...] = ()
 
@@ -125,6 +128,76 @@ class Refused(Exception):
         """The text shown to the agent: the message, then one line per field."""
         lines = [str(self)] + [f"{p.field} : {p.message}" for p in self.problems]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class OutgoingTimbre:
+    """A timbre fiscal électronique to have the service check and consume for a dossier.
+
+    ``idempotency_key`` is the kiosk's own, one per timbre given: a resend after a lost answer
+    is a replay, never a second consumption.
+    """
+
+    idempotency_key: str
+    timbre: str  # 16 ASCII digits
+    dossier_id: str
+    national_number: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class TimbreVerdict:
+    """What the service said of a timbre: accepted (its value, what is still due) or not (why,
+    in French: unknown, already used)."""
+
+    accepted: bool
+    amount_cents: int | None = None
+    remaining_cents: int | None = None
+    message: str | None = None
+
+
+#: The service's refusals of a timbre (its problem's ``code``), as the agent reads them.
+TIMBRE_REFUSALS = {
+    "timbre_inconnu": translatable(
+        "Timbre inconnu du service national : vérifiez les 16 chiffres, ou le timbre n'est pas"
+        " encore enregistré."
+    ),
+    "timbre_utilise": translatable(
+        "Ce timbre a déjà été utilisé : il ne peut pas payer ce dossier."
+    ),
+    "timbre_invalide": translatable(
+        "Numéro de timbre refusé par le service national (16 chiffres attendus)."
+    ),
+    "dossier_inconnu": translatable(
+        "Le service national ne connaît pas ce dossier : le timbre n'a pas été utilisé."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    """The reference under which a dossier's fees can be paid later, from a phone (``url``, what
+    the receipt's QR code carries) or in cash at an approved tobacconist's."""
+
+    reference: str
+    amount_cents: int
+    url: str
+
+
+class PaymentApi(Protocol):
+    """The payment side of the national service (docs/national-api.json, « paiement »)."""
+
+    def use_timbre(self, timbre: OutgoingTimbre) -> TimbreVerdict:
+        """Check the timbre and, if valid and unused, consume it for the dossier.
+
+        Raises:
+            ServiceUnavailable: try again later with the same key (safe to repeat).
+        """
+        ...
+
+    def payment_reference(self, national_number: str) -> PaymentInfo | None:
+        """The dossier's payment reference (``None``: nothing is due)."""
+        ...
 
 
 @dataclass

@@ -92,7 +92,7 @@ class Dossier(Base):
     __table_args__ = (
         CheckConstraint(
             "state IN ('brouillon', 'pret', 'en_file', 'transmis', 'accepte', 'refuse',"
-            " 'a_completer', 'abandonne')",
+            " 'a_completer', 'abandonne', 'attente_paiement', 'paye')",
             name="dossier_state",
         ),
     )
@@ -323,3 +323,58 @@ class Estimation(Base):
     total_cents: Mapped[int | None] = mapped_column(Integer, default=None)
     amount_due_cents: Mapped[int | None] = mapped_column(Integer, default=None)
     amount_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Payment(Base):
+    """A timbre fiscal électronique given for a dossier, and what the national service said of it.
+
+    Sent like a filing (kiosk/dossiers/payment.py, docs/fees.md « Payer »): ``en_attente`` (to
+    send, kept while offline or until the filing is acknowledged), ``envoi`` (marked and
+    committed *before* each request: a crash never makes it look sent, and the retry carries the
+    same ``idempotency_key``, so the service consumes the timbre once), then ``accepte`` or
+    ``refuse`` (unknown, already used: ``message`` says why, in French). ``next_attempt_at`` is
+    the row's backoff and the lease of the worker sending it.
+    """
+
+    __tablename__ = "paiement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), index=True
+    )
+    timbre: Mapped[str] = mapped_column(String(16))  # the 16 digits, normalised
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="en_attente")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: The timbre's value and what the dossier still owes after it, as the service said.
+    amount_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    remaining_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('en_attente', 'envoi', 'accepte', 'refuse')", name="paiement_state"
+        ),
+        Index("ix_paiement_due", "state", "next_attempt_at"),
+    )
+
+
+class PaymentReference(Base):
+    """The reference the national service gave a dossier's payment (« paiement de proximité »):
+    printed on the receipt with its QR code, so that anyone can pay later."""
+
+    __tablename__ = "reference_paiement"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    #: What the QR code carries: the address where the reference is paid from a phone.
+    url: Mapped[str] = mapped_column(Text)
+    obtained_at: Mapped[datetime] = mapped_column(UTCDateTime())

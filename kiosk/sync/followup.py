@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from kiosk.dossiers.service import DossierService
-from kiosk.dossiers.states import DossierState
+from kiosk.dossiers.states import ACKNOWLEDGED_STATES, TRANSITIONS, DossierState
 from kiosk.ports.national import StatusChange
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
@@ -43,6 +43,8 @@ _STATUS_TO_STATE = {
     "accepte": DossierState.ACCEPTE,
     "refuse": DossierState.REFUSE,
     "a_completer": DossierState.A_COMPLETER,
+    "en_attente_paiement": DossierState.ATTENTE_PAIEMENT,
+    "paye": DossierState.PAYE,
 }
 
 _CONTACT_LABELS = {
@@ -172,14 +174,20 @@ class NationalFollowUp:
                 # (same key) will get the acknowledgement replayed; the decision waits for it.
                 return _Verdict.HOLD, reference
             return _Verdict.SET_ASIDE, reference  # never sent: the service cannot have it
-        if state is not DossierState.TRANSMIS:
+        if state not in ACKNOWLEDGED_STATES:
             return _Verdict.NOTHING, reference  # already applied (a page read twice), or later
         acknowledged = (
             latest is not None
             and latest.state == ACKNOWLEDGED
             and latest.national_number == number == change.national_number
         )
-        return (_Verdict.APPLY if acknowledged else _Verdict.SET_ASIDE), reference
+        if not acknowledged:
+            return _Verdict.SET_ASIDE, reference
+        if _STATUS_TO_STATE[change.status] not in TRANSITIONS[state]:
+            # Already there (a page read twice), or passed: « payé » by a timbre before the
+            # service's « en attente de paiement » reached the kiosk.
+            return _Verdict.NOTHING, reference
+        return _Verdict.APPLY, reference
 
     def _set_aside(self, reference: str, target: DossierState) -> None:
         # No reason nor number in the log or the audit: free text from outside.

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
-from kiosk.dossiers.states import DossierState
+from kiosk.dossiers.states import ACKNOWLEDGED_STATES, DossierState
 from kiosk.ports.national import LocalPiece, OutgoingDossier
 from kiosk.store.documents import DocumentError, DocumentKeyUnavailable
 from kiosk.store.engine import Store
@@ -72,7 +72,13 @@ ATTENTION_AFTER = 5
 
 #: Decisions of the national service that the agent must pass on to the person.
 NATIONAL_DECISIONS = frozenset(
-    {DossierState.ACCEPTE, DossierState.REFUSE, DossierState.A_COMPLETER}
+    {
+        DossierState.ACCEPTE,
+        DossierState.REFUSE,
+        DossierState.A_COMPLETER,
+        # The person must be told what to pay, and where (the reference on the receipt).
+        DossierState.ATTENTE_PAIEMENT,
+    }
 )
 
 
@@ -123,7 +129,9 @@ def on_state_change(
                 last_error=None if acked else reason,
             )
         )
-    if target in NATIONAL_DECISIONS and current in (DossierState.EN_FILE, DossierState.TRANSMIS):
+    if target in NATIONAL_DECISIONS and (
+        current is DossierState.EN_FILE or current in ACKNOWLEDGED_STATES
+    ):
         s.add(NationalNotice(dossier_id=dossier.id, at=now, state=target.value, detail=reason))
 
 

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
+from sync.server import payments
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
@@ -72,6 +73,8 @@ class NationalSimulator:
     ) -> None:
         """``tariffs``: what the service charges by (the shipped tariff files by default)."""
         self.db = SimDatabase(db_path)
+        with self.db.tx() as c:
+            payments.seed(c)
         self._tariffs = tariffs
         self._catalog: Catalog | None = None
         self.clients = dict(clients or DEMO_CLIENTS)
@@ -94,8 +97,11 @@ class NationalSimulator:
             Route("/v1/televersements/{upload_id}", self.upload, methods=["HEAD", "PATCH"]),
             Route("/v1/changements", self.changes, methods=["GET"]),
             Route("/v1/demarches", self.demarches, methods=["GET"]),
+            Route("/v1/timbres", self.timbre, methods=["POST"]),
+            Route("/v1/dossiers/{numero}/paiement", self.payment, methods=["GET"]),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
+            Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
         ]
 
     # ------------------------------------------------------------------ auth
@@ -240,6 +246,7 @@ class NationalSimulator:
         due = self.amount_due(body, now)
         if due is not None:
             answer["montant_du_centimes"] = due
+        payments.set_amount_due(c, int(numero), due)
         return answer
 
     def amount_due(self, body: dict[str, Any], now: float) -> int | None:
@@ -326,6 +333,8 @@ class NationalSimulator:
             return problem(400, "Paramètres invalides.", "apres et limite sont des entiers.")
         f = self.app.faults
         with self.db.tx() as c:
+            if f.paiement_avant_instruction:
+                payments.ask_payment(c, self.now())
             decide_due(c, self.now(), f.delai_instruction, f.parts)
             rows = c.execute(
                 "SELECT seq, dossier_id, numero, statut, motif, manquant FROM changement"
@@ -356,6 +365,61 @@ class NationalSimulator:
             return problem(401, "Jeton absent ou expiré.")
         return JSONResponse({"demarches": published_demarches()})
 
+    # ------------------------------------------------------------------ payment
+
+    async def timbre(self, request: Request) -> Response:
+        """Check and consume a timbre fiscal électronique, idempotently on ``Idempotency-Key``."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 64:
+            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        idem = f"timbre:{key}"  # the filings' keys and the timbres' never meet
+        with self.db.tx() as c:
+            seen = c.execute(
+                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
+            ).fetchone()
+            if seen is not None:
+                if seen["empreinte"] != print_:
+                    return problem(
+                        409,
+                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
+                        code="cle_reutilisee",
+                    )
+                return Response(
+                    seen["reponse"],
+                    status_code=seen["statut_http"],
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            status, answer = payments.use_timbre(c, body, self.now())
+            if status != 201:
+                # Not recorded: an unknown timbre may be registered later, and asked again.
+                title, detail = answer.pop("title"), answer.pop("detail", None)
+                return problem(status, title, detail, **answer)
+            text = payments.dumps(answer)
+            c.execute(
+                "INSERT INTO idem (cle, empreinte, statut_http, reponse) VALUES (?, ?, ?, ?)",
+                (idem, print_, 201, text),
+            )
+        return Response(text, status_code=201, media_type="application/json")
+
+    async def payment(self, request: Request) -> Response:
+        """The payment reference of a filing, what it owes and whether it is paid."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        with self.db.tx() as c:
+            status, answer = payments.reference_of(c, str(request.path_params["numero"]))
+        if status != 200:
+            title, detail = answer.pop("title"), answer.pop("detail", None)
+            return problem(status, title, detail, **answer)
+        return JSONResponse(answer)
+
     # ------------------------------------------------------------------ simulator control
 
     async def control(self, request: Request) -> Response:
@@ -382,6 +446,27 @@ class NationalSimulator:
                 "heure": self.now(),
             }
         )
+
+    async def control_payments(self, request: Request) -> Response:
+        """POST ``{"payer": "<référence>"}``: the reference was paid (a phone, a
+        tobacconist's); ``{"timbre": "<16 chiffres>", "montant_centimes": n}``: a timbre bought.
+        GET: whether each timbre of the registry was used (0 or 1)."""
+        if request.method == "POST":
+            try:
+                order = dict(await request.json())
+            except (ValueError, TypeError):
+                return problem(400, "Corps JSON attendu.")
+            with self.db.tx() as c:
+                if "payer" in order:
+                    done = payments.mark_paid(c, order["payer"], self.now())
+                    if done is None:
+                        return problem(404, "Référence de paiement inconnue.")
+                    return JSONResponse(done)
+                if payments.add_timbre(c, order.get("timbre"), order.get("montant_centimes")):
+                    return JSONResponse({"timbre": order["timbre"]})
+            return problem(400, "Ordre inconnu.", "payer, ou timbre et montant_centimes.")
+        with self.db.tx() as c:
+            return JSONResponse({"timbres": payments.timbres_used(c)})
 
     async def control_filings(self, request: Request) -> Response:
         """Filing rows per dossier UUID (the exactly-once check of the tests)."""

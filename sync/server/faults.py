@@ -57,6 +57,8 @@ class Faults:
     pannes: list[list[float]] = field(default_factory=list)  # [start, end] in server time
     delai_instruction: float = 60.0  # seconds before a complete filing is decided
     parts: tuple[float, float] = (0.7, 0.15)  # shares accepted, refused (rest: à compléter)
+    # a filing that owes an amount goes « en attente de paiement » and is instructed once paid
+    paiement_avant_instruction: bool = True
     taux_sans_fin: float = 0.0  # answers whose body never ends (until the client leaves)
     taux_goutte: float = 0.0  # answers whose body comes one byte every ``goutte_ms``
     goutte_ms: float = 1000.0

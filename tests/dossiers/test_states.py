@@ -21,6 +21,16 @@ ALLOWED = {
     (S.TRANSMIS, S.ACCEPTE),
     (S.TRANSMIS, S.REFUSE),
     (S.TRANSMIS, S.A_COMPLETER),
+    # Paying (issue 15): the service asks for the payment, then says it is paid; a timbre
+    # accepted for the whole amount may come first.
+    (S.TRANSMIS, S.ATTENTE_PAIEMENT),
+    (S.TRANSMIS, S.PAYE),
+    (S.ATTENTE_PAIEMENT, S.PAYE),
+    (S.ATTENTE_PAIEMENT, S.REFUSE),
+    (S.ATTENTE_PAIEMENT, S.A_COMPLETER),
+    (S.PAYE, S.ACCEPTE),
+    (S.PAYE, S.REFUSE),
+    (S.PAYE, S.A_COMPLETER),
     (S.A_COMPLETER, S.BROUILLON),
     (S.A_COMPLETER, S.PRET),
     (S.A_COMPLETER, S.ABANDONNE),

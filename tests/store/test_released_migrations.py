@@ -26,6 +26,7 @@ RELEASED = {
     "0003_audit.py": "974074b485057ef71fd1aab39ad8a4287a59a73c8c72e22d5e50341c956865af",
     "0004_outbox_backfill.py": "e283aaa9ec2904152be4b07755ad214b8256c4a55063056b12537450bdc4cf52",
     "0005_fees.py": "b2db5f03afca87da9f610136d46fe1173d744de35dbfc4cbbf55d7aa9d727ec8",
+    "0006_payment.py": "defee9eee672a4f82f751f70ff1256cf58e70dff3dc4d47c09a71e88f5bfbfec",
 }
 
 

@@ -17,6 +17,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.store import Store
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
+from kiosk.sync.payments import PaymentQueue
 from sync.client import DEADLINE, HttpNationalApi
 from sync.clock import SimClock, SimSleeper, as_datetime
 from sync.policy import SyncPolicy
@@ -89,6 +90,8 @@ def make_kiosk(
         sleeper=sleeper,
         rng=random.Random(3),
         policy=policy,
+        payments=PaymentQueue(store, clock=now),
+        payment_api=api,
     )
     api.set_throttle(worker.throttle)
     return Kiosk(store, dossiers, outbox, followup, api, clock, sleeper, worker)

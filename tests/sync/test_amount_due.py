@@ -40,12 +40,16 @@ def clock() -> SimClock:
 
 
 def _server(tmp_path: Path, clock: SimClock, **options: object) -> NationalSimulator:
-    return NationalSimulator(
+    sim = NationalSimulator(
         tmp_path / "national.sqlite3",
         clock=clock.time,
         rng=random.Random(1),
         **options,  # type: ignore[arg-type]
     )
+    # The acknowledgement is what these tests read: the service does not ask for the payment
+    # in the same pass (tests/sync/test_payment.py does).
+    sim.app.faults.paiement_avant_instruction = False
+    return sim
 
 
 def test_the_acknowledged_amount_is_kept_and_equal_to_the_estimate(
