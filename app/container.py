@@ -153,7 +153,8 @@ def _identity_reader(
         from devices.nfc.pcsc import PcscIdentityReader
     except ImportError:  # pyscard missing: manual and MRZ entry still work
         return None, None
-    anchors = sorted((assets_dir() / "csca").glob("*.pem"))
+    # The whole folder: certificates, master lists (.ml) and CRLs (.crl), not only *.pem.
+    anchors = [p for p in [assets_dir() / "csca"] if p.is_dir()]
     if training:
         anchors.append(assets_dir() / "test-keys" / "csca.pem")
     reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
