@@ -189,3 +189,20 @@ def test_a_genuine_chain_with_null_ecdsa_parameters_everywhere_is_authentic(
     store = TrustStore.from_paths([tmp_path])
     result = passive.verify(pki.sod(GROUPS, ds), GROUPS, store)
     assert result.verdict is Verdict.AUTHENTIQUE, result.reason
+
+
+def test_the_kiosk_reads_the_whole_trust_folder_not_only_pem(
+    tmp_path: Path, national: pki.Party
+) -> None:
+    from app.container import trust_anchors
+
+    (tmp_path / "csca").mkdir()
+    (tmp_path / "csca" / "ut.der").write_bytes(national.der)
+    signer = pki.party("ML SIGNER UT", national, serial=5)
+    (tmp_path / "csca" / "liste.ml").write_bytes(
+        pki.master_list([pki.party("CSCA ML").certificate], signer)
+    )
+
+    store = TrustStore.from_paths(trust_anchors(tmp_path, training=False))
+
+    assert len(store.certificates) == 2 and store.problems == []
