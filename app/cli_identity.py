@@ -113,8 +113,11 @@ def _read_id(args: argparse.Namespace) -> int:
         paths = list(args.trust or [assets_dir() / "csca"])
         if args.trust_test_keys:
             paths.append(assets_dir() / "test-keys" / "csca.pem")
+        trust = TrustStore.from_paths(p for p in paths if p.exists())
+        for problem in trust.problems:  # what was skipped, and why: the rest is trusted
+            print(f"Magasin de confiance : {problem}", file=sys.stderr)  # noqa: T201
         reader = PcscIdentityReader(
-            TrustStore.from_paths(p for p in paths if p.exists()),
+            trust,
             reader=args.reader,
             card_wait=args.wait,
         )

@@ -142,6 +142,15 @@ def build_ui(
     return services, container
 
 
+def trust_anchors(assets: Path, *, training: bool) -> list[Path]:
+    """What the trust store reads: the whole ``csca`` folder (certificates, master lists ``.ml``
+    and CRLs ``.crl``, not only ``*.pem``), and the TEST CSCA in training mode only."""
+    anchors = [p for p in [assets / "csca"] if p.is_dir()]
+    if training:
+        anchors.append(assets / "test-keys" / "csca.pem")
+    return anchors
+
+
 def _identity_reader(
     container: Container, reader_name: str | None, *, training: bool
 ) -> tuple[IdentityReader | None, str | None]:
@@ -153,10 +162,8 @@ def _identity_reader(
         from devices.nfc.pcsc import PcscIdentityReader
     except ImportError:  # pyscard missing: manual and MRZ entry still work
         return None, None
-    anchors = sorted((assets_dir() / "csca").glob("*.pem"))
-    if training:
-        anchors.append(assets_dir() / "test-keys" / "csca.pem")
-    reader = PcscIdentityReader(TrustStore.from_paths(anchors), reader=reader_name, card_wait=2.0)
+    trust = TrustStore.from_paths(trust_anchors(assets_dir(), training=training))
+    reader = PcscIdentityReader(trust, reader=reader_name, card_wait=2.0)
     training_can = None
     if training:
         from devices.cardsim.chip import SimulatedChip

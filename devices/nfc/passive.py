@@ -10,98 +10,27 @@ NON_VERIFIE (nothing contradicts the data, but nothing proves it either).
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 
 from devices.nfc import signature
 from devices.nfc.signature import UnsupportedSignature
-from devices.nfc.sod import CSCA_MASTER_LIST, CscaMasterList, LdsSecurityObject, signed_data
+from devices.nfc.sod import LdsSecurityObject, signed_data
+from devices.nfc.trust import TrustStore, master_list_certificates
 from kiosk.identity.errors import UnknownCsca
 from kiosk.identity.model import Verdict
 
 log = logging.getLogger(__name__)
+__all__ = ["PassiveResult", "TrustStore", "master_list_certificates", "verify"]
 DG_NUMBERS = {f"DG{i}": i for i in range(1, 17)}
-
-
-class TrustStore:
-    """CSCA certificates the kiosk trusts, from PEM/DER files and ICAO master lists."""
-
-    def __init__(self, certificates: Iterable[x509.Certificate] = ()) -> None:
-        self.certificates = list(certificates)
-
-    @classmethod
-    def from_paths(cls, paths: Iterable[Path]) -> TrustStore:
-        """Load every ``.pem``, ``.crt``, ``.cer``, ``.der`` and ``.ml`` file in files/folders.
-
-        A master list's own signature is not checked: the file is provisioned by the préfecture
-        like any other trust anchor.
-        """
-        certs: list[x509.Certificate] = []
-        for path in paths:
-            files = sorted(path.iterdir()) if path.is_dir() else [path]
-            for file in files:
-                suffix = file.suffix.lower()
-                raw = (
-                    file.read_bytes() if suffix in {".pem", ".crt", ".cer", ".der", ".ml"} else b""
-                )
-                if not raw:
-                    continue
-                if suffix == ".ml":
-                    certs.extend(master_list_certificates(raw))
-                elif b"-----BEGIN" in raw:
-                    certs.extend(x509.load_pem_x509_certificates(raw))
-                else:
-                    certs.append(x509.load_der_x509_certificate(raw))
-        return cls(certs)
-
-    def issuers_of(self, issuer: ax509.Name) -> list[x509.Certificate]:
-        """Trusted certificates whose subject is ``issuer``.
-
-        Names compare as RFC 5280 §7.1 says (case and inner spaces folded, whatever the string
-        type), so a DS certificate whose issuer is encoded otherwise than its CSCA's subject
-        still finds it; the signature then decides.
-        """
-        wanted = issuer.hashable
-        return [
-            c
-            for c, subject in zip(self.certificates, self._subjects, strict=True)
-            if subject == wanted
-        ]
-
-    @functools.cached_property
-    def _subjects(self) -> list[str | None]:
-        # Read once, at the first card: a master list holds hundreds of CSCAs. A trusted
-        # certificate whose name cannot be compared is never anyone's issuer.
-        subjects: list[str | None] = []
-        for certificate in self.certificates:
-            try:
-                der = certificate.public_bytes(Encoding.DER)
-                subjects.append(ax509.Certificate.load(der).subject.hashable)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning("trusted CSCA ignored, its subject is unreadable: %s", exc)
-                subjects.append(None)
-        return subjects
-
-
-def master_list_certificates(raw: bytes) -> list[x509.Certificate]:
-    """The CSCA certificates of an ICAO master list (CMS SignedData)."""
-    data = signed_data(raw)
-    content = data["encap_content_info"]
-    if content["content_type"].dotted != CSCA_MASTER_LIST:
-        raise ValueError("ce fichier n'est pas une liste maîtresse CSCA de l'OACI")
-    ml = CscaMasterList.load(bytes(content["content"].contents))
-    return [x509.load_der_x509_certificate(c.dump()) for c in ml["cert_list"]]
 
 
 @dataclass(frozen=True)
@@ -148,21 +77,7 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         checked.append(name)
 
     try:
-        attrs = signer["signed_attrs"]
-        signed = econtent
-        digest_algo = signer["digest_algorithm"]["algorithm"].native
-        if attrs.native:
-            digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
-            if not digests or digests[0] != hashlib.new(digest_algo, econtent).digest():
-                raise InvalidSignature("message digest")
-            signed = b"\x31" + attrs.dump()[1:]  # signed over the SET OF, not the [0] tag
-        signature.verify(
-            load_der_public_key(ds.public_key.dump()),
-            bytes(signer["signature"].native),
-            signed,
-            signer["signature_algorithm"],
-            digest=digest_algo,
-        )
+        signature.verify_signer_info(signer, econtent, signature.public_key(ds.public_key))
     except (UnsupportedAlgorithm, UnsupportedSignature) as exc:
         detail = f" ({exc.reason})" if isinstance(exc, UnsupportedSignature) else ""
         return PassiveResult(
@@ -200,6 +115,9 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
             "Falsifié : le certificat du signataire n'a pas été émis par l'autorité qu'il cite.",
             checked,
         )
+    objection = _objection(ds, signer, trust)
+    if objection:
+        return PassiveResult(Verdict.NON_VERIFIE, f"Non vérifié : {objection}", checked)
     authority = _common_name(csca)
     return PassiveResult(
         Verdict.AUTHENTIQUE,
@@ -207,6 +125,49 @@ def verify(sod: bytes, groups: dict[str, bytes], trust: TrustStore) -> PassiveRe
         f"({', '.join(checked)}).",
         checked,
     )
+
+
+def _objection(ds: ax509.Certificate, signer: cms.SignerInfo, trust: TrustStore) -> str | None:
+    """Why a DS certificate its CSCA did sign cannot vouch for this document, if it cannot.
+
+    A revoked DS (its CSCA's CRL in the trust folder lists it), or a SOD whose signing time
+    falls outside the DS certificate's validity or its private-key usage period (2.5.29.16):
+    the chain is genuine, but the key may have been used when it should not have been. Not
+    « falsifié »: nothing shows the document was altered.
+    """
+    revoked = trust.revocation(ds)
+    if revoked is not None:
+        return (
+            f"le certificat du signataire de ce document a été révoqué par l'autorité du pays le "
+            f"{revoked.date:%d/%m/%Y} (motif : {revoked.reason})"
+        )
+    try:
+        times = [
+            a["values"][0].native
+            for a in signer["signed_attrs"]
+            if a["type"].native == "signing_time"
+        ]
+        validity = ds["tbs_certificate"]["validity"]
+        windows = [(validity["not_before"].native, validity["not_after"].native, "validité")]
+        usage = ds.private_key_usage_period_value
+    except (ValueError, TypeError, KeyError):
+        return "la date de signature ou les dates du certificat du signataire sont illisibles"
+    if usage is not None:
+        windows.append(
+            (usage["not_before"].native, usage["not_after"].native, "période d'usage de la clé")
+        )
+    for signed_at in times:
+        if not isinstance(signed_at, dt.datetime):
+            continue
+        for start, end, what in windows:
+            if (start and signed_at < start) or (end and signed_at > end):
+                first = f"{start:%d/%m/%Y}" if start else "…"
+                last = f"{end:%d/%m/%Y}" if end else "…"
+                return (
+                    f"le document a été signé le {signed_at:%d/%m/%Y}, hors de la {what} du "
+                    f"certificat du signataire (du {first} au {last})"
+                )
+    return None
 
 
 def _common_name(cert: x509.Certificate) -> str:

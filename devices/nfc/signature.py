@@ -16,13 +16,17 @@ caller treats that as a signature that does not verify.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from asn1crypto import algos, core
-from cryptography.exceptions import InvalidSignature
+from asn1crypto import algos, cms, core, keys
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from devices.nfc.ec import CURVES, Curve
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,  # older passports still sign with SHA-1, and it is PSS's default
@@ -153,3 +157,71 @@ def _hash_of(algorithm: algos.SignedDigestAlgorithm, name: str) -> str:
         return str(algorithm.hash_algo)
     except ValueError:  # e.g. ECDSA with SHA-3: asn1crypto knows the OID, not its hash
         raise UnsupportedSignature(f"algorithme de signature « {name} »") from None
+
+
+def public_key(info: keys.PublicKeyInfo) -> PublicKeyTypes:
+    """The key of a SubjectPublicKeyInfo, an EC key with explicit curve parameters included.
+
+    Several countries' Document Signers (and some CSCAs) write their curve's domain parameters
+    instead of its name (RFC 3279 §2.3.5); cryptography loads those for three NIST curves only.
+    The parameters are compared with every curve the kiosk knows (``devices.nfc.ec.CURVES``:
+    field, coefficients, base point, order) and the key reloaded under the curve's name.
+
+    Raises:
+        UnsupportedSignature: a key type or curve the kiosk does not know.
+        ValueError: the key is malformed.
+    """
+    params = info["algorithm"]["parameters"] if info.algorithm == "ec" else None
+    if params is not None and params.name == "specified":
+        curve = _named_curve(params.chosen)
+        info = keys.PublicKeyInfo(
+            {
+                "algorithm": {"algorithm": "ec", "parameters": ("named", curve.oid)},
+                "public_key": info["public_key"],
+            }
+        )
+    try:
+        return load_der_public_key(info.dump(force=True))
+    except UnsupportedAlgorithm:
+        raise UnsupportedSignature(f"clé publique d'un type inconnu « {info.algorithm} »") from None
+
+
+def _named_curve(domain: keys.SpecifiedECDomain) -> Curve:
+    p = int(domain["field_id"]["parameters"].native)
+    a = int.from_bytes(bytes(domain["curve"]["a"].native), "big")
+    b = int.from_bytes(bytes(domain["curve"]["b"].native), "big")
+    base = bytes(domain["base"].native)
+    order = int(domain["order"].native)
+    for curve in CURVES.values():
+        known = curve.ecdsa_curve.curve
+        g = curve.generator
+        size = curve.size
+        if (p, a % p, b % p, order) == (known.p(), known.a() % p, known.b() % p, curve.order) and (
+            base == b"\x04" + int(g.x()).to_bytes(size, "big") + int(g.y()).to_bytes(size, "big")
+            or base == bytes([2 + int(g.y()) % 2]) + int(g.x()).to_bytes(size, "big")
+        ):
+            return curve
+    raise UnsupportedSignature("courbe elliptique aux paramètres explicites inconnus")
+
+
+def verify_signer_info(signer: cms.SignerInfo, content: bytes, key: PublicKeyTypes) -> None:
+    """Verify a CMS SignerInfo over ``content`` (an EF.SOD's, a master list's).
+
+    With signed attributes, their message digest must be the content's and the signature is
+    over their DER SET OF (RFC 5652 §5.4); without, over the content itself.
+
+    Raises:
+        InvalidSignature, UnsupportedSignature: as ``verify``; ValueError, TypeError, KeyError
+            for a malformed SignerInfo.
+    """
+    attrs = signer["signed_attrs"]
+    signed = content
+    digest_algo = signer["digest_algorithm"]["algorithm"].native
+    if attrs.native:
+        digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
+        if not digests or digests[0] != hashlib.new(digest_algo, content).digest():
+            raise InvalidSignature("message digest")
+        signed = b"\x31" + attrs.dump()[1:]  # signed over the SET OF, not the [0] tag
+    verify(
+        key, bytes(signer["signature"].native), signed, signer["signature_algorithm"], digest_algo
+    )

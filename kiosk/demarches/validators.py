@@ -127,6 +127,11 @@ def normalise_fni_plate(raw: str) -> str:
             "le département (exemple : 1234 AB 56)."
         )
     number, letters, departement = match.groups()
+    if number.startswith("0"):  # FNI series were numbered from 1, never written with a 0 first
+        raise FieldError(
+            "Le numéro d'un ancien numéro d'immatriculation commence à 1, sans zéro devant "
+            "(exemple : 1234 AB 56)."
+        )
     if departement == "20":
         raise FieldError("Pour la Corse, le département s'écrit 2A ou 2B, pas 20.")
     if len(departement) == 3:

@@ -16,6 +16,9 @@ from kiosk.identity.model import Mrz, MrzFormat
 from kiosk.messages import Message
 
 _WEIGHTS = (7, 3, 1)
+#: How far ahead an expiry date may be: 15 years is the longest validity (the French CNI of
+#: 2014-2021, and some passports' 10 years plus their extension); 20 leaves a margin.
+EXPIRY_YEARS_AHEAD = 20
 _LENGTHS = {MrzFormat.TD1: (3, 30), MrzFormat.TD3: (2, 44), MrzFormat.FR_CNI: (2, 36)}
 
 
@@ -82,8 +85,14 @@ def _check(line: int, field: Message, data: str, digit: str) -> None:
         )
 
 
-def _date(line: int, field: Message, text: str, *, future: bool) -> date | None:
-    """YYMMDD to a date; the century is guessed the way ICAO readers do."""
+def _date(line: int, field: Message, text: str, *, future: bool, today: date) -> date | None:
+    """YYMMDD to a date, the century chosen by a window around ``today``.
+
+    A birth date is never in the future: its window is the hundred years ending today (a
+    person born in 1926 is not read as born in 2026). An expiry date has its own window,
+    from 80 years ago up to 20 years ahead (the longest a French or ICAO document is valid
+    is 15 years): an expired document still reads with its true date.
+    """
     if "<" in text:
         return None  # unknown parts are allowed (e.g. unknown birth day)
     if not text.isdigit():
@@ -96,11 +105,10 @@ def _date(line: int, field: Message, text: str, *, future: bool) -> date | None:
             )
         )
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
-    this_year = datetime.now(UTC).year % 100
-    if future:  # expiry: this century unless absurdly far ahead
-        century = 2000 if yy < this_year + 50 else 1900
-    else:  # birth: never in the future
-        century = 1900 if yy > this_year else 2000
+    ahead = EXPIRY_YEARS_AHEAD if future else 0
+    # Compared as (year, month, day): the text may be no valid date yet (checked below).
+    latest = (today.year + ahead, today.month, today.day)
+    century = 2000 if (2000 + yy, mm, dd) <= latest else 1900
     try:
         return date(century + yy, mm, dd)
     except ValueError:
@@ -119,8 +127,12 @@ def _names(text: str) -> tuple[str, str]:
     return surname.replace("<", " ").strip(), given.replace("<", " ").strip()
 
 
-def parse_mrz(text: str | Sequence[str]) -> Mrz:
-    """Parse and check a MRZ; raise ``MrzError`` naming the line and field at fault."""
+def parse_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
+    """Parse and check a MRZ; raise ``MrzError`` naming the line and field at fault.
+
+    ``today`` (UTC's by default) places two-digit years in their century.
+    """
+    today = today or datetime.now(UTC).date()
     lines = normalise(text)
     fmt = _detect(lines)
     width = _LENGTHS[fmt][1]
@@ -139,13 +151,13 @@ def parse_mrz(text: str | Sequence[str]) -> Mrz:
             _value(char)
     lines = [line.ljust(width, "<") for line in lines]  # trailing fillers are often left out
     if fmt is MrzFormat.TD1:
-        return _parse_td1(lines)
+        return _parse_td1(lines, today)
     if fmt is MrzFormat.TD3:
-        return _parse_td3(lines)
-    return _parse_fr_cni(lines)
+        return _parse_td3(lines, today)
+    return _parse_fr_cni(lines, today)
 
 
-def _parse_td1(lines: list[str]) -> Mrz:
+def _parse_td1(lines: list[str], today: date) -> Mrz:
     l1, l2, l3 = lines
     number, digit, optional = l1[5:14], l1[14], l1[15:30]
     if digit == "<":  # long document number: the rest and its check digit overflow
@@ -164,22 +176,33 @@ def _parse_td1(lines: list[str]) -> Mrz:
         surname=surname,
         given_names=given,
         nationality=l2[15:18].strip("<"),
-        birth_date=_date(2, Message("date de naissance"), l2[0:6], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[0:6], future=False, today=today),
         sex=l2[7].replace("<", "X"),
-        expiry_date=_date(2, Message("date d'expiration"), l2[8:14], future=True),
+        expiry_date=_date(2, Message("date d'expiration"), l2[8:14], future=True, today=today),
         optional_data=(optional + l2[18:29]).strip("<"),
         lines=tuple(lines),
         key_seed=f"{number}{digit}{l2[0:7]}{l2[8:15]}",
     )
 
 
-def _parse_td3(lines: list[str]) -> Mrz:
+def _parse_td3(lines: list[str], today: date) -> Mrz:
     l1, l2 = lines
     _check(2, Message("numéro du document"), l2[0:9], l2[9])
     _check(2, Message("date de naissance"), l2[13:19], l2[19])
     _check(2, Message("date d'expiration"), l2[21:27], l2[27])
-    if l2[42] != "<" or l2[28:42].strip("<"):
-        _check(2, Message("numéro personnel"), l2[28:42], l2[42].replace("<", "0"))
+    if l2[28:42].strip("<") and l2[42] == "<":
+        # ICAO 9303-4 allows the filler only when the field is empty: a number without its
+        # check digit cannot be trusted (and a filler read as 0 let a wrong number through).
+        raise MrzError(
+            Message(
+                "ligne {line}, {field} : le champ est rempli mais son chiffre de contrôle "
+                "manque ; relisez ce champ sur le document",
+                line=2,
+                field=Message("numéro personnel"),
+            )
+        )
+    if l2[42] != "<":
+        _check(2, Message("numéro personnel"), l2[28:42], l2[42])
     _check(2, Message("contrôle global"), l2[0:10] + l2[13:20] + l2[21:43], l2[43])
     surname, given = _names(l1[5:44])
     return Mrz(
@@ -190,16 +213,16 @@ def _parse_td3(lines: list[str]) -> Mrz:
         surname=surname,
         given_names=given,
         nationality=l2[10:13].strip("<"),
-        birth_date=_date(2, Message("date de naissance"), l2[13:19], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[13:19], future=False, today=today),
         sex=l2[20].replace("<", "X"),
-        expiry_date=_date(2, Message("date d'expiration"), l2[21:27], future=True),
+        expiry_date=_date(2, Message("date d'expiration"), l2[21:27], future=True, today=today),
         optional_data=l2[28:42].strip("<"),
         lines=tuple(lines),
         key_seed=l2[0:10] + l2[13:20] + l2[21:28],
     )
 
 
-def _parse_fr_cni(lines: list[str]) -> Mrz:
+def _parse_fr_cni(lines: list[str], today: date) -> Mrz:
     l1, l2 = lines
     if not l1.startswith("IDFRA"):
         raise MrzError(
@@ -217,7 +240,7 @@ def _parse_fr_cni(lines: list[str]) -> Mrz:
         surname=l1[5:30].strip("<").replace("<", " "),
         given_names=given,
         nationality="FRA",
-        birth_date=_date(2, Message("date de naissance"), l2[27:33], future=False),
+        birth_date=_date(2, Message("date de naissance"), l2[27:33], future=False, today=today),
         sex=l2[34].replace("<", "X"),
         expiry_date=None,  # not in this MRZ: 10 or 15 years after issue, printed on the back
         optional_data=l1[30:36],

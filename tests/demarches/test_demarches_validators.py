@@ -94,6 +94,8 @@ def test_fni_plate_accepts_and_normalises(raw: str, expected: str) -> None:
         ("12 AB 970", "971 à 976"),
         ("12345 AB 56", "1 à 4 chiffres"),
         ("12 ABCD 56", "1 à 4 chiffres"),
+        ("0 AB 75", "commence à 1"),
+        ("0123 AB 75", "commence à 1"),
     ],
 )
 def test_fni_plate_refuses_with_reason(raw: str, reason: str) -> None:

@@ -89,3 +89,49 @@ def test_composed_lines_parse_back() -> None:
         sex="M", expiry="340101",
     )  # fmt: skip
     assert parse_mrz(td3).document_number == "24FR12345"
+
+
+def _td3_with_personal_number(personal: str, digit: str) -> list[str]:
+    l1, l2 = compose_td3(
+        document_number="24FR12345", surname="Dupont", given_names="Jean", birth="850315",
+        sex="M", expiry="340101",
+    )  # fmt: skip
+    l2 = l2[:28] + personal.ljust(14, "<") + digit
+    return [l1, l2 + check_digit(l2[0:10] + l2[13:20] + l2[21:43])]
+
+
+def test_a_birth_date_is_never_read_into_the_future() -> None:
+    today = date(2026, 12, 4)
+    td1 = compose_td1(
+        document_number="AB1234567", surname="Doyenne", given_names="Anne", birth="261210",
+        sex="F", expiry="300101",
+    )  # fmt: skip
+    assert parse_mrz(td1, today=today).birth_date == date(1926, 12, 10)
+    born_this_year = compose_td1(
+        document_number="AB1234567", surname="Bebe", given_names="Anne", birth="261130",
+        sex="F", expiry="300101",
+    )  # fmt: skip
+    assert parse_mrz(born_this_year, today=today).birth_date == date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("expiry", "read"),
+    [("461204", date(2046, 12, 4)), ("461205", date(1946, 12, 5)), ("990101", date(1999, 1, 1))],
+)
+def test_expiry_dates_have_their_own_window_up_to_twenty_years_ahead(
+    expiry: str, read: date
+) -> None:
+    td1 = compose_td1(
+        document_number="AB1234567", surname="Le Gall", given_names="Anne", birth="010203",
+        sex="F", expiry=expiry,
+    )  # fmt: skip
+    assert parse_mrz(td1, today=date(2026, 12, 4)).expiry_date == read
+
+
+def test_optional_data_with_a_filler_check_digit_is_refused_when_filled_in() -> None:
+    personal = next(f"ZE18422{i:02d}" for i in range(100) if check_digit(f"ZE18422{i:02d}") == "0")
+    assert parse_mrz(_td3_with_personal_number(personal, "0")).optional_data == personal
+    with pytest.raises(MrzError, match="numéro personnel : le champ est rempli mais son chiffre"):
+        parse_mrz(_td3_with_personal_number(personal, "<"))
+    assert parse_mrz(_td3_with_personal_number("", "<")).optional_data == ""
+    assert parse_mrz(_td3_with_personal_number("", "0")).optional_data == ""
