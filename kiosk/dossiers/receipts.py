@@ -22,6 +22,7 @@ from kiosk.receipt import (
     FeeRow,
     ReceiptData,
     ReceiptFees,
+    ReceiptPayment,
     decode_qr_payload,
     render_receipt,
 )
@@ -152,6 +153,26 @@ class ReceiptService:
             training=self._training or view.training,
             state_label=_STATE_LINES[summary.state],
             fees=fees,
+            payment=self._payment(summary.reference, summary.state),
+        )
+
+    def _payment(self, reference: str, state: DossierState) -> ReceiptPayment | None:
+        """How to pay what the national service asks, once it has given its reference (a
+        reprint): never for a dossier already paid or decided."""
+        if state is not DossierState.ATTENTE_PAIEMENT:
+            return None
+        payment = self._dossiers.payment(reference)
+        if (
+            payment.payment_reference is None
+            or payment.payment_amount_cents is None
+            or payment.payment_url is None
+        ):
+            return None
+        return ReceiptPayment(
+            amount=format_euros(payment.payment_amount_cents),
+            amount_cents=payment.payment_amount_cents,
+            reference=payment.payment_reference,
+            url=payment.payment_url,
         )
 
     def lookup_qr(self, text: str) -> DossierSummary:

@@ -5,7 +5,15 @@
 to the dossier.
 """
 
-from kiosk.receipt.model import Contact, ContactMode, Counter, FeeRow, ReceiptData, ReceiptFees
+from kiosk.receipt.model import (
+    Contact,
+    ContactMode,
+    Counter,
+    FeeRow,
+    ReceiptData,
+    ReceiptFees,
+    ReceiptPayment,
+)
 from kiosk.receipt.pdf import render_receipt
 from kiosk.receipt.qr import decode_qr_payload, encode_qr_payload
 
@@ -16,6 +24,7 @@ __all__ = [
     "FeeRow",
     "ReceiptData",
     "ReceiptFees",
+    "ReceiptPayment",
     "decode_qr_payload",
     "encode_qr_payload",
     "render_receipt",

@@ -79,6 +79,19 @@ class ReceiptFees:
 
 
 @dataclass(frozen=True)
+class ReceiptPayment:
+    """The « Payer sans carte bancaire » block: what the national service asks, its payment
+    reference and the address its QR code carries (paid later from anyone's phone, or in cash
+    at an approved tobacconist's). Known once the national service has given it: printed on a
+    reprint, never invented by the kiosk."""
+
+    amount: str
+    amount_cents: int
+    reference: str
+    url: str
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     """Everything printed on one receipt.
 
@@ -86,6 +99,7 @@ class ReceiptData:
     ``filed`` holds (label, value) lines such as ``("Véhicule", "AB-123-CD")``.
     ``state_label`` is an optional short status shown under the title (e.g. "En attente d'envoi").
     ``fees`` is what the dossier will cost, as estimated at its filing (None: not printed).
+    ``payment`` is how to pay what the national service asks (None: nothing asked yet).
     """
 
     reference: str
@@ -99,6 +113,7 @@ class ReceiptData:
     training: bool = False
     state_label: str = ""
     fees: ReceiptFees | None = None
+    payment: ReceiptPayment | None = None
 
     def __post_init__(self) -> None:
         if self.filed_at.tzinfo is None or self.filed_at.utcoffset() is None:

@@ -149,10 +149,12 @@ class _Painter:
         room = y - footer_top - tail_h - 12
         # The fees' sentences take two lines each, or one when the lists would have too little
         # room left (the lists shrink their type, the fees block does not).
+        room -= self._payment(0, draw=False)
         compact = room - self._fees(0, draw=False) < _LISTS_FLOOR
         available = room - self._fees(0, draw=False, compact=compact)
         y = self._lists(y, available)
         y = self._fees(y, draw=True, compact=compact)
+        y = self._payment(y, draw=True)
         y = self._contact(y, contact, draw=True)
         self._next_steps(y, next_steps, draw=True)
         if self.data.training:
@@ -359,6 +361,42 @@ class _Painter:
                 self.lines(y, wrapped, font=font, size=text_size, color=color)
             y -= text_size * 1.3 * len(wrapped)
         y -= 10
+        return y if draw else start - y
+
+    def _payment(self, y: float, *, draw: bool) -> float:
+        """Draw (or only measure, returning the height) the « Payer sans carte bancaire »
+        block: the amount, the reference and where to pay on the left, the QR code of the
+        payment address on the right (a phone's camera reads it: no account, no bank card of
+        the person's own)."""
+        payment = self.data.payment
+        if payment is None:
+            return y if draw else 0.0
+        start = y
+        y = self.heading(y, sections.PAYMENT_HEADING, draw=draw)
+        matrix = qr_matrix(payment.url)
+        module = 2.0  # read by a phone from a hand-held sheet; the counter's code is larger
+        side = (len(matrix) + 2 * QR_QUIET_MODULES) * module
+        text_w = CONTENT_W - side - 12
+        size = 9.5
+        lines: list[tuple[str, str]] = []
+        for index, text in enumerate(
+            sections.payment_lines(payment.amount, payment.reference, payment.amount_cents)
+        ):
+            font = self.f.bold if index < 2 else self.f.regular
+            lines += [(line, font) for line in self.wrap(text, font, size, text_w, 3)]
+        text_h = size * 1.3 * len(lines)
+        if draw:
+            qr_x = MARGIN_X + CONTENT_W - side
+            self.c.setFillColor(Color(1, 1, 1))
+            self.c.rect(qr_x, y - side, side, side, stroke=0, fill=1)
+            self.c.setFillColor(INK)
+            quiet = QR_QUIET_MODULES * module
+            draw_qr(self.c, matrix, qr_x + quiet, y - quiet - module, module)
+            line_y = y
+            for text, font in lines:
+                self.line(line_y, text, font=font, size=size)
+                line_y -= size * 1.3
+        y -= max(text_h, side) + 8
         return y if draw else start - y
 
     def _contact(self, y: float, contact: sections.ContactText, *, draw: bool) -> float:

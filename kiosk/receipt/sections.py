@@ -30,6 +30,30 @@ FEES_AUTHORITATIVE = (
 )
 
 
+PAYMENT_HEADING = "Payer sans carte bancaire"
+#: The DGFiP « paiement de proximité » limit for cash at an approved tobacconist's.
+CASH_LIMIT_CENTS = 30_000
+
+
+def payment_lines(amount: str, reference: str, amount_cents: int) -> list[str]:
+    """What the payment block says, beside its QR code: the amount, the reference, and where
+    anyone can pay it (a relative's phone, a social worker, an approved tobacconist's)."""
+    where = (
+        f"Chez un buraliste agréé « paiement de proximité »{NNBSP}: présentez ce reçu, paiement"
+        " en espèces (jusqu'à 300 €) ou par carte."
+        if amount_cents <= CASH_LIMIT_CENTS
+        else f"Chez un buraliste agréé « paiement de proximité »{NNBSP}: par carte (plus de 300 €,"
+        " pas en espèces)."
+    )
+    return [
+        f"Montant à payer{NNBSP}: {amount}",
+        f"Référence de paiement{NNBSP}: {reference}",
+        "Avec un téléphone (le vôtre, celui d'un proche ou d'un travailleur social)"
+        f"{NNBSP}: scannez le code ci-contre, sans créer de compte.",
+        where,
+    ]
+
+
 def fees_tariff(day: str) -> str:
     """Which tariff the estimate used."""
     return f"Estimation faite au dépôt avec le tarif en vigueur du {day}."

@@ -224,3 +224,27 @@ def test_a_timbre_is_refused_before_filing_and_twice_for_the_same_dossier(
     kiosk.dossiers.add_timbre(reference, "1234567890123456")
     with pytest.raises(TimbreNotAccepted, match="déjà enregistré pour le dossier"):
         kiosk.dossiers.add_timbre(reference, "1234 5678 9012 3456")
+
+
+def test_a_reprint_while_the_payment_waits_carries_its_reference_and_code(
+    kiosk: Kiosk, catalog: Catalog, national: ServerThread, store: Store
+) -> None:
+    from kiosk.dossiers.receipts import ReceiptService
+    from kiosk.site.counter import CounterSettings
+
+    reference = _filed(kiosk, catalog)
+    receipts = ReceiptService(kiosk.dossiers, CounterSettings(store))
+    assert receipts.data(reference).payment is None  # at the counter: nothing asked yet
+    kiosk.worker.run_once()
+    payment = kiosk.dossiers.payment(reference)
+    printed = receipts.data(reference).payment
+    assert printed is not None
+    assert (printed.reference, printed.amount_cents, printed.url) == (
+        payment.payment_reference,
+        DUE,
+        payment.payment_url,
+    )
+    _timbre(national, "4000000000000002", 50000)
+    kiosk.dossiers.add_timbre(reference, "4000000000000002")
+    kiosk.worker.run_once()
+    assert receipts.data(reference).payment is None  # paid: no longer printed
