@@ -15,6 +15,8 @@ from typing import Any
 
 EXIT_OK, EXIT_ERROR = 0, 1
 FAULTS = (
+    "clone-hides-dg14",
+    "clone-refuses-dg14",
     "wrong-can",
     "removed-mid-read",
     "no-extended-length",
@@ -172,6 +174,8 @@ def _card_sim(args: argparse.Namespace) -> int:
         no_extended_length="no-extended-length" in args.fault,
         tampered_dg="tampered-dg" in args.fault,
         bad_tlv="bad-tlv" in args.fault,
+        clone_hides_dg14="clone-hides-dg14" in args.fault,
+        clone_refuses_dg14="clone-refuses-dg14" in args.fault,
         slow=args.slow_delay if "slow" in args.fault else 0.0,
     )
     card = VirtualCard(

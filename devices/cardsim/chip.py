@@ -40,6 +40,11 @@ class Faults:
     tampered_dg: bool = False  # DG1 edited after signing
     bad_tlv: bool = False  # DG2 announces a 2 GiB length
     slow: float = 0.0  # seconds added to every answer
+    #: A copy of the chip (files copied, no private key): EF.COM leaves DG14 out, so that a
+    #: reader trusting EF.COM skips Chip Authentication.
+    clone_hides_dg14: bool = False
+    #: A copy of the chip that answers "file not found" (6A82) when DG14 is selected.
+    clone_refuses_dg14: bool = False
 
 
 @dataclass
@@ -64,10 +69,18 @@ class SimulatedChip:
         self.profile = profile
         self.faults = faults or Faults()
         self.rng = rng
-        card = build_card(profile, tampered=self.faults.tampered_dg, bad_tlv=self.faults.bad_tlv)
+        f = self.faults
+        card = build_card(
+            profile,
+            tampered=f.tampered_dg,
+            bad_tlv=f.bad_tlv,
+            com_omits=("DG14",) if f.clone_hides_dg14 else (),
+        )
         self.card_access = card.card_access
         self.files = card.files
-        self.chip_auth_key = card.chip_auth_key
+        cloned = f.clone_hides_dg14 or f.clone_refuses_dg14
+        self.chip_auth_key = None if cloned else card.chip_auth_key  # a copy has no private key
+        self.withheld = {FILES["DG14"][0]} if f.clone_refuses_dg14 else set()
         self.can = profile.can[::-1] if self.faults.wrong_can else profile.can
         holder = profile.holder
         self.mrz_key = MrzKey(holder.document_number, holder.birth, holder.expiry)
@@ -141,7 +154,7 @@ class SimulatedChip:
         if fid == CARD_ACCESS and self.card_access:
             self.selected = fid
             return b"", OK
-        if self.app_selected and fid in self.files:
+        if self.app_selected and fid in self.files and fid not in self.withheld:
             if self.sm is None:
                 return b"", 0x6982
             self.selected = fid

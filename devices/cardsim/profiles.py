@@ -340,8 +340,18 @@ def _card_access(profile: Profile) -> bytes:
     return tlv.encode(0x31, infos) if infos else b""
 
 
-def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = False) -> CardFiles:
-    """Everything the simulated chip serves; faults are applied after signing."""
+def build_card(
+    profile: Profile,
+    *,
+    tampered: bool = False,
+    bad_tlv: bool = False,
+    com_omits: tuple[str, ...] = (),
+) -> CardFiles:
+    """Everything the simulated chip serves; faults are applied after signing.
+
+    ``com_omits``: data groups left out of EF.COM (unsigned) though the chip has them, as a
+    copied chip does to hide DG14.
+    """
     groups = build_groups(profile)
     sod = sign_sod(groups, document_signer(profile))
     if tampered:  # a forger edits the name: TD1/TD3 check digits do not cover it, the SOD does
@@ -352,6 +362,7 @@ def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = Fals
     tags = bytes(
         {"DG1": 0x61, "DG2": 0x75, "DG11": 0x6B, "DG12": 0x6C, "DG13": 0x6D, "DG14": 0x6E}[n]
         for n in groups
+        if n not in com_omits
     )
     com = tlv.encode(0x60, _text(0x5F01, "0108") + _text(0x5F36, "040000") + tlv.encode(0x5C, tags))
     from devices.nfc.lds import FILES

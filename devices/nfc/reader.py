@@ -32,6 +32,7 @@ from devices.nfc.ec import Random
 from devices.nfc.files import MAX_EVEN_OFFSET, FileReader, ShortAnswers, read_binary
 from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
 from devices.nfc.sm import SecureMessaging, SecureTransport
+from devices.nfc.sod import listed_groups
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.messages import Message, translatable
@@ -71,6 +72,14 @@ def _card_access(transport: Transport) -> list[PaceInfo]:
         data += chunk
         short.check(len(chunk), asked, len(data), sw, odd=offset > MAX_EVEN_OFFSET)
     return pace_infos(data[: head + length])
+
+
+def sod_groups(sod: bytes | None) -> list[str] | None:
+    """The data groups the SOD lists (``["DG1", "DG2", "DG14"]``), None without a readable SOD."""
+    numbers = listed_groups(sod) if sod else None
+    if numbers is None:
+        return None
+    return [f"DG{n}" for n in numbers if f"DG{n}" in lds.FILES]
 
 
 def _choose(options: list[PaceInfo], access: AccessKey) -> PaceInfo | None:
@@ -170,14 +179,26 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         cache.clear()  # another document: nothing read before may be reused
         if sod is not None:
             cache["SOD"] = sod
-    listed = lds.com_groups(com) if com else ["DG1", *OPTIONAL, "DG14"]
+    signed = sod_groups(sod)
+    # The SOD (signed) says which files the document has, not EF.COM (unsigned): a copied chip
+    # cannot skip Chip Authentication by leaving DG14 out of EF.COM or answering 6A82 for it.
+    if signed is not None:
+        listed = signed
+    else:  # no readable SOD: Passive Authentication will say so; read what EF.COM lists
+        listed = lds.com_groups(com) if com else ["DG1", *OPTIONAL, "DG14"]
     dg14 = fetch("DG14", 0.18, 0.22) if "DG14" in listed else None
     dg1 = fetch("DG1", 0.22, 0.25)
     if dg1 is None:
         raise HostileAnswer("la puce n'a pas de DG1")
     mrz = lds.dg1_mrz(dg1)
 
-    chip_verified, ca_failed = False, False
+    chip_verified = False
+    clone: str | None = None  # why the chip is not the one the State issued
+    if dg14 is None and signed is not None and "DG14" in signed:
+        clone = (
+            "Falsifié : la puce ne donne pas le fichier DG14 que son document de sécurité "
+            "signé annonce, et échappe ainsi à la Chip Authentication : copie de puce probable."
+        )
     info = chip_auth_info(dg14) if dg14 else None
     if info is not None:
         report(translatable("Vérification de la puce"), 0.27)
@@ -187,11 +208,14 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
             chip_verified = True
         except (CardStatusError, HostileAnswer) as exc:
             log.warning("chip authentication failed: %s", type(exc).__name__)
-            ca_failed = True
+            clone = (
+                "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
+                "(Chip Authentication en échec) : copie de puce probable."
+            )
     groups: dict[str, bytes] = {"DG1": dg1}
     if dg14 is not None:
         groups["DG14"] = dg14
-    if not ca_failed:
+    if clone is None:
         spans = {"DG2": (0.30, 0.85), "DG11": (0.85, 0.88), "DG12": (0.88, 0.9)}
         for name in OPTIONAL:
             if name in listed:
@@ -202,12 +226,8 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
 
     report(translatable("Vérification de l'authenticité"), 0.93)
     verify_start = clock()
-    if ca_failed:
-        verdict, reason = (
-            Verdict.FALSIFIE,
-            "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
-            "(Chip Authentication en échec) : copie de puce probable.",
-        )
+    if clone is not None:
+        verdict, reason = Verdict.FALSIFIE, clone
     elif sod is None:
         verdict, reason = Verdict.NON_VERIFIE, "Non vérifié : la puce n'a pas de SOD."
     else:

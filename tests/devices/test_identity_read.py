@@ -258,3 +258,24 @@ def test_insertion_and_removal_events(card: CardFactory, reader: PcscIdentityRea
         assert removed.wait(5)
     finally:
         stop()
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(clone_hides_dg14=True), Faults(clone_refuses_dg14=True)],
+    ids=["ef-com-sans-dg14", "dg14-6a82"],
+)
+def test_cloned_chip_hiding_dg14_cannot_skip_chip_authentication(
+    card: CardFactory, reader: PcscIdentityReader, faults: Faults
+) -> None:
+    # The copy carries the genuine, signed SOD, which lists DG14: hiding DG14 from EF.COM or
+    # answering "file not found" must not turn into « une copie ne peut pas être exclue ».
+    card("cnie", faults)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "copie de puce probable" in reading.verdict_reason
+    # EF.COM hid DG14: the reader reads it anyway and the copy fails Chip Authentication;
+    # DG14 refused: the reader says the chip withholds the file its SOD lists.
+    expected = "DG14" if faults.clone_refuses_dg14 else "Chip Authentication en échec"
+    assert expected in reading.verdict_reason
+    assert reading.photo is None  # nothing more is read from a copy
