@@ -45,6 +45,8 @@ class Faults:
     clone_hides_dg14: bool = False
     #: A copy of the chip that answers "file not found" (6A82) when DG14 is selected.
     clone_refuses_dg14: bool = False
+    #: Under secure messaging, SELECT is answered with a bare status word (no DO'99', no MAC).
+    unprotected_status: bool = False
 
 
 @dataclass
@@ -119,6 +121,9 @@ class SimulatedChip:
             if self.faults.no_extended_length and outer.extended:
                 return self.sm.wrap_response(b"", 0x6700)
             data, sw = self.dispatch(command)
+            if self.faults.unprotected_status and command.ins == 0xA4:
+                self.sm.ssc += 1  # the count a protected answer would have used
+                return sw.to_bytes(2, "big")
             response = self.sm.wrap_response(data, sw, odd=bool(command.ins & 1))
             if self.next_sm is not None:  # Chip Authentication: new keys from now on
                 self.sm, self.next_sm = self.next_sm, None

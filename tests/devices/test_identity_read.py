@@ -279,3 +279,18 @@ def test_cloned_chip_hiding_dg14_cannot_skip_chip_authentication(
     expected = "DG14" if faults.clone_refuses_dg14 else "Chip Authentication en échec"
     assert expected in reading.verdict_reason
     assert reading.photo is None  # nothing more is read from a copy
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(unprotected_status=True), Faults(unprotected_status=True, clone_refuses_dg14=True)],
+    ids=["9000-en-clair", "6a82-en-clair"],
+)
+def test_a_bare_status_word_under_secure_messaging_is_refused(
+    card: CardFactory, reader: PcscIdentityReader, faults: Faults
+) -> None:
+    # A status word outside DO'99' carries no MAC: anyone between the chip and the reader
+    # could have sent it, so the read stops instead of taking the file as selected or absent.
+    card("cnie", faults)
+    with pytest.raises(HostileAnswer, match="non protégé"):
+        reader.read(CAN)
