@@ -13,8 +13,10 @@ import os
 import time
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from devices.cardsim.profiles import Profile, build_card
-from devices.nfc import bac, ec, pace, pace_im, tlv
+from devices.nfc import aa, bac, ec, pace, pace_im, tlv
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.crypto import Cipher, decrypt, encrypt, kdf, mac, pad
 from devices.nfc.files import odd_capacity
@@ -47,6 +49,8 @@ class Faults:
     clone_refuses_dg14: bool = False
     #: Under secure messaging, SELECT is answered with a bare status word (no DO'99', no MAC).
     unprotected_status: bool = False
+    #: A copy without the Active Authentication private key: its signature does not verify.
+    aa_wrong_signature: bool = False
 
 
 @dataclass
@@ -82,6 +86,7 @@ class SimulatedChip:
         self.files = card.files
         cloned = f.clone_hides_dg14 or f.clone_refuses_dg14
         self.chip_auth_key = None if cloned else card.chip_auth_key  # a copy has no private key
+        self.aa_key = card.aa_key
         self.withheld = {FILES["DG14"][0]} if f.clone_refuses_dg14 else set()
         self.can = profile.can[::-1] if self.faults.wrong_can else profile.can
         holder = profile.holder
@@ -140,7 +145,8 @@ class SimulatedChip:
         handlers = {0xA4: self.select, 0xB0: self.read_binary, 0xB1: self.read_binary_odd,
                     0x84: self.get_challenge,
                     0x82: self.external_authenticate, 0x22: self.mse,
-                    0x86: self.general_authenticate}  # fmt: skip
+                    0x86: self.general_authenticate,
+                    0x88: self.internal_authenticate}  # fmt: skip
         handler = handlers.get(c.ins)
         if handler is None:
             return b"", 0x6D00
@@ -201,6 +207,20 @@ class SimulatedChip:
             return content[offset : offset + ne], OK
         n = odd_capacity(ne)  # the 53 framing counts in Ne
         return tlv.encode(0x53, content[offset : offset + n]), OK
+
+    # -- Active Authentication -------------------------------------------------------------
+    def internal_authenticate(self, c: CommandApdu) -> tuple[bytes, int]:
+        if self.aa_key is None:
+            return b"", 0x6D00
+        if len(c.data) != aa.CHALLENGE_LENGTH or self.sm is None:
+            return b"", 0x6985
+        if isinstance(self.aa_key, rsa.RSAPrivateKey):
+            signature = aa.sign_rsa(self.aa_key, c.data, self.rng(256), "sha256")
+        else:
+            signature = aa.sign_ecdsa(self.aa_key, c.data, "sha256")
+        if self.faults.aa_wrong_signature:  # a copy cannot sign: any other bytes
+            signature = signature[:-1] + bytes([signature[-1] ^ 0x55])
+        return signature, OK
 
     # -- BAC -----------------------------------------------------------------------------
     def get_challenge(self, c: CommandApdu) -> tuple[bytes, int]:

@@ -7,7 +7,10 @@ Order of work, and why:
 3. EF.COM, EF.SOD, DG14, DG1 first: with them a read interrupted later can resume (same SOD →
    same document) and a failed Chip Authentication still shows who the document claims to be.
 4. Chip Authentication where DG14 offers it, before the photo is read from the chip.
-5. DG2, DG11, DG12, DG13, then Passive Authentication over everything read.
+5. Active Authentication where DG15 is present (a challenge signed with the DG15 key).
+6. DG2, DG11, DG12, DG13, then Passive Authentication over everything read.
+
+Which files exist is the SOD's word (signed), not EF.COM's: a copy cannot hide DG14 or DG15.
 
 No personal data is logged: only file names, sizes, counts, status words and timings.
 """
@@ -19,7 +22,7 @@ import os
 import time
 from collections.abc import Callable, MutableMapping
 
-from devices.nfc import bac, ca, lds, pace, pace_im, passive, tlv
+from devices.nfc import aa, bac, ca, lds, pace, pace_im, passive, tlv
 from devices.nfc.apdu import (
     SW_OK,
     CardStatusError,
@@ -31,6 +34,7 @@ from devices.nfc.apdu import (
 from devices.nfc.ec import Random
 from devices.nfc.files import MAX_EVEN_OFFSET, FileReader, ShortAnswers, read_binary
 from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
+from devices.nfc.signature import UnsupportedSignature
 from devices.nfc.sm import SecureMessaging, SecureTransport
 from devices.nfc.sod import listed_groups
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
@@ -127,6 +131,40 @@ def _open(transport: Transport, access: AccessKey, rng: Random) -> tuple[SecureM
     return bac.authenticate(transport, access.key_seed(), rng), "BAC-3DES"
 
 
+def _active_authentication(
+    channel: SecureTransport, dg15: bytes, dg14: bytes | None, rng: Random, extended: bool
+) -> tuple[bool, str]:
+    """``(passed, note)``: the note, when not empty, says why AA could not be verified."""
+    challenge = rng(aa.CHALLENGE_LENGTH)
+    answer, sw = channel.send(aa.command(challenge, extended=extended))
+    if sw != SW_OK:
+        log.warning("active authentication refused: %04X", sw)
+        return False, ""
+    try:
+        return aa.verify(dg15, challenge, answer, aa.ecdsa_hash(dg14)), ""
+    except UnsupportedSignature as exc:
+        return False, exc.reason
+
+
+def _chip_sentence(ca_passed: bool, aa_passed: bool, aa_note: str) -> str:
+    """What the verdict says about the chip itself, after Passive Authentication succeeded."""
+    if ca_passed and aa_passed:
+        return " Puce authentique (Chip Authentication et Active Authentication réussies)."
+    if ca_passed:
+        return " Puce authentique (Chip Authentication réussie)."
+    if aa_passed:
+        return " Puce authentique (Active Authentication réussie)."
+    if aa_note:
+        return (
+            f" L'Active Authentication n'a pas pu être vérifiée ({aa_note}) : une copie de la "
+            "puce ne peut pas être exclue."
+        )
+    return (
+        " La puce ne propose ni Chip Authentication ni Active Authentication : une copie de la "
+        "puce ne peut pas être exclue."
+    )
+
+
 def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in one place
     transport: Transport,
     access: AccessKey,
@@ -215,6 +253,22 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     groups: dict[str, bytes] = {"DG1": dg1}
     if dg14 is not None:
         groups["DG14"] = dg14
+    aa_passed, aa_note = False, ""
+    dg15 = fetch("DG15", 0.27, 0.29) if clone is None and "DG15" in listed else None
+    if dg15 is not None:
+        groups["DG15"] = dg15
+        report(translatable("Vérification de la puce"), 0.29)
+        aa_passed, aa_note = _active_authentication(channel, dg15, dg14, rng, extended)
+        if not aa_passed and not aa_note:
+            clone = (
+                "Falsifié : la puce n'a pas signé le défi de la borne avec la clé de son "
+                "fichier DG15 (Active Authentication en échec) : copie de puce probable."
+            )
+    elif clone is None and signed is not None and "DG15" in signed:
+        clone = (
+            "Falsifié : la puce ne donne pas le fichier DG15 que son document de sécurité "
+            "signé annonce, et échappe ainsi à l'Active Authentication : copie de puce probable."
+        )
     if clone is None:
         spans = {"DG2": (0.30, 0.85), "DG11": (0.85, 0.88), "DG12": (0.88, 0.9)}
         for name in OPTIONAL:
@@ -234,12 +288,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         result = passive.verify(sod, groups, trust)
         verdict, reason = result.verdict, result.reason
         if verdict is Verdict.AUTHENTIQUE:
-            reason += (
-                " Puce authentique (Chip Authentication réussie)."
-                if chip_verified
-                else " La puce ne propose pas de Chip Authentication : une copie de la puce "
-                "ne peut pas être exclue."
-            )
+            reason += _chip_sentence(chip_verified, aa_passed, aa_note)
     photo = lds.dg2_photo(groups["DG2"]) if "DG2" in groups else None
     timings["verification"] = clock() - verify_start
     timings["total"] = clock() - start
@@ -249,11 +298,11 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         mrz=mrz,
         verdict=verdict,
         verdict_reason=reason,
-        chip_verified=chip_verified,
+        chip_verified=chip_verified or aa_passed,
         photo=photo,
         details=lds.details(groups.get("DG11"), groups.get("DG12")),
         dg13=lds.dg13_fields(groups.get("DG13")),
-        protocol=protocol + (" + CA" if chip_verified else ""),
+        protocol=protocol + (" + CA" if chip_verified else "") + (" + AA" if aa_passed else ""),
         timings=timings,
         apdu_count=counter.apdus,
         bytes_exchanged=counter.bytes,

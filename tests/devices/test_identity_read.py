@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from devices.cardsim.chip import Faults
-from devices.cardsim.profiles import CNIE_BIG_DG2
+from devices.cardsim.profiles import CNIE_BIG_DG2, PASSPORT_AA_ECDSA, Profile
 from devices.cardsim.signers import rsa_test_csca
 from devices.nfc.lds import FILES
 from devices.nfc.passive import TrustStore
@@ -102,9 +102,10 @@ def test_passport_with_pace_mrz(card: CardFactory, reader: PcscIdentityReader) -
     card("passport")
     reading = reader.read(PASSPORT_KEY)
     assert reading.kind is DocumentKind.PASSEPORT and reading.surname == "DUPONT"
-    assert reading.protocol == "PACE-GM-AES-128 secp256r1 (MRZ)"
-    assert reading.verdict is Verdict.AUTHENTIQUE and not reading.chip_verified
-    assert "copie de la puce ne peut pas être exclue" in reading.verdict_reason
+    assert reading.protocol == "PACE-GM-AES-128 secp256r1 (MRZ) + AA"
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert "Active Authentication réussie" in reading.verdict_reason
+    assert "DG15" in reading.verdict_reason  # its hash checked against the SOD
     assert (
         reading.details is not None and reading.details.issuing_authority == "PREFECTURE DU RHONE"
     )
@@ -114,6 +115,8 @@ def test_passport_with_bac_only(card: CardFactory, reader: PcscIdentityReader) -
     card("passport-bac")
     reading = reader.read(PASSPORT_KEY)
     assert reading.protocol == "BAC-3DES" and reading.verdict is Verdict.AUTHENTIQUE
+    assert not reading.chip_verified  # neither Chip nor Active Authentication on this one
+    assert "copie de la puce ne peut pas être exclue" in reading.verdict_reason
     assert reading.photo is not None and reading.photo[:3] == b"\xff\xd8\xff"  # JPEG kept as is
 
 
@@ -294,3 +297,25 @@ def test_a_bare_status_word_under_secure_messaging_is_refused(
     card("cnie", faults)
     with pytest.raises(HostileAnswer, match="non protégé"):
         reader.read(CAN)
+
+
+def test_passport_with_ecdsa_active_authentication(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card(PASSPORT_AA_ECDSA)  # the hash (SHA-256) is named by DG14's ActiveAuthenticationInfo
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert "Active Authentication réussie" in reading.verdict_reason
+    assert reading.protocol.endswith("(MRZ) + AA")
+
+
+@pytest.mark.parametrize("profile", ["passport", PASSPORT_AA_ECDSA], ids=["rsa", "ecdsa"])
+def test_chip_answering_a_wrong_active_authentication_signature_is_a_copy(
+    card: CardFactory, reader: PcscIdentityReader, profile: str | Profile
+) -> None:
+    card(profile, Faults(aa_wrong_signature=True))
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "Active Authentication en échec" in reading.verdict_reason
+    assert "copie de puce probable" in reading.verdict_reason
+    assert reading.photo is None
