@@ -38,6 +38,7 @@ class Faults:
 
     wrong_can: bool = False  # the printed CAN is not the chip's: every CAN try fails
     removed_mid_read: bool = False  # the card leaves the field once, while DG2 is read
+    removal_offset: int = 0  # ... at the first read of DG2 at or beyond this offset
     no_extended_length: bool = False  # extended APDUs and reads over 192 bytes are refused
     tampered_dg: bool = False  # DG1 edited after signing
     bad_tlv: bool = False  # DG2 announces a 2 GiB length
@@ -200,7 +201,8 @@ class SimulatedChip:
             return b"", 0x6700
         if offset > len(content):
             return b"", 0x6B00
-        if self.selected == FILES["DG2"][0] and self.removal_pending:
+        at = offset >= self.faults.removal_offset
+        if self.selected == FILES["DG2"][0] and self.removal_pending and at:
             self.removal_pending = False
             self.remove_now = True  # the vpcd link drops instead of answering
         if not odd:

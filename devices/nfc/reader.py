@@ -202,7 +202,13 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         def on_chunk(done: int, total: int) -> None:
             report(label, low + (high - low) * done / max(total, 1))
 
-        data = files.read(lds.FILES[name][0], on_chunk)
+        partial = f"{name}~"  # the beginning of a file whose read the link cut
+
+        def keep(done: bytes) -> None:
+            cache[partial] = done
+
+        data = files.read(lds.FILES[name][0], on_chunk, start=cache.get(partial, b""), keep=keep)
+        cache.pop(partial, None)
         file_io[name] = (counter.apdus - apdus, counter.bytes - size)
         log.info("%s: %d bytes, %d APDUs", name, len(data or b""), file_io[name][0])
         if data is not None:

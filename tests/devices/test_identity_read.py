@@ -177,6 +177,24 @@ def test_card_removed_mid_read_then_put_back_resumes(
     assert "DG2" in reading.file_io
 
 
+def test_card_removed_in_the_middle_of_the_photo_resumes_from_there(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    # Short reads (192 bytes): the ~20 KB photo takes over 100 APDUs. Cut at 12 KB, the read
+    # goes on from where it stopped under a new secure session, not from the photo's start.
+    faults = Faults(removed_mid_read=True, removal_offset=12_000, no_extended_length=True)
+    virtual = card("cnie", faults, reinsert_after=0.6)
+    with pytest.raises(CardRemoved):
+        reader.read(CAN)
+    time.sleep(0.2)
+    assert virtual.inserted.wait(5)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
+    size = len(virtual.chip.files[FILES["DG2"][0]])
+    apdus, _ = reading.file_io["DG2"]
+    assert apdus <= 2 + (size - 12_000) // 192 + 1  # SELECT + the rest, after stepping down
+
+
 def test_card_refusing_extended_length_is_still_read(
     card: CardFactory, reader: PcscIdentityReader
 ) -> None:
