@@ -48,6 +48,8 @@ class Faults:
     clone_hides_dg14: bool = False
     #: A copy of the chip that answers "file not found" (6A82) when DG14 is selected.
     clone_refuses_dg14: bool = False
+    #: A copy of a passport that answers 6A82 when DG15 (Active Authentication key) is selected.
+    clone_refuses_dg15: bool = False
     #: Under secure messaging, SELECT is answered with a bare status word (no DO'99', no MAC).
     unprotected_status: bool = False
     #: A copy without the Active Authentication private key: its signature does not verify.
@@ -85,10 +87,11 @@ class SimulatedChip:
         )
         self.card_access = card.card_access
         self.files = card.files
+        withheld = {"DG14": f.clone_refuses_dg14, "DG15": f.clone_refuses_dg15}
         cloned = f.clone_hides_dg14 or f.clone_refuses_dg14
         self.chip_auth_key = None if cloned else card.chip_auth_key  # a copy has no private key
-        self.aa_key = card.aa_key
-        self.withheld = {FILES["DG14"][0]} if f.clone_refuses_dg14 else set()
+        self.aa_key = None if f.clone_refuses_dg15 else card.aa_key
+        self.withheld = {FILES[n][0] for n, on in withheld.items() if on}
         self.can = profile.can[::-1] if self.faults.wrong_can else profile.can
         holder = profile.holder
         self.mrz_key = MrzKey(holder.document_number, holder.birth, holder.expiry)

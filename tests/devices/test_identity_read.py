@@ -337,3 +337,12 @@ def test_chip_answering_a_wrong_active_authentication_signature_is_a_copy(
     assert "Active Authentication en échec" in reading.verdict_reason
     assert "copie de puce probable" in reading.verdict_reason
     assert reading.photo is None
+
+
+def test_passport_copy_withholding_dg15_cannot_skip_active_authentication(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("passport", Faults(clone_refuses_dg15=True))  # its signed SOD lists DG15
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "DG15" in reading.verdict_reason and "copie de puce probable" in reading.verdict_reason
