@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from devices.cardsim.profiles import aa_key
 from devices.nfc import aa, tlv
+from devices.nfc import ec as nfc_ec
 from devices.nfc.signature import UnsupportedSignature
 
 CHALLENGE = bytes.fromhex("0123456789ABCDEF")
@@ -66,3 +68,39 @@ def test_ecdsa_signature_uses_the_hash_named_by_dg14() -> None:
     assert not aa.verify(_dg15(key), bytes(8), signature, "sha256")
     with pytest.raises(UnsupportedSignature, match="DG14"):
         aa.verify(_dg15(key), CHALLENGE, signature, None)
+
+
+def test_ecdsa_key_with_explicit_curve_parameters_verifies() -> None:
+    # Several countries write the domain parameters out in full instead of naming the curve;
+    # cryptography recognises a named curve from them (a guard against a version that stops).
+    key = aa_key("ecdsa")
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    named = keys.PublicKeyInfo.load(tlv.single(_dg15(key), 0x6F))
+    c = nfc_ec.BY_OID["1.2.840.10045.3.1.7"].ecdsa_curve  # secp256r1, written out below
+    explicit = keys.PublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "ec",
+                "parameters": (
+                    "specified",
+                    {
+                        "version": "ecdpVer1",
+                        "field_id": {"field_type": "prime_field", "parameters": c.curve.p()},
+                        "curve": {
+                            "a": (int(c.curve.a()) % c.curve.p()).to_bytes(32, "big"),
+                            "b": int(c.curve.b()).to_bytes(32, "big"),
+                        },
+                        "base": b"\x04"
+                        + int(c.generator.x()).to_bytes(32, "big")
+                        + int(c.generator.y()).to_bytes(32, "big"),
+                        "order": c.order,
+                        "cofactor": 1,
+                    },
+                ),
+            },
+            "public_key": named["public_key"],
+        }
+    )
+    dg15 = tlv.encode(0x6F, explicit.dump())
+    signature = aa.sign_ecdsa(key, CHALLENGE, "sha256")
+    assert aa.verify(dg15, CHALLENGE, signature, "sha256")
