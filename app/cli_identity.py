@@ -15,6 +15,9 @@ from typing import Any
 
 EXIT_OK, EXIT_ERROR = 0, 1
 FAULTS = (
+    "aa-wrong-signature",
+    "clone-hides-dg14",
+    "clone-refuses-dg14",
     "wrong-can",
     "removed-mid-read",
     "no-extended-length",
@@ -175,6 +178,9 @@ def _card_sim(args: argparse.Namespace) -> int:
         no_extended_length="no-extended-length" in args.fault,
         tampered_dg="tampered-dg" in args.fault,
         bad_tlv="bad-tlv" in args.fault,
+        clone_hides_dg14="clone-hides-dg14" in args.fault,
+        clone_refuses_dg14="clone-refuses-dg14" in args.fault,
+        aa_wrong_signature="aa-wrong-signature" in args.fault,
         slow=args.slow_delay if "slow" in args.fault else 0.0,
     )
     card = VirtualCard(

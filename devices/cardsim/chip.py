@@ -13,8 +13,10 @@ import os
 import time
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from devices.cardsim.profiles import Profile, build_card
-from devices.nfc import bac, ec, pace, pace_im, tlv
+from devices.nfc import aa, bac, ec, pace, pace_im, tlv
 from devices.nfc.apdu import CommandApdu
 from devices.nfc.crypto import Cipher, decrypt, encrypt, kdf, mac, pad
 from devices.nfc.files import odd_capacity
@@ -36,10 +38,22 @@ class Faults:
 
     wrong_can: bool = False  # the printed CAN is not the chip's: every CAN try fails
     removed_mid_read: bool = False  # the card leaves the field once, while DG2 is read
+    removal_offset: int = 0  # ... at the first read of DG2 at or beyond this offset
     no_extended_length: bool = False  # extended APDUs and reads over 192 bytes are refused
     tampered_dg: bool = False  # DG1 edited after signing
     bad_tlv: bool = False  # DG2 announces a 2 GiB length
     slow: float = 0.0  # seconds added to every answer
+    #: A copy of the chip (files copied, no private key): EF.COM leaves DG14 out, so that a
+    #: reader trusting EF.COM skips Chip Authentication.
+    clone_hides_dg14: bool = False
+    #: A copy of the chip that answers "file not found" (6A82) when DG14 is selected.
+    clone_refuses_dg14: bool = False
+    #: A copy of a passport that answers 6A82 when DG15 (Active Authentication key) is selected.
+    clone_refuses_dg15: bool = False
+    #: Under secure messaging, SELECT is answered with a bare status word (no DO'99', no MAC).
+    unprotected_status: bool = False
+    #: A copy without the Active Authentication private key: its signature does not verify.
+    aa_wrong_signature: bool = False
 
 
 @dataclass
@@ -64,10 +78,20 @@ class SimulatedChip:
         self.profile = profile
         self.faults = faults or Faults()
         self.rng = rng
-        card = build_card(profile, tampered=self.faults.tampered_dg, bad_tlv=self.faults.bad_tlv)
+        f = self.faults
+        card = build_card(
+            profile,
+            tampered=f.tampered_dg,
+            bad_tlv=f.bad_tlv,
+            com_omits=("DG14",) if f.clone_hides_dg14 else (),
+        )
         self.card_access = card.card_access
         self.files = card.files
-        self.chip_auth_key = card.chip_auth_key
+        withheld = {"DG14": f.clone_refuses_dg14, "DG15": f.clone_refuses_dg15}
+        cloned = f.clone_hides_dg14 or f.clone_refuses_dg14
+        self.chip_auth_key = None if cloned else card.chip_auth_key  # a copy has no private key
+        self.aa_key = None if f.clone_refuses_dg15 else card.aa_key
+        self.withheld = {FILES[n][0] for n, on in withheld.items() if on}
         self.can = profile.can[::-1] if self.faults.wrong_can else profile.can
         holder = profile.holder
         self.mrz_key = MrzKey(holder.document_number, holder.birth, holder.expiry)
@@ -106,6 +130,9 @@ class SimulatedChip:
             if self.faults.no_extended_length and outer.extended:
                 return self.sm.wrap_response(b"", 0x6700)
             data, sw = self.dispatch(command)
+            if self.faults.unprotected_status and command.ins == 0xA4:
+                self.sm.ssc += 1  # the count a protected answer would have used
+                return sw.to_bytes(2, "big")
             response = self.sm.wrap_response(data, sw, odd=bool(command.ins & 1))
             if self.next_sm is not None:  # Chip Authentication: new keys from now on
                 self.sm, self.next_sm = self.next_sm, None
@@ -122,7 +149,8 @@ class SimulatedChip:
         handlers = {0xA4: self.select, 0xB0: self.read_binary, 0xB1: self.read_binary_odd,
                     0x84: self.get_challenge,
                     0x82: self.external_authenticate, 0x22: self.mse,
-                    0x86: self.general_authenticate}  # fmt: skip
+                    0x86: self.general_authenticate,
+                    0x88: self.internal_authenticate}  # fmt: skip
         handler = handlers.get(c.ins)
         if handler is None:
             return b"", 0x6D00
@@ -141,7 +169,7 @@ class SimulatedChip:
         if fid == CARD_ACCESS and self.card_access:
             self.selected = fid
             return b"", OK
-        if self.app_selected and fid in self.files:
+        if self.app_selected and fid in self.files and fid not in self.withheld:
             if self.sm is None:
                 return b"", 0x6982
             self.selected = fid
@@ -176,13 +204,28 @@ class SimulatedChip:
             return b"", 0x6700
         if offset > len(content):
             return b"", 0x6B00
-        if self.selected == FILES["DG2"][0] and self.removal_pending:
+        at = offset >= self.faults.removal_offset
+        if self.selected == FILES["DG2"][0] and self.removal_pending and at:
             self.removal_pending = False
             self.remove_now = True  # the vpcd link drops instead of answering
         if not odd:
             return content[offset : offset + ne], OK
         n = odd_capacity(ne)  # the 53 framing counts in Ne
         return tlv.encode(0x53, content[offset : offset + n]), OK
+
+    # -- Active Authentication -------------------------------------------------------------
+    def internal_authenticate(self, c: CommandApdu) -> tuple[bytes, int]:
+        if self.aa_key is None:
+            return b"", 0x6D00
+        if len(c.data) != aa.CHALLENGE_LENGTH or self.sm is None:
+            return b"", 0x6985
+        if isinstance(self.aa_key, rsa.RSAPrivateKey):
+            signature = aa.sign_rsa(self.aa_key, c.data, self.rng(256), "sha256")
+        else:
+            signature = aa.sign_ecdsa(self.aa_key, c.data, "sha256")
+        if self.faults.aa_wrong_signature:  # a copy cannot sign: any other bytes
+            signature = signature[:-1] + bytes([signature[-1] ^ 0x55])
+        return signature, OK
 
     # -- BAC -----------------------------------------------------------------------------
     def get_challenge(self, c: CommandApdu) -> tuple[bytes, int]:

@@ -8,6 +8,7 @@ applied after signing, as a forger or a broken chip would.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,11 @@ from pathlib import Path
 from asn1crypto import cms
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec as cec
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devices.cardsim.signers import DocumentSigner, ecdsa_test_signer, rsa_pss_signer
 from devices.nfc import tlv
+from devices.nfc.aa import AA_INFO
 from devices.nfc.pace import oid_bytes
 from devices.nfc.securityinfo import BSI, PK_ECDH
 from devices.nfc.sod import LDS_SECURITY_OBJECT, SOD_TAG, LdsSecurityObject
@@ -28,6 +31,8 @@ PACE_GM_AES256 = f"{BSI}.4.2.4"
 PACE_IM_AES256 = f"{BSI}.4.4.4"
 PACE_GM_AES128 = f"{BSI}.4.2.2"
 CA_ECDH_AES256 = f"{BSI}.3.2.4"
+ECDSA_PLAIN = "0.4.0.127.0.7.1.1.4.1"  # ecdsa-plain-signatures (BSI TR-03111)
+AaKey = rsa.RSAPrivateKey | cec.EllipticCurvePrivateKey
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class Profile:
     #: Bytes of a JPEG 2000 ``free`` box appended to the photo: a DG2 as large as a
     #: high-resolution face makes it (decoders skip the box).
     photo_padding: int = 0
+    #: Active Authentication key in DG15: "" (none), "rsa" (2048 bits, ISO/IEC 9796-2 with a
+    #: SHA-256 trailer) or "ecdsa" (P-256, SHA-256 named in DG14's ActiveAuthenticationInfo).
+    active_auth: str = ""
 
     def mrz(self) -> tuple[str, ...]:
         """The MRZ lines printed on the document."""
@@ -121,6 +129,7 @@ PASSPORT = Profile(
     chip_auth=False,
     max_read=0xFF00,
     photo_format="jp2",
+    active_auth="rsa",
 )
 #: An older passport: BAC only (no EF.CardAccess), as many in circulation still are.
 PASSPORT_BAC = Profile(
@@ -172,6 +181,19 @@ CNIE_BIG_DG2 = Profile(
     photo_format="jp2",
     photo_padding=40_000,
 )
+#: A passport whose Active Authentication key is ECDSA: DG14 then carries only the
+#: ActiveAuthenticationInfo naming the hash (no Chip Authentication).
+PASSPORT_AA_ECDSA = Profile(
+    name="passport-aa-ecdsa",
+    holder=PASSPORT.holder,
+    can=PASSPORT.can,
+    pace=PASSPORT.pace,
+    bac=True,
+    chip_auth=False,
+    max_read=PASSPORT.max_read,
+    photo_format=PASSPORT.photo_format,
+    active_auth="ecdsa",
+)
 PROFILES = {
     "cnie": CNIE,
     "cnie-im": CNIE_IM,
@@ -188,6 +210,7 @@ class CardFiles:
     card_access: bytes
     files: dict[int, bytes]
     chip_auth_key: int | None
+    aa_key: AaKey | None = None
 
 
 def _keys_dir() -> Path:
@@ -227,15 +250,30 @@ def _chip_key() -> cec.EllipticCurvePrivateKey:
     return key
 
 
-def _dg14() -> bytes:
-    spki = (
-        _chip_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+def _spki(key: cec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    ca_info = tlv.encode(0x30, tlv.encode(0x06, oid_bytes(CA_ECDH_AES256)) + b"\x02\x01\x01")
-    pk_info = tlv.encode(0x30, tlv.encode(0x06, oid_bytes(PK_ECDH)) + spki)
-    return tlv.encode(0x6E, tlv.encode(0x31, pk_info + ca_info))
+
+
+@functools.cache
+def aa_key(kind: str) -> AaKey:
+    """The Active Authentication key of this process's simulated chips (made at first use)."""
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return cec.generate_private_key(cec.SECP256R1())
+
+
+def _dg14(profile: Profile) -> bytes:
+    infos = b""
+    if profile.chip_auth:
+        ca_info = tlv.encode(0x30, tlv.encode(0x06, oid_bytes(CA_ECDH_AES256)) + b"\x02\x01\x01")
+        pk = tlv.encode(0x06, oid_bytes(PK_ECDH)) + _spki(_chip_key().public_key())
+        infos += tlv.encode(0x30, pk) + ca_info
+    if profile.active_auth == "ecdsa":  # ActiveAuthenticationInfo: version 1, ecdsa-plain-SHA256
+        body = oid_bytes(AA_INFO), b"\x02\x01\x01", oid_bytes(f"{ECDSA_PLAIN}.3")
+        infos += tlv.encode(0x30, tlv.encode(0x06, body[0]) + body[1] + tlv.encode(0x06, body[2]))
+    return tlv.encode(0x6E, tlv.encode(0x31, infos))
 
 
 def build_groups(profile: Profile) -> dict[str, bytes]:
@@ -263,8 +301,10 @@ def build_groups(profile: Profile) -> dict[str, bytes]:
         )
     else:
         groups["DG13"] = tlv.encode(0x6D, _text(0x9F01, str(h.height_cm)))
-    if profile.chip_auth:
-        groups["DG14"] = _dg14()
+    if profile.chip_auth or profile.active_auth == "ecdsa":
+        groups["DG14"] = _dg14(profile)
+    if profile.active_auth:
+        groups["DG15"] = tlv.encode(0x6F, _spki(aa_key(profile.active_auth).public_key()))
     return groups
 
 
@@ -340,8 +380,18 @@ def _card_access(profile: Profile) -> bytes:
     return tlv.encode(0x31, infos) if infos else b""
 
 
-def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = False) -> CardFiles:
-    """Everything the simulated chip serves; faults are applied after signing."""
+def build_card(
+    profile: Profile,
+    *,
+    tampered: bool = False,
+    bad_tlv: bool = False,
+    com_omits: tuple[str, ...] = (),
+) -> CardFiles:
+    """Everything the simulated chip serves; faults are applied after signing.
+
+    ``com_omits``: data groups left out of EF.COM (unsigned) though the chip has them, as a
+    copied chip does to hide DG14.
+    """
     groups = build_groups(profile)
     sod = sign_sod(groups, document_signer(profile))
     if tampered:  # a forger edits the name: TD1/TD3 check digits do not cover it, the SOD does
@@ -350,14 +400,25 @@ def build_card(profile: Profile, *, tampered: bool = False, bad_tlv: bool = Fals
     if bad_tlv:  # a length field claiming 2 GiB in front of the photo
         groups["DG2"] = b"\x75\x84\x7f\xff\xff\xff" + groups["DG2"][4:]
     tags = bytes(
-        {"DG1": 0x61, "DG2": 0x75, "DG11": 0x6B, "DG12": 0x6C, "DG13": 0x6D, "DG14": 0x6E}[n]
+        {
+            "DG1": 0x61,
+            "DG2": 0x75,
+            "DG11": 0x6B,
+            "DG12": 0x6C,
+            "DG13": 0x6D,
+            "DG14": 0x6E,
+            "DG15": 0x6F,
+        }[n]
         for n in groups
+        if n not in com_omits
     )
-    com = tlv.encode(0x60, _text(0x5F01, "0108") + _text(0x5F36, "040000") + tlv.encode(0x5C, tags))
     from devices.nfc.lds import FILES
+
+    com = tlv.encode(0x60, _text(0x5F01, "0108") + _text(0x5F36, "040000") + tlv.encode(0x5C, tags))
 
     files = {FILES[name][0]: data for name, data in groups.items()}
     files[FILES["COM"][0]] = com
     files[FILES["SOD"][0]] = sod
     key = _chip_key().private_numbers().private_value if profile.chip_auth else None
-    return CardFiles(_card_access(profile), files, key)
+    aa = aa_key(profile.active_auth) if profile.active_auth else None
+    return CardFiles(_card_access(profile), files, key, aa)

@@ -202,20 +202,42 @@ class FileReader:
                 )
             raise CardStatusError(sw, "lecture d'un fichier")
 
-    def read(self, fid: int, on_progress: Callable[[int, int], None] | None = None) -> bytes | None:
-        """The whole file ``fid`` (None when absent)."""
+    def read(
+        self,
+        fid: int,
+        on_progress: Callable[[int, int], None] | None = None,
+        *,
+        start: bytes = b"",
+        keep: Callable[[bytes], None] | None = None,
+    ) -> bytes | None:
+        """The whole file ``fid`` (None when absent).
+
+        ``start``: the beginning already read before the link was lost; reading goes on from
+        its end (the whole file is hashed against the SOD afterwards, so a wrong beginning
+        cannot pass). ``keep`` receives the bytes read so far after every answer.
+        """
         if not self.select(fid):
             return None
-        data, sw, asked = self._read_at(0, self.chunk, None)
-        _, length, head = tlv.header(data)
+        try:
+            _, length, head = tlv.header(start)
+        except tlv.TlvError:  # nothing kept, or too little to know the length: from the start
+            start = b""
+        if start:
+            data = start
+        else:
+            data, sw, asked = self._read_at(0, self.chunk, None)
+            _, length, head = tlv.header(data)
         total = head + length
         if total > MAX_FILE:
             raise tlv.TlvError(f"fichier de {total} octets annoncé")
         short = ShortAnswers(total, short_max(self.channel.sm.cipher))
-        short.check(len(data), asked, len(data), sw)
+        if not start:
+            short.check(len(data), asked, len(data), sw)
         if len(data) > total:
             data = data[:total]
         while len(data) < total:
+            if keep:
+                keep(data)
             if on_progress:
                 on_progress(len(data), total)
             offset = len(data)

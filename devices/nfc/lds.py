@@ -22,6 +22,7 @@ FILES = {
     "DG12": (0x010C, 0x6C),
     "DG13": (0x010D, 0x6D),
     "DG14": (0x010E, 0x6E),
+    "DG15": (0x010F, 0x6F),
     "SOD": (0x011D, 0x77),
 }
 TAG_TO_NAME = {tag: name for name, (_, tag) in FILES.items()}

@@ -7,7 +7,10 @@ Order of work, and why:
 3. EF.COM, EF.SOD, DG14, DG1 first: with them a read interrupted later can resume (same SOD →
    same document) and a failed Chip Authentication still shows who the document claims to be.
 4. Chip Authentication where DG14 offers it, before the photo is read from the chip.
-5. DG2, DG11, DG12, DG13, then Passive Authentication over everything read.
+5. Active Authentication where DG15 is present (a challenge signed with the DG15 key).
+6. DG2, DG11, DG12, DG13, then Passive Authentication over everything read.
+
+Which files exist is the SOD's word (signed), not EF.COM's: a copy cannot hide DG14 or DG15.
 
 No personal data is logged: only file names, sizes, counts, status words and timings.
 """
@@ -19,7 +22,7 @@ import os
 import time
 from collections.abc import Callable, MutableMapping
 
-from devices.nfc import bac, ca, lds, pace, pace_im, passive, tlv
+from devices.nfc import aa, bac, ca, lds, pace, pace_im, passive, tlv
 from devices.nfc.apdu import (
     SW_OK,
     CardStatusError,
@@ -31,7 +34,9 @@ from devices.nfc.apdu import (
 from devices.nfc.ec import Random
 from devices.nfc.files import MAX_EVEN_OFFSET, FileReader, ShortAnswers, read_binary
 from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
+from devices.nfc.signature import UnsupportedSignature
 from devices.nfc.sm import SecureMessaging, SecureTransport
+from devices.nfc.sod import listed_groups
 from kiosk.identity.errors import HostileAnswer, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.messages import Message, translatable
@@ -71,6 +76,14 @@ def _card_access(transport: Transport) -> list[PaceInfo]:
         data += chunk
         short.check(len(chunk), asked, len(data), sw, odd=offset > MAX_EVEN_OFFSET)
     return pace_infos(data[: head + length])
+
+
+def sod_groups(sod: bytes | None) -> list[str] | None:
+    """The data groups the SOD lists (``["DG1", "DG2", "DG14"]``), None without a readable SOD."""
+    numbers = listed_groups(sod) if sod else None
+    if numbers is None:
+        return None
+    return [f"DG{n}" for n in numbers if f"DG{n}" in lds.FILES]
 
 
 def _choose(options: list[PaceInfo], access: AccessKey) -> PaceInfo | None:
@@ -118,6 +131,40 @@ def _open(transport: Transport, access: AccessKey, rng: Random) -> tuple[SecureM
     return bac.authenticate(transport, access.key_seed(), rng), "BAC-3DES"
 
 
+def _active_authentication(
+    channel: SecureTransport, dg15: bytes, dg14: bytes | None, rng: Random, extended: bool
+) -> tuple[bool, str]:
+    """``(passed, note)``: the note, when not empty, says why AA could not be verified."""
+    challenge = rng(aa.CHALLENGE_LENGTH)
+    answer, sw = channel.send(aa.command(challenge, extended=extended))
+    if sw != SW_OK:
+        log.warning("active authentication refused: %04X", sw)
+        return False, ""
+    try:
+        return aa.verify(dg15, challenge, answer, aa.ecdsa_hash(dg14)), ""
+    except UnsupportedSignature as exc:
+        return False, exc.reason
+
+
+def _chip_sentence(ca_passed: bool, aa_passed: bool, aa_note: str) -> str:
+    """What the verdict says about the chip itself, after Passive Authentication succeeded."""
+    if ca_passed and aa_passed:
+        return " Puce authentique (Chip Authentication et Active Authentication réussies)."
+    if ca_passed:
+        return " Puce authentique (Chip Authentication réussie)."
+    if aa_passed:
+        return " Puce authentique (Active Authentication réussie)."
+    if aa_note:
+        return (
+            f" L'Active Authentication n'a pas pu être vérifiée ({aa_note}) : une copie de la "
+            "puce ne peut pas être exclue."
+        )
+    return (
+        " La puce ne propose ni Chip Authentication ni Active Authentication : une copie de la "
+        "puce ne peut pas être exclue."
+    )
+
+
 def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in one place
     transport: Transport,
     access: AccessKey,
@@ -155,7 +202,13 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         def on_chunk(done: int, total: int) -> None:
             report(label, low + (high - low) * done / max(total, 1))
 
-        data = files.read(lds.FILES[name][0], on_chunk)
+        partial = f"{name}~"  # the beginning of a file whose read the link cut
+
+        def keep(done: bytes) -> None:
+            cache[partial] = done
+
+        data = files.read(lds.FILES[name][0], on_chunk, start=cache.get(partial, b""), keep=keep)
+        cache.pop(partial, None)
         file_io[name] = (counter.apdus - apdus, counter.bytes - size)
         log.info("%s: %d bytes, %d APDUs", name, len(data or b""), file_io[name][0])
         if data is not None:
@@ -170,14 +223,26 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         cache.clear()  # another document: nothing read before may be reused
         if sod is not None:
             cache["SOD"] = sod
-    listed = lds.com_groups(com) if com else ["DG1", *OPTIONAL, "DG14"]
+    signed = sod_groups(sod)
+    # The SOD (signed) says which files the document has, not EF.COM (unsigned): a copied chip
+    # cannot skip Chip Authentication by leaving DG14 out of EF.COM or answering 6A82 for it.
+    if signed is not None:
+        listed = signed
+    else:  # no readable SOD: Passive Authentication will say so; read what EF.COM lists
+        listed = lds.com_groups(com) if com else ["DG1", *OPTIONAL, "DG14"]
     dg14 = fetch("DG14", 0.18, 0.22) if "DG14" in listed else None
     dg1 = fetch("DG1", 0.22, 0.25)
     if dg1 is None:
         raise HostileAnswer("la puce n'a pas de DG1")
     mrz = lds.dg1_mrz(dg1)
 
-    chip_verified, ca_failed = False, False
+    chip_verified = False
+    clone: str | None = None  # why the chip is not the one the State issued
+    if dg14 is None and signed is not None and "DG14" in signed:
+        clone = (
+            "Falsifié : la puce ne donne pas le fichier DG14 que son document de sécurité "
+            "signé annonce, et échappe ainsi à la Chip Authentication : copie de puce probable."
+        )
     info = chip_auth_info(dg14) if dg14 else None
     if info is not None:
         report(translatable("Vérification de la puce"), 0.27)
@@ -187,11 +252,30 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
             chip_verified = True
         except (CardStatusError, HostileAnswer) as exc:
             log.warning("chip authentication failed: %s", type(exc).__name__)
-            ca_failed = True
+            clone = (
+                "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
+                "(Chip Authentication en échec) : copie de puce probable."
+            )
     groups: dict[str, bytes] = {"DG1": dg1}
     if dg14 is not None:
         groups["DG14"] = dg14
-    if not ca_failed:
+    aa_passed, aa_note = False, ""
+    dg15 = fetch("DG15", 0.27, 0.29) if clone is None and "DG15" in listed else None
+    if dg15 is not None:
+        groups["DG15"] = dg15
+        report(translatable("Vérification de la puce"), 0.29)
+        aa_passed, aa_note = _active_authentication(channel, dg15, dg14, rng, extended)
+        if not aa_passed and not aa_note:
+            clone = (
+                "Falsifié : la puce n'a pas signé le défi de la borne avec la clé de son "
+                "fichier DG15 (Active Authentication en échec) : copie de puce probable."
+            )
+    elif clone is None and signed is not None and "DG15" in signed:
+        clone = (
+            "Falsifié : la puce ne donne pas le fichier DG15 que son document de sécurité "
+            "signé annonce, et échappe ainsi à l'Active Authentication : copie de puce probable."
+        )
+    if clone is None:
         spans = {"DG2": (0.30, 0.85), "DG11": (0.85, 0.88), "DG12": (0.88, 0.9)}
         for name in OPTIONAL:
             if name in listed:
@@ -202,24 +286,15 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
 
     report(translatable("Vérification de l'authenticité"), 0.93)
     verify_start = clock()
-    if ca_failed:
-        verdict, reason = (
-            Verdict.FALSIFIE,
-            "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
-            "(Chip Authentication en échec) : copie de puce probable.",
-        )
+    if clone is not None:
+        verdict, reason = Verdict.FALSIFIE, clone
     elif sod is None:
         verdict, reason = Verdict.NON_VERIFIE, "Non vérifié : la puce n'a pas de SOD."
     else:
         result = passive.verify(sod, groups, trust)
         verdict, reason = result.verdict, result.reason
         if verdict is Verdict.AUTHENTIQUE:
-            reason += (
-                " Puce authentique (Chip Authentication réussie)."
-                if chip_verified
-                else " La puce ne propose pas de Chip Authentication : une copie de la puce "
-                "ne peut pas être exclue."
-            )
+            reason += _chip_sentence(chip_verified, aa_passed, aa_note)
     photo = lds.dg2_photo(groups["DG2"]) if "DG2" in groups else None
     timings["verification"] = clock() - verify_start
     timings["total"] = clock() - start
@@ -229,11 +304,11 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         mrz=mrz,
         verdict=verdict,
         verdict_reason=reason,
-        chip_verified=chip_verified,
+        chip_verified=chip_verified or aa_passed,
         photo=photo,
         details=lds.details(groups.get("DG11"), groups.get("DG12")),
         dg13=lds.dg13_fields(groups.get("DG13")),
-        protocol=protocol + (" + CA" if chip_verified else ""),
+        protocol=protocol + (" + CA" if chip_verified else "") + (" + AA" if aa_passed else ""),
         timings=timings,
         apdu_count=counter.apdus,
         bytes_exchanged=counter.bytes,

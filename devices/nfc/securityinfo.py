@@ -70,6 +70,15 @@ def _parse(data: bytes) -> list[_SecurityInfo]:
         raise HostileAnswer(f"SecurityInfos illisibles : {exc}") from None
 
 
+def security_infos(data: bytes) -> list[_SecurityInfo]:
+    """Every SecurityInfo of EF.CardAccess or DG14 (its 6E wrapper removed)."""
+    if data[:1] == b"\x6e":
+        from devices.nfc import tlv
+
+        data = tlv.single(data, 0x6E)
+    return _parse(data)
+
+
 def pace_infos(card_access: bytes) -> list[PaceInfo]:
     """The PACE options we can run, in the chip's order."""
     out = []

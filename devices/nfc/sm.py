@@ -17,6 +17,10 @@ from devices.nfc.apdu import CommandApdu, Transport, split
 from devices.nfc.crypto import Cipher, aes_block, decrypt, encrypt, mac, pad, unpad
 from kiosk.identity.errors import HostileAnswer
 
+#: Status words a card sends in plain under secure messaging, since it cannot protect them:
+#: secure-messaging data objects missing (6987) or incorrect (6988), ISO 7816-4 §5.1.3.
+SM_ERRORS = (0x6987, 0x6988)
+
 
 class SecureMessagingError(HostileAnswer):
     """A response whose MAC or structure does not verify: the session cannot be trusted."""
@@ -89,8 +93,11 @@ class SecureMessaging:
         self._increment()
         data, sw = split(response)
         if not data:
-            # The card dropped secure messaging (e.g. 6987/6988): report the plain status.
-            return b"", sw
+            if sw in SM_ERRORS:  # the card dropped secure messaging: the session is over
+                return b"", sw
+            # Any other status must come inside DO'99' under the MAC (Part 11 §9.8.6): a plain
+            # 9000 or 6A82 could come from anyone on the link, e.g. a copy hiding a file.
+            raise SecureMessagingError(f"statut {sw:04X} non protégé sous secure messaging")
         objects = dict(tlv.parse(data))
         if 0x85 in objects and 0x87 in objects:
             raise SecureMessagingError("réponse protégée avec deux cryptogrammes")

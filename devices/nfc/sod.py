@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from asn1crypto import algos, cms, core, x509
 
+from kiosk.identity.errors import HostileAnswer
+
 LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
 CSCA_MASTER_LIST = "2.23.136.1.1.2"
 SOD_TAG = 0x77
@@ -59,3 +61,18 @@ def signed_data(sod: bytes) -> cms.SignedData:
     data = info["content"]
     assert isinstance(data, cms.SignedData)
     return data
+
+
+def listed_groups(sod: bytes) -> list[int] | None:
+    """The data group numbers the SOD hashes, in its order; None when it cannot be parsed.
+
+    Read before the signature is checked (Passive Authentication does that over the same bytes):
+    the SOD, not the unsigned EF.COM, says which files the document has, so a copied chip
+    cannot make DG14 or DG15 disappear by leaving them out of EF.COM.
+    """
+    try:
+        content = signed_data(sod)["encap_content_info"]
+        lds = LdsSecurityObject.load(bytes(content["content"].contents))
+        return [int(h["data_group_number"].native) for h in lds["data_group_hash_values"]]
+    except (ValueError, TypeError, KeyError, IndexError, HostileAnswer):
+        return None

@@ -190,3 +190,15 @@ def test_points_are_padded_to_the_field_size() -> None:
     encoded = ec.encode(curve, point)
     assert len(encoded) == 65 and encoded[1] == 0
     assert ec.decode(curve, encoded) == point
+
+
+@pytest.mark.parametrize("bare", ["9000", "6A82", "6982"])
+def test_a_bare_status_word_under_secure_messaging_is_refused(bare: str) -> None:
+    sm = SecureMessaging(Cipher.DES3, bytes(16), bytes(16), 0)
+    with pytest.raises(HostileAnswer, match="non protégé"):
+        sm.unwrap(H(bare))
+
+
+def test_a_bare_secure_messaging_error_is_reported_as_a_status() -> None:
+    sm = SecureMessaging(Cipher.DES3, bytes(16), bytes(16), 0)
+    assert sm.unwrap(H("6988")) == (b"", 0x6988)

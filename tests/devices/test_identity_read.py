@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from devices.cardsim.chip import Faults
-from devices.cardsim.profiles import CNIE_BIG_DG2
+from devices.cardsim.profiles import CNIE_BIG_DG2, PASSPORT_AA_ECDSA, Profile
 from devices.cardsim.signers import rsa_test_csca
 from devices.nfc.lds import FILES
 from devices.nfc.passive import TrustStore
@@ -102,9 +102,10 @@ def test_passport_with_pace_mrz(card: CardFactory, reader: PcscIdentityReader) -
     card("passport")
     reading = reader.read(PASSPORT_KEY)
     assert reading.kind is DocumentKind.PASSEPORT and reading.surname == "DUPONT"
-    assert reading.protocol == "PACE-GM-AES-128 secp256r1 (MRZ)"
-    assert reading.verdict is Verdict.AUTHENTIQUE and not reading.chip_verified
-    assert "copie de la puce ne peut pas être exclue" in reading.verdict_reason
+    assert reading.protocol == "PACE-GM-AES-128 secp256r1 (MRZ) + AA"
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert "Active Authentication réussie" in reading.verdict_reason
+    assert "DG15" in reading.verdict_reason  # its hash checked against the SOD
     assert (
         reading.details is not None and reading.details.issuing_authority == "PREFECTURE DU RHONE"
     )
@@ -114,6 +115,8 @@ def test_passport_with_bac_only(card: CardFactory, reader: PcscIdentityReader) -
     card("passport-bac")
     reading = reader.read(PASSPORT_KEY)
     assert reading.protocol == "BAC-3DES" and reading.verdict is Verdict.AUTHENTIQUE
+    assert not reading.chip_verified  # neither Chip nor Active Authentication on this one
+    assert "copie de la puce ne peut pas être exclue" in reading.verdict_reason
     assert reading.photo is not None and reading.photo[:3] == b"\xff\xd8\xff"  # JPEG kept as is
 
 
@@ -172,6 +175,24 @@ def test_card_removed_mid_read_then_put_back_resumes(
     assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
     assert "DG1" not in reading.file_io  # kept from the first attempt: same SOD, same document
     assert "DG2" in reading.file_io
+
+
+def test_card_removed_in_the_middle_of_the_photo_resumes_from_there(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    # Short reads (192 bytes): the ~20 KB photo takes over 100 APDUs. Cut at 12 KB, the read
+    # goes on from where it stopped under a new secure session, not from the photo's start.
+    faults = Faults(removed_mid_read=True, removal_offset=12_000, no_extended_length=True)
+    virtual = card("cnie", faults, reinsert_after=0.6)
+    with pytest.raises(CardRemoved):
+        reader.read(CAN)
+    time.sleep(0.2)
+    assert virtual.inserted.wait(5)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.photo is not None
+    size = len(virtual.chip.files[FILES["DG2"][0]])
+    apdus, _ = reading.file_io["DG2"]
+    assert apdus <= 2 + (size - 12_000) // 192 + 1  # SELECT + the rest, after stepping down
 
 
 def test_card_refusing_extended_length_is_still_read(
@@ -258,3 +279,70 @@ def test_insertion_and_removal_events(card: CardFactory, reader: PcscIdentityRea
         assert removed.wait(5)
     finally:
         stop()
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(clone_hides_dg14=True), Faults(clone_refuses_dg14=True)],
+    ids=["ef-com-sans-dg14", "dg14-6a82"],
+)
+def test_cloned_chip_hiding_dg14_cannot_skip_chip_authentication(
+    card: CardFactory, reader: PcscIdentityReader, faults: Faults
+) -> None:
+    # The copy carries the genuine, signed SOD, which lists DG14: hiding DG14 from EF.COM or
+    # answering "file not found" must not turn into « une copie ne peut pas être exclue ».
+    card("cnie", faults)
+    reading = reader.read(CAN)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "copie de puce probable" in reading.verdict_reason
+    # EF.COM hid DG14: the reader reads it anyway and the copy fails Chip Authentication;
+    # DG14 refused: the reader says the chip withholds the file its SOD lists.
+    expected = "DG14" if faults.clone_refuses_dg14 else "Chip Authentication en échec"
+    assert expected in reading.verdict_reason
+    assert reading.photo is None  # nothing more is read from a copy
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(unprotected_status=True), Faults(unprotected_status=True, clone_refuses_dg14=True)],
+    ids=["9000-en-clair", "6a82-en-clair"],
+)
+def test_a_bare_status_word_under_secure_messaging_is_refused(
+    card: CardFactory, reader: PcscIdentityReader, faults: Faults
+) -> None:
+    # A status word outside DO'99' carries no MAC: anyone between the chip and the reader
+    # could have sent it, so the read stops instead of taking the file as selected or absent.
+    card("cnie", faults)
+    with pytest.raises(HostileAnswer, match="non protégé"):
+        reader.read(CAN)
+
+
+def test_passport_with_ecdsa_active_authentication(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card(PASSPORT_AA_ECDSA)  # the hash (SHA-256) is named by DG14's ActiveAuthenticationInfo
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert "Active Authentication réussie" in reading.verdict_reason
+    assert reading.protocol.endswith("(MRZ) + AA")
+
+
+@pytest.mark.parametrize("profile", ["passport", PASSPORT_AA_ECDSA], ids=["rsa", "ecdsa"])
+def test_chip_answering_a_wrong_active_authentication_signature_is_a_copy(
+    card: CardFactory, reader: PcscIdentityReader, profile: str | Profile
+) -> None:
+    card(profile, Faults(aa_wrong_signature=True))
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "Active Authentication en échec" in reading.verdict_reason
+    assert "copie de puce probable" in reading.verdict_reason
+    assert reading.photo is None
+
+
+def test_passport_copy_withholding_dg15_cannot_skip_active_authentication(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    card("passport", Faults(clone_refuses_dg15=True))  # its signed SOD lists DG15
+    reading = reader.read(PASSPORT_KEY)
+    assert reading.verdict is Verdict.FALSIFIE and not reading.chip_verified
+    assert "DG15" in reading.verdict_reason and "copie de puce probable" in reading.verdict_reason
