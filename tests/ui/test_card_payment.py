@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -78,11 +79,11 @@ def _save(qtbot: QtBot, screen: DossierCardScreen, typed: str) -> None:
     panel = screen.payment_panel
     assert panel is not None
     assert not panel.form.isVisible()
-    qtbot.mouseClick(panel.pay_button, Qt.MouseButton.LeftButton)
+    panel.pay_button.click()
     assert panel.number.isVisible()
     assert panel.number.inputMethodHints() == DIGITS_HINTS  # the keyboard's digit pad
-    qtbot.keyClicks(panel.number, typed)
-    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    QTest.keyClicks(panel.number, typed)  # typed key by key, as on the digit pad
+    panel.save_button.click()
     qtbot.waitUntil(lambda: screen.runner.idle)
 
 
