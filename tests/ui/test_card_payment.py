@@ -177,3 +177,19 @@ def test_a_draft_dossier_shows_no_payment(qtbot: QtBot, services: UiServices) ->
     assert screen.payment_panel is None
     title = Translator("fr").t("payment.pay")
     assert not [b for b in screen.findChildren(type(screen.home_button)) if b.text() == title]
+
+
+def test_a_paid_dossier_keeps_its_timbres_without_the_button(
+    qtbot: QtBot, services: UiServices
+) -> None:
+    reference = _waiting_for_payment(services)
+    services.dossiers.add_timbre(reference, "5000 0000 0000 0001")
+    queue = PaymentQueue(services.dossiers._store, clock=services.dossiers._now)
+    claimed = queue.claim()
+    assert claimed is not None
+    assert queue.record(claimed.item_id, TimbreVerdict(True, amount_cents=50000, remaining_cents=0))
+    screen = _card(qtbot, services, "fr", reference)
+    panel = screen.payment_panel
+    assert panel is not None
+    assert panel.timbres[-1][2] == f"accepté : 500,00{NBSP}€"
+    assert not panel.pay_button.isVisible() and not panel.form.isVisible()
