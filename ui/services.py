@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.attachments import Attached, Attachments, ScanAttached
     from kiosk.dossiers.fees import FeesView
     from kiosk.dossiers.mandate import MandateService
+    from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
     from kiosk.dossiers.service import DossierService
@@ -90,6 +91,20 @@ class EstimatesFees(Protocol):
 
     def fees(self, reference: str, *, lang: str = "fr") -> FeesView:
         """The dossier's fees, line by line, in ``lang``; the amount the service says due."""
+        ...
+
+
+class TakesPayments(Protocol):
+    """A filed dossier's payment at the counter (``kiosk.dossiers.payment``)."""
+
+    def payment(self, reference: str) -> PaymentView:
+        """Where the payment stands: the amount asked, its reference, the timbres given."""
+        ...
+
+    def add_timbre(
+        self, reference: str, number: str, *, agent_id: int | None = None
+    ) -> PaymentView:
+        """Record a timbre fiscal électronique, to be checked by the national service."""
         ...
 
 
@@ -185,6 +200,9 @@ class CardServices:
     catalog: Catalog
     dossiers: OpensDossiers
     fees: EstimatesFees
+    payments: TakesPayments
+    #: Ask the sync worker to send now (after a timbre is given; None: no sync).
+    sync_wake: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -286,7 +304,9 @@ class UiServices:
 
     def card(self) -> CardServices:
         """The dossier card's slice."""
-        return CardServices(self.catalog, self.dossiers, self.dossiers)
+        return CardServices(
+            self.catalog, self.dossiers, self.dossiers, self.dossiers, self.sync_wake
+        )
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""

@@ -2,7 +2,10 @@
 still missing, and what can be done next (continue it, attach the missing documents, reprint
 its receipt), with the way home always there. A filed dossier shows the fees it kept at filing
 and, once the national service has acknowledged it, the amount that service says is due — the
-difference from the estimate in plain view for the agent."""
+difference from the estimate in plain view for the agent. While it can be paid (filed, not yet
+paid), the card shows the payment — the amount asked, its reference, the timbres fiscaux given
+and where each stands — and takes a timbre bought at a tobacconist's (docs/fees.md, « Payer sans
+carte bancaire »)."""
 
 from __future__ import annotations
 
@@ -12,17 +15,24 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.demarches import required_documents
+from kiosk.dossiers.payment import PAYABLE
+from kiosk.dossiers.states import DossierState
 from kiosk.fees.kept import KeptEstimateError
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import CardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fees import FeesPanel
+from ui.widgets.payment import PaymentPanel
 from ui.widgets.scrolling import drop_page
 
 if TYPE_CHECKING:
     from kiosk.dossiers.fees import FeesView
+    from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
+
+#: States whose card shows the payment: those that take a timbre, and « payé » (read only).
+_SHOWS_PAYMENT = PAYABLE | {DossierState.PAYE}
 
 
 class DossierCardScreen(Screen):
@@ -41,6 +51,12 @@ class DossierCardScreen(Screen):
         self._fees: FeesView | None = None
         #: The fees shown (a filed dossier's), None otherwise.
         self.fees_panel: FeesPanel | None = None
+        self._payment: PaymentView | None = None
+        #: The payment shown (a dossier filed and not decided), None otherwise.
+        self.payment_panel: PaymentPanel | None = None
+        # What came of the last timbre typed, said again in a new language: (typed, the
+        # error) or (the timbre recorded, None).
+        self._timbre_outcome: tuple[str, Exception | None] | None = None
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error", hide_when_empty=True)
         row = QHBoxLayout()
@@ -72,6 +88,9 @@ class DossierCardScreen(Screen):
         self._dossier = None
         self._fees = None
         self.fees_panel = None
+        self._payment = None
+        self.payment_panel = None
+        self._timbre_outcome = None
         self.error.clear()
         drop_page(self.scroll_area)
         for button in (self.reprint_button, self.attach_button, self.continue_button):
@@ -79,7 +98,9 @@ class DossierCardScreen(Screen):
         agent_id = self.agent_id
         lang = self.tr_.lang
 
-        def load() -> tuple[CounterDossier, FeesView | None]:  # worker thread
+        Loaded = tuple["CounterDossier", "FeesView | None", "PaymentView | None"]
+
+        def load() -> Loaded:  # worker thread
             dossier = self.services.dossiers.open(reference, agent_id=agent_id)
             fees = None
             if dossier.filed:
@@ -87,10 +108,14 @@ class DossierCardScreen(Screen):
                     fees = self.services.fees.fees(reference, lang=lang)
                 except KeptEstimateError:
                     fees = None  # the card goes on without them (``kiosk frais`` says why)
-            return dossier, fees
+            payment = None
+            if dossier.view.summary.state in _SHOWS_PAYMENT:
+                payment = self.services.payments.payment(reference)
+            return dossier, fees, payment
 
-        def loaded(result: tuple[CounterDossier, FeesView | None]) -> None:
+        def loaded(result: Loaded) -> None:
             self._fees = result[1]
+            self._payment = result[2]
             self._show(result[0])
 
         self.runner.run(
@@ -142,11 +167,70 @@ class DossierCardScreen(Screen):
         if self._fees is not None:
             self.fees_panel = FeesPanel(self._fees, self.tr_, agent=True)
             layout.addWidget(self.fees_panel)
+        self.payment_panel = self._payment_panel()
+        if self.payment_panel is not None:
+            layout.addWidget(self.payment_panel)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
         self.continue_button.setVisible(dossier.editable)
         self.attach_button.setVisible(dossier.editable and bool(to_bring))
         self.reprint_button.setVisible(dossier.filed)
+
+    def _payment_panel(self) -> PaymentPanel | None:
+        """The payment block, with what came of the last timbre typed (in today's language)."""
+        if self._payment is None:
+            return None
+        panel = PaymentPanel(self._payment, self.tr_)
+        panel.submitted.connect(self._give_timbre)
+        if self._timbre_outcome is not None:
+            typed, exc = self._timbre_outcome
+            if exc is None:
+                panel.show_saved(typed)
+            else:
+                panel.show_error(self.tr_.error(exc), typed)
+        return panel
+
+    def _give_timbre(self, typed: str) -> None:
+        """Record the timbre typed (off the UI thread), then show the payment as it now stands."""
+        reference, agent_id = self.reference, self.agent_id
+
+        def saved(view: PaymentView) -> None:
+            if self.reference != reference:
+                return  # another dossier was opened meanwhile
+            if self.services.sync_wake is not None:
+                self.services.sync_wake()  # sent now if the service is reachable
+            self._payment = view
+            # The newest row is the one just recorded (rows come in the order given).
+            self._timbre_outcome = (view.timbres[-1].timbre, None)
+            self._replace_payment_panel()
+
+        def refused(exc: Exception) -> None:
+            if self.reference != reference:
+                return
+            self._timbre_outcome = (typed, exc)
+            if self.payment_panel is not None:
+                self.payment_panel.show_error(self.tr_.error(exc), typed)
+                self.scroll_area.ensureWidgetVisible(self.payment_panel.message)
+
+        self.runner.run(
+            lambda: self.services.payments.add_timbre(reference, typed, agent_id=agent_id),
+            on_done=saved,
+            on_error=refused,
+        )
+
+    def _replace_payment_panel(self) -> None:
+        """A new payment block in place of the old one, the page kept where it was scrolled."""
+        old = self.payment_panel
+        new = self._payment_panel()
+        page = old.parentWidget() if old is not None else None
+        page_layout = page.layout() if page is not None else None
+        if old is None or new is None or page_layout is None:
+            return
+        page_layout.replaceWidget(old, new)
+        new.show()  # now, rather than when the layout's queued show comes round
+        old.deleteLater()
+        self.payment_panel = new
+        self.scroll_area.ensureWidgetVisible(new.message)
 
     @staticmethod
     def _text(text: str, object_name: str = "") -> QLabel:
@@ -172,6 +256,9 @@ class DossierCardScreen(Screen):
         self._dossier = None
         self._fees = None
         self.fees_panel = None
+        self._payment = None
+        self.payment_panel = None
+        self._timbre_outcome = None
         drop_page(self.scroll_area)
         self.error.clear()
         self.title.clear()
