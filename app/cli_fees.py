@@ -95,15 +95,18 @@ def _fees(args: argparse.Namespace) -> int:
     from app.container import build
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.fees import DossierFees
-    from kiosk.fees import default_tariffs_dir, load_tariffs
+    from kiosk.fees import default_tariffs_dir
+    from kiosk.fees.installed import TariffFiles
     from kiosk.fees.kept import KeptEstimateError
     from kiosk.store import StoreError
 
-    tariffs = load_tariffs(default_tariffs_dir())
-    for error in tariffs.errors:
+    settings = settings_of(args)
+    # The shipped tariffs and those installed from the national service (docs/fees.md).
+    tariffs = TariffFiles(default_tariffs_dir(), settings.paths.tariffs_dir)
+    for error in tariffs.book().errors:
         sys.stderr.write(f"Attention : tarif ignoré : {error}" + "\n")
     try:
-        container = build(settings_of(args))
+        container = build(settings)
     except StoreError as exc:
         sys.stderr.write(f"Erreur : {exc}" + "\n")
         return EXIT_ERROR

@@ -20,6 +20,8 @@ from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
+from kiosk.fees import default_tariffs_dir
+from kiosk.fees.installed import TariffFiles
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer
 from kiosk.ports.identity import IdentityReader
@@ -201,7 +203,10 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
     if not store.read_only:
         encrypt_plain_documents(documents, store)
-    dossiers = DossierService(store, catalog)
+    # The shipped tariffs and those the sync worker installs from the national service.
+    dossiers = DossierService(
+        store, catalog, tariffs=TariffFiles(default_tariffs_dir(), paths.tariffs_dir)
+    )
     counter = CounterSettings(store)
     receipts = ReceiptService(dossiers, counter, training=training)
     return Container(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from app.container import Container
 from app.settings import BY_NAME, Settings
+from kiosk.fees import default_tariffs_dir
+from kiosk.fees.installed import TariffFiles
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
 from kiosk.sync.payments import PaymentQueue
@@ -114,6 +116,9 @@ def build_worker(
         listener=listener,
         payments=PaymentQueue(container.store, clock=lambda: as_datetime(real_clock)),
         payment_api=api,
+        # Installed beside the database, read by the estimates (kiosk/fees/installed.py).
+        tariffs=TariffFiles(default_tariffs_dir(), container.paths.tariffs_dir),
+        tariff_api=api,
     )
     api.set_throttle(worker.throttle)
     return worker, api

@@ -43,6 +43,7 @@ from kiosk.ports.national import (
     RateLimited,
     Refused,
     RemoteDemarche,
+    RemoteTariff,
     ServiceUnavailable,
     StatusChange,
     TimbreVerdict,
@@ -55,6 +56,8 @@ CHUNK_SIZE = 256 * 1024
 # The largest answer of the contract is the procedure definitions (~0.3 MB today); a changes
 # page of 200 decisions is tens of kB. Far above both, far below what would hurt a kiosk.
 MAX_ANSWER = 8_000_000  # bytes
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")  # a tariff's version: the day it comes into force
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # From the first byte sent to the last byte received, whatever the pace: a chunk upload of
 # 256 KiB still fits at 40 kbit/s.
 DEADLINE = 60.0  # seconds
@@ -297,6 +300,45 @@ class HttpNationalApi:
             raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
         return PaymentInfo(reference=reference, amount_cents=amount, url=url)
 
+    # ------------------------------------------------------------------ tariffs
+
+    def tariffs(self) -> tuple[RemoteTariff, ...]:
+        """The tariff files the service publishes (version, SHA-256, size)."""
+        response = self._call("GET", "/v1/tarifs")
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        listed = self._json(response).get("tarifs")
+        if not isinstance(listed, list):
+            raise ServiceUnavailable("Réponse inattendue du service national (tarifs).")
+        found: list[RemoteTariff] = []
+        for item in listed[:1000]:
+            version = item.get("version") if isinstance(item, dict) else None
+            digest = item.get("sha256") if isinstance(item, dict) else None
+            size = item.get("taille") if isinstance(item, dict) else None
+            if (
+                not isinstance(version, str)
+                or not _VERSION.fullmatch(version)
+                or not isinstance(digest, str)
+                or not _SHA256.fullmatch(digest)
+                or isinstance(size, bool)
+                or not isinstance(size, int)
+                or size < 0
+            ):
+                # One unreadable entry does not hide the others; the file is checked anyway.
+                log.warning("tarif mal décrit par le service national, ignoré : %.200r", item)
+                continue
+            found.append(RemoteTariff(version, digest.lower(), size))
+        return tuple(found)
+
+    def tariff_text(self, version: str, max_bytes: int) -> bytes:
+        """The text of one tariff file, abandoned as soon as it passes ``max_bytes``."""
+        if not _VERSION.fullmatch(version):
+            raise ValueError(version)
+        response = self._call("GET", f"/v1/tarifs/{version}", limit=max_bytes)
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        return response.content
+
     # ------------------------------------------------------------------ uploads (tus-like)
 
     def _upload(self, piece: LocalPiece, url: str) -> None:
@@ -339,19 +381,24 @@ class HttpNationalApi:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One authorised request (a new token once if the service says ours expired)."""
+    def _call(
+        self, method: str, path: str, *, limit: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One authorised request (a new token once if the service says ours expired);
+        ``limit``: a smaller cap than :data:`MAX_ANSWER` on this answer's bytes."""
         for attempt in (1, 2):
             headers = dict(kwargs.pop("headers", None) or {})
             headers["Authorization"] = f"Bearer {self._bearer()}"
-            response = self._send(method, path, headers=headers, **kwargs)
+            response = self._send(method, path, headers=headers, limit=limit, **kwargs)
             kwargs["headers"] = headers
             if response.status_code != 401 or attempt == 2:
                 return response
             self._token = None
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, limit: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
         self._throttle()  # every request spends a token of the kiosk's bucket
         deadline = time.monotonic() + self._deadline
         bound = _DEADLINE.set(deadline)  # read by the connection's every send and receive
@@ -359,7 +406,9 @@ class HttpNationalApi:
             request = self._http.build_request(method, path, **kwargs)
             streamed = self._http.send(request, stream=True)
             try:
-                content = self._read(streamed, deadline)
+                content = self._read(
+                    streamed, deadline, min(limit or self._max_answer, self._max_answer)
+                )
             finally:
                 streamed.close()
         except httpx.TimeoutException as exc:
@@ -381,7 +430,7 @@ class HttpNationalApi:
             self.quota.rate = rate
         return response
 
-    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+    def _read(self, response: httpx.Response, deadline: float, limit: int) -> bytes:
         """The answer's body, read as it comes; abandoned past the size cap or the deadline."""
         if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
             raise ServiceUnavailable(
@@ -394,10 +443,10 @@ class HttpNationalApi:
         raw = [response.content] if response.is_stream_consumed else response.iter_raw()
         for chunk in raw:
             size += len(chunk)
-            if size > self._max_answer:
+            if size > limit:
                 raise ServiceUnavailable(
                     "Réponse démesurée du service national (plus de"
-                    f" {self._max_answer / 1_000_000:g} Mo) : abandonnée."
+                    f" {limit / 1_000_000:g} Mo) : abandonnée."
                 )
             if time.monotonic() >= deadline:
                 raise ServiceUnavailable(self._too_slow())

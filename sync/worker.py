@@ -20,6 +20,7 @@ from typing import Any
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
+from kiosk.fees.installed import MAX_TARIFF_BYTES, TariffFiles, TariffRefused
 from kiosk.ports.national import (
     FilingFailed,
     NationalApi,
@@ -27,6 +28,7 @@ from kiosk.ports.national import (
     RateLimited,
     Refused,
     ServiceUnavailable,
+    TariffApi,
 )
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Claimed, Outbox
@@ -42,6 +44,9 @@ QUOTA_KEY = "sync.quota"
 #: Tries a one-off pass (``sync --once``) gives a dossier failing on its own before leaving it
 #: to the next pass (its backoff saved): the pass ends, the others are sent.
 PASS_TRIES = 3
+#: How often the published tariffs are looked at (and once at start): a new period is announced
+#: weeks ahead, so a day late costs nothing, and a fleet asks the service little.
+TARIFF_INTERVAL = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class OnceReport:
     last_error: str | None = None
     timbres_accepted: list[str] = field(default_factory=list)  # references of their dossiers
     timbres_refused: list[str] = field(default_factory=list)
+    tariffs_installed: list[str] = field(default_factory=list)  # versions
+    tariffs_refused: list[str] = field(default_factory=list)
 
 
 Listener = Callable[[SyncStatus], None]
@@ -110,9 +117,19 @@ class SyncWorker:
         poll_interval: float = 300.0,
         payments: PaymentQueue | None = None,
         payment_api: PaymentApi | None = None,
+        tariffs: TariffFiles | None = None,
+        tariff_api: TariffApi | None = None,
+        tariff_interval: float = TARIFF_INTERVAL,
     ) -> None:
         """``payments`` and ``payment_api``: the timbres to send and the payment references to
-        fetch (kiosk/sync/payments.py); without them the worker sends filings only."""
+        fetch (kiosk/sync/payments.py); without them the worker sends filings only.
+        ``tariffs`` and ``tariff_api``: where to install the tariffs the service publishes, and
+        from where (looked at every ``tariff_interval`` seconds and at start)."""
+        self._tariffs = tariffs if tariff_api is not None else None
+        self._tariff_api = tariff_api
+        self._tariff_interval = tariff_interval
+        self._next_tariffs = clock.time()  # at start
+        self._refused_tariffs: set[tuple[str, str]] = set()  # (version, sha256): not again
         self._payments = payments if payment_api is not None else None
         self._payment_api = payment_api
         self._outbox = outbox
@@ -166,6 +183,9 @@ class SyncWorker:
         if now >= self._next_pull:
             self.pull_changes()
             return 0.0
+        if self._tariffs is not None and now >= self._next_tariffs:
+            self.fetch_tariffs()
+            return 0.0
         claimed = self._outbox.claim()
         if claimed is not None:
             self._send(claimed)
@@ -176,6 +196,8 @@ class SyncWorker:
             return 0.0
         due = self._outbox.next_due()
         until = self._next_pull
+        if self._tariffs is not None:
+            until = min(until, self._next_tariffs)
         if due is not None:
             until = min(until, due.timestamp())
         timbre_due = self._payments.next_due() if self._payments is not None else None
@@ -286,6 +308,67 @@ class SyncWorker:
                 kept += 1
         return kept
 
+    def fetch_tariffs(self) -> int:
+        """Install the tariff files the service publishes that this kiosk does not have;
+        returns how many were installed. Each is checked before it is installed
+        (kiosk/fees/installed.py); a refused one is said in the log and the tariffs in use
+        stay as they are."""
+        if self._tariffs is None or self._tariff_api is None:
+            return 0
+        self._next_tariffs = self._clock.time() + self._tariff_interval
+        try:
+            published = self._tariff_api.tariffs()
+        except RateLimited as exc:
+            self.scheduler.on_rate_limited(
+                self._clock.time(), exc.retry_after, self._api.quota.rate
+            )
+            return 0
+        except ServiceUnavailable as exc:
+            self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+            self.report.last_error = str(exc)
+            return 0
+        self._succeeded()
+        have = self._tariffs.versions()
+        installed = 0
+        # Oldest first: a period closed (its end date given) makes room for the next one.
+        for remote in sorted(published, key=lambda t: t.version):
+            key = (remote.version, remote.sha256)
+            if have.get(remote.version) == remote.sha256 or key in self._refused_tariffs:
+                continue
+            if remote.size > MAX_TARIFF_BYTES:
+                self._refuse_tariff(
+                    key,
+                    f"tarif {remote.version} trop volumineux ({remote.size} octets annoncés, au"
+                    f" plus {MAX_TARIFF_BYTES})",
+                )
+                continue
+            try:
+                content = self._tariff_api.tariff_text(remote.version, MAX_TARIFF_BYTES)
+            except RateLimited as exc:
+                now = self._clock.time()
+                self.scheduler.on_rate_limited(now, exc.retry_after, self._api.quota.rate)
+                return installed
+            except ServiceUnavailable as exc:
+                # Cut, too slow, or larger than announced: tried again at the next look.
+                log.warning("tarif %s non téléchargé : %s", remote.version, exc)
+                self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+                self.report.last_error = str(exc)
+                return installed
+            self._succeeded()
+            try:
+                self._tariffs.install(remote.version, content, remote.sha256)
+            except TariffRefused as exc:
+                self._refuse_tariff(key, str(exc))
+                continue
+            installed += 1
+            self.report.tariffs_installed.append(remote.version)
+        return installed
+
+    def _refuse_tariff(self, key: tuple[str, str], reason: str) -> None:
+        log.warning("tarif refusé, les tarifs en usage sont gardés : %s", reason)
+        self._refused_tariffs.add(key)
+        self.report.tariffs_refused.append(key[0])
+
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
         self._outbox.release(claimed.item_id, error, retry_at=retry_at, charged=charged)
@@ -386,6 +469,8 @@ class SyncWorker:
                     break
         if not self.report.stopped_open:
             self.pull_changes()
+        if not self.report.stopped_open and self._tariffs is not None:
+            self.fetch_tariffs()
         self.report.waiting = self._outbox.counts().waiting
         self.publish(force=True)
         return self.report

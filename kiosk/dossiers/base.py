@@ -21,7 +21,8 @@ from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
 from kiosk.dossiers.reference import InvalidReference, parse_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary
-from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
+from kiosk.fees import TariffBook, default_tariffs_dir
+from kiosk.fees.installed import TariffFiles
 from kiosk.messages import Message
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
@@ -55,23 +56,25 @@ class DossierBase:
         catalog: Catalog,
         *,
         clock: Clock = utc_now,
-        tariffs: TariffBook | None = None,
+        tariffs: TariffBook | TariffFiles | None = None,
     ) -> None:
-        """``tariffs``: the loaded tariff files (the shipped ones, read at the first use, when
-        not given); filing keeps the dossier's estimate, which needs them."""
+        """``tariffs``: the loaded tariff files, or the folders they are read from (the
+        shipped ones when not given); filing keeps the dossier's estimate, which needs them."""
         self._store = store
         self._catalog = catalog
         self._now = clock
-        self._tariff_book = tariffs
+        self._tariff_files = (
+            tariffs if isinstance(tariffs, TariffFiles) else TariffFiles(default_tariffs_dir())
+        )
+        self._tariff_book = tariffs if isinstance(tariffs, TariffBook) else None
 
     @property
     def _tariffs(self) -> TariffBook:
-        if self._tariff_book is None:
-            # Read at the first estimate, not at start: the window paints before it is needed.
-            self._tariff_book = load_tariffs(default_tariffs_dir())
-            for error in self._tariff_book.errors:
-                log.warning("tarif ignoré : %s", error)
-        return self._tariff_book
+        if self._tariff_book is not None:
+            return self._tariff_book
+        # Read at the first estimate, not at start (the window paints before it is needed),
+        # and again when an update was installed (kiosk/fees/installed.py).
+        return self._tariff_files.book()
 
     def _parse_ref(self, reference: str) -> str:
         try:

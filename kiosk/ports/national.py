@@ -200,6 +200,36 @@ class PaymentApi(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RemoteTariff:
+    """A tariff file the national service publishes: its version (the day it comes into force),
+    the SHA-256 of its text and its size in bytes, as announced in the list."""
+
+    version: str
+    sha256: str
+    size: int
+
+
+class TariffApi(Protocol):
+    """The tariffs the national service publishes (docs/national-api.json, « tarifs »)."""
+
+    def tariffs(self) -> tuple[RemoteTariff, ...]:
+        """The published tariff files (versions, SHA-256, sizes).
+
+        Raises:
+            ServiceUnavailable: try again later.
+        """
+        ...
+
+    def tariff_text(self, version: str, max_bytes: int) -> bytes:
+        """The text of one tariff file, abandoned past ``max_bytes``.
+
+        Raises:
+            ServiceUnavailable: try again later (also: too large, not found).
+        """
+        ...
+
+
 @dataclass
 class QuotaHint:
     """The request rate the service last advertised for this kiosk (requests per second)."""

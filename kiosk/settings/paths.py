@@ -82,6 +82,11 @@ class Paths:
         """The supporting-document files (encrypted, kiosk/store/documents.py)."""
         return self.data_dir / "documents"
 
+    @property
+    def tariffs_dir(self) -> Path:
+        """The tariff files installed from the national service (``assets/`` may be read-only)."""
+        return self.data_dir / "tarifs"
+
 
 # The field names above hide the module's functions inside the class body.
 _default_db_key = db_key_file

@@ -39,6 +39,7 @@ from sync.server.instruction import (
     published_demarches,
     validate,
 )
+from sync.server.tariffs import TariffShelf
 
 if TYPE_CHECKING:
     from kiosk.demarches import Catalog
@@ -83,6 +84,7 @@ class NationalSimulator:
         self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
         self._tokens: dict[str, tuple[str, float]] = {}  # token → (client id, expiry)
         self._demarches = known_demarches()
+        self.tariff_files = TariffShelf()
         api = Starlette(routes=self._routes())
         self.app = FaultInjector(api, self.now, self.rng, self.client_of)
 
@@ -99,9 +101,12 @@ class NationalSimulator:
             Route("/v1/demarches", self.demarches, methods=["GET"]),
             Route("/v1/timbres", self.timbre, methods=["POST"]),
             Route("/v1/dossiers/{numero}/paiement", self.payment, methods=["GET"]),
+            Route("/v1/tarifs", self.tariffs, methods=["GET"]),
+            Route("/v1/tarifs/{version}", self.tariff, methods=["GET"]),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
             Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
+            Route("/_control/tarifs", self.control_tariffs, methods=["GET", "POST"]),
         ]
 
     # ------------------------------------------------------------------ auth
@@ -365,6 +370,23 @@ class NationalSimulator:
             return problem(401, "Jeton absent ou expiré.")
         return JSONResponse({"demarches": published_demarches()})
 
+    # ------------------------------------------------------------------ tariffs
+
+    async def tariffs(self, request: Request) -> Response:
+        """The published tariff files: version (its day of effect), SHA-256, size."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        return JSONResponse({"tarifs": self.tariff_files.listing()})
+
+    async def tariff(self, request: Request) -> Response:
+        """The text of one tariff file (TOML, UTF-8)."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        item = self.tariff_files.get(str(request.path_params["version"]))
+        if item is None:
+            return problem(404, "Tarif inconnu.")
+        return Response(item.content, media_type="application/toml; charset=utf-8")
+
     # ------------------------------------------------------------------ payment
 
     async def timbre(self, request: Request) -> Response:
@@ -467,6 +489,22 @@ class NationalSimulator:
             return problem(400, "Ordre inconnu.", "payer, ou timbre et montant_centimes.")
         with self.db.tx() as c:
             return JSONResponse({"timbres": payments.timbres_used(c)})
+
+    async def control_tariffs(self, request: Request) -> Response:
+        """POST ``{"version": "AAAA-MM-JJ", "contenu": "<TOML>", "sha256": "<facultatif>"}``:
+        publish a tariff file as is (``sha256``: announce another digest); GET: the list."""
+        if request.method == "POST":
+            try:
+                order = dict(await request.json())
+                published = self.tariff_files.publish(
+                    str(order["version"]),
+                    str(order["contenu"]).encode("utf-8"),
+                    order.get("sha256"),
+                )
+            except (ValueError, TypeError, KeyError):
+                return problem(400, "Ordre inconnu.", "version (AAAA-MM-JJ) et contenu.")
+            return JSONResponse(published.entry())
+        return JSONResponse({"tarifs": self.tariff_files.listing()})
 
     async def control_filings(self, request: Request) -> Response:
         """Filing rows per dossier UUID (the exactly-once check of the tests)."""

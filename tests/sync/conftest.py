@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
+from kiosk.fees.installed import TariffFiles
 from kiosk.store import Store
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.outbox import Outbox
@@ -60,6 +61,7 @@ def make_kiosk(
     tls: ssl.SSLContext | None = None,
     deadline: float = DEADLINE,
     read_document: Callable[[Path], bytes] = Path.read_bytes,
+    tariffs: TariffFiles | None = None,
 ) -> Kiosk:
     """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper
     (``read_document``: the document store's ``read`` when documents are encrypted)."""
@@ -69,7 +71,7 @@ def make_kiosk(
     def now() -> datetime:
         return as_datetime(clock)
 
-    dossiers = DossierService(store, catalog, clock=now)
+    dossiers = DossierService(store, catalog, clock=now, tariffs=tariffs)
     outbox = Outbox(store, catalog, clock=now, read_document=read_document)
     followup = NationalFollowUp(store, dossiers, clock=now)
     api = HttpNationalApi(
@@ -92,6 +94,8 @@ def make_kiosk(
         policy=policy,
         payments=PaymentQueue(store, clock=now),
         payment_api=api,
+        tariffs=tariffs,  # None: the tariffs are not fetched
+        tariff_api=api,
     )
     api.set_throttle(worker.throttle)
     return Kiosk(store, dossiers, outbox, followup, api, clock, sleeper, worker)
