@@ -9,7 +9,6 @@ whose write transactions queue behind ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,7 +27,6 @@ from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
 
 Clock = Callable[[], datetime]
-log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
