@@ -439,6 +439,7 @@ class MainWindow(QMainWindow):
         for screen in self.screens[1:]:
             screen.clear_personal_data()
         self.stack.setCurrentWidget(self.home)
+        self.home.take_focus()
 
     def _next_person(self) -> None:
         self._session += 1
@@ -446,6 +447,7 @@ class MainWindow(QMainWindow):
             screen.clear_personal_data()
         self.tr_.set_language("fr")
         self.stack.setCurrentWidget(self.home)
+        self.home.take_focus()
 
     def _show_badge(self, badge: ConnectionBadge | None) -> None:
         self._badge = badge

@@ -255,3 +255,27 @@ def test_opening_another_dossier_leaves_nothing_of_the_first_on_screen(
     assert window.wizard.editors == {} and window.wizard.scroll_area.widget() is None
     driver.settle()
     assert window.wizard.reference == second != first
+
+
+def test_back_home_after_a_search_the_keyboard_does_not_come_up_by_itself(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    # Seen under Xvfb: back on the home screen, Qt gave the focus back to the search field the
+    # agent had typed in, and the on-screen keyboard rose over the tiles before any touch.
+    driver = Driver(qtbot, window)
+    reference = _answered(window)
+    file_dossier(window.services.dossiers, reference)
+    driver.sign_in()
+    window.activateWindow()
+    window.home.search.setFocus()
+    qtbot.keyClicks(window.home.search, reference)
+    qtbot.keyClick(window.home.search, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    driver.settle()
+    driver.settle()
+    assert window.stack.currentWidget() is window.card
+    _tap(qtbot, window.card.home_button)
+    driver.settle()
+    assert window.stack.currentWidget() is window.home
+    focused = QApplication.focusWidget()
+    assert focused is not window.home.search
+    assert focused in window.home.tiles.values()  # the first tile: Enter starts it

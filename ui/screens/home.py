@@ -144,6 +144,14 @@ class HomeScreen(Screen):
         super().showEvent(event)
         self.refresh_order()
 
+    def take_focus(self) -> None:
+        """Put the keyboard focus on the first tile on arrival. Left to Qt, the stack gives it
+        back to the search field the agent last typed in, and the on-screen keyboard then comes
+        up by itself over the tiles, before anyone has touched the screen."""
+        order = self.tile_order
+        if order:
+            self.tiles[order[0]].setFocus(Qt.FocusReason.OtherFocusReason)
+
     def show_supervision(self, visible: bool) -> None:
         """Offer the supervision screen (to a signed-in supervisor only)."""
         self.supervision_button.setVisible(visible)
