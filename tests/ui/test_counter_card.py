@@ -268,7 +268,7 @@ def test_back_home_after_a_search_the_keyboard_does_not_come_up_by_itself(
     driver.sign_in()
     window.activateWindow()
     window.home.search.setFocus()
-    qtbot.keyClicks(window.home.search, reference)
+    qtbot.keyClicks(window.home.search, reference)  # type: ignore[no-untyped-call]
     qtbot.keyClick(window.home.search, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
     driver.settle()
     driver.settle()
