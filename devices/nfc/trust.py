@@ -255,7 +255,7 @@ def usable_certificate(der: bytes) -> x509.Certificate:
         certificate = x509.load_der_x509_certificate(der)
         certificate.public_key()
     except ValueError:
-        pass
+        pass  # a known quirk (NULL ECDSA parameters, an explicit curve): normalised below
     else:
         return certificate
     parsed = ax509.Certificate.load(der)

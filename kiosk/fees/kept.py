@@ -77,8 +77,8 @@ def _load_param(data: Any) -> Param:
         if isinstance(data.get("d"), str):
             try:
                 return date.fromisoformat(data["d"])
-            except ValueError:
-                pass
+            except ValueError as exc:
+                raise KeptEstimateError("paramètre illisible") from exc
     raise KeptEstimateError("paramètre illisible")
 
 

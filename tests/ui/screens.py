@@ -8,6 +8,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
 from app.container import build
 from app.settings import Settings
 from devices.capture import FolderSource
@@ -19,7 +23,11 @@ from kiosk.dossiers.service import DossierService
 from kiosk.ports.devices import Printer
 from kiosk.security.agents import AgentService
 from tests.support import file_dossier, fill
+from ui.i18n import Translator
+from ui.screens.dossier import DossierCardScreen
 from ui.services import UiServices
+from ui.tasks import TaskRunner
+from ui.theme import Look, load_fonts, stylesheet
 
 
 @contextmanager
@@ -56,3 +64,24 @@ def filed_dossier(services: UiServices, demarche_id: str) -> str:
     fill(services.dossiers, reference, services.catalog.latest(demarche_id))
     file_dossier(services.dossiers, reference)
     return reference
+
+
+def show_screen(qtbot: QtBot, screen: QWidget, lang: str) -> None:
+    """Show a screen alone as the window shows it: 1280×800, the kiosk's style, right to left
+    in Arabic."""
+    qtbot.addWidget(screen)
+    screen.resize(1280, 800)
+    screen.setStyleSheet(stylesheet(Look(), load_fonts()))
+    if lang == "ar":
+        screen.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    screen.show()
+
+
+def card_screen(qtbot: QtBot, services: UiServices, lang: str, reference: str) -> DossierCardScreen:
+    """The dossier card of ``reference`` in ``lang``, opened and loaded."""
+    runner = TaskRunner()
+    screen = DossierCardScreen(services.card(), runner, Translator(lang))
+    show_screen(qtbot, screen, lang)
+    screen.open(reference)
+    qtbot.waitUntil(lambda: runner.idle and screen.current is not None)
+    return screen

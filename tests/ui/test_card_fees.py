@@ -10,17 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import SCREENSHOTS
-from tests.ui.screens import filed_dossier, screen_services
+from tests.ui.screens import card_screen, filed_dossier, screen_services
 from ui.i18n import Translator
 from ui.screens.dossier import DossierCardScreen
 from ui.services import UiServices
-from ui.tasks import TaskRunner
-from ui.theme import Look, load_fonts, stylesheet
 
 NBSP, LRE, PDF = "\u00a0", "\u202a", "\u202c"
 
@@ -32,17 +29,7 @@ def services(tmp_path: Path) -> Iterator[UiServices]:
 
 
 def _card(qtbot: QtBot, services: UiServices, lang: str, reference: str) -> DossierCardScreen:
-    runner = TaskRunner()
-    screen = DossierCardScreen(services.card(), runner, Translator(lang))
-    qtbot.addWidget(screen)
-    screen.resize(1280, 800)
-    screen.setStyleSheet(stylesheet(Look(), load_fonts()))
-    if lang == "ar":
-        screen.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-    screen.show()
-    screen.open(reference)
-    qtbot.waitUntil(lambda: runner.idle and screen.current is not None)
-    return screen
+    return card_screen(qtbot, services, lang, reference)
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.support import fill
 from tests.ui.conftest import SCREENSHOTS
-from tests.ui.screens import screen_services
+from tests.ui.screens import screen_services, show_screen
 from ui.i18n import Translator
 from ui.screens.review import ReviewScreen
 from ui.services import UiServices
 from ui.tasks import TaskRunner
-from ui.theme import Look, load_fonts, stylesheet
 
 LRE, PDF, NBSP, RLM = "\u202a", "\u202c", "\u00a0", "\u200f"
 
@@ -34,12 +32,7 @@ def services(tmp_path: Path) -> Iterator[UiServices]:
 def _review(qtbot: QtBot, services: UiServices, lang: str, reference: str) -> ReviewScreen:
     runner = TaskRunner()
     screen = ReviewScreen(services.review(), runner, Translator(lang))
-    qtbot.addWidget(screen)
-    screen.resize(1280, 800)
-    screen.setStyleSheet(stylesheet(Look(), load_fonts()))
-    if lang == "ar":
-        screen.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-    screen.show()
+    show_screen(qtbot, screen, lang)
     screen.open(reference)
     qtbot.waitUntil(lambda: runner.idle and screen.fees_panel is not None)
     return screen
