@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from kiosk.followup.reasons import Reason
 from kiosk.messages import translatable
 
 
@@ -69,6 +71,27 @@ class StatusChange:
     status: str
     reason: str | None = None
     missing: tuple[str, ...] = ()
+    #: What the service asks for, typed (the contract's ``motifs``); a service speaking the
+    #: contract's first version gives only ``reason`` and ``missing``.
+    reasons: tuple[Reason, ...] = ()
+    #: The day by which the person must answer an « à compléter » (``date_limite``).
+    deadline: date | None = None
+    #: Documents the service issued with the decision (a provisional registration certificate,
+    #: a decision letter), to fetch and keep encrypted.
+    documents: tuple[ReturnedDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnedDocument:
+    """A document the national service issued for a dossier, as the decisions feed announces it
+    (``documents`` of a change); its bytes come from :meth:`FollowUpApi.document`."""
+
+    id: str
+    kind: str  # "certificat_provisoire", "lettre_decision" (the contract's enum)
+    title: str
+    mime_type: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -226,6 +249,43 @@ class TariffApi(Protocol):
 
         Raises:
             ServiceUnavailable: try again later (also: too large, not found).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class OutgoingNotification:
+    """A text message the national service's notification endpoint sends for the kiosk.
+
+    ``text`` carries the dossier's reference and what to do, nothing else about the person; the
+    phone number is the delivery address. ``idempotency_key`` is the kiosk's, one per message:
+    a resend after a lost answer is a replay, never a second message.
+    """
+
+    idempotency_key: str
+    national_number: str
+    reference: str
+    phone: str
+    text: str
+
+
+class FollowUpApi(Protocol):
+    """What the kiosk uses after the decision (docs/national-api.json, « suivi »)."""
+
+    def notify(self, notification: OutgoingNotification) -> str:
+        """Have the service send the text message; returns the service's id for it.
+
+        Raises:
+            ServiceUnavailable: try again later with the same key (safe to repeat).
+            Refused: the service will never send it (unknown dossier, number refused).
+        """
+        ...
+
+    def document(self, national_number: str, document_id: str, max_bytes: int) -> bytes:
+        """The bytes of a document the service issued for the dossier.
+
+        Raises:
+            ServiceUnavailable: try again later (also: too large, not found yet).
         """
         ...
 

@@ -72,6 +72,10 @@ class Dossier(Base):
     training: Mapped[bool] = mapped_column(default=False)
     # Set when the retention rules erased the person's data (kiosk/security/retention.py).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the person agreed to be contacted about this dossier by ``contact_mode`` (0007).
+    contact_consent_at: Mapped[datetime | None] = mapped_column(
+        "consentement_contact_at", UTCDateTime(), default=None
+    )
 
     usager: Mapped[Usager | None] = relationship(
         back_populates="dossier", cascade="all, delete-orphan", uselist=False
@@ -154,6 +158,12 @@ class Mandat(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     valid_until: Mapped[date | None] = mapped_column(default=None)
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # 0007: what the mandate covers (None: this dossier's démarche; "theme:<theme>"), the
+    # duration chosen with the person, and its revocation at a counter.
+    portee: Mapped[str | None] = mapped_column(String(64), default=None)
+    duree_jours: Mapped[int | None] = mapped_column(Integer, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_by: Mapped[int | None] = mapped_column(Integer, default=None)
 
     dossier: Mapped[Dossier] = relationship(back_populates="mandat")
 
@@ -269,8 +279,90 @@ class NationalNotice(Base):
     state: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # 0007: the typed reasons (kiosk/followup/reasons.py, JSON) and the day to answer by.
+    reasons: Mapped[Any] = mapped_column("motifs", JSONText(), nullable=True, default=None)
+    deadline: Mapped[date | None] = mapped_column("date_limite", default=None)
 
     __table_args__ = (Index("ix_avis_national_todo", "contacted_at", "at"),)
+
+
+class NationalDocument(Base):
+    """A document the national service issued for a dossier (provisional certificate, decision
+    letter): announced by the decisions feed, fetched later, stored encrypted like a piece."""
+
+    __tablename__ = "document_national"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    notice_id: Mapped[int | None] = mapped_column(
+        "avis_id", ForeignKey("avis_national.id", ondelete="SET NULL"), default=None
+    )
+    remote_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (UniqueConstraint("dossier_id", "remote_id", name="uq_document_national"),)
+
+
+class ContactAttempt(Base):
+    """One attempt to reach the person about their dossier: a call, a letter, a text message,
+    a visit to the counter; with its outcome and the agent who made it."""
+
+    __tablename__ = "tentative_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    notice_id: Mapped[int | None] = mapped_column(
+        "avis_id", ForeignKey("avis_national.id", ondelete="SET NULL"), default=None
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    channel: Mapped[str] = mapped_column(String(16))  # telephone, sms, courrier, guichet
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (Index("ix_tentative_contact_dossier", "dossier_id", "at"),)
+
+
+class Notification(Base):
+    """A text message for the person, sent once through the national notification endpoint."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    notice_id: Mapped[int | None] = mapped_column(
+        "avis_id", ForeignKey("avis_national.id", ondelete="SET NULL"), default=None
+    )
+    channel: Mapped[str] = mapped_column(String(8))  # "sms"
+    template: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    remote_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('en_attente', 'envoi', 'acquitte', 'rejete')", name="notification_state"
+        ),
+        Index("ix_notification_due", "state", "next_attempt_at"),
+    )
 
 
 class AuditEntry(Base):
