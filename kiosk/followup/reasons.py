@@ -90,8 +90,9 @@ class Reason:
         message = data.get("message")
         if not isinstance(message, str) or not message.strip():
             return None
+        kind_value = data.get("type")
         try:
-            kind = ReasonKind(data.get("type"))
+            kind = ReasonKind(kind_value) if isinstance(kind_value, str) else ReasonKind.AUTRE
         except ValueError:
             kind = ReasonKind.AUTRE
         return cls(
@@ -107,13 +108,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _name(value: Any) -> str | None:
+def _name(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    if not value or len(value) > MAX_NAME or any(c.isspace() for c in value):
+    name = value.strip()
+    if not name or len(name) > MAX_NAME or any(c.isspace() for c in name):
         return None
-    return value
+    return name
 
 
 def reasons_from_json(data: Any) -> tuple[Reason, ...]:
