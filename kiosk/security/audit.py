@@ -109,6 +109,8 @@ DETAIL_KEYS = frozenset(
         "par",
         "evenement",
         "reglage",  # the name of a setting changed (« guichet »), not its value
+        "canal",  # how the person was contacted (« courrier »), never the address or number
+        "resultat",  # what came of a contact attempt (« injoignable »)
     }
 )
 _SCALARS = (str, int, float, bool, type(None))
