@@ -8,6 +8,7 @@ from typing import Any
 
 from kiosk.dossiers.errors import DossierError, UnknownDemarche
 from kiosk.dossiers.fees import FeesView
+from kiosk.dossiers.payment import PaymentView
 from kiosk.dossiers.reference import check_verification_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
@@ -72,6 +73,23 @@ def receipt_fees(fees: FeesView) -> ReceiptFees:
         missing=tuple(str(item.reason) for item in result.missing),
         note=None if result.note is None else str(result.note),
         amount_due=None if fees.amount_due is None else format_euros(fees.amount_due),
+    )
+
+
+def receipt_payment(payment: PaymentView) -> ReceiptPayment | None:
+    """The « Payer sans carte bancaire » block of a dossier's payment, once the national service
+    has given its reference (None before); the letter prints the same one."""
+    if (
+        payment.payment_reference is None
+        or payment.payment_amount_cents is None
+        or payment.payment_url is None
+    ):
+        return None
+    return ReceiptPayment(
+        amount=format_euros(payment.payment_amount_cents),
+        amount_cents=payment.payment_amount_cents,
+        reference=payment.payment_reference,
+        url=payment.payment_url,
     )
 
 
@@ -161,19 +179,7 @@ class ReceiptService:
         reprint): never for a dossier already paid or decided."""
         if state is not DossierState.ATTENTE_PAIEMENT:
             return None
-        payment = self._dossiers.payment(reference)
-        if (
-            payment.payment_reference is None
-            or payment.payment_amount_cents is None
-            or payment.payment_url is None
-        ):
-            return None
-        return ReceiptPayment(
-            amount=format_euros(payment.payment_amount_cents),
-            amount_cents=payment.payment_amount_cents,
-            reference=payment.payment_reference,
-            url=payment.payment_url,
-        )
+        return receipt_payment(self._dossiers.payment(reference))
 
     def lookup_qr(self, text: str) -> DossierSummary:
         """The dossier a scanned receipt QR code names, after checking its verification code.

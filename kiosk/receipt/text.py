@@ -8,7 +8,7 @@ read and tested on its own.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -53,6 +53,12 @@ def format_filed_at(filed_at: datetime) -> str:
         f" à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
     )
     return f"{when} (heure de Paris)" if is_paris else f"{when} (heure UTC)"
+
+
+def format_day(day: date) -> str:
+    """ "5 décembre 2026", "1er mars 2027": a day as a French letter writes it."""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def mask_phone(telephone: str) -> str:
