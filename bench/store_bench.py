@@ -3,7 +3,8 @@
 Prints: autosave of one answer p50/p95 (target p95 ≤ 5 ms) and its ratio to a bare ``sqlite3``
 insert+commit with the same pragmas on the same disk; search by name / plate / reference p95
 (target ≤ 20 ms); the estimate of a dossier's fees p50/p95 (target ≤ 5 ms); receipt generation
-median (target ≤ 50 ms); ``kiosk --help`` wall time.
+median (target ≤ 50 ms); a letter's (data + PDF) median over several runs and their spread
+(target ≤ 50 ms); ``kiosk --help`` wall time.
 
 The 100,000 dossiers are written with bulk inserts (the service would take minutes to create
 them one by one); every measured operation then goes through the real service.
@@ -25,7 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from bench.common import median, percentile, report
 from kiosk.demarches import Catalog, Demarche, FieldType, load_catalog
@@ -266,6 +267,59 @@ def estimates(
     report("estimation des frais d'un dossier p95", p95, "ms", "≤ 5 ms", f"{p95 / 5:.2f}× la cible")
 
 
+def letters_figure(
+    store: Store,
+    catalog: Catalog,
+    service: DossierService,
+    counter: CounterSettings,
+    filed: list[str],
+    runs: int = 5,
+    per_run: int = 20,
+) -> None:
+    """A letter (the dossier, its latest national notice, the wording and the one-page PDF),
+    the way ``kiosk courrier REF`` makes it: filed dossiers sent back « à compléter » with typed
+    reasons and a day to answer by; the median of each run, and the spread of the runs."""
+    from kiosk.dossiers.states import DossierState
+    from kiosk.followup.letter_pdf import render_letter
+    from kiosk.followup.letters import LetterService
+    from kiosk.followup.reasons import Reason, ReasonKind, reasons_to_json
+    from kiosk.store.models import NationalNotice
+
+    reasons = reasons_to_json(
+        [
+            Reason(
+                ReasonKind.PIECE_PERIMEE,
+                "Le document fourni a plus de 15 jours.",
+                "certificat_situation",
+            ),
+            Reason(ReasonKind.CHAMP_INCORRECT, "Le nom ne correspond pas.", field="usager.nom"),
+        ]
+    )
+    for index, ref in enumerate(filed):
+        service.acknowledge(ref, national_number=f"BENCH-{index}")
+        service.transition(ref, DossierState.A_COMPLETER, reason="Pièce périmée")
+    with store.write() as s:
+        s.execute(update(NationalNotice).values(reasons=reasons, deadline=datetime.now(UTC).date()))
+    letters = LetterService(store, catalog, service, counter)
+    medians = []
+    for _ in range(runs):
+        times = []
+        for i in range(per_run):
+            t = time.perf_counter()
+            render_letter(letters.compose(filed[i % len(filed)]))
+            times.append(time.perf_counter() - t)
+        medians.append(median(times))
+    value = median(medians) * 1e3
+    report(
+        "lettre (données + PDF) médiane",
+        value,
+        "ms",
+        "≤ 50 ms",
+        f"{value / 50:.2f}× la cible, {min(medians) * 1e3:.1f}–{max(medians) * 1e3:.1f} ms"
+        f" sur {runs} séries de {per_run}",
+    )
+
+
 #: Postcodes across the regions (Corsica and overseas included) for the fees' estimate.
 POSTCODES = ["75011", "31000", "76600", "35000", "13001", "59000", "20000", "97300", "97400"]
 
@@ -343,6 +397,7 @@ def main() -> None:
         receipts.render(filed[i % len(filed)])
         renders.append(time.perf_counter() - t)
     report("récépissé (données + PDF) médiane", median(renders) * 1e3, "ms", "≤ 50 ms")
+    letters_figure(store, catalog, service, counter, filed)
     store.close()
     _opening(db)
 
