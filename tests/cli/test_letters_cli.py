@@ -21,7 +21,7 @@ from kiosk.dossiers.states import DossierState
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore
 from kiosk.store.models import ContactAttempt, Dossier, Usager
-from tests.followup.support import DEADLINE, REASONS, decide, filed_dossier, set_counter
+from tests.followup.letters_support import DEADLINE, REASONS, decide, filed_dossier, set_counter
 from tests.followup.test_national_documents import CPI, announce
 
 ROOT = Path(__file__).resolve().parents[2]

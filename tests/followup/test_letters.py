@@ -42,7 +42,7 @@ from kiosk.ports.devices import PrintError
 from kiosk.receipt import encode_qr_payload
 from kiosk.store import Store
 from kiosk.store.models import ContactAttempt, Dossier, NationalDocument, NationalNotice, Usager
-from tests.followup.support import (
+from tests.followup.letters_support import (
     COUNTER,
     DEADLINE,
     PAY_URL,

@@ -16,7 +16,7 @@ from kiosk.followup.national_documents import NationalDocumentError, NationalDoc
 from kiosk.store import Store
 from kiosk.store.documents import DocumentStore
 from kiosk.store.models import Dossier, NationalDocument
-from tests.followup.support import decide, filed_dossier
+from tests.followup.letters_support import decide, filed_dossier
 
 CPI = b"%PDF-1.4\n% certificat provisoire d'immatriculation\n%%EOF\n"
 
