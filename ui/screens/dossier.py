@@ -160,6 +160,9 @@ class DossierCardScreen(Screen):
         layout.addWidget(state)
         if summary.usager:  # on the reading side of the screen, however it is spelt
             layout.addWidget(self._text(self.tr_.line(self.tr_.data(summary.usager))))
+        self.followup_panel = self._followup_panel()
+        if self.followup_panel is not None and self.followup_panel.item.need is not None:
+            layout.addWidget(self.followup_panel)  # what to do now: first, in view
         if dossier.locked is not None:
             layout.addWidget(self._text(dossier.locked.localized(self.tr_.lang)))
         if dossier.editable:
@@ -187,12 +190,8 @@ class DossierCardScreen(Screen):
         self.payment_panel = self._payment_panel()
         if self.payment_panel is not None:
             layout.addWidget(self.payment_panel)
-        self.followup_panel = None
-        if self._followup is not None:
-            self.followup_panel = FollowUpPanel(self._followup, self.tr_)
-            self.followup_panel.contacted.connect(self._record_contact)
-            self.followup_panel.handed.connect(self._hand_over)
-            layout.addWidget(self.followup_panel)
+        if self.followup_panel is not None and self.followup_panel.item.need is None:
+            layout.addWidget(self.followup_panel)  # history only: after the rest
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
         self._offer_next(dossier, bool(to_bring))
@@ -207,6 +206,14 @@ class DossierCardScreen(Screen):
         self.attach_button.setVisible(dossier.editable and (to_bring or asked_documents))
         self.attach_button.setText(t("card.attach_asked" if asked_documents else "card.attach"))
         self.reprint_button.setVisible(dossier.filed)
+
+    def _followup_panel(self) -> FollowUpPanel | None:
+        if self._followup is None:
+            return None
+        panel = FollowUpPanel(self._followup, self.tr_)
+        panel.contacted.connect(self._record_contact)
+        panel.handed.connect(self._hand_over)
+        return panel
 
     def _record_contact(self, channel: Channel, outcome: Outcome) -> None:
         """Record an attempt to reach the person (off the UI thread), then show it."""
