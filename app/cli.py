@@ -32,6 +32,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_security",
     "app.cli_fees",
     "app.cli_payment",
+    "app.cli_followup",
     "app.cli_letters",
 )
 

@@ -17,11 +17,13 @@ from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.attachments import Attachments
+from kiosk.dossiers.base import utc_now
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
+from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer
 from kiosk.ports.identity import IdentityReader
@@ -140,6 +142,7 @@ def build_ui(
         retention=RetentionService(
             container.store, container.documents.root, policy=settings.retention_policy()
         ),
+        followup=FollowUpService(container.store, container.catalog, clock=utc_now),
     )
     return services, container
 

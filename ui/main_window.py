@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         from ui.screens.consent import ConsentScreen
         from ui.screens.documents import DocumentsScreen
         from ui.screens.dossier import DossierCardScreen
+        from ui.screens.followup import FollowUpScreen
         from ui.screens.home import HomeScreen
         from ui.screens.receipt import ReceiptScreen
         from ui.screens.review import ReviewScreen
@@ -183,6 +184,8 @@ class MainWindow(QMainWindow):
         self.review = ReviewScreen(services.review(), run, tr)
         self.receipt = ReceiptScreen(services.receipt(), run, tr)
         self.supervision = SupervisionScreen(services.supervision(), run, tr)
+        worklist = services.worklist()
+        self.followup = FollowUpScreen(worklist, run, tr) if worklist is not None else None
         self.screens = [
             self.signin,
             self.home,
@@ -194,6 +197,12 @@ class MainWindow(QMainWindow):
             self.receipt,
             self.supervision,
         ]
+        if self.followup is not None:
+            self.screens.append(self.followup)
+            self.followup.open_dossier.connect(self._open_from_worklist)
+            self.followup.home.connect(self._go_home)
+            self.home.follow_up.connect(self._follow_up)
+            self.home.follow_up_button.show()
         for screen in self.screens[1:]:
             self.stack.addWidget(screen)
         self.home.start.connect(self._start)
@@ -201,7 +210,7 @@ class MainWindow(QMainWindow):
         self.card.proceed.connect(self._continue)
         self.card.attach_documents.connect(self._documents)
         self.card.reprint.connect(self._receipt)
-        self.card.home.connect(self._go_home)
+        self.card.home.connect(self._card_home)
         self.home.supervise.connect(self._supervise)
         self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.wizard.review.connect(self._documents)
@@ -377,6 +386,27 @@ class MainWindow(QMainWindow):
         self.documents.begin_session()  # the scans from now on are this person's
         self.card.open(reference)
         self.stack.setCurrentWidget(self.card)
+
+    def _follow_up(self) -> None:
+        """The worklist: the dossiers that need someone after the counter."""
+        if self.agent is not None and self.followup is not None:
+            self.stack.setCurrentWidget(self.followup)
+
+    def _open_from_worklist(self, reference: str) -> None:
+        """A dossier of the worklist opens on its card, which leads back to the list."""
+        if self.agent is None:
+            return
+        self.documents.begin_session()  # the person may be at the counter
+        self.card.open(reference, from_worklist=True)
+        self.stack.setCurrentWidget(self.card)
+
+    def _card_home(self) -> None:
+        """The card's way out: back to the worklist it was opened from, or home."""
+        if self.card.from_worklist and self.followup is not None:
+            self.card.clear_personal_data()
+            self.stack.setCurrentWidget(self.followup)
+            return
+        self._go_home()
 
     def _continue(self, reference: str) -> None:
         """From the card: on to the first answer still missing, or to the last step."""

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.service import DossierService
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
+    from kiosk.followup.contact import Channel, Outcome
+    from kiosk.followup.worklist import Need, WorkItem, Worklist
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScannedFile, ScanSource
     from kiosk.ports.identity import IdentityReader
@@ -174,6 +176,34 @@ class AttachesDocuments(Protocol):
         ...
 
 
+class FollowsUp(Protocol):
+    """The follow-up after the counter (``kiosk.followup.worklist``)."""
+
+    def worklist(self, *, need: Need | None = None, limit: int = 200) -> Worklist:
+        """The dossiers that need someone, most urgent first, and each need's count."""
+        ...
+
+    def item(self, reference: str) -> WorkItem:
+        """One filed dossier's follow-up: what was asked, how to reach the person, attempts."""
+        ...
+
+    def record_contact(
+        self,
+        reference: str,
+        channel: Channel,
+        outcome: Outcome,
+        *,
+        note: str | None = None,
+        agent_id: int | None = None,
+    ) -> WorkItem:
+        """Record an attempt to reach the person; the entry as it now stands."""
+        ...
+
+    def hand_over(self, reference: str, document_id: int, *, agent_id: int | None = None) -> None:
+        """A document the national service issued was handed over at the counter."""
+        ...
+
+
 # ------------------------------------------------------------------ each screen's slice
 
 
@@ -203,6 +233,15 @@ class CardServices:
     payments: TakesPayments
     #: Ask the sync worker to send now (after a timbre is given; None: no sync).
     sync_wake: Callable[[], None] | None = None
+    #: What happened after the counter (None: not offered).
+    followup: FollowsUp | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpServices:
+    """The agent's worklist."""
+
+    followup: FollowsUp
 
 
 @dataclass(frozen=True)
@@ -293,6 +332,7 @@ class UiServices:
     sync_wake: Callable[[], None] | None = None
     audit: AuditLog | None = None
     retention: RetentionService | None = None
+    followup: FollowsUp | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -305,8 +345,12 @@ class UiServices:
     def card(self) -> CardServices:
         """The dossier card's slice."""
         return CardServices(
-            self.catalog, self.dossiers, self.dossiers, self.dossiers, self.sync_wake
+            self.catalog, self.dossiers, self.dossiers, self.dossiers, self.sync_wake, self.followup
         )
+
+    def worklist(self) -> FollowUpServices | None:
+        """The worklist screen's slice (None: no follow-up offered)."""
+        return FollowUpServices(self.followup) if self.followup is not None else None
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""

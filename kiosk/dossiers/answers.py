@@ -25,6 +25,7 @@ from kiosk.dossiers.errors import DossierNotFound, UnknownField
 from kiosk.dossiers.moves import move
 from kiosk.dossiers.projection import reproject
 from kiosk.dossiers.states import DossierState
+from kiosk.followup.correction import answer_locked, correction_scope
 from kiosk.identity.model import DocumentKind, IdentityReading
 from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
@@ -109,16 +110,22 @@ class DossierAnswers(DossierBase):
         with self._store.write() as s:
             row = s.execute(
                 select(
-                    Dossier.id, Dossier.state, Dossier.demarche_id, Dossier.demarche_version
+                    Dossier.id,
+                    Dossier.state,
+                    Dossier.demarche_id,
+                    Dossier.demarche_version,
+                    Dossier.national_number,
                 ).where(Dossier.reference == ref)
             ).one_or_none()
             if row is None:
                 raise DossierNotFound(ref)
-            dossier_id, state_value, demarche_id, version = row
+            dossier_id, state_value, demarche_id, version, number = row
             state = DossierState(state_value)
             if not state.editable:
                 raise not_editable(ref, state)
             demarche = self._demarche(demarche_id, version)
+            if number is not None:  # numbered by the service: maybe a correction
+                self._check_open(s, ref, dossier_id, demarche, path)
             now = self._now()
             value, changed = self._write(s, dossier_id, demarche, path, raw, now)
             if not changed:  # saved again as it was: nothing to record, nothing to validate again
@@ -152,7 +159,18 @@ class DossierAnswers(DossierBase):
             dossier = self._load_editable(s, ref)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             now = self._now()
-            filled = identity_answers(demarche, self._answers(s, dossier.id), reading)
+            answers = self._answers(s, dossier.id)
+            filled = identity_answers(demarche, answers, reading)
+            scope = correction_scope(s, dossier, demarche)
+            if scope is not None:
+                # A correction changes only what the service asked: the document read still
+                # proves who is at the counter (the journal says so), its values fill only the
+                # questions left open.
+                filled = [
+                    (path, value)
+                    for path, value in filled
+                    if scope.allows_answer(path, answered=path in answers)
+                ]
             written = [
                 (path, *self._write(s, dossier.id, demarche, path, value, now))
                 for path, value in filled
@@ -193,6 +211,8 @@ class DossierAnswers(DossierBase):
         with self._store.write() as s:
             dossier = self._load_editable(s, ref)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            if correction_scope(s, dossier, demarche) is not None:
+                raise answer_locked(ref)  # an item's answers were given: the service has them
             # A negative index would remove every item (all are at or after it).
             problem = group_index_problem(demarche, f"{group_id}[{max(index, 0)}].x")
             if index < 0 or group_id not in {g.id for g in demarche.groups()} or problem:
@@ -239,6 +259,23 @@ class DossierAnswers(DossierBase):
             )
 
     # ----------------------------------------------------------------- internals
+
+    @staticmethod
+    def _check_open(s: Session, ref: str, dossier_id: str, demarche: Demarche, path: str) -> None:
+        """Refuse a change the national service did not ask for (a correction only)."""
+        dossier = s.get(Dossier, dossier_id)
+        assert dossier is not None  # read above, in this transaction
+        scope = correction_scope(s, dossier, demarche)
+        if scope is None:
+            return
+        answered = (
+            s.scalar(
+                select(Answer.path).where(Answer.dossier_id == dossier_id, Answer.path == path)
+            )
+            is not None
+        )
+        if not scope.allows_answer(path, answered=answered):
+            raise answer_locked(ref)
 
     @staticmethod
     def _renumber_pieces(s: Session, dossier_id: str, group_id: str, index: int) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from kiosk.demarches import Demarche, required_documents
 from kiosk.dossiers.base import Clock, DossierBase, utc_now
 from kiosk.dossiers.errors import DossierError
+from kiosk.followup.correction import correction_scope, piece_locked
 from kiosk.messages import Message
 from kiosk.ports.devices import ScannedFile, ScanSource
 from kiosk.security.audit import AuditAction
@@ -141,7 +142,8 @@ class DossierPieces(DossierBase):
     def _accepting(self, s: Session, ref: str, kind: str) -> tuple[Dossier, Demarche]:
         dossier = self._load_editable(s, ref)
         demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
-        if kind not in {rule.kind for rule in demarche.documents}:
+        rules = {rule.kind: rule for rule in demarche.documents}
+        if kind not in rules:
             raise UnknownDocumentKind(
                 Message(
                     "La démarche « {demarche} » ne demande pas de pièce « {kind} ».",
@@ -149,6 +151,9 @@ class DossierPieces(DossierBase):
                     kind=kind,
                 )
             )
+        scope = correction_scope(s, dossier, demarche)
+        if scope is not None and not scope.allows_piece(kind):
+            raise piece_locked(ref, rules[kind].label)
         return dossier, demarche
 
 

@@ -20,6 +20,9 @@ from kiosk.dossiers.moves import move
 from kiosk.dossiers.reference import new_reference
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, Missing
+from kiosk.followup.consent import record_consent
+from kiosk.followup.contact import Channel, Outcome, record_attempt
+from kiosk.followup.correction import correction_scope
 from kiosk.messages import Message
 from kiosk.security.audit import AuditAction, safe_detail
 from kiosk.security.audit import record as audit
@@ -136,9 +139,15 @@ class DossierLifecycle(DossierBase):
             issue = mandate_issue(s, dossier.id, demarche, now.date())
             if issue is not None:
                 raise MandateRequired(issue)
+            if correction_scope(s, dossier, demarche) is not None:
+                # Filed again after « à compléter »: the person came back, and so was told.
+                record_attempt(
+                    s, dossier.id, Channel.GUICHET, Outcome.VENU, at=now, agent_id=agent_id
+                )
             if DossierState(dossier.state) is not DossierState.PRET:
                 move(s, dossier, DossierState.PRET, now=now, agent_id=agent_id)
             move(s, dossier, DossierState.EN_FILE, now=now, agent_id=agent_id)
+            record_consent(s, dossier, now=now, agent_id=agent_id)
             answers = self._answers(s, dossier.id)
             keep_estimate(s, dossier, demarche, answers, self._tariffs, now=now)
             return self._summary_of(s, dossier)

@@ -15,6 +15,7 @@ from kiosk.dossiers.mandate import mandate_issue
 from kiosk.dossiers.search import search_dossiers
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import Document, DossierSummary, DossierView, JournalEntry, Missing
+from kiosk.followup.correction import CorrectionScope, correction_scope
 from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
@@ -33,6 +34,9 @@ class CounterDossier:
     locked: Message | None
     #: What the mandate still needs before filing (None when it allows filing).
     mandate: Message | None
+    #: What the national service asked to change, for a dossier it sent back (None otherwise):
+    #: only that may change.
+    correction: CorrectionScope | None = None
 
     @property
     def editable(self) -> bool:
@@ -98,7 +102,16 @@ class DossierQueries(DossierBase):
             view = self._view(s, dossier, demarche)
             locked = locked_reason(view)
             mandate = mandate_issue(s, dossier.id, demarche, now.date()) if locked is None else None
-            return CounterDossier(view=view, locked=locked, mandate=mandate)
+            correction = correction_scope(s, dossier, demarche)
+            return CounterDossier(view=view, locked=locked, mandate=mandate, correction=correction)
+
+    def correction(self, reference: str) -> CorrectionScope | None:
+        """What the national service asked to change in the dossier (None: not a correction)."""
+        ref = self._parse_ref(reference)
+        with self._store.read() as s:
+            dossier = self._load(s, ref)
+            demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
+            return correction_scope(s, dossier, demarche)
 
     def mandate_issue(self, reference: str) -> Message | None:
         """What the dossier's mandate needs before filing, or None when a signature already

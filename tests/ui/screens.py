@@ -20,6 +20,7 @@ from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
+from kiosk.followup.worklist import FollowUpService
 from kiosk.ports.devices import Printer
 from kiosk.security.agents import AgentService
 from tests.support import file_dossier, fill
@@ -53,6 +54,7 @@ def screen_services(
             scans=FolderSource(folder / "numerisations"),
             counter=container.counter,
             training=True,
+            followup=FollowUpService(store, container.catalog, clock=clock),
         )
     finally:
         container.close()

@@ -23,6 +23,7 @@ from ui.screens.base import Screen
 from ui.services import CardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fees import FeesPanel
+from ui.widgets.followup import FollowUpPanel
 from ui.widgets.payment import PaymentPanel
 from ui.widgets.scrolling import drop_page
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from kiosk.dossiers.fees import FeesView
     from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
+    from kiosk.followup.contact import Channel, Outcome
+    from kiosk.followup.worklist import WorkItem
 
 #: States whose card shows the payment: those that take a timbre, and « payé » (read only).
 _SHOWS_PAYMENT = PAYABLE | {DossierState.PAYE}
@@ -54,9 +57,14 @@ class DossierCardScreen(Screen):
         self._payment: PaymentView | None = None
         #: The payment shown (a dossier filed and not decided), None otherwise.
         self.payment_panel: PaymentPanel | None = None
+        self._followup: WorkItem | None = None
+        #: What happened after the counter (a filed dossier's), None otherwise.
+        self.followup_panel: FollowUpPanel | None = None
         # What came of the last timbre typed, said again in a new language: (typed, the
         # error) or (the timbre recorded, None).
         self._timbre_outcome: tuple[str, Exception | None] | None = None
+        #: Opened from the worklist: « Accueil » becomes « Retour à la liste ».
+        self.from_worklist = False
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error", hide_when_empty=True)
         row = QHBoxLayout()
@@ -82,14 +90,18 @@ class DossierCardScreen(Screen):
         """The dossier shown (None while it loads)."""
         return self._dossier
 
-    def open(self, reference: str) -> None:
+    def open(self, reference: str, *, from_worklist: bool = False) -> None:
         """Open the dossier through the counter's use case (off the UI thread)."""
         self.reference = reference
+        self.from_worklist = from_worklist
+        self.home_button.setText(self.tr_.t("card.back_to_list" if from_worklist else "card.home"))
         self._dossier = None
         self._fees = None
         self.fees_panel = None
         self._payment = None
         self.payment_panel = None
+        self._followup = None
+        self.followup_panel = None
         self._timbre_outcome = None
         self.error.clear()
         drop_page(self.scroll_area)
@@ -97,8 +109,9 @@ class DossierCardScreen(Screen):
             button.hide()
         agent_id = self.agent_id
         lang = self.tr_.lang
+        followup = self.services.followup
 
-        Loaded = tuple["CounterDossier", "FeesView | None", "PaymentView | None"]
+        Loaded = tuple["CounterDossier", "FeesView | None", "PaymentView | None", "WorkItem | None"]
 
         def load() -> Loaded:  # worker thread
             dossier = self.services.dossiers.open(reference, agent_id=agent_id)
@@ -111,11 +124,15 @@ class DossierCardScreen(Screen):
             payment = None
             if dossier.view.summary.state in _SHOWS_PAYMENT:
                 payment = self.services.payments.payment(reference)
-            return dossier, fees, payment
+            item = None
+            if followup is not None and dossier.filed:
+                item = followup.item(reference)
+            return dossier, fees, payment, item
 
         def loaded(result: Loaded) -> None:
             self._fees = result[1]
             self._payment = result[2]
+            self._followup = result[3]
             self._show(result[0])
 
         self.runner.run(
@@ -143,6 +160,9 @@ class DossierCardScreen(Screen):
         layout.addWidget(state)
         if summary.usager:  # on the reading side of the screen, however it is spelt
             layout.addWidget(self._text(self.tr_.line(self.tr_.data(summary.usager))))
+        self.followup_panel = self._followup_panel()
+        if self.followup_panel is not None and self.followup_panel.item.need is not None:
+            layout.addWidget(self.followup_panel)  # what to do now: first, in view
         if dossier.locked is not None:
             layout.addWidget(self._text(dossier.locked.localized(self.tr_.lang)))
         if dossier.editable:
@@ -170,11 +190,71 @@ class DossierCardScreen(Screen):
         self.payment_panel = self._payment_panel()
         if self.payment_panel is not None:
             layout.addWidget(self.payment_panel)
+        if self.followup_panel is not None and self.followup_panel.item.need is None:
+            layout.addWidget(self.followup_panel)  # history only: after the rest
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
+        self._offer_next(dossier, bool(to_bring))
+
+    def _offer_next(self, dossier: CounterDossier, to_bring: bool) -> None:
+        """The buttons for what can be done next: continue (or correct), attach, reprint."""
+        t = self.tr_.t
+        correction = dossier.correction
         self.continue_button.setVisible(dossier.editable)
-        self.attach_button.setVisible(dossier.editable and bool(to_bring))
+        self.continue_button.setText(t("card.correct" if correction else "card.continue"))
+        asked_documents = correction is not None and bool(correction.pieces)
+        self.attach_button.setVisible(dossier.editable and (to_bring or asked_documents))
+        self.attach_button.setText(t("card.attach_asked" if asked_documents else "card.attach"))
         self.reprint_button.setVisible(dossier.filed)
+
+    def _followup_panel(self) -> FollowUpPanel | None:
+        if self._followup is None:
+            return None
+        panel = FollowUpPanel(self._followup, self.tr_)
+        panel.contacted.connect(self._record_contact)
+        panel.handed.connect(self._hand_over)
+        return panel
+
+    def _record_contact(self, channel: Channel, outcome: Outcome) -> None:
+        """Record an attempt to reach the person (off the UI thread), then show it."""
+        followup, reference, agent_id = self.services.followup, self.reference, self.agent_id
+        if followup is None:
+            return
+        self.runner.run(
+            lambda: followup.record_contact(reference, channel, outcome, agent_id=agent_id),
+            on_done=lambda item: self._followup_changed(reference, item),
+            on_error=self._followup_failed,
+        )
+
+    def _hand_over(self, document_id: int) -> None:
+        """A document the service issued was given to the person."""
+        followup, reference, agent_id = self.services.followup, self.reference, self.agent_id
+        if followup is None:
+            return
+
+        def hand() -> WorkItem:  # worker thread
+            followup.hand_over(reference, document_id, agent_id=agent_id)
+            return followup.item(reference)
+
+        self.runner.run(
+            hand,
+            on_done=lambda item: self._followup_changed(reference, item),
+            on_error=self._followup_failed,
+        )
+
+    def _followup_changed(self, reference: str, item: WorkItem) -> None:
+        if reference != self.reference or self._dossier is None:
+            return  # another dossier was opened meanwhile
+        self._followup = item
+        scrolled = self.scroll_area.verticalScrollBar().value()
+        self._show(self._dossier)
+        self.scroll_area.verticalScrollBar().setValue(scrolled)
+
+    def _followup_failed(self, exc: Exception) -> None:
+        if self.followup_panel is not None:
+            self.followup_panel.show_error(self.tr_.error(exc))
+        else:
+            self.error.setText(self.tr_.error(exc))
 
     def _payment_panel(self) -> PaymentPanel | None:
         """The payment block, with what came of the last timbre typed (in today's language)."""
@@ -242,10 +322,10 @@ class DossierCardScreen(Screen):
 
     def retranslate(self) -> None:
         t = self.tr_.t
-        self.home_button.setText(t("card.home"))
+        self.home_button.setText(t("card.back_to_list" if self.from_worklist else "card.home"))
         self.reprint_button.setText(t("card.reprint"))
         self.attach_button.setText(t("card.attach"))
-        self.continue_button.setText(t("card.continue"))
+        self.continue_button.setText(t("card.continue"))  # « Corriger » once a correction shows
         if self._dossier is not None:
             self._show(self._dossier)
         else:
@@ -258,6 +338,8 @@ class DossierCardScreen(Screen):
         self.fees_panel = None
         self._payment = None
         self.payment_panel = None
+        self._followup = None
+        self.followup_panel = None
         self._timbre_outcome = None
         drop_page(self.scroll_area)
         self.error.clear()

@@ -46,6 +46,7 @@ class HomeScreen(Screen):
     start = Signal(str)  # démarche id
     resume = Signal(str)  # dossier reference
     supervise = Signal()
+    follow_up = Signal()  # the worklist of the dossiers to follow after the counter
 
     def __init__(self, services: HomeServices, runner: TaskRunner, tr: Translator) -> None:
         super().__init__(runner, tr)
@@ -94,11 +95,22 @@ class HomeScreen(Screen):
         self.results.itemClicked.connect(self._open)
         self.results.hide()  # nothing personal on the home screen until the agent searches
         self.layout_.addWidget(self.results, 1)
+        self.layout_.addLayout(self._agent_buttons())
+        self.retranslate()
+
+    def _agent_buttons(self) -> QHBoxLayout:
+        """The agent's own screens, at the bottom: the worklist, the supervision."""
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.follow_up_button = QPushButton()
+        self.follow_up_button.clicked.connect(self.follow_up.emit)
+        self.follow_up_button.hide()  # offered by MainWindow when the follow-up is set up
+        row.addWidget(self.follow_up_button)
         self.supervision_button = QPushButton()
         self.supervision_button.clicked.connect(self.supervise.emit)
         self.supervision_button.hide()  # for supervisors only (MainWindow shows it at sign-in)
-        self.layout_.addWidget(self.supervision_button, alignment=Qt.AlignmentFlag.AlignRight)
-        self.retranslate()
+        row.addWidget(self.supervision_button)
+        return row
 
     @property
     def tile_order(self) -> list[str]:
@@ -167,6 +179,7 @@ class HomeScreen(Screen):
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))
         self.search_button.setText(self.tr_.t("home.search"))
         self.supervision_button.setText(self.tr_.t("home.supervision"))
+        self.follow_up_button.setText(self.tr_.t("home.follow_up"))
 
     def _search(self) -> None:
         text = self.search.text().strip()

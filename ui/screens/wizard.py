@@ -59,8 +59,10 @@ from ui.widgets.identity import IdentityPanel
 from ui.widgets.scrolling import drop_page, scroll_back
 
 if TYPE_CHECKING:
+    from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.service import AnswerResult
     from kiosk.dossiers.views import DossierView
+    from kiosk.followup.correction import CorrectionScope
     from kiosk.identity.model import IdentityReading
 
 
@@ -106,6 +108,9 @@ class WizardScreen(Screen):
         #: The message line of each repeatable group on the page (too few items, …).
         self._group_notes: dict[str, QLabel] = {}
         self._missing_notice = False  # the notice is the missing answers' warning
+        #: What the national service asked to change (a dossier sent back), None otherwise:
+        #: every other answer given is shown locked.
+        self.correction: CorrectionScope | None = None
 
         self.header = QLabel()
         self.header.setObjectName("muted")
@@ -119,6 +124,7 @@ class WizardScreen(Screen):
         self.progress.setTextVisible(False)
         self.layout_.addWidget(self.progress)
         self.step_help = self.add_label("muted")
+        self.correction_note = self.add_label("subtitle", hide_when_empty=True)
         self.scroll_area = self.add_scroll_area()
         self.notice = self.add_label("error", hide_when_empty=True)
         self.back_button, self.next_button = self.add_nav()
@@ -140,10 +146,15 @@ class WizardScreen(Screen):
         def current() -> bool:  # a later open (or « Accueil ») makes this load's result stale
             return opening == self._opening
 
+        def opened(dossier: CounterDossier) -> None:
+            if current():
+                self.correction = dossier.correction
+                self._loaded(dossier.view, at_end, focus)
+
         self.runner.run(
             # Worker thread; the opening is written to the audit journal by the use case.
-            lambda: self.services.dossiers.open(reference, agent_id=agent_id).view,
-            on_done=lambda view: self._loaded(view, at_end, focus) if current() else None,
+            lambda: self.services.dossiers.open(reference, agent_id=agent_id),
+            on_done=opened,
             on_error=lambda exc: self.notice.setText(self.tr_.error(exc)) if current() else None,
         )
 
@@ -156,6 +167,10 @@ class WizardScreen(Screen):
         self._rejected = {}
         self._shown_step = None  # another dossier, or opened again: from the top of its step
         self.step_index = len(self._steps()) - 1 if at_end else 0
+        if focus is None and not at_end and self.correction is not None:
+            # Straight to the first answer the service asked to correct.
+            asked = sorted(self.correction.fields)
+            focus = next((p for p in asked if p in self.answers), None)
         if focus is not None:
             self.step_index = self._step_of(focus, default=self.step_index)
         self._render()
@@ -211,6 +226,9 @@ class WizardScreen(Screen):
         self.title.setText(step.title)
         self.step_help.setText(step.help)
         self.step_help.setVisible(bool(step.help) and not self._keyboard_up)
+        self.correction_note.setText(
+            self.tr_.t("wizard.correction") if self.correction is not None else ""
+        )
         self.progress.setMaximum(len(steps))
         self.progress.setValue(self.step_index + 1)
         step_count = self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
@@ -316,6 +334,14 @@ class WizardScreen(Screen):
             raw, error = rejected
             editor.show_rejected(raw, error.localized(self.tr_.lang))
         editor.submitted.connect(self._save)
+        if self.correction is not None and not self.correction.allows_answer(
+            path, answered=path in self.answers
+        ):
+            # Not asked by the service: shown as given, and cannot change (the domain refuses
+            # it anyway; greyed, nobody types into a box for nothing).
+            editor.setEnabled(False)
+            editor.setToolTip(self.tr_.t("wizard.locked"))
+            editor.setAccessibleDescription(self.tr_.t("wizard.locked"))
         self.editors[path] = editor
         return editor
 
@@ -606,6 +632,7 @@ class WizardScreen(Screen):
         self._pending = 0
         self._move_after_save = 0
         self._opening += 1  # whatever is still loading is for a dossier no longer on screen
+        self.correction = None
         self._stops = []
         self._group_notes = {}
         self._shown_step = None

@@ -1,0 +1,152 @@
+"""After the counter, on screen: the worklist of the dossiers that need someone, the card's
+follow-up panel (what the service asked, by when, the attempts, one tap to record a call), and
+the correction in the wizard, where only what the service asked can change.
+
+Screenshots under ``out/screenshots/<lang>/70-suivi.png``, ``71-fiche-suivi.png`` and
+``72-correction.png``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kiosk.dossiers.states import DossierState
+from kiosk.followup.contact import Outcome
+from kiosk.followup.reasons import Reason, ReasonKind
+from kiosk.followup.worklist import Need
+from tests.followup.support import decide
+from tests.support import file_dossier, fill
+from tests.ui.conftest import SCREENSHOTS
+from tests.ui.screens import card_screen, filed_dossier, screen_services, show_screen
+from ui.i18n import Translator
+from ui.screens.followup import FollowUpScreen
+from ui.screens.wizard import WizardScreen
+from ui.services import UiServices
+from ui.tasks import TaskRunner
+
+ASKED = (
+    Reason(
+        ReasonKind.PIECE_PERIMEE,
+        "Le justificatif de domicile a plus de 6 mois.",
+        piece="justificatif_domicile",
+    ),
+    Reason(ReasonKind.CHAMP_INCORRECT, "Le code postal est faux.", field="usager.adresse"),
+)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[UiServices]:
+    with screen_services(tmp_path) as built:
+        yield built
+
+
+def _sent_back(services: UiServices) -> str:
+    """A dossier sent back « à compléter », its person to be told by text message."""
+    dossiers = services.dossiers
+    reference = dossiers.create("changement_adresse").reference
+    fill(dossiers, reference, services.catalog.latest("changement_adresse"))
+    dossiers.answer(reference, "mode_contact", "telephone")
+    dossiers.answer(reference, "telephone_portable", "06 12 34 56 78")
+    file_dossier(dossiers, reference)
+    services.dossiers.acknowledge(reference, national_number="NAT-1")
+    decide(services.dossiers, reference, DossierState.A_COMPLETER, ASKED, date(2026, 4, 1))
+    return reference
+
+
+def _refused(services: UiServices) -> str:
+    reference = filed_dossier(services, "changement_adresse")
+    services.dossiers.acknowledge(reference, national_number="NAT-2")
+    decide(services.dossiers, reference, DossierState.REFUSE, text="Le véhicule est gagé.")
+    return reference
+
+
+def _shoot(screen: object, lang: str, name: str) -> None:
+    QApplication.processEvents()
+    folder = SCREENSHOTS / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    assert screen.grab().save(str(folder / name))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_the_worklist_lists_who_needs_someone_and_narrows_by_need(
+    qtbot: QtBot, services: UiServices, lang: str
+) -> None:
+    sent_back, refused = _sent_back(services), _refused(services)
+    filed_dossier(services, "changement_adresse")  # waiting for its decision: not listed
+    worklist = services.worklist()
+    assert worklist is not None
+    runner = TaskRunner()
+    screen = FollowUpScreen(worklist, runner, Translator(lang))
+    show_screen(qtbot, screen, lang)  # showing it reads the list
+    qtbot.waitUntil(lambda: runner.idle and screen.items.count() == 2)
+    rows = [screen.items.item(i).text() for i in range(screen.items.count())]
+    assert sent_back in rows[0]  # the one with a deadline first
+    assert refused in rows[1]
+    assert "01/04/2026" in rows[0] or lang != "fr"
+    assert "(2)" in screen.filter_buttons[None].text()
+    _shoot(screen, lang, "70-suivi.png")
+
+    QTest.mouseClick(screen.filter_buttons[Need.REFUSE], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: runner.idle and screen.items.count() == 1)
+    assert refused in screen.items.item(0).text()
+    assert screen.filter_buttons[Need.REFUSE].isChecked()
+
+    with qtbot.waitSignal(screen.open_dossier) as opened:
+        screen.items.setCurrentRow(0)
+        QTest.keyClick(screen.items, Qt.Key.Key_Return)
+    assert opened.args == [refused]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_card_shows_what_was_asked_and_records_a_call(
+    qtbot: QtBot, services: UiServices, lang: str
+) -> None:
+    reference = _sent_back(services)
+    screen = card_screen(qtbot, services, lang, reference)
+    panel = screen.followup_panel
+    assert panel is not None
+    texts = " ".join(label.text() for label in panel.findChildren(type(screen.title)))
+    assert "Le justificatif de domicile a plus de 6 mois." in texts  # the service's words
+    assert screen.continue_button.isVisible()
+    assert screen.continue_button.text() == Translator(lang).t("card.correct")
+    assert screen.attach_button.text() == Translator(lang).t("card.attach_asked")
+    _shoot(screen, lang, "71-fiche-suivi.png")
+
+    QTest.mouseClick(panel.call_buttons[Outcome.INJOIGNABLE], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.followup_panel is not panel)
+    item = services.followup.item(reference)  # type: ignore[union-attr]
+    assert [a.outcome for a in item.attempts] == [Outcome.INJOIGNABLE]
+    new_panel = screen.followup_panel
+    assert new_panel is not None
+    shown = " ".join(label.text() for label in new_panel.findChildren(type(screen.title)))
+    assert Translator(lang).t("followup.outcome.injoignable") in shown
+
+
+def test_the_correction_locks_every_answer_the_service_did_not_ask_for(
+    qtbot: QtBot, services: UiServices
+) -> None:
+    reference = _sent_back(services)
+    runner = TaskRunner()
+    wizard = WizardScreen(services.wizard(), runner, Translator("fr"))
+    show_screen(qtbot, wizard, "fr")
+    wizard.open(reference)
+    qtbot.waitUntil(lambda: runner.idle and "adresse" in wizard.editors)
+    # Opened straight on the step of the answer asked, which can change.
+    assert wizard.editors["adresse"].isEnabled()
+    assert wizard.correction_note.isVisible()
+    assert "verrouillées" in wizard.correction_note.text()
+    _shoot(wizard, "fr", "72-correction.png")
+
+    wizard.step_index = 0
+    wizard._render()
+    locked = wizard.editors["nom"]
+    assert not locked.isEnabled()
+    assert "n'a pas demandé" in locked.toolTip()
