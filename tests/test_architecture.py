@@ -123,7 +123,8 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.followup",  # a dossier sent back changes only where the service asked
     },
     # After the counter: the worklist reads dossiers; contact attempts and corrections are
-    # written in the dossier use cases' transactions.
+    # written in the dossier use cases' transactions. A letter carries the receipt's QR code,
+    # fonts and payment block, the counter's details and amounts in euros.
     "kiosk.followup": {
         "kiosk.settings",
         "kiosk.messages",
@@ -131,6 +132,9 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.demarches",
         "kiosk.dossiers",
         "kiosk.security",
+        "kiosk.receipt",
+        "kiosk.site",
+        "kiosk.fees",
     },
     # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
     "kiosk.sync": {
