@@ -17,7 +17,8 @@ that fails records nothing: the letter stays due.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, exists, func, select
@@ -117,6 +118,26 @@ def _postal(line: str) -> str:
     return " ".join(line.replace(",", " ").replace(".", " ").split()).upper()
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """A dossier as the letter reads it (kept apart from the session that read it)."""
+
+    dossier_id: str
+    state: DossierState
+    demarche_id: str
+    version: int
+    training: bool
+    notice_id: int | None  # the latest notice (None: no decision yet), then its columns
+    notice_state: str
+    deadline: date | None
+    detail: str | None
+    reasons: Any
+    name: str | None
+    address: Any
+    issued: tuple[str, ...]
+    amount_due: int | None
+
+
 class LetterService:
     """Composes, lists and issues the letters of the dossiers whose person chose the post."""
 
@@ -149,41 +170,17 @@ class LetterService:
             ref = parse_reference(reference)
         except InvalidReference as exc:
             raise DossierNotFound(reference.strip()) from exc
-        with self._store.read() as s:
-            dossier = s.scalars(select(Dossier).where(Dossier.reference == ref)).one_or_none()
-            if dossier is None:
-                raise DossierNotFound(ref)
-            notice = s.scalars(
-                select(NationalNotice)
-                .where(NationalNotice.dossier_id == dossier.id)
-                .order_by(NationalNotice.id.desc())
-                .limit(1)
-            ).one_or_none()
-            usager = s.get(Usager, dossier.id)
-            issued = tuple(
-                s.scalars(
-                    select(NationalDocument.label)
-                    .where(NationalDocument.dossier_id == dossier.id)
-                    .order_by(NationalDocument.id)
-                )
+        facts = self._facts(ref)
+        notice_id = facts.notice_id
+        if notice_id is None:
+            raise NothingToSay(
+                f"Le dossier {ref} n'a reçu aucune réponse du service national : il n'y a"
+                " rien à lui écrire."
             )
-            amount_due = s.scalar(
-                select(Estimation.amount_due_cents).where(Estimation.dossier_id == dossier.id)
-            )
-            state = DossierState(dossier.state)
-            dossier_id, demarche_id = dossier.id, dossier.demarche_id
-            version = dossier.demarche_version
-            training = dossier.training
-            if notice is None:
-                raise NothingToSay(
-                    f"Le dossier {ref} n'a reçu aucune réponse du service national : il n'y a"
-                    " rien à lui écrire."
-                )
-            notice_id, notice_state = notice.id, notice.state
-            deadline, detail = notice.deadline, notice.detail
-            stored_reasons = notice.reasons
-            name = display_name_for_post(usager)
-            address = usager.adresse if usager else None
+        notice_state, deadline = facts.notice_state, facts.deadline
+        detail, stored_reasons = facts.detail, facts.reasons
+        state, dossier_id, name, address = facts.state, facts.dossier_id, facts.name, facts.address
+        issued, amount_due = facts.issued, facts.amount_due
         try:
             kind = LetterKind(notice_state)
         except ValueError:
@@ -209,11 +206,11 @@ class LetterService:
                 " pas lui être envoyée. Complétez son identité au guichet."
             )
         try:
-            demarche = self._catalog.get(demarche_id, version)
+            demarche = self._catalog.get(facts.demarche_id, facts.version)
             title, theme = demarche.title, demarche.theme
             labels = {rule.kind: rule.label for rule in demarche.documents}
         except KeyError:  # the definition is gone from this kiosk: the letter still goes
-            title, theme, labels = demarche_id, "autre", {}
+            title, theme, labels = facts.demarche_id, "autre", {}
         reasons = reasons_from_json(stored_reasons) or _from_detail(detail)
         details = self._counter.get()
         sender = Counter(
@@ -250,8 +247,46 @@ class LetterService:
             subject=letter_text.subject(kind.value, ref),
             blocks=blocks,
             deadline=deadline,
-            training=self._training or training,
+            training=self._training or facts.training,
         )
+
+    def _facts(self, ref: str) -> _Facts:
+        """What the letter needs from the store, read in one transaction."""
+        with self._store.read() as s:
+            dossier = s.scalars(select(Dossier).where(Dossier.reference == ref)).one_or_none()
+            if dossier is None:
+                raise DossierNotFound(ref)
+            notice = s.scalars(
+                select(NationalNotice)
+                .where(NationalNotice.dossier_id == dossier.id)
+                .order_by(NationalNotice.id.desc())
+                .limit(1)
+            ).one_or_none()
+            usager = s.get(Usager, dossier.id)
+            return _Facts(
+                dossier_id=dossier.id,
+                state=DossierState(dossier.state),
+                demarche_id=dossier.demarche_id,
+                version=dossier.demarche_version,
+                training=dossier.training,
+                notice_id=notice.id if notice else None,
+                notice_state=notice.state if notice else "",
+                deadline=notice.deadline if notice else None,
+                detail=notice.detail if notice else None,
+                reasons=notice.reasons if notice else None,
+                name=display_name_for_post(usager),
+                address=usager.adresse if usager else None,
+                issued=tuple(
+                    s.scalars(
+                        select(NationalDocument.label)
+                        .where(NationalDocument.dossier_id == dossier.id)
+                        .order_by(NationalDocument.id)
+                    )
+                ),
+                amount_due=s.scalar(
+                    select(Estimation.amount_due_cents).where(Estimation.dossier_id == dossier.id)
+                ),
+            )
 
     def due(self, *, limit: int = 500) -> list[str]:
         """The day's letters: the dossiers whose person chose the post and whose latest national
