@@ -5,7 +5,8 @@ Queued by :func:`queue_text_message`, which ``kiosk.sync.outbox.on_state_change`
 writes the notice of a decision: the notice and its message commit together. One message per
 notice, under an idempotency key derived from the dossier and the notice (a second call for the
 same notice finds it there). Only for a dossier whose person chose « par SMS » (``contact_mode``
-``telephone``) and gave a mobile number; a landline is the agent's call to make.
+``telephone``) and gave a mobile number, and that the service numbered; a landline, or a
+filing refused before it had a number, is the agent's call to make.
 
 Sent exactly once, like the filings (docs/sync.md): the row is ``envoi`` and committed before
 the request, and carries the same key on every attempt, so a lost answer is replayed by the
@@ -81,7 +82,9 @@ def queue_text_message(
     """Queue the message telling the person of ``notice``, in the open transaction ``s``
     (``None``: the person did not choose text messages, has no mobile number, or the state
     has no message). ``notice`` must be flushed (its id makes the key)."""
-    if dossier.contact_mode != "telephone":
+    if dossier.contact_mode != "telephone" or not dossier.national_number:
+        # No national number (a filing refused as invalid): the service would not know which
+        # dossier the message is about; the agent tells the person.
         return None
     usager = s.get(Usager, dossier.id)
     if usager is None or sms_number(usager.telephone) is None:
