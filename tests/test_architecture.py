@@ -97,7 +97,8 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
     "kiosk.identity": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
     "kiosk.receipt": {"kiosk.settings", "kiosk.messages"},
     "kiosk.fees": {"kiosk.settings", "kiosk.messages", "kiosk.digits", "kiosk.demarches"},
-    "kiosk.ports": {"kiosk.identity", "kiosk.messages"},
+    # The decisions feed's typed reasons are values of the follow-up (kiosk/followup/reasons.py).
+    "kiosk.ports": {"kiosk.identity", "kiosk.messages", "kiosk.followup"},
     "kiosk.site": {"kiosk.store", "kiosk.security", "kiosk.messages"},
     "kiosk.security": {
         "kiosk.store",
@@ -119,6 +120,17 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.sync",
         "kiosk.ports",  # attaching a scan reads and deletes it through the ScanSource port
         "kiosk.fees",  # the estimate of a dossier's fees reads its answers
+        "kiosk.followup",  # a dossier sent back changes only where the service asked
+    },
+    # After the counter: the worklist reads dossiers; contact attempts and corrections are
+    # written in the dossier use cases' transactions.
+    "kiosk.followup": {
+        "kiosk.settings",
+        "kiosk.messages",
+        "kiosk.store",
+        "kiosk.demarches",
+        "kiosk.dossiers",
+        "kiosk.security",
     },
     # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
     "kiosk.sync": {
@@ -127,6 +139,8 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.dossiers",
         "kiosk.security",
         "kiosk.demarches",
+        # A decision's notice keeps its typed reasons and queues its text message.
+        "kiosk.followup",
     },
 }
 

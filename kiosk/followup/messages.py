@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from kiosk.dossiers.states import DossierState
-from kiosk.fees.money import format_euros
 from kiosk.followup.reasons import Reason
+from kiosk.messages import format_money
 
 #: The longest text the national notification endpoint takes (``DemandeNotification.texte``).
 MAX_TEXT = 320
@@ -80,7 +80,7 @@ def text_message(
         return _build(name, ref=reference, what=what, date=when)
     if state is DossierState.ATTENTE_PAIEMENT:
         if amount_cents:
-            return _build("paiement", ref=reference, amount=format_euros(amount_cents))
+            return _build("paiement", ref=reference, amount=format_money(amount_cents))
         return _build("paiement_sans_montant", ref=reference)
     if state is DossierState.ACCEPTE:
         return _build("accepte_certificat" if certificate else "accepte", ref=reference)

@@ -40,7 +40,6 @@ from kiosk.store.models import (
     Dossier,
     Estimation,
     Mandat,
-    NationalDocument,
     NationalNotice,
     OutboxItem,
     Piece,
@@ -178,22 +177,6 @@ class RetentionService:
             )
             if path
         }
-        # The documents the national service issued (a certificate names the holder).
-        files |= {
-            path
-            for (path,) in s.execute(
-                select(NationalDocument.file_path).where(
-                    NationalDocument.dossier_id == dossier.id,
-                    NationalDocument.file_path.is_not(None),
-                )
-            )
-            if path
-        }
-        s.execute(
-            update(NationalDocument)
-            .where(NationalDocument.dossier_id == dossier.id)
-            .values(file_path=None, last_error=None)
-        )
         for model in (Usager, Vehicule, Mandat, Answer, Estimation):
             s.execute(delete(model).where(model.dossier_id == dossier.id))
         s.execute(
@@ -205,7 +188,7 @@ class RetentionService:
         s.execute(
             update(NationalNotice)
             .where(NationalNotice.dossier_id == dossier.id)
-            .values(detail=None, reasons=None)
+            .values(detail=None)
         )
         s.execute(
             update(OutboxItem).where(OutboxItem.dossier_id == dossier.id).values(last_error=None)
@@ -219,11 +202,6 @@ class RetentionService:
         s.flush()
         # After the update above, only dossiers not purged still name a file.
         still_used = set(s.scalars(select(Piece.file_path).where(Piece.file_path.in_(files))).all())
-        still_used |= set(
-            s.scalars(
-                select(NationalDocument.file_path).where(NationalDocument.file_path.in_(files))
-            ).all()
-        )
         unused = files - still_used
         audit(
             s,

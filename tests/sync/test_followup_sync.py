@@ -21,7 +21,6 @@ from kiosk.demarches import Catalog
 from kiosk.dossiers.states import DossierState
 from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.ports.national import ReturnedDocument, StatusChange
-from kiosk.security.retention import RetentionService
 from kiosk.store import Store
 from kiosk.store.documents import DocumentStore
 from kiosk.store.models import (
@@ -392,20 +391,3 @@ def test_sync_status_lists_messages_waiting_and_documents_not_received(
     assert "SMS en attente : 1" in result.stdout
     assert "Documents du service national pas encore reçus : 1" in result.stdout
     assert f"{ref}  Certificat provisoire d'immatriculation" in result.stdout
-
-
-def test_the_retention_purge_erases_the_documents_issued_and_the_reasons(
-    kiosk: Kiosk, catalog: Catalog, national: ServerThread
-) -> None:
-    ref = queue(kiosk, catalog, "guichet")
-    kiosk.worker.run_once()
-    decide(national, dossier=dossier_id(kiosk, ref), statut="refuse")
-    kiosk.worker.run_once()
-    [doc] = documents(kiosk.store)
-    assert doc.file_path is not None and Path(doc.file_path).exists()
-    later = datetime.now(UTC) + timedelta(days=400)
-    purger = RetentionService(kiosk.store, store_folder(kiosk.store), clock=lambda: later)
-    assert [p.reference for p in purger.purge().dossiers] == [ref]
-    assert not Path(doc.file_path).exists()  # the letter names the person: gone with them
-    assert documents(kiosk.store)[0].file_path is None
-    assert notices(kiosk.store)[0].reasons is None  # the service's words may name them too
