@@ -85,7 +85,7 @@ def worklist_figures(store: Store, catalog: Catalog, rng: random.Random, runs: i
     make_followup(store, 5000, rng)
     service = FollowUpService(store, catalog, clock=lambda: datetime.now(UTC))
     calls: tuple[tuple[str, Callable[[], Worklist]], ...] = (
-        ("liste de suivi, 1re page (200) + compteurs", lambda: service.worklist()),
+        ("liste de suivi, 1re page (200) + compteurs", service.worklist),
         ("liste de suivi, un besoin (200)", lambda: service.worklist(need=Need.A_COMPLETER)),
         ("liste de suivi complète (5 000)", lambda: service.worklist(limit=5000)),
     )
