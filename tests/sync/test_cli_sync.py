@@ -19,10 +19,12 @@ from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
 def kiosk(
     db: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    # Its own data folder (keys, documents) beside its database, never a shared one.
+    env = {"PN_KIOSK_DATA_DIR": str(db.parent / "donnees"), **(env or kiosk_env())}
     return subprocess.run(
         [sys.executable, "-m", "app", "--db", str(db), *args],
         cwd=ROOT,
-        env=env or kiosk_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
