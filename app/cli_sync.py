@@ -224,6 +224,9 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
         "en_echec": report.failing,
         "retenus_sur_la_borne": [d.to_json() for d in held],
         "decisions": report.decisions,
+        "sms_envoyes": report.sms_sent,
+        "sms_refuses": report.sms_refused,
+        "documents_recus": report.documents_received,
         "en_attente": report.waiting,
         "service_injoignable": report.stopped_open,
         "erreur": report.last_error,
@@ -236,6 +239,13 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
             f" {len(report.refused)} renvoyé(s) au guichet, {report.decisions} décision(s)"
             f" reçue(s). En file : {report.waiting}."
         )
+        if report.sms_sent or report.documents_received:
+            _out(
+                f"{len(report.sms_sent)} SMS envoyé(s), {len(report.documents_received)}"
+                " document(s) du service national reçu(s)."
+            )
+        for reference in report.sms_refused:
+            _out(f"  SMS refusé : {reference} (voir « kiosk sync status »)")
         for reference in report.refused:
             _out(f"  Renvoyé au guichet : {reference} (voir « kiosk dossier show {reference} »)")
         for reference in report.failing:
@@ -306,6 +316,38 @@ def _timbre_lines(timbres: list[Any]) -> list[str]:
     return lines
 
 
+def _followup_lines(messages: list[Any], documents: list[Any]) -> list[str]:
+    """The text messages not sent yet or refused, and the documents issued not received yet."""
+    from kiosk.sync.notifications import REJECTED
+
+    lines: list[str] = []
+    refused = [m for m in messages if m.state == REJECTED]
+    waiting = [m for m in messages if m.state != REJECTED]
+    if waiting:
+        lines.append(
+            f"SMS en attente : {len(waiting)} — envoyés par le service national dès qu'il est"
+            " joignable, une seule fois chacun."
+        )
+        lines += [
+            f"  {m.reference}  {m.attempts} essai(s)"
+            + (f" — {m.last_error}" if m.last_error else "")
+            for m in waiting
+        ]
+    if refused:
+        lines.append(f"SMS refusés : {len(refused)} — prévenez la personne autrement.")
+        lines += [f"  {m.reference}  {m.last_error or 'refusé'}" for m in refused]
+    if documents:
+        lines.append(
+            f"Documents du service national pas encore reçus : {len(documents)} — redemandés"
+            " d'eux-mêmes."
+        )
+        lines += [
+            f"  {d.reference}  {d.label}" + (f" — {d.last_error}" if d.last_error else "")
+            for d in documents
+        ]
+    return lines
+
+
 def _status(
     container: Container, args: argparse.Namespace, *, not_configured: str | None = None
 ) -> int:
@@ -313,6 +355,8 @@ def _status(
     kiosk has no national service to send to (then it was never « joignable »)."""
     from kiosk.dossiers.service import utc_now
     from kiosk.sync.followup import NationalFollowUp
+    from kiosk.sync.issued import IssuedDocuments
+    from kiosk.sync.notifications import NotificationQueue
     from kiosk.sync.outbox import HELD, Outbox
     from kiosk.sync.payments import PaymentQueue
     from sync.policy import CircuitState
@@ -326,6 +370,8 @@ def _status(
     people = NationalFollowUp(container.store, container.dossiers, clock=utc_now).list_to_contact()
     timbres = PaymentQueue(container.store, clock=utc_now).problems()
     to_pay = container.dossiers.waiting_for_payment()
+    messages = NotificationQueue(container.store, clock=utc_now).problems()
+    documents = IssuedDocuments(container.store, container.documents, clock=utc_now).to_fetch()
     circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
     if args.json:
         data = {
@@ -349,6 +395,25 @@ def _status(
                     "message": x.message,
                 }
                 for x in timbres
+            ],
+            "sms": [
+                {
+                    "reference": m.reference,
+                    "etat": m.state,
+                    "essais": m.attempts,
+                    "derniere_erreur": m.last_error,
+                    "prochain_essai": m.next_attempt_at.isoformat(),
+                }
+                for m in messages
+            ],
+            "documents_a_recevoir": [
+                {
+                    "reference": d.reference,
+                    "document": d.label,
+                    "essais": d.attempts,
+                    "derniere_erreur": d.last_error,
+                }
+                for d in documents
             ],
         }
         _out(json.dumps(data, ensure_ascii=False, indent=2))
@@ -377,6 +442,7 @@ def _status(
             f"  {d.reference}  {(d.last_error or '').removeprefix(HELD).strip()}" for d in held
         ]
     lines += _timbre_lines(timbres)
+    lines += _followup_lines(messages, documents)
     if to_pay:
         lines.append(f"En attente de paiement : {len(to_pay)} dossier(s) — " + ", ".join(to_pay))
     lines.append(f"À contacter : {len(people)}" + (" personne(s)" if people else ""))

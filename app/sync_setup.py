@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from app.container import Container
 from app.settings import BY_NAME, Settings
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
 from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.issued import IssuedDocuments
+from kiosk.sync.notifications import NotificationQueue
 from kiosk.sync.outbox import Outbox
 from kiosk.sync.payments import PaymentQueue
 from sync.client import HttpNationalApi
@@ -94,6 +97,10 @@ def build_worker(
     Close the returned client when the worker is done.
     """
     real_clock = clock or SystemClock()
+
+    def now() -> datetime:
+        return as_datetime(real_clock)
+
     api = HttpNationalApi(
         settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
     )
@@ -119,6 +126,10 @@ def build_worker(
         # Installed beside the database, read by the estimates (kiosk/fees/installed.py).
         tariffs=TariffFiles(default_tariffs_dir(), container.paths.tariffs_dir),
         tariff_api=api,
+        notifications=NotificationQueue(container.store, clock=now),
+        # Kept encrypted beside the pieces, through the same document store.
+        issued=IssuedDocuments(container.store, container.documents, clock=now),
+        followup_api=api,
     )
     api.set_throttle(worker.throttle)
     return worker, api

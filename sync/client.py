@@ -22,13 +22,14 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpcore
 import httpx
 
+from kiosk.followup.reasons import legacy_reasons, reasons_from_json
 from kiosk.ports.national import (
     TIMBRE_REFUSALS,
     Ack,
@@ -37,6 +38,7 @@ from kiosk.ports.national import (
     FilingFailed,
     LocalPiece,
     OutgoingDossier,
+    OutgoingNotification,
     OutgoingTimbre,
     PaymentInfo,
     QuotaHint,
@@ -44,6 +46,7 @@ from kiosk.ports.national import (
     Refused,
     RemoteDemarche,
     RemoteTariff,
+    ReturnedDocument,
     ServiceUnavailable,
     StatusChange,
     TimbreVerdict,
@@ -58,6 +61,15 @@ CHUNK_SIZE = 256 * 1024
 MAX_ANSWER = 8_000_000  # bytes
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")  # a tariff's version: the day it comes into force
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_DOCUMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: The documents the service issues with a decision (``DocumentEmis.type``).
+DOCUMENT_KINDS = frozenset({"certificat_provisoire", "lettre_decision"})
+#: The types a document issued may have (what the kiosk can show and print).
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+#: The largest document issued the kiosk fetches (the contract's ``DocumentEmis.taille``).
+MAX_DOCUMENT = 8_000_000
+#: The most documents kept from one decision; more is a broken feed.
+MAX_DOCUMENTS = 20
 # From the first byte sent to the last byte received, whatever the pace: a chunk upload of
 # 256 KiB still fits at 40 kbit/s.
 DEADLINE = 60.0  # seconds
@@ -209,16 +221,7 @@ class HttpNationalApi:
             self._fail(response, expected="200")
         data = self._json(response)
         try:
-            changes = tuple(
-                StatusChange(
-                    dossier_id=str(c["id"]),
-                    national_number=str(c["numero_national"]),
-                    status=str(c["statut"]),
-                    reason=_optional_text(c.get("motif")),
-                    missing=tuple(str(m) for m in c.get("manquant") or ()),
-                )
-                for c in data["changements"]
-            )
+            changes = tuple(_change(c) for c in data["changements"])
             return ChangesPage(changes, cursor=str(data["curseur"]), more=bool(data.get("encore")))
         except (KeyError, TypeError) as exc:
             raise ServiceUnavailable("Réponse inattendue du service national.") from exc
@@ -299,6 +302,53 @@ class HttpNationalApi:
         ):
             raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
         return PaymentInfo(reference=reference, amount_cents=amount, url=url)
+
+    # ------------------------------------------------------------------ follow-up
+
+    def notify(self, notification: OutgoingNotification) -> str:
+        """Have the service send a text message (idempotent on the kiosk's key); returns the
+        service's id for it. A refusal for good (unknown dossier, number or text refused) is
+        :class:`Refused`; anything else unexpected :class:`ServiceUnavailable` (the row waits
+        and goes again with the same key)."""
+        response = self._call(
+            "POST",
+            "/v1/notifications",
+            json={
+                "numero_national": notification.national_number,
+                "canal": "sms",
+                "telephone": notification.phone,
+                "texte": notification.text,
+            },
+            headers={"Idempotency-Key": notification.idempotency_key},
+        )
+        if response.status_code in (400, 404, 409, 422):
+            problem = _problem(response) or {}
+            detail = problem.get("detail") or problem.get("title")
+            code = problem.get("code")
+            raise Refused(
+                str(detail) if isinstance(detail, str) and detail.strip() else "SMS refusé.",
+                (FieldProblem("code", code),) if isinstance(code, str) else (),
+            )
+        if response.status_code != 201:
+            self._fail(response, expected="201")
+        data = self._json(response)
+        remote = data.get("id")
+        if not isinstance(remote, str) or not 0 < len(remote) <= 64:
+            raise ServiceUnavailable("Réponse inattendue du service national (SMS).")
+        return remote
+
+    def document(self, national_number: str, document_id: str, max_bytes: int) -> bytes:
+        """The bytes of a document issued for the dossier, abandoned past ``max_bytes``."""
+        if not _DOCUMENT_ID.fullmatch(document_id):
+            raise ValueError(document_id)
+        path = (
+            f"/v1/dossiers/{quote(national_number, safe='')}/documents/"
+            f"{quote(document_id, safe='')}"
+        )
+        response = self._call("GET", path, limit=min(max_bytes, MAX_DOCUMENT))
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        return response.content
 
     # ------------------------------------------------------------------ tariffs
 
@@ -556,6 +606,86 @@ def _problem(response: httpx.Response) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _change(c: Any) -> StatusChange:
+    """One decision of the feed. The contract's first-version fields are required as before (a
+    change without them is an unexpected answer); what the follow-up added is read tolerantly:
+    a malformed reason, deadline or document is left out with a warning, never the decision."""
+    if not isinstance(c, dict):
+        raise TypeError("changement : objet attendu")
+    reason = _optional_text(c.get("motif"))
+    missing = tuple(str(m) for m in c.get("manquant") or ())
+    typed = reasons_from_json(c.get("motifs"))
+    if not typed:
+        # A service speaking the contract's first version, or reasons all unusable.
+        typed = legacy_reasons(reason, missing)
+    return StatusChange(
+        dossier_id=str(c["id"]),
+        national_number=str(c["numero_national"]),
+        status=str(c["statut"]),
+        reason=reason,
+        missing=missing,
+        reasons=typed,
+        deadline=_deadline(c.get("date_limite")),
+        documents=_documents(c.get("documents")),
+    )
+
+
+def _deadline(value: object) -> date | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2200:
+        log.warning("date limite illisible dans le flux des décisions, ignorée : %.40r", value)
+        return None
+    return day
+
+
+def _documents(value: object) -> tuple[ReturnedDocument, ...]:
+    if not isinstance(value, list):
+        return ()
+    found: list[ReturnedDocument] = []
+    for item in value[:MAX_DOCUMENTS]:
+        document = _document(item)
+        if document is None:
+            log.warning("document mal décrit par le service national, ignoré : %.200r", item)
+        else:
+            found.append(document)
+    return tuple(found)
+
+
+def _document(item: object) -> ReturnedDocument | None:
+    if not isinstance(item, dict):
+        return None
+    doc_id, kind, title = item.get("id"), item.get("type"), item.get("titre")
+    mime, size, digest = item.get("type_mime"), item.get("taille"), item.get("sha256")
+    if (
+        not isinstance(doc_id, str)
+        or not _DOCUMENT_ID.fullmatch(doc_id)
+        or kind not in DOCUMENT_KINDS
+        or not isinstance(title, str)
+        or not title.strip()
+        or mime not in DOCUMENT_TYPES
+        or isinstance(size, bool)
+        or not isinstance(size, int)
+        or not 0 < size <= MAX_DOCUMENT
+        or not isinstance(digest, str)
+        or not _SHA256.fullmatch(digest)
+    ):
+        return None
+    title = " ".join(title.split())
+    return ReturnedDocument(
+        id=doc_id,
+        kind=str(kind),
+        title=title if len(title) <= 300 else title[:299] + "…",
+        mime_type=str(mime),
+        size=size,
+        sha256=digest.lower(),
+    )
 
 
 def _optional_text(value: object) -> str | None:

@@ -21,8 +21,10 @@ from typing import Any
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
 from kiosk.fees.installed import MAX_TARIFF_BYTES, TariffFiles, TariffRefused
+from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.ports.national import (
     FilingFailed,
+    FollowUpApi,
     NationalApi,
     PaymentApi,
     RateLimited,
@@ -30,7 +32,10 @@ from kiosk.ports.national import (
     ServiceUnavailable,
     TariffApi,
 )
+from kiosk.store.documents import DocumentError
 from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.issued import MAX_ISSUED_BYTES, DocumentMismatch, IssuedDocuments, ToFetch
+from kiosk.sync.notifications import ClaimedNotification, NotificationQueue
 from kiosk.sync.outbox import Claimed, Outbox
 from kiosk.sync.payments import ClaimedTimbre, PaymentQueue
 from sync.clock import Clock, Sleeper
@@ -94,6 +99,9 @@ class OnceReport:
     timbres_refused: list[str] = field(default_factory=list)
     tariffs_installed: list[str] = field(default_factory=list)  # versions
     tariffs_refused: list[str] = field(default_factory=list)
+    sms_sent: list[str] = field(default_factory=list)  # references of their dossiers
+    sms_refused: list[str] = field(default_factory=list)
+    documents_received: list[str] = field(default_factory=list)  # references
 
 
 Listener = Callable[[SyncStatus], None]
@@ -120,11 +128,21 @@ class SyncWorker:
         tariffs: TariffFiles | None = None,
         tariff_api: TariffApi | None = None,
         tariff_interval: float = TARIFF_INTERVAL,
+        notifications: NotificationQueue | None = None,
+        issued: IssuedDocuments | None = None,
+        followup_api: FollowUpApi | None = None,
     ) -> None:
         """``payments`` and ``payment_api``: the timbres to send and the payment references to
         fetch (kiosk/sync/payments.py); without them the worker sends filings only.
         ``tariffs`` and ``tariff_api``: where to install the tariffs the service publishes, and
-        from where (looked at every ``tariff_interval`` seconds and at start)."""
+        from where (looked at every ``tariff_interval`` seconds and at start).
+        ``notifications``, ``issued`` and ``followup_api``: the text messages to send and the
+        documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py)."""
+        self._notifications = notifications if followup_api is not None else None
+        self._issued = issued if followup_api is not None else None
+        self._followup_api = followup_api
+        self._next_documents = clock.time()  # at start: those announced before a restart
+        self._document_not_before: dict[int, float] = {}  # row → its own backoff (this run)
         self._tariffs = tariffs if tariff_api is not None else None
         self._tariff_api = tariff_api
         self._tariff_interval = tariff_interval
@@ -194,10 +212,22 @@ class SyncWorker:
         if timbre is not None:
             self._send_timbre(timbre)
             return 0.0
+        message = self._notifications.claim() if self._notifications is not None else None
+        if message is not None:
+            self._send_notification(message)
+            return 0.0
+        if self._issued is not None and now >= self._next_documents:
+            self.fetch_documents()
+            return 0.0
         due = self._outbox.next_due()
         until = self._next_pull
         if self._tariffs is not None:
             until = min(until, self._next_tariffs)
+        if self._issued is not None:
+            until = min(until, self._next_documents)
+        message_due = self._notifications.next_due() if self._notifications else None
+        if message_due is not None:
+            until = min(until, message_due.timestamp())
         if due is not None:
             until = min(until, due.timestamp())
         timbre_due = self._payments.next_due() if self._payments is not None else None
@@ -214,7 +244,12 @@ class SyncWorker:
         except Refused as exc:
             # Permanent: back to the counter with the service's own words; never retried as is.
             self.scheduler.on_success(now(), self._api.quota.rate)
-            self._move(item.reference, DossierState.A_COMPLETER, reason=exc.reason())
+            self._move(
+                item.reference,
+                DossierState.A_COMPLETER,
+                reason=exc.reason(),
+                reasons=refusal_reasons(exc),
+            )
             self.report.refused.append(item.reference)
             return True
         except FilingFailed as exc:
@@ -256,7 +291,10 @@ class SyncWorker:
         self.report.sent += 1
         self.report.replayed += int(ack.replayed)
         # A decision pulled while this acknowledgement was lost was held for it.
-        self.report.decisions += self._followup.apply_held()
+        held = self._followup.apply_held()
+        if held:
+            self.report.decisions += held
+            self._next_documents = self._clock.time()
         return True
 
     def _send_timbre(self, claimed: ClaimedTimbre) -> None:
@@ -288,6 +326,115 @@ class SyncWorker:
         assert self._payments is not None
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
         self._payments.release(claimed.item_id, error, retry_at=retry_at)
+
+    def _send_notification(self, claimed: ClaimedNotification) -> None:
+        """Have the service send one text message; keep its answer (same key on retry)."""
+        assert self._notifications is not None
+        assert self._followup_api is not None
+        item = claimed.notification
+        now = self._clock.time
+        try:
+            remote = self._followup_api.notify(item)
+        except Refused as exc:
+            # For good (unknown dossier, number refused): « SMS refusé » for the agent.
+            self._succeeded()
+            self._notifications.record(claimed.item_id, remote_id=None, error=str(exc))
+            self.report.sms_refused.append(item.reference)
+            return
+        except RateLimited as exc:
+            delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
+            self._release_notification(claimed, str(exc), delay)
+            self.report.failures += 1
+            return
+        except ServiceUnavailable as exc:
+            # Lost, cut, down: nothing is known; the same key makes the retry a replay.
+            delay = self.scheduler.on_failure(now(), str(exc), exc.retry_after)
+            own = min(self.scheduler.policy.backoff_cap, 2.0 ** min(claimed.attempts, 10))
+            retry = max(delay, own * self._rng.uniform(0.5, 1.0))
+            self._release_notification(claimed, str(exc), retry)
+            self.report.failures += 1
+            self.report.last_error = str(exc)
+            return
+        self._succeeded()
+        self._notifications.record(claimed.item_id, remote_id=remote)
+        self.report.sms_sent.append(item.reference)
+
+    def _release_notification(self, claimed: ClaimedNotification, error: str, delay: float) -> None:
+        assert self._notifications is not None
+        retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
+        self._notifications.release(claimed.item_id, error, retry_at=retry_at)
+
+    def fetch_documents(self) -> int:
+        """Fetch the documents issued with decisions and not received yet, check each against
+        its announced size and SHA-256 and keep it encrypted; returns how many were kept.
+
+        A document that fails on its own (not there yet, not the one announced) waits its own
+        growing delay; the service failing as a whole stops the round (backoff, circuit).
+        """
+        if self._issued is None or self._followup_api is None:
+            return 0
+        now = self._clock.time()
+        kept = 0
+        waiting: list[float] = []
+        for item in self._issued.to_fetch():
+            not_before = self._document_not_before.get(item.row_id, 0.0)
+            if not_before > now:
+                waiting.append(not_before)
+                continue
+            if self.scheduler.state is CircuitState.OPEN:
+                waiting.append(self._clock.time())  # the service is down: after its backoff
+                break
+            try:
+                content = self._followup_api.document(
+                    item.national_number, item.remote_id, min(item.size, MAX_ISSUED_BYTES)
+                )
+            except FilingFailed as exc:
+                waiting.append(self._document_failed(item, str(exc)))  # this document's
+                continue
+            except RateLimited as exc:
+                self.scheduler.on_rate_limited(
+                    self._clock.time(), exc.retry_after, self._api.quota.rate
+                )
+                waiting.append(self._clock.time())
+                break
+            except ServiceUnavailable as exc:
+                self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+                self.report.last_error = str(exc)
+                waiting.append(self._clock.time())
+                break
+            self._succeeded()
+            try:
+                self._issued.keep(item, content)
+            except (DocumentMismatch, DocumentError) as exc:
+                log.warning("document %s de %s non gardé : %s", item.remote_id, item.reference, exc)
+                waiting.append(self._document_failed(item, str(exc)))
+                continue
+            self._document_not_before.pop(item.row_id, None)
+            self.report.documents_received.append(item.reference)
+            kept += 1
+        self._next_documents = min(waiting, default=float("inf"))
+        return kept
+
+    def _document_failed(self, item: ToFetch, error: str) -> float:
+        """Count the failure and return when the document is asked again."""
+        assert self._issued is not None
+        attempts = self._issued.failed(item, error)
+        at = self._clock.time() + self.scheduler.dossier_delay(attempts)
+        self._document_not_before[item.row_id] = at
+        return at
+
+    def send_notifications(self) -> int:
+        """Send the text messages due now, one try each (a one-off pass); returns how many the
+        service took. Stops as soon as the service is known down."""
+        if self._notifications is None:
+            return 0
+        sent = len(self.report.sms_sent)
+        while self.scheduler.state is not CircuitState.OPEN:
+            message = self._notifications.claim()
+            if message is None:
+                break
+            self._send_notification(message)
+        return len(self.report.sms_sent) - sent
 
     def fetch_payment_references(self) -> int:
         """Ask the service the payment reference of each dossier that owes an amount and has
@@ -380,10 +527,15 @@ class SyncWorker:
         *,
         reason: str | None = None,
         national_number: str | None = None,
+        reasons: tuple[Reason, ...] = (),
     ) -> None:
         try:
             self._dossiers.transition(
-                reference, target, reason=reason, national_number=national_number
+                reference,
+                target,
+                reason=reason,
+                national_number=national_number,
+                reasons=reasons,
             )
         except IllegalTransition:
             # Already moved by a decision pulled in the meantime (which also closed the row).
@@ -425,6 +577,8 @@ class SyncWorker:
             if not page.more:
                 break
         self.report.decisions += applied
+        if applied:
+            self._next_documents = self._clock.time()  # announced with them: fetch now
         # After the decisions: a dossier just asked to pay gets its reference now.
         self.fetch_payment_references()
         return applied
@@ -469,6 +623,10 @@ class SyncWorker:
                     break
         if not self.report.stopped_open:
             self.pull_changes()
+            # The messages of the decisions just pulled, and their documents, in this pass;
+            # neither goes while the service is known down (each stops at an open circuit).
+            self.send_notifications()
+            self.fetch_documents()
         if not self.report.stopped_open and self._tariffs is not None:
             self.fetch_tariffs()
         self.report.waiting = self._outbox.counts().waiting
@@ -516,6 +674,25 @@ class SyncWorker:
             if self._listener is not None:
                 self._listener(status)
         self._last_saved = now
+
+
+def refusal_reasons(refused: Refused) -> tuple[Reason, ...]:
+    """A refused filing's field errors as typed reasons (« information incorrecte » at the
+    answer path the service named); its message alone, « autre », when it named none."""
+    typed = tuple(
+        reason
+        for p in refused.problems
+        if (
+            reason := Reason.from_json(
+                {"type": ReasonKind.CHAMP_INCORRECT.value, "message": p.message, "champ": p.field}
+            )
+        )
+        is not None
+    )
+    if typed:
+        return typed
+    fallback = Reason.from_json({"type": ReasonKind.AUTRE.value, "message": str(refused)})
+    return () if fallback is None else (fallback,)
 
 
 class SyncThread:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # The kiosks the tests start read an empty settings file, never the one of the machine's
     # user (~/.config/pn-kiosk/kiosk.toml could point them at a real database).
     os.environ.setdefault("PN_KIOSK_CONFIG", os.devnull)
+    # Nor its data folder: a kiosk started without a data folder of its own writes keys and
+    # documents into the per-user one (platformdirs reads XDG_DATA_HOME), where they would
+    # make every later test's new database look lost (kiosk/store/engine.py, StoreLost).
+    os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="pn-tests-data-"))
 
 
 @pytest.fixture(scope="session")

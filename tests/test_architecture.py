@@ -143,6 +143,8 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.dossiers",
         "kiosk.security",
         "kiosk.demarches",
+        # A decision's notice keeps its typed reasons and queues its text message.
+        "kiosk.followup",
     },
 }
 

@@ -5,7 +5,8 @@ national service gives it afterwards. Every change goes through
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from kiosk.dossiers.views import DossierSummary, Missing
 from kiosk.followup.consent import record_consent
 from kiosk.followup.contact import Channel, Outcome, record_attempt
 from kiosk.followup.correction import correction_scope
+from kiosk.followup.reasons import Reason
 from kiosk.messages import Message
 from kiosk.security.audit import AuditAction, safe_detail
 from kiosk.security.audit import record as audit
@@ -196,15 +198,26 @@ class DossierLifecycle(DossierBase):
         reason: str | None = None,
         national_number: str | None = None,
         agent_id: int | None = None,
+        reasons: Sequence[Reason] = (),
+        deadline: date | None = None,
+        before: Callable[[Session, Dossier], None] | None = None,
     ) -> DossierSummary:
         """Move a dossier to ``target`` (the national service's decisions come this way).
 
+        Args:
+            reasons: the service's reasons, typed; ``deadline``: the day to answer by. Both
+                kept on the decision's notice.
+            before: called in the same transaction, before the move (the documents announced
+                with a decision are recorded so: the notice then names them).
+
         Raises:
-            IllegalTransition: the life cycle forbids it.
+            IllegalTransition: the life cycle forbids it (nothing is written).
         """
         ref = self._parse_ref(reference)
         with self._store.write() as s:
             dossier = self._load(s, ref)
+            if before is not None:
+                before(s, dossier)
             move(
                 s,
                 dossier,
@@ -213,8 +226,19 @@ class DossierLifecycle(DossierBase):
                 agent_id=agent_id,
                 reason=reason,
                 national_number=national_number,
+                reasons=reasons,
+                deadline=deadline,
+                labels=self._document_labels(dossier),
             )
             return self._summary_of(s, dossier)
+
+    def _document_labels(self, dossier: Dossier) -> dict[str, str]:
+        """The dossier's démarche documents, id → label (empty: definition not installed)."""
+        try:
+            demarche = self._catalog.get(dossier.demarche_id, dossier.demarche_version)
+        except KeyError:
+            return {}
+        return {rule.kind: rule.label for rule in demarche.documents}
 
     def record_event(
         self,

@@ -8,12 +8,14 @@ the notice of a decision) are written together, or not at all.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kiosk.dossiers.states import DossierState, check_transition
+from kiosk.followup.reasons import Reason
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Dossier, Event
@@ -30,6 +32,9 @@ def move(
     reason: str | None = None,
     national_number: str | None = None,
     note: str | None = None,
+    reasons: Sequence[Reason] = (),
+    deadline: date | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> tuple[DossierState, DossierState]:
     """Move ``dossier`` to ``target`` in the open transaction ``s``.
 
@@ -38,6 +43,9 @@ def move(
         national_number: the national service's number for the dossier, once acknowledged.
         note: why the kiosk itself made the change, for the journal (« réponse modifiée après
             validation »); never personal data.
+        reasons: the national service's reasons, typed (kept on the decision's notice).
+        deadline: the day to answer an « à compléter » by (kept on the notice).
+        labels: the démarche's documents, id → label (what the text message asks to bring).
 
     Returns:
         The change made, ``(from, to)``.
@@ -83,6 +91,14 @@ def move(
     # The outbox row (« en file ») and the notice of a national decision are written in this
     # same transaction: a state change and its outbox row commit together or not at all.
     on_state_change(
-        s, dossier, (current, target), reason=reason, national_number=national_number, now=now
+        s,
+        dossier,
+        (current, target),
+        reason=reason,
+        national_number=national_number,
+        now=now,
+        reasons=reasons,
+        deadline=deadline,
+        labels=labels,
     )
     return current, target

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, union
+from sqlalchemy import Row, Select, func, select, union
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import Catalog
@@ -229,13 +229,33 @@ class FollowUpService:
         """The dossiers that need someone, most urgent first (``limit`` of them), and the
         count of each need."""
         with self._store.read() as s:
-            candidates = _candidates(s)
+            listed = _listed().subquery()
+            # The latest notice of each dossier gives its deadline and the decision's time;
+            # ISO texts sort chronologically, so SQLite orders the whole list in one pass and
+            # the counts come from the same rows (a few thousand pairs of short strings).
+            latest = (
+                select(func.max(NationalNotice.id))
+                .where(NationalNotice.dossier_id == listed.c.id)
+                .correlate(listed)
+                .scalar_subquery()
+            )
+            ordered = (
+                select(listed.c.id, listed.c.state)
+                .outerjoin(NationalNotice, NationalNotice.id == latest)
+                .order_by(
+                    NationalNotice.deadline.is_(None),
+                    NationalNotice.deadline,
+                    NationalNotice.at,
+                    listed.c.id,
+                )
+            )
             counts = dict.fromkeys(Need, 0)
-            for _dossier_id, state in candidates:
-                counts[_BY_STATE[state]] += 1
-            ids = [i for i, state in candidates if need is None or _BY_STATE[state] is need]
-            keys = _urgency(s, ids)
-            ids.sort(key=lambda i: keys.get(i, (date.max, "~")))
+            ids = []
+            for dossier_id, state in s.execute(ordered):
+                row_need = _BY_STATE[DossierState(state)]
+                counts[row_need] += 1
+                if need is None or row_need is need:
+                    ids.append(dossier_id)
             items = self._items(s, ids[: max(limit, 0)])
         return Worklist(items=tuple(items), counts=counts)
 
@@ -306,13 +326,29 @@ class FollowUpService:
     def _items(self, s: Session, ids: list[str]) -> list[WorkItem]:
         if not ids:
             return []
+        # Columns, not ORM objects: a page of the worklist is read at every visit.
         rows = {
-            d.id: (d, u)
-            for d, u in s.execute(
-                select(Dossier, Usager)
+            row.id: row
+            for row in s.execute(
+                select(
+                    Dossier.id,
+                    Dossier.reference,
+                    Dossier.state,
+                    Dossier.demarche_id,
+                    Dossier.demarche_version,
+                    Dossier.contact_mode,
+                    Dossier.contact_consent_at,
+                    Dossier.updated_at,
+                    Dossier.state_reason,
+                    Dossier.training,
+                    Usager.nom,
+                    Usager.prenoms,
+                    Usager.telephone,
+                    Usager.adresse,
+                )
                 .outerjoin(Usager, Usager.dossier_id == Dossier.id)
                 .where(Dossier.id.in_(ids))
-            ).all()
+            )
         }
         notices = _latest_notices(s, ids)
         listed = {i for i, _ in _candidates(s, ids[0])} if len(ids) == 1 else set(ids)
@@ -334,9 +370,9 @@ class FollowUpService:
         )
         items = []
         for dossier_id in ids:
-            dossier, usager = rows[dossier_id]
+            row = rows[dossier_id]
             notice = notices.get(dossier_id)
-            state = DossierState(dossier.state)
+            state = DossierState(row.state)
             reasons: tuple[Reason, ...] = ()
             if notice is not None:
                 reasons = reasons_from_json(notice.reasons) or (
@@ -344,26 +380,26 @@ class FollowUpService:
                 )
             items.append(
                 WorkItem(
-                    reference=dossier.reference,
+                    reference=row.reference,
                     need=_BY_STATE.get(state) if dossier_id in listed else None,
                     state=state,
-                    demarche_id=dossier.demarche_id,
-                    demarche_title=self._title(dossier.demarche_id, dossier.demarche_version),
-                    usager=display_name(usager.nom, usager.prenoms) if usager else None,
-                    contact_mode=dossier.contact_mode,
-                    consent_at=dossier.contact_consent_at,
-                    telephone=usager.telephone if usager else None,
-                    address=address_lines(usager.adresse) if usager else (),
-                    since=notice.at if notice is not None else dossier.updated_at,
+                    demarche_id=row.demarche_id,
+                    demarche_title=self._title(row.demarche_id, row.demarche_version),
+                    usager=display_name(row.nom, row.prenoms),
+                    contact_mode=row.contact_mode,
+                    consent_at=row.contact_consent_at,
+                    telephone=row.telephone,
+                    address=address_lines(row.adresse),
+                    since=notice.at if notice is not None else row.updated_at,
                     told_at=notice.contacted_at if notice is not None else None,
                     reasons=reasons,
                     deadline=notice.deadline if notice is not None else None,
-                    reason_text=dossier.state_reason,
+                    reason_text=row.state_reason,
                     amount_due_cents=money.get(dossier_id),
                     payment_reference=references.get(dossier_id),
                     attempts=tuple(attempts.get(dossier_id, ())),
                     documents=tuple(documents.get(dossier_id, ())),
-                    training=dossier.training,
+                    training=row.training,
                 )
             )
         return items
@@ -396,81 +432,88 @@ _NOT_FILED = frozenset({DossierState.BROUILLON, DossierState.PRET, DossierState.
 
 def _candidates(s: Session, dossier_id: str | None = None) -> list[tuple[str, DossierState]]:
     """``(dossier id, state)`` of every dossier that needs someone (or of ``dossier_id`` only)."""
-    waiting = select(Dossier.id).where(
-        Dossier.state.in_([DossierState.A_COMPLETER.value, DossierState.ATTENTE_PAIEMENT.value])
+    rows = s.execute(_listed(dossier_id)).all()
+    return [(i, DossierState(state)) for i, state in rows]
+
+
+def _listed(dossier_id: str | None = None) -> Select[str, str]:
+    """The query of the dossiers that need someone: ``(id, state)``.
+
+    Each branch gives the state itself, from the indexes alone where it can (migration 0007's
+    covering indexes on ``dossier``): a decision « accepté » or « refusé » is final, so an
+    untold notice of that decision names its dossier's state. With thousands of dossiers to
+    follow among a hundred thousand, reading each dossier's row again would cost a random page
+    (decrypted) per line.
+    """
+    waiting = select(Dossier.id, Dossier.state).where(
+        Dossier.state.in_([DossierState.A_COMPLETER.value, DossierState.ATTENTE_PAIEMENT.value]),
+        Dossier.purged_at.is_(None),
     )
-    untold = (
-        select(NationalNotice.dossier_id)
-        .join(Dossier, Dossier.id == NationalNotice.dossier_id)
-        .where(
-            NationalNotice.contacted_at.is_(None),
-            Dossier.state.in_([DossierState.ACCEPTE.value, DossierState.REFUSE.value]),
-        )
+    untold = select(NationalNotice.dossier_id, NationalNotice.state).where(
+        NationalNotice.contacted_at.is_(None),
+        # The retention purge closes a purged dossier's notices: no dossier row to read here.
+        NationalNotice.state.in_([DossierState.ACCEPTE.value, DossierState.REFUSE.value]),
     )
     not_handed = (
-        select(NationalDocument.dossier_id)
+        select(NationalDocument.dossier_id, Dossier.state)
         .join(Dossier, Dossier.id == NationalDocument.dossier_id)
-        .where(NationalDocument.handed_at.is_(None), Dossier.state == DossierState.ACCEPTE.value)
+        .where(
+            NationalDocument.handed_at.is_(None),
+            Dossier.state == DossierState.ACCEPTE.value,
+            Dossier.purged_at.is_(None),
+        )
     )
     if dossier_id is not None:
         waiting = waiting.where(Dossier.id == dossier_id)
         untold = untold.where(NationalNotice.dossier_id == dossier_id)
         not_handed = not_handed.where(NationalDocument.dossier_id == dossier_id)
-    ids = union(waiting, untold, not_handed).subquery()
-    rows = s.execute(
-        select(Dossier.id, Dossier.state)
-        .join(ids, ids.c.id == Dossier.id)
-        .where(Dossier.purged_at.is_(None))
-    ).all()
-    return [(i, DossierState(state)) for i, state in rows]
+    listed = union(waiting, untold, not_handed).subquery()
+    return select(listed.c.id, listed.c.state)
 
 
-def _latest_notices(s: Session, ids: Iterable[str]) -> dict[str, NationalNotice]:
+def _latest_notices(s: Session, ids: Iterable[str]) -> dict[str, Row[Any]]:
+    """Each dossier's latest notice: ``at``, ``contacted_at``, ``reasons``, ``deadline``,
+    ``detail`` (columns, not ORM objects: read for every line of a page)."""
     latest = (
         select(func.max(NationalNotice.id))
         .where(NationalNotice.dossier_id.in_(list(ids)))
         .group_by(NationalNotice.dossier_id)
     )
-    return {
-        n.dossier_id: n
-        for n in s.scalars(select(NationalNotice).where(NationalNotice.id.in_(latest)))
-    }
-
-
-def _urgency(s: Session, ids: list[str]) -> dict[str, tuple[date, str]]:
-    """Sort keys: the nearest deadline first, then the oldest decision."""
-    if not ids:
-        return {}
-    latest = (
-        select(func.max(NationalNotice.id))
-        .where(NationalNotice.dossier_id.in_(ids))
-        .group_by(NationalNotice.dossier_id)
+    rows = s.execute(
+        select(
+            NationalNotice.dossier_id,
+            NationalNotice.at,
+            NationalNotice.contacted_at,
+            NationalNotice.reasons,
+            NationalNotice.deadline,
+            NationalNotice.detail,
+        ).where(NationalNotice.id.in_(latest))
     )
-    keys: dict[str, tuple[date, str]] = {}
-    for dossier_id, deadline, at in s.execute(
-        select(NationalNotice.dossier_id, NationalNotice.deadline, NationalNotice.at).where(
-            NationalNotice.id.in_(latest)
-        )
-    ):
-        keys[dossier_id] = (deadline or date.max, at.isoformat())
-    return keys
+    return {row.dossier_id: row for row in rows}
 
 
 def _attempts(s: Session, ids: list[str]) -> dict[str, list[Attempt]]:
     out: dict[str, list[Attempt]] = {}
-    for attempt, agent in s.execute(
-        select(ContactAttempt, Agent.nom)
+    for dossier_id, at, agent, channel, outcome, note in s.execute(
+        select(
+            ContactAttempt.dossier_id,
+            ContactAttempt.at,
+            Agent.nom,
+            ContactAttempt.channel,
+            ContactAttempt.outcome,
+            ContactAttempt.note,
+        )
         .outerjoin(Agent, Agent.id == ContactAttempt.agent_id)
         .where(ContactAttempt.dossier_id.in_(ids))
         .order_by(ContactAttempt.at, ContactAttempt.id)
     ):
-        out.setdefault(attempt.dossier_id, []).append(
+        out.setdefault(dossier_id, []).append(
             Attempt(
-                at=attempt.at,
+                at=at,
                 agent=agent,
-                channel=_enum(Channel, attempt.channel, Channel.GUICHET),
-                outcome=_enum(Outcome, attempt.outcome, Outcome.JOINT),
-                note=attempt.note,
+                channel=_enum(Channel, channel, Channel.GUICHET),
+                outcome=_enum(Outcome, outcome, Outcome.JOINT),
+                note=note,
             )
         )
     return out

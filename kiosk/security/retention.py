@@ -37,9 +37,11 @@ from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
+    ContactAttempt,
     Dossier,
     Estimation,
     Mandat,
+    NationalDocument,
     NationalNotice,
     OutboxItem,
     Piece,
@@ -177,6 +179,22 @@ class RetentionService:
             )
             if path
         }
+        # The documents the national service issued for the person go with their dossier.
+        files |= {
+            path
+            for (path,) in s.execute(
+                select(NationalDocument.file_path).where(
+                    NationalDocument.dossier_id == dossier.id,
+                    NationalDocument.file_path.is_not(None),
+                )
+            )
+            if path
+        }
+        s.execute(
+            update(NationalDocument)
+            .where(NationalDocument.dossier_id == dossier.id)
+            .values(file_path=None)
+        )
         for model in (Usager, Vehicule, Mandat, Answer, Estimation):
             s.execute(delete(model).where(model.dossier_id == dossier.id))
         s.execute(
@@ -185,10 +203,20 @@ class RetentionService:
             .values(file_path=None, sha256=None, mime_type=None)
         )
         # Free text written by people or by the national service may name the person.
+        # A purged dossier needs nobody any more: its notices are closed (the worklist reads
+        # « not yet passed on » from the notices alone).
         s.execute(
             update(NationalNotice)
             .where(NationalNotice.dossier_id == dossier.id)
-            .values(detail=None)
+            .values(detail=None, reasons=None)
+        )
+        s.execute(
+            update(NationalNotice)
+            .where(NationalNotice.dossier_id == dossier.id, NationalNotice.contacted_at.is_(None))
+            .values(contacted_at=now)
+        )
+        s.execute(
+            update(ContactAttempt).where(ContactAttempt.dossier_id == dossier.id).values(note=None)
         )
         s.execute(
             update(OutboxItem).where(OutboxItem.dossier_id == dossier.id).values(last_error=None)

@@ -99,6 +99,9 @@ class Dossier(Base):
             " 'a_completer', 'abandonne', 'attente_paiement', 'paye')",
             name="dossier_state",
         ),
+        # 0007: the worklist reads states from these alone (kiosk/followup/worklist.py).
+        Index("ix_dossier_suivi", "state", "purged_at", "id"),
+        Index("ix_dossier_purge", "id", "purged_at"),
     )
 
 
@@ -283,7 +286,10 @@ class NationalNotice(Base):
     reasons: Mapped[Any] = mapped_column("motifs", JSONText(), nullable=True, default=None)
     deadline: Mapped[date | None] = mapped_column("date_limite", default=None)
 
-    __table_args__ = (Index("ix_avis_national_todo", "contacted_at", "at"),)
+    __table_args__ = (
+        Index("ix_avis_national_todo", "contacted_at", "at"),
+        Index("ix_avis_national_dossier", "dossier_id", "id"),
+    )
 
 
 class NationalDocument(Base):

@@ -31,6 +31,9 @@ class UnreadableValue(StoreError):
         )
 
 
+_STAMP_LENGTH = len("2026-01-01T00:00:00.000000Z")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp, stored as ISO 8601 text that sorts chronologically.
 
@@ -51,9 +54,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        # The exact shape written above (27 characters, « Z »), then the C parser: strptime
+        # costs ~12 µs a value, which a list of thousands of dossiers feels.
+        if not isinstance(value, str) or len(value) != _STAMP_LENGTH or value[-1] != "Z":
+            raise UnreadableValue("une date", value)
         try:
-            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        except (TypeError, ValueError):  # garbage text, or a number stored in the column
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:  # garbage text of the right length
             raise UnreadableValue("une date", value) from None
 
 

@@ -19,19 +19,22 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import ACKNOWLEDGED_STATES, TRANSITIONS, DossierState
-from kiosk.ports.national import StatusChange
+from kiosk.followup.reasons import reasons_from_json, reasons_to_json
+from kiosk.ports.national import ReturnedDocument, StatusChange
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Dossier, NationalNotice, OutboxItem, Setting, Usager
+from kiosk.sync.issued import announce
 from kiosk.sync.outbox import ACKNOWLEDGED
 
 log = logging.getLogger(__name__)
@@ -126,7 +129,21 @@ class NationalFollowUp:
         elif verdict is _Verdict.SET_ASIDE:
             self._set_aside(reference, target)
         elif verdict is _Verdict.APPLY:
-            self._dossiers.transition(reference, target, reason=change_reason(change))
+            documents = change.documents
+
+            def record_documents(s: Session, dossier: Dossier) -> None:
+                # With the decision, before its notice (which then names them): one transaction.
+                if documents:
+                    announce(s, dossier.id, documents, now=self._now())
+
+            self._dossiers.transition(
+                reference,
+                target,
+                reason=change_reason(change),
+                reasons=change.reasons,
+                deadline=change.deadline,
+                before=record_documents,
+            )
             return True
         return False
 
@@ -142,7 +159,9 @@ class NationalFollowUp:
         applied = 0
         keep: dict[str, Any] = {}
         for dossier_id, fields in held.items():
-            change = StatusChange(**{**fields, "missing": tuple(fields["missing"])})
+            change = held_change(fields)
+            if change is None:
+                continue  # unreadable (a hand-edited setting): dropped, the feed is the truth
             if self._verdict(change)[0] is _Verdict.HOLD:
                 keep[dossier_id] = fields
             else:
@@ -209,7 +228,7 @@ class NationalFollowUp:
     def _hold(self, change: StatusChange) -> None:
         log.info("décision nationale retenue en attendant l'accusé de réception du dépôt")
         held = self._held()
-        held[change.dossier_id] = asdict(change)  # one per dossier: the latest decision wins
+        held[change.dossier_id] = held_fields(change)  # one per dossier: the latest decision wins
         self._save_held(held)
 
     def _held(self) -> dict[str, Any]:
@@ -261,6 +280,35 @@ class NationalFollowUp:
                 .where(NationalNotice.id == notice_id)
                 .values(contacted_at=self._now())
             )
+
+
+def held_fields(change: StatusChange) -> dict[str, Any]:
+    """A decision as it is held (JSON): every field, the typed ones in their contract form."""
+    fields = asdict(change)
+    fields["reasons"] = reasons_to_json(change.reasons)
+    fields["deadline"] = change.deadline.isoformat() if change.deadline else None
+    return fields
+
+
+def held_change(fields: Any) -> StatusChange | None:
+    """A held decision read back (``None``: unreadable); one held by an earlier version, without
+    the typed fields, reads as it was."""
+    if not isinstance(fields, dict):
+        return None
+    try:
+        deadline = fields.get("deadline")
+        return StatusChange(
+            dossier_id=str(fields["dossier_id"]),
+            national_number=str(fields["national_number"]),
+            status=str(fields["status"]),
+            reason=fields.get("reason"),
+            missing=tuple(str(m) for m in fields.get("missing") or ()),
+            reasons=reasons_from_json(fields.get("reasons")),
+            deadline=date.fromisoformat(deadline) if isinstance(deadline, str) else None,
+            documents=tuple(ReturnedDocument(**d) for d in fields.get("documents") or ()),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _name(usager: Usager | None) -> str | None:

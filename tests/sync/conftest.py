@@ -16,7 +16,10 @@ from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.fees.installed import TariffFiles
 from kiosk.store import Store
+from kiosk.store.documents import DocumentStore
 from kiosk.sync.followup import NationalFollowUp
+from kiosk.sync.issued import IssuedDocuments
+from kiosk.sync.notifications import NotificationQueue
 from kiosk.sync.outbox import Outbox
 from kiosk.sync.payments import PaymentQueue
 from sync.client import DEADLINE, HttpNationalApi
@@ -62,9 +65,11 @@ def make_kiosk(
     deadline: float = DEADLINE,
     read_document: Callable[[Path], bytes] = Path.read_bytes,
     tariffs: TariffFiles | None = None,
+    files: DocumentStore | None = None,
 ) -> Kiosk:
     """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper
-    (``read_document``: the document store's ``read`` when documents are encrypted)."""
+    (``read_document``: the document store's ``read`` when documents are encrypted; ``files``:
+    where the documents the service issues are kept, beside the database by default)."""
     clock = clock or SimClock()
     sleeper = SimSleeper(clock)
 
@@ -96,9 +101,17 @@ def make_kiosk(
         payment_api=api,
         tariffs=tariffs,  # None: the tariffs are not fetched
         tariff_api=api,
+        notifications=NotificationQueue(store, clock=now),
+        issued=IssuedDocuments(store, files or DocumentStore(store_folder(store)), clock=now),
+        followup_api=api,
     )
     api.set_throttle(worker.throttle)
     return Kiosk(store, dossiers, outbox, followup, api, clock, sleeper, worker)
+
+
+def store_folder(store: Store) -> Path:
+    """The documents folder beside the store's database file."""
+    return store.path.parent / "documents"
 
 
 @pytest.fixture

@@ -29,12 +29,18 @@ CREDENTIALS = {"PN_KIOSK_API_CLIENT_ID": "borne-demo", "PN_KIOSK_API_CLIENT_SECR
 
 
 def queue_many(
-    store: Store, count: int, *, demarche: tuple[str, int], nom: str | None = "DUPONT"
+    store: Store,
+    count: int,
+    *,
+    demarche: tuple[str, int],
+    nom: str | None = "DUPONT",
+    telephone: str = "06 12 34 56 78",
 ) -> list[str]:
     """Bulk-insert ``count`` dossiers « en file » with their outbox rows; returns their UUIDs.
 
     The service would take minutes to create thousands of complete dossiers; the rows written
-    here are exactly what ``DossierService.enqueue`` leaves behind.
+    here are exactly what ``DossierService.enqueue`` leaves behind. The person chose « par
+    SMS » (``telephone``: a mobile, so each decision sends one; a landline: the agent calls).
     """
     now = datetime.now(UTC)
     ids = [str(uuid.uuid4()) for _ in range(count)]
@@ -59,10 +65,7 @@ def queue_many(
         )
         s.execute(
             insert(Usager),
-            [
-                {"dossier_id": i, "nom": nom, "prenoms": "Jean", "telephone": "06 12 34 56 78"}
-                for i in ids
-            ],
+            [{"dossier_id": i, "nom": nom, "prenoms": "Jean", "telephone": telephone} for i in ids],
         )
         s.execute(
             insert(OutboxItem),

@@ -19,10 +19,12 @@ from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
 def kiosk(
     db: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    # Its own data folder (keys, documents) beside its database, never a shared one.
+    env = {"PN_KIOSK_DATA_DIR": str(db.parent / "donnees"), **(env or kiosk_env())}
     return subprocess.run(
         [sys.executable, "-m", "app", "--db", str(db), *args],
         cwd=ROOT,
-        env=env or kiosk_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -33,7 +35,8 @@ def kiosk(
 def test_sync_once_files_the_queue_and_status_lists_whom_to_contact(tmp_path: Path) -> None:
     db = tmp_path / "kiosk.sqlite3"
     store = open_store(db)
-    queue_many(store, 5, demarche=("changement_adresse", 1))
+    # A landline: no text message can reach it, the agent must call.
+    queue_many(store, 5, demarche=("changement_adresse", 1), telephone="01 23 45 67 89")
     store.close()
     port = free_port()
     server = start_simulator(tmp_path / "n.sqlite3", port, "--delai-instruction", "0")
@@ -53,7 +56,7 @@ def test_sync_once_files_the_queue_and_status_lists_whom_to_contact(tmp_path: Pa
     assert "File d'envoi : 0 dossier(s) en attente" in status.stdout
     assert "Service national : service joignable" in status.stdout
     assert "À contacter : 5 personne(s)" in status.stdout
-    assert "DUPONT Jean" in status.stdout and "06 12 34 56 78" in status.stdout
+    assert "DUPONT Jean" in status.stdout and "01 23 45 67 89" in status.stdout
     data = json.loads(kiosk(db, "sync", "status", "--json").stdout)
     assert len(data["a_contacter"]) == 5 and data["file"]["transmis"] == 5
 

@@ -35,6 +35,11 @@ def upgrade() -> None:
     # keys on would delete, by cascade, every dossier's answers, documents and journal (0006).
     op.add_column("avis_national", sa.Column("motifs", sa.Text(), nullable=True))
     op.add_column("avis_national", sa.Column("date_limite", sa.Date(), nullable=True))
+    # A dossier's latest notice, looked up for every line of the worklist.
+    op.create_index("ix_avis_national_dossier", "avis_national", ["dossier_id", "id"])
+    # The worklist reads dossiers' states from these alone (kiosk/followup/worklist.py).
+    op.create_index("ix_dossier_suivi", "dossier", ["state", "purged_at", "id"])
+    op.create_index("ix_dossier_purge", "dossier", ["id", "purged_at"])
     op.add_column(
         "dossier", sa.Column("consentement_contact_at", sa.String(length=32), nullable=True)
     )
@@ -114,6 +119,9 @@ def downgrade() -> None:
     op.drop_index("ix_tentative_contact_dossier", table_name="tentative_contact")
     op.drop_table("tentative_contact")
     op.drop_table("document_national")
+    op.drop_index("ix_avis_national_dossier", table_name="avis_national")
+    op.drop_index("ix_dossier_purge", table_name="dossier")
+    op.drop_index("ix_dossier_suivi", table_name="dossier")
     for table, column in (
         ("mandat", "revoked_by"),
         ("mandat", "revoked_at"),
