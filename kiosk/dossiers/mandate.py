@@ -19,7 +19,7 @@ signature then replaces the old one in the dossier, the journal keeping both ver
 hashes).
 
 Revoking (:meth:`MandateService.revoke`) records who revoked it and when; the person is given a
-printed attestation (:mod:`kiosk.receipt.mandate_pdf`).
+printed attestation (:mod:`kiosk.dossiers.mandate_pdf`).
 """
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ class MandateService:
 
     def copy_pdf(self, reference: str, *, training: bool = False) -> bytes:
         """The person's printed copy of the mandate (A4 PDF). Worker thread."""
-        from kiosk.receipt.mandate_pdf import render_mandate_copy
+        from kiosk.dossiers.mandate_pdf import render_mandate_copy
         from kiosk.site.counter import CounterSettings
 
         data = self.copy(reference)
@@ -395,7 +395,7 @@ class MandateService:
         Raises:
             InvalidMandate: the mandate is not revoked.
         """
-        from kiosk.receipt.mandate_pdf import render_revocation
+        from kiosk.dossiers.mandate_pdf import render_revocation
         from kiosk.site.counter import CounterSettings
 
         data = self.copy(reference)
