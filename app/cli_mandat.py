@@ -64,10 +64,11 @@ def status_json(reference: str, status: MandateStatus) -> dict[str, Any]:
         "duree_jours": status.duree_jours,
         "revoque_le": status.revoked_at.isoformat() if status.revoked_at else None,
         "revoque_par": status.revoked_by,
+        "fini": status.expired,
     }
 
 
-def status_text(reference: str, status: MandateStatus, today: Any) -> str:
+def status_text(reference: str, status: MandateStatus) -> str:
     """The mandate's state as the agent reads it in a terminal."""
     from kiosk.dossiers.mandate_text import duration_words, french_date, scope_words
     from kiosk.receipt.text import format_filed_at
@@ -84,7 +85,7 @@ def status_text(reference: str, status: MandateStatus, today: Any) -> str:
         lines.append(f"  Durée : {duration_words(status.duree_jours, version)}.")
     if status.revoked_at is not None:
         lines.append(f"  Révoqué le {format_filed_at(status.revoked_at)}.")
-    elif status.ended(today):
+    elif status.expired:
         lines.append(f"  A pris fin le {french_date(status.valid_until)}.")
     else:
         lines.append(f"  Valable jusqu'au {french_date(status.valid_until)} au soir.")
@@ -113,8 +114,6 @@ def _mandat(args: argparse.Namespace) -> int:
 
 
 def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> int:
-    from datetime import UTC, datetime
-
     from kiosk.dossiers.mandate import MandateService
 
     mandates = MandateService(c.store, catalog=c.catalog)
@@ -141,8 +140,7 @@ def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> in
         data = {"reference": reference, "copie": written}
         return _emit(args, data, f"Copie du mandat du dossier {reference} : {written}")
     status = mandates.status(reference)
-    today = datetime.now(UTC).date()
-    return _emit(args, status_json(reference, status), status_text(reference, status, today))
+    return _emit(args, status_json(reference, status), status_text(reference, status))
 
 
 def _deliver(pdf: bytes, out: Path | None, printer_name: str | None, *, title: str) -> str | None:

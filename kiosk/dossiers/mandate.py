@@ -100,15 +100,13 @@ class MandateStatus:
     duree_jours: int | None = None
     revoked_at: datetime | None = None
     revoked_by: int | None = None
+    #: Whether its end date had passed when it was read (on the service's clock).
+    expired: bool = False
 
     @property
     def revoked(self) -> bool:
         """Whether the person revoked it."""
         return self.revoked_at is not None
-
-    def ended(self, today: date) -> bool:
-        """Whether its end date has passed on ``today``."""
-        return self.valid_until is not None and self.valid_until < today
 
 
 @dataclass(frozen=True)
@@ -318,7 +316,7 @@ class MandateService:
             ).first()
             if mandat is None or mandat.signed_at is None:
                 return MandateStatus(False, None, None, None)
-            return _status(mandat)
+            return _status(mandat, self._now().date())
 
     def revoke(self, reference: str, *, agent_id: int | None = None) -> Revocation:
         """The person revokes their mandate at a counter: from now on it allows no filing.
@@ -440,7 +438,7 @@ class MandateService:
         return dossier.demarche_id
 
 
-def _status(mandat: Mandat) -> MandateStatus:
+def _status(mandat: Mandat, today: date) -> MandateStatus:
     return MandateStatus(
         True,
         mandat.texte_version,
@@ -450,4 +448,5 @@ def _status(mandat: Mandat) -> MandateStatus:
         mandat.duree_jours,
         mandat.revoked_at,
         mandat.revoked_by,
+        expired=mandat.valid_until is not None and mandat.valid_until < today,
     )

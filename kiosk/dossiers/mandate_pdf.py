@@ -207,7 +207,7 @@ def render_revocation(data: MandateCopy, counter: CounterDetails, *, training: b
     page.pair("Il devait prendre fin le", french_date(data.valid_until))
     page.pair("Révoqué le", _moment(data.revoked_at))
     page.pair("Au guichet", data.revoked_guichet or counter.name)
-    page.pair("Par l'agent", data.revoked_by or "(commande de la borne, sans agent connecté)")
+    page.pair("Par l'agent", data.revoked_by or "(aucun agent connecté)")
     page.text("Empreinte SHA-256 du texte révoqué", size=8.5, color=MUTED, leading=1.2)
     page.text(data.sha256, size=8.5, mono=True)
     page.gap(10)

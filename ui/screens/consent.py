@@ -78,10 +78,9 @@ class ConsentScreen(Screen):
         headings.addWidget(self.text_heading, 1)
         headings.addWidget(self.translation_heading, 1)
         self.layout_.addLayout(headings)
-        self.layout_.addWidget(self._texts(), 1)
         self.choices = MandateChoices(tr)
         self.choices.changed.connect(self._choice_changed)
-        self.layout_.addWidget(self.choices)
+        self.layout_.addWidget(self._texts(), 1)
         self.pad = SignaturePad()
         self.layout_.addWidget(self.pad)
         self.status = self.add_label("", hide_when_empty=True)  # no room taken while empty
@@ -125,9 +124,14 @@ class ConsentScreen(Screen):
         return row
 
     def _texts(self) -> QScrollArea:
-        """The French text (signed) and, beside it, the translation for information."""
+        """The choices, then the French text (signed) and, beside it, the translation for
+        information. The choices scroll with the text: the signature pad keeps its room, and the
+        text the room it had."""
         page = QWidget()
-        columns = QHBoxLayout(page)
+        rows = QVBoxLayout(page)
+        rows.addWidget(self.choices)
+        columns = QHBoxLayout()
+        rows.addLayout(columns, 1)
         columns.setSpacing(16)
         signed_column = QVBoxLayout()
         self.text = _text_label()

@@ -11,7 +11,6 @@ carte bancaire »). A signed mandate shows until when it holds, or since when it
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -200,7 +199,7 @@ class DossierCardScreen(Screen):
         """The signed mandate's state and its revocation (None: none signed, or not given)."""
         if self._mandate is None or not self._mandate.signed:
             return None
-        panel = MandatePanel(self._mandate, self.tr_, datetime.now(UTC).date())
+        panel = MandatePanel(self._mandate, self.tr_)
         panel.revoke.connect(self._revoke)
         return panel
 
@@ -211,24 +210,28 @@ class DossierCardScreen(Screen):
         if mandates is None:
             return
 
-        def revoke() -> tuple[MandateStatus, Exception | None]:  # worker thread
+        Revoked = tuple["CounterDossier", "MandateStatus", "Exception | None"]
+
+        def revoke() -> Revoked:  # worker thread
             mandates.revoke(reference, agent_id=agent_id)
+            # Opened again: what filing now needs (a new signature) is said on the card.
+            dossier = self.services.dossiers.open(reference, agent_id=agent_id)
             status = mandates.status(reference)
             if printer is None:
-                return status, None
+                return dossier, status, None
             try:
                 pdf = mandates.attestation_pdf(reference, training=training)
                 printer.print_pdf(pdf, title=f"Révocation {reference}")
             except Exception as exc:  # the printer's many failures: the revocation stands
                 log.warning("revocation attestation not printed: %s", exc)
-                return status, exc
-            return status, None
+                return dossier, status, exc
+            return dossier, status, None
 
-        def revoked(result: tuple[MandateStatus, Exception | None]) -> None:
-            if self.reference != reference or self._dossier is None:
+        def revoked(result: Revoked) -> None:
+            if self.reference != reference:
                 return  # another dossier was opened meanwhile
-            self._mandate, failure = result
-            self._show(self._dossier)
+            dossier, self._mandate, failure = result
+            self._show(dossier)
             panel = self.mandate_panel
             if panel is not None and printer is not None:
                 if failure is None:

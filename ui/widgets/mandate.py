@@ -7,7 +7,6 @@ gave (kiosk/dossiers/mandate.py), and act on what they emit.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -83,6 +82,8 @@ class MandateChoices(QWidget):
         the choices go back to six months and this démarche."""
         for button in self.scopes.values():
             self._scopes.removeButton(button)
+            self.scope_buttons.removeWidget(button)
+            button.hide()  # at once: deleteLater waits for the event loop's next turn
             button.deleteLater()
         self.scopes = {}
         for portee in scopes:
@@ -123,7 +124,7 @@ class MandatePanel(QFrame):
 
     revoke = Signal()
 
-    def __init__(self, status: MandateStatus, tr: Translator, today: date) -> None:
+    def __init__(self, status: MandateStatus, tr: Translator) -> None:
         super().__init__()
         self.setObjectName("panel")
         self.tr_ = tr
@@ -156,7 +157,6 @@ class MandatePanel(QFrame):
         for widget in (self.question, self.confirm_button, self.cancel_button):
             widget.hide()
         self.revoke_button.setVisible(not status.revoked)
-        self._today = today
         self.retranslate()
 
     def state_text(self) -> str:
@@ -167,7 +167,7 @@ class MandatePanel(QFrame):
         if status.valid_until is None:
             return ""
         day = format_date(status.valid_until, lang)
-        if status.ended(self._today):
+        if status.expired:
             return t("card.mandate_ended", date=day)
         return t("card.mandate_valid", date=day)
 
