@@ -34,6 +34,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_payment",
     "app.cli_followup",
     "app.cli_letters",
+    "app.cli_mandat",
 )
 
 STATE_NAMES = (
@@ -124,6 +125,19 @@ def _parser() -> argparse.ArgumentParser:
         "--signature", type=Path, required=True, metavar="IMAGE", help="PNG de la signature"
     )
     mandat.add_argument("--agent", default="", metavar="NOM", help="l'agent mandataire")
+    mandat.add_argument(
+        "--duree",
+        type=int,
+        default=180,
+        metavar="JOURS",
+        help="durée choisie avec la personne, de 1 à 365 jours (défaut : 180, six mois)",
+    )
+    mandat.add_argument(
+        "--theme",
+        action="store_true",
+        help="le mandat couvre toutes les démarches du thème (carte grise, permis), pas seulement"
+        " celle-ci",
+    )
     piece = dos.add_parser("piece", parents=[common], help="joindre une pièce justificative")
     piece.add_argument("reference", metavar="REF")
     piece.add_argument("kind", metavar="TYPE")
@@ -380,18 +394,27 @@ def _dossier_mandat(c: Container, args: argparse.Namespace) -> int:
     if not signature.startswith(b"\x89PNG\r\n\x1a\n"):
         return _fail(f"{args.signature} n'est pas une image PNG.")
     summary = c.dossiers.show(args.reference).summary
-    mandates = MandateService(c.store)
+    mandates = MandateService(c.store, catalog=c.catalog)
+    theme = c.catalog.get(summary.demarche_id, summary.demarche_version).theme
     text = mandates.text_for(
         reference=summary.reference,
         usager=summary.usager or "",
         agent=args.agent,
         guichet=c.counter.get().name,
         demarche=summary.demarche_title,
+        days=args.duree,
+        portee=f"theme:{theme}" if args.theme else None,
     )
     status = mandates.sign(summary.reference, text, signature)
     return _emit(
         args,
-        {"reference": summary.reference, "version": status.version, "fin": str(status.valid_until)},
+        {
+            "reference": summary.reference,
+            "version": status.version,
+            "fin": str(status.valid_until),
+            "duree_jours": status.duree_jours,
+            "portee": status.portee,
+        },
         f"Mandat du dossier {summary.reference} enregistré (jusqu'au"
         f" {status.valid_until:%d/%m/%Y}).",
     )

@@ -129,7 +129,7 @@ def build_ui(
         agents=agents,
         printer=printer,
         attachments=Attachments(container.store, container.catalog, documents),
-        mandates=MandateService(container.store),
+        mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
         counter=container.counter,

@@ -384,6 +384,11 @@ class Agent:
     # ------------------------------------------------------------------ the end of the flow
     def _consent(self) -> None:
         consent = self._screen("consent")
+        onward = getattr(consent, "continue_button", None)
+        if isinstance(onward, QAbstractButton) and onward.isVisible():
+            # Signed: « Continuer » (the person's copy is not printed in the bench).
+            self.fingers.tap_button(onward, "« Continuer »")
+            return
         pad = getattr(consent, "pad", None)
         if pad is None:
             raise BenchError("mandat : pas de zone de signature « pad »")

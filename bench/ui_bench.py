@@ -199,6 +199,8 @@ def _child_dossier(data_dir: str) -> None:
     wait(lambda: window.runner.idle)
     window.consent.pad.stroke([QPointF(40 + 6 * i, 120 + (i % 7) * 9) for i in range(60)])
     window.consent.sign_button.click()
+    wait(lambda: window.consent.continue_button.isVisible() and window.runner.idle)
+    window.consent.continue_button.click()
     wait(lambda: window.stack.currentWidget() is window.review and window.runner.idle)
     if os.environ.get("PN_BENCH_PROBE"):
         _start_probe(clock)

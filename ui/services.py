@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.answers import AnswerResult
     from kiosk.dossiers.attachments import Attached, Attachments, ScanAttached
     from kiosk.dossiers.fees import FeesView
-    from kiosk.dossiers.mandate import MandateService
+    from kiosk.dossiers.mandate import MandateService, MandateStatus, Revocation
     from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.dossiers.receipts import ReceiptService
@@ -107,6 +107,23 @@ class TakesPayments(Protocol):
         self, reference: str, number: str, *, agent_id: int | None = None
     ) -> PaymentView:
         """Record a timbre fiscal électronique, to be checked by the national service."""
+        ...
+
+
+class RevokesMandates(Protocol):
+    """A dossier's mandate on its card (``kiosk.dossiers.mandate``): its state, its revocation
+    at the counter and the attestation printed for the person."""
+
+    def status(self, reference: str) -> MandateStatus:
+        """Whether it is signed, until when, whether it was revoked."""
+        ...
+
+    def revoke(self, reference: str, *, agent_id: int | None = None) -> Revocation:
+        """The person revokes it (a second time: said, nothing changes)."""
+        ...
+
+    def attestation_pdf(self, reference: str, *, training: bool = False) -> bytes:
+        """The revocation attestation (A4 PDF)."""
         ...
 
 
@@ -235,6 +252,10 @@ class CardServices:
     sync_wake: Callable[[], None] | None = None
     #: What happened after the counter (None: not offered).
     followup: FollowsUp | None = None
+    #: The dossier's mandate, and the printer of its revocation attestation (None: not shown).
+    mandates: RevokesMandates | None = None
+    printer: Printer | None = None
+    training: bool = False
 
 
 @dataclass(frozen=True)
@@ -275,6 +296,9 @@ class ConsentServices:
     dossiers: ShowsDossiers
     mandates: MandateService
     counter: CounterSettings
+    #: Prints the person's copy once signed (None: no « Imprimer ma copie »).
+    printer: Printer | None = None
+    training: bool = False
 
 
 @dataclass(frozen=True)
@@ -345,7 +369,15 @@ class UiServices:
     def card(self) -> CardServices:
         """The dossier card's slice."""
         return CardServices(
-            self.catalog, self.dossiers, self.dossiers, self.dossiers, self.sync_wake, self.followup
+            self.catalog,
+            self.dossiers,
+            self.dossiers,
+            self.dossiers,
+            self.sync_wake,
+            followup=self.followup,
+            mandates=self.mandates,
+            printer=self.printer,
+            training=self.training,
         )
 
     def worklist(self) -> FollowUpServices | None:
@@ -364,7 +396,14 @@ class UiServices:
 
     def consent(self) -> ConsentServices:
         """The mandate screen's slice."""
-        return ConsentServices(self.catalog, self.dossiers, self.mandates, self.counter)
+        return ConsentServices(
+            self.catalog,
+            self.dossiers,
+            self.mandates,
+            self.counter,
+            printer=self.printer,
+            training=self.training,
+        )
 
     def review(self) -> ReviewServices:
         """The review's slice."""

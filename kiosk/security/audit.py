@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     STATE_CHANGED = "etat_change"
     RECEIPT_PRINTED = "recepisse_imprime"
     MANDATE_SIGNED = "mandat_signe"
+    MANDATE_REVOKED = "mandat_revoque"
     IDENTITY_READ = "identite_lue"
     PURGED = "dossier_purge"
     SETTINGS_CHANGED = "reglages_modifies"
@@ -78,6 +79,7 @@ _LABELS = {
     AuditAction.STATE_CHANGED: "changement d'état",
     AuditAction.RECEIPT_PRINTED: "récépissé imprimé",
     AuditAction.MANDATE_SIGNED: "mandat signé",
+    AuditAction.MANDATE_REVOKED: "mandat révoqué",
     AuditAction.IDENTITY_READ: "identité lue",
     AuditAction.PURGED: "données personnelles effacées",
     AuditAction.SETTINGS_CHANGED: "réglages modifiés",

@@ -205,6 +205,8 @@ def test_signing_enables_the_button_where_it_stands(qtbot: QtBot, window: MainWi
     assert button.mapTo(window, button.rect().topLeft()) == before
     _tap(qtbot, button)
     driver.settle()
+    _tap(qtbot, window.consent.continue_button)
+    driver.settle()
     assert window.stack.currentWidget() is window.review
 
 

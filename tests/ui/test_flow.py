@@ -140,6 +140,9 @@ def test_a_succession_from_start_to_printed_receipt(
     window.consent.sign_button.click()
     driver.settle()
     assert window.services.mandates.status(reference).signed
+    assert window.consent.continue_button.isVisible()  # after « Imprimer ma copie », if asked
+    window.consent.continue_button.click()
+    driver.settle()
     assert window.stack.currentWidget() is window.review
     driver.screenshot("09-vérification")
 

@@ -1,8 +1,14 @@
 """Consent: the mandate text, read with the person, signed with a finger on the screen.
 
-The text signed is the French one, whose version and SHA-256 are stored with the signature. A
-person reading English or Arabic also sees a translation beside it, labelled in their language as
-given for information only, while the French text is labelled as the one signed.
+The person chooses with the agent how long the mandate lasts (one day to one year) and what it
+covers (this démarche, or every démarche of its theme); the text shown follows each choice, and a
+choice changed after a stroke clears the pad: the person signs the text they read. The text
+signed is the French one, whose version and SHA-256 are stored with the signature. A person
+reading English or Arabic also sees a translation beside it, labelled in their language as given
+for information only, while the French text is labelled as the one signed.
+
+Once signed, the screen stays: it says until when the mandate holds, offers « Imprimer ma copie »
+(the copy printed for the person) and « Continuer » to the review.
 """
 
 from __future__ import annotations
@@ -21,15 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.dossiers.mandate_text import DURATIONS, scopes_for
 from kiosk.messages import format_date, format_time
 from ui.i18n import LANGUAGES, Translator
 from ui.screens.base import Screen
 from ui.services import ConsentServices
 from ui.tasks import TaskRunner
+from ui.widgets.mandate import MandateChoices
 from ui.widgets.signature import SignaturePad
 
 if TYPE_CHECKING:
     from kiosk.dossiers.mandate import MandateStatus, MandateText, MandateTranslation
+
+#: A prepared text and its translations, by (days, scope).
+_Texts = dict[tuple[int, str | None], tuple["MandateText", dict[str, "MandateTranslation"]]]
 
 
 def _text_label(object_name: str = "") -> QLabel:
@@ -67,10 +78,26 @@ class ConsentScreen(Screen):
         headings.addWidget(self.text_heading, 1)
         headings.addWidget(self.translation_heading, 1)
         self.layout_.addLayout(headings)
+        self.choices = MandateChoices(tr)
+        self.choices.changed.connect(self._choice_changed)
         self.layout_.addWidget(self._texts(), 1)
         self.pad = SignaturePad()
         self.layout_.addWidget(self.pad)
         self.status = self.add_label("", hide_when_empty=True)  # no room taken while empty
+        self.layout_.addLayout(self._buttons())
+        self.sign_why = self.add_why(self.sign_button)
+        self._text: MandateText | None = None
+        self._translations: dict[str, MandateTranslation] = {}
+        self._texts_by_choice: _Texts = {}
+        self._status: MandateStatus | None = None
+        #: The key of the message under the buttons once signed (the copy printed or not).
+        self._copy_key = ""
+        self._show_signed(False)
+        self.retranslate()
+
+    def _buttons(self) -> QHBoxLayout:
+        """Back, clear and « Valider » while signing; « Imprimer ma copie » and « Continuer »
+        once signed."""
         row = QHBoxLayout()
         self.back_button = QPushButton()
         self.back_button.clicked.connect(lambda: self.back.emit(self.reference))
@@ -82,21 +109,29 @@ class ConsentScreen(Screen):
         self.sign_button.clicked.connect(self._sign)
         self.pad.changed.connect(self.sign_button.setEnabled)
         self.pad.changed.connect(lambda _signed: self._explain_sign())
+        # Once signed: the person's copy, and on to the review.
+        self.print_button = QPushButton()
+        self.print_button.clicked.connect(self._print_copy)
+        self.continue_button = QPushButton()
+        self.continue_button.setObjectName("primary")
+        self.continue_button.clicked.connect(lambda: self.signed.emit(self.reference))
         row.addWidget(self.back_button)
         row.addWidget(self.clear_button)
         row.addStretch(1)
+        row.addWidget(self.print_button)
         row.addWidget(self.sign_button)
-        self.layout_.addLayout(row)
-        self.sign_why = self.add_why(self.sign_button)
-        self._text: MandateText | None = None
-        self._translations: dict[str, MandateTranslation] = {}
-        self._status: MandateStatus | None = None
-        self.retranslate()
+        row.addWidget(self.continue_button)
+        return row
 
     def _texts(self) -> QScrollArea:
-        """The French text (signed) and, beside it, the translation for information."""
+        """The choices, then the French text (signed) and, beside it, the translation for
+        information. The choices scroll with the text: the signature pad keeps its room, and the
+        text the room it had."""
         page = QWidget()
-        columns = QHBoxLayout(page)
+        rows = QVBoxLayout(page)
+        rows.addWidget(self.choices)
+        columns = QHBoxLayout()
+        rows.addLayout(columns, 1)
         columns.setSpacing(16)
         signed_column = QVBoxLayout()
         self.text = _text_label()
@@ -125,54 +160,84 @@ class ConsentScreen(Screen):
         self.agent_id = agent_id
         self.agent_name = agent_name
         self._status = None
+        self._copy_key = ""
+        self._texts_by_choice = {}
         self.pad.clear()
         self.status.clear()
+        self._show_signed(False)
 
-        def prepare() -> tuple[MandateText, dict[str, MandateTranslation], MandateStatus]:
-            # Worker thread. Every language's translation at once: the person may switch
-            # language on this screen, and the UI thread never reads a file.
+        def prepare() -> tuple[_Texts, tuple[str | None, ...], MandateStatus]:
+            # Worker thread. Every duration and scope, and every language's translation, at
+            # once: the person may change them on this screen, and the UI thread never reads a
+            # file.
             view = self.services.dossiers.show(reference)
             summary = view.summary
-            text = self.services.mandates.text_for(
-                reference=reference,
-                usager=summary.usager or "",
-                agent=agent_name,
-                guichet=self.services.counter.get().name,
-                demarche=summary.demarche_title,
-            )
-            translations = {}
-            for lang in LANGUAGES:
-                title = self.services.catalog.get(
+            demarche = self.services.catalog.get(summary.demarche_id, summary.demarche_version)
+            titles = {
+                lang: self.services.catalog.get(
                     summary.demarche_id, summary.demarche_version, lang=lang
                 ).title
-                translated = self.services.mandates.translation(text, lang, demarche=title)
-                if translated is not None:
-                    translations[lang] = translated
-            return text, translations, self.services.mandates.status(reference)
+                for lang in LANGUAGES
+            }
+            guichet = self.services.counter.get().name
+            scopes = scopes_for(demarche.theme)
+            texts: _Texts = {}
+            for days in DURATIONS:
+                for portee in scopes:
+                    text = self.services.mandates.text_for(
+                        reference=reference,
+                        usager=summary.usager or "",
+                        agent=agent_name,
+                        guichet=guichet,
+                        demarche=summary.demarche_title,
+                        days=days,
+                        portee=portee,
+                    )
+                    translations = {}
+                    for lang, title in titles.items():
+                        translated = self.services.mandates.translation(text, lang, demarche=title)
+                        if translated is not None:
+                            translations[lang] = translated
+                    texts[days, portee] = (text, translations)
+            return texts, scopes, self.services.mandates.status(reference)
 
         self.runner.run(prepare, on_done=self._show, on_error=lambda e: self.status.setText(str(e)))
 
-    def _show(
-        self, prepared: tuple[MandateText, dict[str, MandateTranslation], MandateStatus]
-    ) -> None:
-        text, translations, status = prepared
-        self._text = text
-        self._translations = translations
-        self.text.setText(text.text)
-        self._show_translation()
+    def _show(self, prepared: tuple[_Texts, tuple[str | None, ...], MandateStatus]) -> None:
+        texts, scopes, status = prepared
+        self._texts_by_choice = texts
+        self.choices.offer(scopes)
+        self._show_choice()
         self._status = status
         self._show_status()
+
+    def _show_choice(self) -> None:
+        """The text of the duration and scope chosen."""
+        prepared = self._texts_by_choice.get((self.choices.days, self.choices.portee))
+        if prepared is None:
+            return
+        self._text, self._translations = prepared
+        self.text.setText(self._text.text)
+        self._show_translation()
+
+    def _choice_changed(self) -> None:
+        # The person signs the text they read: a stroke made under another text goes.
+        self.pad.clear()
+        self._show_choice()
 
     def _show_status(self) -> None:
         """« Mandat signé le … à … », on the counter's clock like the receipt (stored in UTC)."""
         status = self._status
         if status is not None and status.signed and status.signed_at is not None:
             at = status.signed_at
-            self.status.setText(
-                self.tr_.t(
-                    "consent.signed", date=format_date(at, self.tr_.lang), time=format_time(at)
-                )
-            )
+            lang = self.tr_.lang
+            lines = [self.tr_.t("consent.signed", date=format_date(at, lang), time=format_time(at))]
+            if status.valid_until is not None and not status.revoked:
+                day = format_date(status.valid_until, lang)
+                lines.append(self.tr_.t("consent.valid_until", date=day))
+            if self._copy_key:
+                lines.append(self.tr_.t(self._copy_key))
+            self.status.setText(" ".join(lines))
 
     def _explain_sign(self) -> None:
         """Why « Valider » waits: nothing signed in the box yet."""
@@ -195,8 +260,52 @@ class ConsentScreen(Screen):
         self.sign_button.setEnabled(False)
         self.runner.run(
             lambda: self.services.mandates.sign(reference, text, png, agent_id=self.agent_id),
-            on_done=lambda _status: self.signed.emit(reference),
+            on_done=lambda status: self._signed(reference, status),
             on_error=lambda e: self.status.setText(str(e)),
+        )
+
+    def _signed(self, reference: str, status: MandateStatus) -> None:
+        if reference != self.reference:
+            return  # the screen moved on to another dossier meanwhile
+        self._status = status
+        self._show_signed(True)
+        self._show_status()
+
+    def _show_signed(self, signed: bool) -> None:
+        """Before: the choices, the pad and « Valider »; after: « Imprimer ma copie » and
+        « Continuer »."""
+        self.choices.setEnabled(not signed)
+        self.pad.setEnabled(not signed)
+        self.clear_button.setVisible(not signed)
+        self.sign_button.setVisible(not signed)
+        if signed:
+            self.sign_why.explain("")
+        else:
+            self._explain_sign()
+        self.print_button.setVisible(signed and self.services.printer is not None)
+        self.continue_button.setVisible(signed)
+
+    def _print_copy(self) -> None:
+        """The person's copy of the mandate just signed (built and printed off the UI thread)."""
+        printer, reference = self.services.printer, self.reference
+        if printer is None or not reference:
+            return
+        training = self.services.training
+        self.print_button.setEnabled(False)
+
+        def done(key: str) -> None:
+            self.print_button.setEnabled(True)
+            if reference == self.reference:
+                self._copy_key = key
+                self._show_status()
+
+        self.runner.run(
+            lambda: printer.print_pdf(
+                self.services.mandates.copy_pdf(reference, training=training),
+                title=f"Mandat {reference}",
+            ),
+            on_done=lambda _message: done("consent.copy_printed"),
+            on_error=lambda _exc: done("consent.copy_failed"),
         )
 
     def retranslate(self) -> None:
@@ -207,6 +316,9 @@ class ConsentScreen(Screen):
         self.back_button.setText(self.tr_.t("wizard.back"))
         self.clear_button.setText(self.tr_.t("consent.clear"))
         self.sign_button.setText(self.tr_.t("consent.sign"))
+        self.print_button.setText(self.tr_.t("consent.print_copy"))
+        self.continue_button.setText(self.tr_.t("consent.continue"))
+        self.choices.retranslate()
         self._explain_sign()
         self._show_translation()
         self._show_status()
@@ -215,7 +327,10 @@ class ConsentScreen(Screen):
         self.reference = ""
         self._text = None
         self._translations = {}
+        self._texts_by_choice = {}
         self._status = None
+        self._copy_key = ""
+        self._show_signed(False)
         self.text.clear()
         self._show_translation()
         self.pad.clear()

@@ -5,10 +5,12 @@ and, once the national service has acknowledged it, the amount that service says
 difference from the estimate in plain view for the agent. While it can be paid (filed, not yet
 paid), the card shows the payment — the amount asked, its reference, the timbres fiscaux given
 and where each stands — and takes a timbre bought at a tobacconist's (docs/fees.md, « Payer sans
-carte bancaire »)."""
+carte bancaire »). A signed mandate shows until when it holds, or since when it is revoked, and
+« Révoquer le mandat », confirmed first, then the attestation printed for the person."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -24,15 +26,19 @@ from ui.services import CardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fees import FeesPanel
 from ui.widgets.followup import FollowUpPanel
+from ui.widgets.mandate import MandatePanel
 from ui.widgets.payment import PaymentPanel
 from ui.widgets.scrolling import drop_page
 
 if TYPE_CHECKING:
     from kiosk.dossiers.fees import FeesView
+    from kiosk.dossiers.mandate import MandateStatus
     from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
     from kiosk.followup.contact import Channel, Outcome
     from kiosk.followup.worklist import WorkItem
+
+log = logging.getLogger(__name__)
 
 #: States whose card shows the payment: those that take a timbre, and « payé » (read only).
 _SHOWS_PAYMENT = PAYABLE | {DossierState.PAYE}
@@ -60,6 +66,9 @@ class DossierCardScreen(Screen):
         self._followup: WorkItem | None = None
         #: What happened after the counter (a filed dossier's), None otherwise.
         self.followup_panel: FollowUpPanel | None = None
+        self._mandate: MandateStatus | None = None
+        #: The signed mandate shown, None otherwise.
+        self.mandate_panel: MandatePanel | None = None
         # What came of the last timbre typed, said again in a new language: (typed, the
         # error) or (the timbre recorded, None).
         self._timbre_outcome: tuple[str, Exception | None] | None = None
@@ -102,6 +111,8 @@ class DossierCardScreen(Screen):
         self.payment_panel = None
         self._followup = None
         self.followup_panel = None
+        self._mandate = None
+        self.mandate_panel = None
         self._timbre_outcome = None
         self.error.clear()
         drop_page(self.scroll_area)
@@ -111,7 +122,13 @@ class DossierCardScreen(Screen):
         lang = self.tr_.lang
         followup = self.services.followup
 
-        Loaded = tuple["CounterDossier", "FeesView | None", "PaymentView | None", "WorkItem | None"]
+        Loaded = tuple[
+            "CounterDossier",
+            "FeesView | None",
+            "PaymentView | None",
+            "WorkItem | None",
+            "MandateStatus | None",
+        ]
 
         def load() -> Loaded:  # worker thread
             dossier = self.services.dossiers.open(reference, agent_id=agent_id)
@@ -127,12 +144,15 @@ class DossierCardScreen(Screen):
             item = None
             if followup is not None and dossier.filed:
                 item = followup.item(reference)
-            return dossier, fees, payment, item
+            mandates = self.services.mandates
+            mandate = mandates.status(reference) if mandates is not None else None
+            return dossier, fees, payment, item, mandate
 
         def loaded(result: Loaded) -> None:
             self._fees = result[1]
             self._payment = result[2]
             self._followup = result[3]
+            self._mandate = result[4]
             self._show(result[0])
 
         self.runner.run(
@@ -171,8 +191,11 @@ class DossierCardScreen(Screen):
             layout.addWidget(self._text(answers, "error" if missing else ""))
             if dossier.mandate is not None:
                 layout.addWidget(self._text(dossier.mandate.localized(self.tr_.lang), "muted"))
-            else:
+            elif self._mandate is None:
                 layout.addWidget(self._text(t("card.mandate_ok")))
+        self.mandate_panel = self._mandate_panel()
+        if self.mandate_panel is not None:
+            layout.addWidget(self.mandate_panel)
         to_bring = view.missing_documents
         if to_bring:
             layout.addWidget(self._text(t("card.missing_documents"), "subtitle"))
@@ -255,6 +278,56 @@ class DossierCardScreen(Screen):
             self.followup_panel.show_error(self.tr_.error(exc))
         else:
             self.error.setText(self.tr_.error(exc))
+
+    def _mandate_panel(self) -> MandatePanel | None:
+        """The signed mandate's state and its revocation (None: none signed, or not given)."""
+        if self._mandate is None or not self._mandate.signed:
+            return None
+        panel = MandatePanel(self._mandate, self.tr_)
+        panel.revoke.connect(self._revoke)
+        return panel
+
+    def _revoke(self) -> None:
+        """Revoke the mandate, then print the attestation for the person (off the UI thread)."""
+        mandates, printer = self.services.mandates, self.services.printer
+        reference, agent_id, training = self.reference, self.agent_id, self.services.training
+        if mandates is None:
+            return
+
+        Revoked = tuple["CounterDossier", "MandateStatus", "Exception | None"]
+
+        def revoke() -> Revoked:  # worker thread
+            mandates.revoke(reference, agent_id=agent_id)
+            # Opened again: what filing now needs (a new signature) is said on the card.
+            dossier = self.services.dossiers.open(reference, agent_id=agent_id)
+            status = mandates.status(reference)
+            if printer is None:
+                return dossier, status, None
+            try:
+                pdf = mandates.attestation_pdf(reference, training=training)
+                printer.print_pdf(pdf, title=f"Révocation {reference}")
+            except Exception as exc:  # the printer's many failures: the revocation stands
+                log.warning("revocation attestation not printed: %s", exc)
+                return dossier, status, exc
+            return dossier, status, None
+
+        def revoked(result: Revoked) -> None:
+            if self.reference != reference:
+                return  # another dossier was opened meanwhile
+            dossier, self._mandate, failure = result
+            self._show(dossier)
+            panel = self.mandate_panel
+            if panel is not None and printer is not None:
+                if failure is None:
+                    panel.show_message(self.tr_.t("card.revoked_printed"))
+                else:
+                    panel.show_message(self.tr_.t("card.revoked_not_printed"), "error")
+
+        def refused(exc: Exception) -> None:
+            if self.reference == reference:
+                self.error.setText(self.tr_.error(exc))
+
+        self.runner.run(revoke, on_done=revoked, on_error=refused)
 
     def _payment_panel(self) -> PaymentPanel | None:
         """The payment block, with what came of the last timbre typed (in today's language)."""
@@ -340,6 +413,8 @@ class DossierCardScreen(Screen):
         self.payment_panel = None
         self._followup = None
         self.followup_panel = None
+        self._mandate = None
+        self.mandate_panel = None
         self._timbre_outcome = None
         drop_page(self.scroll_area)
         self.error.clear()

@@ -76,7 +76,11 @@ class HomeScreen(Screen):
 
         self.resume_label = QLabel()
         self.resume_label.setObjectName("subtitle")
-        self.layout_.addWidget(self.resume_label)
+        # The agent's own screens share the line of « Reprendre un dossier »: a row of their
+        # own would push the search field under the on-screen keyboard on an 800-pixel screen.
+        resume_row = self._agent_buttons()
+        resume_row.insertWidget(0, self.resume_label)
+        self.layout_.addLayout(resume_row)
         row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setInputMethodHints(DATA_HINTS)  # names, plates, references: Latin
@@ -95,7 +99,6 @@ class HomeScreen(Screen):
         self.results.itemClicked.connect(self._open)
         self.results.hide()  # nothing personal on the home screen until the agent searches
         self.layout_.addWidget(self.results, 1)
-        self.layout_.addLayout(self._agent_buttons())
         self.retranslate()
 
     def _agent_buttons(self) -> QHBoxLayout:
