@@ -23,6 +23,8 @@ from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
+from kiosk.followup.letter_desk import LetterDesk
+from kiosk.followup.letters import LetterService
 from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer
@@ -143,6 +145,16 @@ def build_ui(
             container.store, container.documents.root, policy=settings.retention_policy()
         ),
         followup=FollowUpService(container.store, container.catalog, clock=utc_now),
+        letters=LetterDesk(
+            LetterService(
+                container.store,
+                container.catalog,
+                container.dossiers,
+                container.counter,
+                training=training,
+            ),
+            printer,
+        ),
     )
     return services, container
 

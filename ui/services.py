@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
     from kiosk.followup.contact import Channel, Outcome
+    from kiosk.followup.letter_desk import Printed
     from kiosk.followup.worklist import Need, WorkItem, Worklist
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScannedFile, ScanSource
@@ -221,6 +222,22 @@ class FollowsUp(Protocol):
         ...
 
 
+class PrintsLetters(Protocol):
+    """Letters by post on the counter's printer (``kiosk.followup.letter_desk``)."""
+
+    def print_letter(self, reference: str, *, agent_id: int | None = None) -> Printed:
+        """Print one dossier's letter; recorded as sent once the printer took it."""
+        ...
+
+    def due(self) -> int:
+        """How many letters the day's batch would print."""
+        ...
+
+    def print_due(self, *, agent_id: int | None = None) -> Printed:
+        """Print the day's letters."""
+        ...
+
+
 # ------------------------------------------------------------------ each screen's slice
 
 
@@ -256,6 +273,8 @@ class CardServices:
     mandates: RevokesMandates | None = None
     printer: Printer | None = None
     training: bool = False
+    #: A dossier's letter by post (None: not offered).
+    letters: PrintsLetters | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +282,8 @@ class FollowUpServices:
     """The agent's worklist."""
 
     followup: FollowsUp
+    #: The day's letters by post (None: not offered).
+    letters: PrintsLetters | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +378,7 @@ class UiServices:
     audit: AuditLog | None = None
     retention: RetentionService | None = None
     followup: FollowsUp | None = None
+    letters: PrintsLetters | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -378,11 +400,14 @@ class UiServices:
             mandates=self.mandates,
             printer=self.printer,
             training=self.training,
+            letters=self.letters,
         )
 
     def worklist(self) -> FollowUpServices | None:
         """The worklist screen's slice (None: no follow-up offered)."""
-        return FollowUpServices(self.followup) if self.followup is not None else None
+        if self.followup is None:
+            return None
+        return FollowUpServices(self.followup, self.letters)
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""

@@ -20,6 +20,8 @@ from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import ReceiptService
 from kiosk.dossiers.service import DossierService
+from kiosk.followup.letter_desk import LetterDesk
+from kiosk.followup.letters import LetterService
 from kiosk.followup.worklist import FollowUpService
 from kiosk.ports.devices import Printer
 from kiosk.security.agents import AgentService
@@ -43,18 +45,23 @@ def screen_services(
     try:
         store = container.store
         dossiers = DossierService(store, container.catalog, clock=clock)
+        printing = printer or FolderPrinter(folder / "recus")
+        letters = LetterService(
+            store, container.catalog, dossiers, container.counter, clock=clock, training=True
+        )
         yield UiServices(
             catalog=container.catalog,
             dossiers=dossiers,
             receipts=ReceiptService(dossiers, container.counter, training=True),
             agents=AgentService(store),
-            printer=printer or FolderPrinter(folder / "recus"),
+            printer=printing,
             attachments=Attachments(store, container.catalog, container.documents),
             mandates=MandateService(store, clock=clock),
             scans=FolderSource(folder / "numerisations"),
             counter=container.counter,
             training=True,
             followup=FollowUpService(store, container.catalog, clock=clock),
+            letters=LetterDesk(letters, printing),
         )
     finally:
         container.close()

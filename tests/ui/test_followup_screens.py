@@ -150,3 +150,56 @@ def test_the_correction_locks_every_answer_the_service_did_not_ask_for(
     locked = wizard.editors["nom"]
     assert not locked.isEnabled()
     assert "n'a pas demandé" in locked.toolTip()
+
+
+def _refused_by_post(services: UiServices) -> str:
+    """A dossier refused, its person to be told by letter."""
+    dossiers = services.dossiers
+    reference = dossiers.create("changement_adresse").reference
+    fill(dossiers, reference, services.catalog.latest("changement_adresse"))
+    dossiers.answer(reference, "mode_contact", "courrier")
+    file_dossier(dossiers, reference)
+    dossiers.acknowledge(reference, national_number="NAT-3")
+    decide(dossiers, reference, DossierState.REFUSE, text="Le véhicule est gagé.")
+    return reference
+
+
+def test_a_letter_is_printed_in_one_tap_and_tells_the_person(
+    qtbot: QtBot, services: UiServices, tmp_path: Path
+) -> None:
+    reference = _refused_by_post(services)
+    screen = card_screen(qtbot, services, "fr", reference)
+    panel = screen.followup_panel
+    assert panel is not None
+    assert panel.letter_button.isVisible()
+    panel.letter_button.click()
+    qtbot.waitUntil(lambda: screen.followup_panel is not panel)
+    printed = sorted((tmp_path / "recus").glob("*.pdf"))
+    assert len(printed) == 1
+    item = services.followup.item(reference)  # type: ignore[union-attr]
+    assert [a.outcome for a in item.attempts] == [Outcome.IMPRIME]
+    assert item.told_at is not None
+    new_panel = screen.followup_panel
+    assert new_panel is not None
+    assert new_panel.message.text() == "Lettre imprimée : à mettre sous enveloppe à fenêtre."
+
+
+def test_the_days_letters_are_printed_from_the_worklist_once(
+    qtbot: QtBot, services: UiServices, tmp_path: Path
+) -> None:
+    first, second = _refused_by_post(services), _refused_by_post(services)
+    _sent_back(services)  # told by text message: no letter
+    worklist = services.worklist()
+    assert worklist is not None
+    runner = TaskRunner()
+    screen = FollowUpScreen(worklist, runner, Translator("fr"))
+    show_screen(qtbot, screen, "fr")
+    qtbot.waitUntil(lambda: runner.idle and screen.letters_button.text().endswith("(2)"))
+    screen.letters_button.click()
+    qtbot.waitUntil(lambda: runner.idle and screen.letters_button.text().endswith("(0)"))
+    assert screen.letters_message.text() == "Lettres envoyées à l'imprimante : 2."
+    assert not screen.letters_button.isEnabled()
+    assert len(list((tmp_path / "recus").glob("*.pdf"))) == 1  # one batch, a page each
+    for reference in (first, second):
+        told = services.followup.item(reference)  # type: ignore[union-attr]
+        assert [a.outcome for a in told.attempts] == [Outcome.IMPRIME]

@@ -233,10 +233,29 @@ class DossierCardScreen(Screen):
     def _followup_panel(self) -> FollowUpPanel | None:
         if self._followup is None:
             return None
-        panel = FollowUpPanel(self._followup, self.tr_)
+        panel = FollowUpPanel(self._followup, self.tr_, letters=self.services.letters is not None)
         panel.contacted.connect(self._record_contact)
         panel.handed.connect(self._hand_over)
+        panel.letter.connect(self._print_letter)
         return panel
+
+    def _print_letter(self) -> None:
+        """Print the letter announcing the latest decision, then show it as an attempt."""
+        letters, followup = self.services.letters, self.services.followup
+        reference, agent_id = self.reference, self.agent_id
+        if letters is None or followup is None:
+            return
+
+        def print_it() -> WorkItem:  # worker thread
+            letters.print_letter(reference, agent_id=agent_id)
+            return followup.item(reference)
+
+        def printed(item: WorkItem) -> None:
+            self._followup_changed(reference, item)
+            if self.followup_panel is not None and self.reference == reference:
+                self.followup_panel.show_message(self.tr_.t("followup.letter_printed"))
+
+        self.runner.run(print_it, on_done=printed, on_error=self._followup_failed)
 
     def _record_contact(self, channel: Channel, outcome: Outcome) -> None:
         """Record an attempt to reach the person (off the UI thread), then show it."""

@@ -20,6 +20,7 @@ from ui.tasks import TaskRunner
 from ui.widgets.followup import contact_text, need_text, told_text
 
 if TYPE_CHECKING:
+    from kiosk.followup.letter_desk import Printed
     from kiosk.followup.worklist import WorkItem, Worklist
 
 
@@ -51,9 +52,22 @@ class FollowUpScreen(Screen):
         self.items.itemClicked.connect(self._open)
         self.items.itemActivated.connect(self._open)  # Enter on the keyboard
         self.layout_.addWidget(self.items, 1)
-        self.home_button, self.refresh_button = self.add_nav()
+        self._due_letters = 0
+        self.letters_message = self.add_label("muted", hide_when_empty=True)
+        row = QHBoxLayout()
+        self.home_button = QPushButton()
         self.home_button.clicked.connect(self.home.emit)
+        self.letters_button = QPushButton()
+        self.letters_button.clicked.connect(self.print_letters)
+        self.letters_button.setVisible(services.letters is not None)
+        self.refresh_button = QPushButton()
+        self.refresh_button.setObjectName("primary")
         self.refresh_button.clicked.connect(self.refresh)
+        row.addWidget(self.home_button)
+        row.addStretch(1)
+        row.addWidget(self.letters_button)
+        row.addWidget(self.refresh_button)
+        self.layout_.addLayout(row)
         self.retranslate()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -79,6 +93,38 @@ class FollowUpScreen(Screen):
             lambda: self.services.followup.worklist(need=need),
             on_done=shown,
             on_error=lambda exc: self.message.setText(self.tr_.error(exc)),
+        )
+        letters = self.services.letters
+        if letters is not None:
+            self.runner.run(letters.due, on_done=self._show_due)
+
+    def _show_due(self, count: int) -> None:
+        self._due_letters = count
+        self.letters_button.setText(self.tr_.t("followup.print_day", count=count))
+        self.letters_button.setEnabled(count > 0)
+
+    def print_letters(self) -> None:
+        """Print the day's letters on the counter's printer (off the UI thread)."""
+        letters, agent_id = self.services.letters, self.agent_id
+        if letters is None:
+            return
+        self.letters_button.setEnabled(False)
+
+        def printed(result: Printed) -> None:
+            t = self.tr_.t
+            lines = [t("followup.day_printed", count=len(result.references))]
+            lines += result.not_made  # the agent's language is French: said as written
+            self.letters_message.setObjectName("saved" if not result.not_made else "error")
+            self.letters_message.setText("\n".join(lines))
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self.letters_message.setObjectName("error")
+            self.letters_message.setText(self.tr_.error(exc))
+            self.letters_button.setEnabled(self._due_letters > 0)
+
+        self.runner.run(
+            lambda: letters.print_due(agent_id=agent_id), on_done=printed, on_error=failed
         )
 
     def _show(self, worklist: Worklist) -> None:
@@ -124,11 +170,13 @@ class FollowUpScreen(Screen):
         self.title.setText(t("followup.screen_title"))
         self.home_button.setText(t("card.home"))
         self.refresh_button.setText(t("followup.refresh"))
+        self.letters_button.setText(t("followup.print_day", count=self._due_letters))
         self._label_filters()
         if self._worklist is not None:
             self._show(self._worklist)
 
     def clear_personal_data(self) -> None:
+        self.letters_message.clear()
         self._worklist = None
         self.items.clear()
         self.message.clear()

@@ -56,8 +56,10 @@ class FollowUpPanel(QFrame):
 
     contacted = Signal(object, object)  # Channel, Outcome
     handed = Signal(int)  # the id of the national document handed over
+    letter = Signal()  # print the letter announcing the latest decision
 
-    def __init__(self, item: WorkItem, tr: Translator) -> None:
+    def __init__(self, item: WorkItem, tr: Translator, *, letters: bool = False) -> None:
+        """``letters``: offer « Imprimer la lettre » (a printer and the letters are set up)."""
         super().__init__()
         self.setObjectName("panel")
         self.item = item
@@ -73,6 +75,11 @@ class FollowUpPanel(QFrame):
         self._attempts(layout)
         self.call_buttons: dict[Outcome, QPushButton] = {}
         self._buttons(layout)
+        self.letter_button = QPushButton(tr.t("followup.print_letter"))
+        self.letter_button.clicked.connect(self.letter.emit)
+        # A letter needs an address to go to, and a decision to announce.
+        self.letter_button.setVisible(letters and bool(item.address) and item.need is not None)
+        layout.addWidget(self.letter_button)
         self.message = self._label("", "error")
         self.message.hide()
         layout.addWidget(self.message)
@@ -143,6 +150,13 @@ class FollowUpPanel(QFrame):
 
     def show_error(self, text: str) -> None:
         """Say why the last attempt could not be recorded."""
+        self.show_message(text, "error")
+
+    def show_message(self, text: str, object_name: str = "saved") -> None:
+        """Say what came of the last action (« Lettre imprimée », an error)."""
+        self.message.setObjectName(object_name)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
