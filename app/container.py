@@ -54,6 +54,8 @@ class Container:
     receipts: ReceiptService
     documents: DocumentStore
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: Training mode's own reference national server (its address), None otherwise.
+    reference_url: str | None = None
 
     def close(self) -> None:
         """Stop what was started (simulated card…) and release the database."""
@@ -87,6 +89,7 @@ def build_ui(
         raise
     if server is not None:
         container.closers.append(server.stop)
+        container.reference_url = f"http://127.0.0.1:{server.port}"
     if container.store.read_only:
         # The counter writes at every step (sign-in, answers, audit): said at once, on the
         # sign-in screen, rather than at the first tap. The console still reads it.
@@ -123,7 +126,9 @@ def build_ui(
     _warm_up_receipts()
     identity, training_can = _identity_reader(container, settings.reader, training=training)
     _start_purge(container, settings, scans)
-    subscribe, wake = _start_sync(container, settings, server) if sync else (None, None)
+    subscribe, wake, refresh = (
+        _start_sync(container, settings, server) if sync else (None, None, None)
+    )
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -140,6 +145,7 @@ def build_ui(
         training_can=training_can,
         sync_subscribe=subscribe,
         sync_wake=wake,
+        sync_refresh=refresh,
         audit=AuditLog(container.store),
         retention=RetentionService(
             container.store, container.documents.root, policy=settings.retention_policy()
@@ -253,11 +259,16 @@ def _start_purge(container: Container, settings: Settings, scans: FolderSource) 
 
 def _start_sync(
     container: Container, settings: Settings, server: _ReferenceServer | None
-) -> tuple[Callable[[Callable[[ConnectionBadge], None]], None] | None, Callable[[], None] | None]:
+) -> tuple[
+    Callable[[Callable[[ConnectionBadge], None]], None] | None,
+    Callable[[], None] | None,
+    Callable[[], None] | None,
+]:
     """Start the background sync (in training mode, against a reference server of its own).
 
-    Returns ``subscribe`` and ``wake`` for the UI, or Nones when sync is not configured (the
-    kiosk then keeps every dossier queued, and says so on its badge).
+    Returns ``subscribe``, ``wake`` (send now) and ``refresh`` (pull the decisions now) for the
+    UI, or Nones when sync is not configured (the kiosk then keeps every dossier queued, and
+    says so on its badge).
     """
     from app.sync_setup import SyncConfigError, SyncSettings, start_background_sync
     from sync.worker import SyncStatus
@@ -271,6 +282,7 @@ def _start_sync(
             online=status.online,
             waiting=status.waiting,
             detail=status.circuit.label,
+            decisions=status.decisions,
         )
         last[:] = [badge]
         for callback in list(subscribers):
@@ -288,10 +300,10 @@ def _start_sync(
         )
     except SyncConfigError as exc:
         log.warning("synchronisation non configurée : %s", exc)
-        return None, None
+        return None, None, None
     thread = start_background_sync(container, sync_settings, listener=listener)
     container.closers.append(thread.stop)
-    return subscribe, thread.worker.wake
+    return subscribe, thread.worker.wake, thread.worker.pull_now
 
 
 class _ReferenceServer:

@@ -52,6 +52,8 @@ PASS_TRIES = 3
 #: How often the published tariffs are looked at (and once at start): a new period is announced
 #: weeks ahead, so a day late costs nothing, and a fleet asks the service little.
 TARIFF_INTERVAL = 86_400.0
+#: The shortest time between two pulls an agent asks for (« Actualiser »), in seconds.
+_PULL_SPACING = 2.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class SyncStatus:
     last_error: str | None
     last_success: datetime | None
     attention: int = 0  # of the waiting: dossiers the service keeps failing on their own
+    #: Decisions applied since the worker started: a new one tells the worklist to read again.
+    decisions: int = 0
 
     @property
     def online(self) -> bool:
@@ -161,6 +165,8 @@ class SyncWorker:
         self._listener = listener
         self._poll_interval = poll_interval
         self._next_pull = clock.time()  # pull once at start
+        self._decisions_applied = 0
+        self._last_pull = float("-inf")
         self._last_success: datetime | None = None
         self._last_published: tuple[Any, ...] | None = None
         self._last_saved = 0.0
@@ -183,6 +189,14 @@ class SyncWorker:
 
     def wake(self) -> None:
         """Something changed (a dossier queued): stop waiting and look at the queue now."""
+        self._sleeper.wake()
+
+    def pull_now(self) -> None:
+        """An agent asks for the latest decisions (« Actualiser » on the worklist): pull them
+        at the next step instead of at the next poll. Safe from any thread."""
+        # Never more often than every few seconds: a finger resting on the button must not keep
+        # the worker pulling while dossiers wait to be sent.
+        self._next_pull = min(self._next_pull, self._last_pull + _PULL_SPACING)
         self._sleeper.wake()
 
     def link_up(self) -> None:
@@ -555,7 +569,8 @@ class SyncWorker:
 
     def pull_changes(self) -> int:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
-        self._next_pull = self._clock.time() + self._poll_interval
+        self._last_pull = self._clock.time()
+        self._next_pull = self._last_pull + self._poll_interval
         cursor = self._outbox.get_marker(CURSOR_KEY)
         applied = self._followup.apply_held()  # acknowledged since, e.g. before a restart
         while True:
@@ -577,6 +592,7 @@ class SyncWorker:
             if not page.more:
                 break
         self.report.decisions += applied
+        self._decisions_applied += applied
         if applied:
             self._next_documents = self._clock.time()  # announced with them: fetch now
         # After the decisions: a dossier just asked to pay gets its reference now.
@@ -659,6 +675,7 @@ class SyncWorker:
             last_error=self.scheduler.last_error,
             last_success=self._last_success,
             attention=counts.attention,
+            decisions=self._decisions_applied,
         )
 
     def publish(self, *, force: bool = False) -> None:
@@ -667,7 +684,13 @@ class SyncWorker:
         if not force and now - self._last_saved < 2.0:
             return
         status = self.status()
-        key = (status.circuit, status.waiting, status.last_error, status.attention)
+        key = (
+            status.circuit,
+            status.waiting,
+            status.last_error,
+            status.attention,
+            status.decisions,
+        )
         if force or key != self._last_published:
             self._last_published = key
             self._outbox.set_marker(STATUS_KEY, status.to_json())

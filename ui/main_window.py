@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from kiosk.dossiers.views import DossierSummary
     from kiosk.ports.devices import ConnectionBadge
     from kiosk.security.agents import AgentInfo
+    from ui.screens.followup import FollowUpScreen
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
 
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._right_to_left = False  # Qt's default direction
         self._badge: ConnectionBadge | None = None
+        #: The worklist (built with the other screens once the services are attached).
+        self.followup: FollowUpScreen | None = None
         self.setWindowTitle(self.tr_.t("app.title"))
 
         central = QWidget()
@@ -412,7 +415,11 @@ class MainWindow(QMainWindow):
         """From the card: on to the first answer still missing, or to the last step."""
         dossier = self.card.current
         first = dossier.view.missing[0].path if dossier and dossier.view.missing else None
-        self.wizard.open(reference, at_end=first is None, focus=first)
+        if dossier is not None and dossier.correction is not None and first is None:
+            # Sent back by the national service: straight to what it asked to correct.
+            self.wizard.open(reference)
+        else:
+            self.wizard.open(reference, at_end=first is None, focus=first)
         self.stack.setCurrentWidget(self.wizard)
 
     def _resume(self, reference: str, *, at_end: bool = False) -> None:
@@ -480,7 +487,13 @@ class MainWindow(QMainWindow):
         self.home.take_focus()
 
     def _show_badge(self, badge: ConnectionBadge | None) -> None:
+        decided = badge is not None and (
+            self._badge is None or badge.decisions != self._badge.decisions
+        )
         self._badge = badge
+        followup = self.followup
+        if decided and followup is not None and self.stack.currentWidget() is followup:
+            followup.refresh()  # new national decisions: the list on screen reads them
         services = getattr(self, "services", None)
         t = self.tr_.t
         if services is None:

@@ -284,6 +284,8 @@ class FollowUpServices:
     followup: FollowsUp
     #: The day's letters by post (None: not offered).
     letters: PrintsLetters | None = None
+    #: Ask the sync to pull the national decisions now (None: no sync).
+    sync_refresh: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,8 @@ class UiServices:
     retention: RetentionService | None = None
     followup: FollowsUp | None = None
     letters: PrintsLetters | None = None
+    #: Ask the sync worker to pull the national decisions now (None: no sync).
+    sync_refresh: Callable[[], None] | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -407,7 +411,7 @@ class UiServices:
         """The worklist screen's slice (None: no follow-up offered)."""
         if self.followup is None:
             return None
-        return FollowUpServices(self.followup, self.letters)
+        return FollowUpServices(self.followup, self.letters, self.sync_refresh)
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""

@@ -160,3 +160,5 @@ class ConnectionBadge:
     online: bool
     waiting: int
     detail: str = ""
+    #: National decisions applied since the kiosk started (a change: lists to read again).
+    decisions: int = 0

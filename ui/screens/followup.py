@@ -62,7 +62,7 @@ class FollowUpScreen(Screen):
         self.letters_button.setVisible(services.letters is not None)
         self.refresh_button = QPushButton()
         self.refresh_button.setObjectName("primary")
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(self._ask_for_news)
         row.addWidget(self.home_button)
         row.addStretch(1)
         row.addWidget(self.letters_button)
@@ -72,6 +72,13 @@ class FollowUpScreen(Screen):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.refresh()
+
+    def _ask_for_news(self) -> None:
+        """« Actualiser »: the list read again now, and again once the sync has pulled the
+        national decisions (the window calls :meth:`refresh` when new ones were applied)."""
+        if self.services.sync_refresh is not None:
+            self.services.sync_refresh()
         self.refresh()
 
     def show_need(self, need: Need | None) -> None:

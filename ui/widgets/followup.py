@@ -79,7 +79,10 @@ class FollowUpPanel(QFrame):
         self.letter_button.clicked.connect(self.letter.emit)
         # A letter needs an address to go to, and a decision to announce.
         self.letter_button.setVisible(letters and bool(item.address) and item.need is not None)
-        layout.addWidget(self.letter_button)
+        row = QHBoxLayout()
+        row.addWidget(self.letter_button)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.message = self._label("", "error")
         self.message.hide()
         layout.addWidget(self.message)
@@ -146,7 +149,10 @@ class FollowUpPanel(QFrame):
         self.came_button = QPushButton(t("followup.outcome.venu"))
         self.came_button.clicked.connect(lambda: self.contacted.emit(Channel.GUICHET, Outcome.VENU))
         self.came_button.setVisible(item.need is not None and item.told_at is None)
-        layout.addWidget(self.came_button)
+        row = QHBoxLayout()
+        row.addWidget(self.came_button)
+        row.addStretch(1)
+        layout.addLayout(row)
 
     def show_error(self, text: str) -> None:
         """Say why the last attempt could not be recorded."""
