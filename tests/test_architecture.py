@@ -135,6 +135,7 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.receipt",
         "kiosk.site",
         "kiosk.fees",
+        "kiosk.ports",  # the letters go to the counter's printer (Printer port)
     },
     # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
     "kiosk.sync": {
