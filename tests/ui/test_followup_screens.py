@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -203,3 +203,37 @@ def test_the_days_letters_are_printed_from_the_worklist_once(
     for reference in (first, second):
         told = services.followup.item(reference)  # type: ignore[union-attr]
         assert [a.outcome for a in told.attempts] == [Outcome.IMPRIME]
+
+
+class _WindowsShown(QObject):
+    """Records every window Qt shows (a widget shown before it has a parent is one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and getattr(watched, "isWindow", lambda: False)():
+            self.shown.append(watched.metaObject().className())
+        return False
+
+
+def test_building_the_follow_up_screens_shows_no_window_of_their_own(
+    qtbot: QtBot, services: UiServices
+) -> None:
+    reference = _refused_by_post(services)
+    watcher = _WindowsShown()
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(watcher)
+    try:
+        worklist = services.worklist()
+        assert worklist is not None
+        screen = FollowUpScreen(worklist, TaskRunner(), Translator("fr"))
+        qtbot.addWidget(screen)
+        card = card_screen(qtbot, services, "fr", reference)
+        assert card.followup_panel is not None
+    finally:
+        app.removeEventFilter(watcher)
+    # The card itself is shown alone by the test: it is the only window.
+    assert watcher.shown == ["DossierCardScreen"], watcher.shown

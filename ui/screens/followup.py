@@ -59,7 +59,6 @@ class FollowUpScreen(Screen):
         self.home_button.clicked.connect(self.home.emit)
         self.letters_button = QPushButton()
         self.letters_button.clicked.connect(self.print_letters)
-        self.letters_button.setVisible(services.letters is not None)
         self.refresh_button = QPushButton()
         self.refresh_button.setObjectName("primary")
         self.refresh_button.clicked.connect(self._ask_for_news)
@@ -68,6 +67,8 @@ class FollowUpScreen(Screen):
         row.addWidget(self.letters_button)
         row.addWidget(self.refresh_button)
         self.layout_.addLayout(row)
+        # Hidden only once in the layout: shown before it has a parent, a button is a window.
+        self.letters_button.setVisible(services.letters is not None)
         self.retranslate()
 
     def showEvent(self, event: QShowEvent) -> None:

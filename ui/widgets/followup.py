@@ -75,7 +75,8 @@ class FollowUpPanel(QFrame):
         self._attempts(layout)
         self.call_buttons: dict[Outcome, QPushButton] = {}
         self._buttons(layout)
-        self.letter_button = QPushButton(tr.t("followup.print_letter"))
+        # Parented at once: a button shown before it has a parent is a window of its own.
+        self.letter_button = QPushButton(tr.t("followup.print_letter"), self)
         self.letter_button.clicked.connect(self.letter.emit)
         # A letter needs an address to go to, and a decision to announce.
         self.letter_button.setVisible(letters and bool(item.address) and item.need is not None)
@@ -146,7 +147,7 @@ class FollowUpPanel(QFrame):
                 row.addWidget(button)
             row.addStretch(1)
             layout.addLayout(row)
-        self.came_button = QPushButton(t("followup.outcome.venu"))
+        self.came_button = QPushButton(t("followup.outcome.venu"), self)
         self.came_button.clicked.connect(lambda: self.contacted.emit(Channel.GUICHET, Outcome.VENU))
         self.came_button.setVisible(item.need is not None and item.told_at is None)
         row = QHBoxLayout()
