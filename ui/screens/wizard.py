@@ -308,7 +308,13 @@ class WizardScreen(Screen):
             page = self.scroll_area.widget()
             for widget in widgets:
                 if isValid(widget) and page is not None and page.isAncestorOf(widget):
-                    self.scroll_area.ensureWidgetVisible(widget, 16, 16)
+                    if widget.height() + 32 > self.scroll_area.viewport().height():
+                        # Taller than the page's window (an address, with the keyboard up):
+                        # its top, where its question is, rather than its last line.
+                        top = widget.mapTo(page, widget.rect().topLeft()).y()
+                        self.scroll_area.verticalScrollBar().setValue(max(0, top - 16))
+                    else:
+                        self.scroll_area.ensureWidgetVisible(widget, 16, 16)
 
         QTimer.singleShot(0, self, scroll)
 
