@@ -150,6 +150,8 @@ def test_the_correction_locks_every_answer_the_service_did_not_ask_for(
     locked = wizard.editors["nom"]
     assert not locked.isEnabled()
     assert "n'a pas demandé" in locked.toolTip()
+    # The card would fill only locked answers: no read offered.
+    assert wizard.identity_panel is not None and not wizard.identity_panel.isEnabled()
 
 
 def _refused_by_post(services: UiServices) -> str:

@@ -37,6 +37,7 @@ from shiboken6 import isValid
 
 from kiosk.demarches import (
     Demarche,
+    Field,
     FieldError,
     FieldType,
     Group,
@@ -64,6 +65,10 @@ if TYPE_CHECKING:
     from kiosk.dossiers.views import DossierView
     from kiosk.followup.correction import CorrectionScope
     from kiosk.identity.model import IdentityReading
+
+
+#: The answers a card read fills (besides the identity document question itself).
+_READ_FROM_CARD = frozenset({"usager.nom", "usager.prenoms", "usager.date_naissance"})
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,7 @@ class WizardScreen(Screen):
         if any(f.type is FieldType.IDENTITY_DOCUMENT for _, f in top_level):
             self.identity_panel = self._identity_panel(identity_panel)
             form.addWidget(self.identity_panel)  # moved off the old page before it is deleted
+            self._lock_read(self.identity_panel, top_level)
         for path, field in top_level:
             form.addWidget(self._editor(path, field))
         values = effective_answers(self.demarche, self.answers)
@@ -285,6 +291,19 @@ class WizardScreen(Screen):
         self._keyboard_up = up
         self.progress.setVisible(not up)
         self.step_help.setVisible(not up and bool(self.step_help.text()))
+
+    def _lock_read(self, panel: IdentityPanel, top_level: list[tuple[str, Field]]) -> None:
+        """In a correction where nothing the card would fill may change, no read is offered."""
+        correction = self.correction
+        if correction is None:
+            return
+        if not any(
+            correction.allows_answer(p, answered=p in self.answers)
+            for p, f in top_level
+            if f.type is FieldType.IDENTITY_DOCUMENT or (f.bind or "") in _READ_FROM_CARD
+        ):
+            panel.setEnabled(False)
+            panel.setToolTip(self.tr_.t("wizard.locked"))
 
     def _identity_panel(self, kept: IdentityPanel | None) -> IdentityPanel:
         """The step's card reader: the one already on screen (re-worded), or a new one."""
