@@ -100,8 +100,9 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         self.training_banner = QLabel()
         self.training_banner.setObjectName("training")  # centred by the style sheet
-        self.training_banner.setVisible(training or bool(services and services.training))
         column.addWidget(self.training_banner)
+        # Once in the column: a label shown before it has a parent is a window of its own.
+        self.training_banner.setVisible(training or bool(services and services.training))
         column.addLayout(self._top_bar())
         self.warning = QWidget()
         warning_row = QHBoxLayout(self.warning)
