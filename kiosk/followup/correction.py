@@ -48,10 +48,14 @@ class CorrectionScope:
     fields: frozenset[str]
     #: Document kinds open to be attached again.
     pieces: frozenset[str]
+    #: A reason could not be pinned on an answer or a document: every answer is open.
+    open_all: bool = False
 
     def allows_answer(self, path: str, *, answered: bool) -> bool:
         """Whether the answer at ``path`` may change (``answered``: it has a value now)."""
-        return path in self.fields or _item_field(path) in self.fields or not answered
+        if self.open_all or not answered:
+            return True
+        return path in self.fields or _item_field(path) in self.fields
 
     def allows_piece(self, kind: str) -> bool:
         """Whether a document of ``kind`` may be attached."""
@@ -87,17 +91,24 @@ def correction_scope(s: Session, dossier: Dossier, demarche: Demarche) -> Correc
     kinds = {rule.kind for rule in demarche.documents}
     pieces = {r.piece for r in reasons if r.piece in kinds}
     fields: set[str] = set()
+    open_all = False
     for reason in reasons:
-        if reason.field:
-            fields |= _paths_named(demarche, reason.field)
-    if not pieces and not fields:
-        pieces = kinds  # nothing typed: every document may be brought, no answer changes
+        named = _paths_named(demarche, reason.field) if reason.field else set()
+        fields |= named
+        pinned = bool(named) or reason.piece in kinds
+        # A document asked without naming it (the first version's « à fournir ») is pinned
+        # enough: any document may be brought. Anything else unpinned opens everything.
+        if not pinned and not (reason.kind.about_document and not reason.piece):
+            open_all = True
+    if open_all or (not pieces and not fields):
+        pieces = kinds
     return CorrectionScope(
         reasons=reasons,
         deadline=notice.deadline,
         asked_at=notice.at,
         fields=frozenset(fields),
         pieces=frozenset(pieces),
+        open_all=open_all,
     )
 
 

@@ -91,13 +91,39 @@ def test_filing_again_is_a_new_filing_under_the_same_national_number(
         service.file(sent_back)
 
 
-def test_an_untyped_request_opens_every_document_and_no_answer(service: DossierService) -> None:
+def test_an_untyped_document_request_opens_every_document_and_no_answer(
+    service: DossierService,
+) -> None:
     reference = filed_and_numbered(service, "changement_adresse")
-    decide(service, reference, DossierState.A_COMPLETER, text="À fournir : un justificatif récent")
+    decide(
+        service,
+        reference,
+        DossierState.A_COMPLETER,
+        (Reason(ReasonKind.PIECE_MANQUANTE, "Un justificatif de domicile récent"),),
+    )
     service.check_can_attach(reference, "piece_identite")
     service.check_can_attach(reference, "justificatif_domicile")
     with pytest.raises(LockedForCorrection):
         service.answer(reference, "adresse", ADDRESS)
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        Reason(ReasonKind.AUTRE, "Le code postal ne correspond pas à la commune."),
+        Reason(ReasonKind.CHAMP_INCORRECT, "Réponses illisibles.", field="reponses"),
+        Reason(ReasonKind.PIECE_INCORRECTE, "Pièce inconnue.", piece="formulaire_x"),
+    ],
+    ids=["autre", "champ inconnu", "piece inconnue"],
+)
+def test_a_reason_that_cannot_be_pinned_opens_everything_never_a_dead_end(
+    service: DossierService, reason: Reason
+) -> None:
+    reference = filed_and_numbered(service, "changement_adresse")
+    decide(service, reference, DossierState.A_COMPLETER, (reason,))
+    service.answer(reference, "adresse", ADDRESS)  # whatever was meant, it can be done
+    service.check_can_attach(reference, "piece_identite")
+    assert service.open(reference).correction is not None  # still shown as what was asked
 
 
 def test_a_dossier_refused_as_invalid_before_any_number_stays_open(
