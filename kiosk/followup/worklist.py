@@ -205,6 +205,10 @@ class Worklist:
         return sum(self.counts.values())
 
 
+class NotReceived(DossierError):
+    """A document the service announced has not been fetched yet."""
+
+
 class NotFiled(DossierError):
     """The dossier has not left the counter: there is nothing to follow yet."""
 
@@ -310,6 +314,14 @@ class FollowUpService:
                 raise DossierNotFound(ref)
             if row.handed_at is not None:
                 return
+            if row.file_path is None:
+                raise NotReceived(
+                    Message(
+                        "« {document} » n'est pas encore arrivé du service national : il ne peut"
+                        " pas être remis. Il sera imprimable dès son arrivée.",
+                        document=row.label,
+                    )
+                )
             now = self._now()
             row.handed_at = now
             record_attempt(

@@ -13,7 +13,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.followup.contact import Channel, Outcome
 from kiosk.followup.reasons import Reason, ReasonKind
-from kiosk.followup.worklist import FollowUpService, Need, NotFiled
+from kiosk.followup.worklist import FollowUpService, Need, NotFiled, NotReceived
 from kiosk.security.retention import RetentionService
 from kiosk.store.models import Dossier, NationalDocument
 from tests.followup.support import decide, filed_and_numbered
@@ -149,6 +149,12 @@ def test_an_issued_document_keeps_an_accepted_dossier_listed_until_handed_over(
     item = followup.item(reference)  # told, but the certificate is still here
     assert [d.id for d in item.to_hand_over] == [document_id]
 
+    with pytest.raises(NotReceived, match="pas encore arrivé"):
+        followup.hand_over(reference, document_id)  # announced, not fetched yet
+    with service._store.write() as s:
+        fetched = s.get(NationalDocument, document_id)
+        assert fetched is not None
+        fetched.file_path = "/documents/cpi.enc"
     followup.hand_over(reference, document_id)
     assert reference not in {i.reference for i in followup.worklist().items}
 

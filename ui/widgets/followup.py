@@ -109,10 +109,11 @@ class FollowUpPanel(QFrame):
             row = QHBoxLayout()
             key = "followup.document.received" if document.received else "followup.document.waiting"
             row.addWidget(self._label(tr.line(f"{document.label} · {t(key)}")), 1)
-            button = QPushButton(t("followup.hand_over"))
-            button.clicked.connect(lambda _=False, d=document.id: self.handed.emit(d))
-            self.hand_buttons[document.id] = button
-            row.addWidget(button)
+            if document.received:  # nothing to hand over before it arrives
+                button = QPushButton(t("followup.hand_over"), self)
+                button.clicked.connect(lambda _=False, d=document.id: self.handed.emit(d))
+                self.hand_buttons[document.id] = button
+                row.addWidget(button)
             layout.addLayout(row)
 
     def _attempts(self, layout: QVBoxLayout) -> None:
