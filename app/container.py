@@ -25,6 +25,7 @@ from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
 from kiosk.followup.letter_desk import LetterDesk
 from kiosk.followup.letters import LetterService
+from kiosk.followup.national_documents import NationalDocuments
 from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer
@@ -160,6 +161,7 @@ def build_ui(
                 training=training,
             ),
             printer,
+            NationalDocuments(container.store, container.documents),
         ),
     )
     return services, container

@@ -237,6 +237,12 @@ class PrintsLetters(Protocol):
         """Print the day's letters."""
         ...
 
+    def print_document(
+        self, reference: str, document_id: int, *, agent_id: int | None = None
+    ) -> Printed:
+        """Print a document the national service issued (a provisional certificate)."""
+        ...
+
 
 # ------------------------------------------------------------------ each screen's slice
 

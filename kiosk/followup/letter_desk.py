@@ -1,12 +1,15 @@
-"""The letters printed from the screens: one dossier's, in one tap on its card, and the day's
-batch from the worklist. The same use case as ``kiosk courrier`` (:class:`LetterService`),
-delivered to the counter's printer; a letter is recorded as sent only once the printer took it."""
+"""The papers of the follow-up printed from the screens: a dossier's letter, in one tap on its
+card, the day's batch from the worklist, and a document the national service issued (a
+provisional registration certificate) for the person at the counter. The same use cases as
+``kiosk courrier`` and ``kiosk document-national``, delivered to the counter's printer; a letter
+is recorded as sent, a document as printed, only once the printer took it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from kiosk.followup.letters import LetterError, LetterService
+from kiosk.followup.national_documents import NationalDocumentError, NationalDocuments
 from kiosk.ports.devices import Printer
 
 
@@ -23,9 +26,33 @@ class Printed:
 class LetterDesk:
     """Prints letters on the counter's printer."""
 
-    def __init__(self, letters: LetterService, printer: Printer) -> None:
+    def __init__(
+        self, letters: LetterService, printer: Printer, documents: NationalDocuments | None = None
+    ) -> None:
         self._letters = letters
         self._printer = printer
+        self._documents = documents
+
+    def print_document(
+        self, reference: str, document_id: int, *, agent_id: int | None = None
+    ) -> Printed:
+        """Print a document the national service issued for the dossier (a PDF).
+
+        Raises:
+            NationalDocumentError: not arrived yet, not the one announced, not a PDF.
+            PrintError: the printer refused it (it is not marked printed).
+        """
+        if self._documents is None:
+            raise NationalDocumentError("Les documents du service national ne sont pas lus ici.")
+        view, data = self._documents.read(reference, document_id)
+        if not view.is_pdf:
+            raise NationalDocumentError(
+                f"« {view.label} » n'est pas un PDF : enregistrez-le avec la commande"
+                f" kiosk document-national {view.reference} --out FICHIER."
+            )
+        confirmation = self._printer.print_pdf(data, title=f"{view.label} {view.reference}")
+        self._documents.mark_printed(view.id, agent_id=agent_id)
+        return Printed((view.reference,), confirmation)
 
     def print_letter(self, reference: str, *, agent_id: int | None = None) -> Printed:
         """Print the letter of one dossier.

@@ -237,7 +237,26 @@ class DossierCardScreen(Screen):
         panel.contacted.connect(self._record_contact)
         panel.handed.connect(self._hand_over)
         panel.letter.connect(self._print_letter)
+        panel.print_document.connect(self._print_document)
         return panel
+
+    def _print_document(self, document_id: int) -> None:
+        """Print a document the national service issued, for the person at the counter."""
+        letters, followup = self.services.letters, self.services.followup
+        reference, agent_id = self.reference, self.agent_id
+        if letters is None or followup is None:
+            return
+
+        def print_it() -> WorkItem:  # worker thread
+            letters.print_document(reference, document_id, agent_id=agent_id)
+            return followup.item(reference)
+
+        def printed(item: WorkItem) -> None:
+            self._followup_changed(reference, item)
+            if self.followup_panel is not None and self.reference == reference:
+                self.followup_panel.show_message(self.tr_.t("followup.document_printed"))
+
+        self.runner.run(print_it, on_done=printed, on_error=self._followup_failed)
 
     def _print_letter(self) -> None:
         """Print the letter announcing the latest decision, then show it as an attempt."""

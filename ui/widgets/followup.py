@@ -57,6 +57,7 @@ class FollowUpPanel(QFrame):
     contacted = Signal(object, object)  # Channel, Outcome
     handed = Signal(int)  # the id of the national document handed over
     letter = Signal()  # print the letter announcing the latest decision
+    print_document = Signal(int)  # the id of a national document to print
 
     def __init__(self, item: WorkItem, tr: Translator, *, letters: bool = False) -> None:
         """``letters``: offer « Imprimer la lettre » (a printer and the letters are set up)."""
@@ -64,6 +65,8 @@ class FollowUpPanel(QFrame):
         self.setObjectName("panel")
         self.item = item
         self.tr_ = tr
+        self._letters = letters
+        self.print_buttons: dict[int, QPushButton] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(self._label(tr.t("followup.title"), "subtitle"))
         layout.addWidget(self._label(need_text(item, tr)))
@@ -109,6 +112,11 @@ class FollowUpPanel(QFrame):
             row = QHBoxLayout()
             key = "followup.document.received" if document.received else "followup.document.waiting"
             row.addWidget(self._label(tr.line(f"{document.label} · {t(key)}")), 1)
+            if document.received and self._letters:  # printed here for the person
+                printing = QPushButton(t("followup.print_document"), self)
+                printing.clicked.connect(lambda _=False, d=document.id: self.print_document.emit(d))
+                self.print_buttons[document.id] = printing
+                row.addWidget(printing)
             if document.received:  # nothing to hand over before it arrives
                 button = QPushButton(t("followup.hand_over"), self)
                 button.clicked.connect(lambda _=False, d=document.id: self.handed.emit(d))
