@@ -22,7 +22,7 @@ from typing import Any
 from kiosk.demarches import Demarche, JSONValue, effective_answers
 from kiosk.digits import ascii_digits
 from kiosk.fees.loader import TariffBook
-from kiosk.fees.model import DemarcheFees, MalusGrid, Source, Tariff, Tax
+from kiosk.fees.model import DemarcheFees, MalusGrid, MassMalus, Source, Tariff, Tax
 from kiosk.fees.money import format_euros
 from kiosk.fees.regions import department_of, region_of
 from kiosk.messages import Euros, Message
@@ -33,6 +33,7 @@ __all__ = ["REASON_TEXTS", "Estimate", "FeeLine", "MissingInput", "estimate"]
 POSTCODE_BIND = "usager.adresse"
 CV, ENERGY, KIND, PTAC, CO2 = "puissance_fiscale", "energie", "genre_vehicule", "ptac", "co2"
 FIRST_REGISTRATION = "date_premiere_immatriculation"
+MASS = "masse_ordre_marche"
 #: Vehicles with no exhaust: no malus, and the regions' exemptions apply to them.
 ZERO_EMISSION = frozenset({"electrique", "hydrogene"})
 #: Above this PTAC (kg) a utility vehicle is « lourd » (N2, N3): its own share of Y.1.
@@ -42,6 +43,7 @@ LABELS: dict[Tax, Message] = {
     Tax.Y1: Message("Taxe régionale (Y.1)"),
     Tax.Y2: Message("Taxe pour la formation professionnelle dans les transports (Y.2)"),
     Tax.Y3: Message("Malus écologique (Y.3)"),
+    Tax.Y3_MASS: Message("Malus au poids (Y.3)"),
     Tax.Y4: Message("Taxe fixe (Y.4)"),
     Tax.Y5: Message("Redevance d'acheminement (Y.5)"),
     Tax.TIMBRE: Message("Timbre fiscal du permis perdu ou volé"),
@@ -54,6 +56,7 @@ _INPUTS: dict[str, Message] = {
     PTAC: Message("le poids total autorisé en charge (case F.2)"),
     CO2: Message("les émissions de CO2 (case V.7)"),
     FIRST_REGISTRATION: Message("la date de première immatriculation (case B)"),
+    MASS: Message("la masse en ordre de marche (case G)"),
     POSTCODE_BIND: Message("l'adresse du titulaire"),
 }
 #: Why a démarche owes nothing, or is not estimated (the ``motif`` of a tariff file).
@@ -384,26 +387,35 @@ def _y2(read: _Reader, tariff: Tariff, ptac: int | None) -> FeeLine | None:
     return FeeLine(Tax.Y2, LABELS[Tax.Y2], band.amount, (basis,), tariff.sources[tariff.y2_source])
 
 
+@dataclass(frozen=True)
+class _Co2:
+    """What the CO2 malus left for the weight malus: the two together are capped."""
+
+    gross: int | None  # cents, before the reduction for age; None: not computed
+    ceiling: int  # the grid's highest amount: the cap of both malus (F35950)
+
+
 def _y3(
     read: _Reader, tariff: Tariff, tariffs: TariffBook, at: date, kind: str | None
-) -> FeeLine | None:
+) -> tuple[FeeLine | None, _Co2]:
+    unknown = _Co2(None, tariff.malus.amounts[-1])
     energy = read.text(Tax.Y3, ENERGY)
     if kind is None or energy is None:
-        return None
+        return None, unknown
     source = tariff.sources[tariff.malus.source]
     if kind != "voiture":
         basis = Message("{genre} : pas de malus sur les émissions de CO2", genre=_KIND_NAMES[kind])
-        return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source)
+        return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source), _Co2(0, unknown.ceiling)
     if energy in ZERO_EMISSION:
         basis = Message(
             "{energie} : pas de malus sur les émissions de CO2",
             energie=_ENERGY_NAMES[energy],
         )
-        return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source)
+        return FeeLine(Tax.Y3, LABELS[Tax.Y3], 0, (basis,), source), _Co2(0, unknown.ceiling)
     co2 = read.number(Tax.Y3, CO2, 9999)
     first = read.day(Tax.Y3, FIRST_REGISTRATION)
     if co2 is None or first is None:
-        return None
+        return None, unknown
     years = max(0, _full_years(first, at))
     grid: MalusGrid = tariff.malus
     grid_day = tariff.valid_from
@@ -418,7 +430,7 @@ def _y3(
                 taxe=LABELS[Tax.Y3],
             )
             read.missing.append(MissingInput(Tax.Y3, LABELS[Tax.Y3], None, reason))
-            return None
+            return None, unknown
         grid, grid_day = then.malus, then.valid_from
         source = then.sources[grid.source]
     gross = grid.amount_for(co2)
@@ -440,7 +452,90 @@ def _y3(
             )
         )
     amount = _round(gross * (100 - reduction), 100)
-    return FeeLine(Tax.Y3, LABELS[Tax.Y3], amount, tuple(parts), source)
+    line = FeeLine(Tax.Y3, LABELS[Tax.Y3], amount, tuple(parts), source)
+    return line, _Co2(gross, grid.amounts[-1])
+
+
+def _y3_mass(
+    read: _Reader, tariff: Tariff, at: date, kind: str | None, co2: _Co2
+) -> FeeLine | None:
+    """The weight malus: the grid of the year of first registration, on the mass (case G)."""
+    rules: MassMalus | None = tariff.mass_malus
+    if rules is None:  # a tariff written before the kiosk estimated it: that version has none
+        return None
+    energy = read.text(Tax.Y3_MASS, ENERGY)
+    if kind is None or energy is None:
+        return None
+    label, source = LABELS[Tax.Y3_MASS], tariff.sources[rules.source]
+    if kind != "voiture":
+        basis = Message("{genre} : pas de malus au poids", genre=_KIND_NAMES[kind])
+        return FeeLine(Tax.Y3_MASS, label, 0, (basis,), source)
+    if energy in rules.exempt:
+        basis = Message("{energie} : pas de malus au poids", energie=_ENERGY_NAMES[energy])
+        return FeeLine(Tax.Y3_MASS, label, 0, (basis,), source)
+    mass = read.number(Tax.Y3_MASS, MASS, 100_000)
+    first = read.day(Tax.Y3_MASS, FIRST_REGISTRATION)
+    if mass is None or first is None:
+        return None
+    if not rules.grids or first.year < rules.grids[0].year:
+        basis = Message(
+            "première immatriculation en {annee} : pas de malus au poids avant {debut}",
+            annee=first.year,
+            debut=rules.grids[0].year if rules.grids else first.year,
+        )
+        return FeeLine(Tax.Y3_MASS, label, 0, (basis,), source)
+    grid = rules.grid_for(first.year)
+    if grid is None:
+        reason = Message(
+            "Le barème du malus au poids de {annee} (première immatriculation) n'est pas"
+            " installé sur cette borne : {taxe} ne peut pas être estimé.",
+            annee=first.year,
+            taxe=label,
+        )
+        read.missing.append(MissingInput(Tax.Y3_MASS, label, None, reason))
+        return None
+    allowance = rules.allowances.get(energy, 0)
+    taxed = max(0, mass - allowance)
+    gross = grid.amount_for(taxed)
+    parts = [
+        Message(
+            "{masse} kg, barème {annee} (à partir de {seuil} kg) : {montant}",
+            masse=mass,
+            annee=grid.year,
+            seuil=grid.threshold,
+            montant=Euros(gross),
+        )
+    ]
+    if allowance:
+        parts.insert(
+            0,
+            Message(
+                "{energie} : {kg} kg de moins sur la masse",
+                energie=_ENERGY_NAMES[energy],
+                kg=allowance,
+            ),
+        )
+    if co2.gross is not None and co2.gross + gross > co2.ceiling:
+        # Both malus together never exceed the CO2 grid's highest amount (F35950).
+        gross = max(0, co2.ceiling - co2.gross)
+        parts.append(
+            Message(
+                "malus CO2 et malus au poids plafonnés ensemble à {plafond}",
+                plafond=Euros(co2.ceiling),
+            )
+        )
+    years = max(0, _full_years(first, at))
+    reduction = min(100, years * rules.yearly_reduction)
+    if reduction:
+        parts.append(
+            Message(
+                "première immatriculation il y a {annees} an(s) : {reduction} % de moins",
+                annees=years,
+                reduction=reduction,
+            )
+        )
+    amount = _round(gross * (100 - reduction), 100)
+    return FeeLine(Tax.Y3_MASS, label, amount, tuple(parts), tariff.sources[grid.source])
 
 
 def _timbre(read: _Reader, tariff: Tariff) -> FeeLine | None:
@@ -511,7 +606,9 @@ def estimate(
     if Tax.Y2 in taxes and kind in ("utilitaire", "utilitaire_lourd"):
         lines.append(_y2(read, tariff, ptac))
     if Tax.Y3 in taxes:
-        lines.append(_y3(read, tariff, tariffs, at, kind))
+        co2_line, co2 = _y3(read, tariff, tariffs, at, kind)
+        lines.append(co2_line)
+        lines.append(_y3_mass(read, tariff, at, kind, co2))
     if Tax.Y4 in taxes:
         basis = Message("montant fixe, quelle que soit la région")
         lines.append(

@@ -25,6 +25,8 @@ from kiosk.fees.model import (
     DemarcheFees,
     FeeCase,
     MalusGrid,
+    MassGrid,
+    MassMalus,
     Region,
     Source,
     Tariff,
@@ -161,7 +163,8 @@ def _taxes(table: _Table, key: str) -> tuple[Tax, ...]:
     value = table.raw(key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise table.error(key, 'liste de taxes attendue (ex. ["y4", "y5"])')
-    known = {tax.value for tax in Tax}
+    # The weight malus is due wherever Y.3 is: not a tax a démarche lists on its own.
+    known = {tax.value for tax in Tax if tax is not Tax.Y3_MASS}
     for i, name in enumerate(value):
         if name not in known:
             choices = ", ".join(sorted(known))
@@ -249,6 +252,49 @@ def _malus(root: _Table, sources: Mapping[str, Source]) -> MalusGrid:
         amounts=grid,
         yearly_reduction=table.whole("reduction_par_an", 0, 100),
         source=table.source("source", sources),
+    )
+    table.done()
+    return malus
+
+
+def _mass_malus(root: _Table, sources: Mapping[str, Source]) -> MassMalus | None:
+    table = root.opt_table("malus_poids")
+    if table is None:
+        return None
+    exempt = table.raw("exonerations")
+    if not isinstance(exempt, list) or any(e not in ENERGIES for e in exempt):
+        raise table.error("exonerations", f"liste d'énergies attendue ({', '.join(ENERGIES)})")
+    allowances: dict[str, int] = {}
+    listed = table.opt_table("abattements")
+    if listed is not None:
+        for energy in listed.data:
+            if energy not in ENERGIES:
+                raise listed.error(energy, f"énergie « {energy} » inconnue ({', '.join(ENERGIES)})")
+            allowances[energy] = listed.whole(energy, 0, 5000)
+        listed.done()
+    grids: list[MassGrid] = []
+    for grid in table.tables("baremes"):
+        year = grid.whole("annee", 2000, 2100)
+        if grids and year <= grids[-1].year:
+            raise grid.error(
+                "annee", "les barèmes vont de l'année la plus ancienne à la plus récente"
+            )
+        bands: list[tuple[int, int]] = []
+        for band in grid.tables("tranches"):
+            first = band.whole("a_partir_de_kg", 1, 100_000)
+            if bands and first <= bands[-1][0]:
+                raise band.error("a_partir_de_kg", "les tranches vont du plus léger au plus lourd")
+            bands.append((first, band.cents("par_kg")))
+            band.done()
+        grids.append(MassGrid(year, tuple(bands), grid.source("source", sources)))
+        grid.done()
+    malus = MassMalus(
+        grids=tuple(grids),
+        exempt=frozenset(exempt),
+        allowances=allowances,
+        yearly_reduction=table.whole("reduction_par_an", 0, 100),
+        source=table.source("source", sources),
+        to_check=table.opt_text("a_verifier"),
     )
     table.done()
     return malus
@@ -379,6 +425,7 @@ def _read(path: Path, data: dict[str, Any], version: str) -> Tariff:
         permis_timbre_by_department=by_department,
         permis_timbre_source=permis.source("source", sources),
         demarches=_demarches(root, sources),
+        mass_malus=_mass_malus(root, sources),
     )
     for table in (fixed, delivery, permis):
         table.done()

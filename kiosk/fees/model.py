@@ -18,6 +18,8 @@ __all__ = [
     "DemarcheFees",
     "FeeCase",
     "MalusGrid",
+    "MassGrid",
+    "MassMalus",
     "Region",
     "Source",
     "Tariff",
@@ -32,6 +34,9 @@ class Tax(StrEnum):
     Y1 = "y1"  # taxe régionale
     Y2 = "y2"  # taxe pour la formation professionnelle dans les transports (utility vehicles)
     Y3 = "y3"  # malus (taxe sur les émissions de CO2), first registration in France only
+    #: The weight malus (taxe sur la masse en ordre de marche), printed in Y.3 with the CO2 one;
+    #: a line of its own so that each is shown with its basis. Due wherever Y.3 is.
+    Y3_MASS = "y3_masse"
     Y4 = "y4"  # taxe fixe
     Y5 = "y5"  # redevance d'acheminement
     TIMBRE = "timbre"  # timbre fiscal of a lost or stolen permis
@@ -101,6 +106,56 @@ class MalusGrid:
 
 
 @dataclass(frozen=True)
+class MassGrid:
+    """One year's weight malus: ``bands`` of (first kg, cents per kg), lightest first.
+
+    Each band runs from its first kg to the kg before the next band's (the last one has no
+    end); a mass pays, in each band, the rate for every kg of the band up to its own mass,
+    both ends counted (service-public F35950: 1 950 kg in 2024 is 200 + 100 + 51 kg).
+    """
+
+    year: int
+    bands: tuple[tuple[int, int], ...]
+    source: str
+
+    @property
+    def threshold(self) -> int:
+        """The lightest mass that pays (kg)."""
+        return self.bands[0][0]
+
+    def amount_for(self, mass: int) -> int:
+        """The malus in cents for ``mass`` kg, before any reduction for age."""
+        total = 0
+        for i, (first, rate) in enumerate(self.bands):
+            last = self.bands[i + 1][0] - 1 if i + 1 < len(self.bands) else mass
+            total += max(0, min(mass, last) - first + 1) * rate
+        return total
+
+
+@dataclass(frozen=True)
+class MassMalus:
+    """The weight malus (taxe sur la masse en ordre de marche) of a tariff.
+
+    A vehicle pays the grid of the year of its first registration (anywhere); a year before
+    the first grid owes nothing (the tax began on 1 January 2022).
+    """
+
+    grids: tuple[MassGrid, ...]  # by year, oldest first
+    #: Énergies that owe none (electric, hydrogen).
+    exempt: frozenset[str]
+    #: Kilograms taken off the mass, by énergie (hybrids).
+    allowances: dict[str, int]
+    #: Used vehicles first registered abroad: percent off per full year since then.
+    yearly_reduction: int
+    source: str
+    to_check: str | None = None
+
+    def grid_for(self, year: int) -> MassGrid | None:
+        """The grid of ``year``; None when the kiosk has none for it."""
+        return next((g for g in self.grids if g.year == year), None)
+
+
+@dataclass(frozen=True)
 class FeeCase:
     """Taxes owed instead of the démarche's usual ones when every answer in ``when`` matches."""
 
@@ -152,6 +207,9 @@ class Tariff:
     permis_timbre_by_department: dict[str, int]
     permis_timbre_source: str
     demarches: dict[str, DemarcheFees] = field(default_factory=dict)
+    #: The weight malus; None in a tariff written before the kiosk estimated it (that version
+    #: keeps estimating without it: a version does not change).
+    mass_malus: MassMalus | None = None
 
     def in_force(self, day: date) -> bool:
         """Whether this tariff applies on ``day``."""

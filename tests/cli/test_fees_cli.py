@@ -27,7 +27,7 @@ def test_frais_prints_each_line_with_its_label_and_the_total(tmp_path: Path) -> 
     kiosk(tmp_path, "dossier", "answer", ref, "puissance_fiscale", "7")
     out = kiosk(tmp_path, "frais", ref).stdout
     lines = out.splitlines()
-    assert lines[0].startswith("Frais du dossier (tarif du 2026-04-01")
+    assert lines[0].startswith("Frais du dossier (tarif du 2026-12-05")
     y1 = next(line for line in lines if "Taxe régionale (Y.1)" in line)
     assert "208,25\u00a0€" in y1
     assert "7 CV × 59,50\u00a0€ (Occitanie), véhicule de plus de 10 ans : moitié" in y1

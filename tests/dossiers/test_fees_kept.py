@@ -45,7 +45,7 @@ def test_a_filed_dossier_shows_its_kept_estimate_not_one_with_a_newer_tariff(
 
     fees = later.fees(reference)
     assert fees.kept and fees.kept_at == FILED
-    assert fees.estimate.tariff_version == "2026-04-01"
+    assert fees.estimate.tariff_version == "2026-12-05"
     assert fees.estimate.at == date(2027, 6, 1)
     assert [(line.code, line.amount) for line in fees.estimate.lines] == [
         (Tax.Y1, 42000),  # 7 CV × 60 € (Bretagne: the sample address is in Vannes)
@@ -82,11 +82,11 @@ def test_a_dossier_sent_back_keeps_the_tariff_of_its_first_filing(
     later.answer(reference, "puissance_fiscale", "5")  # corrected at the counter
     before = later.fees(reference)
     assert not before.kept
-    assert before.estimate.tariff_version == "2026-04-01" and before.estimate.total == 31376
+    assert before.estimate.tariff_version == "2026-12-05" and before.estimate.total == 31376
     file_dossier(later, reference)
     again = later.fees(reference)
     assert again.kept and again.kept_at == LATER
-    assert again.estimate.tariff_version == "2026-04-01" and again.estimate.total == 31376
+    assert again.estimate.tariff_version == "2026-12-05" and again.estimate.total == 31376
 
 
 def test_the_acknowledgement_keeps_the_amount_due_and_a_difference_shows(

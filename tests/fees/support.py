@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kiosk.fees import TariffBook, default_tariffs_dir, load_tariffs
 
-LATEST = "2026-04-01"
+LATEST = "2026-12-05"
 
 
 def with_newer_tariff(folder: Path, day: date, *, fixed_tax: int) -> TariffBook:

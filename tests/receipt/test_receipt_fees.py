@@ -46,7 +46,7 @@ def test_the_receipt_prints_each_fee_the_tariff_date_the_total_and_who_says_the_
         "Total",
         "433,76 €",
     ]
-    assert "Estimation faite au dépôt avec le tarif en vigueur du 01/04/2026." in text
+    assert "Estimation faite au dépôt avec le tarif en vigueur du 05/12/2026." in text
     assert (
         "C'est une estimation : le montant à payer est celui que donnera le service national."
         in text

@@ -81,7 +81,7 @@ def test_a_national_amount_other_than_the_estimate_is_shown_to_the_agent(
         assert kiosk.worker.run_once().sent == 1
         kiosk.api.close()
     fees = kiosk.dossiers.fees(reference)
-    assert fees.estimate.tariff_version == "2026-04-01"  # the kiosk's own, kept at filing
+    assert fees.estimate.tariff_version == "2026-12-05"  # the kiosk's own, kept at filing
     assert (fees.amount_due, fees.estimate.total) == (43776, 43376) and fees.differs
     assert view_text(fees).splitlines()[-1] == (
         "Montant dû selon le service national : 437,76\u00a0€ (estimation : 433,76\u00a0€)"
