@@ -351,3 +351,23 @@ def test_amounts_are_written_the_french_way() -> None:
     assert format_euros(276) == "2,76\u00a0€"
     assert format_euros(0) == "0,00\u00a0€"
     assert format_euros(7_000_000) == "70\u202f000,00\u00a0€"
+
+
+def test_an_heir_keeping_the_car_pays_like_a_buyer_once_succession_asks_the_horsepower(
+    catalog: Catalog, tariffs: TariffBook
+) -> None:
+    # succession v2 asks what Y.1 needs (the same questions as changement de titulaire v2): a
+    # 7 CV petrol car in Occitanie, kept by the heir, costs what a buyer's carte grise costs.
+    answers = car("31000", "7", vente_sous_3_mois=False)
+    heir = estimate(catalog.latest("succession"), answers, IN_2026, tariffs)
+    assert catalog.latest("succession").version == 2
+    assert heir.missing == ()
+    assert heir.total == used_car(catalog, tariffs, car("31000", "7"), IN_2026).total
+    # A dossier started on v1 says what its version does not ask, as before.
+    older = estimate(catalog.get("succession", 1), answers, IN_2026, tariffs)
+    assert older.total is None
+    # Sold within three months: no new carte grise, nothing to pay.
+    sold = estimate(
+        catalog.latest("succession"), {**answers, "vente_sous_3_mois": True}, IN_2026, tariffs
+    )
+    assert sold.total == 0
