@@ -297,6 +297,20 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _refused_tariff_lines(refused: Any) -> list[str]:
+    """The tariff versions the service published and the kiosk refused to install."""
+    if not isinstance(refused, dict) or not refused:
+        return []
+    lines = [
+        f"Tarifs refusés : {len(refused)} version(s) publiée(s) par le service national, non"
+        " installée(s) ; les estimations gardent les tarifs en usage. Prévenez le support :"
+    ]
+    for version in sorted(refused):
+        entry = refused[version] if isinstance(refused[version], dict) else {}
+        lines.append(f"  tarif {version} : {entry.get('motif', 'motif inconnu')}")
+    return lines
+
+
 def _timbre_lines(timbres: list[Any]) -> list[str]:
     """The timbres refused by the service (the agent tells the person) and those waiting."""
     from kiosk.dossiers.payment import REFUSED, grouped
@@ -360,7 +374,7 @@ def _status(
     from kiosk.sync.outbox import HELD, Outbox
     from kiosk.sync.payments import PaymentQueue
     from sync.policy import CircuitState
-    from sync.worker import STATUS_KEY
+    from sync.worker import REFUSED_TARIFFS_KEY, STATUS_KEY
 
     outbox = Outbox(container.store, container.catalog, clock=utc_now)
     counts = outbox.counts()
@@ -396,6 +410,7 @@ def _status(
                 }
                 for x in timbres
             ],
+            "tarifs_refuses": outbox.get_marker(REFUSED_TARIFFS_KEY) or {},
             "sms": [
                 {
                     "reference": m.reference,
@@ -442,6 +457,7 @@ def _status(
             f"  {d.reference}  {(d.last_error or '').removeprefix(HELD).strip()}" for d in held
         ]
     lines += _timbre_lines(timbres)
+    lines += _refused_tariff_lines(outbox.get_marker(REFUSED_TARIFFS_KEY))
     lines += _followup_lines(messages, documents)
     if to_pay:
         lines.append(f"En attente de paiement : {len(to_pay)} dossier(s) — " + ", ".join(to_pay))

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 CURSOR_KEY = "sync.curseur"
 STATUS_KEY = "sync.etat"
 QUOTA_KEY = "sync.quota"
+#: The tariff versions the kiosk refused to install, with why (JSON, by version).
+REFUSED_TARIFFS_KEY = "sync.tarifs_refuses"
 #: Tries a one-off pass (``sync --once``) gives a dossier failing on its own before leaving it
 #: to the next pass (its backoff saved): the pass ends, the others are sent.
 PASS_TRIES = 3
@@ -523,12 +525,29 @@ class SyncWorker:
                 continue
             installed += 1
             self.report.tariffs_installed.append(remote.version)
+            self._forget_refused_tariff(remote.version)
         return installed
 
     def _refuse_tariff(self, key: tuple[str, str], reason: str) -> None:
         log.warning("tarif refusé, les tarifs en usage sont gardés : %s", reason)
         self._refused_tariffs.add(key)
         self.report.tariffs_refused.append(key[0])
+        # Kept for ``kiosk sync status`` and the supervisor: a log line alone reaches nobody.
+        refused = self._outbox.get_marker(REFUSED_TARIFFS_KEY)
+        refused = refused if isinstance(refused, dict) else {}
+        refused[key[0]] = {
+            "sha256": key[1],
+            "motif": reason[:500],
+            "le": datetime.fromtimestamp(self._clock.time(), UTC).isoformat(),
+        }
+        self._outbox.set_marker(REFUSED_TARIFFS_KEY, refused)
+
+    def _forget_refused_tariff(self, version: str) -> None:
+        """A version installed since (corrected by the service) is no longer refused."""
+        refused = self._outbox.get_marker(REFUSED_TARIFFS_KEY)
+        if isinstance(refused, dict) and version in refused:
+            del refused[version]
+            self._outbox.set_marker(REFUSED_TARIFFS_KEY, refused)
 
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)

@@ -17,14 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from kiosk.dossiers.moves import move
 from kiosk.dossiers.payment import ACCEPTED, PENDING, REFUSED, SENDING
 from kiosk.dossiers.states import ACKNOWLEDGED_STATES, DossierState
+from kiosk.followup.contact import Outcome
 from kiosk.ports.national import OutgoingTimbre, PaymentInfo, TimbreVerdict
 from kiosk.store.engine import Store
-from kiosk.store.models import Dossier, Estimation, Payment, PaymentReference
+from kiosk.store.models import ContactAttempt, Dossier, Estimation, Payment, PaymentReference
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,24 @@ class PaymentQueue:
             return True
 
     def problems(self, *, limit: int = 200) -> list[TimbreProblem]:
-        """Timbres refused by the service, and those still waiting, for ``kiosk sync status``."""
+        """Timbres refused by the service, and those still waiting, for ``kiosk sync status``.
+
+        A refusal is listed while the dossier still waits for its payment and nobody has acted
+        on it yet: it leaves the list once another timbre was given for the dossier, or the
+        person was told after it (a call answered, a letter, a text message, a visit: the
+        follow-up's attempts that inform, kiosk/followup/contact.py).
+        """
+        later = aliased(Payment)
+        dealt_with = or_(
+            exists().where(
+                later.dossier_id == Payment.dossier_id, later.created_at > Payment.created_at
+            ),
+            exists().where(
+                ContactAttempt.dossier_id == Payment.dossier_id,
+                ContactAttempt.at >= Payment.done_at,
+                ContactAttempt.outcome.in_([o.value for o in Outcome if o.informs]),
+            ),
+        )
         with self._store.read() as s:
             rows = s.execute(
                 select(Dossier.reference, Payment.timbre, Payment.state, Payment.message)
@@ -159,7 +178,7 @@ class PaymentQueue:
                     or_(
                         Payment.state.in_((PENDING, SENDING)),
                         # A refusal matters while the dossier still waits for its payment.
-                        (Payment.state == REFUSED) & Dossier.state.in_(_OWING),
+                        (Payment.state == REFUSED) & Dossier.state.in_(_OWING) & ~dealt_with,
                     )
                 )
                 .order_by(Payment.created_at, Payment.id)

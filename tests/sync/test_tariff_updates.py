@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli_sync import _refused_tariff_lines
 from kiosk.demarches import Catalog
 from kiosk.dossiers.states import DossierState
 from kiosk.fees import Tax, default_tariffs_dir
@@ -23,6 +24,7 @@ from kiosk.store import Store
 from sync.clock import SimClock
 from sync.server.app import NationalSimulator
 from sync.server.run import ServerThread
+from sync.worker import REFUSED_TARIFFS_KEY
 from tests.fees.support import LATEST, with_newer_tariff
 from tests.support import file_dossier, fill
 from tests.sync.conftest import Kiosk, make_kiosk
@@ -131,6 +133,12 @@ def _refused(setup: Setup, caplog: pytest.LogCaptureFixture, catalog: Catalog) -
     # Refused once: not downloaded again at the next look.
     setup.clock.advance(DAY)
     assert setup.kiosk.worker.run_once().tariffs_refused == []
+    # Kept for the agent and the supervisor (kiosk sync status), not only in the log.
+    kept = setup.kiosk.outbox.get_marker(REFUSED_TARIFFS_KEY)
+    assert list(kept) == [NEWER.isoformat()]
+    assert kept[NEWER.isoformat()]["motif"]
+    said = "\n".join(_refused_tariff_lines(kept))
+    assert f"tarif {NEWER.isoformat()} : " in said and "Prévenez le support" in said
     return "\n".join(r.getMessage() for r in caplog.records if "tarif refusé" in r.getMessage())
 
 
