@@ -12,6 +12,7 @@ takes the 16 digits printed under it (or sent by SMS), the way the counters' age
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,13 +55,20 @@ def parse_timbre(text: str) -> str:
     """The 16 ASCII digits of a timbre fiscal électronique as typed or pasted.
 
     Spaces, dashes and dots between the digits are dropped; digits of any script are read as
-    ASCII ones (kiosk/digits.py).
+    ASCII ones (kiosk/digits.py). The timbre's 2D code (« flashcode »), read by the counter's
+    handheld scanner, arrives as typed text whose format is not published: a text that carries
+    exactly one run of 16 digits gives those (the national service says whether the timbre
+    exists when it is checked).
 
     Raises:
         InvalidTimbre: anything else, or not exactly 16 digits.
     """
-    kept = "".join(c for c in ascii_digits(text.strip()) if c not in _SEPARATORS)
+    digits = ascii_digits(text.strip())
+    kept = "".join(c for c in digits if c not in _SEPARATORS)
     if not kept.isascii() or not kept.isdigit():
+        scanned = re.findall(r"(?<![0-9])[0-9]{16}(?![0-9])", digits)
+        if len(scanned) == 1:
+            return str(scanned[0])
         raise InvalidTimbre(
             Message(
                 "Numéro de timbre fiscal invalide : seuls des chiffres sont attendus (16"

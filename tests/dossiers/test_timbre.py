@@ -23,3 +23,19 @@ def test_a_short_or_lettered_number_is_refused_with_a_clear_message() -> None:
     with pytest.raises(InvalidTimbre, match="seuls des chiffres sont attendus") as caught:
         parse_timbre("1234 5678 ABCD 3456")
     assert "digits" in caught.value.localized("en")
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        "https://timbres.impots.gouv.fr/verif?t=1234567890123456&v=1",
+        "TFE;1234567890123456;25,00",
+    ],
+)
+def test_a_scanned_flashcode_carrying_the_16_digits_gives_them(scanned: str) -> None:
+    assert parse_timbre(scanned) == "1234567890123456"
+
+
+def test_a_scan_with_two_candidate_numbers_is_refused_rather_than_guessed() -> None:
+    with pytest.raises(InvalidTimbre):
+        parse_timbre("1234567890123456 6543210987654321 x")
