@@ -91,7 +91,7 @@ def install() -> None:
     """Give titles and single choices their roles (once per process)."""
     if not _installed:
         _installed.append(True)
-        QAccessible.installFactory(_factory)  # type: ignore[arg-type]  # a callable is what Qt calls
+        QAccessible.installFactory(_factory)
 
 
 def single_choice(button: QAbstractButton) -> None:

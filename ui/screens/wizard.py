@@ -558,7 +558,8 @@ class WizardScreen(Screen):
     def _focus_question(self, editor: FieldEditor) -> None:
         """The focus on a question's label (its error or « obligatoire » read with it, and the
         next Tab in its answer), not in its box: no on-screen keyboard comes up by itself."""
-        if not QApplication.focusWidget() or not editor.isAncestorOf(QApplication.focusWidget()):
+        focused = QApplication.focusWidget()
+        if focused is None or not editor.isAncestorOf(focused):
             editor.label.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _mark_missing(self, *, say_it: bool = True) -> list[str]:
