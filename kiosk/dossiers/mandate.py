@@ -352,7 +352,7 @@ class MandateService:
                 at=now,
                 agent_id=agent_id,
                 dossier_ref=dossier.reference,
-                detail={"version": text.version, "mode": how["mode"]},
+                detail={"version": text.version},
             )
         return MandateStatus(
             True,
