@@ -191,6 +191,7 @@ class Keys:
         self.driver.settle()
         widget = self.focused()
         screen = self.w.stack.currentWidget()
+        assert screen is not None
         assert screen.isAncestorOf(widget), (
             f"focus on {type(widget).__name__} {widget.objectName()!r} "
             f"{getattr(widget, 'text', lambda: '')()!r}, not on {type(screen).__name__}"
