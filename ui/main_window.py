@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self._language_changed(self.tr_.lang)
         self.stack.setCurrentWidget(self.signin)
         self.stack.currentChanged.connect(lambda _index: self._offer_home())
+        self.stack.currentChanged.connect(lambda _index: self._arrived())
         if services is not None:
             self.attach(services)
 
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
     def attach(self, services: UiServices) -> None:
         """Build the screens that need the services, and show the agents to sign in."""
         # Imported here, after the first paint: the window must appear at once.
+        from ui.accessibility import install as install_accessibility
         from ui.screens.consent import ConsentScreen
         from ui.screens.documents import DocumentsScreen
         from ui.screens.dossier import DossierCardScreen
@@ -175,6 +177,7 @@ class MainWindow(QMainWindow):
         from ui.screens.supervision import SupervisionScreen
         from ui.screens.wizard import WizardScreen
 
+        install_accessibility()  # titles as headings, single choices as radio buttons
         self.services = services
         self.training_banner.setVisible(services.training)
         self.signin.attach(services.sign_in())
@@ -470,6 +473,15 @@ class MainWindow(QMainWindow):
         """« Accueil » on every screen but the home and the sign-in, while an agent works."""
         away = self.stack.currentWidget() not in (self.signin, getattr(self, "home", None))
         self.home_button.setVisible(self.agent is not None and away)
+
+    def _arrived(self) -> None:
+        """A screen is shown: Tab goes through it in its reading order, starting from its title
+        (or first field): the focus never stays behind on a hidden screen, nor goes back to the
+        top bar, and a screen reader says where the person now is."""
+        screen = self.stack.currentWidget()
+        if isinstance(screen, Screen):
+            screen.order_tabs()
+            screen.take_focus()
 
     def _go_home(self) -> None:
         """Back to the home screen; the dossier on screen stays saved, found again by search."""

@@ -328,6 +328,8 @@ class ConsentServices:
     #: Prints the person's copy once signed (None: no « Imprimer ma copie »).
     printer: Printer | None = None
     training: bool = False
+    #: The scanner's folder, for a mandate signed on paper (None: no « Signé sur papier »).
+    scans: ScanSource | None = None
 
 
 @dataclass(frozen=True)
@@ -438,6 +440,7 @@ class UiServices:
             self.counter,
             printer=self.printer,
             training=self.training,
+            scans=self.scans,
         )
 
     def review(self) -> ReviewServices:

@@ -136,7 +136,7 @@ QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     min-height: {target}px; padding: 2px 10px; background: {panel};
     border: 2px solid {border}; border-radius: 8px;
 }}
-QLineEdit[invalid="true"] {{ border-color: {error}; }}
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border-color: {error}; }}
 QListWidget {{ background: {panel}; border: 1px solid {border}; }}
 QTabBar::tab {{ min-height: {target}px; min-width: {target * 2}px; padding: 4px 18px; }}
 QTabBar::tab:selected {{ background: {accent}; color: {accent_fg}; }}

@@ -24,6 +24,7 @@ printed attestation (:mod:`kiosk.dossiers.mandate_pdf`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,7 +35,14 @@ from sqlalchemy.orm import Session
 
 from kiosk.demarches import Demarche
 from kiosk.dossiers.errors import DossierNotFound, NotEditable
-from kiosk.dossiers.mandate_copy import REVOKED, SIGNED, MandateCopy, read_copy
+from kiosk.dossiers.mandate_copy import (
+    ON_PAPER,
+    ON_SCREEN,
+    REVOKED,
+    SIGNED,
+    MandateCopy,
+    read_copy,
+)
 from kiosk.dossiers.mandate_text import (
     DEFAULT_DAYS,
     DEFAULT_DURATION,
@@ -102,6 +110,8 @@ class MandateStatus:
     revoked_by: int | None = None
     #: Whether its end date had passed when it was read (on the service's clock).
     expired: bool = False
+    #: How the person consented: on the printed mandate (its scan kept), or on the screen.
+    on_paper: bool = False
 
     @property
     def revoked(self) -> bool:
@@ -257,6 +267,48 @@ class MandateService:
         """
         if not signature_png:
             raise ValueError("La signature est vide : demandez à la personne de signer.")
+        return self._record(reference, text, signature_png, {"mode": ON_SCREEN}, agent_id)
+
+    def sign_on_paper(
+        self,
+        reference: str,
+        text: MandateText,
+        scan: bytes,
+        mime_type: str,
+        *,
+        agent_id: int | None = None,
+    ) -> MandateStatus:
+        """Record that the person signed the printed mandate, with its scan: the way to consent
+        for someone who cannot sign on the screen (keyboard alone, a hand that cannot draw).
+
+        The scan is kept where a signature drawn on the screen would be (encrypted with the
+        store), and the journal says which way the consent was given (``mode``: ``papier``),
+        with the scan's type and SHA-256; the rest is as :meth:`sign`.
+
+        Raises:
+            ValueError: no scan.
+            InvalidMandate: a duration or a scope out of bounds.
+            NotEditable: the dossier has left the counter.
+        """
+        if not scan:
+            raise ValueError(
+                "La numérisation du mandat signé est vide : numérisez à nouveau le mandat signé."
+            )
+        detail = {
+            "mode": ON_PAPER,
+            "scan_type": mime_type,
+            "scan_sha256": hashlib.sha256(scan).hexdigest(),
+        }
+        return self._record(reference, text, scan, detail, agent_id)
+
+    def _record(
+        self,
+        reference: str,
+        text: MandateText,
+        proof: bytes,
+        how: dict[str, str],
+        agent_id: int | None,
+    ) -> MandateStatus:
         check_duration(text.duree_jours)
         now = self._now()
         with self._store.write() as s:
@@ -276,7 +328,7 @@ class MandateService:
             mandat.texte_sha256 = text.sha256
             mandat.signed_at = now
             mandat.valid_until = text.valid_until
-            mandat.signature_png = signature_png
+            mandat.signature_png = proof  # the drawn signature, or the signed paper's scan
             mandat.portee = text.portee
             mandat.duree_jours = text.duree_jours
             mandat.revoked_at = None
@@ -290,7 +342,7 @@ class MandateService:
                     "guichet": text.parties.guichet,
                     "demarche": text.parties.demarche,
                 }
-            detail |= {"portee": text.portee, "duree_jours": text.duree_jours}
+            detail |= {"portee": text.portee, "duree_jours": text.duree_jours} | how
             s.add(
                 Event(dossier_id=dossier.id, at=now, kind=SIGNED, agent_id=agent_id, detail=detail)
             )
@@ -303,7 +355,13 @@ class MandateService:
                 detail={"version": text.version},
             )
         return MandateStatus(
-            True, text.version, now, text.valid_until, text.portee, text.duree_jours
+            True,
+            text.version,
+            now,
+            text.valid_until,
+            text.portee,
+            text.duree_jours,
+            on_paper=how["mode"] == ON_PAPER,
         )
 
     def status(self, reference: str) -> MandateStatus:
@@ -316,7 +374,7 @@ class MandateService:
             ).first()
             if mandat is None or mandat.signed_at is None:
                 return MandateStatus(False, None, None, None)
-            return _status(mandat, self._now().date())
+            return _status(mandat, self._now().date(), on_paper=signed_on_paper(s, mandat))
 
     def revoke(self, reference: str, *, agent_id: int | None = None) -> Revocation:
         """The person revokes their mandate at a counter: from now on it allows no filing.
@@ -438,7 +496,19 @@ class MandateService:
         return dossier.demarche_id
 
 
-def _status(mandat: Mandat, today: date) -> MandateStatus:
+def signed_on_paper(s: Session, mandat: Mandat) -> bool:
+    """Whether the mandate's last signature was given on the printed mandate (the journal says
+    so; a signature from before the mode was written down was drawn on the screen)."""
+    event = s.scalars(
+        select(Event)
+        .where(Event.dossier_id == mandat.dossier_id, Event.kind == SIGNED)
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    return event is not None and (event.detail or {}).get("mode") == ON_PAPER
+
+
+def _status(mandat: Mandat, today: date, *, on_paper: bool = False) -> MandateStatus:
     return MandateStatus(
         True,
         mandat.texte_version,
@@ -449,4 +519,5 @@ def _status(mandat: Mandat, today: date) -> MandateStatus:
         mandat.revoked_at,
         mandat.revoked_by,
         expired=mandat.valid_until is not None and mandat.valid_until < today,
+        on_paper=on_paper,
     )

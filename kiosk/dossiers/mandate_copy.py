@@ -33,6 +33,9 @@ from kiosk.store.models import Agent, Dossier, Event, Mandat, Usager
 
 #: The journal's kinds for a signature and a revocation.
 SIGNED, REVOKED = "mandat_signe", "mandat_revoque"
+#: How the consent was given (the signature's journal entry, ``mode``): drawn on the screen, or
+#: on the printed mandate, whose scan is kept in place of the drawing.
+ON_SCREEN, ON_PAPER = "ecran", "papier"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class MandateCopy:
     revoked_at: datetime | None = None
     revoked_by: str | None = None  # the agent's name
     revoked_guichet: str | None = None
+    #: Signed on the printed mandate: ``signature_png`` is then its scan, not a drawing.
+    on_paper: bool = False
 
 
 def read_copy(
@@ -122,6 +127,7 @@ def read_copy(
         revoked_at=mandat.revoked_at,
         revoked_by=_agent_name(s, mandat.revoked_by),
         revoked_guichet=revoked.get("guichet"),
+        on_paper=detail.get("mode") == ON_PAPER,
     )
 
 

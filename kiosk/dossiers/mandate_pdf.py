@@ -173,7 +173,10 @@ def render_mandate_copy(data: MandateCopy, counter: CounterDetails, *, training:
             page.gap(_BODY * 0.6)
     page.gap(8)
     page.text("Signature", size=11, bold=True, color=ACCENT)
-    page.signature(data.signature_png)
+    if data.on_paper:  # the person signed the printed mandate; its scan stays with the dossier
+        page.text("Signé à la main sur le mandat imprimé ; sa numérisation est conservée.")
+    else:
+        page.signature(data.signature_png)
     page.pair("Version du texte", data.version)
     page.text("Empreinte SHA-256 du texte signé", size=8.5, color=MUTED, leading=1.2)
     page.text(data.sha256, size=8.5, mono=True)

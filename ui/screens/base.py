@@ -78,7 +78,8 @@ class Screen(QWidget):
         # Never taller than its text: spare room goes to the screen's body, not above the title.
         self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.layout_.addWidget(self.title)
-        tr.changed.connect(lambda _lang: self.retranslate())
+        self._scroll_areas: list[QScrollArea] = []
+        tr.changed.connect(lambda _lang: self._retranslate_all())
 
     # Building blocks the screens share (added to the screen's column, in call order).
     def add_label(self, object_name: str, *, hide_when_empty: bool = False) -> QLabel:
@@ -92,9 +93,15 @@ class Screen(QWidget):
     def add_scroll_area(self) -> QScrollArea:
         """The screen's scrolling body (see :func:`ui.widgets.scrolling.scrolling_area`)."""
         # Imported on first use: the sign-in screen, painted at start, scrolls nothing.
+        from PySide6.QtCore import Qt
+
         from ui.widgets.scrolling import scrolling_area
 
         area = scrolling_area()
+        # Not a Tab stop of its own (its questions and buttons are); named for a screen reader.
+        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        area.setAccessibleName(self.tr_.t("a11y.content"))
+        self._scroll_areas.append(area)
         self.layout_.addWidget(area, 1)
         return area
 
@@ -122,6 +129,28 @@ class Screen(QWidget):
         why.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.layout_.addWidget(why)
         return why
+
+    def _retranslate_all(self) -> None:
+        for area in self._scroll_areas:
+            area.setAccessibleName(self.tr_.t("a11y.content"))
+        self.retranslate()
+
+    def take_focus(self) -> None:
+        """Where the focus goes when the screen is shown or moves on to another step: its title
+        (a heading to a screen reader, not a Tab stop), so that the next Tab goes to what comes
+        after it on the screen, never back to the top bar; a screen with a better place (the
+        home screen's search) says so. Nothing is typed into a title, and no on-screen keyboard
+        comes up for it."""
+        from PySide6.QtCore import Qt
+
+        self.title.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def order_tabs(self) -> None:
+        """Tab through the screen in its reading order (see :func:`ui.accessibility.order_tabs`);
+        called when the screen is shown and when its page is built again."""
+        from ui.accessibility import order_tabs
+
+        order_tabs(self)
 
     def retranslate(self) -> None:
         """Refresh every translated text (called on language change)."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.dossiers.attachments import remove_scan
 from kiosk.dossiers.mandate_text import DURATIONS, scopes_for
 from kiosk.messages import format_date, format_time
 from ui.i18n import LANGUAGES, Translator
@@ -38,6 +39,7 @@ from ui.widgets.signature import SignaturePad
 
 if TYPE_CHECKING:
     from kiosk.dossiers.mandate import MandateStatus, MandateText, MandateTranslation
+    from kiosk.ports.devices import ScannedFile
 
 #: A prepared text and its translations, by (days, scope).
 _Texts = dict[tuple[int, str | None], tuple["MandateText", dict[str, "MandateTranslation"]]]
@@ -83,6 +85,8 @@ class ConsentScreen(Screen):
         self.layout_.addWidget(self._texts(), 1)
         self.pad = SignaturePad()
         self.layout_.addWidget(self.pad)
+        self.paper_box = self._paper_box()
+        self.layout_.addWidget(self.paper_box)
         self.status = self.add_label("", hide_when_empty=True)  # no room taken while empty
         self.layout_.addLayout(self._buttons())
         self.sign_why = self.add_why(self.sign_button)
@@ -115,13 +119,86 @@ class ConsentScreen(Screen):
         self.continue_button = QPushButton()
         self.continue_button.setObjectName("primary")
         self.continue_button.clicked.connect(lambda: self.signed.emit(self.reference))
+        # Who cannot sign on the screen signs the printed mandate (keyboard alone, a hand that
+        # cannot draw): the agent picks its scan, kept as the proof, the journal saying so.
+        self.paper_button = QPushButton()
+        self.paper_button.clicked.connect(self._offer_paper)
         row.addWidget(self.back_button)
         row.addWidget(self.clear_button)
+        row.addWidget(self.paper_button)
         row.addStretch(1)
         row.addWidget(self.print_button)
         row.addWidget(self.sign_button)
         row.addWidget(self.continue_button)
         return row
+
+    def _paper_box(self) -> QFrame:
+        """In place of the pad: the scans to choose the signed mandate's from."""
+        box = QFrame()
+        box.setObjectName("panel")
+        column = QVBoxLayout(box)
+        self.paper_help = _text_label()
+        column.addWidget(self.paper_help)
+        self.paper_scans = QVBoxLayout()
+        column.addLayout(self.paper_scans)
+        self.paper_cancel = QPushButton()
+        self.paper_cancel.clicked.connect(lambda: self._show_paper(False))
+        column.addWidget(self.paper_cancel)
+        box.hide()
+        return box
+
+    def _offer_paper(self) -> None:
+        """List the scanner folder's files (off the UI thread) to pick the signed mandate."""
+        scans = self.services.scans
+        if scans is None:
+            return
+        self.runner.run(
+            scans.files,
+            on_done=self._show_scans,
+            on_error=lambda e: self.status.setText(self.tr_.error(e)),
+        )
+
+    def _show_scans(self, files: list[ScannedFile]) -> None:
+        while self.paper_scans.count():
+            item = self.paper_scans.takeAt(0)
+            if item is not None and (widget := item.widget()) is not None:
+                widget.deleteLater()
+        if not files:
+            none = _text_label("muted")
+            none.setText(self.tr_.t("consent.paper_none"))
+            self.paper_scans.addWidget(none)
+        for index, scanned in enumerate(files):
+            button = QPushButton(self.tr_.t("consent.paper_scan", name=scanned.path.name))
+            button.setObjectName(f"paper-{index}")
+            button.clicked.connect(lambda _=False, f=scanned: self._sign_on_paper(f))
+            self.paper_scans.addWidget(button)
+        self._show_paper(True)
+
+    def _show_paper(self, shown: bool) -> None:
+        self.paper_box.setVisible(shown)
+        self.pad.setVisible(not shown)
+        self.clear_button.setEnabled(not shown)
+        self.order_tabs()
+        (self.paper_help if shown else self.pad).setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _sign_on_paper(self, scanned: ScannedFile) -> None:
+        text, scans, reference = self._text, self.services.scans, self.reference
+        if text is None or scans is None:
+            return
+        agent_id = self.agent_id
+
+        def record() -> MandateStatus:  # worker thread
+            status = self.services.mandates.sign_on_paper(
+                reference, text, scans.read(scanned), scanned.mime_type, agent_id=agent_id
+            )
+            remove_scan(scans, scanned)  # kept in the store now; the folder is plain text
+            return status
+
+        self.runner.run(
+            record,
+            on_done=lambda status: self._signed(reference, status),
+            on_error=lambda e: self.status.setText(self.tr_.error(e)),
+        )
 
     def _texts(self) -> QScrollArea:
         """The choices, then the French text (signed) and, beside it, the translation for
@@ -151,6 +228,7 @@ class ConsentScreen(Screen):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(page)
+        self.text_area = scroll  # a Tab stop: the keys scroll the text being read
         QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         return scroll
 
@@ -231,7 +309,8 @@ class ConsentScreen(Screen):
         if status is not None and status.signed and status.signed_at is not None:
             at = status.signed_at
             lang = self.tr_.lang
-            lines = [self.tr_.t("consent.signed", date=format_date(at, lang), time=format_time(at))]
+            key = "consent.signed_paper" if status.on_paper else "consent.signed"
+            lines = [self.tr_.t(key, date=format_date(at, lang), time=format_time(at))]
             if status.valid_until is not None and not status.revoked:
                 day = format_date(status.valid_until, lang)
                 lines.append(self.tr_.t("consent.valid_until", date=day))
@@ -270,13 +349,19 @@ class ConsentScreen(Screen):
         self._status = status
         self._show_signed(True)
         self._show_status()
+        self.order_tabs()
+        self.status.setFocus(Qt.FocusReason.OtherFocusReason)  # « Mandat signé le … », read
 
     def _show_signed(self, signed: bool) -> None:
         """Before: the choices, the pad and « Valider »; after: « Imprimer ma copie » and
         « Continuer »."""
         self.choices.setEnabled(not signed)
         self.pad.setEnabled(not signed)
+        self.paper_box.hide()
+        self.pad.show()
+        self.clear_button.setEnabled(True)
         self.clear_button.setVisible(not signed)
+        self.paper_button.setVisible(not signed and self.services.scans is not None)
         self.sign_button.setVisible(not signed)
         if signed:
             self.sign_why.explain("")
@@ -318,6 +403,15 @@ class ConsentScreen(Screen):
         self.sign_button.setText(self.tr_.t("consent.sign"))
         self.print_button.setText(self.tr_.t("consent.print_copy"))
         self.continue_button.setText(self.tr_.t("consent.continue"))
+        self.paper_button.setText(self.tr_.t("consent.paper"))
+        self.paper_cancel.setText(self.tr_.t("consent.paper_cancel"))
+        self.paper_help.setText(self.tr_.t("consent.paper_help"))
+        self.text_area.setAccessibleName(self.tr_.t("a11y.mandate_text"))
+        self.pad.describe(
+            self.tr_.t("a11y.signature_pad"),
+            self.tr_.t("a11y.signature_empty"),
+            self.tr_.t("a11y.signature_signed"),
+        )
         self.choices.retranslate()
         self._explain_sign()
         self._show_translation()

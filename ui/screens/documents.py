@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -103,6 +104,8 @@ class DocumentsScreen(Screen):
         #: Where the checklist was scrolled when it was left for the scanner's files or the
         #: camera: it comes back there once the document is attached (or not).
         self._checklist_at: int | None = None
+        #: The document whose scans or camera were just left: its row takes the focus back.
+        self._back_at: tuple[str, str | None] | None = None
         self.retranslate()
 
     def begin_session(self) -> None:
@@ -118,6 +121,7 @@ class DocumentsScreen(Screen):
         self._end_capture()
         if not back_in_place:
             self._checklist_at = None
+            self._back_at = None
         self.reference = reference
         self.error.clear()
 
@@ -154,6 +158,23 @@ class DocumentsScreen(Screen):
         if self._checklist_at is not None:
             scroll_back(self.scroll_area, self._checklist_at)
             self._checklist_at = None
+        self._settle_focus(self.rows.get(self._back_at) if self._back_at else None)
+        self._back_at = None
+
+    def _settle_focus(self, target: QWidget | None) -> None:
+        """Tab in reading order on the page just built, the focus on ``target`` (back from the
+        scanner's files or the camera: the document's « Joindre ») or, if it was lost with the
+        old page, on the title: never nowhere, where the next Tab starts at the top bar."""
+        self.order_tabs()
+        if not self.isVisible():
+            return
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.scroll_area.ensureWidgetVisible(target)
+            return
+        focused = QApplication.focusWidget()
+        if focused is None or not self.isAncestorOf(focused) or not focused.isVisible():
+            self.take_focus()
 
     def _leave_checklist(self) -> None:
         if self._picking is None and self.capture is None:  # (not a language switch there)
@@ -187,6 +208,8 @@ class DocumentsScreen(Screen):
             None,
         )
         if match is not None:
+            # Named for a screen reader, like the picture it shows.
+            thumb.setAccessibleName(self.tr_.t("a11y.thumbnail", document=self._label(doc, loaded)))
             image = loaded.thumbs.get(str(match.path))
             if image is not None and not image.isNull():
                 thumb.setPixmap(QPixmap.fromImage(image))
@@ -251,7 +274,10 @@ class DocumentsScreen(Screen):
         self.back_button.hide()
         self.next_button.hide()
         self.layout_.insertWidget(self.layout_.indexOf(self.scroll_area) + 1, view, 1)
+        self._back_at = (doc.kind, doc.item_path)
         view.start()
+        self.order_tabs()
+        view.heading.setFocus(Qt.FocusReason.OtherFocusReason)  # what is photographed
 
     def _capture_done(self, view: CaptureView, reference: str) -> None:
         if view is self.capture:  # not a late answer for a view the lock already closed
@@ -317,6 +343,8 @@ class DocumentsScreen(Screen):
         layout.addWidget(cancel)
         layout.addStretch(1)
         self.scroll_area.setWidget(page)
+        self._back_at = (doc.kind, doc.item_path)
+        self._settle_focus(heading if self.isVisible() else None)
 
     def _attach(self, doc: Document, scanned: ScannedFile) -> None:
         reference, agent_id = self.reference, self.agent_id  # the agent goes to the audit
@@ -372,6 +400,7 @@ class DocumentsScreen(Screen):
         self._loaded = None
         self._picking = None
         self._checklist_at = None
+        self._back_at = None
         self.rows = {}
         self.camera_buttons = {}
         self.thumbs = {}

@@ -56,7 +56,6 @@ class ReceiptScreen(Screen):
         self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.reference, 1)
         self.qr = QLabel()
-        self.qr.setAccessibleName("QR code")
         row.addWidget(self.qr)
         self.layout_.addLayout(row)
         self.details = QLabel()
@@ -184,6 +183,7 @@ class ReceiptScreen(Screen):
         self.caption.setText(self.tr_.t("receipt.reference"))
         self.print_button.setText(self.tr_.t("receipt.print"))
         self.done_button.setText(self.tr_.t("receipt.done"))
+        self.qr.setAccessibleName(self.tr_.t("a11y.qr"))
         if self._status_key:
             self.status.setText(self.tr_.t(self._status_key))
         self._show_details()

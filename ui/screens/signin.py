@@ -39,9 +39,11 @@ class SignInScreen(Screen):
         pad = QGridLayout()
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
             button = QPushButton(key)
-            button.setAccessibleName({"⌫": "Effacer", "OK": "Valider"}.get(key, key))
+            if key == "⌫":
+                self._erase = button  # named in the screen's language (retranslate)
             if key == "OK":
                 button.setObjectName("primary")
+                self._ok = button
             button.clicked.connect(lambda _=False, k=key: self._press(k))
             pad.addWidget(button, i // 3, i % 3)
         holder = QWidget()
@@ -86,6 +88,8 @@ class SignInScreen(Screen):
         self.title.setText(self.tr_.t("signin.title"))
         self.pin.setPlaceholderText(self.tr_.t("signin.pin"))
         self.pin.setAccessibleName(self.tr_.t("signin.pin"))
+        self._erase.setAccessibleName(self.tr_.t("a11y.erase"))
+        self._ok.setAccessibleName(self.tr_.t("a11y.validate"))
 
     def refresh(self) -> None:
         """Load the list of agents (off the UI thread)."""
@@ -131,8 +135,14 @@ class SignInScreen(Screen):
         self.runner.run(
             lambda: self.services.agents.sign_in(agent.identifiant, pin),
             on_done=self.signed_in.emit,
-            on_error=lambda exc: self.error.setText(str(exc)),
+            on_error=self._refused,
         )
+
+    def _refused(self, exc: Exception) -> None:
+        """A wrong PIN: said, and the focus back in the PIN (typed again at once; no on-screen
+        keyboard comes up for it, the screen has its keypad)."""
+        self.error.setText(str(exc))
+        self.pin.setFocus()
 
     def clear_personal_data(self) -> None:
         self.pin.clear()

@@ -225,6 +225,7 @@ class WizardScreen(Screen):
         same_step = step.id == self._shown_step
         scrolled = self.scroll_area.verticalScrollBar().value() if same_step else 0
         focus = self._focused_input() if same_step else None
+        focused_before = QApplication.focusWidget() if same_step else None
         if not same_step:
             self._warned_step = None
         self._shown_step = step.id
@@ -273,10 +274,30 @@ class WizardScreen(Screen):
             if isinstance(stop, QLineEdit):
                 stop.returnPressed.connect(lambda s=stop: self._focus_after(s))
         self.scroll_area.setWidget(page)
-        if same_step:
-            self._restore(scrolled, focus)
+        self._settle_focus(same_step, scrolled, focus, focused_before)
         if self._warned_step == step.id:
             self._mark_missing()  # still marked after the page is built again (or re-worded)
+
+    def _settle_focus(
+        self, same_step: bool, scrolled: int, focus: _Focus | None, before: QWidget | None
+    ) -> None:
+        """After a page is built: Tab goes through the questions before « Retour » /
+        « Suivant »; a new step starts from its title; the same step keeps the focus where it
+        was (the question being answered, or a widget moved to the new page: the identity
+        panel's), else on the title. Never nowhere: the next Tab would start from the top bar."""
+        self.order_tabs()
+        if same_step:
+            self._restore(scrolled, focus)
+        was_here = before is not None and isValid(before) and self.isAncestorOf(before)
+        if not self.isVisible() or (same_step and not was_here):
+            return  # (a language switch tapped in the top bar: the focus stays there)
+        now = QApplication.focusWidget()
+        if same_step and now is not None and self.isAncestorOf(now):
+            return  # put back by _restore
+        if same_step and before is not None and was_here and before.isVisible():
+            before.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.take_focus()
 
     def _notice_style(self, name: str) -> None:
         """Style the notice line as ``name`` (« error », « saved »), painted at once."""
@@ -555,6 +576,16 @@ class WizardScreen(Screen):
     def _ask_to_fix(self) -> None:
         self.notice.setText(self.tr_.t("wizard.fix_first"))
         self._asked_to_fix = True
+        refused = next((e for e in self.editors.values() if e.property("invalid")), None)
+        if refused is not None:
+            self._focus_question(refused)
+
+    def _focus_question(self, editor: FieldEditor) -> None:
+        """The focus on a question's label (its error or « obligatoire » read with it, and the
+        next Tab in its answer), not in its box: no on-screen keyboard comes up by itself."""
+        focused = QApplication.focusWidget()
+        if focused is None or not editor.isAncestorOf(focused):
+            editor.label.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _mark_missing(self, *, say_it: bool = True) -> list[str]:
         """Mark the step's mandatory questions left empty and warn; their paths, in order.
@@ -591,9 +622,11 @@ class WizardScreen(Screen):
         editor = self.editors.get(path)
         if editor is None:
             self.scroll_area.ensureWidgetVisible(self._group_notes[path])
+            self._group_notes[path].setFocus(Qt.FocusReason.OtherFocusReason)
             return
         self.scroll_area.ensureWidgetVisible(editor)
         self.scroll_area.ensureWidgetVisible(editor.message)
+        self._focus_question(editor)
 
     # ---------------------------------------------------------------- the keyboard's Enter
     def _focus_after(self, stop: QWidget) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Choice, Field, FieldType, JSONValue
 from kiosk.demarches.validators import IDENTITY_NATURES, identity_nature_label
+from ui.accessibility import set_invalid, single_choice
 from ui.i18n import Translator
 
 #: Data for a French record (a name, a place, a street): Latin, and no word suggestions.
@@ -136,11 +137,13 @@ class FieldEditor(QWidget):
         self.message.setText(message or "")
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
-        # The text boxes' red border (the style sheet's ``QLineEdit[invalid="true"]``).
-        for edit in self.findChildren(QLineEdit):
-            edit.setProperty("invalid", error)
-            edit.style().unpolish(edit)
-            edit.style().polish(edit)
+        # On the field itself: the text boxes' red border (the style sheet's
+        # ``[invalid="true"]``) and, for a screen reader, the message as their description.
+        for edit in self._boxes():
+            set_invalid(edit, message if error else None)
+        # A choice says it with its answers (it has no border of its own to draw red).
+        for button in self.body.findChildren(QPushButton):
+            button.setAccessibleDescription((message or "") if error else "")
 
     def show_rejected(self, raw: str, message: str) -> None:
         """Show again an answer the validator refused (it was never saved), with its message.
@@ -282,6 +285,7 @@ class ChoiceEditor(FieldEditor):
             button = QPushButton(label)
             button.setCheckable(True)
             button.setAccessibleName(label)
+            single_choice(button)  # one answer among several: a radio button to a screen reader
             button.clicked.connect(lambda _=False, k=key: self._emit(self._raw(k)))
             self.group.addButton(button)
             self.buttons[key] = button
@@ -320,6 +324,7 @@ class IdentityEditor(FieldEditor):
             button = QPushButton(label)
             button.setCheckable(True)
             button.setAccessibleName(label)
+            single_choice(button)
             button.clicked.connect(self._finish)
             self.group.addButton(button)
             self.buttons[key] = button

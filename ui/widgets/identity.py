@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kiosk.identity.errors import InvalidCan
+from kiosk.identity.errors import InvalidCan, WrongCan
 from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
+from ui.accessibility import set_invalid
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
@@ -134,6 +135,10 @@ class IdentityPanel(QFrame):
         self.confirm.setText(tr.t("identity.confirm"))
         self._mrz_label.setText(tr.t("identity.mrz"))
         self.mrz.setAccessibleName(tr.t("identity.mrz"))
+        self.progress.setAccessibleName(tr.t("a11y.read_progress"))
+        self.photo.setAccessibleName(tr.t("a11y.photo"))
+        if self.can.property("invalid"):
+            set_invalid(self.can, self.status.text())
         self.mrz_button.setText(tr.t("identity.use_mrz"))
         self.details_button.setText(
             tr.t("identity.details_hide" if self.details_button.isChecked() else "identity.details")
@@ -184,7 +189,6 @@ class IdentityPanel(QFrame):
         self.photo = QLabel()
         self.photo.setFixedSize(180, 240)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.photo.setAccessibleName("Photo de la pièce d'identité")
         self.photo.hide()
         result.addWidget(self.photo)
         self.data = QLabel()
@@ -225,6 +229,8 @@ class IdentityPanel(QFrame):
         self.mrz.setFixedHeight(110)
         self.mrz.setStyleSheet('font-family: "DejaVu Sans Mono";')
         self.mrz.setInputMethodHints(CODE_HINTS)
+        # Tab leaves the box for the next field (no MRZ has a tab in it): no keyboard trap.
+        self.mrz.setTabChangesFocus(True)
         layout.addWidget(self.mrz)
         self.mrz_button = QPushButton()
         self.mrz_button.clicked.connect(self.read_mrz)
@@ -240,8 +246,11 @@ class IdentityPanel(QFrame):
         try:
             key = CanKey(self.can.text())  # ١٢٣ from an Arabic keyboard are the digits 123
         except InvalidCan as exc:
-            self._failed(exc)  # « 6 digits », in the person's language; the card is not asked
+            # « 6 digits », in the person's language, on the CAN box itself (red border, and its
+            # description for a screen reader); the card is not asked: a try not used up.
+            self._failed(exc)
             return
+        set_invalid(self.can, None)
         emit = self._progress.changed.emit  # safe from the worker thread: the signal is queued
         self._runner.run(
             lambda: reader.read(key, emit),
@@ -271,10 +280,11 @@ class IdentityPanel(QFrame):
         self.progress.setValue(0)
         self.progress.show()
         # A focused button that is disabled hands its focus on to the next field (the MRZ box),
-        # which would bring the on-screen keyboard back over the photo: nothing keeps it.
+        # which would bring the on-screen keyboard back over the photo: the progress bar keeps
+        # it meanwhile (no keyboard comes up for it, and a screen reader follows the read).
         for button in (self.read_button, self.mrz_button):
             if button.hasFocus():
-                button.clearFocus()
+                self.progress.setFocus(Qt.FocusReason.OtherFocusReason)
         self.read_button.setEnabled(False)
         self.mrz_button.setEnabled(False)
 
@@ -288,15 +298,22 @@ class IdentityPanel(QFrame):
         self._say(lambda: translate(label, self._tr.lang))  # the reader's labels are French
 
     def _done(self) -> None:
-        self.progress.hide()
+        waiting = self.progress.hasFocus()
         self.read_button.setEnabled(self._reader is not None)
         self.mrz_button.setEnabled(True)
+        if waiting:  # back on the status line, which says what came of the read
+            self.status.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.progress.hide()
 
     def _failed(self, exc: Exception) -> None:
         self._done()
         self.status.setObjectName("error")
         self.status.style().polish(self.status)
         self._say(lambda: self._tr.error(exc))
+        if isinstance(exc, InvalidCan | WrongCan):
+            # Said on the CAN box itself (the focus stays on the status line, or in the box
+            # when the CAN was sent by the keyboard's Enter: the keyboard stays as it was).
+            set_invalid(self.can, self.status.text())
 
     def _show(self, reading: IdentityReading) -> None:
         self._done()
@@ -316,7 +333,7 @@ class IdentityPanel(QFrame):
         self.data.setText(self._describe(reading))
         self._say(None)
         self.confirm.setVisible(reading.verdict is not Verdict.FALSIFIE)
-        if self.can.hasFocus() or self.mrz.hasFocus():
+        if self.can.hasFocus() or self.mrz.hasFocus() or self.status.hasFocus():
             # Read by the keyboard's Enter: the keyboard goes, the photo gets its room, and the
             # focus waits on « Utiliser ces informations » (the space bar takes it).
             target = self.confirm if self.confirm.isVisibleTo(self) else self
@@ -385,6 +402,7 @@ class IdentityPanel(QFrame):
         """Forget the reading (inactivity lock, next person)."""
         self.reading = None
         self.can.clear()
+        set_invalid(self.can, None)
         self.mrz.clear()
         self.photo.clear()
         self.photo.hide()

@@ -19,7 +19,21 @@ class SignaturePad(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self._paths: list[QPainterPath] = []
         self._current: QPainterPath | None = None
-        self.setAccessibleName("Zone de signature")
+        # A Tab stop, so that a screen reader says what it holds (see :meth:`describe`); who
+        # cannot sign here signs on paper (« Signé sur papier »).
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._words = ("", "")
+        self.changed.connect(lambda _signed: self._say_state())
+
+    def describe(self, name: str, empty: str, signed: str) -> None:
+        """Name the pad and the words for its state (empty, signed), in the screen's language:
+        its accessible description follows what is drawn."""
+        self.setAccessibleName(name)
+        self._words = (empty, signed)
+        self._say_state()
+
+    def _say_state(self) -> None:
+        self.setAccessibleDescription(self._words[0] if self.empty else self._words[1])
 
     @property
     def empty(self) -> bool:

@@ -42,6 +42,7 @@ class Tile(QPushButton):
         """The démarche's title on the tile (and for screen readers), its summary as tooltip."""
         self.title.setText(title)
         self.setAccessibleName(title)
+        self.picture.setAccessibleName(title)  # the pictogram says what the tile says
         self.setToolTip(summary)
 
     def text(self) -> str:
