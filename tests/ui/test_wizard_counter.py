@@ -177,9 +177,14 @@ def test_enter_goes_to_the_next_question_then_to_next_without_moving_on(
     qtbot.waitUntil(lambda: _keyboard_up(window), timeout=5_000)
     _type(qtbot, "Renault")
     qtbot.keyClick(make, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
-    older = wizard.editors["plus_de_4_ans"]
-    assert isinstance(older, ChoiceEditor)
-    assert older.buttons["oui"].hasFocus()
+    # (succession v2 asks the date of first registration next, then the kind of vehicle)
+    first_registration = _edit(window, "date_premiere_immatriculation")
+    assert first_registration.hasFocus()
+    _type(qtbot, "01/03/2015")
+    qtbot.keyClick(first_registration, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    kind = wizard.editors["genre_vehicule"]
+    assert isinstance(kind, ChoiceEditor)
+    assert kind.buttons["voiture"].hasFocus()
     qtbot.waitUntil(lambda: not _keyboard_up(window), timeout=5_000)
 
 
