@@ -52,7 +52,11 @@ def server(tmp_path: Path) -> Iterator[ServerThread]:
 def _token(url: str, client: str) -> str:
     answer = httpx.post(
         f"{url}/v1/jetons",
-        json={"grant_type": "client_credentials", "client_id": client, "client_secret": CLIENTS[client]},
+        json={
+            "grant_type": "client_credentials",
+            "client_id": client,
+            "client_secret": CLIENTS[client],
+        },
     )
     answer.raise_for_status()
     return str(answer.json()["access_token"])
@@ -153,7 +157,7 @@ def test_the_reference_server_conforms_to_the_contract(
     config.write_text(_config(server.url, _resources(server.url)), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     started = time.monotonic()
-    run = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+    run = subprocess.run(
         [
             sys.executable,
             "-m",
