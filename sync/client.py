@@ -196,10 +196,7 @@ class HttpNationalApi:
         # From here on the service has answered this filing: what goes wrong is about it.
         data = self._json(response, error=FilingFailed)
         number = data.get("numero_national")
-        if (
-            data.get("id") != dossier.dossier_id
-            or not isinstance(number, str)
-        ):
+        if data.get("id") != dossier.dossier_id or not isinstance(number, str):
             raise FilingFailed("Réponse inattendue du service national (dossier non reconnu).")
         pieces = data.get("pieces")
         if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
