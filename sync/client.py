@@ -75,6 +75,8 @@ MAX_DOCUMENTS = 20
 DEADLINE = 60.0  # seconds
 #: Above this an amount due is no carte-grise fee (the 2026 malus is capped at 80 000 €): 200 000 €.
 MAX_AMOUNT_DUE = 20_000_000  # cents
+# A bearer token as RFC 6750 writes it: it goes into a header, where other characters cannot.
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,4096}=*")
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
 
 
@@ -196,7 +198,7 @@ class HttpNationalApi:
         number = data.get("numero_national")
         if data.get("id") != dossier.dossier_id or not isinstance(number, str):
             raise FilingFailed("Réponse inattendue du service national (dossier non reconnu).")
-        pieces = data.get("pieces") or []
+        pieces = data.get("pieces")
         if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
             raise FilingFailed("Réponse inattendue du service national (pièces).")
         uploads = {
@@ -207,6 +209,8 @@ class HttpNationalApi:
             if not isinstance(url, str):
                 raise Refused(f"Le service national n'attend pas la pièce {piece.sha256[:12]}….")
             self._upload(piece, url)
+        if data.get("statut") not in ("depose", "pieces_attendues"):
+            raise FilingFailed("Réponse inattendue du service national (statut du dépôt).")
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
         amount = amount_due(data.get("montant_du_centimes"), dossier.reference)
         return Ack(national_number=number, replayed=replayed, amount_due_cents=amount)
@@ -220,9 +224,11 @@ class HttpNationalApi:
         if response.status_code != 200:
             self._fail(response, expected="200")
         data = self._json(response)
+        listed, after, more = data.get("changements"), data.get("curseur"), data.get("encore")
+        if not isinstance(listed, list) or not isinstance(after, str) or not isinstance(more, bool):
+            raise ServiceUnavailable("Réponse inattendue du service national.")
         try:
-            changes = tuple(_change(c) for c in data["changements"])
-            return ChangesPage(changes, cursor=str(data["curseur"]), more=bool(data.get("encore")))
+            return ChangesPage(tuple(_change(c) for c in listed), cursor=after, more=more)
         except (KeyError, TypeError) as exc:
             raise ServiceUnavailable("Réponse inattendue du service national.") from exc
 
@@ -276,6 +282,8 @@ class HttpNationalApi:
         amount, remaining = data.get("montant_centimes"), data.get("reste_du_centimes")
         if (
             data.get("statut") != "accepte"
+            or data.get("timbre") != timbre.timbre
+            or not isinstance(data.get("numero_national"), str)
             or amount_due(amount, timbre.reference) is None
             or amount_due(remaining, timbre.reference) is None
         ):
@@ -290,6 +298,17 @@ class HttpNationalApi:
         data = self._json(response)
         reference, url = data.get("reference"), data.get("url")
         amount = amount_due(data.get("reste_du_centimes"), national_number)
+        if (
+            not isinstance(data.get("numero_national"), str)
+            or data.get("statut") not in ("a_payer", "paye", "rien_a_payer")
+            or amount_due(data.get("montant_du_centimes"), national_number) is None
+            or amount is None
+            or not isinstance(reference, str | None)
+            or not isinstance(url, str | None)
+            or "reference" not in data
+            or "url" not in data
+        ):
+            raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
         if reference is None or amount == 0:
             return None
         if (
@@ -333,7 +352,11 @@ class HttpNationalApi:
             self._fail(response, expected="201")
         data = self._json(response)
         remote = data.get("id")
-        if not isinstance(remote, str) or not 0 < len(remote) <= 64:
+        if (
+            not isinstance(remote, str)
+            or not 0 < len(remote) <= 64
+            or data.get("statut") != "acceptee"
+        ):
             raise ServiceUnavailable("Réponse inattendue du service national (SMS).")
         return remote
 
@@ -532,7 +555,14 @@ class HttpNationalApi:
         data = self._json(response)
         token, ttl = data.get("access_token"), data.get("expires_in")
         # A lifetime beyond 30 years is not one (and 400 digits would not convert to float).
-        if not isinstance(token, str) or not isinstance(ttl, int | float) or abs(ttl) > 1e9:
+        if (
+            not isinstance(token, str)
+            or not _TOKEN.fullmatch(token)
+            or data.get("token_type") != "Bearer"
+            or not isinstance(ttl, int)
+            or isinstance(ttl, bool)
+            or abs(ttl) > 1e9
+        ):
             raise ServiceUnavailable("Réponse inattendue du service national (jeton).")
         self._token = token
         self._token_expires = time.monotonic() + max(0.0, float(ttl) - 10.0)  # renew early
@@ -614,6 +644,8 @@ def _change(c: Any) -> StatusChange:
     a malformed reason, deadline or document is left out with a warning, never the decision."""
     if not isinstance(c, dict):
         raise TypeError("changement : objet attendu")
+    if not all(isinstance(c.get(k), str) for k in ("id", "numero_national", "statut")):
+        raise TypeError("changement : id, numero_national et statut sont des textes")
     reason = _optional_text(c.get("motif"))
     missing = tuple(str(m) for m in c.get("manquant") or ())
     typed = reasons_from_json(c.get("motifs"))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -39,9 +40,9 @@ from sync.server.instruction import (
     known_demarches,
     published_demarches,
     sent_back,
-    validate,
 )
 from sync.server.tariffs import TariffShelf
+from sync.server.validation import IDEMPOTENCY_KEY, OFFSET, cursor, filing_errors, limit
 
 if TYPE_CHECKING:
     from kiosk.demarches import Catalog, Demarche
@@ -52,14 +53,55 @@ log = logging.getLogger(__name__)
 TOKEN_TTL = 300  # seconds: short-lived bearer tokens
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """An RFC 9457 problem document."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+_HTTP_TITLES = {
+    404: "Ressource inconnue.",
+    405: "Méthode non prise en charge sur cette ressource.",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """The framework's own errors (unknown path, method not allowed) as problem documents."""
+    assert isinstance(exc, HTTPException)
+    title = _HTTP_TITLES.get(exc.status_code, "Requête refusée.")
+    return problem(exc.status_code, title, headers=dict(exc.headers or {}))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug of the server still answers a problem document (and is logged by uvicorn)."""
+    return problem(500, "Erreur interne du service.")
+
+
+def _idem(kind: str, client: str, key: str) -> str:
+    """The idempotency record's key: per kind of request and per kiosk (a kiosk replaying
+    another's key gets nothing of it)."""
+    return f"{kind}:{client}:{key}"
+
+
+def _key_problem() -> JSONResponse:
+    return problem(
+        400,
+        "En-tête Idempotency-Key obligatoire (64 caractères au plus).",
+        "1 à 64 caractères parmi A-Z, a-z, 0-9, « . », « _ », « : » et « - ».",
+    )
 
 
 class NationalSimulator:
@@ -88,7 +130,10 @@ class NationalSimulator:
         self._tokens: dict[str, tuple[str, float]] = {}  # token → (client id, expiry)
         self._demarches = known_demarches()
         self.tariff_files = TariffShelf()
-        api = Starlette(routes=self._routes())
+        api = Starlette(
+            routes=self._routes(),
+            exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        )
         self.app = FaultInjector(api, self.now, self.rng, self.client_of)
 
     def now(self) -> float:
@@ -124,12 +169,17 @@ class NationalSimulator:
             data = await request.json()
         except ValueError:
             return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
-        client = str(data.get("client_id", "")) if isinstance(data, dict) else ""
-        secret = str(data.get("client_secret", "")) if isinstance(data, dict) else ""
+        if not isinstance(data, dict):
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
         if data.get("grant_type") != "client_credentials":
             return problem(400, "Requête invalide.", "grant_type doit être client_credentials.")
+        client, secret = data.get("client_id"), data.get("client_secret")
+        if not isinstance(client, str) or not isinstance(secret, str):
+            return problem(400, "Requête invalide.", "client_id et client_secret sont des textes.")
         expected = self.clients.get(client)
-        if expected is None or not secrets.compare_digest(expected, secret):
+        if expected is None or not secrets.compare_digest(
+            expected.encode("utf-8"), secret.encode("utf-8")
+        ):
             return problem(401, "Identifiants refusés.", "Identifiant ou secret de borne inconnu.")
         token = secrets.token_urlsafe(24)
         self._tokens[token] = (client, self.now() + TOKEN_TTL)
@@ -137,10 +187,12 @@ class NationalSimulator:
             {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL}
         )
 
-    def _authorised(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        entry = self._tokens.get(token)
-        return scheme.lower() == "bearer" and entry is not None and self.now() < entry[1]
+    def _caller(self, request: Request) -> str | None:
+        """The client id (the kiosk) behind the request's bearer token; ``None``: no valid token.
+
+        Everything a kiosk reads or changes is scoped by it.
+        """
+        return self.client_of(request.scope)
 
     def client_of(self, scope: Scope) -> str | None:
         """The client id behind a request's bearer token (``None``: no valid token).
@@ -159,11 +211,12 @@ class NationalSimulator:
 
     async def create_dossier(self, request: Request) -> Response:
         """File a dossier, idempotently on ``Idempotency-Key``."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 64:
-            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        key = request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            return _key_problem()
         raw = await request.body()
         try:
             body = json.loads(raw)
@@ -171,9 +224,10 @@ class NationalSimulator:
             return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
         # Canonical form: the same dossier re-serialised differently is the same request.
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        idem = _idem("depot", client, key)
         with self.db.tx() as c:
             seen = c.execute(
-                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (key,)
+                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
             ).fetchone()
             if seen is not None:
                 if seen["empreinte"] != print_:
@@ -188,7 +242,7 @@ class NationalSimulator:
                     media_type="application/json",
                     headers={"Idempotent-Replayed": "true"},
                 )
-            errors = validate(body, self._demarches)
+            errors = filing_errors(body, self._demarches)
             if errors:
                 return problem(
                     422,
@@ -196,7 +250,7 @@ class NationalSimulator:
                     "Le dossier ne peut pas être instruit en l'état.",
                     erreurs=errors,
                 )
-            answer = self._file(c, body)
+            answer = self._file(c, body, client)
             if answer is None:
                 return problem(
                     409,
@@ -206,27 +260,28 @@ class NationalSimulator:
             text = json.dumps(answer, ensure_ascii=False)
             c.execute(
                 "INSERT INTO idem (cle, empreinte, statut_http, reponse) VALUES (?, ?, ?, ?)",
-                (key, print_, 201, text),
+                (idem, print_, 201, text),
             )
         return Response(text, status_code=201, media_type="application/json")
 
-    def _file(self, c: Any, body: dict[str, Any]) -> dict[str, Any] | None:
-        """Record a filing (or a complement after « à compléter »); ``None`` if not allowed."""
+    def _file(self, c: Any, body: dict[str, Any], client: str) -> dict[str, Any] | None:
+        """Record a filing of the kiosk ``client`` (or a complement after « à compléter »);
+        ``None`` if not allowed (filed and not sent back, or another kiosk's dossier)."""
         now = self.now()
         pieces = body.get("pieces") or []
         statut = "pieces_attendues" if pieces else "depose"
         previous = c.execute(
-            "SELECT numero, statut FROM depot WHERE dossier_id = ? ORDER BY numero DESC",
+            "SELECT numero, statut, borne FROM depot WHERE dossier_id = ? ORDER BY numero DESC",
             (body["id"],),
         ).fetchone()
         corps = json.dumps(body, ensure_ascii=False)
         if previous is None:
             numero = c.execute(
-                "INSERT INTO depot (dossier_id, reference, corps, statut, depose_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (body["id"], body.get("reference"), corps, statut, now),
+                "INSERT INTO depot (dossier_id, borne, reference, corps, statut, depose_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (body["id"], client, body.get("reference"), corps, statut, now),
             ).lastrowid
-        elif previous["statut"] == "a_completer":
+        elif previous["statut"] == "a_completer" and previous["borne"] == client:
             numero = previous["numero"]
             c.execute(
                 "UPDATE depot SET corps = ?, statut = ?, depose_at = ?, depots = depots + 1,"
@@ -297,12 +352,15 @@ class NationalSimulator:
 
     async def upload(self, request: Request) -> Response:
         """HEAD: where the upload stands. PATCH: append bytes at ``Upload-Offset``."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         upload_id = str(request.path_params["upload_id"])
         with self.db.tx() as c:
             row = c.execute(
-                "SELECT numero, sha256, taille FROM piece WHERE id = ?", (upload_id,)
+                "SELECT p.numero, p.sha256, p.taille FROM piece p"
+                " JOIN depot d ON d.numero = p.numero WHERE p.id = ? AND d.borne = ?",
+                (upload_id, client),
             ).fetchone()
         if row is None:
             return problem(404, "Téléversement inconnu.")
@@ -313,7 +371,12 @@ class NationalSimulator:
             return Response(status_code=200, headers={**headers, "Cache-Control": "no-store"})
         if request.headers.get("Content-Type") != "application/offset+octet-stream":
             return problem(415, "Type de contenu attendu : application/offset+octet-stream.")
-        if request.headers.get("Upload-Offset") != str(offset):
+        claimed = request.headers.get("Upload-Offset", "")
+        if not OFFSET.fullmatch(claimed):
+            return problem(
+                400, "En-tête Upload-Offset obligatoire.", "Un entier positif ou nul (octets)."
+            )
+        if claimed != str(offset):
             return problem(409, "Décalage incorrect.", f"Le téléversement en est à {offset}.")
         chunk = await request.body()
         if offset + len(chunk) > row["taille"]:
@@ -343,13 +406,17 @@ class NationalSimulator:
 
     async def changes(self, request: Request) -> Response:
         """Decisions recorded after the cursor ``apres``."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        try:
-            after = int(request.query_params.get("apres", "0"))
-            limit = max(1, min(1000, int(request.query_params.get("limite", "200"))))
-        except ValueError:
-            return problem(400, "Paramètres invalides.", "apres et limite sont des entiers.")
+        after = cursor(request.query_params.get("apres"))
+        size = limit(request.query_params.get("limite"))
+        if after is None or size is None:
+            return problem(
+                400,
+                "Paramètres invalides.",
+                "apres : un curseur rendu par le service (un entier) ; limite : de 1 à 1000.",
+            )
         f = self.app.faults
         with self.db.tx() as c:
             if f.paiement_avant_instruction:
@@ -357,21 +424,24 @@ class NationalSimulator:
             decide_due(c, self.now(), f.delai_instruction, f.parts, self.demarche_of)
             rows = c.execute(
                 "SELECT seq, dossier_id, numero, statut, motif, manquant, motifs, date_limite,"
-                " documents FROM changement WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, limit + 1),
+                " documents FROM changement WHERE seq > ?"
+                " AND numero IN (SELECT numero FROM depot WHERE borne = ?)"
+                " ORDER BY seq LIMIT ?",
+                (after, client, size + 1),
             ).fetchall()
-        page = rows[:limit]
+        page = rows[:size]
         return JSONResponse(
             {
                 "changements": [followup.feed_entry(r) for r in page],
                 "curseur": str(page[-1]["seq"] if page else after),
-                "encore": len(rows) > limit,
+                "encore": len(rows) > size,
             }
         )
 
     async def demarches(self, request: Request) -> Response:
         """The procedure definitions in force."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         return JSONResponse({"demarches": published_demarches()})
 
@@ -379,13 +449,15 @@ class NationalSimulator:
 
     async def tariffs(self, request: Request) -> Response:
         """The published tariff files: version (its day of effect), SHA-256, size."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         return JSONResponse({"tarifs": self.tariff_files.listing()})
 
     async def tariff(self, request: Request) -> Response:
         """The text of one tariff file (TOML, UTF-8)."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         item = self.tariff_files.get(str(request.path_params["version"]))
         if item is None:
@@ -396,13 +468,14 @@ class NationalSimulator:
 
     async def document(self, request: Request) -> Response:
         """The bytes of a document issued with a decision."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         numero = _filing_number(str(request.path_params["numero"]))
         found = None
         if numero is not None:
             with self.db.tx() as c:
-                found = followup.document(c, numero, str(request.path_params["id"]))
+                found = followup.document(c, numero, str(request.path_params["id"]), client)
         if found is None:
             return problem(
                 404,
@@ -415,11 +488,12 @@ class NationalSimulator:
 
     async def notification(self, request: Request) -> Response:
         """Send a text message about a dossier, idempotently on ``Idempotency-Key``."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 64:
-            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        key = request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            return _key_problem()
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -429,7 +503,7 @@ class NationalSimulator:
             status, code, detail = wrong
             return problem(status, "Message refusé.", detail, code=code)
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
-        idem = f"notification:{key}"  # never meets a filing's or a timbre's key
+        idem = _idem("notification", client, key)  # never a filing's, a timbre's, a kiosk's
         with self.db.tx() as c:
             seen = c.execute(
                 "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
@@ -450,7 +524,9 @@ class NationalSimulator:
             numero = _filing_number(body["numero_national"])
             known = (
                 numero is not None
-                and c.execute("SELECT 1 FROM depot WHERE numero = ?", (numero,)).fetchone()
+                and c.execute(
+                    "SELECT 1 FROM depot WHERE numero = ? AND borne = ?", (numero, client)
+                ).fetchone()
             )
             if numero is None or not known:
                 # Not recorded: the kiosk is told for good, nothing was sent.
@@ -467,17 +543,18 @@ class NationalSimulator:
 
     async def timbre(self, request: Request) -> Response:
         """Check and consume a timbre fiscal électronique, idempotently on ``Idempotency-Key``."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 64:
-            return problem(400, "En-tête Idempotency-Key obligatoire (64 caractères au plus).")
+        key = request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            return _key_problem()
         try:
             body = json.loads(await request.body())
         except ValueError:
             return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
-        idem = f"timbre:{key}"  # the filings' keys and the timbres' never meet
+        idem = _idem("timbre", client, key)  # never a filing's, another kiosk's
         with self.db.tx() as c:
             seen = c.execute(
                 "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
@@ -495,7 +572,7 @@ class NationalSimulator:
                     media_type="application/json",
                     headers={"Idempotent-Replayed": "true"},
                 )
-            status, answer = payments.use_timbre(c, body, self.now())
+            status, answer = payments.use_timbre(c, body, self.now(), client)
             if status != 201:
                 # Not recorded: an unknown timbre may be registered later, and asked again.
                 title, detail = answer.pop("title"), answer.pop("detail", None)
@@ -509,10 +586,11 @@ class NationalSimulator:
 
     async def payment(self, request: Request) -> Response:
         """The payment reference of a filing, what it owes and whether it is paid."""
-        if not self._authorised(request):
+        client = self._caller(request)
+        if client is None:
             return problem(401, "Jeton absent ou expiré.")
         with self.db.tx() as c:
-            status, answer = payments.reference_of(c, str(request.path_params["numero"]))
+            status, answer = payments.reference_of(c, str(request.path_params["numero"]), client)
         if status != 200:
             title, detail = answer.pop("title"), answer.pop("detail", None)
             return problem(status, title, detail, **answer)

@@ -1,6 +1,10 @@
 """The reference server's own SQLite file (never the kiosk's): filings, idempotency records,
 uploads, and the feed of decisions.
 
+Every filing records the kiosk that made it (``borne``, the client id of its token): a kiosk sees
+and touches only its own filings, their uploads, decisions, documents and payments, and its
+idempotency keys never meet another kiosk's.
+
 A filing and its idempotency record are written in one transaction, so a response lost after the
 commit is replayed, byte for byte, when the kiosk asks again with the same key. ``depot`` has no
 unique constraint on the dossier UUID on purpose: de-duplication is the idempotency logic's job,
@@ -20,6 +24,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS depot (
     numero INTEGER PRIMARY KEY AUTOINCREMENT,
     dossier_id TEXT NOT NULL,
+    borne TEXT,
     reference TEXT,
     corps TEXT NOT NULL,
     statut TEXT NOT NULL,
@@ -81,6 +86,11 @@ class SimDatabase:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.executescript(_SCHEMA)
+        # A database of before has no ``borne``: its filings belong to no kiosk (none sees them).
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(depot)")}
+        if "borne" not in columns:
+            self._conn.execute("ALTER TABLE depot ADD COLUMN borne TEXT")
+        self._conn.execute("CREATE INDEX IF NOT EXISTS ix_depot_borne ON depot(borne, numero)")
         self._lock = threading.Lock()
 
     @contextmanager

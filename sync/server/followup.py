@@ -207,11 +207,15 @@ def _issue(
     }
 
 
-def document(c: sqlite3.Connection, numero: int, doc_id: str) -> tuple[bytes, str] | None:
-    """The bytes and type of a document issued for the filing ``numero`` (``None``: unknown)."""
+def document(
+    c: sqlite3.Connection, numero: int, doc_id: str, borne: str
+) -> tuple[bytes, str] | None:
+    """The bytes and type of a document issued for the filing ``numero`` of the kiosk
+    ``borne`` (``None``: unknown, or another kiosk's)."""
     row = c.execute(
-        "SELECT contenu, type_mime FROM document_emis WHERE id = ? AND numero = ?",
-        (doc_id, numero),
+        "SELECT e.contenu, e.type_mime FROM document_emis e JOIN depot d ON d.numero = e.numero"
+        " WHERE e.id = ? AND e.numero = ? AND d.borne = ?",
+        (doc_id, numero, borne),
     ).fetchone()
     return None if row is None else (bytes(row["contenu"]), str(row["type_mime"]))
 

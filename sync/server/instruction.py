@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,46 +78,6 @@ def published_demarches() -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def validate(body: Any, demarches: dict[str, set[int]]) -> list[dict[str, str]]:
-    """Field errors (``champ``, ``message`` in French); empty when the filing is acceptable."""
-    if not isinstance(body, dict):
-        return [{"champ": "", "message": "Le corps de la requête doit être un objet JSON."}]
-    errors: list[dict[str, str]] = []
-    try:
-        uuid.UUID(str(body.get("id")))
-    except ValueError:
-        errors.append({"champ": "id", "message": "L'identifiant du dossier doit être un UUID."})
-    demarche = body.get("demarche")
-    if not isinstance(demarche, dict) or demarche.get("version") not in demarches.get(
-        str(demarche.get("id")), set()
-    ):
-        errors.append(
-            {"champ": "demarche", "message": "Cette démarche ou cette version n'existe pas."}
-        )
-    usager = body.get("usager")
-    if not isinstance(usager, dict) or not usager.get("nom"):
-        errors.append({"champ": "usager.nom", "message": "Le nom de l'usager est obligatoire."})
-    if not isinstance(body.get("reponses"), dict):
-        errors.append({"champ": "reponses", "message": "Les réponses sont obligatoires."})
-    pieces = body.get("pieces")
-    if not isinstance(pieces, list) or not all(
-        isinstance(p, dict)
-        and isinstance(p.get("sha256"), str)
-        and len(p["sha256"]) == 64
-        and isinstance(p.get("taille"), int)
-        and 0 < p["taille"] <= 20 * 1024 * 1024
-        for p in pieces
-    ):
-        errors.append(
-            {
-                "champ": "pieces",
-                "message": "Chaque pièce doit avoir une empreinte SHA-256 et une taille"
-                " de 1 octet à 20 Mo.",
-            }
-        )
-    return errors
 
 
 def _draw(dossier_id: str, depots: int) -> float:

@@ -16,6 +16,7 @@ import sqlite3
 from typing import Any
 
 from sync.server.db import national_number
+from sync.server.validation import is_uuid
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS timbre (
@@ -144,8 +145,9 @@ def pay(c: sqlite3.Connection, numero: int, cents: int, now: float) -> int:
     return 0
 
 
-def filing_of(c: sqlite3.Connection, number: object) -> int | None:
-    """The filing a national number names (``None``: not one of ours)."""
+def filing_of(c: sqlite3.Connection, number: object, borne: str) -> int | None:
+    """The filing a national number names, made by the kiosk ``borne`` (``None``: not one of
+    its filings: another kiosk's is as unknown to it as one that does not exist)."""
     if not isinstance(number, str) or not number.startswith("NAT-"):
         return None
     try:
@@ -154,14 +156,28 @@ def filing_of(c: sqlite3.Connection, number: object) -> int | None:
         return None
     if national_number(numero) != number:
         return None
-    row = c.execute("SELECT numero FROM depot WHERE numero = ?", (numero,)).fetchone()
+    row = c.execute(
+        "SELECT numero FROM depot WHERE numero = ? AND borne = ?", (numero, borne)
+    ).fetchone()
     return None if row is None else int(row[0])
 
 
-def use_timbre(c: sqlite3.Connection, body: Any, now: float) -> tuple[int, dict[str, Any]]:
-    """Check and consume a timbre for a filing: (HTTP status, answer or problem fields)."""
+def use_timbre(
+    c: sqlite3.Connection, body: Any, now: float, borne: str
+) -> tuple[int, dict[str, Any]]:
+    """Check and consume a timbre for a filing of the kiosk ``borne``: (HTTP status, answer or
+    problem fields)."""
     if not isinstance(body, dict):
         return 400, {"title": "Requête invalide.", "detail": "Le corps doit être un objet JSON."}
+    if (
+        not isinstance(body.get("numero_national"), str)
+        or not is_uuid(body.get("dossier"))
+        or not isinstance(body.get("reference", ""), str)
+    ):
+        return 400, {
+            "title": "Requête invalide.",
+            "detail": "timbre, dossier (UUID) et numero_national sont obligatoires.",
+        }
     timbre = body.get("timbre")
     if (
         not isinstance(timbre, str)
@@ -174,7 +190,7 @@ def use_timbre(c: sqlite3.Connection, body: Any, now: float) -> tuple[int, dict[
             "detail": "Un timbre fiscal électronique a 16 chiffres.",
             "code": "timbre_invalide",
         }
-    numero = filing_of(c, body.get("numero_national"))
+    numero = filing_of(c, body.get("numero_national"), borne)
     if numero is None:
         return 404, {
             "title": "Dossier inconnu.",
@@ -210,9 +226,10 @@ def use_timbre(c: sqlite3.Connection, body: Any, now: float) -> tuple[int, dict[
     }
 
 
-def reference_of(c: sqlite3.Connection, number: str) -> tuple[int, dict[str, Any]]:
-    """The payment reference of a filing: (HTTP status, answer or problem fields)."""
-    numero = filing_of(c, number)
+def reference_of(c: sqlite3.Connection, number: str, borne: str) -> tuple[int, dict[str, Any]]:
+    """The payment reference of a filing of the kiosk ``borne``: (HTTP status, answer or
+    problem fields)."""
+    numero = filing_of(c, number, borne)
     if numero is None:
         return 404, {
             "title": "Dossier inconnu.",

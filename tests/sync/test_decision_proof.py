@@ -20,8 +20,15 @@ from tests.sync.test_worker import DEMARCHE, control, outbox_states, queue_real
 
 
 def forge_decision(server: ServerThread, dossier_id: str, statut: str, numero: int) -> None:
-    """The server's feed says ``statut`` about a dossier, whatever it received."""
+    """The server's feed says ``statut`` about a dossier, whatever it received (under a
+    filing number it puts down to this kiosk, a filing of no dossier the kiosk sent: the feed
+    shows a kiosk only its own filings)."""
     with server.sim.db.tx() as c:
+        c.execute(
+            "INSERT OR IGNORE INTO depot (numero, dossier_id, borne, corps, statut)"
+            " VALUES (?, ?, 'borne-demo', '{}', ?)",
+            (numero, f"forged-{numero}", statut),
+        )
         c.execute(
             "INSERT INTO changement (dossier_id, numero, statut, motif, manquant, at)"
             " VALUES (?, ?, ?, NULL, '[]', 0)",
@@ -55,7 +62,9 @@ def test_a_decision_for_a_dossier_never_acknowledged_changes_nothing(
     kiosk.worker.run_once()
     view = kiosk.dossiers.show(dossier.reference)
     assert view.summary.state is DossierState.TRANSMIS
-    assert view.national_number == "NAT-00000001"
+    with national.sim.db.tx() as c:
+        [(numero,)] = c.execute("SELECT numero FROM depot WHERE dossier_id = ?", (dossier_id,))
+    assert view.national_number == f"NAT-{numero:08d}" != "NAT-00000999"
 
 
 def test_a_decision_naming_another_number_than_the_acknowledgement_is_set_aside(
