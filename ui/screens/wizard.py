@@ -199,7 +199,7 @@ class WizardScreen(Screen):
         for issue in missing_required(self._localized(), self.answers):
             if issue.path == path:
                 editor.set_error(issue.localized(self.tr_.lang))
-        self._bring_into_view(editor)
+        self._bring_into_view(editor, top=True)
         target = editor.focusProxy() or editor.nextInFocusChain()
         if target is not None and editor.isAncestorOf(target):
             target.setFocus()
@@ -340,7 +340,7 @@ class WizardScreen(Screen):
         panel.shown.connect(lambda: self._bring_into_view(panel.confirm, panel.verdict))
         return panel
 
-    def _bring_into_view(self, *widgets: QWidget) -> None:
+    def _bring_into_view(self, *widgets: QWidget, top: bool = False) -> None:
         """Scroll the page so that ``widgets`` are on screen (the last one given wins), once the
         page is laid out: a widget just built or shown has no place on it yet."""
 
@@ -348,11 +348,12 @@ class WizardScreen(Screen):
             page = self.scroll_area.widget()
             for widget in widgets:
                 if isValid(widget) and page is not None and page.isAncestorOf(widget):
-                    if widget.height() + 32 > self.scroll_area.viewport().height():
-                        # Taller than the page's window (an address, with the keyboard up):
-                        # its top, where its question is, rather than its last line.
-                        top = widget.mapTo(page, widget.rect().topLeft()).y()
-                        self.scroll_area.verticalScrollBar().setValue(max(0, top - 16))
+                    if top and widget.height() + 32 > self.scroll_area.viewport().height():
+                        # Opened on a question taller than the page's window (an address
+                        # asked by a correction): its top, where its question is, rather than
+                        # its last line.
+                        y = widget.mapTo(page, widget.rect().topLeft()).y()
+                        self.scroll_area.verticalScrollBar().setValue(max(0, y - 16))
                     else:
                         self.scroll_area.ensureWidgetVisible(widget, 16, 16)
 
