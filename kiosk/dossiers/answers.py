@@ -341,7 +341,9 @@ class DossierAnswers(DossierBase):
                     index_elements=[Answer.dossier_id, Answer.path],
                     set_={"value": upsert.excluded.value, "updated_at": now},
                     where=Answer.value != upsert.excluded.value,
-                )
+                ),
+                # An INSERT's row count is kept only when asked for on PostgreSQL's driver.
+                execution_options={"preserve_rowcount": True},
             )
         if not written.rowcount:  # type: ignore[attr-defined]
             return value, False
