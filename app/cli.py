@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", type=Path, help="fichier de base de données (défaut : dossier de données)"
     )
+    parser.add_argument(
+        "--db-url",
+        metavar="postgresql://…",
+        help="base partagée des guichets du site, sur son serveur PostgreSQL (docs/sites.md)",
+    )
     parser.add_argument("--data-dir", type=Path, help="dossier des données de la borne")
     parser.add_argument(
         "--config",

@@ -79,7 +79,7 @@ def _paths(args: argparse.Namespace) -> Paths:
 def _open(paths: Paths) -> Store:
     from kiosk.store import open_store
 
-    return open_store(paths.database, key_file=paths.db_key_file)
+    return open_store(paths.database, key_file=paths.db_key_file, url=paths.database_url)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

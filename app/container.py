@@ -77,7 +77,10 @@ def build_ui(
     """
     folder = settings.data_dir / "formation"
     if training:
-        settings = replace(settings, data_dir=folder, database=folder / "kiosk.sqlite3")
+        # Never the site's shared store: training dossiers stay in the training folder.
+        settings = replace(
+            settings, data_dir=folder, database=folder / "kiosk.sqlite3", database_url=None
+        )
     server = None
     if training and sync:
         folder.mkdir(parents=True, exist_ok=True)
@@ -219,7 +222,12 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     paths = settings.paths
     catalog = load_catalog(paths.demarches_dir)
     # Stored documents prove a store existed: a database missing beside them is refused.
-    store = open_store(paths.database, key_file=paths.db_key_file, evidence=[paths.documents_dir])
+    store = open_store(
+        paths.database,
+        key_file=paths.db_key_file,
+        evidence=[paths.documents_dir],
+        url=paths.database_url,
+    )
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
     # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS) or the data
     # folder is read-only (reading only: nothing can be re-stored).

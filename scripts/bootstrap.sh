@@ -22,8 +22,10 @@ APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gc
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libxcb-sync1 libxcb-shm0 libx11-xcb1)
-# vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests.
-APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd)
+# vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests;
+# postgresql: its initdb and pg_ctl start a throw-away server for the site-store tests
+# (tests/postgres.py; the cluster Debian's package may create is not used).
+APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd postgresql)
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 

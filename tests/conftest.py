@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
+from tests.postgres import Cluster, start_cluster
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,10 +40,37 @@ def catalog() -> Catalog:
     return loaded
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A real PostgreSQL server for the session (tests/postgres.py), started at first use."""
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh database file, migrated."""
-    opened = open_store(tmp_path / "kiosk.sqlite3")
+def site_url(pg_cluster: Cluster) -> str:
+    """The address of a new, empty database on the test PostgreSQL server: a site's store."""
+    return pg_cluster.new_database(f"site_{next(_DATABASES)}")
+
+
+_DATABASES = itertools.count(1)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` that use the store run on the embedded SQLite file and on a
+    site's PostgreSQL store (tests/postgres.py)."""
+    if metafunc.definition.get_closest_marker("both_stores") and "store" in metafunc.fixturenames:
+        metafunc.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh database file, migrated (or a fresh site store, for ``both_stores`` tests)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        opened = open_store(tmp_path / "unused", url=request.getfixturevalue("site_url"))
+    else:
+        opened = open_store(tmp_path / "kiosk.sqlite3")
     yield opened
     opened.close()
 

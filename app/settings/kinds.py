@@ -114,6 +114,49 @@ URL: Kind[str] = Kind(
 )
 
 
+def _db_url(text: str) -> str:
+    # kiosk/store/site.py reads it for good when the store opens; here only what can be told
+    # without loading SQLAlchemy (``kiosk --help`` must not wait for it).
+    from urllib.parse import urlsplit
+
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise InvalidValue from exc
+    if parts.scheme.lower() not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        raise InvalidValue
+    return url
+
+
+def _db_url_file(value: object, _base: Path) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue
+    return _db_url(value)
+
+
+def _db_url_shown(url: str) -> str:
+    """The address with its password masked (``kiosk reglages``, messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:********@{host}"))
+
+
+DB_URL: Kind[str] = Kind(
+    label="adresse de base",
+    example='"postgresql://borne@serveur-site/kiosk?sslmode=verify-full"',
+    expected="une adresse postgresql://serveur/base (docs/sites.md)",
+    from_text=_db_url,
+    from_file=_db_url_file,
+    to_json=_db_url_shown,
+)
+
+
 def _days_text(text: str) -> int:
     raw = text.strip()
     if not raw.isdigit():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from app.settings.kinds import DAYS, HOURS, PATH, PINS, SECONDS, SECRET, TEXT, URL, Kind
+from app.settings.kinds import DAYS, DB_URL, HOURS, PATH, PINS, SECONDS, SECRET, TEXT, URL, Kind
 from kiosk.settings.paths import Paths, assets_dir, default_data_dir
 
 if TYPE_CHECKING:
@@ -148,6 +148,15 @@ class Settings:
         "Fichier de la base de données (chiffrée) des dossiers.",
         unset="kiosk.sqlite3 dans le dossier des données",
         option="--db",
+    )
+    database_url: str | None = setting(
+        "stockage.url",
+        "PN_KIOSK_DB_URL",
+        DB_URL,
+        "Base partagée des guichets du site, sur son serveur PostgreSQL (postgresql://…,"
+        " TLS par sslmode=verify-full ; docs/sites.md) : remplace alors stockage.base.",
+        unset="base chiffrée de cette borne (stockage.base)",
+        option="--db-url",
     )
     demarches_dir: Path = setting(
         "stockage.demarches",
@@ -284,6 +293,7 @@ class Settings:
             demarches_dir=self.demarches_dir,
             db_key_file=self.db_key_file,
             documents_key_file=self.documents_key_file,
+            database_url=self.database_url,
         )
 
     @property

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import (
@@ -31,6 +30,7 @@ from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Answer, Dossier, Event, Piece
+from kiosk.store.portable import upsert as insert_or_update
 
 
 @dataclass(frozen=True)
@@ -333,7 +333,7 @@ class DossierAnswers(DossierBase):
                 delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path)
             )
         else:
-            upsert = sqlite_insert(Answer).values(
+            upsert = insert_or_update(s, Answer).values(
                 dossier_id=dossier_id, path=path, value=value, updated_at=now
             )
             written = s.execute(
@@ -341,7 +341,9 @@ class DossierAnswers(DossierBase):
                     index_elements=[Answer.dossier_id, Answer.path],
                     set_={"value": upsert.excluded.value, "updated_at": now},
                     where=Answer.value != upsert.excluded.value,
-                )
+                ),
+                # An INSERT's row count is kept only when asked for on PostgreSQL's driver.
+                execution_options={"preserve_rowcount": True},
             )
         if not written.rowcount:  # type: ignore[attr-defined]
             return value, False

@@ -12,12 +12,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kiosk.demarches import Demarche, JSONValue, bound_values
 from kiosk.dossiers.text import name_key, plate_key
 from kiosk.store.models import Dossier, Mandat, Usager, Vehicule
+from kiosk.store.portable import upsert
 
 
 # Where a bound answer is projected: (model, column, how to convert the stored value).
@@ -83,7 +83,7 @@ def reproject(
             values[derived[0]] = derived[1](str(value)) if value is not None else None
     for model, values in per_model.items():
         s.execute(
-            sqlite_insert(model)
+            upsert(s, model)
             .values(dossier_id=dossier_id, **values)
             .on_conflict_do_update(index_elements=["dossier_id"], set_=values)
         )

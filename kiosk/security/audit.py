@@ -13,9 +13,11 @@ off: that takes an anchor kept elsewhere (the head hash noted by a supervisor, s
 docs/security.md).
 
 :func:`record` writes inside the caller's transaction, so an action and its audit entry commit
-together. The caller's transaction is a write one (``BEGIN IMMEDIATE``): reading the last hash
-there means two writers can never both chain onto the same entry (and ``prev_hash`` is unique
-in the schema, should one ever try).
+together. The caller's transaction is a write one (``BEGIN IMMEDIATE`` on SQLite; on a site's
+PostgreSQL store, one holding the site's writer lock, kiosk/store/site.py, which :func:`record`
+makes sure of): reading the last hash there means two writers, two counters of the same site
+included, can never both chain onto the same entry, nor lose one (and ``seq`` and ``prev_hash``
+are unique in the schema, should one ever try).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.store.engine import Store
 from kiosk.store.models import AuditEntry
+from kiosk.store.site import serialise_writers
 
 GENESIS = "0" * 64
 _FORMAT = 1  # part of every hashed payload: a future encoding will be told apart
@@ -171,6 +174,7 @@ def record(
 
     Costs one indexed SELECT and one INSERT (tens of microseconds beside an autosave).
     """
+    serialise_writers(session)
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -256,6 +256,9 @@ class RetentionService:
         return count
 
     def _checkpoint(self) -> None:
-        """Move the WAL into the database file and truncate it, erased pages included."""
+        """Move the WAL into the database file and truncate it, erased pages included (SQLite's
+        own file: a site server's PostgreSQL reuses and overwrites its pages itself)."""
+        if self._store.engine.dialect.name != "sqlite":
+            return
         with self._store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

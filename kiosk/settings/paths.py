@@ -54,6 +54,9 @@ class Paths:
     demarches_dir: Path
     db_key_file: Path
     documents_key_file: Path
+    #: A site's shared store (``postgresql://…``) used instead of ``database``; None: the
+    #: embedded encrypted SQLite file.
+    database_url: str | None = None
 
     @classmethod
     def resolve(
@@ -64,6 +67,7 @@ class Paths:
         demarches_dir: Path | None = None,
         db_key_file: Path | None = None,
         documents_key_file: Path | None = None,
+        database_url: str | None = None,
     ) -> Paths:
         """The paths given, the others derived: the database, the key files and the documents
         in the data directory, the démarches shipped in ``assets/``."""
@@ -75,6 +79,7 @@ class Paths:
             demarches_dir=demarches_dir or assets_dir() / "demarches",
             db_key_file=db_key_file or _default_db_key(db),
             documents_key_file=documents_key_file or _default_documents_key(data / "documents"),
+            database_url=database_url,
         )
 
     @property

@@ -1,4 +1,5 @@
-"""The one place that opens the kiosk's SQLite database.
+"""The one place that opens the kiosk's SQLite database (a site's shared PostgreSQL store is
+opened through here too, by ``kiosk/store/site.py``).
 
 The database is encrypted with SQLCipher (``kiosk/store/cipher.py``); its key comes from a key file
 (``kiosk/store/keys.py``). Every connection gets the key first, then the same pragmas: WAL
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -198,6 +199,9 @@ class Store:
     damage: StoreDamaged | None = None
     #: Reads every page's authentication again (None for a plain database: tests and tools).
     _integrity: Callable[[], list[str]] | None = None
+    #: A site's shared store on PostgreSQL (kiosk/store/site.py): its « server/database »
+    #: (``path`` is then that label, not a file).
+    site: str | None = None
 
     def check(self) -> None:
         """Read every page of the file again and check it (``kiosk audit verify`` does first).
@@ -246,6 +250,10 @@ class Store:
             raise self._named(exc) from exc
 
     def _named(self, exc: BaseException) -> BaseException:
+        if self.site is not None:
+            from kiosk.store import site
+
+            return site.explain(exc, self.site) or exc
         problem = explain(exc, self.path)
         if problem is None:
             return exc
@@ -280,13 +288,20 @@ def _make_engine(path: Path, key: bytes | None, *, read_only: bool = False) -> E
 
 def _current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        has_table = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        if not has_table:
-            return None
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        return None if row is None else str(row[0])
+        return current_revision(conn)
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The schema revision the database at ``conn`` is at (``None``: an empty database)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def alembic_config() -> Any:
+    """Alembic's configuration for the kiosk's migrations (no ini file read)."""
+    return _alembic_config()
 
 
 def _alembic_config() -> Any:
@@ -298,7 +313,8 @@ def _alembic_config() -> Any:
     return config
 
 
-def _refuse_if_newer(current: str | None, path: Path) -> None:
+def refuse_if_newer(current: str | None, path: Path | str) -> None:
+    """Refuse, untouched, a database whose schema a newer version of the kiosk wrote."""
     if current is None or current == HEAD_REVISION:
         return
     from alembic.script import ScriptDirectory
@@ -351,7 +367,7 @@ def migrate(
         ) from exc
     if current == HEAD_REVISION:
         return
-    _refuse_if_newer(current, path)
+    refuse_if_newer(current, path)
     if read_only:
         raise StoreReadOnly(
             f"La base {path} est d'une version précédente (schéma {current}) et son dossier est"
@@ -392,7 +408,7 @@ def _database_key(path: Path, key_file: Path, *, read_only: bool = False) -> byt
     cipher.clean_leftovers(path)
     if plain:
         try:
-            _refuse_if_newer(cipher.plain_revision(path), path)
+            refuse_if_newer(cipher.plain_revision(path), path)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"Le fichier {path} n'est pas une base de données du kiosque lisible ({exc})."
@@ -530,11 +546,15 @@ def open_store(
     key_file: Path | None = None,
     encrypted: bool = True,
     evidence: Sequence[Path] = (),
+    url: str | None = None,
 ) -> Store:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
     Args:
         path: the database file.
+        url: a site's shared store (``postgresql://…``, the setting ``stockage.url``): used
+            instead of ``path``, whose key, evidence and disk checks are SQLite's
+            (kiosk/store/site.py).
         key_file: the database key (the setting ``stockage.cle_base``); by default
             ``keys/db.key`` beside the database (created at the first start).
         encrypted: ``False`` opens a plain SQLite file, as earlier versions wrote it (tests and
@@ -547,6 +567,10 @@ def open_store(
     Raises:
         StoreError: and its kinds, with the reason in French; the file was not modified.
     """
+    if url is not None:
+        from kiosk.store.site import open_site_store
+
+        return open_site_store(url)
     key_file = key_file or db_key_file(path)
     try:
         read_only = _is_read_only(path)

@@ -253,3 +253,20 @@ def test_the_example_file_shows_every_setting_and_is_valid(tmp_path: Path) -> No
     applied = resolved(tmp_path, _uncommented_example())
     assert applied.warnings == ()
     assert {d.key for d in SETTINGS if applied.origins[d.name].source is Source.FILE} == set(BY_KEY)
+
+
+def test_a_site_store_is_chosen_by_option_variable_or_file_and_its_password_never_shown(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://borne:motdepasse@serveur-site/kiosk?sslmode=verify-full"
+    by_option = resolved(tmp_path, database_url=url)
+    assert by_option.settings.database_url == url
+    assert by_option.settings.paths.database_url == url
+    assert by_option.origins["database_url"].source is Source.CLI
+    by_env = resolved(tmp_path, env={"PN_KIOSK_DB_URL": url})
+    assert by_env.settings.paths.database_url == url
+    assert resolved(tmp_path).settings.paths.database_url is None  # the embedded SQLite
+    shown = BY_KEY["stockage.url"].kind.to_json(url)
+    assert shown == "postgresql://borne:********@serveur-site/kiosk?sslmode=verify-full"
+    message = problem(tmp_path, '[stockage]\nurl = "mysql://serveur/kiosk"\n')
+    assert "stockage.url" in message and "postgresql://serveur/base" in message

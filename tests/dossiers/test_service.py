@@ -16,6 +16,9 @@ from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
 from tests.support import file_dossier, fill
 
+# Run on the embedded SQLite store and on a site's PostgreSQL store (issue 17).
+pytestmark = pytest.mark.both_stores
+
 
 def test_a_new_dossier_is_a_draft_with_a_journal(service: DossierService) -> None:
     summary = service.create("succession")

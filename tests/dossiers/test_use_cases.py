@@ -24,6 +24,9 @@ from kiosk.store.documents import DocumentStore
 from kiosk.store.models import Answer, Event, OutboxItem
 from tests.support import Clock, file_dossier, fill, sign_mandate
 
+# Run on the embedded SQLite store and on a site's PostgreSQL store (issue 17).
+pytestmark = pytest.mark.both_stores
+
 CNIE = (
     "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<",
     "9007138F3002119FRA<<<<<<<<<<<6",

@@ -19,6 +19,9 @@ from kiosk.store.models import Dossier, NationalDocument
 from tests.followup.support import decide, filed_and_numbered
 from tests.support import Clock
 
+# Run on the embedded SQLite store and on a site's PostgreSQL store (issue 17).
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def clock() -> Clock:

@@ -1,0 +1,254 @@
+"""A site's shared store: the same models and migrations on the site server's PostgreSQL.
+
+A préfecture with several counters keeps one store on its server (the setting ``stockage.url``,
+``kiosk --db-url postgresql://…``); a lone tablet keeps the embedded encrypted SQLite of
+``kiosk/store/engine.py``. The use cases cannot tell them apart, because the store keeps the
+contract they were written for:
+
+- **one writer at a time.** SQLite's ``BEGIN IMMEDIATE`` makes writers queue; here every write
+  unit of work first takes the same transaction-level advisory lock
+  (``pg_advisory_xact_lock``), released by its commit or rollback. Every unit of work appends to
+  the one audit chain, whose next entry depends on the last, so writers would serialise there
+  anyway; taking the lock at the start, not at the audit append, also keeps each use case's
+  reading of a dossier (its state, its outbox row) true until it commits: two counters filing,
+  claiming or acknowledging the same dossier queue, and the second sees what the first did.
+  Reads never wait (PostgreSQL's snapshots), and nothing slow (a request to the national
+  service, a card read) ever runs inside a write.
+- **migrations once.** Two kiosks starting together against a new database: the first migrates
+  under a session-level advisory lock, the second waits, then finds the schema current.
+- **what the counter shows when the server is away**: a :class:`SiteUnreachable` in French
+  (« Le serveur du site … ne répond pas … rien de ce qui est saisi n'est perdu »), never a
+  traceback; the screen keeps what was typed and the agent saves again.
+
+TLS and credentials come from the URL, as libpq reads them (docs/sites.md):
+``postgresql://borne@site.example/kiosk?sslmode=verify-full&sslrootcert=/etc/pn-kiosk/site-ca.pem``;
+a password is better in a ``passfile=`` (mode 600) or replaced by a client certificate
+(``sslcert=``/``sslkey=``) than written in the URL; messages and ``kiosk reglages`` never show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.messages import Message
+from kiosk.store.engine import (
+    Store,
+    StoreError,
+    alembic_config,
+    current_revision,
+    refuse_if_newer,
+)
+
+#: The advisory lock every write unit of work of a site store holds (« pnkiosk » in ASCII).
+WRITER_LOCK = 0x706E6B696F736B
+#: The advisory lock a kiosk holds while it migrates the schema.
+MIGRATION_LOCK = WRITER_LOCK + 1
+#: Schemes taken for a site store (libpq's two spellings).
+SCHEMES = ("postgresql://", "postgres://")
+#: libpq connection parameters the kiosk sets when the URL does not: a server that does not
+#: answer is said within seconds, not after the operating system's TCP timeouts (minutes).
+_DEFAULTS = {
+    "connect_timeout": "5",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "application_name": "pn-kiosk",
+}
+#: How long a writer waits for the others before saying the server does not answer (the same
+#: as SQLite's busy timeout), and how long a statement may run.
+_SERVER_OPTIONS = "-c lock_timeout=10000 -c statement_timeout=60000"
+
+
+class SiteUrlError(ValueError):
+    """Not a PostgreSQL address the kiosk can use (the message says why, in French)."""
+
+
+def is_site_url(value: str) -> bool:
+    """Whether ``value`` names a site store (a PostgreSQL address)."""
+    return value.strip().lower().startswith(SCHEMES)
+
+
+def parse_site_url(value: str) -> URL:
+    """The SQLAlchemy URL of a site store, on the psycopg 3 driver.
+
+    Raises:
+        SiteUrlError: not a ``postgresql://`` address, or one without a database name.
+    """
+    raw = value.strip()
+    if not is_site_url(raw):
+        raise SiteUrlError("une adresse postgresql://… (serveur du site)")
+    try:
+        url = make_url("postgresql" + raw[raw.index("://") :])
+    except ArgumentError as exc:
+        raise SiteUrlError(f"adresse illisible ({exc})") from None
+    if not url.database:
+        raise SiteUrlError("l'adresse doit nommer la base : postgresql://serveur/base")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def site_label(url: URL) -> str:
+    """« serveur:port/base », as messages name the site store (never the password)."""
+    host = url.host or str(url.query.get("host") or "localhost")
+    port = f":{url.port}" if url.port else ""
+    return f"{host}{port}/{url.database}"
+
+
+def shown(value: str) -> str:
+    """The address as ``kiosk reglages`` lists it: the password masked."""
+    try:
+        return (
+            parse_site_url(value)
+            .render_as_string(hide_password=True)
+            .replace("postgresql+psycopg://", "postgresql://", 1)
+        )
+    except SiteUrlError:
+        return value
+
+
+class SiteUnreachable(StoreError):
+    """The site server cannot be reached or used now; nothing already saved is lost."""
+
+
+def unreachable(label: str, exc: BaseException) -> SiteUnreachable:
+    """What the counter shows when the site server cannot be used (see :func:`explain`)."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return SiteUnreachable(
+        Message(
+            "Le serveur du site {site} ne répond pas : {detail}. Rien n'a été enregistré à"
+            " l'instant, mais rien de ce qui est saisi n'est perdu : l'écran le garde."
+            " Réessayez dans un moment ; si cela dure, prévenez le support du site.",
+            site=label,
+            detail=detail[0] if detail else type(exc).__name__,
+        )
+    )
+
+
+def explain(exc: BaseException, label: str) -> StoreError | None:
+    """The French reason behind an error of the site store, if it is the server's (``None``: a
+    bug or a refusal of the data, let it through)."""
+    import psycopg
+
+    if isinstance(exc, StoreError):
+        return exc
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    # OperationalError: the connection failed or was cut, the server shut down, a lock or a
+    # statement waited too long. InterfaceError: the connection was already closed.
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return unreachable(label, exc)
+    if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return unreachable(label, orig)
+    return None
+
+
+def _on_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("kiosk_writer"):
+        # The counterpart of SQLite's BEGIN IMMEDIATE (see the module's docstring).
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine on the site store; the writer's transactions take :data:`WRITER_LOCK`."""
+    query = dict(url.query)
+    for key, value in _DEFAULTS.items():
+        query.setdefault(key, value)
+    if "options" not in query:
+        query["options"] = _SERVER_OPTIONS
+    engine = create_engine(
+        url.set(query=query),
+        # A server restarted overnight: the pool's old connections are tested before use.
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=4,
+    )
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def serialise_writers(session: Session) -> None:
+    """Make sure the caller's transaction holds the site's writer lock (no-op on SQLite, whose
+    write transactions are serialised by ``BEGIN IMMEDIATE``). Taking it again in the same
+    transaction costs one round trip and nothing else."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+
+
+@contextmanager
+def _migration_lock(conn: Connection) -> Iterator[None]:
+    """Hold :data:`MIGRATION_LOCK` on ``conn`` for the block (released even on an error)."""
+    conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    conn.commit()
+    try:
+        yield
+    finally:
+        # A connection the server cut holds no lock any more: the original error is the one
+        # to report.
+        with suppress(DBAPIError):
+            conn.rollback()
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            conn.commit()
+
+
+def _migrate(engine: Engine, label: str) -> None:
+    """Bring the site's schema to this version's head, one kiosk at a time; refuse a schema
+    written by a newer version (an older kiosk never touches it)."""
+    with engine.connect() as conn, _migration_lock(conn):
+        current = current_revision(conn)
+        refuse_if_newer(current, label)
+        if current is not None and current == _head():
+            return
+        from alembic import command
+
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+
+
+def _head() -> str:
+    from kiosk.store.schema import HEAD_REVISION
+
+    return HEAD_REVISION
+
+
+def open_site_store(value: str) -> Store:
+    """Open the site store at the address ``value`` and apply pending migrations.
+
+    Raises:
+        StoreError: not an address the kiosk can use; :class:`SiteUnreachable`: the server does
+            not answer (or refuses the connection, the credentials, the certificate).
+    """
+    try:
+        url = parse_site_url(value)
+    except SiteUrlError as exc:
+        raise StoreError(
+            f"Réglage stockage.url : « {shown(value)} » n'est pas valable ({exc})."
+        ) from None
+    label = site_label(url)
+    engine = make_engine(url)
+    try:
+        _migrate(engine, label)
+    except (DBAPIError, OSError) as exc:
+        engine.dispose()
+        raise explain(exc, label) or exc from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(
+        path=Path(label),
+        engine=engine,
+        _writer=sessionmaker(
+            bind=engine.execution_options(kiosk_writer=True), expire_on_commit=False
+        ),
+        _reader=sessionmaker(bind=engine, expire_on_commit=False),
+        site=label,
+    )
