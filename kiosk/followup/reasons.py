@@ -112,7 +112,7 @@ def _name(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     name = value.strip()
-    if not name or len(name) > MAX_NAME or any(c.isspace() for c in name):
+    if not name or len(name) > MAX_NAME or len(name.split()) != 1:  # no space inside
         return None
     return name
 

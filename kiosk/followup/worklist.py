@@ -73,6 +73,8 @@ _BY_STATE = {
     DossierState.ACCEPTE: Need.ACCEPTE,
     DossierState.REFUSE: Need.REFUSE,
 }
+#: The same, by the stored state's text.
+_NEED_OF = {state.value: need for state, need in _BY_STATE.items()}
 #: The default page: what a screen shows before the agent narrows it.
 DEFAULT_LIMIT = 200
 
@@ -256,7 +258,7 @@ class FollowUpService:
             counts = dict.fromkeys(Need, 0)
             ids = []
             for dossier_id, state in s.execute(ordered):
-                row_need = _BY_STATE[DossierState(state)]
+                row_need = _NEED_OF[state]  # a dict, not an enum call: thousands of rows
                 counts[row_need] += 1
                 if need is None or row_need is need:
                     ids.append(dossier_id)
