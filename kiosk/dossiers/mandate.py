@@ -492,7 +492,7 @@ class MandateService:
             try:
                 return self._catalog.get(dossier.demarche_id, dossier.demarche_version).title
             except KeyError:
-                pass
+                pass  # a version no longer installed: the copy names the démarche by its id
         return dossier.demarche_id
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kiosk.dossiers.errors import DossierError
 from kiosk.messages import SOURCE_LANGUAGE, Message, format_date, left_to_right
+from kiosk.receipt.text import format_day
 from kiosk.settings.paths import assets_dir
 
 TEXT_VERSION = "v2"
@@ -39,21 +40,6 @@ DEFAULT_DURATION = timedelta(days=DEFAULT_DAYS)
 SCOPED_THEMES: tuple[str, ...] = ("carte_grise", "permis")
 #: Who signs, when the dossier does not name the person yet.
 UNNAMED = Message("la personne désignée au dossier")
-
-_FRENCH_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 class InvalidMandate(DossierError):
@@ -195,9 +181,9 @@ def duration_words(
 
 
 def french_date(day: date) -> str:
-    """« 9 juillet 2025 », « 1er mars 2026 »: a date as the person says it."""
-    first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {_FRENCH_MONTHS[day.month - 1]} {day.year}"
+    """« 9 juillet 2025 », « 1er mars 2026 »: a date as the person says it (the receipt's and
+    the letter's own words)."""
+    return format_day(day)
 
 
 def fill(

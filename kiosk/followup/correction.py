@@ -118,9 +118,10 @@ def _paths_named(demarche: Demarche, name: str) -> set[str]:
     named = set()
     try:
         demarche.field_for_path(name)
-        named.add(name)
     except KeyError:
-        pass
+        pass  # not a question's path: maybe a bind target (« usager.adresse »), below
+    else:
+        named.add(name)
     for step in demarche.steps:
         for field in step.fields:
             if field.bind == name or (field.bind or "").startswith(name + "."):
