@@ -19,10 +19,11 @@ were created in, and a page built after its buttons (a step's questions) came af
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAccessibleWidget,
@@ -38,6 +39,8 @@ from PySide6.QtWidgets import (
 SINGLE_CHOICE = "single_choice"
 
 _installed: list[bool] = []
+#: Who else hears the announcements (tests; the bridge to AT-SPI hears them through Qt).
+_listeners: list[Callable[[QObject, str, bool], None]] = []
 
 
 class _Heading(QAccessibleWidget):
@@ -92,6 +95,54 @@ def install() -> None:
     if not _installed:
         _installed.append(True)
         QAccessible.installFactory(_factory)
+
+
+def announce(source: QObject, message: str, *, urgent: bool = False) -> None:
+    """Have a screen reader say ``message`` once, without moving the focus (an ARIA live
+    region's announcement): a step reached, a card read's stage and verdict, an error, the
+    inactivity warning. ``urgent`` interrupts what it is saying (an error, the warning);
+    otherwise it waits its turn. Nothing is sent for an empty message."""
+    message = message.strip()
+    if not message:
+        return
+    event = QAccessibleAnnouncementEvent(source, message)
+    event.setPoliteness(
+        QAccessible.AnnouncementPoliteness.Assertive
+        if urgent
+        else QAccessible.AnnouncementPoliteness.Polite
+    )
+    QAccessible.updateAccessibility(event)  # nothing happens while no reader is listening
+    for listener in _listeners:
+        listener(source, message, urgent)
+
+
+def listen(listener: Callable[[QObject, str, bool], None]) -> Callable[[], None]:
+    """Hear every announcement as ``listener(source, message, urgent)``; returns how to stop."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
+class LiveLabel(QLabel):
+    """A message line a screen reader hears when it says something new (ARIA's ``live``
+    region): an error (style « error ») interrupts, anything else waits its turn. The same
+    words set again (a screen built anew) are not said twice."""
+
+    #: Whether what it says is announced (a subclass may be a plain message line).
+    live = True
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self._said = text
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        if self.live and text and text != self._said:
+            announce(self, text, urgent=self.objectName() == "error")
+        self._said = text
+
+    def clear(self) -> None:
+        super().clear()
+        self._said = ""
 
 
 def single_choice(button: QAbstractButton) -> None:

@@ -15,6 +15,9 @@ from kiosk.messages import RTL_LANGUAGES, left_to_right
 from kiosk.settings.paths import assets_dir
 
 LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "ar": "العربية"}
+#: The languages' names on their buttons when the text is large (« ع », the Arabic letter ʿayn,
+#: is how Arabic is offered in a short space).
+SHORT_LANGUAGES: dict[str, str] = {"fr": "FR", "en": "EN", "ar": "ع"}
 
 
 def _load(lang: str, folder: Path) -> dict[str, str]:

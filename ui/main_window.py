@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.i18n import LANGUAGES, Translator
+from ui.accessibility import announce
+from ui.i18n import LANGUAGES, SHORT_LANGUAGES, Translator
 from ui.inactivity import InactivityWatcher
 from ui.screens.base import Screen
 from ui.screens.signin import SignInScreen
 from ui.tasks import TaskRunner
-from ui.theme import Look, stylesheet
+from ui.theme import Look, restyle, stylesheet
+from ui.widgets.scrolling import scrolling_area
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +53,32 @@ class _CurrentStack(QStackedWidget):
 
     def minimumSize(self) -> QSize:  # what the parent layout asks, through QWidgetItem
         return self.minimumSizeHint()
+
+    def heightForWidth(self, width: int) -> int:
+        # Qt's stacked layout answers for its tallest screen: the page area would scroll a
+        # short screen because a long one exists.
+        current = self.currentWidget()
+        if current is None:
+            return super().heightForWidth(width)
+        if current.hasHeightForWidth():
+            return max(current.heightForWidth(width), current.minimumSizeHint().height())
+        return current.minimumSizeHint().height()
+
+
+class _NameLabel(QLabel):
+    """The agent's name in the top bar: wrapping at large sizes, but only when it must (as
+    wide as its text on one line, up to a third of the tablet's width), not in the narrow
+    column of three lines a wrapped label settles for beside another one."""
+
+    CAP = 430
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.wordWrap() and self.text():
+            margins = self.contentsMargins()
+            one_line = self.fontMetrics().horizontalAdvance(self.text()) + 2 + margins.left()
+            hint.setWidth(max(hint.width(), min(one_line + margins.right(), self.CAP)))
+        return hint
 
 
 class MainWindow(QMainWindow):
@@ -100,6 +128,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         self.training_banner = QLabel()
         self.training_banner.setObjectName("training")  # centred by the style sheet
+        self.training_banner.setWordWrap(True)  # at 2× text it needs two lines
         column.addWidget(self.training_banner)
         # Once in the column: a label shown before it has a parent is a window of its own.
         self.training_banner.setVisible(training or bool(services and services.training))
@@ -116,7 +145,14 @@ class MainWindow(QMainWindow):
         self.warning.hide()
         column.addWidget(self.warning)
         self.stack = _CurrentStack()
-        column.addWidget(self.stack, 1)
+        # The screens in a scroll area that scrolls only down: at twice the text size a screen
+        # taller than what is left of 800 pixels scrolls instead of growing the window past the
+        # tablet's screen (or, full screen, being cut off at the bottom).
+        self.page = scrolling_area(self.stack)
+        self.page.setObjectName("page")
+        self.page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.page.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its screen's controls are the stops
+        column.addWidget(self.page, 1)
         self.keyboard: KeyboardPanel | None = None
         self._column = column
         self.setCentralWidget(central)
@@ -259,10 +295,11 @@ class MainWindow(QMainWindow):
         self.app_title = QLabel()
         self.app_title.setObjectName("subtitle")
         bar.addWidget(self.app_title)
-        self.agent_label = QLabel()
+        self.agent_label = _NameLabel()
         self.agent_label.setObjectName("muted")
-        bar.addWidget(self.agent_label)
-        bar.addStretch(1)
+        # The room left goes to the agent's name: wrapping at large sizes, it uses the whole
+        # of it (a wrapped label left to its own hint takes a narrow column of three lines).
+        bar.addWidget(self.agent_label, 1)
         self.badge = QLabel()
         self.badge.setObjectName("badge")
         bar.addWidget(self.badge)
@@ -278,14 +315,16 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.home_button)
         controls.addStretch(1)
         self.language_buttons = QButtonGroup(self)
+        self._language_button: dict[str, QPushButton] = {}
         for code, name in LANGUAGES.items():
             button = QPushButton(name)
-            button.setMinimumWidth(150)  # room for « Français » at every text size
+            button.setObjectName("compact")
             button.setCheckable(True)
             button.setChecked(code == "fr")
             button.setAccessibleName(name)
             button.clicked.connect(lambda _=False, c=code: self.tr_.set_language(c))
             self.language_buttons.addButton(button)
+            self._language_button[code] = button
             controls.addWidget(button)
         self.smaller = QPushButton("A−")
         self.smaller.clicked.connect(lambda: self._set_look(self.look.smaller()))
@@ -297,6 +336,8 @@ class MainWindow(QMainWindow):
         self.sign_out = QPushButton()
         self.sign_out.clicked.connect(self.lock)
         self.sign_out.hide()
+        for button in (self.smaller, self.bigger, self.contrast):
+            button.setObjectName("compact")
         for button in (self.smaller, self.bigger, self.contrast, self.sign_out):
             controls.addWidget(button)
         rows.addWidget(self.controls_row)
@@ -315,6 +356,16 @@ class MainWindow(QMainWindow):
         self._apply_look()
 
     def _apply_look(self) -> None:
+        # From 1.5× on, the languages go by their short names (their accessible names stay
+        # whole): the row of the person's controls must fit 1280 px at twice the text size.
+        short = self.look.scale >= 1.5
+        for code, button in self._language_button.items():
+            button.setText(SHORT_LANGUAGES[code] if short else LANGUAGES[code])
+            button.setMinimumWidth(0 if short else 150)  # room for « Français » up to 1.25×
+        # The agent's name and the connection state wrap at large sizes only (a wrapped label
+        # takes less than its width when it could have it: two lines where one fits).
+        self.agent_label.setWordWrap(short)
+        self.badge.setWordWrap(short)
         self.setStyleSheet(stylesheet(self.look, self.family))
 
     def _language_changed(self, lang: str) -> None:
@@ -323,6 +374,7 @@ class MainWindow(QMainWindow):
             self._right_to_left = self.tr_.right_to_left
             self._set_direction(self._right_to_left)
         self.app_title.setText(t("app.title"))
+        self.page.setAccessibleName(t("a11y.page"))
         self.training_banner.setText(t("app.training"))
         self.sign_out.setText(t("home.sign_out"))
         self.home_button.setText(t("home.go_home"))
@@ -375,7 +427,7 @@ class MainWindow(QMainWindow):
 
         def failed(exc: Exception) -> None:
             self._starting = False
-            self.home.message.setObjectName("error")
+            restyle(self.home.message, "error")
             self.home.message.setText(self.tr_.error(exc))
 
         self.runner.run(
@@ -525,7 +577,10 @@ class MainWindow(QMainWindow):
         self.inactivity.reset()
 
     def _warn(self, seconds: int) -> None:
-        self.warning_text.setText(self.tr_.t("lock.warning", seconds=seconds))
+        text = self.tr_.t("lock.warning", seconds=seconds)
+        if not self.warning.isVisible():  # heard once, not at every second of the count
+            announce(self.warning_text, text, urgent=True)
+        self.warning_text.setText(text)
         self.warning.show()
 
     def lock(self) -> None:

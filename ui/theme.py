@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QGuiApplication
+from PySide6.QtWidgets import QWidget
 
 MIN_TARGET_MM = 9.0
 FONT_FILES = (
@@ -30,6 +31,16 @@ def load_fonts() -> str:
         if font_id >= 0:
             families += QFontDatabase.applicationFontFamilies(font_id)
     return families[0] if families else QFont().defaultFamily()
+
+
+def restyle(widget: QWidget, name: str) -> None:
+    """Give ``widget`` the style of ``name`` (« error », « saved », « » …) now: Qt applies a
+    style sheet's ``#name`` rules when the widget is polished, not when its name changes (a
+    result found after an error was drawn in the error's red)."""
+    if widget.objectName() != name:
+        widget.setObjectName(name)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
 
 def min_target_px() -> int:
@@ -62,7 +73,9 @@ class Look:
 def stylesheet(look: Look, family: str = FONT_FAMILY) -> str:
     """The application style sheet for ``look``."""
     base = round(18 * look.scale)
-    target = max(min_target_px(), round(56 * look.scale))
+    # Targets grow by a quarter of the text's growth: a person who asks for larger text needs
+    # to read it, not a bigger finger's room, and 1280×800 must still hold a screen at 2.0×.
+    target = max(min_target_px(), round(56 * (1 + (look.scale - 1) / 4)))
     if look.high_contrast:
         bg, fg, panel, accent, accent_fg, muted, error, border = (
             "#000000",
@@ -76,6 +89,8 @@ def stylesheet(look: Look, family: str = FONT_FAMILY) -> str:
         )
         # Grey on black (11:1) with a dashed outline: apart from the white, solid enabled ones.
         off_bg, off_fg, off_border = "#000000", "#BDBDBD", "#BDBDBD"
+        # The focus: a thick yellow edge on black; cyan around a yellow (pressed) button.
+        ring, ring_on_fill = "#FFFF00", "#00FFFF"
         ok, warning = "#80FF80", "#FFB060"
     else:
         bg, fg, panel, accent, accent_fg, muted, error, border = (
@@ -86,11 +101,14 @@ def stylesheet(look: Look, family: str = FONT_FAMILY) -> str:
             "#FFFFFF",
             "#4A4A5A",
             "#B3001B",
-            "#9A9AB0",
+            "#767689",  # field and panel borders: 4.5:1 on white, 4.1:1 on the page (≥ 3:1)
         )
         # Dark grey on light grey (7:1), a dashed outline (4.9:1 on the screen): readable, and
         # plainly not the blue of a button that can be pressed.
         off_bg, off_fg, off_border = "#E6E6EC", "#4A4A5A", "#6A6A7A"
+        # The focus (Qt's style sheets ignore ``outline``): a thick near-black edge (17:1 on
+        # the page) where the edge is blue, a yellow one inside a blue button (13:1).
+        ring, ring_on_fill = "#161616", "#FFD400"
         ok, warning = "#18753C", "#B34000"
     return f"""
 * {{ font-family: "{family}"; font-size: {base}px; color: {fg}; }}
@@ -111,6 +129,7 @@ QPushButton, QToolButton {{
     min-height: {target}px; min-width: {target}px; padding: 4px 18px;
     background: {panel}; border: 2px solid {accent if not look.high_contrast else fg}; border-radius: 10px;
 }}
+QPushButton#compact {{ padding: 4px 8px; }}
 QPushButton#primary {{ background: {accent}; color: {accent_fg}; font-weight: bold; }}
 QPushButton#tile {{ text-align: left; padding: 14px 20px; font-size: {round(base * 1.1)}px; }}
 QPushButton#issue {{
@@ -120,6 +139,8 @@ QPushButton#issue {{
 QPushButton#tile QLabel {{ font-size: {round(base * 1.1)}px; }}
 QPushButton#tile QLabel:disabled {{ color: {off_fg}; }}
 QPushButton:checked {{ background: {accent}; color: {accent_fg}; }}
+QPushButton QLabel[on="true"] {{ color: {accent_fg}; }}
+QPushButton QLabel:disabled {{ color: {off_fg}; }}
 QPushButton:disabled, QPushButton#primary:disabled, QPushButton#tile:disabled,
 QPushButton:checked:disabled, QToolButton:disabled {{
     background: {off_bg}; color: {off_fg}; border: 2px dashed {off_border}; font-weight: normal;
@@ -131,11 +152,11 @@ QLabel#verdict_authentique, QLabel#verdict_non_verifie, QLabel#verdict_falsifie 
 QLabel#verdict_authentique {{ color: {ok}; }}
 QLabel#verdict_non_verifie {{ color: {warning}; }}
 QLabel#verdict_falsifie {{ color: {error}; }}
-QPushButton:focus, QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ outline: 3px solid {accent}; }}
 QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     min-height: {target}px; padding: 2px 10px; background: {panel};
     border: 2px solid {border}; border-radius: 8px;
 }}
+QLineEdit, QPlainTextEdit {{ placeholder-text-color: {muted}; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border-color: {error}; }}
 QListWidget {{ background: {panel}; border: 1px solid {border}; }}
 QTabBar::tab {{ min-height: {target}px; min-width: {target * 2}px; padding: 4px 18px; }}
@@ -146,4 +167,12 @@ QListWidget::item {{ min-height: {target}px; padding: 4px 10px; }}
 QScrollBar:vertical {{ width: {round(target * 0.5)}px; }}
 QProgressBar {{ min-height: {round(target * 0.4)}px; border: 1px solid {border}; border-radius: 6px; text-align: center; }}
 QProgressBar::chunk {{ background: {accent}; }}
+QPushButton:focus, QToolButton:focus {{ border: 4px solid {ring}; }}
+QPushButton#primary:focus, QPushButton:checked:focus {{ border: 4px solid {ring_on_fill}; }}
+QPushButton#issue:focus {{ border: none; border-bottom: 4px solid {ring}; }}
+QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QDateEdit:focus {{
+    border: 3px solid {accent};
+}}
+QCheckBox:focus {{ border: 3px solid {ring}; border-radius: 6px; }}
+QListWidget:focus {{ border: 3px solid {accent}; }}
 """

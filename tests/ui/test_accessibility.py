@@ -9,6 +9,7 @@ every control a person can use has a name and a role, every picture a text alter
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from pytestqt.qtbot import QtBot
 from kiosk.identity.model import AccessKey, IdentityReading
 from kiosk.ports.identity import CardEvent, ProgressCallback
 from tests.ui.driver import Driver
-from ui.accessibility import install
+from ui.accessibility import install, listen
 from ui.i18n import Translator
 from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
@@ -407,3 +408,60 @@ def test_every_screen_is_named_in_arabic(qtbot: QtBot, window: MainWindow) -> No
         window._follow_up()
         driver.settle()
         assert unnamed(window) == []
+
+
+def test_what_changes_without_the_focus_is_announced_once(qtbot: QtBot, window: MainWindow) -> None:
+    """A screen reader hears a wrong PIN, each new step, a refused answer, the card read's
+    stages and verdict, and the inactivity warning: each once (ARIA live regions' rule), errors
+    and the warning interrupting, the rest waiting their turn."""
+    heard: list[tuple[str, bool]] = []
+    stop = listen(lambda _source, message, urgent: heard.append((message, urgent)))
+    try:
+        driver = Driver(qtbot, window)
+        driver.sign_in("1234")
+        assert heard == [(window.signin.error.text(), True)]
+        heard.clear()
+        driver.sign_in()
+        driver.start("changement_adresse")
+        wizard = window.wizard
+        step = window.tr_.t("a11y.step", step=wizard.step_count.text(), title=wizard.title.text())
+        assert heard == [(step, False)]  # the first step, as the dossier opens
+        heard.clear()
+        panel = wizard.identity_panel
+        assert panel is not None
+        panel.can.setText("123456")
+        panel.read_button.click()
+        driver.settle()
+        assert panel.reading is not None, panel.status.text()
+        said = [message for message, _urgent in heard]
+        # The stages of the read in order, each once (not at every percent), and the verdict;
+        # none of it urgent.
+        assert len(said) >= 3, said
+        assert all(one != two for one, two in itertools.pairwise(said)), said
+        assert said[-1] in {panel.verdict.text(), panel.status.text()}
+        assert panel.verdict.text() in said
+        assert not any(urgent for _m, urgent in heard)
+        heard.clear()
+
+        driver.fill_step()
+        driver.next()
+        assert heard == [
+            (
+                window.tr_.t("a11y.step", step=wizard.step_count.text(), title=wizard.title.text()),
+                False,
+            )
+        ]
+        heard.clear()
+        postal = next(e for p, e in wizard.editors.items() if p == "adresse")
+        driver._type(postal, "12 rue de l'Œuvray | 5600 | Vannes")  # a four-digit postcode
+        driver.settle()
+        refusals = [m for m, urgent in heard if urgent]
+        assert len(refusals) == 1 and "postal" in refusals[0].lower(), heard
+        heard.clear()
+
+        window.inactivity.warn.emit(30)
+        window.inactivity.warn.emit(29)
+        window.inactivity.warn.emit(28)
+        assert heard == [(window.tr_.t("lock.warning", seconds=30), True)]
+    finally:
+        stop()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.accessibility import LiveLabel
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QScrollArea
 
 
-class MessageLabel(QLabel):
-    """A word-wrapped label that takes no room while it has nothing to say."""
+class MessageLabel(LiveLabel):
+    """A word-wrapped label that takes no room while it has nothing to say, and is heard by a
+    screen reader when it says something new."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,6 +43,9 @@ class WhyLabel(MessageLabel):
     """A short line beside a disabled button saying why it cannot be pressed yet, in the
     person's language; the same words go to the button's tooltip and accessible description,
     for a screen reader. Nothing is shown while there is no reason."""
+
+    #: Not announced: the button's description says it when the button is reached.
+    live = False
 
     def __init__(self, button: QPushButton) -> None:
         super().__init__()
@@ -84,7 +89,15 @@ class Screen(QWidget):
     # Building blocks the screens share (added to the screen's column, in call order).
     def add_label(self, object_name: str, *, hide_when_empty: bool = False) -> QLabel:
         """A word-wrapped label styled by ``object_name`` ("muted", "error", …)."""
-        label = MessageLabel() if hide_when_empty else QLabel()
+        # An error line is heard when it says something (a live region); others are read
+        # with the screen.
+        label = (
+            MessageLabel()
+            if hide_when_empty
+            else LiveLabel()
+            if object_name == "error"
+            else QLabel()
+        )
         label.setWordWrap(True)
         label.setObjectName(object_name)
         self.layout_.addWidget(label)

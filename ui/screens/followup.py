@@ -18,6 +18,7 @@ from ui.screens.base import Screen
 from ui.services import FollowUpServices
 from ui.tasks import TaskRunner
 from ui.widgets.followup import contact_text, need_text, told_text
+from ui.widgets.tile import WrappingButton
 
 if TYPE_CHECKING:
     from kiosk.followup.letter_desk import Printed
@@ -38,12 +39,11 @@ class FollowUpScreen(Screen):
         filters = QHBoxLayout()
         self.filter_buttons: dict[Need | None, QPushButton] = {}
         for need in (None, *Need):
-            button = QPushButton()
+            button = WrappingButton()  # five side by side: they wrap at twice the text size
             button.setCheckable(True)
             button.clicked.connect(lambda _=False, n=need: self.show_need(n))
             self.filter_buttons[need] = button
             filters.addWidget(button)
-        filters.addStretch(1)
         self.layout_.addLayout(filters)
         self.message = self.add_label("muted", hide_when_empty=True)
         self.items = QListWidget()

@@ -33,6 +33,7 @@ from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import HomeServices
 from ui.tasks import TaskRunner
+from ui.theme import restyle
 from ui.widgets.fields import DATA_HINTS
 from ui.widgets.tile import Tile
 
@@ -81,8 +82,15 @@ class HomeScreen(Screen):
         resume_row = self._agent_buttons()
         resume_row.insertWidget(0, self.resume_label)
         self.layout_.addLayout(resume_row)
+        # What can be searched, in sight while typing (it was the field's placeholder: gone
+        # with the first letter, and too pale to read).
+        self.search_hint = QLabel()
+        self.search_hint.setObjectName("muted")
+        self.search_hint.setWordWrap(True)
+        self.layout_.addWidget(self.search_hint)
         row = QHBoxLayout()
         self.search = QLineEdit()
+        self.search_hint.setBuddy(self.search)
         self.search.setInputMethodHints(DATA_HINTS)  # names, plates, references: Latin
         self.search.returnPressed.connect(self._search)
         row.addWidget(self.search, 1)
@@ -178,7 +186,7 @@ class HomeScreen(Screen):
             if tile is not None:
                 tile.set_title(demarche.title, demarche.summary)
         self.resume_label.setText(self.tr_.t("home.resume"))
-        self.search.setPlaceholderText(self.tr_.t("home.resume_hint"))
+        self.search_hint.setText(self.tr_.t("home.resume_hint"))
         self.search.setAccessibleName(self.tr_.t("home.resume_hint"))
         self.search_button.setText(self.tr_.t("home.search"))
         self.supervision_button.setText(self.tr_.t("home.supervision"))
@@ -188,7 +196,7 @@ class HomeScreen(Screen):
         text = self.search.text().strip()
         if not text:
             return
-        self.message.setObjectName("")
+        restyle(self.message, "")
         self.message.clear()
         if text.upper().startswith("PN1"):
             self.runner.run(
@@ -225,8 +233,7 @@ class HomeScreen(Screen):
         self.resume.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def _fail(self, exc: Exception) -> None:
-        self.message.setObjectName("error")
-        self.message.style().polish(self.message)
+        restyle(self.message, "error")
         self.message.setText(str(exc))
 
     def clear_personal_data(self) -> None:

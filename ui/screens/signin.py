@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ui.screens.base import Screen
+from ui.accessibility import LiveLabel
+from ui.screens.base import MessageLabel, Screen
 
 if TYPE_CHECKING:
     from kiosk.security.agents import AgentInfo
@@ -25,17 +34,34 @@ class SignInScreen(Screen):
         """``services`` None: the keypad paints at once, the agents come with :meth:`attach`."""
         super().__init__(runner, tr)
         self._services = services
+        # Two columns: who and the PIN on one side, the keypad on the other; one above the
+        # other, at twice the text size they needed more than the 800 pixels of a tablet.
+        columns = QHBoxLayout()
+        columns.setSpacing(32)
+        self.layout_.addLayout(columns, 1)
+        left = QVBoxLayout()
+        columns.addLayout(left, 1)
         self.agents_row = QHBoxLayout()
-        self.layout_.addLayout(self.agents_row)
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
+        left.addLayout(self.agents_row)
+        self.notice = MessageLabel()  # no room taken while there is no notice
         self.notice.setObjectName("muted")
-        self.layout_.addWidget(self.notice)
+        left.addWidget(self.notice)
+        # The PIN's label stays in sight while it is typed (a placeholder goes with the first
+        # digit, and its grey is too pale to read).
+        self.pin_label = QLabel()
+        self.pin_label.setWordWrap(True)
+        left.addWidget(self.pin_label)
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(12)
         self.pin.returnPressed.connect(self._submit)
-        self.layout_.addWidget(self.pin)
+        self.pin_label.setBuddy(self.pin)  # « labelled by » for a screen reader
+        left.addWidget(self.pin)
+        self.error = LiveLabel()  # a wrong PIN is heard, not only seen
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        left.addWidget(self.error)
+        left.addStretch(1)
         pad = QGridLayout()
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
             button = QPushButton(key)
@@ -49,16 +75,10 @@ class SignInScreen(Screen):
         holder = QWidget()
         holder.setLayout(pad)
         holder.setMaximumWidth(420)
-        centred = QHBoxLayout()
-        centred.addStretch(1)
-        centred.addWidget(holder)
-        centred.addStretch(1)
-        self.layout_.addLayout(centred)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.layout_.addWidget(self.error)
-        self.layout_.addStretch(1)
+        keypad = QVBoxLayout()
+        keypad.addWidget(holder)
+        keypad.addStretch(1)
+        columns.addLayout(keypad)
         self._agent: AgentInfo | None = None
         self._buttons: list[QPushButton] = []
         self.retranslate()
@@ -86,7 +106,7 @@ class SignInScreen(Screen):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr_.t("signin.title"))
-        self.pin.setPlaceholderText(self.tr_.t("signin.pin"))
+        self.pin_label.setText(self.tr_.t("signin.pin"))
         self.pin.setAccessibleName(self.tr_.t("signin.pin"))
         self._erase.setAccessibleName(self.tr_.t("a11y.erase"))
         self._ok.setAccessibleName(self.tr_.t("a11y.validate"))

@@ -32,6 +32,7 @@ from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import SupervisionServices
 from ui.tasks import TaskRunner
+from ui.theme import restyle
 from ui.widgets.scrolling import scrolling_area
 
 if TYPE_CHECKING:
@@ -112,6 +113,11 @@ class SupervisionScreen(Screen):
         form.addRow(self._agent_labels[1], self.new_name)
         form.addRow(self._agent_labels[2], self.new_pin)
         form.addRow("", self.new_supervisor)
+        # What a supervisor may do, on a line that wraps (a check box's own text never does).
+        self.new_supervisor_help = QLabel()
+        self.new_supervisor_help.setObjectName("muted")
+        self.new_supervisor_help.setWordWrap(True)
+        form.addRow("", self.new_supervisor_help)
         column.addLayout(form)
         self.create_button = QPushButton()
         self.create_button.setObjectName("primary")
@@ -185,6 +191,8 @@ class SupervisionScreen(Screen):
             label.setText(t(f"supervision.agent.{key}"))
         self.new_pin.setAccessibleName(t("supervision.agent.pin"))
         self.new_supervisor.setText(t("supervision.agent.supervisor"))
+        self.new_supervisor_help.setText(t("supervision.agent.supervisor_help"))
+        self.new_supervisor.setAccessibleDescription(t("supervision.agent.supervisor_help"))
         self.create_button.setText(t("supervision.create"))
         for label, key in zip(
             self._counter_labels, ("name", "address", "phone", "hours"), strict=True
@@ -217,8 +225,7 @@ class SupervisionScreen(Screen):
     def _say(self, text: Callable[[], str], *, error: bool = False) -> None:
         """Show a message, rendered again in the new language on a switch."""
         self._said = (text, error)
-        self.message.setObjectName("error" if error else "muted")
-        self.message.style().polish(self.message)
+        restyle(self.message, "error" if error else "muted")
         self.message.setText(text())
 
     def _fail(self, exc: Exception) -> None:

@@ -51,6 +51,7 @@ from kiosk.demarches import (
     visible_steps,
 )
 from kiosk.demarches.model import condition_inputs
+from ui.accessibility import announce
 from ui.i18n import Translator
 from ui.screens.base import MessageLabel, Screen
 from ui.services import WizardServices
@@ -119,6 +120,7 @@ class WizardScreen(Screen):
 
         self.header = QLabel()
         self.header.setObjectName("muted")
+        self.header.setWordWrap(True)  # a long démarche's name at twice the text size
         self.step_count = QLabel()  # « Étape 3 sur 8 »
         self.step_count.setObjectName("subtitle")
         header_row = QHBoxLayout()
@@ -212,6 +214,19 @@ class WizardScreen(Screen):
     def _steps(self) -> list[Step]:
         return visible_steps(self._localized(), self.answers)
 
+    def _show_position(self, total: int, title: str, *, new_step: bool) -> None:
+        """« Étape 3 sur 8 », the progress bar and the next button's word; a new step is said
+        once to a screen reader (its title takes the focus)."""
+        self.progress.setMaximum(total)
+        self.progress.setValue(self.step_index + 1)
+        step_count = self.tr_.t("wizard.step", current=self.step_index + 1, total=total)
+        self.progress.setAccessibleName(step_count)
+        self.step_count.setText(step_count)
+        if new_step and self.isVisible():
+            announce(self.title, self.tr_.t("a11y.step", step=step_count, title=title))
+        last = self.step_index == total - 1
+        self.next_button.setText(self.tr_.t("wizard.finish" if last else "wizard.next"))
+
     def _render(self, identity_panel: IdentityPanel | None = None) -> None:
         """Build the current step; ``identity_panel``, a panel already on screen, goes on it."""
         if self.demarche is None:
@@ -235,14 +250,7 @@ class WizardScreen(Screen):
         self.correction_note.setText(
             self.tr_.t("wizard.correction") if self.correction is not None else ""
         )
-        self.progress.setMaximum(len(steps))
-        self.progress.setValue(self.step_index + 1)
-        step_count = self.tr_.t("wizard.step", current=self.step_index + 1, total=len(steps))
-        self.progress.setAccessibleName(step_count)
-        self.step_count.setText(step_count)
-        self.next_button.setText(
-            self.tr_.t("wizard.finish" if self.step_index == len(steps) - 1 else "wizard.next")
-        )
+        self._show_position(len(steps), step.title, new_step=not same_step)
         self._notice_style("error")
         self.notice.clear()
         self._asked_to_fix = False

@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Choice, Field, FieldType, JSONValue
 from kiosk.demarches.validators import IDENTITY_NATURES, identity_nature_label
-from ui.accessibility import set_invalid, single_choice
+from ui.accessibility import announce, set_invalid, single_choice
 from ui.i18n import Translator
+from ui.widgets.tile import WrappingButton
 
 #: Data for a French record (a name, a place, a street): Latin, and no word suggestions.
 DATA_HINTS = Qt.InputMethodHint.ImhLatinOnly | Qt.InputMethodHint.ImhNoPredictiveText
@@ -121,7 +122,9 @@ class FieldEditor(QWidget):
 
     # -- feedback from the wizard -----------------------------------------------------------
     def set_error(self, message: str | None) -> None:
-        """Show the validator's message beside the field (or clear it)."""
+        """Show the validator's message beside the field (or clear it); a new one is heard."""
+        if message and message != self.message.text():
+            announce(self, message, urgent=True)
         self._show_message(message, error=bool(message))
         self.setProperty("invalid", bool(message))
 
@@ -282,9 +285,8 @@ class ChoiceEditor(FieldEditor):
         options = self._options()
         row: QHBoxLayout | None = QHBoxLayout() if len(options) <= 2 else None
         for key, label in options:
-            button = QPushButton(label)
+            button = WrappingButton(label)  # a long answer wraps, never cut (2× text)
             button.setCheckable(True)
-            button.setAccessibleName(label)
             single_choice(button)  # one answer among several: a radio button to a screen reader
             button.clicked.connect(lambda _=False, k=key: self._emit(self._raw(k)))
             self.group.addButton(button)
@@ -321,18 +323,19 @@ class IdentityEditor(FieldEditor):
         grid = QGridLayout()
         for index, key in enumerate(IDENTITY_NATURES):
             label = identity_nature_label(key, self._tr.lang)
-            button = QPushButton(label)
+            button = WrappingButton(label)
             button.setCheckable(True)
-            button.setAccessibleName(label)
             single_choice(button)
             button.clicked.connect(self._finish)
             self.group.addButton(button)
             self.buttons[key] = button
             grid.addWidget(button, index // 2, index % 2)
         layout.addLayout(grid)
+        number_label = QLabel(self._tr.t("wizard.doc_number"))  # in sight while typing
+        layout.addWidget(number_label)
         self.number = QLineEdit()
+        number_label.setBuddy(self.number)
         self.number.setAccessibleName(self._tr.t("wizard.doc_number"))
-        self.number.setPlaceholderText(self._tr.t("wizard.doc_number"))
         self.number.setInputMethodHints(CODE_HINTS)
         self.number.editingFinished.connect(self._finish)
         layout.addWidget(self.number)

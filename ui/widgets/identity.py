@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 from kiosk.identity.errors import InvalidCan, WrongCan
 from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
-from ui.accessibility import set_invalid
+from ui.accessibility import LiveLabel, set_invalid
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
+from ui.theme import restyle
 from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class IdentityPanel(QFrame):
         )
         if self._training_can:
             self._hint.setText(tr.t("identity.training_hint", can=self._training_can))
-        self.can.setPlaceholderText(tr.t("identity.can"))
+        self.can_label.setText(tr.t("identity.can"))
         self.can.setAccessibleName(tr.t("identity.can"))
         self.read_button.setText(tr.t("identity.read"))
         self.confirm.setText(tr.t("identity.confirm"))
@@ -152,8 +153,14 @@ class IdentityPanel(QFrame):
             self.status.setText(self._status_text())
 
     def _build_chip_part(self, layout: QVBoxLayout, reader: IdentityReader | None) -> None:
+        # The CAN's label stays in sight while it is typed (it said where to find the six
+        # digits in a placeholder, gone with the first digit and too pale to read).
+        self.can_label = QLabel()
+        self.can_label.setWordWrap(True)
+        layout.addWidget(self.can_label)
         row = QHBoxLayout()
         self.can = QLineEdit()
+        self.can_label.setBuddy(self.can)
         self.can.setMaxLength(6)
         # The digit pad with Western digits, whatever the screen's language (the chip's password).
         self.can.setInputMethodHints(DIGITS_HINTS)
@@ -171,12 +178,12 @@ class IdentityPanel(QFrame):
         self.progress.setRange(0, 100)
         self.progress.hide()
         layout.addWidget(self.progress)
-        self.status = QLabel()
+        self.status = LiveLabel()  # each stage of a read, and its outcome, heard once
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 
     def _build_result_part(self, layout: QVBoxLayout) -> None:
-        self.verdict = QLabel()
+        self.verdict = LiveLabel()  # « Authentique », « Falsifiée »… heard when shown
         self.verdict.setWordWrap(True)
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.verdict.hide()
@@ -275,7 +282,7 @@ class IdentityPanel(QFrame):
         self.photo.hide()
         self.data.clear()
         self._clear_verdict()
-        self.status.setObjectName("")
+        restyle(self.status, "")
         self._say(None)
         self.progress.setValue(0)
         self.progress.show()
@@ -307,8 +314,7 @@ class IdentityPanel(QFrame):
 
     def _failed(self, exc: Exception) -> None:
         self._done()
-        self.status.setObjectName("error")
-        self.status.style().polish(self.status)
+        restyle(self.status, "error")
         self._say(lambda: self._tr.error(exc))
         if isinstance(exc, InvalidCan | WrongCan):
             # Said on the CAN box itself (the focus stays on the status line, or in the box

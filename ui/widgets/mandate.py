@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from kiosk.dossiers.mandate_text import DEFAULT_DAYS, DURATIONS
 from kiosk.messages import format_date
 from ui.i18n import Translator
+from ui.widgets.tile import WrappingButton
 
 if TYPE_CHECKING:
     from kiosk.dossiers.mandate import MandateStatus
@@ -68,7 +69,7 @@ class MandateChoices(QWidget):
     def _duration_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         for days in DURATIONS:
-            button = QPushButton()
+            button = WrappingButton()  # « 6 أشهر » on two lines rather than cut, at 2×
             button.setCheckable(True)
             button.setChecked(days == self.days)
             button.clicked.connect(lambda _checked=False, d=days: self._choose_days(d))
@@ -87,7 +88,7 @@ class MandateChoices(QWidget):
             button.deleteLater()
         self.scopes = {}
         for portee in scopes:
-            button = QPushButton()
+            button = WrappingButton()
             button.setCheckable(True)
             button.clicked.connect(lambda _checked=False, p=portee: self._choose_scope(p))
             self._scopes.addButton(button)

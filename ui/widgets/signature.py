@@ -6,6 +6,9 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+#: The pad's edge and signing line (the style sheet's field borders: 4.5:1 on white).
+PAD_EDGE = "#767689"
+
 
 class SignaturePad(QWidget):
     """Collects strokes; ``to_png()`` gives the signature as a PNG on white."""
@@ -74,7 +77,11 @@ class SignaturePad(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("white"))
-        painter.setPen(QPen(QColor("#9A9AB0"), 1, Qt.PenStyle.DashLine))
+        # Its edge at 4.5:1 on white and on the page (WCAG 1.4.11 asks 3:1): white on the
+        # page's light grey alone did not show where the pad ends.
+        painter.setPen(QPen(QColor(PAD_EDGE), 2))
+        painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
+        painter.setPen(QPen(QColor(PAD_EDGE), 1, Qt.PenStyle.DashLine))
         baseline = self.height() - 40
         painter.drawLine(20, baseline, self.width() - 20, baseline)
         self._draw(painter)
