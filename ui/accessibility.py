@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QLocale, QObject, Qt
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -143,6 +143,13 @@ class LiveLabel(QLabel):
     def clear(self) -> None:
         super().clear()
         self._said = ""
+
+
+def in_french(widget: QWidget) -> None:
+    """Mark ``widget`` as French whatever the screen's language (the mandate's text, which is
+    signed in French): a screen reader reads it with a French voice. Qt's accessible
+    attributes give a widget's own locale, which a set one keeps when the window's changes."""
+    widget.setLocale(QLocale("fr_FR"))
 
 
 def single_choice(button: QAbstractButton) -> None:

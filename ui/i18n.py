@@ -18,6 +18,8 @@ LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "ar": "العر
 #: The languages' names on their buttons when the text is large (« ع », the Arabic letter ʿayn,
 #: is how Arabic is offered in a short space).
 SHORT_LANGUAGES: dict[str, str] = {"fr": "FR", "en": "EN", "ar": "ع"}
+#: The locale of each language (Qt's names), for the widgets and a screen reader.
+LOCALES: dict[str, str] = {"fr": "fr_FR", "en": "en_GB", "ar": "ar"}
 
 
 def _load(lang: str, folder: Path) -> dict[str, str]:

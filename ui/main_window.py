@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.accessibility import announce
-from ui.i18n import LANGUAGES, SHORT_LANGUAGES, Translator
+from ui.i18n import LANGUAGES, LOCALES, SHORT_LANGUAGES, Translator
 from ui.inactivity import InactivityWatcher
 from ui.screens.base import Screen
 from ui.screens.signin import SignInScreen
@@ -373,6 +373,11 @@ class MainWindow(QMainWindow):
         if self.tr_.right_to_left != self._right_to_left:
             self._right_to_left = self.tr_.right_to_left
             self._set_direction(self._right_to_left)
+        # The application's and the widgets' locale (what a screen reader is told the text is
+        # in, through the accessible attributes and AT-SPI's GetLocale): « C » until now.
+        locale = QLocale(LOCALES[lang])
+        QLocale.setDefault(locale)
+        self.setLocale(locale)
         self.app_title.setText(t("app.title"))
         self.page.setAccessibleName(t("a11y.page"))
         self.training_banner.setText(t("app.training"))

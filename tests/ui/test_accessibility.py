@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QLocale, Qt
 from PySide6.QtGui import QAccessible, QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -360,6 +360,15 @@ def test_a_whole_dossier_with_the_keyboard_alone_and_every_screen_named(
     keys.on_screen()
 
 
+def _locale(widget: QWidget) -> QLocale:
+    """The locale Qt's accessible attributes give for ``widget`` (what AT-SPI passes on)."""
+    attributes = QAccessible.queryAccessibleInterface(widget).attributesInterface()
+    assert attributes is not None
+    value = attributes.attributeValue(QAccessible.Attribute.Locale)
+    assert isinstance(value, QLocale)
+    return value
+
+
 def test_every_screen_is_named_in_arabic(qtbot: QtBot, window: MainWindow) -> None:
     driver = Driver(qtbot, window)
     driver.sign_in()
@@ -381,6 +390,11 @@ def test_every_screen_is_named_in_arabic(qtbot: QtBot, window: MainWindow) -> No
     assert unnamed(window) == []
     pad = QAccessible.queryAccessibleInterface(consent.pad)
     assert pad.text(QAccessible.Text.Name) == "منطقة التوقيع"
+    # The language a screen reader is told: Arabic for the screen, French for the text the
+    # person signs (it was « C » for everything).
+    assert QLocale().name().startswith("ar")
+    assert _locale(consent.pad).language() == QLocale.Language.Arabic
+    assert _locale(consent.text).language() == QLocale.Language.French
     from PySide6.QtCore import QPointF
 
     consent.pad.stroke([QPointF(40 + 6 * i, 120 + (i % 7) * 9) for i in range(60)])

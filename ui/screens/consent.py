@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from kiosk.dossiers.attachments import remove_scan
 from kiosk.dossiers.mandate_text import DURATIONS, scopes_for
 from kiosk.messages import format_date, format_time
+from ui.accessibility import in_french
 from ui.i18n import LANGUAGES, Translator
 from ui.screens.base import Screen
 from ui.services import ConsentServices
@@ -212,6 +213,7 @@ class ConsentScreen(Screen):
         columns.setSpacing(16)
         signed_column = QVBoxLayout()
         self.text = _text_label()
+        in_french(self.text)  # the text signed is French, on every screen
         # French reads left to right even on an Arabic screen (punctuation at the right end).
         self.text.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
