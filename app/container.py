@@ -35,6 +35,7 @@ from kiosk.security.audit import AuditLog
 from kiosk.security.retention import RetentionService
 from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
+from kiosk.site.screen import ScreenSettings
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore, encrypt_plain_documents
 from kiosk.store.engine import StoreReadOnly
@@ -166,6 +167,7 @@ def build_ui(
             printer,
             NationalDocuments(container.store, container.documents),
         ),
+        screen=ScreenSettings(container.store),
     )
     return services, container
 

@@ -42,6 +42,18 @@ class InactivityWatcher(QObject):
         self._left_ms = 0
         self._armed = False
 
+    def set_delays(self, *, idle_ms: int, grace_ms: int) -> None:
+        """New delays (a supervisor's), from the next touch on."""
+        self._idle.setInterval(idle_ms)
+        self._grace_ms = grace_ms
+        if self._armed and not self._tick.isActive():
+            self._idle.start()  # counted again from now, with the new delay
+
+    @property
+    def delays_ms(self) -> tuple[int, int]:
+        """The delay without a touch and the warning's count-down, in milliseconds."""
+        return self._idle.interval(), self._grace_ms
+
     def arm(self) -> None:
         """Start watching (an agent signed in)."""
         if not self._armed:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kiosk.dossiers.views import DossierSummary
     from kiosk.ports.devices import ConnectionBadge
     from kiosk.security.agents import AgentInfo
+    from kiosk.site.screen import InactivityDelays
     from ui.screens.followup import FollowUpScreen
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
@@ -60,9 +61,13 @@ class _CurrentStack(QStackedWidget):
         current = self.currentWidget()
         if current is None:
             return super().heightForWidth(width)
-        if current.hasHeightForWidth():
-            return max(current.heightForWidth(width), current.minimumSizeHint().height())
-        return current.minimumSizeHint().height()
+        # The least height the screen needs at this width (its wrapped lines included), not
+        # the height it would like: its own scroll areas take what is spare.
+        layout = current.layout()
+        least = current.minimumSizeHint().height()
+        if layout is not None and layout.hasHeightForWidth():
+            return max(layout.totalMinimumHeightForWidth(width), least)
+        return least
 
 
 class _NameLabel(QLabel):
@@ -256,6 +261,7 @@ class MainWindow(QMainWindow):
         self.card.home.connect(self._card_home)
         self.home.supervise.connect(self._supervise)
         self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
+        self.supervision.delays_changed.connect(self.apply_delays)
         self.wizard.review.connect(self._documents)
         self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
         self.documents.proceed.connect(self._consent_if_needed)
@@ -405,6 +411,20 @@ class MainWindow(QMainWindow):
         self.home.show_supervision(agent.supervisor)
         self.inactivity.arm()
         self.stack.setCurrentWidget(self.home)
+        self._load_delays()
+
+    def _load_delays(self) -> None:
+        """The site's inactivity delays, as a supervisor last set them (read at each sign-in:
+        another counter of the site may have changed them)."""
+        screen = self.services.screen
+        if screen is not None:
+            self.runner.run(screen.get, on_done=self.apply_delays)
+
+    def apply_delays(self, delays: InactivityDelays) -> None:
+        """Use ``delays`` from now on."""
+        self.inactivity.set_delays(
+            idle_ms=delays.idle_seconds * 1000, grace_ms=delays.warning_seconds * 1000
+        )
 
     def _supervise(self) -> None:
         if self.agent is not None and self.agent.supervisor:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.security.audit import AuditLog
     from kiosk.security.retention import RetentionService
     from kiosk.site.counter import CounterSettings
+    from kiosk.site.screen import ScreenSettings
 
 
 # ------------------------------------------------------------------ the dossier use cases, by need
@@ -361,6 +362,8 @@ class SupervisionServices:
     counter: CounterSettings
     audit: AuditLog | None
     retention: RetentionService | None
+    #: The inactivity delays (None: fixed, not offered).
+    screen: ScreenSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,8 @@ class UiServices:
     letters: PrintsLetters | None = None
     #: Ask the sync worker to pull the national decisions now (None: no sync).
     sync_refresh: Callable[[], None] | None = None
+    #: The site's inactivity delays, set by a supervisor (None: the window's own).
+    screen: ScreenSettings | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -453,4 +458,6 @@ class UiServices:
 
     def supervision(self) -> SupervisionServices:
         """The supervision screen's slice."""
-        return SupervisionServices(self.agents, self.counter, self.audit, self.retention)
+        return SupervisionServices(
+            self.agents, self.counter, self.audit, self.retention, self.screen
+        )

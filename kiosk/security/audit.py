@@ -110,6 +110,7 @@ DETAIL_KEYS = frozenset(
         "role",
         "echecs",
         "delai_s",
+        "avertissement_s",  # an inactivity warning's count-down chosen by a supervisor
         "inconnu",
         "par",
         "evenement",

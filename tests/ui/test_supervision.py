@@ -116,3 +116,38 @@ def test_a_supervisor_unlocks_creates_configures_and_verifies(
     window.lock()  # the inactivity lock or sign-out: nothing of it stays
     assert screen.accounts.count() == 0 and screen.journal.count() == 0
     assert not window.home.supervision_button.isVisible()
+
+
+def test_a_supervisor_gives_the_public_more_time_before_the_screen_clears(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """WCAG 2.2.1: the delays are the supervisor's to choose; the window uses them at once, and
+    every sign-in (at any counter of the site) reads them again."""
+    services = window.services
+    services.agents.add("cheffe", "Cheffe Martin", "4321", role="superviseur")
+    driver = Driver(qtbot, window)
+    sign_in_as(driver, "Cheffe Martin", "4321")
+    assert window.inactivity.delays_ms == (120_000, 30_000)  # nothing chosen yet: 2 min, 30 s
+    click(window.home.supervision_button, driver)
+    screen = window.supervision
+    screen.tabs.setCurrentIndex(1)
+    assert screen.idle_buttons[120].isChecked() and screen.warning_buttons[30].isChecked()
+    assert screen.idle_buttons[600].text() == "10 min"
+    click(screen.idle_buttons[600], driver)
+    click(screen.warning_buttons[120], driver)
+    driver.screenshot("23-supervision-delais")
+    click(screen.delays_save, driver)
+    assert window.inactivity.delays_ms == (600_000, 120_000)
+    assert services.screen is not None
+    assert services.screen.get().idle_seconds == 600
+    # The warning counts down from what was chosen.
+    heard: list[int] = []
+    window.inactivity.warn.connect(heard.append)
+    window.inactivity._start_grace()
+    assert heard == [120]
+    window.lock()
+    driver.settle()
+    window.apply_delays(type(services.screen.get())())  # another kiosk's defaults…
+    sign_in_as(driver, "Agent de formation", "0000")  # …replaced at the next sign-in
+    assert window.stack.currentWidget() is window.home
+    assert window.inactivity.delays_ms == (600_000, 120_000)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QFormLayout,
     QHBoxLayout,
@@ -28,20 +29,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.accessibility import single_choice
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import SupervisionServices
 from ui.tasks import TaskRunner
 from ui.theme import restyle
 from ui.widgets.scrolling import scrolling_area
+from ui.widgets.tile import WrappingButton
 
 if TYPE_CHECKING:
     from kiosk.security.agents import AgentAccount, AgentInfo
     from kiosk.security.audit import Entry, Verification
     from kiosk.security.retention import Purged, PurgeReport
     from kiosk.site.counter import CounterDetails
+    from kiosk.site.screen import InactivityDelays
 
 JOURNAL_ROWS = 100
+
+
+#: The choices offered for the time without a touch, and for the warning (seconds).
+IDLE_CHOICES = (60, 120, 300, 600, 1200)
+WARNING_CHOICES = (15, 30, 60, 120)
+
+
+def _duration(seconds: int, t: Callable[..., str]) -> str:
+    """« 2 min », « 30 s »."""
+    if seconds % 60 == 0:
+        return t("supervision.delays.minutes", count=seconds // 60)
+    return t("supervision.delays.seconds", count=seconds)
 
 
 def _list() -> QListWidget:
@@ -54,6 +70,8 @@ class SupervisionScreen(Screen):
     """Agents, counter details, audit journal and retention, in four tabs."""
 
     leave = Signal()
+    #: New inactivity delays were saved (InactivityDelays): the window uses them at once.
+    delays_changed = Signal(object)
 
     def __init__(self, services: SupervisionServices, runner: TaskRunner, tr: Translator) -> None:
         super().__init__(runner, tr)
@@ -148,8 +166,41 @@ class SupervisionScreen(Screen):
         self.counter_save.setObjectName("primary")
         self.counter_save.clicked.connect(self._save_counter)
         column.addWidget(self.counter_save, alignment=Qt.AlignmentFlag.AlignRight)
+        if self.services.screen is not None:
+            self._delays_part(column)
         column.addStretch(1)
         return page
+
+    def _delays_part(self, column: QVBoxLayout) -> None:
+        """How long the screen waits without a touch, and its warning's count-down: one tap
+        per choice (WCAG 2.2.1: a counter whose public needs more time gets it)."""
+        self.delays_title = QLabel()
+        self.delays_title.setObjectName("subtitle")
+        self.delays_title.setWordWrap(True)
+        column.addWidget(self.delays_title)
+        self.idle_label, self.warning_label = QLabel(), QLabel()
+        self.idle_buttons: dict[int, QPushButton] = {}
+        self.warning_buttons: dict[int, QPushButton] = {}
+        for label, choices, buttons in (
+            (self.idle_label, IDLE_CHOICES, self.idle_buttons),
+            (self.warning_label, WARNING_CHOICES, self.warning_buttons),
+        ):
+            label.setWordWrap(True)
+            column.addWidget(label)
+            row = QHBoxLayout()
+            group = QButtonGroup(self)
+            for seconds in choices:
+                button = WrappingButton()
+                button.setCheckable(True)
+                single_choice(button)
+                group.addButton(button)
+                buttons[seconds] = button
+                row.addWidget(button)
+            column.addLayout(row)
+        self.delays_save = QPushButton()
+        self.delays_save.setObjectName("primary")
+        self.delays_save.clicked.connect(self._save_delays)
+        column.addWidget(self.delays_save, alignment=Qt.AlignmentFlag.AlignRight)
 
     def _journal_tab(self) -> QWidget:
         page = QWidget()
@@ -199,6 +250,13 @@ class SupervisionScreen(Screen):
         ):
             label.setText(t(f"supervision.counter.{key}"))
         self.counter_save.setText(t("supervision.save"))
+        if self.services.screen is not None:
+            self.delays_title.setText(t("supervision.delays.title"))
+            self.idle_label.setText(t("supervision.delays.idle"))
+            self.warning_label.setText(t("supervision.delays.warning"))
+            for seconds, button in (*self.idle_buttons.items(), *self.warning_buttons.items()):
+                button.setText(_duration(seconds, t))
+            self.delays_save.setText(t("supervision.delays.save"))
         self.verify_button.setText(t("supervision.verify"))
         self.purge_button.setText(t("supervision.purge"))
         self.back.setText(t("supervision.back"))
@@ -219,6 +277,8 @@ class SupervisionScreen(Screen):
         self._said = None
         self._load_accounts()
         self.runner.run(self.services.counter.get, on_done=self._show_counter)
+        if self.services.screen is not None:
+            self.runner.run(self.services.screen.get, on_done=self._show_delays)
         self._load_journal()
         self._load_due()
 
@@ -335,6 +395,31 @@ class SupervisionScreen(Screen):
             on_done=lambda _: self._account_done(lambda: self.tr_.t("supervision.done.saved")),
             on_error=self._fail,
         )
+
+    def _show_delays(self, delays: InactivityDelays) -> None:
+        for buttons, value in (
+            (self.idle_buttons, delays.idle_seconds),
+            (self.warning_buttons, delays.warning_seconds),
+        ):
+            for seconds, button in buttons.items():
+                button.setChecked(seconds == value)
+
+    def _save_delays(self) -> None:
+        from kiosk.site.screen import InactivityDelays
+
+        idle = next((s for s, b in self.idle_buttons.items() if b.isChecked()), None)
+        warning = next((s for s, b in self.warning_buttons.items() if b.isChecked()), None)
+        screen = self.services.screen
+        if idle is None or warning is None or screen is None:
+            return  # a value saved by hand outside the choices: one must be tapped first
+        delays = InactivityDelays(idle, warning)
+        by = self.supervisor
+
+        def saved(_: object) -> None:
+            self.delays_changed.emit(delays)
+            self._account_done(lambda: self.tr_.t("supervision.done.saved"))
+
+        self.runner.run(lambda: screen.set(delays, by=by), on_done=saved, on_error=self._fail)
 
     # ------------------------------------------------------------------ journal
     def _load_journal(self) -> None:
