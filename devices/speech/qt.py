@@ -91,6 +91,11 @@ class QtSpeech:
         self._left = 0
 
     @property
+    def engine(self) -> QTextToSpeech | None:
+        """Qt's engine once connected (diagnostics, tests), else None."""
+        return self._ready_engine()
+
+    @property
     def engine_name(self) -> str:
         """The Qt engine in use ("speechd"), or "" before it is ready or when there is none."""
         engine = self._ready_engine()
