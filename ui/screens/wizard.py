@@ -125,9 +125,6 @@ class WizardScreen(Screen):
         header_row = QHBoxLayout()
         header_row.addWidget(self.header, 1)
         header_row.addWidget(self.step_count)
-        #: « Écouter »: the question read aloud (:meth:`_spoken`), absent without speech.
-        self.listen = ListenButton(services.speech, tr, self._spoken)
-        header_row.addWidget(self.listen)
         self.layout_.insertLayout(0, header_row)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
@@ -137,6 +134,13 @@ class WizardScreen(Screen):
         self.scroll_area = self.add_scroll_area()
         self.notice = self.add_label("error", hide_when_empty=True)
         self.back_button, self.next_button = self.add_nav()
+        #: « Écouter », beside « Retour » (the row's height: the window grows no taller): the
+        #: question read aloud (:meth:`_spoken`), absent without speech.
+        self.listen = ListenButton(services.speech, tr, self._spoken)
+        nav = self.layout_.itemAt(self.layout_.count() - 1)
+        nav_row = nav.layout() if nav is not None else None
+        assert isinstance(nav_row, QHBoxLayout)  # add_nav's row, just added
+        nav_row.insertWidget(1, self.listen)
         self.back_button.clicked.connect(self._back)
         self.next_button.clicked.connect(self._next)
         self.retranslate()
