@@ -76,7 +76,7 @@ class ListenButton(QPushButton):
         self._poll.timeout.connect(self._check)
         self.clicked.connect(self._toggle)
         # A reading in the language left behind stops; the button is re-worded.
-        tr.changed.connect(lambda _lang: self.stop())
+        tr.changed.connect(self._language_changed)
         if speech is None:
             self.hide()
         self.refresh()
@@ -114,6 +114,9 @@ class ListenButton(QPushButton):
             self._speech.say(texts, self._tr.lang)
             self._poll.start()
         self.refresh()
+
+    def _language_changed(self, _lang: str) -> None:
+        self.stop()
 
     def _check(self) -> None:
         if self._speech is None or not self._speech.speaking():
