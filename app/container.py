@@ -28,7 +28,7 @@ from kiosk.followup.letters import LetterService
 from kiosk.followup.national_documents import NationalDocuments
 from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
-from kiosk.ports.devices import Camera, ConnectionBadge, Printer
+from kiosk.ports.devices import Camera, ConnectionBadge, Printer, Speech
 from kiosk.ports.identity import IdentityReader
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
@@ -126,6 +126,8 @@ def build_ui(
         from devices.camera.qt import QtCamera
 
         camera = QtCamera(settings.camera)
+    speech = _speech(settings.speech_volume)
+    container.closers.append(speech.stop)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
     # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
     _warm_up_receipts()
@@ -144,6 +146,7 @@ def build_ui(
         mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
+        speech=speech,
         counter=container.counter,
         identity=identity,
         training=training,
@@ -179,6 +182,27 @@ def trust_anchors(assets: Path, *, training: bool) -> list[Path]:
     if training:
         anchors.append(assets / "test-keys" / "csca.pem")
     return anchors
+
+
+def _speech(volume: int) -> Speech:
+    """Reading aloud at ``volume`` percent: Qt TextToSpeech on the speech service, connecting
+    in the background (docs/accessibility.md); silent when switched off or Qt's module is
+    missing, the « Écouter » button then disabled with the reason."""
+    from devices.speech.silent import SilentSpeech
+
+    if volume == 0:
+        return SilentSpeech()
+    try:
+        from devices.speech.qt import QtSpeech
+    except ImportError as exc:  # a PySide6 without its add-ons
+        log.warning("lecture à voix haute impossible : %s", exc)
+        return SilentSpeech(
+            "La lecture à voix haute n'est pas possible : le module Qt TextToSpeech manque"
+            " (PySide6-Addons)."
+        )
+    speech = QtSpeech(volume=volume / 100)
+    speech.start()
+    return speech
 
 
 def _identity_reader(

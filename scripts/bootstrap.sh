@@ -17,11 +17,14 @@ UV_VERSION="0.13.9"
 # pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel);
 # libpulse0, libgl1, libegl1, libxkbcommon0, libfontconfig1, libdbus-1-3: what Qt (and its
 # virtual keyboard) loads at run time; the libxcb-* set: Qt's X11 platform plugin.
+# Reading aloud (docs/accessibility.md): Qt TextToSpeech's speechd plugin loads libspeechd2 and
+# talks to speech-dispatcher, which speaks through espeak-ng (French, English, Arabic, offline).
 APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gcc
   libpulse0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
-  libxcb-sync1 libxcb-shm0 libx11-xcb1)
+  libxcb-sync1 libxcb-shm0 libx11-xcb1
+  libspeechd2 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng)
 # vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests;
 # postgresql: its initdb and pg_ctl start a throw-away server for the site-store tests
 # (tests/postgres.py; the cluster Debian's package may create is not used).

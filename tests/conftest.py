@@ -30,6 +30,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # documents into the per-user one (platformdirs reads XDG_DATA_HOME), where they would
     # make every later test's new database look lost (kiosk/store/engine.py, StoreLost).
     os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="pn-tests-data-"))
+    # Nor its speech service: the kiosks the tests start connect (libspeechd reads this) to a
+    # socket nobody listens on, so that they never start a speech-dispatcher of the user's, nor
+    # speak; their « Écouter » is disabled. tests/devices/test_speech.py starts one of its own.
+    nobody = Path(tempfile.mkdtemp(prefix="pn-tests-speech-")) / "nobody.sock"
+    os.environ["SPEECHD_ADDRESS"] = f"unix_socket:{nobody}"
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,14 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.followup.letter_desk import Printed
     from kiosk.followup.worklist import Need, WorkItem, Worklist
     from kiosk.identity.model import IdentityReading
-    from kiosk.ports.devices import Camera, ConnectionBadge, Printer, ScannedFile, ScanSource
+    from kiosk.ports.devices import (
+        Camera,
+        ConnectionBadge,
+        Printer,
+        ScannedFile,
+        ScanSource,
+        Speech,
+    )
     from kiosk.ports.identity import IdentityReader
     from kiosk.security.agents import AgentInfo, AgentService
     from kiosk.security.audit import AuditLog
@@ -304,6 +311,8 @@ class WizardServices:
     identity: IdentityReader | None
     #: The CAN of the simulated card on the reader, in training mode.
     training_can: str | None
+    #: Reads the question aloud (« Écouter »; None: no such button).
+    speech: Speech | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +391,8 @@ class UiServices:
     counter: CounterSettings
     identity: IdentityReader | None = None
     camera: Camera | None = None
+    #: Reads the questions aloud (None: no « Écouter »).
+    speech: Speech | None = None
     training: bool = False
     training_can: str | None = None
     #: ``subscribe(callback)``: ``callback(badge)`` is then called, from the sync thread, on
@@ -428,7 +439,9 @@ class UiServices:
 
     def wizard(self) -> WizardServices:
         """The questions' slice."""
-        return WizardServices(self.catalog, self.dossiers, self.identity, self.training_can)
+        return WizardServices(
+            self.catalog, self.dossiers, self.identity, self.training_can, self.speech
+        )
 
     def documents(self) -> DocumentsServices:
         """The documents screen's slice."""

@@ -241,3 +241,32 @@ PINS: Kind[tuple[str, ...]] = Kind(
     from_file=_pins_file,
     to_json=list,
 )
+
+
+#: The loudest reading aloud may be set to, in percent (devices/speech/qt.py caps it the same).
+VOLUME_MAX = 80
+
+
+def _volume(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= VOLUME_MAX:
+        raise InvalidValue
+    return value
+
+
+def _volume_text(text: str) -> int:
+    raw = text.strip().removesuffix("%").strip()
+    if not raw.isdigit():
+        raise InvalidValue
+    return _volume(int(raw))
+
+
+VOLUME: Kind[int] = Kind(
+    label="pourcentage",
+    example="50",
+    expected=(
+        f"un pourcentage entier de 0 (lecture à voix haute coupée) à {VOLUME_MAX} (le plafond,"
+        " pour l'écoute au casque)"
+    ),
+    from_text=_volume_text,
+    from_file=lambda value, _base: _volume(value),
+)

@@ -17,7 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from app.settings.kinds import DAYS, DB_URL, HOURS, PATH, PINS, SECONDS, SECRET, TEXT, URL, Kind
+from app.settings.kinds import (
+    DAYS,
+    DB_URL,
+    HOURS,
+    PATH,
+    PINS,
+    SECONDS,
+    SECRET,
+    TEXT,
+    URL,
+    VOLUME,
+    Kind,
+)
 from kiosk.settings.paths import Paths, assets_dir, default_data_dir
 
 if TYPE_CHECKING:
@@ -230,6 +242,14 @@ class Settings:
         PATH,
         "Dossier où le scanner dépose les numérisations.",
         unset="numerisations dans le dossier des données",
+    )
+    speech_volume: int = setting(
+        "peripheriques.volume_lecture",
+        "PN_KIOSK_SPEECH_VOLUME",
+        VOLUME,
+        "Volume de la lecture à voix haute (« Écouter »), en pourcentage, plafonné à 80 pour"
+        " l'écoute au casque ; 0 la désactive (docs/accessibility.md).",
+        default=50,
     )
     # [service_national]
     api_url: str = setting(

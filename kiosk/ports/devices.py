@@ -1,8 +1,10 @@
-"""Small interfaces to hardware the domain does not know: printers, scan sources and cameras here;
-card readers in ``kiosk.identity``; the national service in the sync layer's ports."""
+"""Small interfaces to hardware the domain does not know: printers, scan sources, cameras and the
+speech that reads a question aloud here; card readers in ``kiosk.identity``; the national service
+in the sync layer's ports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -148,6 +150,37 @@ class Camera(Protocol):
 
     def stop(self) -> None:
         """Switch the camera off (a no-op when it is off)."""
+        ...
+
+
+class Speech(Protocol):
+    """Reads texts aloud in the person's language, offline, through the kiosk's speech service
+    (docs/accessibility.md, « Lecture à voix haute »).
+
+    Implementations live in ``devices/speech/``: Qt TextToSpeech on speech-dispatcher, and a
+    silent one when there is no speech service or it is switched off. The caller decides what
+    is read: the texts of the questions, never a person's answers. Every method is called on
+    the UI thread and returns at once; a screen polls :meth:`speaking` on a timer to know when
+    the reading is over, so no callback ever crosses threads.
+    """
+
+    def unavailable(self, lang: str) -> str | None:
+        """Why nothing can be read aloud in ``lang`` (``fr``, ``en``, ``ar``) now, in plain
+        French for the agent (no speech service, no voice for that language, switched off);
+        None when it can."""
+        ...
+
+    def say(self, texts: Sequence[str], lang: str) -> None:
+        """Read ``texts`` one after the other in ``lang``, after stopping whatever was being
+        read (nothing happens when :meth:`unavailable` gives a reason)."""
+        ...
+
+    def speaking(self) -> bool:
+        """Whether a reading is under way."""
+        ...
+
+    def stop(self) -> None:
+        """Stop reading now (a no-op when nothing is being read)."""
         ...
 
 

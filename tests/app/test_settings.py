@@ -148,6 +148,20 @@ def test_a_wrong_value_in_the_environment_names_the_variable_and_the_type(tmp_pa
     assert "https://" in problem(tmp_path, env={"PN_KIOSK_API_URL": "api.exemple.gouv.fr"})
 
 
+def test_the_reading_volume_is_a_percentage_capped_for_headphones(tmp_path: Path) -> None:
+    assert resolved(tmp_path).settings.speech_volume == 50
+    assert resolved(tmp_path, "[peripheriques]\nvolume_lecture = 0\n").settings.speech_volume == 0
+    by_env = resolved(tmp_path, env={"PN_KIOSK_SPEECH_VOLUME": "35 %"})
+    assert by_env.settings.speech_volume == 35
+    message = problem(tmp_path, "[peripheriques]\nvolume_lecture = 90\n")
+    assert "peripheriques.volume_lecture" in message
+    assert (
+        "de 0 (lecture à voix haute coupée) à 80 (le plafond, pour l'écoute au casque)" in message
+    )
+    for wrong in ("-5", "50.5", "fort"):
+        assert "volume_lecture" in problem(tmp_path, env={"PN_KIOSK_SPEECH_VOLUME": wrong})
+
+
 def test_a_wrong_value_in_the_file_names_the_file_the_line_and_an_example(tmp_path: Path) -> None:
     text = '\n[conservation]\n# un commentaire\njours_apres_decision = "trente"\n'
     message = problem(tmp_path, text)

@@ -58,6 +58,7 @@ from ui.services import WizardServices
 from ui.tasks import TaskRunner
 from ui.widgets.fields import FieldEditor, make_editor
 from ui.widgets.identity import IdentityPanel
+from ui.widgets.listen import ListenButton, question_texts
 from ui.widgets.scrolling import drop_page, scroll_back
 
 if TYPE_CHECKING:
@@ -135,6 +136,13 @@ class WizardScreen(Screen):
         self.scroll_area = self.add_scroll_area()
         self.notice = self.add_label("error", hide_when_empty=True)
         self.back_button, self.next_button = self.add_nav()
+        #: « Écouter », beside « Retour » (the row's height: the window grows no taller): the
+        #: question read aloud (:meth:`_spoken`), absent without speech.
+        self.listen = ListenButton(services.speech, tr, self._spoken)
+        nav = self.layout_.itemAt(self.layout_.count() - 1)
+        nav_row = nav.layout() if nav is not None else None
+        assert isinstance(nav_row, QHBoxLayout)  # add_nav's row, just added
+        nav_row.insertWidget(1, self.listen)
         self.back_button.clicked.connect(self._back)
         self.next_button.clicked.connect(self._next)
         self.retranslate()
@@ -580,6 +588,7 @@ class WizardScreen(Screen):
             self.review.emit(self.reference)
         else:
             self.step_index = target
+            self.listen.stop()  # the step left behind is no longer read
             self._render()
 
     def _ask_to_fix(self) -> None:
@@ -689,7 +698,21 @@ class WizardScreen(Screen):
         if asked_to_fix and self._has_errors():  # still to do: say it in the new language
             self._ask_to_fix()
 
+    def _spoken(self) -> list[str]:
+        """What « Écouter » reads, in the screen's language: the question being answered (the
+        one with the focus), or else the step's title and help and each of its questions; the
+        warning under them when there is one. Never an answer (ui/widgets/listen.py)."""
+        focused = QApplication.focusWidget()
+        asked = [e for e in self.editors.values() if focused and e.isAncestorOf(focused)]
+        texts = [] if asked else [self.title.text(), self.step_help.text()]
+        for editor in asked or self.editors.values():
+            texts += question_texts(editor, self.tr_, self._rejected.get(editor.path))
+        if self._asked_to_fix or self._missing_notice:  # the wizard's own sentences only
+            texts.append(self.notice.text())
+        return texts
+
     def clear_personal_data(self) -> None:
+        self.listen.stop()
         self.reference = ""
         self.demarche = None
         self.answers = {}
