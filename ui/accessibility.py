@@ -157,6 +157,18 @@ def single_choice(button: QAbstractButton) -> None:
     button.setProperty(SINGLE_CHOICE, True)
 
 
+#: The dynamic property keeping what a field says of itself when it has no error to say.
+_ABOUT = "a11y_about"
+
+
+def describe(widget: QWidget, about: str) -> None:
+    """What ``widget`` says after its name (« Obligatoire · Numéro et rue, code postal… »),
+    while it has no error to say (an error replaces it, then gives it back)."""
+    widget.setProperty(_ABOUT, about)
+    if not widget.property("invalid"):
+        widget.setAccessibleDescription(about)
+
+
 def set_invalid(widget: QWidget, message: str | None) -> None:
     """Mark ``widget`` (a text box) as refused with ``message``, or no longer (None / "").
 
@@ -169,7 +181,7 @@ def set_invalid(widget: QWidget, message: str | None) -> None:
         widget.setProperty("invalid", invalid)
         widget.style().unpolish(widget)
         widget.style().polish(widget)
-    widget.setAccessibleDescription(message or "")
+    widget.setAccessibleDescription(message or str(widget.property(_ABOUT) or ""))
 
 
 def _reading_order(layout: QLayout, into: list[QWidget]) -> None:

@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.keyboard = KeyboardPanel()
         self._column.addWidget(self.keyboard)
         self.keyboard.set_language(self.tr_.lang)
+        self._name_keyboard()
         # While typing, the row of language and text-size buttons gives its room to the field
         # typed in (it comes back with the keyboard's « hide » key or a tap outside the field).
         self.keyboard.shown.connect(lambda up: self.controls_row.setVisible(not up))
@@ -349,6 +350,13 @@ class MainWindow(QMainWindow):
         rows.addWidget(self.controls_row)
         return rows
 
+    def _name_keyboard(self) -> None:
+        """The on-screen keyboard, named for a screen reader (its keys are not exposed to one:
+        its description says a plugged-in keyboard works too)."""
+        if self.keyboard is not None:
+            self.keyboard.setAccessibleName(self.tr_.t("a11y.keyboard"))
+            self.keyboard.setAccessibleDescription(self.tr_.t("a11y.keyboard_about"))
+
     def _set_direction(self, right_to_left: bool) -> None:
         # Imported here, not at the top: PySide6 builds the ~90 enumerations of the Qt namespace
         # (~15 ms) on its first use, and the French sign-in screen painted at start needs none.
@@ -400,6 +408,7 @@ class MainWindow(QMainWindow):
         self._show_badge(self._badge)
         if self.keyboard is not None:
             self.keyboard.set_language(lang)
+            self._name_keyboard()
 
     # ------------------------------------------------------------------ navigation
     def _signed_in(self, agent: AgentInfo) -> None:

@@ -30,8 +30,20 @@ Item {
         y: 0  // the widget is sized to the keyboard: keep it at the top, never half out
     }
 
+    // The keyboard's hidden text line (its full-screen mode's copy of the field typed in) is
+    // no field of the kiosk's: a screen reader would meet an unnamed text box there.
+    function hideStrayText(item) {
+        for (var i = 0; i < item.children.length; ++i) {
+            var child = item.children[i]
+            if (child.hasOwnProperty("echoMode") && child.hasOwnProperty("cursorPosition"))
+                child.Accessible.ignored = true
+            hideStrayText(child)
+        }
+    }
+
     Component.onCompleted: {
         VirtualKeyboardSettings.activeLocales = ["fr_FR", "en_GB", "ar_AR"]
         VirtualKeyboardSettings.locale = "fr_FR"
+        hideStrayText(panel)
     }
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QLocale, Qt
-from PySide6.QtGui import QAccessible, QKeyEvent
+from PySide6.QtGui import QAccessible, QAccessibleInterface, QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -479,3 +479,68 @@ def test_what_changes_without_the_focus_is_announced_once(qtbot: QtBot, window: 
         assert heard == [(window.tr_.t("lock.warning", seconds=30), True)]
     finally:
         stop()
+
+
+def _labelled_by(widget: QWidget) -> list[str]:
+    """The texts of what labels ``widget`` for a screen reader (its « labelled by » relation)."""
+    interface = QAccessible.queryAccessibleInterface(widget)
+    return [
+        other.text(QAccessible.Text.Name)
+        for other, _relation in interface.relations(QAccessible.Relation.Label)
+    ]
+
+
+def test_questions_say_their_label_and_whether_they_are_required(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("changement_adresse")
+    wizard = window.wizard
+    driver.fill_step()
+    driver.next()  # the address step
+    address = wizard.editors["adresse"]
+    assert isinstance(address, AddressEditor)
+    street, complement = address.edits["ligne"], address.edits["complement"]
+    assert _labelled_by(street) == ["Numéro et rue"]
+    required, optional = window.tr_.t("wizard.required"), window.tr_.t("wizard.optional")
+    assert street.accessibleDescription() == required
+    assert complement.accessibleDescription() == optional
+    # An error replaces the description while it stands, then gives it back.
+    driver._type(address, "12 rue de l'Œuvray | 5600 | Vannes")
+    driver.settle()
+    postal = address.edits["code_postal"]
+    assert "postal" in postal.accessibleDescription().lower()
+    driver._type(address, "12 rue de l'Œuvray | 56000 | Vannes")
+    driver.settle()
+    assert postal.accessibleDescription() == required
+
+
+def _tree(interface: QAccessibleInterface | None) -> list[QAccessibleInterface]:
+    found: list[QAccessibleInterface] = []
+    if interface is not None:
+        found.append(interface)
+        for index in range(interface.childCount()):
+            found += _tree(interface.child(index))
+    return found
+
+
+def test_the_on_screen_keyboard_is_named_and_holds_no_stray_text_box(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    driver = Driver(qtbot, window)
+    driver.sign_in()
+    driver.start("changement_adresse")
+    qtbot.waitUntil(lambda: window.keyboard is not None, timeout=10_000)
+    keyboard = window.keyboard
+    assert keyboard is not None
+    box = window.wizard.editors["nom"].findChild(QLineEdit)
+    assert box is not None
+    box.setFocus()
+    qtbot.waitUntil(keyboard.isVisible, timeout=10_000)
+    interfaces = _tree(QAccessible.queryAccessibleInterface(keyboard))
+    assert interfaces[0].text(QAccessible.Text.Name) == "Clavier à l'écran"
+    # Its hidden copy of the field (full-screen mode's) was an unnamed text box.
+    assert not [i for i in interfaces[1:] if i.role() == QAccessible.Role.EditableText]
+    window.tr_.set_language("ar")
+    assert interfaces[0].text(QAccessible.Text.Name) == window.tr_.t("a11y.keyboard")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Choice, Field, FieldType, JSONValue
 from kiosk.demarches.validators import IDENTITY_NATURES, identity_nature_label
-from ui.accessibility import announce, set_invalid, single_choice
+from ui.accessibility import announce, describe, set_invalid, single_choice
 from ui.i18n import Translator
 from ui.widgets.tile import WrappingButton
 
@@ -111,6 +111,16 @@ class FieldEditor(QWidget):
         layout.addWidget(self.message)
         self.setAccessibleName(field.label)
         self._build(QVBoxLayout(self.body))
+        # For a screen reader: the question's label is the first box's (« labelled by »), and
+        # each box says whether an answer is required and what the help says (Qt has no
+        # « required » state; the description is read after the name).
+        boxes = self._boxes()
+        if len(boxes) == 1:  # several (an address): each has a caption of its own
+            self.label.setBuddy(boxes[0])
+        about = " · ".join(part for part in (marker, field.help) if part)
+        for box in boxes:
+            if box.property("a11y_about") is None:  # not described by its editor
+                describe(box, about)
 
     def focus_stops(self) -> list[QWidget]:
         """Where the focus goes in this question, in order, when Enter leaves the one before:
@@ -380,7 +390,9 @@ class AddressEditor(FieldEditor):
         for row, (key, label, required) in enumerate(self._parts()):
             caption = QLabel(label)
             edit = QLineEdit()
+            caption.setBuddy(edit)
             edit.setAccessibleName(label)
+            describe(edit, self._tr.t("wizard.required" if required else "wizard.optional"))
             edit.setInputMethodHints(DIGITS_HINTS if key == "code_postal" else DATA_HINTS)
             edit.editingFinished.connect(self._finish)
             grid.addWidget(caption, row, 0)
