@@ -445,6 +445,22 @@ class MandateService:
         data = self.copy(reference)
         return render_mandate_copy(data, CounterSettings(self._store).get(), training=training)
 
+    def to_sign_pdf(
+        self, text: MandateText, *, reference: str, demarche: str, training: bool = False
+    ) -> bytes:
+        """``text`` printed to be signed by hand (A4 PDF): the alternative to the pad, whose
+        scan :meth:`sign_on_paper` then records. Worker thread."""
+        from kiosk.dossiers.mandate_pdf import render_mandate_to_sign
+        from kiosk.site.counter import CounterSettings
+
+        return render_mandate_to_sign(
+            text,
+            reference=reference,
+            demarche=demarche,
+            counter=CounterSettings(self._store).get(),
+            training=training,
+        )
+
     def attestation_pdf(self, reference: str, *, training: bool = False) -> bytes:
         """The printed attestation that the mandate was revoked (A4 PDF). Worker thread.
 

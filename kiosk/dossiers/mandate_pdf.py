@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from reportlab.lib.colors import Color
 
     from kiosk.dossiers.mandate import MandateCopy
+    from kiosk.dossiers.mandate_text import MandateText
     from kiosk.site.counter import CounterDetails
 
 _BODY = 9.5
@@ -218,6 +219,47 @@ def render_revocation(data: MandateCopy, counter: CounterDetails, *, training: b
         "Les démarches déjà transmises au service national avant la révocation suivent leur"
         " cours. Pour confier à nouveau une démarche au point numérique, il suffit de signer un"
         " nouveau mandat au guichet.",
+        color=MUTED,
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def render_mandate_to_sign(
+    text: MandateText, *, reference: str, demarche: str, counter: CounterDetails, training: bool
+) -> bytes:
+    """The mandate printed for a person who signs by hand (who cannot sign on the screen: a
+    hand that cannot, a person who cannot see it): the exact French text shown, its version
+    and SHA-256 (what the scan is recorded against), and a box to sign in, as an A4 PDF."""
+    buffer, canvas = _document(f"Mandat à signer {reference}", counter.name)
+    page = _Page(canvas, receipt_fonts(), f"Mandat à signer — dossier {reference}", training)
+    page.text(counter.name.upper(), size=8.5, bold=True, color=MUTED, leading=1.8)
+    page.text("Mandat à signer", size=20, bold=True)
+    page.text(demarche, size=12, bold=True, color=ACCENT)
+    page.gap(6)
+    page.pair("Numéro de dossier", reference)
+    page.pair("Prend fin le", f"{french_date(text.valid_until)} au soir")
+    page.gap(6)
+    for paragraph in text.text.split("\n"):
+        if paragraph.strip():
+            page.text(paragraph)
+        else:
+            page.gap(_BODY * 0.6)
+    page.gap(10)
+    page.text("Signature de la personne", size=11, bold=True, color=ACCENT)
+    page.room(_SIGNATURE_H + 24)
+    page.c.setStrokeColor(INK)
+    page.c.setLineWidth(1)
+    page.c.rect(MARGIN_X, page.y - _SIGNATURE_H - 8, CONTENT_W / 2, _SIGNATURE_H + 8, fill=0)
+    page.y -= _SIGNATURE_H + 20
+    page.pair("Version du texte", text.version)
+    page.text("Empreinte SHA-256 du texte à signer", size=8.5, color=MUTED, leading=1.2)
+    page.text(text.sha256, size=8.5, mono=True)
+    page.gap(6)
+    page.text(
+        "Une fois signé, ce mandat est numérisé au guichet et conservé avec le dossier ; une"
+        " copie vous est remise.",
         color=MUTED,
     )
     canvas.showPage()

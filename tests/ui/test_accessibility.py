@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import QEvent, QLocale, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface, QKeyEvent
 from PySide6.QtTest import QTest
@@ -330,10 +331,19 @@ def test_a_whole_dossier_with_the_keyboard_alone_and_every_screen_named(
     pad = QAccessible.queryAccessibleInterface(consent.pad)
     assert pad.text(QAccessible.Text.Name) == "Zone de signature"
     assert pad.text(QAccessible.Text.Description).startswith("Vide")
-    # The signature's alternative: the person signed the printed mandate; its scan is picked.
+    # The signature's alternative: the mandate printed from here, signed by hand; its scan
+    # is picked.
     keys.press(consent.paper_button)
     keys.on_screen()
     assert unnamed(window) == []
+    before = set(tmp_path.rglob("recus/*.pdf"))
+    keys.press(consent.paper_print)
+    keys.driver.settle()
+    assert consent.paper_printed.text() == window.tr_.t("consent.paper_printed")
+    (pdf,) = set(tmp_path.rglob("recus/*.pdf")) - before
+    assert consent._text is not None
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages).replace("\n", "")
+    assert consent._text.sha256 in text  # what the scan is recorded against
     scan = consent.findChild(QPushButton, "paper-0")
     assert scan is not None, "training mode ships made-up scans in the scanner's folder"
     keys.press(scan)

@@ -140,6 +140,14 @@ class ConsentScreen(Screen):
         column = QVBoxLayout(box)
         self.paper_help = _text_label()
         column.addWidget(self.paper_help)
+        # The text to sign by hand, printed from here (the same text, version and hash).
+        self.paper_print = QPushButton()
+        self.paper_print.setObjectName("primary")
+        self.paper_print.clicked.connect(self._print_to_sign)
+        self.paper_print.setVisible(self.services.printer is not None)
+        column.addWidget(self.paper_print, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.paper_printed = _text_label("muted")
+        column.addWidget(self.paper_printed)
         self.paper_scans = QVBoxLayout()
         column.addLayout(self.paper_scans)
         self.paper_cancel = QPushButton()
@@ -147,6 +155,31 @@ class ConsentScreen(Screen):
         column.addWidget(self.paper_cancel)
         box.hide()
         return box
+
+    def _print_to_sign(self) -> None:
+        """Print the mandate shown, to be signed by hand (built and printed off the UI thread)."""
+        printer, reference, text = self.services.printer, self.reference, self._text
+        if printer is None or text is None or not reference:
+            return
+        demarche = text.parties.demarche if text.parties is not None else ""
+        training = self.services.training
+        self.paper_print.setEnabled(False)
+
+        def done(key: str) -> None:
+            self.paper_print.setEnabled(True)
+            if reference == self.reference:
+                self.paper_printed.setText(self.tr_.t(key))
+
+        self.runner.run(
+            lambda: printer.print_pdf(
+                self.services.mandates.to_sign_pdf(
+                    text, reference=reference, demarche=demarche, training=training
+                ),
+                title=f"Mandat à signer {reference}",
+            ),
+            on_done=lambda _message: done("consent.paper_printed"),
+            on_error=lambda _exc: done("consent.copy_failed"),
+        )
 
     def _offer_paper(self) -> None:
         """List the scanner folder's files (off the UI thread) to pick the signed mandate."""
@@ -244,6 +277,7 @@ class ConsentScreen(Screen):
         self._texts_by_choice = {}
         self.pad.clear()
         self.status.clear()
+        self.paper_printed.clear()
         self._show_signed(False)
 
         def prepare() -> tuple[_Texts, tuple[str | None, ...], MandateStatus]:
@@ -400,6 +434,7 @@ class ConsentScreen(Screen):
         self.help.setText(self.tr_.t("consent.help"))
         self.text_heading.setText(self.tr_.t("consent.signed_text"))
         self.translation_heading.setText(self.tr_.t("consent.translation"))
+        self.paper_print.setText(self.tr_.t("consent.paper_print"))
         self.back_button.setText(self.tr_.t("wizard.back"))
         self.clear_button.setText(self.tr_.t("consent.clear"))
         self.sign_button.setText(self.tr_.t("consent.sign"))
