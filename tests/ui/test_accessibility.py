@@ -496,7 +496,7 @@ def _labelled_by(widget: QWidget) -> list[str]:
     interface = QAccessible.queryAccessibleInterface(widget)
     return [
         other.text(QAccessible.Text.Name)
-        for other, _relation in interface.relations(QAccessible.Relation.Label)
+        for other, _relation in interface.relations(QAccessible.RelationFlag.Label)
     ]
 
 
