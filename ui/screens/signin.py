@@ -131,6 +131,9 @@ class SignInScreen(Screen):
         if len(agents) == 1:
             self._buttons[0].setChecked(True)
             self._agent = agents[0]
+        # Made after the rest of the screen, they would come last in the Tab order (after
+        # « OK »): in reading order, the agents come before the PIN.
+        self.order_tabs()
 
     def _choose(self, agent: AgentInfo) -> None:
         self._agent = agent
