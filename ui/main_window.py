@@ -424,13 +424,15 @@ class MainWindow(QMainWindow):
 
     def _load_delays(self) -> None:
         """The site's inactivity delays, as a supervisor last set them (read at each sign-in:
-        another counter of the site may have changed them)."""
+        another counter of the site may have changed them); none set: the kiosk's own."""
         screen = self.services.screen
         if screen is not None:
-            self.runner.run(screen.get, on_done=self.apply_delays)
+            self.runner.run(screen.chosen, on_done=self.apply_delays)
 
-    def apply_delays(self, delays: InactivityDelays) -> None:
-        """Use ``delays`` from now on."""
+    def apply_delays(self, delays: InactivityDelays | None) -> None:
+        """Use ``delays`` from now on (None: keep those in use)."""
+        if delays is None:
+            return
         self.inactivity.set_delays(
             idle_ms=delays.idle_seconds * 1000, grace_ms=delays.warning_seconds * 1000
         )

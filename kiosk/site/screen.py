@@ -59,18 +59,23 @@ class ScreenSettings:
         self._store = store
 
     def get(self) -> InactivityDelays:
-        """The saved delays; the defaults if none were saved or the saved ones are unusable
-        (a value out of bounds written by hand: the screen must still lock)."""
+        """The delays in force: the saved ones, else the defaults."""
+        return self.chosen() or InactivityDelays()
+
+    def chosen(self) -> InactivityDelays | None:
+        """The delays a supervisor saved; None if none were, or if the saved ones are unusable
+        (a value out of bounds written by hand: the screen must still lock, with the kiosk's
+        own delays)."""
         with self._store.read() as s:
             row = s.get(Setting, _KEY)
             value = row.value if row is not None else None
         if value is None:
-            return InactivityDelays()
+            return None
         try:
             data = json.loads(value)
             return InactivityDelays(int(data["idle_seconds"]), int(data["warning_seconds"]))
         except (ValueError, TypeError, KeyError):
-            return InactivityDelays()
+            return None
 
     def set(self, delays: InactivityDelays, *, by: AgentInfo | None = None) -> None:
         """Save the delays (one transaction, with its audit entry); ``by`` is the signed-in

@@ -18,6 +18,7 @@ def test_a_supervisor_sets_the_delays_for_the_whole_site(store: Store) -> None:
     cheffe = agents.add("cheffe", "Cheffe Martin", "4321", role="superviseur")
     agent = agents.add("lea", "Léa Dubois", "2468")
     screen = ScreenSettings(store)
+    assert screen.chosen() is None
     assert screen.get() == InactivityDelays(120, 30)  # nothing chosen: 2 min, then 30 s
     with pytest.raises(PermissionError, match="superviseur"):
         screen.set(InactivityDelays(600, 60), by=agent)
@@ -38,4 +39,5 @@ def test_a_value_spoiled_by_hand_falls_back_to_the_defaults(store: Store) -> Non
     """The screen must still lock: never a delay of a day, never a crash at sign-in."""
     with store.write() as s:
         s.add(Setting(key="ecran.inactivite", value='{"idle_seconds": 86400}'))
+    assert ScreenSettings(store).chosen() is None  # the kiosk keeps its own
     assert ScreenSettings(store).get() == InactivityDelays()

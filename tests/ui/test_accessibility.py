@@ -114,7 +114,8 @@ def test_a_refused_answer_is_said_on_the_field_itself(qtbot: QtBot) -> None:
         "Numéro de téléphone invalide"
     )
     editor.set_saved()
-    assert box.property("invalid") is False and box.accessibleDescription() == ""
+    # The error gone, the box says again that an answer is required.
+    assert box.property("invalid") is False and box.accessibleDescription() == "Obligatoire"
 
 
 class _RecordingReader:

@@ -127,7 +127,7 @@ def test_a_supervisor_gives_the_public_more_time_before_the_screen_clears(
     services.agents.add("cheffe", "Cheffe Martin", "4321", role="superviseur")
     driver = Driver(qtbot, window)
     sign_in_as(driver, "Cheffe Martin", "4321")
-    assert window.inactivity.delays_ms == (120_000, 30_000)  # nothing chosen yet: 2 min, 30 s
+    assert window.inactivity.delays_ms == (60_000, 5_000)  # nothing chosen: the kiosk's own
     click(window.home.supervision_button, driver)
     screen = window.supervision
     screen.tabs.setCurrentIndex(1)
@@ -147,7 +147,7 @@ def test_a_supervisor_gives_the_public_more_time_before_the_screen_clears(
     assert heard == [120]
     window.lock()
     driver.settle()
-    window.apply_delays(type(services.screen.get())())  # another kiosk's defaults…
+    window.apply_delays(type(services.screen.get())())  # another kiosk's own delays…
     sign_in_as(driver, "Agent de formation", "0000")  # …replaced at the next sign-in
     assert window.stack.currentWidget() is window.home
     assert window.inactivity.delays_ms == (600_000, 120_000)

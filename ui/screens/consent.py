@@ -144,8 +144,9 @@ class ConsentScreen(Screen):
         self.paper_print = QPushButton()
         self.paper_print.setObjectName("primary")
         self.paper_print.clicked.connect(self._print_to_sign)
-        self.paper_print.setVisible(self.services.printer is not None)
         column.addWidget(self.paper_print, alignment=Qt.AlignmentFlag.AlignLeft)
+        # Once in the box: a button shown before it has a parent is a window of its own.
+        self.paper_print.setVisible(self.services.printer is not None)
         self.paper_printed = _text_label("muted")
         column.addWidget(self.paper_printed)
         self.paper_scans = QVBoxLayout()

@@ -134,6 +134,21 @@ class SignInScreen(Screen):
         # Made after the rest of the screen, they would come last in the Tab order (after
         # « OK »): in reading order, the agents come before the PIN.
         self.order_tabs()
+        if self.isVisible():
+            self.take_focus()
+
+    def take_focus(self) -> None:
+        """The agent's button (the one chosen, else the first): a keyboard starts where the
+        sign-in starts, not in the top bar, and the PIN is the next Tab. (Not the PIN itself:
+        focused before any field was typed in, it left Qt's on-screen keyboard up for good
+        after the next field.)"""
+        from PySide6.QtCore import Qt
+
+        chosen = [button for button in self._buttons if button.isChecked()]
+        if chosen or self._buttons:
+            (chosen or self._buttons)[0].setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            super().take_focus()
 
     def _choose(self, agent: AgentInfo) -> None:
         self._agent = agent
