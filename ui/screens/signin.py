@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -134,7 +135,13 @@ class SignInScreen(Screen):
         # Made after the rest of the screen, they would come last in the Tab order (after
         # « OK »): in reading order, the agents come before the PIN.
         self.order_tabs()
-        if self.isVisible():
+        # After the buttons are shown (the layout shows them at the next turn of the loop; a
+        # hidden button cannot take the focus), unless the agent is already at the keypad.
+        QTimer.singleShot(0, self._focus_unless_busy)
+
+    def _focus_unless_busy(self) -> None:
+        focused = QApplication.focusWidget()
+        if self.isVisible() and (focused is None or not self.isAncestorOf(focused)):
             self.take_focus()
 
     def take_focus(self) -> None:
