@@ -380,6 +380,13 @@ class MainWindow(QMainWindow):
         # takes less than its width when it could have it: two lines where one fits).
         self.agent_label.setWordWrap(short)
         self.badge.setWordWrap(short)
+        # At the usual size a screen fits: no scroll bar that would come and go (taking 28
+        # pixels of width, moving a button from under a finger) when the on-screen keyboard
+        # leaves a few pixels short; touch scrolling and the typed field kept in view remain.
+        policy = Qt.ScrollBarPolicy
+        self.page.setVerticalScrollBarPolicy(
+            policy.ScrollBarAsNeeded if self.look.scale > 1 else policy.ScrollBarAlwaysOff
+        )
         self.setStyleSheet(stylesheet(self.look, self.family))
 
     def _language_changed(self, lang: str) -> None:

@@ -158,21 +158,26 @@ QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
 }}
 QLineEdit, QPlainTextEdit {{ placeholder-text-color: {muted}; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border-color: {error}; }}
-QListWidget {{ background: {panel}; border: 1px solid {border}; }}
+QListWidget {{ background: {panel}; border: 2px solid {border}; }}
 QTabBar::tab {{ min-height: {target}px; min-width: {target * 2}px; padding: 4px 18px; }}
 QTabBar::tab:selected {{ background: {accent}; color: {accent_fg}; }}
-QCheckBox {{ min-height: {target}px; }}
+QCheckBox {{ min-height: {target}px; border: 3px solid transparent; border-radius: 6px; }}
 QCheckBox::indicator {{ width: {round(target * 0.6)}px; height: {round(target * 0.6)}px; }}
 QListWidget::item {{ min-height: {target}px; padding: 4px 10px; }}
 QScrollBar:vertical {{ width: {round(target * 0.5)}px; }}
 QProgressBar {{ min-height: {round(target * 0.4)}px; border: 1px solid {border}; border-radius: 6px; text-align: center; }}
 QProgressBar::chunk {{ background: {accent}; }}
-QPushButton:focus, QToolButton:focus {{ border: 4px solid {ring}; }}
-QPushButton#primary:focus, QPushButton:checked:focus {{ border: 4px solid {ring_on_fill}; }}
-QPushButton#issue:focus {{ border: none; border-bottom: 4px solid {ring}; }}
-QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QDateEdit:focus {{
-    border: 3px solid {accent};
+QPushButton:focus, QToolButton:focus {{ border: 4px solid {ring}; padding: 2px 16px; }}
+QPushButton#primary:focus, QPushButton:checked:focus {{
+    border: 4px solid {ring_on_fill}; padding: 2px 16px;
 }}
-QCheckBox:focus {{ border: 3px solid {ring}; border-radius: 6px; }}
-QListWidget:focus {{ border: 3px solid {accent}; }}
+QPushButton#compact:focus {{ padding: 2px 6px; }}
+QPushButton#tile:focus {{ padding: 12px 18px; }}
+QPushButton#issue:focus {{ border: none; border-bottom: 4px solid {ring}; padding-bottom: 2px; }}
+QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QDateEdit:focus {{
+    border: 3px solid {accent}; padding: 1px 9px;
+}}
+QLineEdit[invalid="true"]:focus, QPlainTextEdit[invalid="true"]:focus {{ border-color: {error}; }}
+QCheckBox:focus {{ border: 3px solid {ring}; }}
+QListWidget:focus {{ border: 2px solid {accent}; }}
 """

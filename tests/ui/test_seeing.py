@@ -8,7 +8,15 @@ from collections import Counter
 
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from tests.ui.driver import Driver
@@ -77,6 +85,31 @@ def test_the_focus_shows_on_every_kind_of_control(
         _edge_inside(focused)
     )  # what the ring is drawn against, one side or the other
     assert max(contrast(colour, background), contrast(colour, inside)) >= 3, colour.name()
+
+
+@pytest.mark.parametrize("kind", ["primary", "compact", "tile", "", "field"])
+def test_taking_the_focus_moves_nothing(qtbot: QtBot, kind: str) -> None:
+    """The ring is drawn within the control's own size: a button that grew when pressed moved
+    from under the finger (its row is laid out again), and the tap was lost."""
+    page, column = _page(qtbot, False)
+    row = QHBoxLayout()
+    column.addLayout(row)
+    row.addStretch(1)
+    widget: QWidget = QLineEdit("Vannes") if kind == "field" else QPushButton("Rechercher")
+    widget.setObjectName(kind)
+    row.addWidget(widget)
+    other = QPushButton("Autre")
+    column.addWidget(other)
+    page.resize(800, 300)
+    page.show()
+    qtbot.waitExposed(page)
+    other.setFocus()
+    QApplication.processEvents()
+    before = widget.geometry()
+    widget.setFocus()
+    QApplication.processEvents()
+    assert widget.hasFocus()
+    assert widget.geometry() == before
 
 
 def _edge_inside(widget: QWidget) -> int:
