@@ -277,6 +277,11 @@ class LocalizedError(Exception):
         message: a translatable :class:`Message`, or French text shown as is in every language.
     """
 
+    #: Whether the same action may work later unchanged (a store out of reach, a full disk):
+    #: a screen keeps what was typed and tries again; otherwise the input or the state is at
+    #: fault and trying again would fail the same way.
+    transient = False
+
     def __init__(self, message: str | Message) -> None:
         self.reason = message if isinstance(message, Message) else None
         self.message = str(message)

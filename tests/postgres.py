@@ -110,6 +110,29 @@ class Cluster:
         self.sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return self.url(name)
 
+    #: The server's options (port, socket folder, settings), to start it again.
+    options: tuple[str, ...] = ()
+
+    def start(self) -> None:
+        """Start the server on its folder and port (again, after :meth:`interrupt`)."""
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            "data",
+            "-l",
+            "server.log",
+            "-o",
+            " ".join(self.options),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def interrupt(self) -> None:
+        """Stop the server at once, its data kept (a site server that goes away)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", "data", "-m", "immediate", "stop")
+
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""
         with contextlib.suppress(subprocess.CalledProcessError, OSError):
@@ -131,7 +154,8 @@ def start_cluster(*, settings: tuple[str, ...] = ()) -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="pn-postgres-"))
     if owner is not None:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    cluster = Cluster(folder=folder, bindir=bindir, port=_free_port(), owner=owner)
+    port = _free_port()
+    cluster = Cluster(folder=folder, bindir=bindir, port=port, owner=owner)
     try:
         cluster._run(
             str(bindir / "initdb"),
@@ -145,7 +169,7 @@ def start_cluster(*, settings: tuple[str, ...] = ()) -> Cluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        options = [
+        cluster.options = (
             f"-p {cluster.port}",
             f"-k {folder}",
             "-c listen_addresses=127.0.0.1",
@@ -153,20 +177,8 @@ def start_cluster(*, settings: tuple[str, ...] = ()) -> Cluster:
             "-c synchronous_commit=off",
             "-c full_page_writes=off",
             *(f"-c {s}" for s in settings),
-        ]
-        cluster._run(
-            str(bindir / "pg_ctl"),
-            "-D",
-            "data",
-            "-l",
-            "server.log",
-            "-o",
-            " ".join(options),
-            "-w",
-            "-t",
-            "60",
-            "start",
         )
+        cluster.start()
     except BaseException:
         log = folder / "server.log"
         if log.exists():

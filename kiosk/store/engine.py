@@ -63,19 +63,28 @@ _NEARLY_FULL = 1 << 20
 class StoreError(LocalizedError):
     """The database cannot be used; the message is for an agent or support staff, in French
     (translated for the screen when it is a :class:`Message`: a full disk while the person
-    types is read by both)."""
+    types is read by both). Transient unless a subclass says otherwise: the site's server back,
+    space freed, the same write works."""
+
+    transient = True
 
 
 class NewerDatabaseError(StoreError):
     """The database was written by a newer version of the kiosk; it has not been touched."""
 
+    transient = False
+
 
 class StoreDamaged(StoreError):
     """The file is damaged (bad page, truncated): refused, never written to."""
 
+    transient = False
+
 
 class StoreLost(StoreError):
     """The database is missing or empty where one existed: refused, not recreated."""
+
+    transient = False
 
 
 class StoreReadOnly(StoreError):

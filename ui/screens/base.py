@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QScrollArea
 
 
+#: The least height of a screen's scrolling body (pixels): a question's label on two lines at
+#: twice the text size, its box and the margins kept around the box typed in.
+MIN_BODY_HEIGHT = 200
+
+
 class MessageLabel(LiveLabel):
     """A word-wrapped label that takes no room while it has nothing to say, and is heard by a
     screen reader when it says something new."""
@@ -114,6 +119,9 @@ class Screen(QWidget):
         # Not a Tab stop of its own (its questions and buttons are); named for a screen reader.
         area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         area.setAccessibleName(self.tr_.t("a11y.content"))
+        # Never squeezed below a question and its box: at twice the text size with the on-screen
+        # keyboard up, the window's page scrolls instead (it keeps the field typed in in view).
+        area.setMinimumHeight(MIN_BODY_HEIGHT)
         self._scroll_areas.append(area)
         self.layout_.addWidget(area, 1)
         return area

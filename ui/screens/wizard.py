@@ -51,6 +51,7 @@ from kiosk.demarches import (
     visible_steps,
 )
 from kiosk.demarches.model import condition_inputs
+from kiosk.messages import LocalizedError
 from ui.accessibility import announce
 from ui.i18n import Translator
 from ui.screens.base import MessageLabel, Screen
@@ -84,6 +85,10 @@ class _Focus:
     typed: str | None
 
 
+#: How often answers the store could not take are saved again (milliseconds).
+RETRY_UNSAVED_MS = 5_000
+
+
 class WizardScreen(Screen):
     """Questions of one dossier, step by step."""
 
@@ -103,6 +108,10 @@ class WizardScreen(Screen):
         self._condition_fields: frozenset[str] = frozenset()
         #: Answers the validator refused (never saved): path -> (what was typed, why).
         self._rejected: dict[str, tuple[str, FieldError]] = {}
+        #: Answers typed but not stored (the store could not be reached: a site server gone):
+        #: kept on screen, saved again every few seconds, and the step is not left without them.
+        self._unsaved: dict[str, str] = {}
+        self._retry = self._retry_timer()
         self.identity_panel: IdentityPanel | None = None
         self._keyboard_up = False
         self._opening = 0  # which open() the screen waits for (a late load is dropped)
@@ -180,6 +189,7 @@ class WizardScreen(Screen):
         self._condition_fields = condition_inputs(self.demarche)
         self.answers = dict(view.answers)
         self._rejected = {}
+        self._forget_unsaved()
         self._shown_step = None  # another dossier, or opened again: from the top of its step
         self.step_index = len(self._steps()) - 1 if at_end else 0
         if focus is None and not at_end and self.correction is not None:
@@ -386,7 +396,9 @@ class WizardScreen(Screen):
             stops = editor.focus_stops()
             if stops and isinstance(stops[0], QLineEdit | QPlainTextEdit):
                 stops[0].setFocus(Qt.FocusReason.OtherFocusReason)
-                self._bring_into_view(editor)
+                # The question, then its box (the last wins): a question taller than the page's
+                # window (twice the text size, the keyboard up) still shows the box typed in.
+                self._bring_into_view(editor, stops[0])
             return
 
     def _editor(self, path: str, field: object) -> FieldEditor:
@@ -500,6 +512,9 @@ class WizardScreen(Screen):
     def _saved(self, result: AnswerResult) -> None:
         self._pending -= 1
         self._rejected.pop(result.path, None)
+        if self._unsaved.pop(result.path, None) is not None and not self._unsaved:
+            self._notice_style("saved")  # the store is back: said, then the warning goes
+            self.notice.setText(self.tr_.t("wizard.unsaved_done"))
         if result.value is None:
             self.answers.pop(result.path, None)
         else:
@@ -527,13 +542,36 @@ class WizardScreen(Screen):
         if isinstance(exc, FieldError) and editor is not None:
             self._rejected[path] = (raw, exc)
             editor.set_error(exc.localized(self.tr_.lang))
+        elif isinstance(exc, LocalizedError) and exc.transient:
+            # The store could not be reached (the site's server gone, a disk full): what was
+            # typed stays on screen and is saved again until it is stored.
+            self._unsaved[path] = raw
+            self._notice_style("error")
+            self.notice.setText(self.tr_.t("wizard.unsaved", message=self.tr_.error(exc)))
+            self._retry.start()
         else:
-            self.notice.setText(self.tr_.t("error.generic", message=str(exc)))
+            self.notice.setText(self.tr_.t("error.generic", message=self.tr_.error(exc)))
         self._settle()
+
+    def _retry_timer(self) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(RETRY_UNSAVED_MS)
+        timer.timeout.connect(self._save_unsaved)
+        return timer
+
+    def _save_unsaved(self) -> None:
+        """Try the answers not yet stored again (one at a time, each in its own job)."""
+        for path, raw in list(self._unsaved.items()):
+            self._save(path, raw)
+
+    def _forget_unsaved(self) -> None:
+        self._unsaved = {}
+        self._retry.stop()
 
     def _failed(self, exc: Exception) -> None:
         self._pending -= 1
-        self.notice.setText(self.tr_.t("error.generic", message=str(exc)))
+        self.notice.setText(self.tr_.t("error.generic", message=self.tr_.error(exc)))
         self._settle()
 
     def _visibility_changed(self, path: str) -> bool:
@@ -572,6 +610,11 @@ class WizardScreen(Screen):
         self._move(-1)
 
     def _move(self, direction: int) -> None:
+        if self._unsaved:
+            # Leaving the step would drop what is typed but not stored: try again now, and
+            # say so (the notice is already on screen).
+            self._save_unsaved()
+            return
         if direction > 0 and self._has_errors():
             self._ask_to_fix()
             return
@@ -717,6 +760,7 @@ class WizardScreen(Screen):
         self.demarche = None
         self.answers = {}
         self._rejected = {}
+        self._forget_unsaved()
         self.editors = {}
         self.identity_panel = None
         self._pending = 0
