@@ -25,6 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sync.server.quota import FairShareQuota
 
 PROBLEM = "application/problem+json"
+#: Requests/s the reference server says it can take when no ``debit`` is set: it then refuses
+#: nothing, but advertises its share like the national service, which always has a quota.
+NOMINAL_CAPACITY = 100.0
+#: ``w`` of ``RateLimit-Policy``, from the shortest: the first that gives ``q`` ≥ 50 requests
+#: (a whole number, as the IETF draft writes it) keeps the rate within 1 %.
+POLICY_WINDOWS = (1, 10, 60, 600, 3600)  # seconds
 
 
 class SimulatedDrop(Exception):
@@ -83,7 +89,8 @@ class FaultInjector:
         self.rng = rng
         self.identify = identify
         self.stats: Counter[str] = Counter()
-        self.quotas: FairShareQuota | None = None  # while ``debit`` is set
+        # The active kiosks' shares of ``debit`` (of NOMINAL_CAPACITY while none is set).
+        self.quotas = FairShareQuota(NOMINAL_CAPACITY)
         self._tokens = 0.0
         self._at = clock()
 
@@ -98,13 +105,8 @@ class FaultInjector:
             self._tokens = self._burst()
             self._at = self.clock()
         if "debit" in changes:
-            debit = self.faults.debit
-            if not debit:
-                self.quotas = None
-            elif self.quotas is None:
-                self.quotas = FairShareQuota(debit)
-            else:
-                self.quotas.capacity = debit  # the clients counted so far still count
+            # The clients counted so far still count.
+            self.quotas.capacity = self.faults.debit or NOMINAL_CAPACITY
 
     def _burst(self) -> float:
         f = self.faults
@@ -130,20 +132,15 @@ class FaultInjector:
                 return end - now
         return None
 
-    def quota(self, client: str | None) -> float | None:
-        """The quota advertised to ``client`` now (requests/s), if the service has one."""
+    def quota(self, client: str | None) -> float:
+        """The quota advertised to ``client`` now (requests/s)."""
         if self.faults.quota_client:
             return self.faults.quota_client
-        if self.quotas is None:
-            return None
         return self.quotas.quota(self.clock(), client)
 
     def policy_header(self, client: str | None) -> list[tuple[bytes, bytes]]:
-        """``RateLimit-Policy`` advertising this kiosk's quota, when there is one."""
-        quota = self.quota(client)
-        if not quota:
-            return []
-        return [(b"ratelimit-policy", f"q={format_rate(quota)};w=1".encode())]
+        """``RateLimit-Policy`` advertising this kiosk's quota: on every answer of ``/v1``."""
+        return [(b"ratelimit-policy", policy_value(self.quota(client)).encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith("/v1"):
@@ -158,7 +155,7 @@ class FaultInjector:
         if outage is not None:
             await self._problem(send, 503, "Service en maintenance.", math.ceil(outage), client)
             return
-        if self.quotas is not None and client is not None:
+        if client is not None:
             # Refused or not, a client asking is an active client: it counts in the share.
             self.quotas.seen(client, self.clock())
         wait = self._rate_limited()
@@ -252,6 +249,9 @@ class FaultInjector:
         await send({"type": "http.response.body", "body": body})
 
 
-def format_rate(rate: float) -> str:
-    """A rate as ``RateLimit-Policy`` writes it: plain decimals (``0.05``), never ``5e-02``."""
-    return f"{rate:.4f}".rstrip("0").rstrip(".") or "0"
+def policy_value(rate: float) -> str:
+    """``RateLimit-Policy`` for ``rate`` requests/s, as the IETF draft writes it: a named
+    policy, a whole quota ``q`` per window of ``w`` whole seconds (``borne;q=180;w=3600`` for
+    one request every 20 s), never under one request an hour."""
+    window = next((w for w in POLICY_WINDOWS if rate * w >= 50), POLICY_WINDOWS[-1])
+    return f"borne;q={max(1, round(rate * window))};w={window}"
