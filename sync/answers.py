@@ -40,11 +40,19 @@ CURSOR = re.compile(r"0|[1-9][0-9]{0,17}")
 #: A bearer token as RFC 6750 writes it: it goes into a header, where other characters cannot.
 TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 DOCUMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: A title to print says something: a letter or a digit (not « \S »: ECMA-262 and Python do
+#: not agree on what a space is, « \x1f » is one to Python only).
+WORDS = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]")
 #: Where a piece is uploaded: a path of the service itself, never another host (the kiosk's
 #: token goes with every request).
 UPLOAD_PATH = re.compile(r"/v1/televersements/[A-Za-z0-9_-]{1,64}")
-#: An ``https://`` address a telephone can open: printable ASCII, no space (RFC 3986).
-HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?")
+#: An ``https://`` address a telephone can open: a host name, then a path, a query and a
+#: fragment as RFC 3986 writes them (the contract's ``format: uri``, and its pattern).
+_PCHAR = r"[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2}"
+_QCHAR = r"[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}"
+HTTPS_URL = re.compile(
+    rf"https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?(/({_PCHAR}|/)*)?(\?({_QCHAR})*)?(#({_QCHAR})*)?"
+)
 #: Above this an amount is no carte-grise fee (the 2026 malus is capped at 80 000 €): 200 000 €.
 MAX_AMOUNT = 20_000_000  # cents
 MAX_PIECE = 20_971_520  # bytes: the contract's largest piece (20 MiB)
@@ -254,9 +262,9 @@ def _deadline(value: object, where: str) -> date:
 def document(data: object, where: str) -> ReturnedDocument:
     """``DocumentEmis``."""
     d = obj(data, where, ("id", "type", "titre", "type_mime", "taille", "sha256"))
-    title = text(d["titre"], _at(where, "titre"), min_len=1, max_len=300)
-    if not title.strip():
-        raise Malformed(_at(where, "titre"), "vide")
+    title = text(d["titre"], _at(where, "titre"), max_len=300)
+    if not WORDS.search(title):
+        raise Malformed(_at(where, "titre"), "sans lettre ni chiffre")
     return ReturnedDocument(
         id=text(d["id"], _at(where, "id"), pattern=DOCUMENT_ID),
         kind=one_of(d["type"], _at(where, "type"), DOCUMENT_KINDS),

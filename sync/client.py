@@ -3,7 +3,9 @@
 Turns every answer into one of three outcomes the worker understands (see ``kiosk.ports.national``):
 an :class:`Ack`, a :class:`ServiceUnavailable` (retry later, safely) or a :class:`Refused`
 (back to the counter). Only 201/202 count as filed: a 200 to a filing is a captive portal or a
-proxy, never the national service. Credentials never appear in messages or logs.
+proxy, never the national service. Credentials never appear in messages or logs. Every
+answer is checked whole against the contract before anything of it is used
+(:mod:`sync.answers`): one it does not allow is a :class:`ServiceUnavailable` naming where.
 
 A hostile or broken server can neither exhaust nor stall the kiosk: an answer is read
 incrementally and dropped past :data:`MAX_ANSWER` bytes (compression is not accepted, so a
@@ -109,7 +111,9 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
 
 
 def parse_rate_policy(value: str | None) -> float | None:
-    """Requests per second from ``RateLimit-Policy: q=10;w=1`` (``None`` if absent)."""
+    """Requests per second from ``RateLimit-Policy: borne;q=100;w=10`` (``None`` if absent or
+    unreadable: the IETF draft says a malformed policy is ignored). The form of before, without
+    a policy name and with a decimal quota (``q=0.05;w=1``), still reads."""
     if not value:
         return None
     match = _POLICY.search(value)

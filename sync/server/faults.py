@@ -5,7 +5,8 @@ service always fails.
 
 Implemented as an ASGI wrapper around the national API so the API code stays clean. A reset or
 a lost response is produced by starting the response and then aborting: uvicorn closes the
-connection and the client sees a broken exchange, exactly as on a cut line.
+connection and the client sees a broken exchange, exactly as on a cut line. Every answer of
+``/v1`` carries the asking kiosk's quota (``RateLimit-Policy``), as the national service's do.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class Faults:
     taux_erreur: float = 0.0  # 500/502/503 answers, nothing recorded
     taux_coupure: float = 0.0  # connection reset before the request is processed
     taux_perte: float = 0.0  # processed and committed, then the connection drops
-    debit: float | None = None  # requests/s the whole service accepts (token bucket)
+    # requests/s the whole service accepts (token bucket, 429 beyond); None: it refuses none
+    # and advertises the shares of NOMINAL_CAPACITY
+    debit: float | None = None
     rafale: float | None = None  # bucket size (default: one second of ``debit``)
     # requests/s advertised to each kiosk; default: ``debit`` shared by the active kiosks
     quota_client: float | None = None
