@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ from kiosk.store.models import (
     NationalNotice,
     Notification,
 )
-from kiosk.sync.followup import held_change, held_fields
+from kiosk.sync.followup import NationalFollowUp, held_change, held_fields
 from sync.answers import change as read_change
 from sync.server.run import ServerThread
 from tests.support import file_dossier, fill
@@ -328,6 +329,29 @@ def test_a_page_with_a_malformed_reason_or_document_is_applied_not_at_all_then_w
     assert notice.deadline == date(2027, 1, 15)
     assert [r["type"] for r in notice.reasons] == ["autre", "champ_incorrect"]
     assert "champ" not in notice.reasons[1]  # « a b » names no answer: the reason stays
+
+
+def test_a_decision_another_counter_applied_meanwhile_is_no_error(
+    kiosk: Kiosk, catalog: Catalog, national: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two counters of a site share the store and both read the feed: the second to write
+    found the decision applied since its check, and its sync stopped on IllegalTransition."""
+    ref = queue(kiosk, catalog, "guichet")
+    kiosk.worker.run_once()
+    decided = decide(national, dossier=dossier_id(kiosk, ref), statut="accepte").json()
+    change = read_change(decided)
+    other = NationalFollowUp(kiosk.store, kiosk.dossiers, clock=lambda: datetime.now(UTC))
+    checked = kiosk.followup._verdict
+
+    def meanwhile(c: StatusChange) -> Any:
+        verdict = checked(c)
+        other.apply(c)  # the other counter, between this one's check and its write
+        return verdict
+
+    monkeypatch.setattr(kiosk.followup, "_verdict", meanwhile)
+    assert kiosk.followup.apply(change) is False
+    assert kiosk.dossiers.show(ref).summary.state is DossierState.ACCEPTE
+    assert len(notices(kiosk.store)) == 1 and len(documents(kiosk.store)) == 1
 
 
 def test_a_feed_of_the_first_version_gives_typed_reasons_from_motif_and_manquant() -> None:
