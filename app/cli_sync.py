@@ -34,7 +34,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sim.add_argument(
         "--taux-perte", type=float, default=0.0, help="part de réponses perdues après écriture"
     )
-    sim.add_argument("--debit", type=float, help="requêtes par seconde acceptées (429 au-delà)")
+    sim.add_argument(
+        "--debit",
+        type=float,
+        help="requêtes par seconde acceptées (429 au-delà) ; sans : aucun refus, 100 annoncées",
+    )
     sim.add_argument("--quota-client", type=float, help="quota annoncé à chaque borne (req/s)")
     sim.add_argument(
         "--delai-instruction", type=float, default=60.0, help="secondes avant la décision"

@@ -3,7 +3,9 @@
 Turns every answer into one of three outcomes the worker understands (see ``kiosk.ports.national``):
 an :class:`Ack`, a :class:`ServiceUnavailable` (retry later, safely) or a :class:`Refused`
 (back to the counter). Only 201/202 count as filed: a 200 to a filing is a captive portal or a
-proxy, never the national service. Credentials never appear in messages or logs.
+proxy, never the national service. Credentials never appear in messages or logs. Every
+answer is checked whole against the contract before anything of it is used
+(:mod:`sync.answers`): one it does not allow is a :class:`ServiceUnavailable` naming where.
 
 A hostile or broken server can neither exhaust nor stall the kiosk: an answer is read
 incrementally and dropped past :data:`MAX_ANSWER` bytes (compression is not accepted, so a
@@ -22,14 +24,13 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpcore
 import httpx
 
-from kiosk.followup.reasons import legacy_reasons, reasons_from_json
 from kiosk.ports.national import (
     TIMBRE_REFUSALS,
     Ack,
@@ -46,37 +47,23 @@ from kiosk.ports.national import (
     Refused,
     RemoteDemarche,
     RemoteTariff,
-    ReturnedDocument,
     ServiceUnavailable,
-    StatusChange,
     TimbreVerdict,
 )
+from sync import answers
 from sync.tls import TlsPolicy, describe_tls_failure
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 CHUNK_SIZE = 256 * 1024
 # The largest answer of the contract is the procedure definitions (~0.3 MB today); a changes
 # page of 200 decisions is tens of kB. Far above both, far below what would hurt a kiosk.
 MAX_ANSWER = 8_000_000  # bytes
-_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")  # a tariff's version: the day it comes into force
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_DOCUMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-#: The documents the service issues with a decision (``DocumentEmis.type``).
-DOCUMENT_KINDS = frozenset({"certificat_provisoire", "lettre_decision"})
-#: The types a document issued may have (what the kiosk can show and print).
-DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
-#: The largest document issued the kiosk fetches (the contract's ``DocumentEmis.taille``).
-MAX_DOCUMENT = 8_000_000
-#: The most documents kept from one decision; more is a broken feed.
-MAX_DOCUMENTS = 20
 # From the first byte sent to the last byte received, whatever the pace: a chunk upload of
 # 256 KiB still fits at 40 kbit/s.
 DEADLINE = 60.0  # seconds
-#: Above this an amount due is no carte-grise fee (the 2026 malus is capped at 80 000 €): 200 000 €.
-MAX_AMOUNT_DUE = 20_000_000  # cents
-# A bearer token as RFC 6750 writes it: it goes into a header, where other characters cannot.
-_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,4096}=*")
+_OFFSET = re.compile(r"[0-9]{1,15}")  # Upload-Offset: bytes, ASCII digits
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
 
 
@@ -84,14 +71,18 @@ def amount_due(value: object, reference: str) -> int | None:
     """The acknowledgement's ``montant_du_centimes``, if it is an amount a dossier can owe.
 
     Optional in the contract: absent or null says nothing. Anything else that is not a whole
-    number of cents from 0 to :data:`MAX_AMOUNT_DUE` (a negative, a float, a string, ``true``,
-    a billion) is ignored with a warning: the filing itself is acknowledged all the same, and
-    the agent keeps the kiosk's estimate rather than a wrong « montant dû ».
+    number of cents from 0 to 200 000 € (a negative, a fraction, a string, ``true``, a billion)
+    is ignored with a warning, the one field of an answer the client reads so: the filing
+    itself is acknowledged all the same, and the agent keeps the kiosk's estimate rather than
+    a wrong « montant dû ». Refusing the acknowledgement for it would lose the filing for good:
+    every retry with the same key gets the same answer replayed.
     """
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT_DUE:
-        return value
+    try:
+        return answers.integer(value, "montant_du_centimes", lo=0, hi=answers.MAX_AMOUNT)
+    except answers.Malformed:
+        pass
     shown = repr(value)
     log.warning(
         "dossier %s : montant dû illisible dans l'accusé de réception du service national (%s),"
@@ -120,7 +111,9 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
 
 
 def parse_rate_policy(value: str | None) -> float | None:
-    """Requests per second from ``RateLimit-Policy: q=10;w=1`` (``None`` if absent)."""
+    """Requests per second from ``RateLimit-Policy: borne;q=100;w=10`` (``None`` if absent or
+    unreadable: the IETF draft says a malformed policy is ignored). The form of before, without
+    a policy name and with a decimal quota (``q=0.05;w=1``), still reads."""
     if not value:
         return None
     match = _POLICY.search(value)
@@ -184,7 +177,11 @@ class HttpNationalApi:
     # ------------------------------------------------------------------ the three calls
 
     def submit(self, dossier: OutgoingDossier) -> Ack:
-        """File the dossier (idempotent on its key), then upload each document, resuming."""
+        """File the dossier (idempotent on its key), then upload each document, resuming.
+
+        The acknowledgement is checked whole before any upload: one the contract does not allow
+        uploads nothing (``FilingFailed``).
+        """
         response = self._call(
             "POST",
             "/v1/dossiers",
@@ -195,61 +192,32 @@ class HttpNationalApi:
             self._fail(response, expected="201", filing=True)
         # From here on the service has answered this filing: what goes wrong is about it.
         data = self._json(response, error=FilingFailed)
-        number = data.get("numero_national")
-        if data.get("id") != dossier.dossier_id or not isinstance(number, str):
-            raise FilingFailed("Réponse inattendue du service national (dossier non reconnu).")
-        pieces = data.get("pieces")
-        if not isinstance(pieces, list) or not all(isinstance(p, dict) for p in pieces):
-            raise FilingFailed("Réponse inattendue du service national (pièces).")
-        uploads = {
-            p["sha256"]: p.get("televersement") for p in pieces if isinstance(p.get("sha256"), str)
-        }
+        ack = self._check(answers.filing, data, "dépôt", dossier.dossier_id, error=FilingFailed)
         for piece in dossier.pieces:
-            url = uploads.get(piece.sha256)
-            if not isinstance(url, str):
+            path = ack.uploads.get(piece.sha256)
+            if path is None:
                 raise Refused(f"Le service national n'attend pas la pièce {piece.sha256[:12]}….")
-            self._upload(piece, url)
-        if data.get("statut") not in ("depose", "pieces_attendues"):
-            raise FilingFailed("Réponse inattendue du service national (statut du dépôt).")
+            self._upload(piece, path)
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
         amount = amount_due(data.get("montant_du_centimes"), dossier.reference)
-        return Ack(national_number=number, replayed=replayed, amount_due_cents=amount)
+        return Ack(national_number=ack.national_number, replayed=replayed, amount_due_cents=amount)
 
     def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
-        """Status changes after ``cursor``."""
+        """Status changes after ``cursor``: the whole page, or none of it."""
         params: dict[str, str | int] = {"limite": limit}
         if cursor:
             params["apres"] = cursor
         response = self._call("GET", "/v1/changements", params=params)
         if response.status_code != 200:
             self._fail(response, expected="200")
-        data = self._json(response)
-        listed, after, more = data.get("changements"), data.get("curseur"), data.get("encore")
-        if not isinstance(listed, list) or not isinstance(after, str) or not isinstance(more, bool):
-            raise ServiceUnavailable("Réponse inattendue du service national.")
-        try:
-            return ChangesPage(tuple(_change(c) for c in listed), cursor=after, more=more)
-        except (KeyError, TypeError) as exc:
-            raise ServiceUnavailable("Réponse inattendue du service national.") from exc
+        return self._check(answers.changes_page, self._json(response), "décisions")
 
     def demarches(self) -> tuple[RemoteDemarche, ...]:
         """The procedure definitions in force."""
         response = self._call("GET", "/v1/demarches")
         if response.status_code != 200:
             self._fail(response, expected="200")
-        data = self._json(response)
-        try:
-            return tuple(
-                RemoteDemarche(
-                    id=str(d["id"]),
-                    version=int(d["version"]),
-                    sha256=str(d["sha256"]),
-                    content=str(d["contenu"]),
-                )
-                for d in data["demarches"]
-            )
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # version: 1e400
-            raise ServiceUnavailable("Réponse inattendue du service national.") from exc
+        return self._check(answers.demarches, self._json(response), "démarches")
 
     # ------------------------------------------------------------------ payment
 
@@ -278,16 +246,9 @@ class HttpNationalApi:
                 return TimbreVerdict(accepted=False, message=TIMBRE_REFUSALS[code])
         if response.status_code != 201:
             self._fail(response, expected="201")
-        data = self._json(response)
-        amount, remaining = data.get("montant_centimes"), data.get("reste_du_centimes")
-        if (
-            data.get("statut") != "accepte"
-            or data.get("timbre") != timbre.timbre
-            or not isinstance(data.get("numero_national"), str)
-            or amount_due(amount, timbre.reference) is None
-            or amount_due(remaining, timbre.reference) is None
-        ):
-            raise ServiceUnavailable("Réponse inattendue du service national (timbre).")
+        amount, remaining = self._check(
+            answers.timbre, self._json(response), "timbre", timbre.timbre
+        )
         return TimbreVerdict(accepted=True, amount_cents=amount, remaining_cents=remaining)
 
     def payment_reference(self, national_number: str) -> PaymentInfo | None:
@@ -295,32 +256,7 @@ class HttpNationalApi:
         response = self._call("GET", f"/v1/dossiers/{quote(national_number, safe='')}/paiement")
         if response.status_code != 200:
             self._fail(response, expected="200")
-        data = self._json(response)
-        reference, url = data.get("reference"), data.get("url")
-        amount = amount_due(data.get("reste_du_centimes"), national_number)
-        if (
-            not isinstance(data.get("numero_national"), str)
-            or data.get("statut") not in ("a_payer", "paye", "rien_a_payer")
-            or amount_due(data.get("montant_du_centimes"), national_number) is None
-            or amount is None
-            or not isinstance(reference, str | None)
-            or not isinstance(url, str | None)
-            or "reference" not in data
-            or "url" not in data
-        ):
-            raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
-        if reference is None or amount == 0:
-            return None
-        if (
-            not isinstance(reference, str)
-            or not 0 < len(reference) <= 64
-            or not isinstance(url, str)
-            or not url.startswith("https://")
-            or len(url) > 500
-            or amount is None
-        ):
-            raise ServiceUnavailable("Réponse inattendue du service national (paiement).")
-        return PaymentInfo(reference=reference, amount_cents=amount, url=url)
+        return self._check(answers.payment, self._json(response), "paiement")
 
     # ------------------------------------------------------------------ follow-up
 
@@ -350,27 +286,20 @@ class HttpNationalApi:
             )
         if response.status_code != 201:
             self._fail(response, expected="201")
-        data = self._json(response)
-        remote = data.get("id")
-        if (
-            not isinstance(remote, str)
-            or not 0 < len(remote) <= 64
-            or data.get("statut") != "acceptee"
-        ):
-            raise ServiceUnavailable("Réponse inattendue du service national (SMS).")
-        return remote
+        return self._check(answers.notification, self._json(response), "SMS")
 
     def document(self, national_number: str, document_id: str, max_bytes: int) -> bytes:
         """The bytes of a document issued for the dossier, abandoned past ``max_bytes``."""
-        if not _DOCUMENT_ID.fullmatch(document_id):
+        if not answers.DOCUMENT_ID.fullmatch(document_id):
             raise ValueError(document_id)
         path = (
             f"/v1/dossiers/{quote(national_number, safe='')}/documents/"
             f"{quote(document_id, safe='')}"
         )
-        response = self._call("GET", path, limit=min(max_bytes, MAX_DOCUMENT))
+        response = self._call("GET", path, limit=min(max_bytes, answers.MAX_DOCUMENT))
         if response.status_code != 200:
             self._fail(response, expected="200")
+        _expect_type(response, answers.DOCUMENT_TYPES, "document")
         return response.content
 
     # ------------------------------------------------------------------ tariffs
@@ -380,36 +309,17 @@ class HttpNationalApi:
         response = self._call("GET", "/v1/tarifs")
         if response.status_code != 200:
             self._fail(response, expected="200")
-        listed = self._json(response).get("tarifs")
-        if not isinstance(listed, list):
-            raise ServiceUnavailable("Réponse inattendue du service national (tarifs).")
-        found: list[RemoteTariff] = []
-        for item in listed[:1000]:
-            version = item.get("version") if isinstance(item, dict) else None
-            digest = item.get("sha256") if isinstance(item, dict) else None
-            size = item.get("taille") if isinstance(item, dict) else None
-            if (
-                not isinstance(version, str)
-                or not _VERSION.fullmatch(version)
-                or not isinstance(digest, str)
-                or not _SHA256.fullmatch(digest)
-                or isinstance(size, bool)
-                or not isinstance(size, int)
-                or size < 0
-            ):
-                # One unreadable entry does not hide the others; the file is checked anyway.
-                log.warning("tarif mal décrit par le service national, ignoré : %.200r", item)
-                continue
-            found.append(RemoteTariff(version, digest.lower(), size))
-        return tuple(found)
+        return self._check(answers.tariffs, self._json(response), "tarifs")
 
     def tariff_text(self, version: str, max_bytes: int) -> bytes:
         """The text of one tariff file, abandoned as soon as it passes ``max_bytes``."""
-        if not _VERSION.fullmatch(version):
+        if not answers.DAY.fullmatch(version):
             raise ValueError(version)
         response = self._call("GET", f"/v1/tarifs/{version}", limit=max_bytes)
         if response.status_code != 200:
             self._fail(response, expected="200")
+        # A portal's page is no tariff: refused here, it would be taken for a tariff refused.
+        _expect_type(response, frozenset({"application/toml"}), "tarif")
         return response.content
 
     # ------------------------------------------------------------------ uploads (tus-like)
@@ -421,13 +331,15 @@ class HttpNationalApi:
             head = self._call("HEAD", url)
             if head.status_code not in (200, 204):
                 self._fail(head, expected="200", filing=True)
-            try:
-                offset = int(head.headers.get("Upload-Offset", "-1"))
-            except ValueError:
-                offset = -1  # not a number: refused just below
+            # ASCII digits only: int() would also take « 1_0 », « +5 » or « ٣ ».
+            said = head.headers.get("Upload-Offset", "")
+            offset = int(said) if _OFFSET.fullmatch(said) else -1
             if not 0 <= offset <= piece.size:
                 # Not charged to the dossier: a cut line can look like a HEAD with no headers.
-                raise ServiceUnavailable("Réponse inattendue du service national (téléversement).")
+                raise ServiceUnavailable(
+                    "Réponse inattendue du service national (téléversement : Upload-Offset"
+                    " absent ou hors de la pièce)."
+                )
             if offset == piece.size:
                 return
             try:
@@ -552,18 +464,7 @@ class HttpNationalApi:
             )
         if response.status_code != 200:
             self._fail(response, expected="200")
-        data = self._json(response)
-        token, ttl = data.get("access_token"), data.get("expires_in")
-        # A lifetime beyond 30 years is not one (and 400 digits would not convert to float).
-        if (
-            not isinstance(token, str)
-            or not _TOKEN.fullmatch(token)
-            or data.get("token_type") != "Bearer"
-            or not isinstance(ttl, int)
-            or isinstance(ttl, bool)
-            or abs(ttl) > 1e9
-        ):
-            raise ServiceUnavailable("Réponse inattendue du service national (jeton).")
+        token, ttl = self._check(answers.token, self._json(response), "jeton")
         self._token = token
         self._token_expires = time.monotonic() + max(0.0, float(ttl) - 10.0)  # renew early
         return token
@@ -584,6 +485,22 @@ class HttpNationalApi:
         if not isinstance(data, dict):
             raise error("Réponse inattendue du service national.")
         return data
+
+    @staticmethod
+    def _check(
+        read: Callable[..., _T],
+        data: dict[str, Any],
+        label: str,
+        *args: Any,
+        error: type[ServiceUnavailable] = ServiceUnavailable,
+    ) -> _T:
+        """``read(data, *args)`` (one of :mod:`sync.answers`); an answer the contract does not
+        allow is ``error``, in French, naming what and where (``label``: which answer)."""
+        try:
+            return read(data, *args)
+        except answers.Malformed as exc:
+            log.warning("réponse du service national refusée (%s) : %s", label, exc)
+            raise error(f"Réponse inattendue du service national ({label} : {exc}).") from exc
 
     def _fail(self, response: httpx.Response, *, expected: str, filing: bool = False) -> None:
         """Raise the exception that matches an unexpected answer.
@@ -638,93 +555,16 @@ def _problem(response: httpx.Response) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _change(c: Any) -> StatusChange:
-    """One decision of the feed. The contract's first-version fields are required as before (a
-    change without them is an unexpected answer); what the follow-up added is read tolerantly:
-    a malformed reason, deadline or document is left out with a warning, never the decision."""
-    if not isinstance(c, dict):
-        raise TypeError("changement : objet attendu")
-    if not all(isinstance(c.get(k), str) for k in ("id", "numero_national", "statut")):
-        raise TypeError("changement : id, numero_national et statut sont des textes")
-    reason = _optional_text(c.get("motif"))
-    missing = tuple(str(m) for m in c.get("manquant") or ())
-    typed = reasons_from_json(c.get("motifs"))
-    if not typed:
-        # A service speaking the contract's first version, or reasons all unusable.
-        typed = legacy_reasons(reason, missing)
-    return StatusChange(
-        dossier_id=str(c["id"]),
-        national_number=str(c["numero_national"]),
-        status=str(c["statut"]),
-        reason=reason,
-        missing=missing,
-        reasons=typed,
-        deadline=_deadline(c.get("date_limite")),
-        documents=_documents(c.get("documents")),
-    )
-
-
-def _deadline(value: object) -> date | None:
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        day = None
-    if day is None or not 2000 <= day.year <= 2200:
-        log.warning("date limite illisible dans le flux des décisions, ignorée : %.40r", value)
-        return None
-    return day
-
-
-def _documents(value: object) -> tuple[ReturnedDocument, ...]:
-    if not isinstance(value, list):
-        return ()
-    found: list[ReturnedDocument] = []
-    for item in value[:MAX_DOCUMENTS]:
-        document = _document(item)
-        if document is None:
-            log.warning("document mal décrit par le service national, ignoré : %.200r", item)
-        else:
-            found.append(document)
-    return tuple(found)
-
-
-def _document(item: object) -> ReturnedDocument | None:
-    if not isinstance(item, dict):
-        return None
-    doc_id, kind, title = item.get("id"), item.get("type"), item.get("titre")
-    mime, size, digest = item.get("type_mime"), item.get("taille"), item.get("sha256")
-    if (
-        not isinstance(doc_id, str)
-        or not _DOCUMENT_ID.fullmatch(doc_id)
-        or kind not in DOCUMENT_KINDS
-        or not isinstance(title, str)
-        or not title.strip()
-        or mime not in DOCUMENT_TYPES
-        or isinstance(size, bool)
-        or not isinstance(size, int)
-        or not 0 < size <= MAX_DOCUMENT
-        or not isinstance(digest, str)
-        or not _SHA256.fullmatch(digest)
-    ):
-        return None
-    title = " ".join(title.split())
-    return ReturnedDocument(
-        id=doc_id,
-        kind=str(kind),
-        title=title if len(title) <= 300 else title[:299] + "…",
-        mime_type=str(mime),
-        size=size,
-        sha256=digest.lower(),
-    )
-
-
-def _optional_text(value: object) -> str | None:
-    """A text the contract allows to be null; anything else is an unexpected answer."""
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"texte attendu, {type(value).__name__} reçu")
+def _expect_type(response: httpx.Response, allowed: frozenset[str], label: str) -> None:
+    """A 200 whose ``Content-Type`` is not one the contract gives for it (parameters such as
+    ``charset`` aside) is no answer of the service: a captive portal's page, a proxy's."""
+    given = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if given not in allowed:
+        shown = given[:60] or "aucun"
+        raise ServiceUnavailable(
+            f"Réponse inattendue du service national ({label} : type {shown} au lieu de"
+            f" {' ou '.join(sorted(allowed))}) : portail captif ou proxy ?"
+        )
 
 
 # ---------------------------------------------------------------------- the overall deadline

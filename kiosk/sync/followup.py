@@ -27,7 +27,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk.dossiers.service import DossierService
-from kiosk.dossiers.states import ACKNOWLEDGED_STATES, TRANSITIONS, DossierState
+from kiosk.dossiers.states import (
+    ACKNOWLEDGED_STATES,
+    TRANSITIONS,
+    DossierState,
+    IllegalTransition,
+)
 from kiosk.followup.reasons import reasons_from_json, reasons_to_json
 from kiosk.ports.national import ReturnedDocument, StatusChange
 from kiosk.security.audit import AuditAction
@@ -136,14 +141,21 @@ class NationalFollowUp:
                 if documents:
                     announce(s, dossier.id, documents, now=self._now())
 
-            self._dossiers.transition(
-                reference,
-                target,
-                reason=change_reason(change),
-                reasons=change.reasons,
-                deadline=change.deadline,
-                before=record_documents,
-            )
+            try:
+                self._dossiers.transition(
+                    reference,
+                    target,
+                    reason=change_reason(change),
+                    reasons=change.reasons,
+                    deadline=change.deadline,
+                    before=record_documents,
+                )
+            except IllegalTransition:
+                # Another counter of the site (the store is shared) applied it between the
+                # check and this write, which wrote nothing: nothing left to do, unless not so.
+                if self._verdict(change)[0] is _Verdict.APPLY:
+                    raise
+                return False
             return True
         return False
 

@@ -5,7 +5,8 @@ service always fails.
 
 Implemented as an ASGI wrapper around the national API so the API code stays clean. A reset or
 a lost response is produced by starting the response and then aborting: uvicorn closes the
-connection and the client sees a broken exchange, exactly as on a cut line.
+connection and the client sees a broken exchange, exactly as on a cut line. Every answer of
+``/v1`` carries the asking kiosk's quota (``RateLimit-Policy``), as the national service's do.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sync.server.quota import FairShareQuota
 
 PROBLEM = "application/problem+json"
+#: Requests/s the reference server says it can take when no ``debit`` is set: it then refuses
+#: nothing, but advertises its share like the national service, which always has a quota.
+NOMINAL_CAPACITY = 100.0
+#: ``w`` of ``RateLimit-Policy``, from the shortest: the first that gives ``q`` ≥ 50 requests
+#: (a whole number, as the IETF draft writes it) keeps the rate within 1 %.
+POLICY_WINDOWS = (1, 10, 60, 600, 3600)  # seconds
 
 
 class SimulatedDrop(Exception):
@@ -50,7 +57,9 @@ class Faults:
     taux_erreur: float = 0.0  # 500/502/503 answers, nothing recorded
     taux_coupure: float = 0.0  # connection reset before the request is processed
     taux_perte: float = 0.0  # processed and committed, then the connection drops
-    debit: float | None = None  # requests/s the whole service accepts (token bucket)
+    # requests/s the whole service accepts (token bucket, 429 beyond); None: it refuses none
+    # and advertises the shares of NOMINAL_CAPACITY
+    debit: float | None = None
     rafale: float | None = None  # bucket size (default: one second of ``debit``)
     # requests/s advertised to each kiosk; default: ``debit`` shared by the active kiosks
     quota_client: float | None = None
@@ -83,7 +92,8 @@ class FaultInjector:
         self.rng = rng
         self.identify = identify
         self.stats: Counter[str] = Counter()
-        self.quotas: FairShareQuota | None = None  # while ``debit`` is set
+        # The active kiosks' shares of ``debit`` (of NOMINAL_CAPACITY while none is set).
+        self.quotas = FairShareQuota(NOMINAL_CAPACITY)
         self._tokens = 0.0
         self._at = clock()
 
@@ -98,13 +108,8 @@ class FaultInjector:
             self._tokens = self._burst()
             self._at = self.clock()
         if "debit" in changes:
-            debit = self.faults.debit
-            if not debit:
-                self.quotas = None
-            elif self.quotas is None:
-                self.quotas = FairShareQuota(debit)
-            else:
-                self.quotas.capacity = debit  # the clients counted so far still count
+            # The clients counted so far still count.
+            self.quotas.capacity = self.faults.debit or NOMINAL_CAPACITY
 
     def _burst(self) -> float:
         f = self.faults
@@ -130,20 +135,15 @@ class FaultInjector:
                 return end - now
         return None
 
-    def quota(self, client: str | None) -> float | None:
-        """The quota advertised to ``client`` now (requests/s), if the service has one."""
+    def quota(self, client: str | None) -> float:
+        """The quota advertised to ``client`` now (requests/s)."""
         if self.faults.quota_client:
             return self.faults.quota_client
-        if self.quotas is None:
-            return None
         return self.quotas.quota(self.clock(), client)
 
     def policy_header(self, client: str | None) -> list[tuple[bytes, bytes]]:
-        """``RateLimit-Policy`` advertising this kiosk's quota, when there is one."""
-        quota = self.quota(client)
-        if not quota:
-            return []
-        return [(b"ratelimit-policy", f"q={format_rate(quota)};w=1".encode())]
+        """``RateLimit-Policy`` advertising this kiosk's quota: on every answer of ``/v1``."""
+        return [(b"ratelimit-policy", policy_value(self.quota(client)).encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith("/v1"):
@@ -158,7 +158,7 @@ class FaultInjector:
         if outage is not None:
             await self._problem(send, 503, "Service en maintenance.", math.ceil(outage), client)
             return
-        if self.quotas is not None and client is not None:
+        if client is not None:
             # Refused or not, a client asking is an active client: it counts in the share.
             self.quotas.seen(client, self.clock())
         wait = self._rate_limited()
@@ -252,6 +252,9 @@ class FaultInjector:
         await send({"type": "http.response.body", "body": body})
 
 
-def format_rate(rate: float) -> str:
-    """A rate as ``RateLimit-Policy`` writes it: plain decimals (``0.05``), never ``5e-02``."""
-    return f"{rate:.4f}".rstrip("0").rstrip(".") or "0"
+def policy_value(rate: float) -> str:
+    """``RateLimit-Policy`` for ``rate`` requests/s, as the IETF draft writes it: a named
+    policy, a whole quota ``q`` per window of ``w`` whole seconds (``borne;q=180;w=3600`` for
+    one request every 20 s), never under one request an hour."""
+    window = next((w for w in POLICY_WINDOWS if rate * w >= 50), POLICY_WINDOWS[-1])
+    return f"borne;q={max(1, round(rate * window))};w={window}"

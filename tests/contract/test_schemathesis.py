@@ -43,7 +43,8 @@ CLIENTS = {"borne-demo": "secret-demo", "borne-voisine": "secret-voisine"}
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """The reference server, fault-free (no quota: ``RateLimit-Policy`` is then absent)."""
+    """The reference server, fault-free (no ``debit``: it refuses nothing and advertises the
+    share of its nominal capacity in ``RateLimit-Policy``, on every answer)."""
     sim = NationalSimulator(tmp_path / "national.sqlite3", clients=CLIENTS, rng=random.Random(1))
     with ServerThread(sim) as running:
         yield running

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,8 +31,8 @@ from kiosk.store.models import (
     NationalNotice,
     Notification,
 )
-from kiosk.sync.followup import held_change, held_fields
-from sync.client import _change
+from kiosk.sync.followup import NationalFollowUp, held_change, held_fields
+from sync.answers import change as read_change
 from sync.server.run import ServerThread
 from tests.support import file_dossier, fill
 from tests.sync.conftest import Kiosk, store_folder
@@ -276,64 +277,87 @@ def test_a_document_not_the_one_announced_is_refused_then_fetched_later(
     assert doc.received_at is not None and doc.kind == "lettre_decision"
 
 
-def test_malformed_reasons_and_documents_in_the_feed_never_lose_the_decision(
+def test_a_page_with_a_malformed_reason_or_document_is_applied_not_at_all_then_whole(
     kiosk: Kiosk, catalog: Catalog, national: ServerThread
 ) -> None:
     ref = queue(kiosk, catalog, "guichet")
     kiosk.worker.run_once()
     decide(national, dossier=dossier_id(kiosk, ref), statut="a_completer")
-    bad_motifs = [
-        {"type": "piece_manquante"},  # no message
-        "texte",
-        {"type": "nouveau_type", "message": "Lu comme « autre »."},
-        {"type": "champ_incorrect", "message": "x" * 5000, "champ": "a b"},
+    motifs = [
+        {"type": "nouveau_type", "message": "Lu comme « autre »."},  # the contract allows it
+        {"type": "champ_incorrect", "message": "Nom à revoir.", "champ": "a b"},
     ]
-    bad_documents = [
-        {
-            "id": "../../etc/passwd",
-            "type": "lettre_decision",
-            "titre": "t",
-            "type_mime": "application/pdf",
-            "taille": 10,
-            "sha256": "0" * 64,
-        },
-        {
-            "id": "doc-1",
-            "type": "certificat_provisoire",
-            "titre": "t",
-            "type_mime": "application/pdf",
-            "taille": 10**12,
-            "sha256": "0" * 64,
-        },
-        {
-            "id": "doc-2",
-            "type": "lettre_decision",
-            "titre": "Lettre",
-            "type_mime": "application/pdf",
-            "taille": 10,
-            "sha256": "zz",
-        },
-        42,
+    letter = {
+        "id": "doc-2",
+        "type": "lettre_decision",
+        "titre": "Lettre",
+        "type_mime": "application/pdf",
+        "taille": 10,
+        "sha256": "0" * 64,
+    }
+    spoilt = [
+        ([*motifs, {"type": "piece_manquante"}], [], "2027-01-15", "motifs[2].message"),
+        (motifs, [{**letter, "id": "../../etc/passwd"}], "2027-01-15", "documents[0].id"),
+        (motifs, [{**letter, "taille": 10**12}], "2027-01-15", "documents[0].taille"),
+        (motifs, [letter, 42], "2027-01-15", "documents[1]"),
+        (motifs, [], "demain", "date_limite"),
     ]
-    with national.sim.db.tx() as c:
+    for reasons, issued, deadline, where in spoilt:
+        with national.sim.db.tx() as c:
+            c.execute(
+                "UPDATE changement SET motifs = ?, documents = ?, date_limite = ?",
+                (json.dumps(reasons), json.dumps(issued), deadline),
+            )
+        kiosk.clock.advance(120)  # past the backoff of the page refused before
+        report = kiosk.worker.run_once()
+        # Nothing of the page: the decision waits with its reasons and documents, for good.
+        assert kiosk.dossiers.show(ref).summary.state is DossierState.TRANSMIS
+        assert notices(kiosk.store) == [] and documents(kiosk.store) == []
+        assert report.last_error is not None
+        assert report.last_error.startswith("Réponse inattendue du service national (décisions")
+        assert f"changements[0].{where}" in report.last_error
+
+    with national.sim.db.tx() as c:  # the service corrects its feed
         c.execute(
-            "UPDATE changement SET motifs = ?, documents = ?, date_limite = 'demain'",
-            (json.dumps(bad_motifs), json.dumps(bad_documents)),
+            "UPDATE changement SET motifs = ?, documents = '[]', date_limite = '2027-01-15'",
+            (json.dumps(motifs),),
         )
+    kiosk.clock.advance(120)
     kiosk.worker.run_once()
     assert kiosk.dossiers.show(ref).summary.state is DossierState.A_COMPLETER
     [notice] = notices(kiosk.store)
-    assert notice.deadline is None
-    kinds = [r["type"] for r in notice.reasons]
-    assert kinds == ["autre", "champ_incorrect"]
-    assert len(notice.reasons[1]["message"]) <= 500 and "champ" not in notice.reasons[1]
-    assert documents(kiosk.store) == []
+    assert notice.deadline == date(2027, 1, 15)
+    assert [r["type"] for r in notice.reasons] == ["autre", "champ_incorrect"]
+    assert "champ" not in notice.reasons[1]  # « a b » names no answer: the reason stays
+
+
+def test_a_decision_another_counter_applied_meanwhile_is_no_error(
+    kiosk: Kiosk, catalog: Catalog, national: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two counters of a site share the store and both read the feed: the second to write
+    found the decision applied since its check, and its sync stopped on IllegalTransition."""
+    ref = queue(kiosk, catalog, "guichet")
+    kiosk.worker.run_once()
+    decided = decide(national, dossier=dossier_id(kiosk, ref), statut="accepte").json()
+    change = read_change(decided)
+    other = NationalFollowUp(kiosk.store, kiosk.dossiers, clock=lambda: datetime.now(UTC))
+    checked = kiosk.followup._verdict
+
+    def meanwhile(c: StatusChange) -> Any:
+        verdict = checked(c)
+        other.apply(c)  # the other counter, between this one's check and its write
+        return verdict
+
+    monkeypatch.setattr(kiosk.followup, "_verdict", meanwhile)
+    assert kiosk.followup.apply(change) is False
+    assert kiosk.dossiers.show(ref).summary.state is DossierState.ACCEPTE
+    assert len(notices(kiosk.store)) == 1 and len(documents(kiosk.store)) == 1
 
 
 def test_a_feed_of_the_first_version_gives_typed_reasons_from_motif_and_manquant() -> None:
-    change = _change(
+    change = read_change(
         {
-            "id": "d",
+            "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
             "numero_national": "NAT-1",
             "statut": "a_completer",
             "motif": "Pièces à revoir.",

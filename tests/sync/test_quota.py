@@ -19,7 +19,7 @@ from sync.client import parse_rate_policy
 from sync.clock import SimClock
 from sync.policy import Scheduler, SyncPolicy
 from sync.server.app import NationalSimulator
-from sync.server.faults import format_rate
+from sync.server.faults import policy_value
 from sync.server.quota import ARRIVAL_WINDOW, FairShareQuota
 from sync.server.run import ServerThread
 from sync.worker import QUOTA_KEY
@@ -105,9 +105,40 @@ def test_the_reference_server_advertises_the_share_of_the_active_kiosks(tmp_path
         assert quota_of("borne-a") == 2.5  # a fixed quota, when the operator sets one
 
 
-def test_the_policy_header_is_written_in_plain_decimals() -> None:
-    assert [format_rate(r) for r in (100.0, 0.05, 1 / 30, 2.5)] == ["100", "0.05", "0.0333", "2.5"]
-    assert parse_rate_policy(f"q={format_rate(0.05)};w=1") == 0.05
+def test_every_answer_carries_the_policy_even_without_a_debit(tmp_path: Path) -> None:
+    """The national service always has a quota and says it on every answer, errors included;
+    the reference server without ``debit`` refuses nothing and says its nominal capacity."""
+    sim = NationalSimulator(tmp_path / "n.sqlite3", clients={"borne-a": "sa"}, rng=random.Random(1))
+    credentials = {"grant_type": "client_credentials", "client_id": "borne-a"}
+    credentials["client_secret"] = "sa"
+    with ServerThread(sim) as server, httpx.Client(base_url=server.url) as http:
+        said = {
+            answer.status_code: answer.headers.get("RateLimit-Policy")
+            for answer in (
+                http.post("/v1/jetons", json=credentials),
+                http.post("/v1/jetons", json={"grant_type": "autre"}),
+                http.get("/v1/changements"),  # no token
+                http.get("/v1/nulle-part"),
+                http.delete("/v1/dossiers"),
+            )
+        }
+    assert said == dict.fromkeys((200, 400, 401, 404, 405), "borne;q=100;w=1")
+
+
+def test_the_policy_header_is_written_as_the_ietf_draft_writes_it_within_one_percent() -> None:
+    # A named policy, a whole quota per window of whole seconds (q=0.05 is not one).
+    written = [policy_value(r) for r in (100.0, 10.0, 2.5, 0.05, 1 / 30, 1e-6)]
+    assert written == [
+        "borne;q=100;w=1",
+        "borne;q=100;w=10",
+        "borne;q=150;w=60",
+        "borne;q=180;w=3600",
+        "borne;q=120;w=3600",
+        "borne;q=1;w=3600",  # never under one request an hour
+    ]
+    for rate in (0.084, 0.9, 4.99, 7.3, 49.9, 1234.5):
+        assert parse_rate_policy(policy_value(rate)) == pytest.approx(rate, rel=0.01)
+    assert parse_rate_policy("q=0.05;w=1") == 0.05  # the form of before still reads
 
 
 def test_a_kiosk_adopts_a_larger_advertised_quota_at_once(

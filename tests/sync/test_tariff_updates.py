@@ -197,6 +197,50 @@ def test_a_changed_version_already_in_use_is_refused(
     assert _fixed_tax(setup.kiosk, live) == 1100
 
 
+class _Portal(httpx.BaseTransport):
+    """The real server, behind a captive portal while ``on``: a tariff file asked for gets the
+    portal's page, a 200 in HTML."""
+
+    def __init__(self) -> None:
+        self._real = httpx.HTTPTransport()
+        self.on = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.on and request.url.path.startswith("/v1/tarifs/"):
+            page = b"<html>Connectez-vous au Wi-Fi de la mairie</html>"
+            return httpx.Response(200, headers={"Content-Type": "text/html"}, content=page)
+        return self._real.handle_request(request)
+
+    def close(self) -> None:
+        self._real.close()
+
+
+def test_a_portal_page_instead_of_a_tariff_is_no_tariff_refused(
+    store: Store, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Taken for the tariff before, it failed its SHA-256 check: the version was listed
+    « refusé » to the supervisor and not asked again until a restart."""
+    clock = SimClock(FILED.timestamp())
+    sim = NationalSimulator(tmp_path / "national.sqlite3", clock=clock.time, rng=random.Random(1))
+    files = TariffFiles(default_tariffs_dir(), tmp_path / "donnees" / "tarifs")
+    portal = _Portal()
+    with ServerThread(sim) as national:
+        kiosk = make_kiosk(
+            store, catalog, national.url, clock=clock, tariffs=files, transport=portal
+        )
+        for version, text in _update(tmp_path).items():
+            _publish(national.url, version, text)
+        clock.advance(31 * DAY)
+        report = kiosk.worker.run_once()
+        assert report.tariffs_refused == [] and report.tariffs_installed == []
+        assert report.last_error is not None and "portail captif" in report.last_error
+        assert kiosk.outbox.get_marker(REFUSED_TARIFFS_KEY) is None
+        portal.on = False  # the next daily look, through a line that reaches the service
+        clock.advance(DAY)
+        assert kiosk.worker.run_once().tariffs_installed == [LATEST, NEWER.isoformat()]
+        kiosk.api.close()
+
+
 def _steps(setup: Setup, count: int) -> None:
     """Run the worker's loop a few steps, letting simulated time pass while it paces itself
     (never as far as the next daily look)."""

@@ -1,0 +1,345 @@
+"""The national service's answers checked against docs/national-api.json before the kiosk reads
+anything of them.
+
+Each answer the client takes is checked whole, at every depth, against what the contract states
+of it: each field's type, bounds, pattern and enumeration, the required fields of every nested
+object, the items of every list. Anything else raises :class:`Malformed`, naming where
+(``changements[3].documents[0].taille``); the client turns it into its clear refusal in French
+(``ServiceUnavailable``, ``FilingFailed`` for a filing). Nothing of an answer the contract does
+not allow reaches the kiosk, not even the part of it that was right: a page of decisions is
+applied whole or not at all, and read again later (the cursor stays where it was).
+
+Two readings are JSON Schema's, not Python's: an ``integer`` is a number without a fractional
+part (``300.0`` is one, ``true`` is not), and a pattern's digit is an ASCII digit (``\\d`` in
+the contract's ECMA-262 patterns; Python's ``\\d`` also takes ``٣``). Fields the contract does
+not name are ignored: a newer service may add some.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kiosk.followup.reasons import Reason, legacy_reasons, reasons_from_json
+from kiosk.ports.national import (
+    ChangesPage,
+    PaymentInfo,
+    RemoteDemarche,
+    RemoteTariff,
+    ReturnedDocument,
+    StatusChange,
+)
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CURSOR = re.compile(r"0|[1-9][0-9]{0,17}")
+#: A bearer token as RFC 6750 writes it: it goes into a header, where other characters cannot.
+TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+DOCUMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: A title to print says something: a letter or a digit (not « \S »: ECMA-262 and Python do
+#: not agree on what a space is, « \x1f » is one to Python only).
+WORDS = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]")
+#: Where a piece is uploaded: a path of the service itself, never another host (the kiosk's
+#: token goes with every request).
+UPLOAD_PATH = re.compile(r"/v1/televersements/[A-Za-z0-9_-]{1,64}")
+#: An ``https://`` address a telephone can open: a host name, then a path, a query and a
+#: fragment as RFC 3986 writes them (the contract's ``format: uri``, and its pattern).
+_PCHAR = r"[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2}"
+_QCHAR = r"[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}"
+HTTPS_URL = re.compile(
+    rf"https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?(/({_PCHAR}|/)*)?(\?({_QCHAR})*)?(#({_QCHAR})*)?"
+)
+#: Above this an amount is no carte-grise fee (the 2026 malus is capped at 80 000 €): 200 000 €.
+MAX_AMOUNT = 20_000_000  # cents
+MAX_PIECE = 20_971_520  # bytes: the contract's largest piece (20 MiB)
+MAX_DOCUMENT = 8_000_000  # bytes: the contract's largest document issued
+MAX_TOKEN_LIFETIME = 1_000_000_000  # seconds (~30 years): more is not a lifetime
+STATUSES = frozenset({"accepte", "refuse", "a_completer", "en_attente_paiement", "paye"})
+DOCUMENT_KINDS = frozenset({"certificat_provisoire", "lettre_decision"})
+DOCUMENT_TYPES = frozenset({"application/pdf"})
+PAYMENT_STATUSES = frozenset({"a_payer", "paye", "rien_a_payer"})
+
+
+class Malformed(ValueError):
+    """An answer the contract does not allow: ``where`` it is wrong and ``what`` is wrong."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where or 'réponse'}, {what}")
+        self.where = where
+        self.what = what
+
+
+# ---------------------------------------------------------------------- the contract's types
+
+
+def _at(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def obj(value: object, where: str, required: Iterable[str] = ()) -> dict[str, Any]:
+    """An object with its ``required`` fields."""
+    if not isinstance(value, dict):
+        raise Malformed(where, "objet attendu")
+    for key in required:
+        if key not in value:
+            raise Malformed(_at(where, key), "absent")
+    return value
+
+
+def array(value: object, where: str, *, max_items: int | None = None) -> list[Any]:
+    """A list of at most ``max_items``."""
+    if not isinstance(value, list):
+        raise Malformed(where, "liste attendue")
+    if max_items is not None and len(value) > max_items:
+        raise Malformed(where, f"plus de {max_items} éléments")
+    return value
+
+
+def text(
+    value: object,
+    where: str,
+    *,
+    min_len: int = 0,
+    max_len: int | None = None,
+    pattern: re.Pattern[str] | None = None,
+) -> str:
+    """A string, within its length bounds, matching ``pattern`` whole."""
+    if not isinstance(value, str):
+        raise Malformed(where, "texte attendu")
+    if len(value) < min_len or (max_len is not None and len(value) > max_len):
+        raise Malformed(where, "longueur hors bornes")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise Malformed(where, "forme incorrecte")
+    return value
+
+
+def optional_text(value: object, where: str, **bounds: Any) -> str | None:
+    """A string or ``null``."""
+    return None if value is None else text(value, where, **bounds)
+
+
+def integer(value: object, where: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    """A whole number (``300.0`` is one, ``true`` is not) within ``lo``..``hi``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Malformed(where, "entier attendu")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise Malformed(where, "hors bornes")
+    return value
+
+
+def boolean(value: object, where: str) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise Malformed(where, "booléen attendu")
+    return value
+
+
+def one_of(value: object, where: str, allowed: frozenset[str]) -> str:
+    """One of the contract's enumerated values."""
+    if not isinstance(value, str) or value not in allowed:
+        raise Malformed(where, "valeur inconnue")
+    return value
+
+
+def day(value: object, where: str) -> date:
+    """A full date (``2027-01-15``, RFC 3339's ``full-date``)."""
+    try:
+        return date.fromisoformat(text(value, where, pattern=DAY))
+    except ValueError as exc:  # 2027-02-30
+        raise Malformed(where, "date impossible") from exc
+
+
+# ---------------------------------------------------------------------- the answers
+
+
+def token(data: dict[str, Any]) -> tuple[str, int]:
+    """``Jeton``: the bearer token and its lifetime in seconds."""
+    obj(data, "", ("access_token", "token_type", "expires_in"))
+    value = text(data["access_token"], "access_token", max_len=4096, pattern=TOKEN)
+    one_of(data["token_type"], "token_type", frozenset({"Bearer"}))
+    ttl = integer(data["expires_in"], "expires_in", lo=1, hi=MAX_TOKEN_LIFETIME)
+    return value, ttl
+
+
+@dataclass(frozen=True)
+class Filing:
+    """``Depot``: the acknowledgement of a filing, its pieces' upload paths by SHA-256."""
+
+    national_number: str
+    status: str
+    uploads: dict[str, str]
+
+
+def filing(data: dict[str, Any], dossier_id: str) -> Filing:
+    """``Depot``, for the dossier ``dossier_id``. Its optional ``montant_du_centimes`` is not
+    checked here: the client reads it on its own (``sync.client.amount_due``)."""
+    obj(data, "", ("id", "numero_national", "statut", "pieces"))
+    if text(data["id"], "id", pattern=UUID) != dossier_id:
+        raise Malformed("id", "un autre dossier que celui déposé")
+    number = text(data["numero_national"], "numero_national")
+    status = one_of(data["statut"], "statut", frozenset({"depose", "pieces_attendues"}))
+    uploads: dict[str, str] = {}
+    for i, item in enumerate(array(data["pieces"], "pieces")):
+        where = _at("pieces", i)
+        piece = obj(item, where, ("sha256", "taille", "televersement"))
+        digest = text(piece["sha256"], _at(where, "sha256"), pattern=SHA256)
+        integer(piece["taille"], _at(where, "taille"), lo=1, hi=MAX_PIECE)
+        path = text(piece["televersement"], _at(where, "televersement"), pattern=UPLOAD_PATH)
+        uploads[digest] = path
+    return Filing(number, status, uploads)
+
+
+def changes_page(data: dict[str, Any]) -> ChangesPage:
+    """``PageChangements``: every decision of the page, or none."""
+    obj(data, "", ("changements", "curseur", "encore"))
+    listed = array(data["changements"], "changements")
+    cursor = text(data["curseur"], "curseur", pattern=CURSOR)
+    more = boolean(data["encore"], "encore")
+    return ChangesPage(
+        tuple(change(c, _at("changements", i)) for i, c in enumerate(listed)), cursor, more
+    )
+
+
+def change(data: object, where: str = "") -> StatusChange:
+    """One decision of the feed, every field the contract names checked.
+
+    A service speaking the contract's first version gives ``motif`` and ``manquant`` only: the
+    typed reasons are then made from them (:func:`legacy_reasons`).
+    """
+    c = obj(data, where, ("id", "numero_national", "statut"))
+    dossier = text(c["id"], _at(where, "id"), pattern=UUID)
+    number = text(c["numero_national"], _at(where, "numero_national"))
+    status = one_of(c["statut"], _at(where, "statut"), STATUSES)
+    reason = optional_text(c.get("motif"), _at(where, "motif"))
+    missing = tuple(
+        text(m, _at(_at(where, "manquant"), i))
+        for i, m in enumerate(array(c.get("manquant", []), _at(where, "manquant")))
+    )
+    reasons = _reasons(c.get("motifs", []), _at(where, "motifs"))
+    deadline = c.get("date_limite")
+    issued = array(c.get("documents", []), _at(where, "documents"), max_items=20)
+    return StatusChange(
+        dossier_id=dossier,
+        national_number=number,
+        status=status,
+        reason=reason,
+        missing=missing,
+        reasons=reasons or legacy_reasons(reason, missing),
+        deadline=None if deadline is None else _deadline(deadline, _at(where, "date_limite")),
+        documents=tuple(document(d, _at(_at(where, "documents"), i)) for i, d in enumerate(issued)),
+    )
+
+
+def _reasons(value: object, where: str) -> tuple[Reason, ...]:
+    """``Motif`` items. A ``type`` the kiosk does not know is read as « autre », as the
+    contract says (a newer service may add kinds); a blank message is left out."""
+    for i, item in enumerate(array(value, where, max_items=50)):
+        at = _at(where, i)
+        reason = obj(item, at, ("type", "message"))
+        text(reason["type"], _at(at, "type"), max_len=64)
+        text(reason["message"], _at(at, "message"), max_len=500)
+        for key in ("piece", "champ"):
+            if key in reason:
+                text(reason[key], _at(at, key), max_len=200)
+    return reasons_from_json(value)
+
+
+def _deadline(value: object, where: str) -> date:
+    found = day(value, where)
+    if not 2000 <= found.year <= 2199:
+        raise Malformed(where, "hors bornes")
+    return found
+
+
+def document(data: object, where: str) -> ReturnedDocument:
+    """``DocumentEmis``."""
+    d = obj(data, where, ("id", "type", "titre", "type_mime", "taille", "sha256"))
+    title = text(d["titre"], _at(where, "titre"), max_len=300)
+    if not WORDS.search(title):
+        raise Malformed(_at(where, "titre"), "sans lettre ni chiffre")
+    return ReturnedDocument(
+        id=text(d["id"], _at(where, "id"), pattern=DOCUMENT_ID),
+        kind=one_of(d["type"], _at(where, "type"), DOCUMENT_KINDS),
+        title=" ".join(title.split()),
+        mime_type=one_of(d["type_mime"], _at(where, "type_mime"), DOCUMENT_TYPES),
+        size=integer(d["taille"], _at(where, "taille"), lo=1, hi=MAX_DOCUMENT),
+        sha256=text(d["sha256"], _at(where, "sha256"), pattern=SHA256),
+    )
+
+
+def demarches(data: dict[str, Any]) -> tuple[RemoteDemarche, ...]:
+    """The procedure definitions in force (``demarches``)."""
+    obj(data, "", ("demarches",))
+    found = []
+    for i, item in enumerate(array(data["demarches"], "demarches")):
+        where = _at("demarches", i)
+        d = obj(item, where, ("id", "version", "sha256", "contenu"))
+        found.append(
+            RemoteDemarche(
+                id=text(d["id"], _at(where, "id")),
+                version=integer(d["version"], _at(where, "version"), lo=1),
+                sha256=text(d["sha256"], _at(where, "sha256"), pattern=SHA256),
+                content=text(d["contenu"], _at(where, "contenu")),
+            )
+        )
+    return tuple(found)
+
+
+def tariffs(data: dict[str, Any]) -> tuple[RemoteTariff, ...]:
+    """The tariff files published (``tarifs``)."""
+    obj(data, "", ("tarifs",))
+    found = []
+    for i, item in enumerate(array(data["tarifs"], "tarifs", max_items=1000)):
+        where = _at("tarifs", i)
+        t = obj(item, where, ("version", "en_vigueur_du", "sha256", "taille"))
+        version = text(t["version"], _at(where, "version"), pattern=DAY)
+        day(t["en_vigueur_du"], _at(where, "en_vigueur_du"))
+        digest = text(t["sha256"], _at(where, "sha256"), pattern=SHA256)
+        size = integer(t["taille"], _at(where, "taille"), lo=0)
+        found.append(RemoteTariff(version, digest, size))
+    return tuple(found)
+
+
+def timbre(data: dict[str, Any], number: str) -> tuple[int, int]:
+    """``Timbre`` for the timbre ``number``: its value and what the dossier still owes."""
+    obj(data, "", ("timbre", "numero_national", "statut", "montant_centimes", "reste_du_centimes"))
+    if text(data["timbre"], "timbre") != number:
+        raise Malformed("timbre", "un autre timbre que celui donné")
+    text(data["numero_national"], "numero_national")
+    one_of(data["statut"], "statut", frozenset({"accepte"}))
+    amount = integer(data["montant_centimes"], "montant_centimes", lo=1, hi=MAX_AMOUNT)
+    remaining = integer(data["reste_du_centimes"], "reste_du_centimes", lo=0, hi=MAX_AMOUNT)
+    return amount, remaining
+
+
+def payment(data: dict[str, Any]) -> PaymentInfo | None:
+    """``Paiement``: the reference to pay, with its address; ``None`` when nothing is due."""
+    required = ("numero_national", "reference", "montant_du_centimes", "reste_du_centimes")
+    obj(data, "", (*required, "statut", "url"))
+    text(data["numero_national"], "numero_national")
+    reference = optional_text(data["reference"], "reference", min_len=1, max_len=64)
+    integer(data["montant_du_centimes"], "montant_du_centimes", lo=0, hi=MAX_AMOUNT)
+    remaining = integer(data["reste_du_centimes"], "reste_du_centimes", lo=0, hi=MAX_AMOUNT)
+    one_of(data["statut"], "statut", PAYMENT_STATUSES)
+    url = optional_text(data["url"], "url", max_len=500, pattern=HTTPS_URL)
+    if reference is not None and url is None:
+        raise Malformed("url", "absente avec une référence")
+    if reference is None or url is None or remaining == 0:
+        return None
+    return PaymentInfo(reference=reference, amount_cents=remaining, url=url)
+
+
+def notification(data: dict[str, Any]) -> str:
+    """``Notification``: the service's id for the text message."""
+    obj(data, "", ("id", "statut"))
+    remote = text(data["id"], "id", min_len=1, max_len=64)
+    one_of(data["statut"], "statut", frozenset({"acceptee"}))
+    return remote
