@@ -19,6 +19,7 @@ _FONT_DIRS = (Path("/usr/share/fonts/opentype/ocr-b"), Path("/usr/share/fonts/tr
 CARD_SIZE = (1027, 648)
 INK = (20, 20, 40)
 CARD_TINT = (228, 236, 246)
+DESK = (92, 84, 76)
 
 
 def font_path(*names: str) -> Path | None:
@@ -46,7 +47,8 @@ def card_front(
     *, surname: str, given_names: str, birth: str, document_number: str, can: str
 ) -> Image.Image:
     """The front of a fictional CNIe: « SPÉCIMEN », the holder's fields and the CAN at the
-    bottom right, where the real card prints it. ``birth`` is YYMMDD."""
+    bottom right, where the real card prints it, in a plain sans-serif as the card does (not
+    in OCR-B, whose 3 Tesseract's English model reads as 5). ``birth`` is YYMMDD."""
     image = Image.new("RGB", CARD_SIZE, CARD_TINT)
     draw = ImageDraw.Draw(image)
     small, label = _font(22, "DejaVuSans.ttf"), _font(18, "DejaVuSans.ttf")
@@ -68,7 +70,7 @@ def card_front(
         draw.text((340, y + 24), text, fill=INK, font=value)
         y += 86
     draw.text((40, 560), "FRA", fill=INK, font=value)
-    draw.text((800, 548), can, fill=INK, font=mrz_font(56))
+    draw.text((780, 552), can, fill=INK, font=_font(52, "DejaVuSans.ttf"))
     return image
 
 
@@ -86,3 +88,30 @@ def mrz_page(lines: Sequence[str]) -> Image.Image:
         for col, char in enumerate(line):
             draw.text((60 + pitch * col, y), char, fill=INK, font=font)
     return image
+
+
+def photographed(
+    image: Image.Image,
+    *,
+    angle: float = 0.0,
+    blur: float = 0.0,
+    contrast: float = 1.0,
+    size: tuple[int, int] = (1600, 1200),
+) -> Image.Image:
+    """``image`` as a document camera sees it: on a desk, turned by ``angle`` degrees, out of
+    focus by ``blur`` pixels, its contrast scaled by ``contrast`` (0.3: a dim, washed-out
+    photo), filling most of a ``size`` photo (the tests' and ``bench/ocr_bench.py``'s
+    variants)."""
+    from PIL import ImageEnhance, ImageFilter
+
+    width, height = size
+    scale = 0.9 * min(width / image.width, height / image.height)
+    page = image.resize((round(image.width * scale), round(image.height * scale)))
+    page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=DESK)
+    scene = Image.new("RGB", size, DESK)
+    scene.paste(page, ((width - page.width) // 2, (height - page.height) // 2))
+    if blur:
+        scene = scene.filter(ImageFilter.GaussianBlur(blur))
+    if contrast != 1.0:
+        scene = ImageEnhance.Contrast(scene).enhance(contrast)
+    return scene

@@ -5,7 +5,8 @@ subprocess has a time limit and cannot take the kiosk down with it (a crash or a
 library inside the kiosk's process would). ``pytesseract`` does no more than this module.
 
 The clean-up is what a document camera's photo needs for Tesseract: EXIF orientation applied,
-grey, scaled up so that printed characters are some 30 pixels high, contrast stretched, and a
+grey, turned so that its lines of text are level, brought to a size where a card's characters
+are some 40 to 60 pixels high, contrast stretched, and a
 black-and-white threshold chosen from the image's own histogram (Otsu's method), so a photo
 taken in a dim corner of the counter reads as well as a scan.
 """
@@ -13,6 +14,7 @@ taken in a dim corner of the counter reads as well as a scan.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import shutil
 import subprocess
@@ -27,7 +29,10 @@ log = logging.getLogger(__name__)
 #: Seconds a reading may take; a photo that takes longer is not worth the agent's wait.
 TIMEOUT_S = 15.0
 #: The longest side the photo is brought to (larger slows Tesseract, smaller loses the strokes).
-TARGET_SIDE = 2400
+TARGET_SIDE = 2200
+#: Turns tried to level the text: ±8° in half degrees.
+_SKEW_STEP = 0.5
+_SKEW_STEPS = 16
 #: Tesseract's page segmentation modes (``--psm``) for each layout.
 _PSM = {TextLayout.LINE: "7", TextLayout.BLOCK: "6", TextLayout.SPARSE: "11"}
 
@@ -54,6 +59,30 @@ def otsu_threshold(histogram: Sequence[int]) -> int:
     return best_level
 
 
+def skew_angle(picture: Image.Image) -> float:
+    """The angle (degrees) that sets the lines of text of ``picture`` (grey) level.
+
+    Projection profiles: on a small black-and-white copy turned by each angle in turn, the
+    lines are level when the rows' ink is the most uneven (rows of text, then rows of paper).
+    Tesseract reads a line turned by 3° as noise; a hand never holds a card straighter.
+    """
+    small = picture.copy()
+    small.thumbnail((600, 600))
+    level = otsu_threshold(small.histogram())
+    ink = small.point(lambda v: 255 if v <= level else 0)
+    best, best_score = 0.0, -1.0
+    for step in range(-_SKEW_STEPS, _SKEW_STEPS + 1):
+        angle = step * _SKEW_STEP
+        rows = ink.rotate(angle, resample=Image.Resampling.NEAREST).resize(
+            (1, ink.height), Image.Resampling.BOX
+        )
+        values = rows.tobytes()  # one grey byte a row: its share of ink
+        score = float(sum((a - b) ** 2 for a, b in itertools.pairwise(values)))
+        if score > best_score:
+            best, best_score = angle, score
+    return best
+
+
 def prepare(image: bytes) -> bytes:
     """The photo as Tesseract reads it best: a black-on-white PNG (see the module's docstring).
 
@@ -65,8 +94,13 @@ def prepare(image: bytes) -> bytes:
             picture = ImageOps.exif_transpose(opened).convert("L")
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise TextReadError("La photo est illisible : reprenez-la.") from exc
+    angle = skew_angle(picture)
+    if angle:
+        picture = picture.rotate(
+            angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
+        )
     longest = max(picture.size)
-    if longest < TARGET_SIDE:
+    if longest != TARGET_SIDE:
         scale = TARGET_SIDE / longest
         picture = picture.resize(
             (round(picture.width * scale), round(picture.height * scale)),

@@ -216,20 +216,36 @@ def _repair(line: str, grammar: str, width: int) -> str | None:
     return "".join(out)
 
 
+def _fits(line: str, grammar: str, width: int) -> bool:
+    """Whether ``line`` may be read at a place of ``grammar``: a line ending in a name may have
+    lost its trailing fillers, any other is within a few characters of its width."""
+    if grammar.endswith("n"):
+        return len(line) <= width + _SLACK
+    return abs(len(line) - width) <= _SLACK
+
+
 def _candidates(lines: list[str]) -> Iterator[tuple[_Layout, list[str]]]:
-    """Every window of consecutive lines that could be a MRZ of some layout, repaired."""
-    for layout in _LAYOUTS:
+    """Every window of consecutive lines that could be a MRZ of some layout, repaired; the
+    layouts whose width is nearest to the lines read first (a TD3 whose fillers were half
+    eaten can pass for a TD2 with the same data)."""
+    found: list[tuple[int, int, _Layout, list[str]]] = []
+    for order, layout in enumerate(_LAYOUTS):
         count = len(layout.grammar)
         for start in range(len(lines) - count + 1):
             window = lines[start : start + count]
-            if any(abs(len(line) - layout.width) > _SLACK for line in window):
+            pairs = list(zip(window, layout.grammar, strict=True))
+            if not all(_fits(line, grammar, layout.width) for line, grammar in pairs):
                 continue
-            repaired = [
-                _repair(line, grammar, layout.width)
-                for line, grammar in zip(window, layout.grammar, strict=True)
-            ]
+            repaired = [_repair(line, grammar, layout.width) for line, grammar in pairs]
             if all(line is not None for line in repaired):
-                yield layout, [line for line in repaired if line is not None]
+                distance = sum(
+                    abs(len(line) - layout.width) for line, g in pairs if not g.endswith("n")
+                )
+                found.append(
+                    (distance, order, layout, [line for line in repaired if line is not None])
+                )
+    for _distance, _order, layout, candidate in sorted(found, key=lambda f: f[:2]):
+        yield layout, candidate
 
 
 def mrz_from_text(text: str, *, today: date | None = None) -> Mrz:
@@ -251,26 +267,35 @@ def mrz_from_text(text: str, *, today: date | None = None) -> Mrz:
 
 # ------------------------------------------------------------------------------ the readings
 #: The ways a photo is read, in turn, until one gives an answer: most photos read on the first.
-_CAN_PASSES = ((TextLayout.SPARSE, None), (TextLayout.SPARSE, CAN_ALPHABET))
+_CAN_PASSES = (
+    (TextLayout.SPARSE, None),
+    (TextLayout.SPARSE, CAN_ALPHABET),
+    (TextLayout.BLOCK, CAN_ALPHABET),
+)
 _MRZ_PASSES = ((TextLayout.BLOCK, MRZ_ALPHABET), (TextLayout.SPARSE, MRZ_ALPHABET))
 
 
 def read_can(reader: TextReader, image: bytes) -> str:
     """The CAN on a photo of the card's front (worker thread).
 
-    Read without and then with a digits-only alphabet; a reading that sees several 6-digit
-    runs is refused at once (which one is the CAN is not guessed).
+    The CAN has no check digit, so it is read in two ways (any character, then digits only;
+    a third if they differ or one sees nothing) and taken only when two readings agree: one
+    digit misread (3 for 5) would cost a try of the card. A reading that sees several 6-digit
+    runs refuses the photo at once (which one is the CAN is not guessed).
 
     Raises:
-        CanNotRecognised: no single CAN seen.
+        CanNotRecognised: no CAN seen twice alike.
         TextReadError: the photo could not be read at all.
     """
+    seen: list[str] = []
     for layout, alphabet in _CAN_PASSES:
         runs = can_runs(reader.read_text(image, alphabet=alphabet, layout=layout))
-        if len(runs) == 1:
-            return runs[0]
         if len(runs) > 1:
             break
+        if runs:
+            if runs[0] in seen:
+                return runs[0]
+            seen.append(runs[0])
     raise CanNotRecognised
 
 

@@ -81,14 +81,20 @@ class _Reader:
         return self.answers.pop(0)
 
 
-def test_a_can_not_seen_at_first_is_looked_for_in_digits_only() -> None:
-    reader = _Reader("FRA 12345¢", "44\n13071990\n123456")
+def test_a_can_is_taken_only_when_two_readings_agree() -> None:
+    reader = _Reader("FRA 12345¢", "44\n13071990\n123456", "123456")
     assert read_can(reader, b"photo") == "123456"
-    assert [alphabet for alphabet, _ in reader.calls] == [None, "0123456789"]
+    assert [alphabet for alphabet, _ in reader.calls] == [None, "0123456789", "0123456789"]
 
 
-def test_two_cans_on_the_first_reading_are_refused_without_trying_another() -> None:
-    reader = _Reader("123456 654321", "123456")
+def test_two_readings_that_disagree_are_refused() -> None:
+    """A digit misread (3 for 5) would cost one of the card's tries: no reading is chosen."""
+    with pytest.raises(CanNotRecognised):
+        read_can(_Reader("123456", "125456", "ABC"), b"photo")
+
+
+def test_two_cans_on_a_reading_are_refused_without_trying_another() -> None:
+    reader = _Reader("123456 654321", "123456", "123456")
     with pytest.raises(CanNotRecognised):
         read_can(reader, b"photo")
     assert len(reader.calls) == 1
