@@ -30,8 +30,8 @@ from kiosk.digits import ascii_digits
 from kiosk.identity.errors import IdentityError, MrzError
 from kiosk.identity.model import Mrz, MrzFormat
 from kiosk.identity.mrz import parse_mrz
+from kiosk.identity.text import TextLayout, TextReader
 from kiosk.messages import Message
-from kiosk.ports.devices import TextLayout, TextReader
 
 CAN_ALPHABET = "0123456789"
 MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
