@@ -39,7 +39,7 @@ from kiosk.site.screen import ScreenSettings
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore, encrypt_plain_documents
 from kiosk.store.engine import StoreReadOnly
-from ui.services import UiServices
+from ui.services import IdentityPhotos, UiServices
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ def build_ui(
         from devices.camera.qt import QtCamera
 
         camera = QtCamera(settings.camera)
+    identity_photos = _identity_photos(camera, training=training)
     speech = _speech(settings.speech_volume)
     container.closers.append(speech.stop)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
@@ -146,6 +147,7 @@ def build_ui(
         mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
+        identity_photos=identity_photos,
         speech=speech,
         counter=container.counter,
         identity=identity,
@@ -203,6 +205,31 @@ def _speech(volume: int) -> Speech:
     speech = QtSpeech(volume=volume / 100)
     speech.start()
     return speech
+
+
+def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:
+    """The CAN and the MRZ by camera: Tesseract, and the counter's camera; in training mode,
+    simulated cameras filming the training card's front (CAN 123456) and its MRZ."""
+    from devices.ocr.tesseract import TesseractReader
+
+    if not training:
+        return IdentityPhotos(TesseractReader(), camera, camera)
+    from devices.camera.simulated import SimulatedCamera
+    from devices.cardsim.printed import card_front, mrz_page
+    from devices.cardsim.profiles import PROFILES
+
+    card = PROFILES["cnie"]
+    holder = card.holder
+    front = card_front(
+        surname=holder.surname,
+        given_names=holder.given_names,
+        birth=holder.birth,
+        document_number=holder.document_number,
+        can=card.can,
+    )
+    return IdentityPhotos(
+        TesseractReader(), SimulatedCamera([front]), SimulatedCamera([mrz_page(card.mrz())])
+    )
 
 
 def _identity_reader(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         ScannedFile,
         ScanSource,
         Speech,
+        TextReader,
     )
     from kiosk.ports.identity import IdentityReader
     from kiosk.security.agents import AgentInfo, AgentService
@@ -303,6 +304,17 @@ class FollowUpServices:
 
 
 @dataclass(frozen=True)
+class IdentityPhotos:
+    """The CAN and the MRZ read off a photo instead of typed (docs/identity.md, « CAN and MRZ
+    by camera »): the camera that takes each (the same one at a real counter; in training mode,
+    simulated cameras filming the training card's front and its MRZ) and the text reader."""
+
+    text: TextReader
+    can_camera: Camera
+    mrz_camera: Camera
+
+
+@dataclass(frozen=True)
 class WizardServices:
     """The questions, the identity read."""
 
@@ -313,6 +325,8 @@ class WizardServices:
     training_can: str | None
     #: Reads the question aloud (« Écouter »; None: no such button).
     speech: Speech | None = None
+    #: The CAN and MRZ by camera (None: typed only).
+    identity_photos: IdentityPhotos | None = None
 
 
 @dataclass(frozen=True)
@@ -391,6 +405,8 @@ class UiServices:
     counter: CounterSettings
     identity: IdentityReader | None = None
     camera: Camera | None = None
+    #: The CAN and MRZ by camera (None: typed only).
+    identity_photos: IdentityPhotos | None = None
     #: Reads the questions aloud (None: no « Écouter »).
     speech: Speech | None = None
     training: bool = False
@@ -440,7 +456,12 @@ class UiServices:
     def wizard(self) -> WizardServices:
         """The questions' slice."""
         return WizardServices(
-            self.catalog, self.dossiers, self.identity, self.training_can, self.speech
+            self.catalog,
+            self.dossiers,
+            self.identity,
+            self.training_can,
+            self.speech,
+            identity_photos=self.identity_photos,
         )
 
     def documents(self) -> DocumentsServices:

@@ -1,4 +1,5 @@
-"""Training mode's camera: it films the made-up sample pages of training mode.
+"""Training mode's camera: it films the made-up sample pages of training mode (or the training
+card's front and MRZ, drawn by ``devices/cardsim/printed.py``, for the identity step).
 
 A newcomer without a camera can rehearse the whole « Photographier » step: a live preview of a
 sample page lying on a desk, moving slightly as if held by hand, then a photo at a document
@@ -81,7 +82,7 @@ class SimulatedCamera:
 
     def __init__(
         self,
-        pages: Sequence[Path],
+        pages: Sequence[Path | Image.Image],
         *,
         fps: float = FPS,
         clock: Callable[[], float] = time.monotonic,
@@ -140,7 +141,7 @@ class SimulatedCamera:
         )
         self._thread.start()
 
-    def _film(self, path: Path | None) -> None:  # camera thread
+    def _film(self, path: Path | Image.Image | None) -> None:  # camera thread
         page = self._load(path)
         started = self._clock()
         while not self._stopping.is_set():
@@ -168,9 +169,11 @@ class SimulatedCamera:
             self._stopping.wait(self._interval)
 
     @staticmethod
-    def _load(path: Path | None) -> Image.Image:
+    def _load(path: Path | Image.Image | None) -> Image.Image:
         if path is None:
             return _blank_page("page")
+        if isinstance(path, Image.Image):  # drawn by the caller (the training card's front)
+            return path.convert("RGB")
         try:
             with Image.open(path) as image:
                 return image.convert("RGB")

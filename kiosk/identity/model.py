@@ -42,6 +42,7 @@ class MrzFormat(StrEnum):
     """ICAO 9303 Part 3 layouts, plus the French CNI issued 1995-2021."""
 
     TD1 = "TD1"  # 3 × 30, ID cards (CNIe)
+    TD2 = "TD2"  # 2 × 36, some ID cards and visas
     TD3 = "TD3"  # 2 × 44, passports
     FR_CNI = "FR-CNI"  # 2 × 36, the old French ID card (no chip)
 

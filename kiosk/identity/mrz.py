@@ -1,4 +1,4 @@
-"""Machine Readable Zone: parse and check TD1, TD3 and the old French CNI (ICAO 9303 Part 3).
+"""Machine Readable Zone: parse and check TD1, TD2, TD3 and the old French CNI (ICAO 9303 Part 3).
 
 Input is forgiving because agents type it or scanners mangle it: lowercase, spaces, « for <,
 and missing trailing fillers are accepted. Every check digit is verified; an error names the
@@ -19,7 +19,12 @@ _WEIGHTS = (7, 3, 1)
 #: How far ahead an expiry date may be: 15 years is the longest validity (the French CNI of
 #: 2014-2021, and some passports' 10 years plus their extension); 20 leaves a margin.
 EXPIRY_YEARS_AHEAD = 20
-_LENGTHS = {MrzFormat.TD1: (3, 30), MrzFormat.TD3: (2, 44), MrzFormat.FR_CNI: (2, 36)}
+_LENGTHS = {
+    MrzFormat.TD1: (3, 30),
+    MrzFormat.TD2: (2, 36),
+    MrzFormat.TD3: (2, 44),
+    MrzFormat.FR_CNI: (2, 36),
+}
 
 
 def _value(char: str) -> int:
@@ -58,8 +63,8 @@ def _detect(lines: list[str]) -> MrzFormat:
     if len(lines) == 3:
         return MrzFormat.TD1
     if len(lines) == 2:
-        if lines[0].startswith("IDFRA") and max(len(x) for x in lines) <= 36:
-            return MrzFormat.FR_CNI
+        if max(len(x) for x in lines) <= 36:
+            return MrzFormat.FR_CNI if lines[0].startswith("IDFRA") else MrzFormat.TD2
         return MrzFormat.TD3
     raise MrzError(
         Message(
@@ -154,6 +159,8 @@ def parse_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         return _parse_td1(lines, today)
     if fmt is MrzFormat.TD3:
         return _parse_td3(lines, today)
+    if fmt is MrzFormat.TD2:
+        return _parse_td2(lines, today)
     return _parse_fr_cni(lines, today)
 
 
@@ -217,6 +224,30 @@ def _parse_td3(lines: list[str], today: date) -> Mrz:
         sex=l2[20].replace("<", "X"),
         expiry_date=_date(2, Message("date d'expiration"), l2[21:27], future=True, today=today),
         optional_data=l2[28:42].strip("<"),
+        lines=tuple(lines),
+        key_seed=l2[0:10] + l2[13:20] + l2[21:28],
+    )
+
+
+def _parse_td2(lines: list[str], today: date) -> Mrz:
+    l1, l2 = lines
+    _check(2, Message("numéro du document"), l2[0:9], l2[9])
+    _check(2, Message("date de naissance"), l2[13:19], l2[19])
+    _check(2, Message("date d'expiration"), l2[21:27], l2[27])
+    _check(2, Message("contrôle global"), l2[0:10] + l2[13:20] + l2[21:35], l2[35])
+    surname, given = _names(l1[5:36])
+    return Mrz(
+        format=MrzFormat.TD2,
+        document_code=l1[0:2].strip("<"),
+        issuing_state=l1[2:5].strip("<"),
+        document_number=l2[0:9].strip("<"),
+        surname=surname,
+        given_names=given,
+        nationality=l2[10:13].strip("<"),
+        birth_date=_date(2, Message("date de naissance"), l2[13:19], future=False, today=today),
+        sex=l2[20].replace("<", "X"),
+        expiry_date=_date(2, Message("date d'expiration"), l2[21:27], future=True, today=today),
+        optional_data=l2[28:35].strip("<"),
         lines=tuple(lines),
         key_seed=l2[0:10] + l2[13:20] + l2[21:28],
     )

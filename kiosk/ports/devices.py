@@ -1,6 +1,6 @@
-"""Small interfaces to hardware the domain does not know: printers, scan sources, cameras and the
-speech that reads a question aloud here; card readers in ``kiosk.identity``; the national service
-in the sync layer's ports."""
+"""Small interfaces to hardware the domain does not know: printers, scan sources, cameras, the
+text recognition that reads a photo and the speech that reads a question aloud here; card
+readers in ``kiosk.identity``; the national service in the sync layer's ports."""
 
 from __future__ import annotations
 
@@ -10,6 +10,27 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
+
+# The text reader's port is declared beside the domain's use of it (kiosk/identity/text.py: the
+# identity package may not import the ports, which import it); listed here with its siblings.
+from kiosk.identity.text import TextLayout, TextReader, TextReadError
+
+__all__ = [
+    "Camera",
+    "CameraError",
+    "CameraFault",
+    "ConnectionBadge",
+    "PreviewFrame",
+    "PrintError",
+    "Printer",
+    "ScanSource",
+    "ScannedFile",
+    "Speech",
+    "Still",
+    "TextLayout",
+    "TextReadError",
+    "TextReader",
+]
 
 
 class PrintError(Exception):

@@ -358,7 +358,11 @@ class WizardScreen(Screen):
             kept.retranslate()
             return kept
         panel = IdentityPanel(
-            self.services.identity, self.runner, self.tr_, training_can=self.services.training_can
+            self.services.identity,
+            self.runner,
+            self.tr_,
+            training_can=self.services.training_can,
+            photos=self.services.identity_photos,
         )
         panel.accepted.connect(self._identity_accepted)
         # The verdict, the photo and « Utiliser ces informations » in view once the card is read

@@ -159,10 +159,18 @@ class CaptureView(QWidget):
         *,
         document: str,
         save: Callable[[bytes, str], object],
+        keep_key: str = "camera.keep",
+        hint_key: str = "camera.hint",
+        failure: Callable[[Exception], str] | None = None,
     ) -> None:
         """Args:
         document: the document's label, in the current language.
-        save: stores a kept page (``data``, ``mime_type``); runs on a worker thread.
+        save: stores a kept page (``data``, ``mime_type``); runs on a worker thread. What it
+            returns is :attr:`result` once :attr:`finished` says ``True``.
+        keep_key: the keep button's text (« Garder »; « Lire » when the photo is read).
+        hint_key: how to hold what is photographed.
+        failure: what the status line says when ``save`` fails (in the current language);
+            by default « could not be saved » and the error's French text.
         """
         super().__init__()
         self.setObjectName("capture")
@@ -171,6 +179,12 @@ class CaptureView(QWidget):
         self.tr_ = tr
         self.document = document
         self._save = save
+        self._keep_key = keep_key
+        self._hint_key = hint_key
+        self._failure = failure
+        #: What ``save`` returned for the photo kept (set before ``finished(True)``).
+        self.result: object = None
+        self._failed: Exception | None = None
         self.phase = Phase.STARTING
         self._since = time.monotonic()
         #: Seconds without a first image, or without the photo asked for, before giving up.
@@ -347,19 +361,25 @@ class CaptureView(QWidget):
         self._set_phase(Phase.SAVING, "camera.saving")
         self.runner.run(
             lambda: self._save(taken.data, taken.mime_type),
-            on_done=lambda _: self._kept(),
+            on_done=self._kept,
             on_error=self._save_failed,
         )
 
-    def _kept(self) -> None:
+    def _kept(self, result: object = None) -> None:
         if self.phase is not Phase.SAVING:
             return  # closed meanwhile (the page is saved all the same)
+        self.result = result
         self.close_view()
         self.finished.emit(True)
 
     def _save_failed(self, exc: Exception) -> None:
         log.warning("photo could not be saved: %s", exc)
         if self.phase is not Phase.SAVING:
+            return
+        if self._failure is not None:
+            self._set_phase(Phase.REVIEW, "", error=True)
+            self._failed = exc  # said again in another language (retranslate)
+            self._refresh()
             return
         self._detail = str(exc)
         self._set_phase(Phase.REVIEW, "camera.save_failed", error=True)
@@ -370,6 +390,7 @@ class CaptureView(QWidget):
             self._since = time.monotonic()
         self.phase = phase
         self._status_key = status_key
+        self._failed = None
         self.status.setObjectName("error" if error else "muted")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
@@ -378,6 +399,8 @@ class CaptureView(QWidget):
     def _refresh(self) -> None:
         phase = self.phase
         self.status.setText(self.tr_.t(self._status_key) if self._status_key else "")
+        if self._failed is not None and self._failure is not None:
+            self.status.setText(self._failure(self._failed))
         if self._status_key == "camera.save_failed" and self._detail:
             self.status.setText(f"{self.status.text()}\n{self._detail}")
         self.take_button.setVisible(phase in (Phase.STARTING, Phase.LIVE, Phase.TAKING))
@@ -397,13 +420,13 @@ class CaptureView(QWidget):
         self.document = document
         self.heading.setText(self.tr_.t("camera.title", document=document))
         self.hint.setText(
-            self.tr_.t("camera.hint")
+            self.tr_.t(self._hint_key)
             + "\n"
             # Isolated: a Latin name ending in « ) » keeps its order in an Arabic sentence.
             + self.tr_.t("camera.name", name=f"\u2068{self.camera.name}\u2069")
         )
         self.take_button.setText(self.tr_.t("camera.take"))
-        self.keep_button.setText(self.tr_.t("camera.keep"))
+        self.keep_button.setText(self.tr_.t(self._keep_key))
         self.cancel_button.setText(self.tr_.t("documents.cancel"))
         self.preview.setAccessibleName(self.tr_.t("camera.preview", document=document))
         self.take_button.setAccessibleName(self.tr_.t("camera.take_for", document=document))

@@ -2,8 +2,12 @@
 the photo, the data and the verdict, plainly, to compare with the person at the counter.
 
 The read runs on a worker thread; its progress comes back through a queued signal. Nothing
-personal is logged. A language switch re-words the panel where it stands (:meth:`retranslate`):
-the reading shown, a read under way and what was typed stay.
+personal is logged. The CAN and the MRZ can also be photographed (« Photographier le CAN »,
+« Photographier la bande MRZ »): the camera's view takes the panel's place, the photo is read
+on a worker thread (``kiosk.identity.ocr``) and what was read is put in its box for the agent
+to check, never sent to the card by itself; typing stays possible throughout. A language
+switch re-words the panel where it stands (:meth:`retranslate`): the reading shown, a read under
+way and what was typed stay.
 """
 
 from __future__ import annotations
@@ -22,20 +26,25 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from kiosk.identity.errors import InvalidCan, WrongCan
-from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
+from kiosk.identity.model import CanKey, DocumentKind, Mrz, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
+from kiosk.ports.devices import CameraFault
 from ui.accessibility import LiveLabel, set_invalid
 from ui.i18n import Translator
 from ui.tasks import TaskRunner
 from ui.theme import restyle
+from ui.widgets.camera import CaptureView
 from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
 
 if TYPE_CHECKING:
     from kiosk.identity.model import IdentityReading
+    from kiosk.ports.devices import Camera
     from kiosk.ports.identity import IdentityReader
+    from ui.services import IdentityPhotos
 
 #: The verdict's style (ui/theme.py colours it: green, orange, red, also in high contrast).
 _VERDICT_STYLES = {
@@ -90,10 +99,14 @@ class IdentityPanel(QFrame):
         tr: Translator,
         *,
         training_can: str | None = None,
+        photos: IdentityPhotos | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("panel")
         self._reader = reader
+        self._photos = photos
+        #: The camera's view while the CAN or the MRZ is photographed (the panel's body hidden).
+        self.capture: CaptureView | None = None
         self._runner = runner
         self._tr = tr
         self._training_can = training_can
@@ -114,9 +127,16 @@ class IdentityPanel(QFrame):
         # its own, activated, and the kiosk's window would lose the keyboard focus for good.
         self._hint.setVisible(bool(training_can))
 
-        self._build_chip_part(layout, reader)
-        self._build_result_part(layout)
-        self._build_mrz_part(layout)
+        # The panel's body, hidden while the camera's view stands in its place.
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.body)
+        self._layout = layout
+        self._build_chip_part(body, reader)
+        self._build_result_part(body)
+        self._build_mrz_part(body)
+        self._build_photo_note(body)
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
         self.retranslate()
@@ -141,6 +161,13 @@ class IdentityPanel(QFrame):
         if self.can.property("invalid"):
             set_invalid(self.can, self.status.text())
         self.mrz_button.setText(tr.t("identity.use_mrz"))
+        self.can_photo_button.setText(tr.t("identity.photo_can"))
+        self.can_photo_button.setAccessibleName(tr.t("identity.photo_can_a11y"))
+        self.mrz_photo_button.setText(tr.t("identity.photo_mrz"))
+        self.mrz_photo_button.setAccessibleName(tr.t("identity.photo_mrz_a11y"))
+        self._refresh_photo_note()
+        if self.capture is not None:
+            self.capture.retranslate(self._photo_subject(self._can_capture))
         self.details_button.setText(
             tr.t("identity.details_hide" if self.details_button.isChecked() else "identity.details")
         )
@@ -170,6 +197,9 @@ class IdentityPanel(QFrame):
         self.read_button.setObjectName("primary")
         self.read_button.clicked.connect(self.read_card)
         row.addWidget(self.read_button)
+        self.can_photo_button = QPushButton()
+        self.can_photo_button.clicked.connect(lambda: self.photograph(can=True))
+        row.addWidget(self.can_photo_button)
         layout.addLayout(row)
         self.can.setEnabled(reader is not None)
         self.read_button.setEnabled(reader is not None)
@@ -239,9 +269,119 @@ class IdentityPanel(QFrame):
         # Tab leaves the box for the next field (no MRZ has a tab in it): no keyboard trap.
         self.mrz.setTabChangesFocus(True)
         layout.addWidget(self.mrz)
+        row = QHBoxLayout()
         self.mrz_button = QPushButton()
         self.mrz_button.clicked.connect(self.read_mrz)
-        layout.addWidget(self.mrz_button)
+        row.addWidget(self.mrz_button)
+        self.mrz_photo_button = QPushButton()
+        self.mrz_photo_button.clicked.connect(lambda: self.photograph(can=False))
+        row.addWidget(self.mrz_photo_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+    # ------------------------------------------------------------------ photographing
+    def _build_photo_note(self, layout: QVBoxLayout) -> None:
+        """Why the « Photographier » buttons are off, when they are (typing stays)."""
+        self.photo_note = QLabel()
+        self.photo_note.setObjectName("muted")
+        self.photo_note.setWordWrap(True)
+        layout.addWidget(self.photo_note)
+        self._can_capture = False
+        photos = self._photos
+        self.can_photo_button.setVisible(photos is not None)
+        self.mrz_photo_button.setVisible(photos is not None)
+        self.photo_note.setVisible(False)
+
+    def photo_problem(self) -> str | None:
+        """Why a CAN or MRZ cannot be photographed here (no text reader, no camera), in the
+        current language but for the recogniser's own French reason; None when it can."""
+        photos = self._photos
+        if photos is None:
+            return None
+        reason = photos.text.unavailable()
+        if reason is not None:
+            return reason  # the agent's business (a package to install): plain French
+        problem = photos.can_camera.problem()
+        if problem is not None and problem.fault is CameraFault.ABSENT:
+            return self._tr.t("identity.photo_no_camera")
+        return None
+
+    def _refresh_photo_note(self) -> None:
+        if self._photos is None:
+            return
+        reason = self.photo_problem()
+        # The CAN opens a chip: no reader, no use photographing it.
+        self.can_photo_button.setEnabled(reason is None and self._reader is not None)
+        self.mrz_photo_button.setEnabled(reason is None)
+        self.photo_note.setText(reason or "")
+        self.photo_note.setVisible(reason is not None)
+
+    def _photo_subject(self, can: bool) -> str:
+        return self._tr.t("identity.photo_can_subject" if can else "identity.photo_mrz_subject")
+
+    def photograph(self, *, can: bool) -> None:
+        """Show the camera's view in the panel's place, for the CAN or for the MRZ."""
+        photos = self._photos
+        if photos is None or self.capture is not None or self.photo_problem() is not None:
+            return
+        from kiosk.identity.ocr import read_can, read_mrz
+
+        text = photos.text
+        camera: Camera = photos.can_camera if can else photos.mrz_camera
+
+        def read(data: bytes, _mime_type: str) -> object:  # worker thread
+            return read_can(text, data) if can else read_mrz(text, data)
+
+        view = CaptureView(
+            camera,
+            self._runner,
+            self._tr,
+            document=self._photo_subject(can),
+            save=read,
+            keep_key="identity.photo_read",
+            hint_key="identity.photo_can_hint" if can else "identity.photo_mrz_hint",
+            failure=self._tr.error,
+        )
+        view.finished.connect(lambda kept: self._photo_done(view, can=can, kept=kept))
+        self.capture, self._can_capture = view, can
+        self.body.hide()
+        self._layout.addWidget(view, 1)
+        view.start()
+        view.heading.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _end_capture(self) -> None:
+        view, self.capture = self.capture, None
+        if view is not None:
+            view.close_view()
+            self._layout.removeWidget(view)
+            view.hide()
+            # Parentless, the view lives on only while a job still holds it (it then ignores
+            # the answer), instead of being deleted under that job.
+            view.setParent(None)
+        self.body.show()
+
+    def _photo_done(self, view: CaptureView, *, can: bool, kept: bool) -> None:
+        if view is not self.capture:
+            return  # a late answer for a view already closed (the kiosk locked)
+        self._end_capture()
+        button = self.can_photo_button if can else self.mrz_photo_button
+        if not kept:
+            button.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        restyle(self.status, "")
+        if can:
+            # In the box, to be checked against the card; sent only by « Lire la carte »,
+            # through the same check as a CAN typed.
+            self.can.setText(str(view.result))
+            set_invalid(self.can, None)
+            self._say(lambda: self._tr.t("identity.photo_can_done"))
+            self.read_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            mrz = view.result
+            assert isinstance(mrz, Mrz)  # what read_mrz returns
+            self.mrz.setPlainText("\n".join(mrz.lines))
+            self._say(lambda: self._tr.t("identity.photo_mrz_done"))
+            self.mrz_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ reading
     def read_card(self) -> None:
@@ -294,6 +434,8 @@ class IdentityPanel(QFrame):
                 self.progress.setFocus(Qt.FocusReason.OtherFocusReason)
         self.read_button.setEnabled(False)
         self.mrz_button.setEnabled(False)
+        self.can_photo_button.setEnabled(False)
+        self.mrz_photo_button.setEnabled(False)
 
     def _say(self, text: Callable[[], str] | None) -> None:
         """Put ``text()`` on the status line, and again after a language switch."""
@@ -308,6 +450,7 @@ class IdentityPanel(QFrame):
         waiting = self.progress.hasFocus()
         self.read_button.setEnabled(self._reader is not None)
         self.mrz_button.setEnabled(True)
+        self._refresh_photo_note()
         if waiting:  # back on the status line, which says what came of the read
             self.status.setFocus(Qt.FocusReason.OtherFocusReason)
         self.progress.hide()
@@ -406,6 +549,7 @@ class IdentityPanel(QFrame):
 
     def clear(self) -> None:
         """Forget the reading (inactivity lock, next person)."""
+        self._end_capture()
         self.reading = None
         self.can.clear()
         set_invalid(self.can, None)
