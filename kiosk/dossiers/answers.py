@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import (
     Demarche,
@@ -30,7 +31,8 @@ from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Answer, Dossier, Event, Piece
-from kiosk.store.portable import upsert as insert_or_update
+from kiosk.store.portable import param, table_of, upsert_for
+from kiosk.store.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,46 @@ def identity_answers(
     return filled
 
 
+# The autosave's statements, compiled once (kiosk/store/prepared.py: issue 18's budget).
+_DOSSIER, _ANSWER = table_of(Dossier), table_of(Answer)
+_OPEN = Prepared(
+    lambda _: select(
+        _DOSSIER.c.id,
+        _DOSSIER.c.state,
+        _DOSSIER.c.demarche_id,
+        _DOSSIER.c.demarche_version,
+        _DOSSIER.c.national_number,
+    ).where(_DOSSIER.c.reference == param(_DOSSIER.c.reference))
+)
+_CLEAR = Prepared(
+    lambda _: delete(_ANSWER).where(
+        _ANSWER.c.dossier_id == param(_ANSWER.c.dossier_id),
+        _ANSWER.c.path == param(_ANSWER.c.path),
+    )
+)
+_TOUCH = Prepared(
+    lambda _: (
+        update(_DOSSIER)
+        .where(_DOSSIER.c.id == param(_DOSSIER.c.id, "dossier"))
+        .values(updated_at=param(_DOSSIER.c.updated_at, "at"))
+    )
+)
+
+
+def _save(dialect: str) -> Executable:
+    """Insert the answer, or replace it when its value differs (the row count says which)."""
+    values = {column: param(column) for column in _ANSWER.columns}
+    upsert = upsert_for(dialect, _ANSWER).values(values)
+    return upsert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[_ANSWER.c.dossier_id, _ANSWER.c.path],
+        set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+        where=_ANSWER.c.value != upsert.excluded.value,
+    )
+
+
+_SAVE = Prepared(_save)
+
+
 def _is_index(text: str) -> bool:
     """``text`` is an item index as paths write it (``0``, ``12``; not ``01`` nor ``١``)."""
     return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
@@ -108,15 +150,7 @@ class DossierAnswers(DossierBase):
         """
         ref = self._parse_ref(reference)
         with self._store.write() as s:
-            row = s.execute(
-                select(
-                    Dossier.id,
-                    Dossier.state,
-                    Dossier.demarche_id,
-                    Dossier.demarche_version,
-                    Dossier.national_number,
-                ).where(Dossier.reference == ref)
-            ).one_or_none()
+            row = _OPEN.first(s, reference=ref)
             if row is None:
                 raise DossierNotFound(ref)
             dossier_id, state_value, demarche_id, version, number = row
@@ -329,23 +363,12 @@ class DossierAnswers(DossierBase):
         # One statement either way; its row count says whether anything changed (the stored
         # JSON is canonical, so the same value is the same text).
         if value is None:
-            written = s.execute(
-                delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path)
-            )
+            written = _CLEAR.execute(s, dossier_id=dossier_id, path=path)
         else:
-            upsert = insert_or_update(s, Answer).values(
-                dossier_id=dossier_id, path=path, value=value, updated_at=now
+            written = _SAVE.execute(
+                s, dossier_id=dossier_id, path=path, value=value, updated_at=now
             )
-            written = s.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[Answer.dossier_id, Answer.path],
-                    set_={"value": upsert.excluded.value, "updated_at": now},
-                    where=Answer.value != upsert.excluded.value,
-                ),
-                # An INSERT's row count is kept only when asked for on PostgreSQL's driver.
-                execution_options={"preserve_rowcount": True},
-            )
-        if not written.rowcount:  # type: ignore[attr-defined]
+        if not written:
             return value, False
         if field.bind or field.id in condition_inputs(demarche):
             # The answer may change which bound field is visible (SIV or FNI plate, …):
@@ -374,5 +397,5 @@ class DossierAnswers(DossierBase):
                 note="réponse modifiée après validation",
             )
             return DossierState.BROUILLON
-        s.execute(update(Dossier).where(Dossier.id == dossier_id).values(updated_at=now))
+        _TOUCH.execute(s, dossier=dossier_id, at=now)
         return state

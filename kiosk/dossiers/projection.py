@@ -11,13 +11,15 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import Demarche, JSONValue, bound_values
 from kiosk.dossiers.text import name_key, plate_key
 from kiosk.store.models import Dossier, Mandat, Usager, Vehicule
-from kiosk.store.portable import upsert
+from kiosk.store.portable import param, table_of, upsert_for
+from kiosk.store.prepared import Prepared
 
 
 # Where a bound answer is projected: (model, column, how to convert the stored value).
@@ -58,19 +60,60 @@ DERIVED: dict[str, tuple[str, Callable[[str], str]]] = {
 }
 
 
+_DOSSIER = table_of(Dossier)
+#: The contact mode, written only when it changes (an unchanged row is no page to write).
+_CONTACT_MODE = Prepared(
+    lambda _: (
+        update(_DOSSIER)
+        .where(
+            _DOSSIER.c.id == param(_DOSSIER.c.id, "dossier"),
+            _DOSSIER.c.contact_mode.is_distinct_from(param(_DOSSIER.c.contact_mode, "mode")),
+        )
+        .values(contact_mode=param(_DOSSIER.c.contact_mode, "mode"))
+    )
+)
+_UPSERTS: dict[tuple[type[Usager | Vehicule | Mandat], tuple[str, ...]], Prepared] = {}
+
+
+def _entity_upsert(model: type[Usager | Vehicule | Mandat], columns: tuple[str, ...]) -> Prepared:
+    """Insert the entity row, or update those of its ``columns`` that changed (none: no write)."""
+    key = (model, columns)
+    prepared = _UPSERTS.get(key)
+    if prepared is None:
+        table = table_of(model)
+
+        def build(dialect: str) -> Executable:
+            statement = upsert_for(dialect, table).values(
+                {table.c[name]: param(table.c[name]) for name in ("dossier_id", *columns)}
+            )
+            return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+                index_elements=["dossier_id"],
+                set_={name: statement.excluded[name] for name in columns},
+                where=or_(
+                    *(table.c[name].is_distinct_from(statement.excluded[name]) for name in columns)
+                ),
+            )
+
+        prepared = _UPSERTS[key] = Prepared(build)
+    return prepared
+
+
 def reproject(
     s: Session, dossier_id: str, demarche: Demarche, answers: Mapping[str, JSONValue]
 ) -> None:
-    """Write the entity columns from the visible answers (inside the caller's transaction)."""
+    """Write the entity columns from the visible answers (inside the caller's transaction).
+
+    Rows and columns whose values did not change are not written: an autosave then writes the
+    pages of what changed only (issue 18). The statements bypass the ORM's identity map: an
+    entity object loaded in ``s`` keeps its former values until reloaded.
+    """
     bound = bound_values(demarche, answers)
     targets = {f.bind for f in demarche.all_fields() if f.bind}
     per_model: dict[type[Usager | Vehicule | Mandat], dict[str, Any]] = {}
     for target in sorted(targets):
         value = bound.get(target)
         if target == "contact.mode":
-            s.execute(
-                update(Dossier).where(Dossier.id == dossier_id).values(contact_mode=as_text(value))
-            )
+            _CONTACT_MODE.execute(s, dossier=dossier_id, mode=as_text(value))
             continue
         projection = PROJECTIONS.get(target)
         if projection is None:
@@ -82,8 +125,4 @@ def reproject(
         if derived is not None:
             values[derived[0]] = derived[1](str(value)) if value is not None else None
     for model, values in per_model.items():
-        s.execute(
-            upsert(s, model)
-            .values(dossier_id=dossier_id, **values)
-            .on_conflict_do_update(index_elements=["dossier_id"], set_=values)
-        )
+        _entity_upsert(model, tuple(values)).execute(s, dossier_id=dossier_id, **values)
