@@ -155,7 +155,7 @@ def test_a_search_by_part_of_a_name_lists_the_most_recently_changed_first(
     # 0008): what the agent last worked on comes first, and the limit keeps the most recent.
     ticks = iter(datetime(2026, 12, 6, 9, 0, tzinfo=UTC) + timedelta(minutes=i) for i in range(99))
     service = DossierService(store, catalog, clock=lambda: next(ticks))
-    refs = {}
+    refs: dict[str, list[str]] = {}
     for name in ("Martin", "Martineau", "MARTÍNEZ", "Marchand", "Martin"):
         ref = service.create("succession").reference
         service.answer(ref, "nom", name)
