@@ -32,7 +32,7 @@ from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Answer, Dossier, Event, Piece
 from kiosk.store.portable import param, table_of, upsert_for
-from kiosk.store.prepared import Prepared
+from kiosk.store.prepared import Prepared, Unit
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,9 @@ class DossierAnswers(DossierBase):
             UnknownField, NotEditable, DossierNotFound.
         """
         ref = self._parse_ref(reference)
-        with self._store.write() as s:
+        # The lighter unit of work: the ORM is taken only for a correction or a dossier
+        # « prêt » going back to « brouillon » (issue 18: the autosave's budget).
+        with self._store.writing() as s:
             row = _OPEN.first(s, reference=ref)
             if row is None:
                 raise DossierNotFound(ref)
@@ -159,7 +161,7 @@ class DossierAnswers(DossierBase):
                 raise not_editable(ref, state)
             demarche = self._demarche(demarche_id, version)
             if number is not None:  # numbered by the service: maybe a correction
-                self._check_open(s, ref, dossier_id, demarche, path)
+                self._check_open(s.session, ref, dossier_id, demarche, path)
             now = self._now()
             value, changed = self._write(s, dossier_id, demarche, path, raw, now)
             if not changed:  # saved again as it was: nothing to record, nothing to validate again
@@ -332,7 +334,7 @@ class DossierAnswers(DossierBase):
 
     def _write(  # noqa: PLR0917 - internal, called twice, each argument distinct
         self,
-        s: Session,
+        s: Unit,
         dossier_id: str,
         demarche: Demarche,
         path: str,
@@ -378,7 +380,7 @@ class DossierAnswers(DossierBase):
 
     def _after_change(
         self,
-        s: Session,
+        unit: Unit,
         dossier_id: str,
         state: DossierState,
         now: datetime,
@@ -386,6 +388,7 @@ class DossierAnswers(DossierBase):
     ) -> DossierState:
         """Note the change on the dossier; one validated (« prêt ») goes back to « brouillon »."""
         if state is DossierState.PRET:
+            s = unit if isinstance(unit, Session) else unit.session
             dossier = s.get(Dossier, dossier_id)
             assert dossier is not None  # loaded above, in this transaction
             move(
@@ -397,5 +400,5 @@ class DossierAnswers(DossierBase):
                 note="réponse modifiée après validation",
             )
             return DossierState.BROUILLON
-        _TOUCH.execute(s, dossier=dossier_id, at=now)
+        _TOUCH.execute(unit, dossier=dossier_id, at=now)
         return state

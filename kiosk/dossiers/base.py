@@ -27,7 +27,7 @@ from kiosk.messages import Message
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
 from kiosk.store.portable import param, table_of
-from kiosk.store.prepared import Prepared
+from kiosk.store.prepared import Prepared, Unit
 
 Clock = Callable[[], datetime]
 
@@ -117,7 +117,7 @@ class DossierBase:
             ) from None
 
     @staticmethod
-    def _answers(s: Session, dossier_id: str) -> dict[str, JSONValue]:
+    def _answers(s: Unit, dossier_id: str) -> dict[str, JSONValue]:
         return dict(_ANSWERS.all(s, dossier_id=dossier_id))
 
     def _summary_of(self, s: Session, dossier: Dossier) -> DossierSummary:

@@ -12,14 +12,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import Demarche, JSONValue, bound_values
 from kiosk.dossiers.text import name_key, plate_key
 from kiosk.store.models import Dossier, Mandat, Usager, Vehicule
 from kiosk.store.portable import param, table_of, upsert_for
-from kiosk.store.prepared import Prepared
+from kiosk.store.prepared import Prepared, Unit
 
 
 # Where a bound answer is projected: (model, column, how to convert the stored value).
@@ -99,7 +98,7 @@ def _entity_upsert(model: type[Usager | Vehicule | Mandat], columns: tuple[str, 
 
 
 def reproject(
-    s: Session, dossier_id: str, demarche: Demarche, answers: Mapping[str, JSONValue]
+    s: Unit, dossier_id: str, demarche: Demarche, answers: Mapping[str, JSONValue]
 ) -> None:
     """Write the entity columns from the visible answers (inside the caller's transaction).
 

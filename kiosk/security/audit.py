@@ -31,12 +31,11 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.orm import Session
 
 from kiosk.store.engine import Store
 from kiosk.store.models import AuditEntry
 from kiosk.store.portable import table_of
-from kiosk.store.prepared import Prepared
+from kiosk.store.prepared import Prepared, Unit
 from kiosk.store.site import serialise_writers
 
 GENESIS = "0" * 64
@@ -175,7 +174,7 @@ _APPEND = Prepared(
 
 
 def record(
-    session: Session,
+    session: Unit,
     action: AuditAction,
     *,
     at: datetime,

@@ -24,13 +24,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.expression import Executable, Select
 
+from kiosk.store.engine import Writing
+
 Processor = Callable[[Any], Any]
+#: A unit of work: an ORM session (``Store.write``/``read``) or a lighter one (``Store.writing``).
+Unit = Session | Writing
+
+
+def connection_of(unit: Unit) -> Connection:
+    """The connection of ``unit``'s transaction, what the ORM held written first (as its own
+    queries would: an object added before is seen)."""
+    if isinstance(unit, Session):
+        if unit.autoflush:
+            unit.flush()
+        return unit.connection()
+    unit.flush()
+    return unit.connection
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,8 @@ class _Compiled:
         )
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        if not any(self.results):  # text and numbers: as the driver gives them
+            return tuple(raw)
         return tuple(
             value if convert is None else convert(value)
             for value, convert in zip(raw, self.results, strict=True)
@@ -74,6 +92,8 @@ class Prepared:
         self._statements: dict[str, Executable] = {}
         #: By dialect and driver: a plain test database's ``sqlite3`` raises its own errors.
         self._compiled: dict[tuple[str, str], _Compiled] = {}
+        #: The last dialect seen and its compiled form: one store is open at a time.
+        self._last: tuple[Dialect, _Compiled] | None = None
 
     def _statement(self, dialect: str) -> Executable:
         statement = self._statements.get(dialect)
@@ -82,9 +102,13 @@ class Prepared:
         return statement
 
     def _compile(self, dialect: Dialect) -> _Compiled:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
         key = (dialect.name, dialect.loaded_dbapi.__name__)
         found = self._compiled.get(key)
         if found is not None:
+            self._last = (dialect, found)
             return found
         statement = self._statement(dialect.name)
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
@@ -116,13 +140,12 @@ class Prepared:
             error=dialect.loaded_dbapi.Error,
         )
         self._compiled[key] = made
+        self._last = (dialect, made)
         return made
 
-    def _run(self, s: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled | None]:
+    def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled | None]:
         """The cursor (SQLite: a DBAPI cursor; PostgreSQL: SQLAlchemy's result)."""
-        if s.autoflush:  # what the ORM's own queries do: objects added before are seen
-            s.flush()
-        connection = s.connection()
+        connection = connection_of(s)
         dialect = connection.dialect
         if dialect.name != "sqlite":
             result = connection.execute(
@@ -133,7 +156,7 @@ class Prepared:
             return result, None
         compiled = self._compile(dialect)
         values = compiled.parameters(params)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, values)
         except compiled.error as exc:
@@ -143,7 +166,7 @@ class Prepared:
             ) from exc
         return cursor, compiled
 
-    def execute(self, s: Session, **params: Any) -> int:
+    def execute(self, s: Unit, **params: Any) -> int:
         """Run a statement that changes rows, in ``s``'s transaction; the rows it changed."""
         cursor, compiled = self._run(s, params)
         count = int(cursor.rowcount)
@@ -151,7 +174,7 @@ class Prepared:
             cursor.close()
         return count
 
-    def first(self, s: Session, **params: Any) -> tuple[Any, ...] | None:
+    def first(self, s: Unit, **params: Any) -> tuple[Any, ...] | None:
         """The first row a query returns (its columns converted as SQLAlchemy would), or None."""
         cursor, compiled = self._run(s, params)
         if compiled is None:
@@ -163,7 +186,7 @@ class Prepared:
             cursor.close()
         return None if raw is None else compiled.row(raw)
 
-    def all(self, s: Session, **params: Any) -> list[tuple[Any, ...]]:
+    def all(self, s: Unit, **params: Any) -> list[tuple[Any, ...]]:
         """Every row a query returns (its columns converted as SQLAlchemy would)."""
         cursor, compiled = self._run(s, params)
         if compiled is None:
