@@ -1,4 +1,11 @@
-"""Agent sign-in: pick your name, type your PIN on the on-screen keypad."""
+"""Agent sign-in: pick your name, type your PIN on the on-screen keypad.
+
+The keypad works from the first frame, while the kiosk's services load (issue 18): a PIN
+confirmed before they are there is checked as soon as the agents are known, and only a right
+one opens the home screen. From the fourth digit on, Argon2 runs on the PIN as typed, off the
+UI thread, so that OK does not wait for it (``AgentService.check_pin``: its verdict is told to
+no one, and OK still counts the attempt and applies the lockout).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPush
 from ui.screens.base import Screen
 
 if TYPE_CHECKING:
-    from kiosk.security.agents import AgentInfo
+    from kiosk.security.agents import AgentInfo, PinCheck
     from ui.i18n import Translator
     from ui.services import SignInServices
     from ui.tasks import TaskRunner
@@ -35,6 +42,7 @@ class SignInScreen(Screen):
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(12)
         self.pin.returnPressed.connect(self._submit)
+        self.pin.textChanged.connect(lambda _text: self._check_ahead())
         self.layout_.addWidget(self.pin)
         pad = QGridLayout()
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
@@ -61,6 +69,13 @@ class SignInScreen(Screen):
         self.layout_.addStretch(1)
         self._agent: AgentInfo | None = None
         self._buttons: list[QPushButton] = []
+        #: OK was tapped before the services were loaded: checked once the agents are known.
+        self._waiting = False
+        #: The PIN Argon2 is running on now (a worker job), the last verdict it gave, and
+        #: whether OK was tapped meanwhile (then submitted with it).
+        self._checking: str | None = None
+        self._checked: PinCheck | None = None
+        self._submit_when_checked = False
         self.retranslate()
 
     @property
@@ -111,12 +126,43 @@ class SignInScreen(Screen):
         if len(agents) == 1:
             self._buttons[0].setChecked(True)
             self._agent = agents[0]
+        if self._waiting:
+            self._waiting = False
+            self.notice.setText("" if agents else self.tr_.t("signin.no_agent"))
+            if self._agent is not None and self.pin.text():
+                self._submit()
+                return
+        self._check_ahead()  # typed while the kiosk was starting
 
     def _choose(self, agent: AgentInfo) -> None:
         self._agent = agent
         for button in self._buttons:
             button.setChecked(button.text() == agent.nom)
         self.pin.setFocus()
+        self._check_ahead()
+
+    def _check_ahead(self) -> None:
+        """Have Argon2 run on the PIN as typed so far, one check at a time (the latest PIN once
+        the one under way is done)."""
+        agent, pin = self._agent, self.pin.text()
+        if not self.ready or agent is None or len(pin) < 4 or self._checking is not None:
+            return
+        self._checking = pin
+
+        def checked(result: PinCheck | None) -> None:
+            self._checking = None
+            self._checked = result
+            if self._submit_when_checked:
+                self._submit_when_checked = False
+                self._submit()
+            elif self.pin.text() != pin:
+                self._check_ahead()  # typed further meanwhile
+
+        self.runner.run(
+            lambda: self.services.agents.check_pin(agent.identifiant, pin),
+            on_done=checked,
+            on_error=lambda _exc: checked(None),  # OK will have Argon2 run again
+        )
 
     def _press(self, key: str) -> None:
         if key == "⌫":
@@ -128,12 +174,21 @@ class SignInScreen(Screen):
 
     def _submit(self) -> None:
         agent, pin = self._agent, self.pin.text()
+        if not self.ready and pin:
+            # Still starting: kept, and checked as soon as the agents are known.
+            self._waiting = True
+            self.notice.setText(self.tr_.t("signin.starting"))
+            return
         if agent is None or not self.ready:
-            return  # still starting: the agents list is not there yet
+            return  # several agents: the agent chooses a name first
+        if self._checking is not None and self._checking == pin:
+            self._submit_when_checked = True  # Argon2 is already on it: its verdict is used
+            return
+        checked, self._checked = self._checked, None
         self.pin.clear()
         self.error.clear()
         self.runner.run(
-            lambda: self.services.agents.sign_in(agent.identifiant, pin),
+            lambda: self.services.agents.sign_in(agent.identifiant, pin, checked=checked),
             on_done=self.signed_in.emit,
             on_error=self._refused,
         )
@@ -147,3 +202,6 @@ class SignInScreen(Screen):
     def clear_personal_data(self) -> None:
         self.pin.clear()
         self.error.clear()
+        self._waiting = False
+        self._checked = None
+        self._submit_when_checked = False
