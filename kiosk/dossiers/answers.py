@@ -23,7 +23,7 @@ from kiosk.demarches.model import condition_inputs, group_index_problem
 from kiosk.dossiers.base import DossierBase, not_editable
 from kiosk.dossiers.errors import DossierNotFound, UnknownField
 from kiosk.dossiers.moves import move
-from kiosk.dossiers.projection import reproject
+from kiosk.dossiers.projection import project_one, reproject, sole_target
 from kiosk.dossiers.states import DossierState
 from kiosk.followup.correction import answer_locked, correction_scope
 from kiosk.identity.model import DocumentKind, IdentityReading
@@ -372,7 +372,10 @@ class DossierAnswers(DossierBase):
             )
         if not written:
             return value, False
-        if field.bind or field.id in condition_inputs(demarche):
+        target = sole_target(demarche, path)
+        if target is not None:
+            project_one(s, dossier_id, target, value)  # its own columns, no other answer read
+        elif field.bind or field.id in condition_inputs(demarche):
             # The answer may change which bound field is visible (SIV or FNI plate, …):
             # re-project every bind target from the visible answers.
             reproject(s, dossier_id, demarche, self._answers(s, dossier_id))

@@ -7,6 +7,7 @@ branch the person backed out of (an SIV plate, then "it is an old FNI plate") ne
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.sql.expression import Executable
 
-from kiosk.demarches import Demarche, JSONValue, bound_values
+from kiosk.demarches import Demarche, JSONValue, bound_values, is_filled
+from kiosk.demarches.model import condition_inputs
 from kiosk.dossiers.text import name_key, plate_key
 from kiosk.store.models import Dossier, Mandat, Usager, Vehicule
 from kiosk.store.portable import param, table_of, upsert_for
@@ -125,3 +127,44 @@ def reproject(
             values[derived[0]] = derived[1](str(value)) if value is not None else None
     for model, values in per_model.items():
         _entity_upsert(model, tuple(values)).execute(s, dossier_id=dossier_id, **values)
+
+
+@functools.cache
+def sole_target(demarche: Demarche, path: str) -> str | None:
+    """The bind target an answer at ``path`` alone decides, or None.
+
+    It does when ``path`` is a top-level question always asked (neither it nor its step has a
+    condition), no condition reads it, and no other question binds the same target: its answer
+    is then the target's value whatever the other answers (``bound_values``), and nothing else
+    can change with it. :func:`project_one` writes it; anything else takes :func:`reproject`.
+    """
+    if path in condition_inputs(demarche):
+        return None
+    for step in demarche.steps:
+        for field in step.fields:
+            if field.id != path:
+                continue
+            target = field.bind
+            if target is None or step.condition is not None or field.condition is not None:
+                return None
+            shared = sum(1 for other in demarche.all_fields() if other.bind == target)
+            return target if shared == 1 else None
+    return None
+
+
+def project_one(s: Unit, dossier_id: str, target: str, value: JSONValue | None) -> None:
+    """Write one bind target's columns from the answer that alone decides it
+    (:func:`sole_target`), inside the caller's transaction; unchanged, nothing is written."""
+    value = value if is_filled(value) else None
+    if target == "contact.mode":
+        _CONTACT_MODE.execute(s, dossier=dossier_id, mode=as_text(value))
+        return
+    projection = PROJECTIONS.get(target)
+    if projection is None:
+        return
+    model, column, convert = projection
+    values = {column: convert(value)}
+    derived = DERIVED.get(target)
+    if derived is not None:
+        values[derived[0]] = derived[1](str(value)) if value is not None else None
+    _entity_upsert(model, tuple(values)).execute(s, dossier_id=dossier_id, **values)

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from kiosk.demarches import Catalog
+from kiosk.dossiers.projection import reproject
 from kiosk.dossiers.service import DossierService
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store
-from kiosk.store.models import Answer, Dossier, Usager
+from kiosk.store.models import Answer, Dossier, Usager, Vehicule
 
 
 @pytest.mark.both_stores
@@ -89,3 +91,37 @@ def test_an_autosave_is_one_transaction_with_its_audit_entry_and_one_commit(
         "INSERT INTO audit",
         "COMMIT",
     ]
+
+
+@pytest.mark.both_stores
+def test_an_answer_projected_alone_gives_the_rows_a_full_projection_gives(
+    service: DossierService, store: Store, catalog: Catalog
+) -> None:
+    # The person's and the vehicle's columns a list and a search read: written column by
+    # column as the answers come (sole_target), they must be what the whole projection writes.
+    ref = service.create("succession").reference
+    for path, value in (
+        ("nom", "Martin-Lefèvre"),
+        ("prenoms", "Maëlys"),
+        ("date_naissance", "1980-02-29"),
+        ("immatriculation", "ab-123-cd"),
+        ("marque", "Renault"),
+        ("nom", "Dupont"),
+        ("marque", ""),
+    ):
+        service.answer(ref, path, value)
+
+    def rows() -> tuple[Any, ...]:
+        with store.read() as s:
+            usager = s.execute(select(Usager.__table__)).one()
+            vehicule = s.execute(select(Vehicule.__table__)).one()
+        return tuple(usager), tuple(vehicule)
+
+    alone = rows()
+    demarche = catalog.latest("succession")
+    with store.write() as s:
+        dossier_id = s.scalars(select(Dossier.id).where(Dossier.reference == ref)).one()
+        answers: dict[str, Any] = dict(s.execute(select(Answer.path, Answer.value)).all())
+        reproject(s, dossier_id, demarche, answers)
+    assert rows() == alone
+    assert service.list(search="dupont")[0].immatriculation == "AB-123-CD"
