@@ -136,10 +136,15 @@ def _child_kiosk(data_dir: str, mode: str, pace: float = PIN_PACE_S) -> None:
             marks["ok"] = time.time()
             window.signin._ok.click()
             return
-        next(b for b in window.findChildren(QPushButton) if b.text() == keys[0]).click()
+        keypad = window.signin.findChildren(QPushButton)  # not another screen's digit pad
+        next(b for b in keypad if b.text() == keys[0]).click()
         QTimer.singleShot(round(pace * 1000), lambda: tap(keys[1:]))
 
     if mode == "pin":
+        # A refused PIN would leave the window on the sign-in: said, not waited for forever.
+        QTimer.singleShot(
+            60_000, lambda: (print("# l'accueil n'est pas venu", flush=True), os._exit(1))
+        )
         window.stack.currentChanged.connect(watch_home)
         window.first_painted.connect(
             lambda: QTimer.singleShot(round(pace * 1000), lambda: tap(PIN + "K"))

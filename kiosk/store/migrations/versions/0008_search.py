@@ -14,7 +14,7 @@ Only indexes change: no row is touched.
 
 Revision ID: 0008_search
 Revises: 0007_followup
-Create Date: 2026-12-06 04:00:00.000000
+Create Date: 2026-12-05 04:00:00.000000
 """
 
 from collections.abc import Sequence
