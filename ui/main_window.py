@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
 
     def startup_failed(self, exc: Exception) -> None:
         """The services could not start (e.g. a database from a newer version): say why."""
+        self.signin.notice.clear()  # no « the kiosk is starting » under the reason it cannot
         self.signin.error.setText(str(exc))
 
     def attach(self, services: UiServices) -> None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         TextReader,
     )
     from kiosk.ports.identity import IdentityReader
-    from kiosk.security.agents import AgentInfo, AgentService
+    from kiosk.security.agents import AgentInfo, AgentService, PinCheck
     from kiosk.security.audit import AuditLog
     from kiosk.security.retention import RetentionService
     from kiosk.site.counter import CounterSettings
@@ -159,8 +159,14 @@ class SignsIn(Protocol):
         """The agents who may sign in here."""
         ...
 
-    def sign_in(self, identifiant: str, pin: str) -> AgentInfo:
-        """Check a PIN (with the lockout after wrong ones)."""
+    def check_pin(self, identifiant: str, pin: str) -> PinCheck | None:
+        """Argon2 on the PIN being typed, ahead of :meth:`sign_in` (nothing counted, nothing
+        told)."""
+        ...
+
+    def sign_in(self, identifiant: str, pin: str, *, checked: PinCheck | None = None) -> AgentInfo:
+        """Check a PIN (with the lockout after wrong ones); ``checked``: the check made while
+        it was typed, if any."""
         ...
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import (
     Demarche,
@@ -22,7 +23,7 @@ from kiosk.demarches.model import condition_inputs, group_index_problem
 from kiosk.dossiers.base import DossierBase, not_editable
 from kiosk.dossiers.errors import DossierNotFound, UnknownField
 from kiosk.dossiers.moves import move
-from kiosk.dossiers.projection import reproject
+from kiosk.dossiers.projection import project_one, reproject, sole_target
 from kiosk.dossiers.states import DossierState
 from kiosk.followup.correction import answer_locked, correction_scope
 from kiosk.identity.model import DocumentKind, IdentityReading
@@ -30,7 +31,8 @@ from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Answer, Dossier, Event, Piece
-from kiosk.store.portable import upsert as insert_or_update
+from kiosk.store.portable import param, table_of, upsert_for
+from kiosk.store.prepared import Prepared, Unit
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,46 @@ def identity_answers(
     return filled
 
 
+# The autosave's statements, compiled once (kiosk/store/prepared.py: issue 18's budget).
+_DOSSIER, _ANSWER = table_of(Dossier), table_of(Answer)
+_OPEN = Prepared(
+    lambda _: select(
+        _DOSSIER.c.id,
+        _DOSSIER.c.state,
+        _DOSSIER.c.demarche_id,
+        _DOSSIER.c.demarche_version,
+        _DOSSIER.c.national_number,
+    ).where(_DOSSIER.c.reference == param(_DOSSIER.c.reference))
+)
+_CLEAR = Prepared(
+    lambda _: delete(_ANSWER).where(
+        _ANSWER.c.dossier_id == param(_ANSWER.c.dossier_id),
+        _ANSWER.c.path == param(_ANSWER.c.path),
+    )
+)
+_TOUCH = Prepared(
+    lambda _: (
+        update(_DOSSIER)
+        .where(_DOSSIER.c.id == param(_DOSSIER.c.id, "dossier"))
+        .values(updated_at=param(_DOSSIER.c.updated_at, "at"))
+    )
+)
+
+
+def _save(dialect: str) -> Executable:
+    """Insert the answer, or replace it when its value differs (the row count says which)."""
+    values = {column: param(column) for column in _ANSWER.columns}
+    upsert = upsert_for(dialect, _ANSWER).values(values)
+    return upsert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[_ANSWER.c.dossier_id, _ANSWER.c.path],
+        set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+        where=_ANSWER.c.value != upsert.excluded.value,
+    )
+
+
+_SAVE = Prepared(_save)
+
+
 def _is_index(text: str) -> bool:
     """``text`` is an item index as paths write it (``0``, ``12``; not ``01`` nor ``١``)."""
     return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
@@ -107,16 +149,10 @@ class DossierAnswers(DossierBase):
             UnknownField, NotEditable, DossierNotFound.
         """
         ref = self._parse_ref(reference)
-        with self._store.write() as s:
-            row = s.execute(
-                select(
-                    Dossier.id,
-                    Dossier.state,
-                    Dossier.demarche_id,
-                    Dossier.demarche_version,
-                    Dossier.national_number,
-                ).where(Dossier.reference == ref)
-            ).one_or_none()
+        # The lighter unit of work: the ORM is taken only for a correction or a dossier
+        # « prêt » going back to « brouillon » (issue 18: the autosave's budget).
+        with self._store.writing() as s:
+            row = _OPEN.first(s, reference=ref)
             if row is None:
                 raise DossierNotFound(ref)
             dossier_id, state_value, demarche_id, version, number = row
@@ -125,7 +161,7 @@ class DossierAnswers(DossierBase):
                 raise not_editable(ref, state)
             demarche = self._demarche(demarche_id, version)
             if number is not None:  # numbered by the service: maybe a correction
-                self._check_open(s, ref, dossier_id, demarche, path)
+                self._check_open(s.session, ref, dossier_id, demarche, path)
             now = self._now()
             value, changed = self._write(s, dossier_id, demarche, path, raw, now)
             if not changed:  # saved again as it was: nothing to record, nothing to validate again
@@ -298,7 +334,7 @@ class DossierAnswers(DossierBase):
 
     def _write(  # noqa: PLR0917 - internal, called twice, each argument distinct
         self,
-        s: Session,
+        s: Unit,
         dossier_id: str,
         demarche: Demarche,
         path: str,
@@ -329,25 +365,17 @@ class DossierAnswers(DossierBase):
         # One statement either way; its row count says whether anything changed (the stored
         # JSON is canonical, so the same value is the same text).
         if value is None:
-            written = s.execute(
-                delete(Answer).where(Answer.dossier_id == dossier_id, Answer.path == path)
-            )
+            written = _CLEAR.execute(s, dossier_id=dossier_id, path=path)
         else:
-            upsert = insert_or_update(s, Answer).values(
-                dossier_id=dossier_id, path=path, value=value, updated_at=now
+            written = _SAVE.execute(
+                s, dossier_id=dossier_id, path=path, value=value, updated_at=now
             )
-            written = s.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[Answer.dossier_id, Answer.path],
-                    set_={"value": upsert.excluded.value, "updated_at": now},
-                    where=Answer.value != upsert.excluded.value,
-                ),
-                # An INSERT's row count is kept only when asked for on PostgreSQL's driver.
-                execution_options={"preserve_rowcount": True},
-            )
-        if not written.rowcount:  # type: ignore[attr-defined]
+        if not written:
             return value, False
-        if field.bind or field.id in condition_inputs(demarche):
+        target = sole_target(demarche, path)
+        if target is not None:
+            project_one(s, dossier_id, target, value)  # its own columns, no other answer read
+        elif field.bind or field.id in condition_inputs(demarche):
             # The answer may change which bound field is visible (SIV or FNI plate, …):
             # re-project every bind target from the visible answers.
             reproject(s, dossier_id, demarche, self._answers(s, dossier_id))
@@ -355,7 +383,7 @@ class DossierAnswers(DossierBase):
 
     def _after_change(
         self,
-        s: Session,
+        unit: Unit,
         dossier_id: str,
         state: DossierState,
         now: datetime,
@@ -363,6 +391,7 @@ class DossierAnswers(DossierBase):
     ) -> DossierState:
         """Note the change on the dossier; one validated (« prêt ») goes back to « brouillon »."""
         if state is DossierState.PRET:
+            s = unit if isinstance(unit, Session) else unit.session
             dossier = s.get(Dossier, dossier_id)
             assert dossier is not None  # loaded above, in this transaction
             move(
@@ -374,5 +403,5 @@ class DossierAnswers(DossierBase):
                 note="réponse modifiée après validation",
             )
             return DossierState.BROUILLON
-        s.execute(update(Dossier).where(Dossier.id == dossier_id).values(updated_at=now))
+        _TOUCH.execute(unit, dossier=dossier_id, at=now)
         return state

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kiosk.demarches import Catalog, Demarche, JSONValue
 from kiosk.dossiers.errors import DossierNotFound, NotEditable, UnknownDemarche
 from kiosk.dossiers.reference import InvalidReference, parse_reference
+from kiosk.dossiers.search import Listed
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary
 from kiosk.fees import TariffBook, default_tariffs_dir
@@ -25,8 +26,17 @@ from kiosk.fees.installed import TariffFiles
 from kiosk.messages import Message
 from kiosk.store.engine import Store
 from kiosk.store.models import Answer, Dossier, Usager, Vehicule
+from kiosk.store.portable import param, table_of
+from kiosk.store.prepared import Prepared, Unit
 
 Clock = Callable[[], datetime]
+
+_ANSWER = table_of(Answer)
+_ANSWERS = Prepared(
+    lambda _: select(_ANSWER.c.path, _ANSWER.c.value).where(
+        _ANSWER.c.dossier_id == param(_ANSWER.c.dossier_id)
+    )
+)
 
 
 def utc_now() -> datetime:
@@ -107,9 +117,8 @@ class DossierBase:
             ) from None
 
     @staticmethod
-    def _answers(s: Session, dossier_id: str) -> dict[str, JSONValue]:
-        rows = s.execute(select(Answer.path, Answer.value).where(Answer.dossier_id == dossier_id))
-        return dict(rows.all())
+    def _answers(s: Unit, dossier_id: str) -> dict[str, JSONValue]:
+        return dict(_ANSWERS.all(s, dossier_id=dossier_id))
 
     def _summary_of(self, s: Session, dossier: Dossier) -> DossierSummary:
         usager = s.get(Usager, dossier.id)
@@ -121,7 +130,7 @@ class DossierBase:
         )
 
     def _summary(
-        self, dossier: Dossier, usager: str | None, immatriculation: str | None
+        self, dossier: Dossier | Listed, usager: str | None, immatriculation: str | None
     ) -> DossierSummary:
         try:
             title = self._catalog.get(dossier.demarche_id, dossier.demarche_version).title

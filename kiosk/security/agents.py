@@ -7,10 +7,20 @@ hour) and the audit journal, where every sign-in, refusal and lockout is written
 
 During a lockout the PIN is not even checked: guessing cannot go on in the background. A success
 resets the count; a supervisor can lift a lockout and disable an account.
+
+Argon2 takes 100–300 ms by design: the sign-in screen has it computed while the PIN is typed
+(:meth:`AgentService.check_pin`), so that OK only counts the attempt, applies the lockout, and
+opens the home screen (issue 18). Such a check says nothing to anyone: its result is only ever
+used by :meth:`AgentService.sign_in`, for the same agent, the same PIN and the same stored hash,
+after the attempt is counted and the lockout applied exactly as without it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +39,17 @@ from kiosk.store.engine import Store
 from kiosk.store.models import Agent
 
 _HASHER = PasswordHasher()
+#: One Argon2 at a time in the process: each takes 64 MiB, and a check of the PIN being typed
+#: (:meth:`AgentService.check_pin`) may still run when OK asks for another.
+_ARGON2 = threading.Lock()
+
+
+def _verify(stored: str, pin: str) -> None:
+    """Argon2id: raises ``VerificationError`` (or ``InvalidHashError``) unless ``pin`` is right."""
+    with _ARGON2:
+        _HASHER.verify(stored, pin)
+
+
 ROLES = ("agent", "superviseur")
 
 #: Wrong PINs in a row allowed before the first lockout.
@@ -67,6 +88,33 @@ def wait_text(delay: timedelta) -> str:
         return f"{minutes} minute{'s' if minutes > 1 else ''}"
     hours = -(-minutes // 60)
     return f"{hours} heure{'s' if hours > 1 else ''}"
+
+
+@dataclass(frozen=True)
+class PinCheck:
+    """Argon2's verdict on a PIN, computed ahead of :meth:`AgentService.sign_in`.
+
+    It keeps a keyed digest of the PIN (never the PIN) and the stored hash it was checked
+    against; ``sign_in`` uses the verdict only when both still match.
+    """
+
+    identifiant: str
+    _salt: bytes
+    _digest: bytes
+    _stored: str | None
+    _right: bool
+
+    def verdict(self, identifiant: str, pin: str, stored: str | None) -> bool | None:
+        """Whether the PIN is right, if this check was made for this agent, this PIN and this
+        stored hash (None: it was not, Argon2 must run)."""
+        digest = hmac.new(self._salt, pin.encode(), hashlib.sha256).digest()
+        covered = (
+            identifiant == self.identifiant
+            and stored is not None
+            and stored == self._stored
+            and hmac.compare_digest(digest, self._digest)
+        )
+        return self._right if covered else None
 
 
 @dataclass(frozen=True)
@@ -256,8 +304,37 @@ class AgentService:
             rows = s.scalars(select(Agent).where(Agent.actif).order_by(Agent.nom)).all()
             return [AgentInfo(a.id, a.identifiant, a.nom, a.role) for a in rows]
 
-    def sign_in(self, identifiant: str, pin: str) -> AgentInfo:
+    def check_pin(self, identifiant: str, pin: str) -> PinCheck | None:
+        """Argon2 on ``pin`` for this agent, ahead of :meth:`sign_in` (while the PIN is typed).
+
+        Nothing is counted, written or audited, and the verdict is not told: only ``sign_in``
+        reads it. None for what no account could have (not a PIN, no such agent).
+        """
+        key = _identifier_key(identifiant)
+        try:
+            pin = _pin(pin)
+        except AgentError:
+            return None
+        with self._store.read() as s:
+            stored = s.scalars(
+                select(Agent.pin_hash).where(Agent.identifiant == key, Agent.actif)
+            ).first()
+        if stored is None:
+            return None
+        try:
+            _verify(stored, pin)
+            right = True
+        except (VerificationError, InvalidHashError):
+            right = False
+        salt = secrets.token_bytes(16)
+        digest = hmac.new(salt, pin.encode(), hashlib.sha256).digest()
+        return PinCheck(key, salt, digest, stored, right)
+
+    def sign_in(self, identifiant: str, pin: str, *, checked: PinCheck | None = None) -> AgentInfo:
         """Check an agent's PIN, unless the account is blocked.
+
+        ``checked``: :meth:`check_pin`'s result for the PIN typed; used, instead of Argon2 again,
+        only if it was made for this agent, this PIN and the hash stored now.
 
         Raises:
             AgentLocked: too many wrong PINs; the message says how long to wait.
@@ -293,11 +370,16 @@ class AgentService:
             failed = self._count_attempt(s, info.id, now) if info and not blocked else 0
         if info is not None and locked_until is not None and blocked:
             raise AgentLocked(_locked_message(locked_until - now), locked_until)
-        # Argon2 takes tens of milliseconds: checked outside any write transaction.
+        # Argon2 takes tens of milliseconds: checked outside any write transaction (or already,
+        # while the PIN was typed).
         try:
             if stored is None or info is None:
                 raise VerificationError
-            _HASHER.verify(stored, pin)
+            verdict = None if checked is None else checked.verdict(key, pin, stored)
+            if verdict is None:
+                _verify(stored, pin)
+            elif not verdict:
+                raise VerificationError
         except (VerificationError, InvalidHashError):
             self._failed(info, now, failed)
         assert info is not None  # _failed always raises

@@ -102,6 +102,8 @@ class Dossier(Base):
         # 0007: the worklist reads states from these alone (kiosk/followup/worklist.py).
         Index("ix_dossier_suivi", "state", "purged_at", "id"),
         Index("ix_dossier_purge", "id", "purged_at"),
+        # 0008: a search orders the dossiers it matched by this alone (kiosk/dossiers/search.py).
+        Index("ix_dossier_recent", "id", "updated_at"),
     )
 
 
@@ -115,7 +117,7 @@ class Usager(Base):
     )
     nom: Mapped[str | None] = mapped_column(String(200), default=None)
     prenoms: Mapped[str | None] = mapped_column(String(200), default=None)
-    nom_norm: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    nom_norm: Mapped[str | None] = mapped_column(String(200), default=None)
     prenoms_norm: Mapped[str | None] = mapped_column(String(200), default=None)
     date_naissance: Mapped[date | None] = mapped_column(default=None)
     lieu_naissance: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -126,6 +128,19 @@ class Usager(Base):
     )  # optional, never asked for
 
     dossier: Mapped[Dossier] = relationship(back_populates="usager")
+
+    __table_args__ = (
+        # 0008: a search by name reads the dossiers it matches from the index alone; on
+        # PostgreSQL the keys compare byte by byte for ``LIKE 'MART%'`` whatever the server's
+        # locale (kiosk/dossiers/search.py).
+        Index(
+            "ix_usager_nom",
+            "nom_norm",
+            "prenoms_norm",
+            "dossier_id",
+            postgresql_ops={"nom_norm": "text_pattern_ops", "prenoms_norm": "text_pattern_ops"},
+        ),
+    )
 
 
 class Vehicule(Base):

@@ -42,6 +42,7 @@ from kiosk.messages import Message
 from kiosk.store.engine import (
     Store,
     StoreError,
+    Writing,
     alembic_config,
     current_revision,
     refuse_if_newer,
@@ -173,13 +174,17 @@ def make_engine(url: URL) -> Engine:
     return engine
 
 
-def serialise_writers(session: Session) -> None:
+def serialise_writers(unit: Session | Writing) -> None:
     """Make sure the caller's transaction holds the site's writer lock (no-op on SQLite, whose
     write transactions are serialised by ``BEGIN IMMEDIATE``). Taking it again in the same
     transaction costs one round trip and nothing else."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+    lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+    if isinstance(unit, Writing):
+        if unit.connection.dialect.name == "postgresql":
+            unit.flush()
+            unit.connection.execute(lock)
+    elif unit.get_bind().dialect.name == "postgresql":
+        unit.execute(lock)
 
 
 @contextmanager

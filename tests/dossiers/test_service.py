@@ -148,6 +148,32 @@ def test_search_by_name_plate_and_reference(service: DossierService) -> None:
     assert service.list(search="martin")[0].usager == "MARTIN-LEFÈVRE Maëlys Gaëlle"
 
 
+def test_a_search_by_part_of_a_name_lists_the_most_recently_changed_first(
+    store: Store, catalog: Catalog
+) -> None:
+    # The matches are ordered from the index of each dossier's time of change (migration
+    # 0008): what the agent last worked on comes first, and the limit keeps the most recent.
+    ticks = iter(datetime(2026, 12, 6, 9, 0, tzinfo=UTC) + timedelta(minutes=i) for i in range(99))
+    service = DossierService(store, catalog, clock=lambda: next(ticks))
+    refs: dict[str, list[str]] = {}
+    for name in ("Martin", "Martineau", "MARTÍNEZ", "Marchand", "Martin"):
+        ref = service.create("succession").reference
+        service.answer(ref, "nom", name)
+        refs.setdefault(name, []).append(ref)
+    first_martin = refs["Martin"][0]
+    service.answer(first_martin, "defunt_nom", "Durand")  # any answer: changed last
+
+    def found(text: str, limit: int = 50) -> list[str]:
+        return [d.reference for d in service.list(search=text, limit=limit)]
+
+    newest_first = [first_martin, refs["Martin"][1], refs["MARTÍNEZ"][0], refs["Martineau"][0]]
+    assert found("mart") == newest_first
+    assert found("MARTI", limit=2) == newest_first[:2]
+    assert found("martinez") == [refs["MARTÍNEZ"][0]]  # typed without its accent
+    assert found("marc") == [refs["Marchand"][0]]
+    assert found("martinet") == []
+
+
 def test_the_visible_plate_wins_when_the_format_is_changed(service: DossierService) -> None:
     ref = service.create("changement_adresse").reference
     service.answer(ref, "format_immatriculation", "siv")

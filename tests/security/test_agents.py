@@ -6,11 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import update
 
 from app.cli import main
 from kiosk.security.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
 from kiosk.security.audit import AuditAction, AuditLog
 from kiosk.store import Store
+from kiosk.store.models import Agent
 from tests.support import Clock
 
 
@@ -229,3 +232,75 @@ def test_an_identifier_with_an_accent_typed_two_ways_is_one_agent(agents: AgentS
 def test_a_name_with_an_invisible_character_is_refused(agents: AgentService) -> None:
     with pytest.raises(AgentError, match="U\\+200B"):
         agents.add("bob", "Bob\u200b Durand", "5678")
+
+
+# ------------------------------------------------- the PIN checked while it is typed (issue 18)
+
+
+def test_a_pin_checked_while_typed_signs_in_without_argon2_again(
+    agents: AgentService, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = agents.check_pin("alice", "1234")
+    assert checked is not None
+    # OK: the verdict is the one computed while typing (Argon2 would fail here if it ran).
+    monkeypatch.setattr("kiosk.security.agents._HASHER", _NoArgon2())
+    assert agents.sign_in("alice", "1234", checked=checked).nom == "Alice Martin"
+    assert AuditLog(store).entries(limit=1)[0].action == AuditAction.SIGN_IN_OK
+
+
+class _NoArgon2:
+    def verify(self, *_args: object) -> bool:
+        raise AssertionError("Argon2 ran again")
+
+
+def test_a_check_of_another_pin_or_agent_is_not_used(agents: AgentService) -> None:
+    agents.add("bob", "Bob Durand", "5555")
+    right = agents.check_pin("alice", "1234")
+    assert right is not None
+    # Its verdict is for « 1234 » of alice only: a wrong PIN is still wrong, and counted.
+    with pytest.raises(AgentError, match="incorrect"):
+        agents.sign_in("alice", "9999", checked=right)
+    with pytest.raises(AgentError, match="incorrect"):
+        agents.sign_in("bob", "1234", checked=right)
+    assert agents.sign_in("alice", "1234", checked=right).nom == "Alice Martin"
+
+
+def test_a_wrong_pin_checked_while_typed_is_refused_and_counted_to_the_lockout(
+    agents: AgentService, clock: Clock
+) -> None:
+    wrong = agents.check_pin("alice", "9999")
+    assert wrong is not None
+    for _ in range(2):
+        with pytest.raises(AgentError, match="incorrect") as caught:
+            agents.sign_in("alice", "9999", checked=wrong)
+        assert not isinstance(caught.value, AgentLocked)
+    with pytest.raises(AgentLocked, match="30 secondes"):
+        agents.sign_in("alice", "9999", checked=wrong)
+    # Blocked: even a right PIN checked while typed is refused until the wait is over.
+    right = agents.check_pin("alice", "1234")
+    with pytest.raises(AgentLocked):
+        agents.sign_in("alice", "1234", checked=right)
+    clock.advance(seconds=30)
+    assert agents.sign_in("alice", "1234", checked=right).nom == "Alice Martin"
+
+
+def test_a_check_made_before_the_pin_was_changed_is_not_used(
+    agents: AgentService, store: Store
+) -> None:
+    old = agents.check_pin("alice", "1234")
+    with store.write() as s:
+        s.execute(update(Agent).values(pin_hash=PasswordHasher().hash("4321")))
+    with pytest.raises(AgentError, match="incorrect"):
+        agents.sign_in("alice", "1234", checked=old)
+    assert agents.sign_in("alice", "4321", checked=old).nom == "Alice Martin"
+
+
+def test_nothing_is_counted_nor_written_while_the_pin_is_typed(
+    agents: AgentService, store: Store
+) -> None:
+    before = AuditLog(store).entries(limit=100)
+    for typed in ("9999", "0000", "1111", "abcd"):
+        agents.check_pin("alice", typed)
+    assert agents.check_pin("personne", "1234") is None
+    assert AuditLog(store).entries(limit=100) == before
+    assert not isinstance(_wrong(agents), AgentLocked)  # the first wrong PIN counted

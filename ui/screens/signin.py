@@ -1,4 +1,11 @@
-"""Agent sign-in: pick your name, type your PIN on the on-screen keypad."""
+"""Agent sign-in: pick your name, type your PIN on the on-screen keypad.
+
+The keypad works from the first frame, while the kiosk's services load (issue 18): a PIN
+confirmed before they are there is checked as soon as the agents are known, and only a right
+one opens the home screen. From the fourth digit on, Argon2 runs on the PIN as typed, off the
+UI thread, so that OK does not wait for it (``AgentService.check_pin``: its verdict is told to
+no one, and OK still counts the attempt and applies the lockout).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from ui.accessibility import LiveLabel
 from ui.screens.base import MessageLabel, Screen
 
 if TYPE_CHECKING:
-    from kiosk.security.agents import AgentInfo
+    from kiosk.security.agents import AgentInfo, PinCheck
     from ui.i18n import Translator
     from ui.services import SignInServices
     from ui.tasks import TaskRunner
@@ -56,6 +63,7 @@ class SignInScreen(Screen):
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(12)
         self.pin.returnPressed.connect(self._submit)
+        self.pin.textChanged.connect(lambda _text: self._check_ahead())
         self.pin_label.setBuddy(self.pin)  # « labelled by » for a screen reader
         left.addWidget(self.pin)
         self.error = LiveLabel()  # a wrong PIN is heard, not only seen
@@ -63,6 +71,20 @@ class SignInScreen(Screen):
         self.error.setWordWrap(True)
         left.addWidget(self.error)
         left.addStretch(1)
+        columns.addLayout(self._keypad())
+        self._agent: AgentInfo | None = None
+        self._buttons: list[QPushButton] = []
+        #: OK was tapped before the services were loaded: checked once the agents are known.
+        self._waiting = False
+        #: The PIN Argon2 is running on now (a worker job), the last verdict it gave, and
+        #: whether OK was tapped meanwhile (then submitted with it).
+        self._checking: str | None = None
+        self._checked: PinCheck | None = None
+        self._submit_when_checked = False
+        self.retranslate()
+
+    def _keypad(self) -> QVBoxLayout:
+        """The digits, ⌫ and OK, at the top of their column."""
         pad = QGridLayout()
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
             button = QPushButton(key)
@@ -79,10 +101,7 @@ class SignInScreen(Screen):
         keypad = QVBoxLayout()
         keypad.addWidget(holder)
         keypad.addStretch(1)
-        columns.addLayout(keypad)
-        self._agent: AgentInfo | None = None
-        self._buttons: list[QPushButton] = []
-        self.retranslate()
+        return keypad
 
     @property
     def ready(self) -> bool:
@@ -138,6 +157,13 @@ class SignInScreen(Screen):
         # After the buttons are shown (the layout shows them at the next turn of the loop; a
         # hidden button cannot take the focus), unless the agent is already at the keypad.
         QTimer.singleShot(0, self._focus_unless_busy)
+        if self._waiting:
+            self._waiting = False
+            self.notice.setText("" if agents else self.tr_.t("signin.no_agent"))
+            if self._agent is not None and self.pin.text():
+                self._submit()
+                return
+        self._check_ahead()  # typed while the kiosk was starting
 
     def _focus_unless_busy(self) -> None:
         focused = QApplication.focusWidget()
@@ -162,6 +188,30 @@ class SignInScreen(Screen):
         for button in self._buttons:
             button.setChecked(button.text() == agent.nom)
         self.pin.setFocus()
+        self._check_ahead()
+
+    def _check_ahead(self) -> None:
+        """Have Argon2 run on the PIN as typed so far, one check at a time (the latest PIN once
+        the one under way is done)."""
+        agent, pin = self._agent, self.pin.text()
+        if not self.ready or agent is None or len(pin) < 4 or self._checking is not None:
+            return
+        self._checking = pin
+
+        def checked(result: PinCheck | None) -> None:
+            self._checking = None
+            self._checked = result
+            if self._submit_when_checked:
+                self._submit_when_checked = False
+                self._submit()
+            elif self.pin.text() != pin:
+                self._check_ahead()  # typed further meanwhile
+
+        self.runner.run(
+            lambda: self.services.agents.check_pin(agent.identifiant, pin),
+            on_done=checked,
+            on_error=lambda _exc: checked(None),  # OK will have Argon2 run again
+        )
 
     def _press(self, key: str) -> None:
         if key == "⌫":
@@ -173,12 +223,21 @@ class SignInScreen(Screen):
 
     def _submit(self) -> None:
         agent, pin = self._agent, self.pin.text()
+        if not self.ready and pin:
+            # Still starting: kept, and checked as soon as the agents are known.
+            self._waiting = True
+            self.notice.setText(self.tr_.t("signin.starting"))
+            return
         if agent is None or not self.ready:
-            return  # still starting: the agents list is not there yet
+            return  # several agents: the agent chooses a name first
+        if self._checking is not None and self._checking == pin:
+            self._submit_when_checked = True  # Argon2 is already on it: its verdict is used
+            return
+        checked, self._checked = self._checked, None
         self.pin.clear()
         self.error.clear()
         self.runner.run(
-            lambda: self.services.agents.sign_in(agent.identifiant, pin),
+            lambda: self.services.agents.sign_in(agent.identifiant, pin, checked=checked),
             on_done=self.signed_in.emit,
             on_error=self._refused,
         )
@@ -192,3 +251,6 @@ class SignInScreen(Screen):
     def clear_personal_data(self) -> None:
         self.pin.clear()
         self.error.clear()
+        self._waiting = False
+        self._checked = None
+        self._submit_when_checked = False

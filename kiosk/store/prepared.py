@@ -1,0 +1,198 @@
+"""Statements compiled once, for the units of work that run at every answer the agent types.
+
+An autosave is a handful of small statements and one ``fsync`` (issue 18: its p95 must stay
+within 3× a bare ``sqlite3`` insert+commit). SQLite runs each of them in 5–20 µs; SQLAlchemy
+spends 25–100 µs of Python on each around it (building the statement, its cache key, the
+execution context), which on a slow machine was most of the autosave. A :class:`Prepared`
+statement is written once with SQLAlchemy (so it stays portable), compiled once per kind of
+database, and on the embedded SQLite store run straight on the DBAPI connection of the caller's
+session: inside the same transaction, with the same type conversions (timestamps, JSON), its
+errors wrapped as SQLAlchemy's so that :class:`~kiosk.store.engine.Store` names the disk's
+problem as before. SQLite keeps the prepared form of the last statements per connection, so
+nothing is parsed again.
+
+On a site's PostgreSQL store (a network round trip per statement, kiosk/store/site.py) the same
+statement runs through SQLAlchemy as any other: its connection handling (a server that went
+away) matters more there than microseconds.
+
+Such statements do not fire SQLAlchemy's ``before_cursor_execute`` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.expression import Executable, Select
+
+from kiosk.store.engine import Writing
+
+Processor = Callable[[Any], Any]
+#: A unit of work: an ORM session (``Store.write``/``read``) or a lighter one (``Store.writing``).
+Unit = Session | Writing
+
+
+def connection_of(unit: Unit) -> Connection:
+    """The connection of ``unit``'s transaction, what the ORM held written first (as its own
+    queries would: an object added before is seen)."""
+    if isinstance(unit, Session):
+        if unit.autoflush:
+            unit.flush()
+        return unit.connection()
+    unit.flush()
+    return unit.connection
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement's SQL for one SQLite dialect, its parameters' order and conversions."""
+
+    sql: str
+    names: tuple[str, ...]
+    #: The values written in the statement itself (a ``LIMIT 1``).
+    fixed: Mapping[str, Any]
+    binds: tuple[Processor | None, ...]
+    results: tuple[Processor | None, ...]
+    error: type[Exception]
+
+    def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
+        params = {**self.fixed, **given} if self.fixed else given
+        return tuple(
+            params[name] if convert is None else convert(params[name])
+            for name, convert in zip(self.names, self.binds, strict=True)
+        )
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        if not any(self.results):  # text and numbers: as the driver gives them
+            return tuple(raw)
+        return tuple(
+            value if convert is None else convert(value)
+            for value, convert in zip(raw, self.results, strict=True)
+        )
+
+
+class Prepared:
+    """One statement, built for the session's kind of database and compiled once for it.
+
+    Args:
+        build: makes the statement for a dialect's name (``"sqlite"``, ``"postgresql"``); most
+            statements ignore it, an upsert needs it (kiosk/store/portable.py). Parameters are
+            named ``bindparam`` objects (in an ``UPDATE``, not named as a column of its table),
+            each with a type; the statement must not expand lists (``IN``).
+    """
+
+    def __init__(self, build: Callable[[str], Executable]) -> None:
+        self._build = build
+        self._statements: dict[str, Executable] = {}
+        #: By dialect and driver: a plain test database's ``sqlite3`` raises its own errors.
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        #: The last dialect seen and its compiled form: one store is open at a time.
+        self._last: tuple[Dialect, _Compiled] | None = None
+
+    def _statement(self, dialect: str) -> Executable:
+        statement = self._statements.get(dialect)
+        if statement is None:
+            statement = self._statements[dialect] = self._build(dialect)
+        return statement
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
+        key = (dialect.name, dialect.loaded_dbapi.__name__)
+        found = self._compiled.get(key)
+        if found is not None:
+            self._last = (dialect, found)
+            return found
+        statement = self._statement(dialect.name)
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        names = tuple(compiled.positiontup or ())
+        fixed = {
+            name: compiled.binds[name].effective_value
+            for name in names
+            if not compiled.binds[name].required
+        }
+        types = [compiled.binds[name].type for name in names]
+        untyped = [name for name, kind in zip(names, types, strict=True) if kind._isnull]
+        if untyped:  # a timestamp would reach the driver unconverted: a programming error
+            raise TypeError(f"parameters without a type: {', '.join(untyped)}")
+        if isinstance(statement, Update):
+            # SQLAlchemy refuses them on PostgreSQL, where it compiles with the parameters: the
+            # embedded store must not accept what a site's store refuses.
+            clash = sorted(set(names) & set(statement.table.c.keys()))
+            if clash:
+                raise TypeError(f"UPDATE parameters named as columns: {', '.join(clash)}")
+        binds = tuple(kind.bind_processor(dialect) for kind in types)
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        results = tuple(column.type.result_processor(dialect, None) for column in columns)
+        made = _Compiled(
+            sql=compiled.string,
+            names=names,
+            fixed=fixed,
+            binds=binds,
+            results=results,
+            error=dialect.loaded_dbapi.Error,
+        )
+        self._compiled[key] = made
+        self._last = (dialect, made)
+        return made
+
+    def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled | None]:
+        """The cursor (SQLite: a DBAPI cursor; PostgreSQL: SQLAlchemy's result)."""
+        connection = connection_of(s)
+        dialect = connection.dialect
+        if dialect.name != "sqlite":
+            result = connection.execute(
+                self._statement(dialect.name),
+                dict(params),
+                execution_options={"preserve_rowcount": True},
+            )
+            return result, None
+        compiled = self._compile(dialect)
+        values = compiled.parameters(params)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, values)
+        except compiled.error as exc:
+            cursor.close()
+            raise DBAPIError.instance(
+                compiled.sql, values, exc, compiled.error, dialect=dialect
+            ) from exc
+        return cursor, compiled
+
+    def execute(self, s: Unit, **params: Any) -> int:
+        """Run a statement that changes rows, in ``s``'s transaction; the rows it changed."""
+        cursor, compiled = self._run(s, params)
+        count = int(cursor.rowcount)
+        if compiled is not None:
+            cursor.close()
+        return count
+
+    def first(self, s: Unit, **params: Any) -> tuple[Any, ...] | None:
+        """The first row a query returns (its columns converted as SQLAlchemy would), or None."""
+        cursor, compiled = self._run(s, params)
+        if compiled is None:
+            row = cursor.first()
+            return None if row is None else tuple(row)
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if raw is None else compiled.row(raw)
+
+    def all(self, s: Unit, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row a query returns (its columns converted as SQLAlchemy would)."""
+        cursor, compiled = self._run(s, params)
+        if compiled is None:
+            return [tuple(row) for row in cursor.all()]
+        try:
+            raw = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [compiled.row(row) for row in raw]

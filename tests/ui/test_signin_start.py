@@ -1,0 +1,83 @@
+"""Signing in while the kiosk starts (issue 18): the keypad works from the first frame, the
+services load meanwhile, and only a right PIN opens the home screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QPushButton
+from pytestqt.qtbot import QtBot
+
+from app.container import Container, build_ui
+from app.settings import Settings
+from ui.main_window import MainWindow
+from ui.services import UiServices
+from ui.theme import load_fonts
+
+
+@pytest.fixture
+def starting(qtbot: QtBot) -> MainWindow:
+    """The window as the kiosk shows it at once: the keypad, no services yet."""
+    family = load_fonts()
+    QApplication.setFont(QFont(family, 14))
+    window = MainWindow(None, family=family, training=True)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[tuple[UiServices, Container]]:
+    """What the start-up job builds (training mode: the agent « formation », PIN 0000)."""
+    built = build_ui(Settings(data_dir=tmp_path), training=True, sync=False)
+    yield built
+    built[1].close()
+
+
+def _tap(window: MainWindow, *keys: str) -> None:
+    """Tap the keypad's keys (« 0 »…« 9 », « ⌫ », « OK ») one after the other."""
+    for key in keys:
+        next(b for b in window.signin.findChildren(QPushButton) if b.text() == key).click()
+
+
+def test_a_right_pin_confirmed_while_starting_opens_home_once_loaded(
+    qtbot: QtBot, starting: MainWindow, services: tuple[UiServices, Container]
+) -> None:
+    _tap(starting, *"0000", "OK")
+    # Nothing to check it against yet: said, and the home screen is not shown.
+    assert starting.stack.currentWidget() is starting.signin
+    assert "démarre" in starting.signin.notice.text()
+    starting.attach(services[0])
+    qtbot.waitUntil(lambda: starting.stack.currentWidget() is starting.home, timeout=10_000)
+    assert starting.agent is not None and starting.agent.identifiant == "formation"
+    starting.runner.wait()
+
+
+def test_a_wrong_pin_confirmed_while_starting_is_refused_once_loaded(
+    qtbot: QtBot, starting: MainWindow, services: tuple[UiServices, Container]
+) -> None:
+    _tap(starting, *"1234", "OK")
+    starting.attach(services[0])
+    qtbot.waitUntil(lambda: "incorrect" in starting.signin.error.text(), timeout=10_000)
+    assert starting.stack.currentWidget() is starting.signin
+    assert starting.signin.notice.text() == ""
+    # The right one then, checked while typed (from the fourth digit) and confirmed.
+    _tap(starting, *"0000", "OK")
+    qtbot.waitUntil(lambda: starting.stack.currentWidget() is starting.home, timeout=10_000)
+    starting.runner.wait()
+
+
+def test_a_pin_typed_then_corrected_is_checked_as_confirmed(
+    qtbot: QtBot, starting: MainWindow, services: tuple[UiServices, Container]
+) -> None:
+    starting.attach(services[0])
+    qtbot.waitUntil(lambda: bool(starting.signin._buttons), timeout=10_000)
+    _tap(starting, *"00001")  # a digit too many: the check of « 00001 » says nothing
+    qtbot.waitUntil(lambda: starting.runner.idle, timeout=10_000)
+    _tap(starting, "⌫", "OK")
+    qtbot.waitUntil(lambda: starting.stack.currentWidget() is starting.home, timeout=10_000)
+    starting.runner.wait()
