@@ -135,6 +135,13 @@ def autosave_figures(
         bare95s.append(b95)
         ratios.append(p95 / b95)
     bare.close()
+    print(
+        "# séries (p95 autosave / p95 nu) : "
+        + ", ".join(
+            f"{p * 1e3:.2f}/{b * 1e3:.2f} ms = {r:.2f}×"
+            for p, b, r in zip(p95s, bare95s, ratios, strict=True)
+        )
+    )
     order = sorted(range(rounds), key=lambda r: ratios[r])
     mid = order[rounds // 2]
     spread = f"{min(ratios):.2f}–{max(ratios):.2f}× sur {rounds} séries de {per_round}"

@@ -6,10 +6,11 @@ spends 25–100 µs of Python on each around it (building the statement, its cac
 execution context), which on a slow machine was most of the autosave. A :class:`Prepared`
 statement is written once with SQLAlchemy (so it stays portable), compiled once per kind of
 database, and on the embedded SQLite store run straight on the DBAPI connection of the caller's
-session: inside the same transaction, with the same type conversions (timestamps, JSON), its
-errors wrapped as SQLAlchemy's so that :class:`~kiosk.store.engine.Store` names the disk's
-problem as before. SQLite keeps the prepared form of the last statements per connection, so
-nothing is parsed again.
+unit of work (an ORM session, or :meth:`~kiosk.store.engine.Store.writing`): inside the same
+transaction, with the same type conversions (timestamps, JSON), its errors wrapped as
+SQLAlchemy's so that :class:`~kiosk.store.engine.Store` names the disk's problem as before.
+SQLite keeps the prepared form of the last statements per connection, so nothing is parsed
+again.
 
 On a site's PostgreSQL store (a network round trip per statement, kiosk/store/site.py) the same
 statement runs through SQLAlchemy as any other: its connection handling (a server that went
