@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.sync_bench import simulate
 from kiosk.demarches import Catalog
 from kiosk.store import Store
 from kiosk.sync.outbox import Outbox
@@ -57,11 +56,11 @@ def test_joining_clients_find_room_and_the_quota_stays_within_its_bounds() -> No
     assert quotas.seen("seule", 0.0) == 40.0  # ceiling, even alone
     pace(quotas, ["seule"], 0.0, 10.0)
     # 60 kiosks reconnect within a second: their first requests come whatever the quota says,
-    # so room is kept for the arrivals (at most half of the service).
+    # so room is kept for the arrivals (at most 60 % of the service).
     for i in range(60):
         quotas.seen(f"retour-{i}", 10.0 + i / 60)
     share = quotas.quota(11.0, "seule")
-    assert share == pytest.approx(50.0 / 61)
+    assert share == pytest.approx(40.0 / 61)
     assert quotas.quota(11.0 + ARRIVAL_WINDOW, "seule") == pytest.approx(100.0 / 61)
     for i in range(1000):
         quotas.seen(f"foule-{i}", 12.0)
@@ -167,12 +166,3 @@ def test_kiosks_refused_together_do_not_come_back_together() -> None:
     assert 10.0 <= sum(comebacks) / len(comebacks) <= 32.0
     assert comebacks[-1] - comebacks[0] > 15.0
     assert max(sum(1 for c in comebacks if int(c) == second) for second in range(40)) <= 15
-
-
-def test_a_fleet_back_from_an_outage_fills_the_service_without_overloading_it() -> None:
-    # The bench's herd: 2,000 kiosks running the real scheduler, the service modelled with the
-    # reference server's own quota rule, 30 minutes of outage, capacity 100 req/s.
-    peak, drained, done = simulate(2000, 100.0, 1800.0, 20, 42, naive=False)
-    assert done == 40_000
-    assert peak <= 1.5
-    assert drained / 400.0 <= 1.3
