@@ -12,10 +12,11 @@
   target ≤ 1.2), beside naive clients (a fixed 10 s retry, as fast as they can otherwise) in
   the same run; then how long a kiosk alone waits once its own line is back.
 
-Six-hour cells on more than 100 requests/s are *sampled*: simulated at a smaller scale with the
-same ratio of kiosks to capacity (10,000 kiosks on 1,000 req/s as 1,000 on 100), the table says
+Six-hour cells on more than 50 requests/s are *sampled*: simulated at a smaller scale with the
+same ratio of kiosks to capacity (10,000 kiosks on 1,000 req/s as 500 on 50), the table says
 which; the behaviour depends on that ratio (windows, shares), and a smaller service is the
-noisier one. ``--full-scale`` simulates them as they are (an hour or more).
+coarser one (a request is a larger share of a second). ``--full-scale`` simulates them as they
+are (an hour or more).
 
     uv run python -m bench.sync_bench [--drain 10000] [--rate 100] [--seed 1] [--jobs 2]
                                       [--skip-drain] [--skip-grid] [--full-scale]
@@ -103,7 +104,7 @@ FLEETS = (
 OUTAGES = (1800.0, 21_600.0)
 CASES = ("panne", "frontal", "moitie")  # service down; down behind a front; half the fleet
 CASE_LABELS = {"panne": "service down", "frontal": "down, front 503", "moitie": "half back"}
-SAMPLED_CAPACITY = 100.0  # six-hour cells above it are simulated at this capacity
+SAMPLED_CAPACITY = 50.0  # six-hour cells above it are simulated at this capacity
 
 
 def grid_cells(full_scale: bool) -> list[tuple[Cell, Cell]]:

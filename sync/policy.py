@@ -350,10 +350,10 @@ class Scheduler:
         the fleet's window (at once while the service has not said its size, and within
         seconds for a fleet small against the capacity). A region's network restored tells
         all its kiosks at the same second: probing at once, they would all arrive together."""
-        if self.state is CircuitState.CLOSED:
-            self._not_before = now
-            return
-        self.state = CircuitState.HALF_OPEN
+        if self.failures == 0:
+            return  # nothing failed: nothing waits for the link
+        if self.state is CircuitState.OPEN:
+            self.state = CircuitState.HALF_OPEN
         self._not_before = min(self._not_before, self._slot(now, self.probe_window()))
 
     def next_attempt_in(self, now: float) -> float:

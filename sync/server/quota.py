@@ -48,7 +48,7 @@ FLEET_WINDOW = 86_400.0  # seconds: a client seen within the last day is part of
 HOLD_SLOTS = 2.0  # a client stays counted until it has missed this many of its slots
 MIN_HOLD = 5.0  # seconds: covers a Retry-After and a slow exchange at high quotas
 ARRIVAL_WINDOW = 3.0  # seconds over which the rate of joining clients is measured
-WAVE = 3  # arrivals in the first seconds after a quiet spell that make a wave
+WAVE = 2  # kiosks arriving in the first seconds after a quiet spell that make a wave
 MIN_SPAN = 0.1  # seconds: the shortest span a rate is measured over
 MAX_RESERVE = 0.6  # at most this share of the capacity is kept for joining clients
 RESERVE_MARGIN = 1.2  # room kept for them, over their rate: arrivals come by whole requests
@@ -129,9 +129,10 @@ class FairShareQuota:
         if not self._arrivals:
             return 0.0
         # Over the span actually observed: right after a quiet spell (a fleet coming back) a
-        # division by the whole window would underestimate it.
+        # division by the whole window would underestimate it. Between arrivals: one kiosk
+        # alone coming back is no rate at all, and must not halve its own first seconds.
         span = min(ARRIVAL_WINDOW, max(MIN_SPAN, now - self._arrivals[0]))
-        return len(self._firsts if firsts else self._arrivals) / span
+        return max(0, len(self._firsts if firsts else self._arrivals) - 1) / span
 
     def quota(self, now: float, client: str | None = None) -> float:
         """The quota of ``client`` (requests/s), without counting it.
@@ -154,7 +155,7 @@ class FairShareQuota:
         return self._free(now, self.arrival_rate(now))
 
     def _free(self, now: float, arrivals: float) -> float:
-        if len(self._arrivals) >= WAVE and now - self._wave_start < ARRIVAL_WINDOW:
+        if len(self._firsts) >= WAVE and now - self._wave_start < ARRIVAL_WINDOW:
             arrivals = self.capacity
         return self.capacity - min(arrivals * RESERVE_MARGIN, self.capacity * MAX_RESERVE)
 
