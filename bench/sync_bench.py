@@ -142,10 +142,12 @@ def herd_grid(seed: int, jobs: int, full_scale: bool) -> None:
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         results = dict(zip(tasks, pool.map(_run, tasks, chunksize=1), strict=True))
     wall = time.monotonic() - started
+    simulated = sum(r.wall for r in results.values())
     print(
         f"herd grid (seed {seed}): fleet load {LOAD:.2f} C queued during the outage, no new"
         f" dossier after; peak = busiest second after it / C; drain = last of that backlog"
-        f" filed / (backlog ÷ C). {len(tasks)} runs in {wall:.0f} s on {jobs} processes."
+        f" filed / (backlog ÷ C). {len(tasks)} runs, {simulated:.0f} s of simulation,"
+        f" {wall:.0f} s on {jobs} processes."
     )
     print()
     print("| kiosks | C req/s | kiosks/C | outage | case | simulated as | ours: peak | drain"

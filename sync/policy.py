@@ -291,14 +291,18 @@ class Scheduler:
             delay = self._slot(now + interval * _SLOT_GAP, interval) - now
         if retry_after is not None:
             # Told when to come back (a front up while the service behind it is down): then,
-            # plus this kiosk's place in the fleet's window (in a fifth of the wait while the
-            # service has not said its size), so that a fleet told the same end comes back at
-            # an even rate, and not a fifth of a six-hour maintenance late. From the time told,
-            # not the next slot on the clock: ``Retry-After`` is in whole seconds, and the
-            # slots between the true end and the rounded one would all go to the next window.
+            # at this kiosk's place in the fleet's window, so that a fleet told the same end
+            # comes back at an even rate, and not a fifth of a six-hour maintenance late. On the
+            # shared clock, from the middle of the wait's last second: ``Retry-After`` counts
+            # whole seconds, so kiosks told at different moments know the end only to a second,
+            # and counted from each one's own rounding they would come back in clumps.
             wait = min(retry_after, self.policy.retry_after_cap)
-            window = self.probe_window() or wait * self.policy.retry_after_spread
-            delay = max(delay, wait + self.phase() * window)
+            window = self.probe_window()
+            if window > 0:
+                back = self._slot(now + max(0.0, wait - 0.5), window) - now
+            else:  # the fleet's size unknown: within a fifth of the wait after it
+                back = wait * (1.0 + self.phase() * self.policy.retry_after_spread)
+            delay = max(delay, back)
         self._not_before = now + delay
         return delay
 
