@@ -102,10 +102,6 @@ def test_a_tiny_advertised_quota_does_not_park_the_queue_for_a_day() -> None:
 
 # ---------------------------------------------------------------------- a fleet, its windows
 
-# 10,000 kiosks on 100 req/s: the probes of the fleet may take half the capacity, 50 a second,
-# so each kiosk probes once per 10,000 ÷ 50 = 200 s.
-LARGE = {"capacity": 100.0, "fleet": 10_000}
-
 
 def failing(scheduler: Scheduler, start: float, until: float) -> list[float]:
     """When ``scheduler`` sends while every request fails, from ``start`` to ``until``."""
@@ -121,7 +117,10 @@ def failing(scheduler: Scheduler, start: float, until: float) -> list[float]:
 
 
 def test_a_kiosk_of_a_large_fleet_probes_once_per_window_at_its_own_slot() -> None:
-    scheduler = Scheduler(SyncPolicy(), random.Random(1), 0.0, QuotaHint(**LARGE, rank=3))
+    # 10,000 kiosks on 100 req/s: the probes of the fleet may take half the capacity, 50 a
+    # second, so each kiosk probes once per 10,000 ÷ 50 = 200 s.
+    hint = QuotaHint(capacity=100.0, fleet=10_000, rank=3)
+    scheduler = Scheduler(SyncPolicy(), random.Random(1), 0.0, hint)
     assert scheduler.probe_window() == 200.0
     probes = failing(scheduler, 0.0, 3600.0)
     opened = probes[SyncPolicy().failure_threshold :]  # after the first tries, the circuit open
