@@ -92,15 +92,17 @@ class Service:
         self._second = -1
         self._work = 0.0
 
-    def handle(self, now: float, client: str, hint: QuotaHint, waiting: int | None) -> bool:
-        """Serve one request (``True``) or refuse it (429); ``hint`` gets what the answer says.
+    def handle(self, now: float, client: str, hint: QuotaHint | None, waiting: int | None) -> bool:
+        """Serve one request (``True``) or refuse it (429); ``hint`` gets what the answer says
+        (``None``: a naive client, which reads none of it).
 
         ``waiting``: what the kiosk says it has queued after this request (``Queue-Length``).
         """
-        hint.rate = self.quotas.seen(client, now, waiting)
-        hint.capacity = self.capacity
-        hint.fleet = self.quotas.fleet(now)
-        hint.next_in = self.quotas.book(client, now) if waiting else None
+        if hint is not None:
+            hint.rate = self.quotas.seen(client, now, waiting)
+            hint.capacity = self.capacity
+            hint.fleet = self.quotas.fleet(now)
+            hint.next_in = self.quotas.book(client, now) if waiting else None
         second = int(now)
         if second != self._second:
             self._second, self._work = second, 0.0
@@ -187,7 +189,7 @@ def simulate(cell: Cell, seed: int, *, naive: bool) -> Result:
             per_second[int(now)] += 1
             requests += 1
         hint = hints[i]
-        if service.handle(now, names[i], hint, None if naive else waiting - 1):
+        if service.handle(now, names[i], None if naive else hint, waiting - 1):
             sent[i] += 1
             if i < cut and now >= outage:
                 remaining -= 1
