@@ -132,6 +132,7 @@ def build_worker(
         followup_api=api,
     )
     api.set_throttle(worker.throttle)
+    api.set_queue_length(worker.queue_length)
     return worker, api
 
 

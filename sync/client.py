@@ -65,6 +65,11 @@ MAX_ANSWER = 8_000_000  # bytes
 DEADLINE = 60.0  # seconds
 _OFFSET = re.compile(r"[0-9]{1,15}")  # Upload-Offset: bytes, ASCII digits
 _POLICY = re.compile(r"(?:^|[;,\s])q=(\d+(?:\.\d+)?)(?:.*?[;,\s]w=(\d+(?:\.\d+)?))?")
+_SIZE = re.compile(r"(?:^|[;,\s])([cnr])=(\d{1,12}(?:\.\d{1,6})?)(?=$|[;,\s])")
+#: The largest fleet and rank read from ``Service-Capacity``: beyond, a broken answer.
+MAX_FLEET = 10_000_000
+#: The longest wait a ``Next-Request-In`` may book (seconds); beyond, it is ignored.
+MAX_BOOKED = 86_400.0
 
 
 def amount_due(value: object, reference: str) -> int | None:
@@ -124,6 +129,34 @@ def parse_rate_policy(value: str | None) -> float | None:
     return rate if rate is not None and math.isfinite(rate) else None  # 400 digits: inf
 
 
+def parse_service_capacity(value: str | None) -> tuple[float | None, int | None, int | None]:
+    """(capacity in requests/s, fleet, rank) from ``Service-Capacity: c=100;n=10000;r=42``.
+
+    Each part that is missing or out of bounds is ``None`` (the kiosk keeps what it knew).
+    """
+    if not value:
+        return None, None, None
+    parts = dict(_SIZE.findall(value[:200]))
+    capacity = float(parts["c"]) if "c" in parts else None
+    if capacity is not None and not 0 < capacity < 1e9:
+        capacity = None
+    fleet, rank = (int(parts[k]) if k in parts and parts[k].isdigit() else None for k in ("n", "r"))
+    fleet = fleet if fleet is not None and 0 < fleet <= MAX_FLEET else None
+    rank = rank if rank is not None and rank < MAX_FLEET else None
+    return capacity, fleet, rank
+
+
+def parse_next_request(value: str | None) -> float | None:
+    """Seconds from ``Next-Request-In: 12.5`` (the place booked for the next request)."""
+    if not value:
+        return None
+    text = value.strip()
+    if not (0 < len(text) <= 20 and text.isascii() and text.replace(".", "", 1).isdigit()):
+        return None
+    seconds = float(text)
+    return seconds if seconds <= MAX_BOOKED else None
+
+
 class HttpNationalApi:
     """:class:`kiosk.ports.national.NationalApi` over HTTP. Blocking; one instance per worker."""
 
@@ -161,6 +194,7 @@ class HttpNationalApi:
         self._client_id = client_id
         self._secret = client_secret
         self._throttle = throttle or (lambda: None)
+        self._queue_length: Callable[[], int] | None = None
         self._chunk = chunk_size
         self._token: str | None = None
         self._token_expires = 0.0
@@ -169,6 +203,11 @@ class HttpNationalApi:
     def set_throttle(self, throttle: Callable[[], None]) -> None:
         """Call ``throttle`` before every request (the worker's token bucket)."""
         self._throttle = throttle
+
+    def set_queue_length(self, queued: Callable[[], int]) -> None:
+        """Say with every request how many this kiosk has queued after it (``Queue-Length``):
+        the service books the place of the next one, and forgets a kiosk that has none."""
+        self._queue_length = queued
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -385,6 +424,11 @@ class HttpNationalApi:
         self, method: str, path: str, *, limit: int | None = None, **kwargs: Any
     ) -> httpx.Response:
         self._throttle()  # every request spends a token of the kiosk's bucket
+        if self._queue_length is not None:
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                "Queue-Length": str(max(0, self._queue_length())),
+            }
         deadline = time.monotonic() + self._deadline
         bound = _DEADLINE.set(deadline)  # read by the connection's every send and receive
         try:
@@ -413,6 +457,12 @@ class HttpNationalApi:
         rate = parse_rate_policy(response.headers.get("RateLimit-Policy"))
         if rate is not None:
             self.quota.rate = rate
+        capacity, fleet, rank = parse_service_capacity(response.headers.get("Service-Capacity"))
+        if capacity is not None and fleet is not None:
+            self.quota.capacity, self.quota.fleet = capacity, fleet
+            self.quota.rank = rank
+        # A place booked for this answer's next request only: none said, none kept.
+        self.quota.next_in = parse_next_request(response.headers.get("Next-Request-In"))
         return response
 
     def _read(self, response: httpx.Response, deadline: float, limit: int) -> bytes:

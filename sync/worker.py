@@ -27,6 +27,7 @@ from kiosk.ports.national import (
     FollowUpApi,
     NationalApi,
     PaymentApi,
+    QuotaHint,
     RateLimited,
     Refused,
     ServiceUnavailable,
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 CURSOR_KEY = "sync.curseur"
 STATUS_KEY = "sync.etat"
 QUOTA_KEY = "sync.quota"
+#: What the service last said of its size (``Service-Capacity``): kept across restarts, since a
+#: kiosk started while the service is down must still spread its probes over the fleet's window.
+SERVICE_KEY = "sync.service"
 #: The tariff versions the kiosk refused to install, with why (JSON, by version).
 REFUSED_TARIFFS_KEY = "sync.tarifs_refuses"
 #: Tries a one-off pass (``sync --once``) gives a dossier failing on its own before leaving it
@@ -163,7 +167,8 @@ class SyncWorker:
         self._clock = clock
         self._sleeper = sleeper
         self._rng = rng
-        self.scheduler = Scheduler(policy or SyncPolicy(), rng, clock.time())
+        self._restore_service_size(api.quota)
+        self.scheduler = Scheduler(policy or SyncPolicy(), rng, clock.time(), service=api.quota)
         self._listener = listener
         self._poll_interval = poll_interval
         self._next_pull = clock.time()  # pull once at start
@@ -172,6 +177,7 @@ class SyncWorker:
         self._last_success: datetime | None = None
         self._last_published: tuple[Any, ...] | None = None
         self._last_saved = 0.0
+        self._saved_size: tuple[float | None, int | None, int | None] | None = None
         saved_quota = outbox.get_marker(QUOTA_KEY)
         self._saved_quota: float | None = None
         if isinstance(saved_quota, int | float) and saved_quota > 0:
@@ -179,6 +185,16 @@ class SyncWorker:
             self._saved_quota = float(saved_quota)
             self.scheduler.on_success(clock.time(), self._saved_quota)
         self.report = OnceReport()
+        self._queued = outbox.counts().waiting  # refreshed with the status, see queue_length
+
+    def _restore_service_size(self, hint: QuotaHint) -> None:
+        saved = self._outbox.get_marker(SERVICE_KEY)
+        if hint.capacity is not None or not isinstance(saved, dict):
+            return
+        capacity, fleet, rank = saved.get("capacite"), saved.get("bornes"), saved.get("rang")
+        if isinstance(capacity, int | float) and capacity > 0 and isinstance(fleet, int):
+            hint.capacity, hint.fleet = float(capacity), fleet
+            hint.rank = rank if isinstance(rank, int) else None
 
     # ------------------------------------------------------------------ hooks for the client
 
@@ -188,6 +204,13 @@ class SyncWorker:
         self.scheduler.adopt_quota(self._clock.time(), self._api.quota.rate)
         while (wait := self.scheduler.acquire(self._clock.time())) > 0:
             self._sleeper.sleep(wait)
+
+    def queue_length(self) -> int:
+        """What this kiosk has queued after the request about to leave (``Queue-Length``, passed
+        to the HTTP client): the service books the place of the next one by it, and stops
+        counting a kiosk that says 0. The dossiers waiting at the last count (at most every
+        2 s, with the status), less those sent since: a hint, not a ledger."""
+        return max(0, self._queued - 1)
 
     def wake(self) -> None:
         """Something changed (a dossier queued): stop waiting and look at the queue now."""
@@ -267,6 +290,7 @@ class SyncWorker:
                 reasons=refusal_reasons(exc),
             )
             self.report.refused.append(item.reference)
+            self._queued -= 1
             return True
         except FilingFailed as exc:
             # The service answered, about this dossier alone: it is up, the circuit is left as
@@ -306,6 +330,7 @@ class SyncWorker:
             log.info("dossier %s déjà sorti de la file", item.reference)
         self.report.sent += 1
         self.report.replayed += int(ack.replayed)
+        self._queued -= 1
         # A decision pulled while this acknowledgement was lost was held for it.
         held = self._followup.apply_held()
         if held:
@@ -585,6 +610,13 @@ class SyncWorker:
         if rate is not None and rate > 0 and (saved is None or abs(rate - saved) > 0.2 * saved):
             self._outbox.set_marker(QUOTA_KEY, rate)
             self._saved_quota = rate
+        hint = self._api.quota
+        size = (hint.capacity, hint.fleet, hint.rank)
+        if hint.capacity is not None and size != self._saved_size:
+            self._outbox.set_marker(
+                SERVICE_KEY, {"capacite": size[0], "bornes": size[1], "rang": size[2]}
+            )
+            self._saved_size = size
 
     def pull_changes(self) -> int:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
@@ -687,6 +719,7 @@ class SyncWorker:
         """The current status (one small count query)."""
         now = self._clock.time()
         counts = self._outbox.counts()
+        self._queued = counts.waiting
         return SyncStatus(
             circuit=self.scheduler.state,
             waiting=counts.waiting,

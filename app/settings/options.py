@@ -300,7 +300,8 @@ class Settings:
         "service_national.attente_maximale",
         "PN_KIOSK_SYNC_BACKOFF_CAP",
         SECONDS,
-        "Secondes d'attente au plus entre deux essais d'envoi.",
+        "Secondes entre deux essais quand le service ne répond plus : au plus tant qu'il n'a"
+        " pas dit sa taille, au moins ensuite (une grande flotte essaie moins souvent).",
         default=60.0,
     )
 

@@ -292,10 +292,18 @@ class FollowUpApi(Protocol):
 
 @dataclass
 class QuotaHint:
-    """The request rate the service last advertised for this kiosk (requests per second)."""
+    """What the service last said of the load it takes: this kiosk's quota (``rate``, requests
+    per second), its own capacity (requests per second, the whole service), the number of
+    kiosks it serves (``fleet``) and this kiosk's rank among them, and the place it booked for
+    this kiosk's next request (``next_in``, seconds after its answer; read once). ``None``: not
+    said (yet)."""
 
     rate: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    capacity: float | None = None
+    fleet: int | None = None
+    rank: int | None = None
+    next_in: float | None = None
 
 
 class NationalApi(Protocol):

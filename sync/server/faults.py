@@ -3,6 +3,12 @@ and responses lost *after* the server committed (the hardest case for exactly-on
 hostile or broken service: answers that never end or come one byte at a time, and dossiers the
 service always fails.
 
+With a rate limit (``debit``) the server also plays a national service's front: every answer
+says the kiosk's quota (``RateLimit-Policy``), the service's capacity, fleet and the kiosk's rank
+in it (``Service-Capacity``), and, to a kiosk that says what it has queued (``Queue-Length``),
+the place booked for its next request (``Next-Request-In``); during an outage (``pannes``) the
+front answers 503 with ``Retry-After`` and ``Service-Capacity`` (sync/server/quota.py).
+
 Implemented as an ASGI wrapper around the national API so the API code stays clean. A reset or
 a lost response is produced by starting the response and then aborting: uvicorn closes the
 connection and the client sees a broken exchange, exactly as on a cut line. Every answer of
@@ -63,6 +69,8 @@ class Faults:
     rafale: float | None = None  # bucket size (default: one second of ``debit``)
     # requests/s advertised to each kiosk; default: ``debit`` shared by the active kiosks
     quota_client: float | None = None
+    # kiosks the service serves, said in ``Service-Capacity`` (default: those seen in a day)
+    flotte: int | None = None
     pannes: list[list[float]] = field(default_factory=list)  # [start, end] in server time
     delai_instruction: float = 60.0  # seconds before a complete filing is decided
     parts: tuple[float, float] = (0.7, 0.15)  # shares accepted, refused (rest: à compléter)
@@ -94,6 +102,7 @@ class FaultInjector:
         self.stats: Counter[str] = Counter()
         # The active kiosks' shares of ``debit`` (of NOMINAL_CAPACITY while none is set).
         self.quotas = FairShareQuota(NOMINAL_CAPACITY)
+        self._ranks: dict[str, int] = {}  # each client's rank in the fleet, as first seen
         self._tokens = 0.0
         self._at = clock()
 
@@ -110,6 +119,7 @@ class FaultInjector:
         if "debit" in changes:
             # The clients counted so far still count.
             self.quotas.capacity = self.faults.debit or NOMINAL_CAPACITY
+        self.quotas.enrolled = self.faults.flotte
 
     def _burst(self) -> float:
         f = self.faults
@@ -141,9 +151,26 @@ class FaultInjector:
             return self.faults.quota_client
         return self.quotas.quota(self.clock(), client)
 
-    def policy_header(self, client: str | None) -> list[tuple[bytes, bytes]]:
-        """``RateLimit-Policy`` advertising this kiosk's quota: on every answer of ``/v1``."""
-        return [(b"ratelimit-policy", policy_value(self.quota(client)).encode())]
+    def policy_header(
+        self, client: str | None, waiting: int | None = None, *, down: bool = False
+    ) -> list[tuple[bytes, bytes]]:
+        """What the service says of the load it takes, to ``client``: its quota
+        (``RateLimit-Policy``, on every answer of ``/v1``), and with a capacity (``debit``) that
+        capacity, the fleet and the client's rank (``Service-Capacity``) and, to a client with
+        ``waiting`` requests queued after this one, the place booked for the next
+        (``Next-Request-In``; not while ``down``)."""
+        headers = [(b"ratelimit-policy", policy_value(self.quota(client)).encode())]
+        if not self.faults.debit:
+            return headers
+        quotas, now = self.quotas, self.clock()
+        size = f"c={format_rate(quotas.capacity)};n={quotas.fleet(now)}"
+        if client is not None:
+            size += f";r={self._ranks.setdefault(client, len(self._ranks))}"
+        headers.append((b"service-capacity", size.encode()))
+        if client is not None and waiting and not down:
+            booked = quotas.book(client, now)
+            headers.append((b"next-request-in", f"{booked:.3f}".encode()))
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith("/v1"):
@@ -154,16 +181,21 @@ class FaultInjector:
         if f.latence_ms > 0:
             await asyncio.sleep(f.latence_ms / 1000 * self.rng.uniform(0.5, 1.5))
         client = self.identify(scope)
+        waiting = queue_length(scope)
         outage = self._outage_left()
         if outage is not None:
-            await self._problem(send, 503, "Service en maintenance.", math.ceil(outage), client)
+            # The front answers for the service behind it: when to come back, and its size.
+            await self._problem(
+                send, 503, "Service en maintenance.", math.ceil(outage), client, down=True
+            )
             return
         if client is not None:
             # Refused or not, a client asking is an active client: it counts in the share.
-            self.quotas.seen(client, self.clock())
+            self.quotas.seen(client, self.clock(), waiting)
         wait = self._rate_limited()
         if wait is not None:
-            await self._problem(send, 429, "Trop de requêtes.", max(1, math.ceil(wait)), client)
+            retry = max(1, math.ceil(wait))
+            await self._problem(send, 429, "Trop de requêtes.", retry, client, waiting=waiting)
             return
         draw = self.rng.random()
         if draw < f.taux_coupure:
@@ -186,7 +218,7 @@ class FaultInjector:
         if await self._fail_dossier(scope, send, client):
             return
         lose = draw < f.taux_perte
-        extra = self.policy_header(client)
+        extra = self.policy_header(client, waiting)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -238,7 +270,15 @@ class FaultInjector:
         return True
 
     async def _problem(
-        self, send: Send, status: int, title: str, retry: int | None, client: str | None
+        self,
+        send: Send,
+        status: int,
+        title: str,
+        retry: int | None,
+        client: str | None,
+        *,
+        waiting: int | None = None,
+        down: bool = False,
     ) -> None:
         self.stats[str(status)] += 1
         body = json.dumps(
@@ -247,7 +287,7 @@ class FaultInjector:
         headers = [(b"content-type", PROBLEM.encode()), (b"content-length", b"%d" % len(body))]
         if retry is not None:
             headers.append((b"retry-after", str(retry).encode()))
-        headers += self.policy_header(client)
+        headers += self.policy_header(client, waiting, down=down or status >= 500)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -258,3 +298,18 @@ def policy_value(rate: float) -> str:
     one request every 20 s), never under one request an hour."""
     window = next((w for w in POLICY_WINDOWS if rate * w >= 50), POLICY_WINDOWS[-1])
     return f"borne;q={max(1, round(rate * window))};w={window}"
+
+
+def queue_length(scope: Scope) -> int | None:
+    """The requests a kiosk says it has queued after this one (``Queue-Length``), if it says."""
+    for name, value in scope.get("headers", ()):
+        if name == b"queue-length":
+            text = value.decode("latin-1").strip()
+            # At most seven digits: a count, never a number to choke on.
+            return int(text) if text.isascii() and text.isdigit() and len(text) <= 7 else None
+    return None
+
+
+def format_rate(rate: float) -> str:
+    """A rate as ``RateLimit-Policy`` writes it: plain decimals (``0.05``), never ``5e-02``."""
+    return f"{rate:.4f}".rstrip("0").rstrip(".") or "0"

@@ -43,9 +43,11 @@ CLIENTS = {"borne-demo": "secret-demo", "borne-voisine": "secret-voisine"}
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """The reference server, fault-free (no ``debit``: it refuses nothing and advertises the
-    share of its nominal capacity in ``RateLimit-Policy``, on every answer)."""
+    """The reference server, fault-free, with a capacity so large nothing is refused: the
+    headers of the load (``RateLimit-Policy``, ``Service-Capacity``, ``Next-Request-In``) are
+    on the answers, to be checked with them."""
     sim = NationalSimulator(tmp_path / "national.sqlite3", clients=CLIENTS, rng=random.Random(1))
+    sim.app.configure({"debit": 1_000_000})
     with ServerThread(sim) as running:
         yield running
 
@@ -137,9 +139,14 @@ extract_selector = "/access_token"
 include-operation-id = ["deposerDossier", "utiliserTimbre"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 404, 409, 422, 429, 503]
 
+# A header the contract does not name is no malformed request (a proxy adds its own): a chunk
+# sent with one is taken. Only headers are concerned here: these routes take no query parameter
+# and their body is bytes. (The chunk taken or refused as stale depends on what went before:
+# with Queue-Length declared, schemathesis's order sent it while the offset was still 0.)
 [[operations]]
 include-operation-id = ["etatTeleversement", "envoyerMorceau"]
 parameters = {{ upload_id = "{ids["upload_id"]}" }}
+generation.allow-extra-parameters = false
 
 [[operations]]
 include-operation-id = "lireDocumentEmis"

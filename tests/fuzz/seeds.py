@@ -260,6 +260,8 @@ HEADERS = (
     "Content-Encoding",
     "Location",
     "Content-Length",
+    "Service-Capacity",
+    "Next-Request-In",
 )
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -260,8 +260,13 @@ def national_api(data: bytes) -> None:
         raise
     finally:
         api.close()
-    rate = api.quota.rate
+    quota = api.quota
+    rate = quota.rate
     require(rate is None or 0 <= rate < math.inf, f"débit annoncé invalide : {rate}")
+    require(quota.capacity is None or 0 < quota.capacity < 1e9, "capacité annoncée invalide")
+    require(quota.fleet is None or 0 < quota.fleet <= 10_000_000, "flotte annoncée invalide")
+    booked = quota.next_in
+    require(booked is None or 0 <= booked <= 86_400, f"place réservée invalide : {booked}")
 
 
 def _national_call(api: HttpNationalApi, operation: int) -> None:

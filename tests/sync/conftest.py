@@ -106,6 +106,7 @@ def make_kiosk(
         followup_api=api,
     )
     api.set_throttle(worker.throttle)
+    api.set_queue_length(worker.queue_length)
     return Kiosk(store, dossiers, outbox, followup, api, clock, sleeper, worker)
 
 

@@ -1,21 +1,23 @@
 """The quota the service advertises follows its active clients: a kiosk left alone gets the
 whole service, a crowd shares it, joining kiosks find room; the reference server says it in
-``RateLimit-Policy`` on every answer, and a kiosk paces itself on what it was last told."""
+``RateLimit-Policy`` on every answer, and a kiosk paces itself on what it was last told. The
+service books the places of kiosks that say what they have queued, in turn, at its capacity,
+and says its size (``Service-Capacity``), its front too while it is down."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bench.sync_bench import simulate
 from kiosk.demarches import Catalog
 from kiosk.store import Store
 from kiosk.sync.outbox import Outbox
-from sync.client import parse_rate_policy
+from sync.client import parse_next_request, parse_rate_policy, parse_service_capacity
 from sync.clock import SimClock
 from sync.policy import Scheduler, SyncPolicy
 from sync.server.app import NationalSimulator
@@ -57,11 +59,11 @@ def test_joining_clients_find_room_and_the_quota_stays_within_its_bounds() -> No
     assert quotas.seen("seule", 0.0) == 40.0  # ceiling, even alone
     pace(quotas, ["seule"], 0.0, 10.0)
     # 60 kiosks reconnect within a second: their first requests come whatever the quota says,
-    # so room is kept for the arrivals (at most half of the service).
+    # so room is kept for the arrivals (at most 60 % of the service).
     for i in range(60):
         quotas.seen(f"retour-{i}", 10.0 + i / 60)
     share = quotas.quota(11.0, "seule")
-    assert share == pytest.approx(50.0 / 61)
+    assert share == pytest.approx(40.0 / 61)
     assert quotas.quota(11.0 + ARRIVAL_WINDOW, "seule") == pytest.approx(100.0 / 61)
     for i in range(1000):
         quotas.seen(f"foule-{i}", 12.0)
@@ -200,10 +202,82 @@ def test_kiosks_refused_together_do_not_come_back_together() -> None:
     assert max(sum(1 for c in comebacks if int(c) == second) for second in range(40)) <= 15
 
 
-def test_a_fleet_back_from_an_outage_fills_the_service_without_overloading_it() -> None:
-    # The bench's herd: 2,000 kiosks running the real scheduler, the service modelled with the
-    # reference server's own quota rule, 30 minutes of outage, capacity 100 req/s.
-    peak, drained, done = simulate(2000, 100.0, 1800.0, 20, 42, naive=False)
-    assert done == 40_000
-    assert peak <= 1.5
-    assert drained / 400.0 <= 1.3
+def take_turns(
+    quotas: FairShareQuota, queues: dict[str, int], start: float, end: float
+) -> list[tuple[float, str]]:
+    """Each client sends at the place booked for it, saying what it still has queued."""
+    due = dict.fromkeys(queues, start)
+    sent = []
+    while due:
+        client = min(due, key=due.__getitem__)
+        now = due[client]
+        if now >= end:
+            break
+        queues[client] -= 1
+        sent.append((now, client))
+        quotas.seen(client, now, queues[client])
+        if queues[client]:
+            due[client] = now + quotas.book(client, now)
+        else:
+            del due[client]
+    return sent
+
+
+def test_the_service_books_places_in_turn_at_its_capacity() -> None:
+    quotas = FairShareQuota(10.0)
+    queues = {"a": 200, "b": 200}
+    sent = take_turns(quotas, queues, 0.0, 30.0)
+    steady = [(t, c) for t, c in sent if t >= 10.0]  # once their arrival is behind them
+    per_second = Counter(int(t) for t, _ in steady)
+    assert len(steady) == pytest.approx(200, abs=1)  # the capacity, 10 a second, no more…
+    assert set(per_second.values()) <= {9, 10, 11}  # …a place on a second's edge aside
+    assert Counter(c for _, c in steady)["a"] == pytest.approx(len(steady) / 2, abs=1)
+    # « a » says it has nothing left: it stops counting at once, « b » gets every place.
+    quotas.seen("a", 30.0, 0)
+    assert quotas.active(30.0) == 1
+    alone = take_turns(quotas, {"b": 100}, 30.0, 35.0)
+    assert len(alone) >= 49
+
+
+def test_the_reference_server_says_its_size_and_books_places(tmp_path: Path) -> None:
+    clock = SimClock()
+    sim = NationalSimulator(
+        tmp_path / "n.sqlite3", clients={"borne-a": "sa"}, clock=clock.time, rng=random.Random(1)
+    )
+    sim.app.configure({"debit": 10, "flotte": 3000})
+    with ServerThread(sim) as server, httpx.Client(base_url=server.url) as http:
+        token = http.post(
+            "/v1/jetons",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": "borne-a",
+                "client_secret": "sa",
+            },
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        busy = http.get("/v1/demarches", headers={**auth, "Queue-Length": "3"})
+        assert busy.headers["Service-Capacity"] == "c=10;n=3000;r=0"
+        assert parse_service_capacity(busy.headers["Service-Capacity"]) == (10.0, 3000, 0)
+        assert 0.0 <= float(busy.headers["Next-Request-In"]) <= 1.0
+        done = http.get("/v1/demarches", headers={**auth, "Queue-Length": "0"})
+        assert "Next-Request-In" not in done.headers  # nothing left: no place booked
+        assert "Next-Request-In" not in http.get("/v1/demarches", headers=auth).headers
+        http.post("/_control", json={"panne": 600})
+        down = http.get("/v1/demarches", headers={**auth, "Queue-Length": "3"})
+        assert down.status_code == 503
+        assert down.headers["Retry-After"] == "600"  # the front: when, and the service's size
+        assert down.headers["Service-Capacity"] == "c=10;n=3000;r=0"
+        assert "Next-Request-In" not in down.headers
+
+
+def test_what_a_service_says_of_its_size_and_places_is_read_within_bounds() -> None:
+    assert parse_service_capacity("c=100;n=10000;r=42") == (100.0, 10000, 42)
+    assert parse_service_capacity("n=3, c=0.5") == (0.5, 3, None)
+    # Nothing absurd is kept: a zero or huge capacity, a fleet of billions, exponents, junk.
+    assert parse_service_capacity("c=0;n=5") == (None, 5, None)
+    assert parse_service_capacity("c=1e9;n=5") == (None, 5, None)
+    assert parse_service_capacity("c=10;n=99999999999;r=3") == (10.0, None, 3)
+    assert parse_service_capacity("c=10.5.5;n=²") == (None, None, None)
+    assert parse_service_capacity("9" * 5000) == (None, None, None)
+    assert parse_next_request("0.250") == 0.25
+    assert [parse_next_request(v) for v in ("-1", "1e5", "100000", "²", "inf", "")] == [None] * 6

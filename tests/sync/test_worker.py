@@ -1,14 +1,17 @@
 """The worker against the real reference server on loopback, in simulated time: what an agent
-sees when the service is up, refuses a dossier, is down, overloaded, or behind a captive portal."""
+sees when the service is up, refuses a dossier, is down, overloaded, or behind a captive portal;
+and what the service says of itself honoured (its fleet's window, the places it books)."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import random
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -22,6 +25,7 @@ from sync.clock import SimClock
 from sync.server.app import NationalSimulator
 from sync.server.instruction import REFUSALS
 from sync.server.run import ServerThread, free_port
+from sync.worker import SERVICE_KEY
 from tests.support import file_dossier, fill
 from tests.sync.conftest import Kiosk, make_kiosk
 from tests.sync.support import queue_many
@@ -195,3 +199,74 @@ def test_decisions_come_back_and_the_agent_sees_whom_to_contact(
     k.worker.run_once()
     assert k.dossiers.show(refs[2]).summary.state is DossierState.ACCEPTE
     assert set(sim_national.sim.db.filings_per_dossier().values()) == {1}
+
+
+def test_a_kiosk_that_lost_the_service_probes_once_per_window_of_the_fleet_it_was_told(
+    tmp_path: Path, store: Store, catalog: Catalog, shared_clock: SimClock
+) -> None:
+    # A service of 10 req/s serving 3,000 kiosks: their probes may take half of it, so each
+    # kiosk probes once per 3,000 ÷ 5 = 600 s (not every minute: 50 a second, 5 times the
+    # service, when it comes back).
+    sim = NationalSimulator(tmp_path / "n.sqlite3", clock=shared_clock.time, rng=random.Random(5))
+    sim.app.configure({"debit": 10, "flotte": 3000})
+    with ServerThread(sim) as server:
+        k = make_kiosk(store, catalog, server.url, clock=shared_clock)
+        queue_many(store, 1, demarche=DEMARCHE)
+        assert k.worker.run_once().sent == 1
+    assert k.outbox.get_marker(SERVICE_KEY) == {"capacite": 10.0, "bornes": 3000, "rang": 0}
+    queue_many(store, 3, demarche=DEMARCHE)  # and now nothing answers on its port
+
+    def probes(kiosk: Kiosk) -> list[float]:
+        attempts: list[float] = []
+        original = kiosk.api._send
+
+        def counting(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            attempts.append(kiosk.clock.time())
+            return original(method, path, **kwargs)
+
+        kiosk.api._send = counting  # type: ignore[method-assign]
+        start = kiosk.clock.time()
+        while kiosk.clock.time() < start + 7200:
+            kiosk.sleeper.sleep(kiosk.worker.step())
+        return attempts
+
+    for kiosk in (k, make_kiosk(store, catalog, server.url, clock=shared_clock)):
+        # The kiosk running on, then one restarted meanwhile (it read the size in its store).
+        attempts = probes(kiosk)
+        kiosk.api.close()
+        gaps = [round(b - a) for a, b in itertools.pairwise(attempts)]
+        # Three tries, and once the circuit is open: once per window, at the kiosk's place in
+        # it (rank 0: the window's start on the clock).
+        assert gaps[2] <= 600
+        assert gaps[3:] == [600] * (len(gaps) - 3)
+        assert all(min(t % 600, 600 - t % 600) < 1e-3 for t in attempts[3:])
+    assert outbox_states(store)[1:] == [PENDING] * 3
+
+
+def test_the_worker_sends_at_the_places_the_service_books(
+    store: Store, catalog: Catalog, sim_national: ServerThread, shared_clock: SimClock
+) -> None:
+    # The service takes 5 requests a second but advertises a fixed quota of one in 2 s: what
+    # it books is what the kiosk follows (20 dossiers in 4 s, not in 40).
+    control(sim_national, debit=5, quota_client=0.5)
+    seen: list[tuple[float, str | None, str | None]] = []
+
+    class Recording(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = super().handle_request(request)
+            booked = answer.headers.get("Next-Request-In")
+            seen.append((shared_clock.time(), request.headers.get("Queue-Length"), booked))
+            return answer
+
+    queue_many(store, 20, demarche=DEMARCHE)
+    k = make_kiosk(store, catalog, sim_national.url, clock=shared_clock, transport=Recording())
+    report = k.worker.run_once()
+    k.api.close()
+    assert report.sent == 20
+    assert "429" not in control(sim_national)["statistiques"]
+    filings = seen[1:21]  # after the token
+    assert filings[-1][0] - filings[0][0] < 6.0
+    assert [int(q or -1) for _, q, _ in filings] == list(range(19, -1, -1))  # Queue-Length
+    for (at, _, booked), (then, _, _) in itertools.pairwise(filings):
+        assert booked is not None
+        assert then == pytest.approx(at + float(booked), abs=1e-6)  # at the place, exactly
