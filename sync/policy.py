@@ -68,7 +68,9 @@ class SyncPolicy:
     default_rate: float = 1.0  # requests/s before the service has advertised a quota
     rate_margin: float = 0.95  # stay this fraction under the advertised quota
     burst: float = 2.0  # tokens: a short burst, never a flood
-    retry_after_spread: float = 0.2  # extra random fraction added to Retry-After
+    # Kiosks told the same Retry-After come back over this fraction of it after it (a 429, or
+    # a 503 from a service that has not said its size; else over the fleet's window).
+    retry_after_spread: float = 0.2
     # A Retry-After of days (a proxy's wrong clock, a hostile answer) must not park the queue:
     # whatever the server says, the kiosk asks again at least this often.
     retry_after_cap: float = 3600.0
