@@ -33,6 +33,7 @@ from kiosk.dossiers.attachments import Attached, ScanAttached
 from kiosk.dossiers.views import Document, DossierView
 from kiosk.ports.devices import CameraFault, ScannedFile
 from ui.i18n import Translator
+from ui.images import decoded
 from ui.screens.base import Screen
 from ui.services import DocumentsServices
 from ui.tasks import TaskRunner
@@ -43,16 +44,9 @@ THUMB = 120
 
 
 def thumbnail(data: bytes, mime_type: str) -> QImage:
-    """A small image of a document (worker thread: QImage, unlike QPixmap, is thread-safe)."""
-    image = QImage()
-    if mime_type.startswith("image/") and image.loadFromData(data):
-        return image.scaled(
-            THUMB,
-            THUMB,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    return QImage()
+    """A small image of a document (worker thread: decoded by Pillow, see ui/images.py)."""
+    image = decoded(data, max_side=THUMB) if mime_type.startswith("image/") else None
+    return image if image is not None else QImage()
 
 
 @dataclass(frozen=True)

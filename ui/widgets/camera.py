@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.ports.devices import Camera, CameraError, CameraFault, PreviewFrame, Still
 from ui.i18n import Translator
+from ui.images import decoded
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -79,16 +80,10 @@ def frame_image(frame: PreviewFrame) -> QImage:
 def encode(still: Still) -> Taken:
     """The photo's file, and an image of it for the review (worker thread)."""
     data = still.encode()
-    image = QImage()
-    if not image.loadFromData(data):
+    # Decoded by Pillow, not QImage.loadFromData (worker thread: see ui/images.py).
+    image = decoded(data, max_side=REVIEW_MAX)
+    if image is None:
         raise CameraError(CameraFault.CAPTURE, "La photo prise est illisible : reprenez-la.")
-    if max(image.width(), image.height()) > REVIEW_MAX:
-        image = image.scaled(
-            REVIEW_MAX,
-            REVIEW_MAX,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
     return Taken(data, still.mime_type, image)
 
 
