@@ -87,15 +87,14 @@ def amount_due(value: object, reference: str) -> int | None:
     try:
         return answers.integer(value, "montant_du_centimes", lo=0, hi=answers.MAX_AMOUNT)
     except answers.Malformed:
-        pass
-    shown = repr(value)
-    log.warning(
-        "dossier %s : montant dû illisible dans l'accusé de réception du service national (%s),"
-        " ignoré",
-        reference,
-        shown if len(shown) <= 40 else shown[:39] + "…",
-    )
-    return None
+        shown = repr(value)
+        log.warning(
+            "dossier %s : montant dû illisible dans l'accusé de réception du service national"
+            " (%s), ignoré",
+            reference,
+            shown if len(shown) <= 40 else shown[:39] + "…",
+        )
+        return None
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
