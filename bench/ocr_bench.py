@@ -28,9 +28,10 @@ from bench.common import median, percentile, report
 from devices.cardsim.printed import card_front, mrz_page, photographed
 from devices.ocr.tesseract import TesseractReader
 from kiosk.identity.model import Mrz
-from kiosk.identity.mrz import compose_td1, compose_td3, parse_mrz
+from kiosk.identity.mrz import parse_mrz
 from kiosk.identity.ocr import CanNotRecognised, MrzNotRecognised, read_can, read_mrz
 from kiosk.ports.devices import TextReadError
+from tests.identity.ocr_samples import TD1, TD3
 
 TYPING_CAN_S = 3.0
 TYPING_MRZ_TD3_S = 60.0
@@ -99,28 +100,12 @@ def main() -> None:
         document_number="X4RTBPFW4",
         can="123456",
     )
-    td1 = compose_td1(
-        document_number="X4RTBPFW4",
-        surname="MARTIN",
-        given_names="MAELYS GAELLE MARIE",
-        birth="900713",
-        sex="F",
-        expiry="300211",
-    )
-    td3 = compose_td3(
-        document_number="24FR12345",
-        surname="DUPONT",
-        given_names="JEAN PIERRE",
-        birth="850315",
-        sex="M",
-        expiry="340101",
-    )
     can_t, can_ok, _ = _run("CAN", front, lambda p: read_can(reader, p), "123456", count)
     td1_t, td1_ok, _ = _run(
-        "MRZ TD1", mrz_page(td1), lambda p: _key(read_mrz(reader, p)), _key(parse_mrz(td1)), count
+        "MRZ TD1", mrz_page(TD1), lambda p: _key(read_mrz(reader, p)), _key(parse_mrz(TD1)), count
     )
     td3_t, td3_ok, _ = _run(
-        "MRZ TD3", mrz_page(td3), lambda p: _key(read_mrz(reader, p)), _key(parse_mrz(td3)), count
+        "MRZ TD3", mrz_page(TD3), lambda p: _key(read_mrz(reader, p)), _key(parse_mrz(TD3)), count
     )
     for label, times, ok, typing in (
         ("CAN", can_t, can_ok, TYPING_CAN_S),

@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw
 
 from devices.cardsim.printed import card_front, mrz_page, photographed
 from devices.ocr.tesseract import TesseractReader
-from kiosk.identity.mrz import compose_td1, compose_td3
 from kiosk.identity.ocr import CanNotRecognised, MrzNotRecognised, read_can, read_mrz
+from tests.identity.ocr_samples import TD1, TD3
 
 READER = TesseractReader()
 FRONT = card_front(
@@ -25,22 +25,6 @@ FRONT = card_front(
     birth="900713",
     document_number="X4RTBPFW4",
     can="123456",
-)
-TD1 = compose_td1(
-    document_number="X4RTBPFW4",
-    surname="MARTIN",
-    given_names="MAELYS GAELLE MARIE",
-    birth="900713",
-    sex="F",
-    expiry="300211",
-)
-TD3 = compose_td3(
-    document_number="24FR12345",
-    surname="DUPONT",
-    given_names="JEAN PIERRE",
-    birth="850315",
-    sex="M",
-    expiry="340101",
 )
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from kiosk.identity.model import MrzFormat
-from kiosk.identity.mrz import check_digit, compose_td1, compose_td3
+from kiosk.identity.mrz import check_digit, compose_td3
 from kiosk.identity.ocr import (
     CanNotRecognised,
     MrzNotRecognised,
@@ -17,24 +17,9 @@ from kiosk.identity.ocr import (
     read_can,
 )
 from kiosk.ports.devices import TextLayout
+from tests.identity.ocr_samples import TD1, TD3
 
 TODAY = date(2026, 12, 4)
-TD1 = compose_td1(
-    document_number="X4RTBPFW4",
-    surname="MARTIN",
-    given_names="MAELYS GAELLE MARIE",
-    birth="900713",
-    sex="F",
-    expiry="300211",
-)
-TD3 = compose_td3(
-    document_number="24FR12345",
-    surname="DUPONT",
-    given_names="JEAN PIERRE",
-    birth="850315",
-    sex="M",
-    expiry="340101",
-)
 
 
 def test_the_can_is_the_one_run_of_six_digits_among_the_cards_other_text() -> None:

@@ -12,23 +12,16 @@ from devices.camera.simulated import SimulatedCamera
 from devices.cardsim.printed import card_front, mrz_page
 from devices.ocr.tesseract import TesseractReader
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, manual_reading
-from kiosk.identity.mrz import compose_td1, parse_mrz
+from kiosk.identity.mrz import parse_mrz
 from kiosk.ports.devices import TextLayout
 from kiosk.ports.identity import CardEvent, ProgressCallback
+from tests.identity.ocr_samples import TD1
 from ui.i18n import Translator
 from ui.services import IdentityPhotos
 from ui.tasks import TaskRunner
 from ui.widgets.camera import Phase
 from ui.widgets.identity import IdentityPanel
 
-TD1 = compose_td1(
-    document_number="X4RTBPFW4",
-    surname="MARTIN",
-    given_names="MAELYS GAELLE MARIE",
-    birth="900713",
-    sex="F",
-    expiry="300211",
-)
 FRONT = card_front(
     surname="MARTIN",
     given_names="MAELYS GAELLE MARIE",
