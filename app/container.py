@@ -37,7 +37,7 @@ from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
 from kiosk.site.screen import ScreenSettings
 from kiosk.store import Store, open_store
-from kiosk.store.documents import DocumentStore, encrypt_plain_documents
+from kiosk.store.documents import DocumentStore, SiteDocuments, encrypt_plain_documents
 from kiosk.store.engine import StoreReadOnly
 from ui.services import IdentityPhotos, UiServices
 
@@ -158,7 +158,7 @@ def build_ui(
         sync_refresh=refresh,
         audit=AuditLog(container.store),
         retention=RetentionService(
-            container.store, container.documents.root, policy=settings.retention_policy()
+            container.store, container.documents, policy=settings.retention_policy()
         ),
         followup=FollowUpService(container.store, container.catalog, clock=utc_now),
         letters=LetterDesk(
@@ -284,7 +284,7 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
     # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS) or the data
     # folder is read-only (reading only: nothing can be re-stored).
-    documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
+    documents = open_documents(store, paths)
     if not store.read_only:
         encrypt_plain_documents(documents, store)
     # The shipped tariffs and those the sync worker installs from the national service.
@@ -304,6 +304,14 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     )
 
 
+def open_documents(store: Store, paths: Paths) -> DocumentStore:
+    """The supporting documents: files in the data folder, or, on a site's shared store, in
+    that store (every counter reads them; docs/sites.md), sealed under the same key setting."""
+    if store.site is not None:
+        return SiteDocuments(store, paths.documents_dir, key_file=paths.documents_key_file)
+    return DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
+
+
 def _start_purge(container: Container, settings: Settings, scans: FolderSource) -> None:
     """The retention purge, and the sweep of the scanner's folder, on a thread of their own
     (docs/security.md)."""
@@ -311,7 +319,7 @@ def _start_purge(container: Container, settings: Settings, scans: FolderSource) 
 
     schedule = start_purge_schedule(
         container.store,
-        container.documents.root,
+        container.documents,
         policy=settings.retention_policy(),
         hours=settings.purge_hours,
         scans=scans,

@@ -249,6 +249,17 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class SiteDocument(Base):
+    """A supporting document of a site's shared store, sealed as a lone kiosk's files are
+    (kiosk/store/documents.py): the server holds ciphertext only."""
+
+    __tablename__ = "document_site"
+
+    nom: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contenu: Mapped[bytes] = mapped_column(LargeBinary)
+    cree_le: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class OutboxItem(Base):
     """One submission of a dossier to the national service, written with the « en file » change.
 
