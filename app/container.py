@@ -19,7 +19,7 @@ from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.base import utc_now
 from kiosk.dossiers.mandate import MandateService
-from kiosk.dossiers.receipts import ReceiptService
+from kiosk.dossiers.receipts import FollowReceipt, ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
@@ -30,6 +30,7 @@ from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer, Speech
 from kiosk.ports.identity import IdentityReader
+from kiosk.ports.national import ReceiptApi
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.security.retention import RetentionService
@@ -137,6 +138,7 @@ def build_ui(
     subscribe, wake, refresh = (
         _start_sync(container, settings, server) if sync else (None, None, None)
     )
+    lookup = _receipt_lookup(container, settings, server) if sync else None
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -156,6 +158,7 @@ def build_ui(
         sync_subscribe=subscribe,
         sync_wake=wake,
         sync_refresh=refresh,
+        follow_receipt=FollowReceipt(container.receipts, lookup),
         audit=AuditLog(container.store),
         retention=RetentionService(
             container.store, container.documents, policy=settings.retention_policy()
@@ -375,6 +378,25 @@ def _start_sync(
     thread = start_background_sync(container, sync_settings, listener=listener)
     container.closers.append(thread.stop)
     return subscribe, thread.worker.wake, thread.worker.pull_now
+
+
+def _receipt_lookup(
+    container: Container, settings: Settings, server: _ReferenceServer | None
+) -> ReceiptApi | None:
+    """The national service's receipt lookup for the home screen (None: not configured)."""
+    from app.sync_setup import ReceiptLookup, SyncConfigError, SyncSettings
+
+    if server is not None:  # training: its own server, known once it has started
+        return ReceiptLookup(
+            lambda: SyncSettings.from_settings(settings, training_url=server.url())
+        )
+    try:
+        checked = SyncSettings.from_settings(settings)
+    except SyncConfigError:
+        return None  # said once already by the sync's start
+    lookup = ReceiptLookup(lambda: checked)
+    container.closers.append(lookup.close)
+    return lookup
 
 
 class _ReferenceServer:

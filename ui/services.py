@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.mandate import MandateService, MandateStatus, Revocation
     from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
-    from kiosk.dossiers.receipts import ReceiptService
+    from kiosk.dossiers.receipts import FollowReceipt, ReceiptService
     from kiosk.dossiers.service import DossierService
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
@@ -276,6 +276,8 @@ class HomeServices:
     catalog: Catalog
     dossiers: FindsDossiers
     receipts: ReceiptService
+    #: A receipt's QR code read: its dossier here, else its state at the national service.
+    follow_receipt: FollowReceipt | None = None
 
 
 @dataclass(frozen=True)
@@ -429,6 +431,8 @@ class UiServices:
     sync_refresh: Callable[[], None] | None = None
     #: The site's inactivity delays, set by a supervisor (None: the window's own).
     screen: ScreenSettings | None = None
+    #: A receipt followed from any kiosk (None: this kiosk's dossiers only).
+    follow_receipt: FollowReceipt | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -436,7 +440,7 @@ class UiServices:
 
     def home(self) -> HomeServices:
         """The home screen's slice."""
-        return HomeServices(self.catalog, self.dossiers, self.receipts)
+        return HomeServices(self.catalog, self.dossiers, self.receipts, self.follow_receipt)
 
     def card(self) -> CardServices:
         """The dossier card's slice."""

@@ -283,6 +283,10 @@ class OutboxItem(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     national_number: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: SHA-256 of « reference, newline, receipt code », filed so that any kiosk can follow the
+    #: dossier from its receipt; fixed when queued (a resend is byte for byte), None for rows
+    #: an earlier version queued.
+    verificateur: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
         CheckConstraint(

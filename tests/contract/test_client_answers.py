@@ -52,6 +52,7 @@ from kiosk.ports.national import (
     OutgoingNotification,
     OutgoingTimbre,
     RateLimited,
+    ReceiptStatus,
     ServiceUnavailable,
 )
 from sync.client import HttpNationalApi
@@ -165,6 +166,15 @@ def _listed(key: str, attribute: str, name: str) -> Callable[[dict[str, Any], ob
     return check
 
 
+#: The reference of the receipt followed: the answer must be about it.
+FOLLOWED = "PN-7K3M-Q9TX"
+
+
+def _same_status(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, ReceiptStatus)
+    assert (read.national_number, read.status) == (answer["numero_national"], answer["statut"])
+
+
 @dataclass(frozen=True)
 class Operation:
     """A call of the client and the answer it gets, as the contract describes it."""
@@ -240,6 +250,15 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.payment_reference("NAT-00000001"),
     ),
     "notification": Operation("/v1/notifications", "post", "201", "/v1/notifications", _notify),
+    "suivi": Operation(
+        "/v1/suivi",
+        "post",
+        "200",
+        "/v1/suivi",
+        lambda api: api.follow_receipt(FOLLOWED, "K4D9F2QX"),
+        fix=lambda answer: {**answer, "reference": FOLLOWED},
+        same=_same_status,
+    ),
 }
 
 
