@@ -112,7 +112,7 @@ def build_ui(
     if training:
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
-        printer = CupsPrinter(settings.printer)
+        printer = counter_printer(settings)
     documents = container.documents
     # Training mode's made-up scans are always offered and never deleted (no one's papers).
     samples = write_sample_scans(settings.scan_folder) if training else []
@@ -175,6 +175,11 @@ def build_ui(
         screen=ScreenSettings(container.store),
     )
     return services, container
+
+
+def counter_printer(settings: Settings) -> CupsPrinter:
+    """The counter's CUPS queue on its print server (``imprimante``, ``serveur_impression``)."""
+    return CupsPrinter(settings.printer, server=settings.print_server)
 
 
 def trust_anchors(assets: Path, *, training: bool) -> list[Path]:
