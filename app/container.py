@@ -15,6 +15,7 @@ from pathlib import Path
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
+from devices.sane import SaneScanner
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.base import utc_now
@@ -127,6 +128,8 @@ def build_ui(
 
         camera = QtCamera(settings.camera)
     identity_photos = _identity_photos(camera, training=training)
+    # « Numériser » only where a SANE scanner is named (nothing is probed: that takes seconds).
+    scanner = SaneScanner(settings.scanner) if settings.scanner else None
     speech = _speech(settings.speech_volume)
     container.closers.append(speech.stop)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
@@ -147,6 +150,7 @@ def build_ui(
         mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
+        scanner=scanner,
         identity_photos=identity_photos,
         speech=speech,
         counter=container.counter,
