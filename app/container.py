@@ -15,6 +15,7 @@ from pathlib import Path
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
+from devices.sane import SaneScanner
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.base import utc_now
@@ -113,7 +114,7 @@ def build_ui(
     if training:
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
-        printer = CupsPrinter(settings.printer)
+        printer = counter_printer(settings)
     documents = container.documents
     # Training mode's made-up scans are always offered and never deleted (no one's papers).
     samples = write_sample_scans(settings.scan_folder) if training else []
@@ -128,6 +129,8 @@ def build_ui(
 
         camera = QtCamera(settings.camera)
     identity_photos = _identity_photos(camera, training=training)
+    # « Numériser » only where a SANE scanner is named (nothing is probed: that takes seconds).
+    scanner = SaneScanner(settings.scanner) if settings.scanner else None
     speech = _speech(settings.speech_volume)
     container.closers.append(speech.stop)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
@@ -149,6 +152,7 @@ def build_ui(
         mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
+        scanner=scanner,
         identity_photos=identity_photos,
         speech=speech,
         counter=container.counter,
@@ -178,6 +182,11 @@ def build_ui(
         screen=ScreenSettings(container.store),
     )
     return services, container
+
+
+def counter_printer(settings: Settings) -> CupsPrinter:
+    """The counter's CUPS queue on its print server (``imprimante``, ``serveur_impression``)."""
+    return CupsPrinter(settings.printer, server=settings.print_server)
 
 
 def trust_anchors(assets: Path, *, training: bool) -> list[Path]:

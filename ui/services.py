@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         ConnectionBadge,
         Printer,
         ScannedFile,
+        Scanner,
         ScanSource,
         Speech,
         TextReader,
@@ -339,7 +340,7 @@ class WizardServices:
 
 @dataclass(frozen=True)
 class DocumentsServices:
-    """The supporting documents: scanner folder, camera, attached files."""
+    """The supporting documents: scanner folder, camera, SANE scanner, attached files."""
 
     catalog: Catalog
     dossiers: ShowsDossiers
@@ -347,6 +348,8 @@ class DocumentsServices:
     scans: ScanSource
     #: The camera that photographs documents (None: none configured, the scanner only).
     camera: Camera | None
+    #: The scanner the kiosk drives itself (None: none configured, its folder only).
+    scanner: Scanner | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +416,8 @@ class UiServices:
     counter: CounterSettings
     identity: IdentityReader | None = None
     camera: Camera | None = None
+    #: The SANE scanner behind « Numériser » (None: the scanner's folder only).
+    scanner: Scanner | None = None
     #: The CAN and MRZ by camera (None: typed only).
     identity_photos: IdentityPhotos | None = None
     #: Reads the questions aloud (None: no « Écouter »).
@@ -477,7 +482,7 @@ class UiServices:
     def documents(self) -> DocumentsServices:
         """The documents screen's slice."""
         return DocumentsServices(
-            self.catalog, self.dossiers, self.attachments, self.scans, self.camera
+            self.catalog, self.dossiers, self.attachments, self.scans, self.camera, self.scanner
         )
 
     def consent(self) -> ConsentServices:
