@@ -238,15 +238,25 @@ def make_engine(url: URL) -> Engine:
 
 def serialise_writers(unit: Session | Writing) -> None:
     """Make sure the caller's transaction holds the site's writer lock (no-op on SQLite, whose
-    write transactions are serialised by ``BEGIN IMMEDIATE``). Taking it again in the same
-    transaction costs one round trip and nothing else."""
+    write transactions are serialised by ``BEGIN IMMEDIATE``). A unit of work of
+    :meth:`Store.write` or :meth:`Store.writing` took it at its start (its connection carries
+    the ``kiosk_writer`` option): nothing to do, not even a round trip (an autosave's audit
+    entry asked for it a second time)."""
     lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
     if isinstance(unit, Writing):
-        if unit.connection.dialect.name == "postgresql":
+        connection = unit.connection
+        if connection.dialect.name == "postgresql" and not _locked_at_begin(connection):
             unit.flush()
-            unit.connection.execute(lock)
-    elif unit.get_bind().dialect.name == "postgresql":
+            connection.execute(lock)
+        return
+    bind = unit.get_bind()
+    if bind.dialect.name == "postgresql" and not _locked_at_begin(bind):
         unit.execute(lock)
+
+
+def _locked_at_begin(bind: Connection | Engine) -> bool:
+    """Whether ``bind``'s transactions take the writer lock as they begin (:func:`_on_begin`)."""
+    return bool(bind.get_execution_options().get("kiosk_writer"))
 
 
 @contextmanager

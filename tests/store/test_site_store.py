@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from kiosk.demarches import Catalog
@@ -176,3 +176,23 @@ def test_two_kiosks_saving_at_once_keep_one_audit_chain(
         assert result.count == before + 50
     finally:
         other.close()
+
+
+def test_an_autosave_takes_the_writer_lock_once(site: Store, catalog: Catalog) -> None:
+    """The unit of work takes the site's writer lock as it begins; its audit entry does not ask
+    for it again (a round trip to the site server at every answer)."""
+    service = DossierService(site, catalog)
+    ref = service.create("succession").reference
+    service.answer(ref, "nom", "Martin")
+    sent: list[str] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(site.engine, "before_cursor_execute", keep)
+    try:
+        service.answer(ref, "nom", "Martine")
+    finally:
+        event.remove(site.engine, "before_cursor_execute", keep)
+    assert sum(f"pg_advisory_xact_lock({WRITER_LOCK})" in s for s in sent) == 1
+    assert any(s.startswith("INSERT INTO audit") for s in sent)
