@@ -240,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-autosave", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
     args = parser.parse_args(argv)
+    # Stopped from outside (a terminal closed, a timeout): the cluster below is still stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     # A site server is durable: the tests' cluster settings (no fsync) would flatter it.
     cluster = start_cluster(settings=("fsync=on", "synchronous_commit=on", "full_page_writes=on"))
     try:
