@@ -244,22 +244,28 @@ class SupervisionScreen(Screen):
         self.enrol_intro = QLabel()
         self.enrol_intro.setWordWrap(True)
         column.addWidget(self.enrol_intro)
+        # The code beside the QR code, not under it: both in sight without scrolling on a
+        # 1280×800 tablet (the QR code as large as the tab's height allows).
+        row = QHBoxLayout()
+        column.addLayout(row, 1)
+        self.enrol_qr = QrView()
+        self.enrol_qr.setFixedSize(320, 320)
+        self.enrol_qr.hide()
+        row.addWidget(self.enrol_qr)
+        side = QVBoxLayout()
+        row.addLayout(side, 1)
         self.enrol_button = QPushButton()
         self.enrol_button.setObjectName("primary")
         self.enrol_button.clicked.connect(self._enrol)
-        column.addWidget(self.enrol_button, alignment=Qt.AlignmentFlag.AlignLeft)
-        self.enrol_qr = QrView()
-        self.enrol_qr.hide()
-        column.addWidget(self.enrol_qr, 1)
+        side.addWidget(self.enrol_button, alignment=Qt.AlignmentFlag.AlignLeft)
         self.enrol_code = QLabel()
         self.enrol_code.setObjectName("reference")  # large, monospace
-        self.enrol_code.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.enrol_code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        column.addWidget(self.enrol_code)
+        side.addWidget(self.enrol_code)
         self.enrol_until = QLabel()
-        self.enrol_until.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.enrol_until.setWordWrap(True)
-        column.addWidget(self.enrol_until)
+        side.addWidget(self.enrol_until)
+        side.addStretch(1)
         return page
 
     def retranslate(self) -> None:
@@ -492,9 +498,14 @@ class SupervisionScreen(Screen):
     def _show_issued(self, issued: Any) -> None:
         from kiosk.enrolment.sheet import expiry_text
 
-        self.enrol_code.setText(self.tr_.data(issued.code.text))
+        # Three groups a line: the six would not fit beside the QR code at this size.
+        text = issued.code.text
+        self.enrol_code.setText(self.tr_.data(f"{text[:17]}\n{text[18:]}"))
+        self.enrol_code.setAccessibleName(text)
         self.enrol_until.setText(
-            self.tr_.t("supervision.enrol.until", time=expiry_text(issued.expires_at))
+            self.tr_.t(
+                "supervision.enrol.until", time=self.tr_.data(expiry_text(issued.expires_at))
+            )
         )
 
     # ------------------------------------------------------------------ journal
