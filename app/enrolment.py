@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,9 +86,15 @@ def enrolment_desk(
         own = sync()
         return HttpNationalApi(own.url, own.client_id, own.client_secret, tls=own.tls.context())
 
+    def site() -> SiteSettings:
+        # The national service a new kiosk is given is the one this kiosk's sync talks to
+        # (training mode's own server, in training), with the pins this kiosk checks.
+        own = sync()
+        return replace(site_settings(settings), api_url=own.url, api_pins=own.tls.pins)
+
     client = _OwnClient(make)
     closers.append(client.close)
-    return EnrolmentDesk(client, lambda: site_settings(settings), counter, store)
+    return EnrolmentDesk(client, site, counter, store)
 
 
 class _OneTry:

@@ -105,7 +105,7 @@ def test_a_kiosk_with_no_credentials_opens_on_borne_a_configurer_and_enrols_by_t
         assert screen.title.text() == "Borne à configurer"
         assert server.url in screen.address.text()
         driver = Driver(qtbot, window)
-        driver.screenshot("22-borne-a-configurer")
+        driver.screenshot("25-borne-a-configurer")
 
         # A typo: told at once, in French, nothing sent.
         text = issued.code.text
@@ -122,7 +122,7 @@ def test_a_kiosk_with_no_credentials_opens_on_borne_a_configurer_and_enrols_by_t
         assert screen.title.text() == "Borne configurée"
         assert "Redémarrez-la" in screen.done_text.text()
         assert screen.code.text() == ""  # a spent code is not left on the screen
-        driver.screenshot("23-borne-configuree")
+        driver.screenshot("26-borne-configuree")
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         written = tomllib.loads(config.read_text(encoding="utf-8"))
         assert written["service_national"]["identifiant"].startswith("borne-")
@@ -212,7 +212,10 @@ def test_a_supervisor_shows_a_new_kiosk_s_code_as_a_qr_code_a_camera_reads(
     shown = tmp_path / "ecran.png"
     assert screen.enrol_qr.grab().save(str(shown))
     (read,) = ZbarReader().read_codes(shown.read_bytes())
-    assert read_ticket(read).code == code
-    driver.screenshot("21-supervision-enrolement")
+    ticket = read_ticket(read)
+    assert ticket.code == code
+    # Training mode's own server: where a kiosk enrolled in training would go.
+    assert ticket.api_url is not None and ticket.api_url.startswith("http://127.0.0.1:")
+    driver.screenshot("24-supervision-bornes")
     window.lock()  # the next agent does not find the code on the screen
     assert screen.enrol_code.text() == "" and screen.enrol_qr.modules == ()
