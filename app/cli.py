@@ -35,6 +35,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_followup",
     "app.cli_letters",
     "app.cli_mandat",
+    "app.cli_enrolment",
 )
 
 STATE_NAMES = (
@@ -476,13 +477,14 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
 
 
 def _run_kiosk(args: argparse.Namespace) -> int:
-    from app.cli_settings import settings_of
+    from app.cli_settings import resolution_of
     from app.settings import SettingsError
-    from ui.app import run
+    from ui.app import RESTART, run
 
     opened: list[Container] = []
     try:
-        settings = settings_of(args)
+        resolution = resolution_of(args)
+        settings, settings_file = resolution.settings, resolution.settings_file
         problem = None
     except SettingsError as exc:
         # Also on the screen: a kiosk started by its session has no terminal anyone reads.
@@ -494,7 +496,7 @@ def _run_kiosk(args: argparse.Namespace) -> int:
 
         if problem is not None:
             raise problem  # the sign-in screen says why the kiosk does not start
-        services, container = build_ui(settings, training=args.demo)
+        services, container = build_ui(settings, training=args.demo, settings_file=settings_file)
         opened.append(container)
         return services
 
@@ -503,6 +505,12 @@ def _run_kiosk(args: argparse.Namespace) -> int:
     finally:
         for container in opened:
             container.close()
+    if code == RESTART:
+        # Enrolled: the same command again, which reads the settings file just written.
+        import os
+
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "app", *sys.argv[1:]])  # noqa: S606
     return EXIT_ERROR if problem is not None else code
 
 

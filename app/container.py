@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
@@ -69,7 +70,11 @@ class Container:
 
 
 def build_ui(
-    settings: Settings, *, training: bool = False, sync: bool = True
+    settings: Settings,
+    *,
+    training: bool = False,
+    sync: bool = True,
+    settings_file: Path | None = None,
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
 
@@ -77,6 +82,9 @@ def build_ui(
     with real ones, creates a "formation" agent (PIN 0000) if there is none, "prints" receipts
     into a folder, puts a simulated CNIe on the virtual reader and sends dossiers to a reference
     national server of its own on loopback.
+
+    ``settings_file``: where the settings were read from (or would be); a kiosk with no
+    credentials offers to enrol itself into it (« Borne à configurer », docs/sites.md).
     """
     folder = settings.data_dir / "formation"
     if training:
@@ -180,6 +188,7 @@ def build_ui(
             NationalDocuments(container.store, container.documents),
         ),
         screen=ScreenSettings(container.store),
+        **_enrolment(container, settings, settings_file, server, training=training),
     )
     return services, container
 
@@ -187,6 +196,37 @@ def build_ui(
 def counter_printer(settings: Settings) -> CupsPrinter:
     """The counter's CUPS queue on its print server (``imprimante``, ``serveur_impression``)."""
     return CupsPrinter(settings.printer, server=settings.print_server)
+
+
+def _enrolment(
+    container: Container,
+    settings: Settings,
+    settings_file: Path | None,
+    server: _ReferenceServer | None,
+    *,
+    training: bool,
+) -> dict[str, Any]:
+    """Enrolment, both sides: a kiosk with credentials (or in training) issues codes for new
+    kiosks of its site; one without, and with a settings file to write, enrols itself."""
+    from app.enrolment import enrolment_desk, kiosk_enrolment
+    from app.sync_setup import SyncSettings
+    from devices.qr.zbar import ZbarReader
+
+    enrolled = bool(settings.api_client_id and settings.api_client_secret)
+    found: dict[str, Any] = {"codes": ZbarReader(), "api_url": settings.api_url}
+    if training or enrolled:
+        found["enrolments"] = enrolment_desk(
+            settings,
+            container.counter,
+            container.store,
+            sync=lambda: SyncSettings.from_settings(
+                settings, training_url=server.url() if server is not None else None
+            ),
+            closers=container.closers,
+        )
+    elif settings_file is not None:
+        found["enrolment"] = kiosk_enrolment(settings, settings_file, container.counter)
+    return found
 
 
 def trust_anchors(assets: Path, *, training: bool) -> list[Path]:

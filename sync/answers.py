@@ -17,17 +17,20 @@ not name are ignored: a newer service may add some.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kiosk.followup.reasons import Reason, legacy_reasons, reasons_from_json
 from kiosk.ports.national import (
     ChangesPage,
+    KioskCredentials,
     PaymentInfo,
     ReceiptStatus,
+    Redeemed,
     RemoteDemarche,
     RemoteTariff,
     ReturnedDocument,
@@ -63,6 +66,16 @@ STATUSES = frozenset({"accepte", "refuse", "a_completer", "en_attente_paiement",
 DOCUMENT_KINDS = frozenset({"certificat_provisoire", "lettre_decision"})
 DOCUMENT_TYPES = frozenset({"application/pdf"})
 PAYMENT_STATUSES = frozenset({"a_payer", "paye", "rien_a_payer"})
+#: An enrolment code's id (kiosk/enrolment/code.py): Crockford's base 32, 8 symbols.
+ENROLMENT_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{8}")
+#: An instant as the contract writes it: UTC, to the second.
+INSTANT = re.compile(r"(2[0-9]{3})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+#: Base64url without padding, of a length one can be (never 1 more than a multiple of 4).
+SEALED = re.compile(r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?")
+MAX_SEALED = 16_384
+CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: Visible ASCII: the secret goes into a JSON body and the settings file, nothing else.
+CLIENT_SECRET = re.compile(r"[!-~]{16,256}")
 
 
 class Malformed(ValueError):
@@ -376,3 +389,32 @@ def notification(data: dict[str, Any]) -> str:
     remote = text(data["id"], "id", min_len=1, max_len=64)
     one_of(data["statut"], "statut", frozenset({"acceptee"}))
     return remote
+
+
+def instant(value: object, where: str) -> datetime:
+    """``2027-01-15T14:32:00Z`` (a leap second read as the second before it)."""
+    found = INSTANT.fullmatch(text(value, where, pattern=INSTANT))
+    assert found is not None  # text() checked the pattern
+    year, month, day_, hour, minute, second = (int(g) for g in found.groups())
+    try:
+        return datetime(year, month, day_, hour, minute, min(second, 59), tzinfo=UTC)
+    except ValueError as exc:  # 2027-02-30, 25:00
+        raise Malformed(where, "date impossible") from exc
+
+
+def enrolment_filed(data: dict[str, Any], enrolment_id: str) -> datetime:
+    """``Enrolement`` for the code ``enrolment_id``: when the service forgets it."""
+    obj(data, "", ("id", "expire_le"))
+    if text(data["id"], "id", pattern=ENROLMENT_ID) != enrolment_id:
+        raise Malformed("id", "un autre code que celui déposé")
+    return instant(data["expire_le"], "expire_le")
+
+
+def redeemed(data: dict[str, Any]) -> Redeemed:
+    """``EnrolementUtilise``: the new kiosk's credentials and the sealed settings."""
+    obj(data, "", ("client_id", "client_secret", "scelle"))
+    client_id = text(data["client_id"], "client_id", pattern=CLIENT_ID)
+    secret = text(data["client_secret"], "client_secret", pattern=CLIENT_SECRET)
+    sealed = text(data["scelle"], "scelle", min_len=40, max_len=MAX_SEALED, pattern=SEALED)
+    blob = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+    return Redeemed(KioskCredentials(client_id, secret), blob)

@@ -16,6 +16,7 @@ httpx's timeouts bound each read, and a server sending one byte a second never t
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import math
@@ -32,9 +33,11 @@ import httpcore
 import httpx
 
 from kiosk.ports.national import (
+    ENROLMENT_REFUSALS,
     TIMBRE_REFUSALS,
     Ack,
     ChangesPage,
+    EnrolmentRefused,
     FieldProblem,
     FilingFailed,
     LocalPiece,
@@ -47,11 +50,13 @@ from kiosk.ports.national import (
     ReceiptLocked,
     ReceiptStatus,
     ReceiptUnknown,
+    Redeemed,
     Refused,
     RemoteDemarche,
     RemoteTariff,
     ServiceUnavailable,
     TimbreVerdict,
+    wrong_code_message,
 )
 from sync import answers
 from sync.tls import TlsPolicy, describe_tls_failure
@@ -381,6 +386,63 @@ class HttpNationalApi:
         _expect_type(response, frozenset({"application/toml"}), "tarif")
         return response.content
 
+    # ------------------------------------------------------------------ enrolment
+
+    def file_enrolment(
+        self, enrolment_id: str, verifier_digest: str, sealed: bytes, lifetime_s: int
+    ) -> datetime:
+        """File a new kiosk's sealed settings under a code's id (as this kiosk); returns when
+        the service will forget them. The id taken is :class:`EnrolmentRefused`
+        (``code_existant``); any other refusal is :class:`ServiceUnavailable`."""
+        response = self._call(
+            "POST",
+            "/v1/enrolements",
+            json={
+                "id": enrolment_id,
+                "empreinte_verificateur": verifier_digest,
+                "scelle": _b64url(sealed),
+                "duree_s": lifetime_s,
+            },
+        )
+        problem = _problem(response) or {}
+        if response.status_code == 409 and problem.get("code") == "code_existant":
+            raise EnrolmentRefused(ENROLMENT_REFUSALS["code_existant"], reason="code_existant")
+        if response.status_code in (400, 409, 422):  # a kiosk's bug, not the agent's to fix
+            detail = problem.get("detail") or problem.get("title")
+            raise ServiceUnavailable(
+                f"Le service national a refusé le dépôt du code ({response.status_code}"
+                + (f" : {detail.rstrip(' .')}" if isinstance(detail, str) and detail else "")
+                + ")."
+            )
+        if response.status_code != 201:
+            self._fail(response, expected="201")
+        data = self._json(response)
+        return self._check(answers.enrolment_filed, data, "enrôlement", enrolment_id)
+
+    def redeem_enrolment(self, enrolment_id: str, verifier: bytes) -> Redeemed:
+        """Redeem a code with no token (a kiosk being enrolled has no credentials): its
+        credentials and the sealed settings. The service's final word on the code (unknown,
+        wrong, expired, used, annulled) is :class:`EnrolmentRefused`, in the agent's words."""
+        if not answers.ENROLMENT_ID.fullmatch(enrolment_id):
+            raise ValueError(enrolment_id)
+        response = self._send(
+            "POST", f"/v1/enrolements/{enrolment_id}", json={"verificateur": _b64url(verifier)}
+        )
+        if response.status_code in (403, 404, 410):
+            problem = _problem(response) or {}
+            code = problem.get("code")
+            if response.status_code == 403 and code == "code_incorrect":
+                left = problem.get("essais_restants")
+                remaining = left if isinstance(left, int) and 0 <= left <= 10 else None
+                raise EnrolmentRefused(
+                    wrong_code_message(remaining), reason="code_incorrect", remaining=remaining
+                )
+            if isinstance(code, str) and code in ENROLMENT_REFUSALS:
+                raise EnrolmentRefused(ENROLMENT_REFUSALS[code], reason=code)
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        return self._check(answers.redeemed, self._json(response), "enrôlement")
+
     # ------------------------------------------------------------------ uploads (tus-like)
 
     def _upload(self, piece: LocalPiece, url: str) -> None:
@@ -612,6 +674,11 @@ class HttpNationalApi:
             + ".",
             retry_after=retry_after,
         )
+
+
+def _b64url(data: bytes) -> str:
+    """``data`` in base64url without padding (the contract's form for bytes in JSON)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _problem(response: httpx.Response) -> dict[str, Any] | None:

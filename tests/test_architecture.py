@@ -149,6 +149,18 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.fees",
         "kiosk.ports",  # the letters go to the counter's printer (Printer port)
     },
+    # A new kiosk's enrolment: the code is written like a reference (its alphabet and check
+    # symbol), the site's settings carry the counter's details, issuing one is audited, its
+    # sheet is drawn with the receipt's fonts and QR painter, its expiry in the counter's time.
+    "kiosk.enrolment": {
+        "kiosk.dossiers",
+        "kiosk.ports",
+        "kiosk.site",
+        "kiosk.security",
+        "kiosk.store",
+        "kiosk.receipt",
+        "kiosk.settings",
+    },
     # The outbox sends what the démarche asks of the dossier: it evaluates the definition.
     "kiosk.sync": {
         "kiosk.store",

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
     from ui.services import UiServices
 
+#: What :func:`run` returns when the agent asked for a restart (« Redémarrer la borne », after
+#: the kiosk's enrolment): the caller starts the kiosk again, on its new settings.
+RESTART = 75
+
 
 def prepare_environment(*, keyboard: bool) -> bool:
     """Set what Qt reads at start-up: the embedded keyboard's input method.
@@ -87,7 +91,7 @@ def run(
     _quit_on_signals(window)
     code = QApplication.exec()
     window.runner.wait()
-    return int(code)
+    return RESTART if window.restart_requested else int(code)
 
 
 def _quit_on_signals(window: MainWindow) -> None:

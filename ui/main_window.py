@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from kiosk.ports.devices import ConnectionBadge
     from kiosk.security.agents import AgentInfo
     from kiosk.site.screen import InactivityDelays
+    from ui.screens.enrol import EnrolScreen
     from ui.screens.followup import FollowUpScreen
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
@@ -125,6 +126,10 @@ class MainWindow(QMainWindow):
         self._badge: ConnectionBadge | None = None
         #: The worklist (built with the other screens once the services are attached).
         self.followup: FollowUpScreen | None = None
+        #: « Borne à configurer », when the kiosk has no credentials yet.
+        self.enrol: EnrolScreen | None = None
+        #: « Redémarrer la borne » was tapped: the kiosk ends to start again (ui/app.py).
+        self.restart_requested = False
         self.setWindowTitle(self.tr_.t("app.title"))
 
         central = QWidget()
@@ -284,6 +289,7 @@ class MainWindow(QMainWindow):
         if self._wants_keyboard and self.keyboard is None:
             # Loaded once the window is up (its QML takes ~60 ms); the sign-in has its own keypad.
             QTimer.singleShot(0, self._add_keyboard)
+        self._offer_enrolment(services)
         self.badge_changed.connect(self._show_badge)
         if services.sync_subscribe is not None:
             services.sync_subscribe(self.badge_changed.emit)  # emit is safe from any thread
@@ -293,6 +299,29 @@ class MainWindow(QMainWindow):
         # mappings): out of the cyclic collector's sight, a full collection no longer walks it,
         # and its pauses drop from ~90 ms (a frozen screen during a card read) to a few ms.
         gc.freeze()
+
+    def _offer_enrolment(self, services: UiServices) -> None:
+        """A kiosk with no credentials opens on « Borne à configurer » (« Plus tard »: the
+        sign-in, its dossiers then stay queued)."""
+        enrol = services.enrol()
+        if enrol is None:
+            return
+        from ui.screens.enrol import EnrolScreen
+
+        self.enrol = EnrolScreen(enrol, self.runner, self.tr_)
+        self.screens.append(self.enrol)
+        self.stack.addWidget(self.enrol)
+        self.enrol.later.connect(lambda: self.stack.setCurrentWidget(self.signin))
+        self.enrol.restart_asked.connect(self.restart)
+        self.stack.setCurrentWidget(self.enrol)
+
+    def restart(self) -> None:
+        """End the kiosk so that it starts again on its new settings (``kiosk run`` starts it
+        again itself: app/cli.py)."""
+        from PySide6.QtWidgets import QApplication
+
+        self.restart_requested = True
+        QApplication.quit()
 
     # ------------------------------------------------------------------ top bar
     def _top_bar(self) -> QVBoxLayout:

@@ -28,12 +28,14 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.service import DossierService
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
+    from kiosk.enrolment.service import Enrolled, Issued
     from kiosk.followup.contact import Channel, Outcome
     from kiosk.followup.letter_desk import Printed
     from kiosk.followup.worklist import Need, WorkItem, Worklist
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.devices import (
         Camera,
+        CodeReader,
         ConnectionBadge,
         Printer,
         ScannedFile,
@@ -260,6 +262,28 @@ class PrintsLetters(Protocol):
         ...
 
 
+class IssuesEnrolments(Protocol):
+    """A supervisor enrols a new kiosk of the site (``kiosk.enrolment.service``)."""
+
+    def issue(self, *, by: AgentInfo | None) -> Issued:
+        """A one-time code filed at the national service, with its QR code's text."""
+        ...
+
+
+class EnrolsKiosk(Protocol):
+    """A kiosk with no credentials enrols itself (``kiosk.enrolment.service``)."""
+
+    @property
+    def settings_file(self) -> Path:
+        """The settings file an enrolment writes."""
+        ...
+
+    def redeem(self, text: str) -> Enrolled:
+        """Redeem the code typed, or the QR code's text: credentials and site settings
+        written."""
+        ...
+
+
 # ------------------------------------------------------------------ each screen's slice
 
 
@@ -398,6 +422,20 @@ class SupervisionServices:
     retention: RetentionService | None
     #: The inactivity delays (None: fixed, not offered).
     screen: ScreenSettings | None = None
+    #: New kiosks of the site enrolled from here (None: this kiosk is not enrolled itself).
+    enrolments: IssuesEnrolments | None = None
+
+
+@dataclass(frozen=True)
+class EnrolServices:
+    """« Borne à configurer »: the kiosk enrols itself with a supervisor's code."""
+
+    enrolment: EnrolsKiosk
+    #: Where a code typed alone is redeemed (the QR code carries its own address).
+    api_url: str
+    #: The camera and the QR code reader that scan the code (None: typed only).
+    camera: Camera | None = None
+    codes: CodeReader | None = None
 
 
 @dataclass(frozen=True)
@@ -438,6 +476,14 @@ class UiServices:
     screen: ScreenSettings | None = None
     #: A receipt followed from any kiosk (None: this kiosk's dossiers only).
     follow_receipt: FollowReceipt | None = None
+    #: This kiosk has no credentials yet: it opens on « Borne à configurer » (None: it has).
+    enrolment: EnrolsKiosk | None = None
+    #: Where a code typed alone is redeemed (the national service of this kiosk's settings).
+    api_url: str = ""
+    #: Reads the enrolment's QR code off a photo (None: the code is typed).
+    codes: CodeReader | None = None
+    #: New kiosks of the site, enrolled by a supervisor from here (None: not offered).
+    enrolments: IssuesEnrolments | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -508,5 +554,16 @@ class UiServices:
     def supervision(self) -> SupervisionServices:
         """The supervision screen's slice."""
         return SupervisionServices(
-            self.agents, self.counter, self.audit, self.retention, self.screen
+            self.agents,
+            self.counter,
+            self.audit,
+            self.retention,
+            self.screen,
+            enrolments=self.enrolments,
         )
+
+    def enrol(self) -> EnrolServices | None:
+        """« Borne à configurer »'s slice (None: the kiosk has its credentials)."""
+        if self.enrolment is None:
+            return None
+        return EnrolServices(self.enrolment, self.api_url, self.camera, self.codes)

@@ -98,6 +98,14 @@ class Resolution:
     looked_for: Path | None
     warnings: tuple[str, ...]
 
+    @property
+    def settings_file(self) -> Path:
+        """The file the settings are read from, or would be once written (an enrolment
+        writes it: app/settings/write.py)."""
+        found = self.file or self.looked_for
+        assert found is not None  # one of them is always set
+        return found
+
 
 def default_config_file() -> Path:
     """``kiosk.toml`` in the user's configuration folder (``~/.config/pn-kiosk`` on Linux)."""
@@ -112,6 +120,7 @@ def resolve(
     config: Path | None = None,
     environ: Mapping[str, str] | None = None,
     default_file: Path | None = None,
+    absent_ok: bool = False,
 ) -> Resolution:
     """The settings of this process.
 
@@ -120,6 +129,7 @@ def resolve(
         config: the file named by ``--config``.
         environ: the environment (``os.environ`` when not given: tests pass their own).
         default_file: where to look for the file when none is named (tests pass their own).
+        absent_ok: a file named but missing is read as empty (``kiosk enroler`` writes it).
 
     Raises:
         SettingsError: a value of the wrong type, a file missing or not valid TOML.
@@ -129,6 +139,9 @@ def resolve(
     problems: list[str] = []
     warnings: list[str] = []
     file, named_by = _which_file(config, env, default_file)
+    missing = None
+    if absent_ok and file is not None and not file.exists():
+        missing, file = file, None
     read = _read_file(file, named_by, problems, warnings) if file is not None else None
     values: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
@@ -149,7 +162,7 @@ def resolve(
         origins=origins,
         file=file,
         file_version=read.version if read is not None else None,
-        looked_for=None if file is not None else (default_file or default_config_file()),
+        looked_for=None if file is not None else (missing or default_file or default_config_file()),
         warnings=tuple(warnings),
     )
 

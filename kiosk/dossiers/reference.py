@@ -32,7 +32,9 @@ class InvalidReference(ValueError):
     """A string that is not a valid dossier reference; the message says why, in French."""
 
 
-def _check_symbol(body: str) -> str:
+def check_symbol(body: str) -> str:
+    """The Luhn mod-32 check symbol of ``body`` (symbols of :data:`ALPHABET`): also the
+    enrolment code's (kiosk/enrolment/code.py)."""
     # Luhn mod N (N = 32): double every second symbol from the right, fold, complete to N.
     factor = 2
     total = 0
@@ -46,7 +48,7 @@ def _check_symbol(body: str) -> str:
 
 def format_reference(body: str) -> str:
     """``7K3MQ9T`` + check → ``PN-7K3M-Q9TX``."""
-    full = body + _check_symbol(body)
+    full = body + check_symbol(body)
     return f"{PREFIX}-{full[:4]}-{full[4:]}"
 
 
@@ -73,7 +75,7 @@ def parse_reference(text: str) -> str:
             " (forme attendue : PN-7K3M-Q9TX)."
         )
     body, check = compact[:_BODY], compact[_BODY]
-    if _check_symbol(body) != check:
+    if check_symbol(body) != check:
         raise InvalidReference(
             f"La référence « {text.strip()} » contient une faute de frappe (le dernier caractère"
             " ne correspond pas). Vérifiez-la sur le récépissé."

@@ -19,6 +19,8 @@ __all__ = [
     "Camera",
     "CameraError",
     "CameraFault",
+    "CodeReadError",
+    "CodeReader",
     "ConnectionBadge",
     "PreviewFrame",
     "PrintError",
@@ -266,3 +268,25 @@ class ConnectionBadge:
     detail: str = ""
     #: National decisions applied since the kiosk started (a change: lists to read again).
     decisions: int = 0
+
+
+class CodeReadError(Exception):
+    """No code could be read off a picture; the message says why, in French, for the agent."""
+
+
+class CodeReader(Protocol):
+    """Reads the QR codes in a photo (the enrolment code's, kiosk/enrolment/). Implemented in
+    ``devices/qr/`` (zbar's ``zbarimg``)."""
+
+    def unavailable(self) -> str | None:
+        """A French reason when codes cannot be read on this kiosk (the program missing)."""
+        ...
+
+    def read_codes(self, image: bytes) -> tuple[str, ...]:
+        """The text of each code found in ``image`` (a PNG or JPEG file's bytes); empty when
+        there is none. Slow: call it off the UI thread.
+
+        Raises:
+            CodeReadError: the picture could not be read at all.
+        """
+        ...

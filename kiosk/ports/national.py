@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -324,6 +324,93 @@ class ReceiptApi(Protocol):
             ReceiptUnknown: no dossier for this reference and code.
             ReceiptLocked: too many wrong codes for this reference lately.
             ServiceUnavailable: the service cannot say now.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class KioskCredentials:
+    """A kiosk's client id and secret at the national service (``/v1/jetons``)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What a kiosk gets for an enrolment code: its own credentials, and the site's settings as
+    the supervisor's kiosk sealed them (kiosk/enrolment/seal.py: the service cannot read them)."""
+
+    credentials: KioskCredentials
+    sealed: bytes = field(repr=False)
+
+
+class EnrolmentRefused(Exception):
+    """The service refused an enrolment code for good; ``reason`` is its problem's ``code``
+    (``code_inconnu``, ``code_incorrect``, ``code_expire``, ``code_utilise``,
+    ``code_bloque``; ``code_existant`` when filing), ``remaining`` the wrong tries left."""
+
+    def __init__(self, message: str, *, reason: str, remaining: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.remaining = remaining
+
+
+#: The service's refusals of an enrolment code (its problem's ``code``), as the agent reads them.
+ENROLMENT_REFUSALS = {
+    "code_inconnu": (
+        "Ce code d'enrôlement est inconnu du service national : vérifiez-le, ou demandez-en un"
+        " nouveau au superviseur."
+    ),
+    "code_expire": (
+        "Ce code d'enrôlement a expiré : demandez-en un nouveau au superviseur (un code vaut"
+        " 30 minutes)."
+    ),
+    "code_utilise": (
+        "Ce code d'enrôlement a déjà servi à enrôler une borne : demandez-en un nouveau au"
+        " superviseur."
+    ),
+    "code_bloque": (
+        "Trop d'essais avec un code faux : ce code d'enrôlement est annulé. Demandez-en un"
+        " nouveau au superviseur."
+    ),
+    "code_existant": "Le service national connaît déjà ce code : un autre va être tiré.",
+}
+
+
+def wrong_code_message(remaining: int | None) -> str:
+    """A well-formed code whose secret is not the one filed (« code_incorrect »)."""
+    if remaining is None:
+        return "Code d'enrôlement incorrect : vérifiez-le groupe par groupe."
+    return (
+        f"Code d'enrôlement incorrect : vérifiez-le groupe par groupe (il reste {remaining}"
+        " essai(s) avant qu'il soit annulé)."
+    )
+
+
+class EnrolmentApi(Protocol):
+    """Enrolling a kiosk through the national service (docs/national-api.json,
+    « enrôlement »). Calls block; run them off the UI thread."""
+
+    def file_enrolment(
+        self, enrolment_id: str, verifier_digest: str, sealed: bytes, lifetime_s: int
+    ) -> datetime:
+        """File sealed settings under a new code's id (as the signed-in kiosk); returns when
+        the service will forget them.
+
+        Raises:
+            EnrolmentRefused: the id is taken (``code_existant``): draw another code.
+            ServiceUnavailable: try again later.
+        """
+        ...
+
+    def redeem_enrolment(self, enrolment_id: str, verifier: bytes) -> Redeemed:
+        """Redeem a code, once, with no credentials of one's own (a kiosk being enrolled has
+        none): the new kiosk's credentials and the sealed settings.
+
+        Raises:
+            EnrolmentRefused: unknown, wrong (counted), expired, used or annulled.
+            ServiceUnavailable: try again later (nothing was counted).
         """
         ...
 

@@ -118,6 +118,7 @@ DETAIL_KEYS = frozenset(
         "reglage",  # the name of a setting changed (« guichet »), not its value
         "canal",  # how the person was contacted (« courrier »), never the address or number
         "resultat",  # what came of a contact attempt (« injoignable »)
+        "enrolement",  # an enrolment code's public id, never its secret (kiosk/enrolment/)
     }
 )
 _SCALARS = (str, int, float, bool, type(None))

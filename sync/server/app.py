@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from sync.server import followup, payments, receipts
+from sync.server import enrolment, followup, payments, receipts
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
@@ -121,6 +121,7 @@ class NationalSimulator:
         with self.db.tx() as c:
             payments.seed(c)
             followup.seed(c)
+            enrolment.seed(c)
         self._tariffs = tariffs
         self._catalog: Catalog | None = None
         self.clients = dict(clients or DEMO_CLIENTS)
@@ -155,6 +156,8 @@ class NationalSimulator:
             Route("/v1/dossiers/{numero}/documents/{id}", self.document, methods=["GET"]),
             Route("/v1/notifications", self.notification, methods=["POST"]),
             Route("/v1/suivi", self.follow_receipt, methods=["POST"]),
+            Route("/v1/enrolements", self.file_enrolment, methods=["POST"]),
+            Route("/v1/enrolements/{id}", self.redeem_enrolment, methods=["POST"]),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
             Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
@@ -179,9 +182,12 @@ class NationalSimulator:
         if not isinstance(client, str) or not isinstance(secret, str):
             return problem(400, "Requête invalide.", "client_id et client_secret sont des textes.")
         expected = self.clients.get(client)
-        if expected is None or not secrets.compare_digest(
-            expected.encode("utf-8"), secret.encode("utf-8")
-        ):
+        if expected is not None:
+            known = secrets.compare_digest(expected.encode("utf-8"), secret.encode("utf-8"))
+        else:  # a kiosk enrolled through /v1/enrolements
+            with self.db.tx() as c:
+                known = enrolment.known_kiosk(c, client, secret)
+        if not known:
             return problem(401, "Identifiants refusés.", "Identifiant ou secret de borne inconnu.")
         token = secrets.token_urlsafe(24)
         self._tokens[token] = (client, self.now() + TOKEN_TTL)
@@ -540,6 +546,47 @@ class NationalSimulator:
                 (idem, print_, 201, text),
             )
         return Response(text, status_code=201, media_type="application/json")
+
+    # ------------------------------------------------------------------ enrolment
+
+    async def file_enrolment(self, request: Request) -> Response:
+        """A supervisor's kiosk files a new kiosk's sealed settings under a code's id."""
+        client = self._caller(request)
+        if client is None:
+            return problem(401, "Jeton absent ou expiré.")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        errors = enrolment.filing_errors(body)
+        if errors:
+            return problem(
+                422, "Dépôt d'enrôlement invalide.", errors[0]["message"], erreurs=errors
+            )
+        with self.db.tx() as c:
+            answer = enrolment.file(c, body, client, self.now())
+        if not answer:
+            return problem(
+                409,
+                "Code d'enrôlement déjà déposé.",
+                "Un code de même identifiant existe : tirez-en un autre.",
+                code="code_existant",
+            )
+        return JSONResponse(answer, status_code=201)
+
+    async def redeem_enrolment(self, request: Request) -> Response:
+        """A new kiosk redeems a code, once: its credentials and the sealed settings. No token:
+        the verifier derived from the code's secret is the proof."""
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        with self.db.tx() as c:
+            status, answer = enrolment.redeem(c, str(request.path_params["id"]), body, self.now())
+        if status != 200:
+            title, detail = answer.pop("title"), answer.pop("detail", None)
+            return problem(status, title, detail, **answer)
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
     # ------------------------------------------------------------------ payment
 

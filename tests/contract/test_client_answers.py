@@ -47,12 +47,14 @@ from kiosk.ports.national import (
     Ack,
     ChangesPage,
     FilingFailed,
+    KioskCredentials,
     LocalPiece,
     OutgoingDossier,
     OutgoingNotification,
     OutgoingTimbre,
     RateLimited,
     ReceiptStatus,
+    Redeemed,
     ServiceUnavailable,
 )
 from sync.client import HttpNationalApi
@@ -120,6 +122,10 @@ FORMATS: dict[str, st.SearchStrategy[Any]] = {
     "uuid": st.uuids().map(str),
     "date": st.dates(date(2000, 1, 1), date(2199, 12, 31)).map(str),
     "uri": st.just("https://paiement.service-national.invalid/payer/PNP-1"),
+    # UTC to the second, as the contract's pattern writes it (``expire_le``).
+    "date-time": st.tuples(st.dates(date(2000, 1, 1), date(2999, 12, 31)), st.times()).map(
+        lambda at: f"{at[0]}T{at[1]:%H:%M:%S}Z"
+    ),
 }
 
 
@@ -137,6 +143,22 @@ def _timbre(api: HttpNationalApi) -> object:
 
 def _notify(api: HttpNationalApi) -> object:
     return api.notify(OutgoingNotification("cle-2", "NAT-00000001", "PN-7K3M", "+33612345678", "x"))
+
+
+ENROLMENT = "7K3MQ9TX"
+
+
+def _file_enrolment(api: HttpNationalApi) -> object:
+    return api.file_enrolment(ENROLMENT, "0" * 64, b"scelle" * 8, 1800)
+
+
+def _redeem(api: HttpNationalApi) -> object:
+    return api.redeem_enrolment(ENROLMENT, bytes(32))
+
+
+def _same_credentials(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, Redeemed)
+    assert read.credentials == KioskCredentials(answer["client_id"], answer["client_secret"])
 
 
 def _our_piece(answer: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +280,23 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.follow_receipt(FOLLOWED, "K4D9F2QX"),
         fix=lambda answer: {**answer, "reference": FOLLOWED},
         same=_same_status,
+    ),
+    "enrolement": Operation(
+        "/v1/enrolements",
+        "post",
+        "201",
+        "/v1/enrolements",
+        _file_enrolment,
+        fix=lambda answer: {**answer, "id": ENROLMENT},
+    ),
+    # Asked with no token: nothing but the answer under test is served or asked.
+    "enrolement_utilise": Operation(
+        "/v1/enrolements/{id}",
+        "post",
+        "200",
+        f"/v1/enrolements/{ENROLMENT}",
+        _redeem,
+        same=_same_credentials,
     ),
 }
 

@@ -139,6 +139,12 @@ extract_selector = "/access_token"
 include-operation-id = ["deposerDossier", "utiliserTimbre"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 404, 409, 422, 429, 503]
 
+# An enrolment code unknown, wrong, used, expired or annulled after wrong tries: refusals that
+# rest on the state of the code the service keeps (the stateful phase uses one up).
+[[operations]]
+include-operation-id = "utiliserEnrolement"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 403, 404, 410, 429, 503]
+
 # A header the contract does not name is no malformed request (a proxy adds its own): a chunk
 # sent with one is taken. Only headers are concerned here: these routes take no query parameter
 # and their body is bytes. (The chunk taken or refused as stale depends on what went before:

@@ -89,6 +89,10 @@ class SupervisionScreen(Screen):
             self._retention_tab(),
         ):
             self.tabs.addTab(scrolling_area(page), "")
+        #: The last code issued (``Issued``), shown until the screen is left.
+        self._issued: Any = None
+        if services.enrolments is not None:
+            self.tabs.addTab(scrolling_area(self._kiosks_tab()), "")
         self.message = self.add_label("muted")
         self.back, _unused = self.add_nav()
         _unused.hide()
@@ -230,11 +234,52 @@ class SupervisionScreen(Screen):
         column.addWidget(self.purge_button, alignment=Qt.AlignmentFlag.AlignRight)
         return page
 
+    def _kiosks_tab(self) -> QWidget:
+        """A new kiosk of the site: its one-time code, as a QR code large enough to be read by
+        the new kiosk's camera off this screen, the code under it, and until when it holds."""
+        from ui.widgets.qr import QrView
+
+        page = QWidget()
+        column = QVBoxLayout(page)
+        self.enrol_intro = QLabel()
+        self.enrol_intro.setWordWrap(True)
+        column.addWidget(self.enrol_intro)
+        # The code beside the QR code, not under it: both in sight without scrolling on a
+        # 1280×800 tablet (the QR code as large as the tab's height allows).
+        row = QHBoxLayout()
+        column.addLayout(row, 1)
+        self.enrol_qr = QrView()
+        self.enrol_qr.setFixedSize(320, 320)
+        self.enrol_qr.hide()
+        row.addWidget(self.enrol_qr)
+        side = QVBoxLayout()
+        row.addLayout(side, 1)
+        self.enrol_button = QPushButton()
+        self.enrol_button.setObjectName("primary")
+        self.enrol_button.clicked.connect(self._enrol)
+        side.addWidget(self.enrol_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.enrol_code = QLabel()
+        self.enrol_code.setObjectName("reference")  # large, monospace
+        self.enrol_code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        side.addWidget(self.enrol_code)
+        self.enrol_until = QLabel()
+        self.enrol_until.setWordWrap(True)
+        side.addWidget(self.enrol_until)
+        side.addStretch(1)
+        return page
+
     def retranslate(self) -> None:
         t = self.tr_.t
         self.title.setText(t("supervision.title"))
         for index, key in enumerate(("agents", "counter", "journal", "retention")):
             self.tabs.setTabText(index, t(f"supervision.tab.{key}"))
+        if self.services.enrolments is not None:
+            self.tabs.setTabText(4, t("supervision.tab.kiosks"))
+            self.enrol_intro.setText(t("supervision.enrol.intro"))
+            self.enrol_button.setText(t("supervision.enrol.button"))
+            self.enrol_qr.setAccessibleName(t("supervision.enrol.qr"))
+            if self._issued is not None:
+                self._show_issued(self._issued)
         self.unlock_button.setText(t("supervision.unlock"))
         self.disable_button.setText(t("supervision.disable"))
         self.new_title.setText(t("supervision.new_agent"))
@@ -421,6 +466,48 @@ class SupervisionScreen(Screen):
 
         self.runner.run(lambda: screen.set(delays, by=by), on_done=saved, on_error=self._fail)
 
+    # ------------------------------------------------------------------ kiosks
+    def _enrol(self) -> None:
+        enrolments, by = self.services.enrolments, self.supervisor
+        if enrolments is None:
+            return
+        self.enrol_button.setEnabled(False)
+
+        def issue() -> tuple[Any, tuple[tuple[bool, ...], ...]]:  # worker thread
+            from kiosk.enrolment.sheet import qr_modules
+
+            issued = enrolments.issue(by=by)
+            return issued, qr_modules(issued.ticket.text)
+
+        def issued(result: tuple[Any, tuple[tuple[bool, ...], ...]]) -> None:
+            self.enrol_button.setEnabled(True)
+            if self.supervisor is None:
+                return  # signed out meanwhile: the code is not shown to whoever comes
+            self._issued = result[0]
+            self.enrol_qr.show_modules(result[1])
+            self.enrol_qr.show()
+            self._show_issued(result[0])
+            self._load_journal()
+
+        def failed(exc: Exception) -> None:
+            self.enrol_button.setEnabled(True)
+            self._fail(exc)
+
+        self.runner.run(issue, on_done=issued, on_error=failed)
+
+    def _show_issued(self, issued: Any) -> None:
+        from kiosk.enrolment.sheet import expiry_text
+
+        # Three groups a line: the six would not fit beside the QR code at this size.
+        text = issued.code.text
+        self.enrol_code.setText(self.tr_.data(f"{text[:17]}\n{text[18:]}"))
+        self.enrol_code.setAccessibleName(text)
+        self.enrol_until.setText(
+            self.tr_.t(
+                "supervision.enrol.until", time=self.tr_.data(expiry_text(issued.expires_at))
+            )
+        )
+
     # ------------------------------------------------------------------ journal
     def _load_journal(self) -> None:
         audit = self.services.audit
@@ -508,3 +595,9 @@ class SupervisionScreen(Screen):
         self.verdict.clear()
         self.message.clear()
         self._said = self._verdict = self._due = None
+        if self.services.enrolments is not None:  # a code is never left for the next agent
+            self._issued = None
+            self.enrol_qr.show_modules(())
+            self.enrol_qr.hide()
+            self.enrol_code.clear()
+            self.enrol_until.clear()
