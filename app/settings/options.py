@@ -21,6 +21,7 @@ from app.settings.kinds import (
     DAYS,
     DB_URL,
     HOURS,
+    KEYS,
     PATH,
     PINS,
     SECONDS,
@@ -287,6 +288,15 @@ class Settings:
         "PN_KIOSK_API_PINS",
         PINS,
         "Empreintes épinglées de la clé du serveur national (sha256/…).",
+        default=(),
+    )
+    bundle_keys: tuple[str, ...] = setting(
+        "service_national.cles_paquets",
+        "PN_KIOSK_BUNDLE_KEYS",
+        KEYS,
+        "Clés publiques Ed25519 (base64) qui signent les mises à jour des démarches et des"
+        " tarifs (docs/sync.md) ; la clé en service et la suivante. Sans clé, rien n'est"
+        " installé depuis le réseau.",
         default=(),
     )
     sync_backoff_base: float = setting(
