@@ -350,6 +350,8 @@ class HttpNationalApi:
         response = self._call("GET", f"/v1/paquets/{kind}/{serial}", limit=max_bytes)
         if response.status_code != 200:
             self._fail(response, expected="200")
+        # A portal's page is no bundle: never one refused (and reported) for the service.
+        _expect_type(response, frozenset({"application/json"}), "paquet")
         return self._check(answers.bundle, response.content, "paquet", kind, serial)
 
     # ------------------------------------------------------------------ uploads (tus-like)

@@ -52,7 +52,7 @@ MAX_FILES = 400
 #: The only names a bundle's file may have, whatever its kind: one name, never a path (no
 #: « / », no « .. », no leading dot), lower-case ASCII. Each kind narrows it further.
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*")
-_MAX_NAME = 100
+_MAX_NAME = 80  # the envelope allows 100: a longer name is the kiosk's refusal, reported
 
 
 class BundleRefused(Exception):

@@ -111,8 +111,8 @@ def envelope(
     contents = dict(files)
     if fault == "manifeste":
         manifest = _flip(manifest, len(manifest) // 2)
-    elif fault == "fichier":
-        name = next(iter(contents))
+    elif fault == "fichier":  # the last: the files given come after the shipped ones
+        name = list(contents)[-1]
         contents[name] = _flip(contents[name], len(contents[name]) - 2)
     elif fault == "signature":
         signature = _flip(signature, 10)
