@@ -23,7 +23,7 @@ from kiosk.demarches.installed import LiveCatalog, demarche_kind
 from kiosk.dossiers.states import DossierState
 from kiosk.fees import Tax, default_tariffs_dir
 from kiosk.fees.installed import TariffFiles, tariff_kind
-from kiosk.security.audit import AuditAction, AuditLog
+from kiosk.security.audit import AuditLog
 from kiosk.store import Store
 from kiosk.sync.bundles import REFUSED_KEY, BundleUpdates
 from kiosk.updates import BundleFolder, parse_keys
