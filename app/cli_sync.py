@@ -311,6 +311,19 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
 _KIND_LABELS = {"demarches": "démarches", "tarifs": "tarifs"}
 
 
+def _day(text: object) -> str:
+    """``2027-06-02T08:30:00+00:00`` → ``02/06/2027``, the counter's day (as it is when
+    unreadable)."""
+    from datetime import datetime
+
+    from kiosk.settings.timezone import counter_time
+
+    try:
+        return counter_time(datetime.fromisoformat(str(text))).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(text)[:10]
+
+
 def _bundle_lines(installed: dict[str, Any], refused: Any, *, keys: int) -> list[str]:
     """The signed updates of the démarches and tariffs: those in use, those refused (with
     why), or that none can be installed (no key pinned)."""
@@ -326,8 +339,8 @@ def _bundle_lines(installed: dict[str, Any], refused: Any, *, keys: int) -> list
             if found is None:
                 parts.append(f"{label} livrés avec la borne")
             else:
-                day = str(found.installed_at)[:10]
-                parts.append(f"{label} n° {found.serial} (installé le {day})")
+                day = _day(found.installed_at)
+                parts.append(f"{label} du paquet n° {found.serial} (installé le {day})")
         lines = ["Mises à jour des démarches et des tarifs : " + ", ".join(parts) + "."]
     if not isinstance(refused, dict) or not refused:
         return lines
@@ -338,11 +351,11 @@ def _bundle_lines(installed: dict[str, Any], refused: Any, *, keys: int) -> list
     )
     for name in sorted(refused):
         entry = refused[name] if isinstance(refused[name], dict) else {}
-        label = _KIND_LABELS.get(str(entry.get("type")), str(entry.get("type", "?")))
-        lines.append(
-            f"  {label} n° {entry.get('serie', '?')}, le {str(entry.get('le', '?'))[:10]} :"
-            f" {entry.get('motif', 'motif inconnu')}"
-        )
+        kind, serial = entry.get("type", "?"), entry.get("serie", "?")
+        reason = str(entry.get("motif", "motif inconnu"))
+        reason = reason.removeprefix(f"paquet {kind} n° {serial} : ")  # said before it
+        label = _KIND_LABELS.get(str(kind), str(kind))
+        lines.append(f"  {label}, paquet n° {serial}, le {_day(entry.get('le'))} : {reason}")
     return lines
 
 

@@ -240,7 +240,7 @@ def test_a_tampered_unsigned_or_foreign_bundle_is_refused_and_said(
     setup.publish("demarches", files, defaut=fault)
     said, status = _refused(setup, caplog)
     assert f"mise à jour refusée, rien n'est installé : paquet demarches n° 2 : {why}" in said
-    assert f"  démarches n° 2, le 2027-06-02 : paquet demarches n° 2 : {why}" in status
+    assert f"  démarches, paquet n° 2, le 02/06/2027 : {why}" in status
     _still_v1(setup)
 
 
