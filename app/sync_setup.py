@@ -12,7 +12,8 @@ from datetime import datetime
 
 from app.container import Container
 from app.settings import BY_NAME, Settings
-from kiosk.demarches.installed import demarche_kind
+from kiosk.demarches.installed import KIND as DEMARCHES
+from kiosk.demarches.installed import LiveCatalog, demarche_kind
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import tariff_kind
 from kiosk.sync.bundles import BundleUpdates
@@ -110,6 +111,10 @@ def build_worker(
     def now() -> datetime:
         return as_datetime(real_clock)
 
+    def installed(kind: str) -> None:  # sync thread: the catalogue reloads here, not on the UI's
+        if kind == DEMARCHES and isinstance(container.catalog, LiveCatalog):
+            container.catalog.refresh()
+
     api = HttpNationalApi(
         settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
     )
@@ -140,6 +145,7 @@ def build_worker(
             container.paths.bundles_dir,
             keys=parse_keys(settings.bundle_keys),
             clock=now,
+            on_installed=installed,
         ),
         bundle_api=api,
         notifications=NotificationQueue(container.store, clock=now),

@@ -68,14 +68,18 @@ class BundleUpdates:
         *,
         keys: Sequence[PinnedKey],
         clock: Callable[[], datetime],
+        on_installed: Callable[[str], object] | None = None,
     ) -> None:
-        """``root``: ``<données>/paquets`` (a folder per kind); ``keys``: the pinned ones."""
+        """``root``: ``<données>/paquets`` (a folder per kind); ``keys``: the pinned ones;
+        ``on_installed``: called with the kind once a bundle is in use, on the worker's thread
+        (the catalogue reloads there, not on the UI thread at its next lookup)."""
         self._store = store
         self.channels = tuple(Channel(k, BundleFolder(root / k.name)) for k in kinds)
         self.keys = tuple(keys)
         self._pins = keys_fingerprint(self.keys)
         self._now = clock
         self._refused: set[tuple[str, int]] = set()  # this run's, whatever the pins
+        self._on_installed = on_installed
 
     @property
     def enabled(self) -> bool:
@@ -144,6 +148,8 @@ class BundleUpdates:
             self.refuse(bundle.kind, bundle.serial, str(exc), key_id=bundle.key_id)
             raise
         self._installed(bundle.kind, installed)
+        if self._on_installed is not None:
+            self._on_installed(bundle.kind)
         return installed
 
     def refuse(self, kind: str, serial: int, reason: str, *, key_id: str | None = None) -> None:

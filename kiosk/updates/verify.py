@@ -74,11 +74,11 @@ def verify(
             f"{what} : manifeste trop volumineux ({len(bundle.manifest)} octets, au plus"
             f" {MAX_MANIFEST_BYTES})"
         )
-    key = next((k for k in keys if k.id == bundle.key_id), None)
     if not keys:
         raise BundleRefused(f"{what} : aucune clé de signature n'est épinglée sur cette borne")
     if not bundle.signature:
         raise BundleRefused(f"{what} : paquet non signé")
+    key = next((k for k in keys if k.id == bundle.key_id), None)
     if key is None:
         raise BundleRefused(
             f"{what} : signé par une clé que la borne n'a pas épinglée (clé {bundle.key_id})"

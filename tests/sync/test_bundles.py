@@ -464,3 +464,49 @@ def test_the_worker_looks_at_start_then_once_a_day(setup: Setup) -> None:
     setup.next_day()
     steps(10)
     assert worker.report.bundles_installed == ["demarches 2"]
+
+
+def test_the_kiosk_as_wired_installs_and_its_catalogue_reloads_on_the_sync_thread(
+    tmp_path: Path,
+) -> None:
+    """``build`` and ``build_worker`` as every command and the app wire them: the bundles go to
+    the data folder, and the catalogue the screens share is reloaded by the worker once one is
+    in use, so that no screen's lookup on the UI thread pays for it."""
+    from app.container import build
+    from app.settings import Settings
+    from app.sync_setup import SyncSettings, build_worker
+    from sync.clock import SimSleeper
+
+    clock = SimClock(FILED.timestamp())
+    sim = NationalSimulator(tmp_path / "national.sqlite3", clock=clock.time, rng=random.Random(1))
+    with ServerThread(sim) as national:
+        httpx.post(
+            f"{national.url}/_control/paquets",
+            json={"type": "demarches", "fichiers": {"cas_complexe.v2.toml": version(2)}},
+        ).raise_for_status()
+        settings = Settings(
+            data_dir=tmp_path / "donnees",
+            api_url=national.url,
+            api_client_id="borne-demo",
+            api_client_secret="secret-demo",
+            bundle_keys=(training_bundle_key(),),
+        )
+        container = build(settings)
+        worker, api = build_worker(
+            container,
+            SyncSettings.from_settings(settings),
+            clock=clock,
+            sleeper=SimSleeper(clock),
+            rng=random.Random(3),
+        )
+        try:
+            assert container.dossiers.create("cas_complexe").demarche_version == 1
+            assert worker.run_once().bundles_installed == ["demarches 2", "tarifs 1"]
+            catalog = container.catalog
+            assert isinstance(catalog, LiveCatalog)
+            assert catalog.refresh() is False  # already done, on the worker's thread
+            assert container.dossiers.create("cas_complexe").demarche_version == 2
+            assert (tmp_path / "donnees" / "paquets" / "demarches" / POINTER).is_file()
+        finally:
+            api.close()
+            container.close()
