@@ -175,7 +175,8 @@ class Settings:
         "stockage.demarches",
         "PN_KIOSK_DEMARCHES_DIR",
         PATH,
-        "Dossier des définitions de démarches (fichiers TOML).",
+        "Dossier des définitions de démarches livrées (fichiers TOML) ; celles reçues du service"
+        " national en paquets signés s'y ajoutent (docs/sync.md).",
         factory=lambda: assets_dir() / "demarches",
     )
     db_key_file: Path | None = setting(

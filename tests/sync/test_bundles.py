@@ -244,6 +244,18 @@ def test_a_tampered_unsigned_or_foreign_bundle_is_refused_and_said(
     _still_v1(setup)
 
 
+def test_a_bundle_refused_for_its_key_is_looked_at_again_once_the_pins_change(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup.publish("demarches", {"cas_complexe.v2.toml": version(2)}, defaut="cle_etrangere")
+    _refused(setup, caplog)
+    next_key = "PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw="
+    repinned = _updates(setup.store, setup.root, setup.clock, [training_bundle_key(), next_key])
+    assert [(b.kind, b.serial) for b in repinned.wanted(setup.kiosk.api.bundles())] == [
+        ("demarches", 2)
+    ]
+
+
 def test_an_older_signed_bundle_replayed_is_refused(
     setup: Setup, caplog: pytest.LogCaptureFixture
 ) -> None:
