@@ -96,13 +96,14 @@ def _fees(args: argparse.Namespace) -> int:
     from kiosk.dossiers.errors import DossierError
     from kiosk.dossiers.fees import DossierFees
     from kiosk.fees import default_tariffs_dir
-    from kiosk.fees.installed import TariffFiles
+    from kiosk.fees.installed import KIND, TariffFiles
     from kiosk.fees.kept import KeptEstimateError
     from kiosk.store import StoreError
+    from kiosk.updates import BundleFolder
 
     settings = settings_of(args)
-    # The shipped tariffs and those installed from the national service (docs/fees.md).
-    tariffs = TariffFiles(default_tariffs_dir(), settings.paths.tariffs_dir)
+    # The shipped tariffs and those installed from signed bundles (docs/fees.md).
+    tariffs = TariffFiles(default_tariffs_dir(), BundleFolder(settings.paths.bundles_dir / KIND))
     for error in tariffs.book().errors:
         sys.stderr.write(f"Attention : tarif ignoré : {error}" + "\n")
     try:

@@ -164,11 +164,12 @@ def _sync(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         if args.action == "status":
+            keys = len(settings.bundle_keys)
             try:
                 SyncSettings.from_settings(settings)
             except SyncConfigError as exc:
-                return _status(container, args, not_configured=str(exc))
-            return _status(container, args)
+                return _status(container, args, not_configured=str(exc), keys=keys)
+            return _status(container, args, keys=keys)
         try:
             sync_settings = SyncSettings.from_settings(settings)
         except SyncConfigError as exc:
@@ -231,6 +232,8 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
         "sms_envoyes": report.sms_sent,
         "sms_refuses": report.sms_refused,
         "documents_recus": report.documents_received,
+        "paquets_installes": report.bundles_installed,
+        "paquets_refuses": report.bundles_refused,
         "en_attente": report.waiting,
         "service_injoignable": report.stopped_open,
         "erreur": report.last_error,
@@ -248,6 +251,10 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
                 f"{len(report.sms_sent)} SMS envoyé(s), {len(report.documents_received)}"
                 " document(s) du service national reçu(s)."
             )
+        for name in report.bundles_installed:
+            _out(f"  Mise à jour installée : paquet {name}")
+        for name in report.bundles_refused:
+            _out(f"  Mise à jour refusée : paquet {name} (voir « kiosk sync status »)")
         for reference in report.sms_refused:
             _out(f"  SMS refusé : {reference} (voir « kiosk sync status »)")
         for reference in report.refused:
@@ -301,17 +308,54 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _refused_tariff_lines(refused: Any) -> list[str]:
-    """The tariff versions the service published and the kiosk refused to install."""
+_KIND_LABELS = {"demarches": "démarches", "tarifs": "tarifs"}
+
+
+def _day(text: object) -> str:
+    """``2027-06-02T08:30:00+00:00`` → ``02/06/2027``, the counter's day (as it is when
+    unreadable)."""
+    from datetime import datetime
+
+    from kiosk.settings.timezone import counter_time
+
+    try:
+        return counter_time(datetime.fromisoformat(str(text))).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(text)[:10]
+
+
+def _bundle_lines(installed: dict[str, Any], refused: Any, *, keys: int) -> list[str]:
+    """The signed updates of the démarches and tariffs: those in use, those refused (with
+    why), or that none can be installed (no key pinned)."""
+    if not keys:
+        lines = [
+            "Mises à jour des démarches et des tarifs : aucune clé de signature épinglée"
+            " (service_national.cles_paquets) : rien n'est installé depuis le réseau."
+        ]
+    else:
+        parts = []
+        for kind, found in installed.items():
+            label = _KIND_LABELS.get(kind, kind)
+            if found is None:
+                parts.append(f"{label} livrés avec la borne")
+            else:
+                day = _day(found.installed_at)
+                parts.append(f"{label} du paquet n° {found.serial} (installé le {day})")
+        lines = ["Mises à jour des démarches et des tarifs : " + ", ".join(parts) + "."]
     if not isinstance(refused, dict) or not refused:
-        return []
-    lines = [
-        f"Tarifs refusés : {len(refused)} version(s) publiée(s) par le service national, non"
-        " installée(s) ; les estimations gardent les tarifs en usage. Prévenez le support :"
-    ]
-    for version in sorted(refused):
-        entry = refused[version] if isinstance(refused[version], dict) else {}
-        lines.append(f"  tarif {version} : {entry.get('motif', 'motif inconnu')}")
+        return lines
+    lines.append(
+        f"Mises à jour refusées : {len(refused)} paquet(s) publié(s) par le service national,"
+        " non installé(s) ; la borne garde les démarches et les tarifs en usage. Prévenez le"
+        " support :"
+    )
+    for name in sorted(refused):
+        entry = refused[name] if isinstance(refused[name], dict) else {}
+        kind, serial = entry.get("type", "?"), entry.get("serie", "?")
+        reason = str(entry.get("motif", "motif inconnu"))
+        reason = reason.removeprefix(f"paquet {kind} n° {serial} : ")  # said before it
+        label = _KIND_LABELS.get(str(kind), str(kind))
+        lines.append(f"  {label}, paquet n° {serial}, le {_day(entry.get('le'))} : {reason}")
     return lines
 
 
@@ -367,18 +411,25 @@ def _followup_lines(messages: list[Any], documents: list[Any]) -> list[str]:
 
 
 def _status(
-    container: Container, args: argparse.Namespace, *, not_configured: str | None = None
+    container: Container,
+    args: argparse.Namespace,
+    *,
+    not_configured: str | None = None,
+    keys: int = 0,
 ) -> int:
-    """The queue, the connection as last seen, whom to contact. ``not_configured``: why this
-    kiosk has no national service to send to (then it was never « joignable »)."""
+    """The queue, the connection as last seen, whom to contact, the signed updates.
+    ``not_configured``: why this kiosk has no national service to send to (then it was never
+    « joignable »); ``keys``: how many bundle keys it pins."""
     from kiosk.dossiers.service import utc_now
+    from kiosk.sync.bundles import REFUSED_KEY
     from kiosk.sync.followup import NationalFollowUp
     from kiosk.sync.issued import IssuedDocuments
     from kiosk.sync.notifications import NotificationQueue
     from kiosk.sync.outbox import HELD, Outbox
     from kiosk.sync.payments import PaymentQueue
+    from kiosk.updates import KINDS, BundleFolder
     from sync.policy import CircuitState
-    from sync.worker import REFUSED_TARIFFS_KEY, STATUS_KEY
+    from sync.worker import STATUS_KEY
 
     outbox = Outbox(container.store, container.catalog, clock=utc_now)
     counts = outbox.counts()
@@ -391,6 +442,8 @@ def _status(
     messages = NotificationQueue(container.store, clock=utc_now).problems()
     documents = IssuedDocuments(container.store, container.documents, clock=utc_now).to_fetch()
     circuit = CircuitState(saved.get("circuit", CircuitState.CLOSED.value))
+    bundles = {k: BundleFolder(container.paths.bundles_dir / k).installed() for k in KINDS}
+    refused_bundles = outbox.get_marker(REFUSED_KEY)
     if args.json:
         data = {
             "file": {
@@ -414,7 +467,9 @@ def _status(
                 }
                 for x in timbres
             ],
-            "tarifs_refuses": outbox.get_marker(REFUSED_TARIFFS_KEY) or {},
+            "paquets": {k: (b.to_json() if b else None) for k, b in bundles.items()},
+            "paquets_refuses": refused_bundles or {},
+            "cles_paquets": keys,
             "sms": [
                 {
                     "reference": m.reference,
@@ -461,7 +516,7 @@ def _status(
             f"  {d.reference}  {(d.last_error or '').removeprefix(HELD).strip()}" for d in held
         ]
     lines += _timbre_lines(timbres)
-    lines += _refused_tariff_lines(outbox.get_marker(REFUSED_TARIFFS_KEY))
+    lines += _bundle_lines(bundles, refused_bundles, keys=keys)
     lines += _followup_lines(messages, documents)
     if to_pay:
         lines.append(f"En attente de paiement : {len(to_pay)} dossier(s) — " + ", ".join(to_pay))

@@ -17,13 +17,16 @@ from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
 from devices.sane import SaneScanner
-from kiosk.demarches import Catalog, load_catalog
+from kiosk.demarches import Catalog
+from kiosk.demarches.installed import KIND as DEMARCHES
+from kiosk.demarches.installed import LiveCatalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.base import utc_now
 from kiosk.dossiers.mandate import MandateService
 from kiosk.dossiers.receipts import FollowReceipt, ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.fees import default_tariffs_dir
+from kiosk.fees.installed import KIND as TARIFS
 from kiosk.fees.installed import TariffFiles
 from kiosk.followup.letter_desk import LetterDesk
 from kiosk.followup.letters import LetterService
@@ -42,6 +45,7 @@ from kiosk.site.screen import ScreenSettings
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore, SiteDocuments, encrypt_plain_documents
 from kiosk.store.engine import StoreReadOnly
+from kiosk.updates import BundleFolder
 from ui.services import IdentityPhotos, UiServices
 
 log = logging.getLogger(__name__)
@@ -325,7 +329,8 @@ def _identity_reader(
 def build(settings: Settings, *, training: bool = False) -> Container:
     """Open the store (migrating it) and load the procedure catalogue."""
     paths = settings.paths
-    catalog = load_catalog(paths.demarches_dir)
+    # The shipped démarches and those installed from signed bundles (kiosk/updates/).
+    catalog = LiveCatalog(paths.demarches_dir, BundleFolder(paths.bundles_dir / DEMARCHES))
     # Stored documents prove a store existed: a database missing beside them is refused.
     store = open_store(
         paths.database,
@@ -339,10 +344,9 @@ def build(settings: Settings, *, training: bool = False) -> Container:
     documents = open_documents(store, paths)
     if not store.read_only:
         encrypt_plain_documents(documents, store)
-    # The shipped tariffs and those the sync worker installs from the national service.
-    dossiers = DossierService(
-        store, catalog, tariffs=TariffFiles(default_tariffs_dir(), paths.tariffs_dir)
-    )
+    # The shipped tariffs and those the sync worker installs from signed bundles.
+    tariffs = TariffFiles(default_tariffs_dir(), BundleFolder(paths.bundles_dir / TARIFS))
+    dossiers = DossierService(store, catalog, tariffs=tariffs)
     counter = CounterSettings(store)
     receipts = ReceiptService(dossiers, counter, training=training)
     return Container(

@@ -14,14 +14,18 @@ from datetime import datetime
 
 from app.container import Container
 from app.settings import BY_NAME, Settings
+from kiosk.demarches.installed import KIND as DEMARCHES
+from kiosk.demarches.installed import LiveCatalog, demarche_kind
 from kiosk.fees import default_tariffs_dir
-from kiosk.fees.installed import TariffFiles
+from kiosk.fees.installed import tariff_kind
 from kiosk.ports.national import ReceiptStatus
+from kiosk.sync.bundles import BundleUpdates
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import IssuedDocuments
 from kiosk.sync.notifications import NotificationQueue
 from kiosk.sync.outbox import Outbox
 from kiosk.sync.payments import PaymentQueue
+from kiosk.updates import parse_keys
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
 from sync.policy import SyncPolicy
@@ -42,6 +46,8 @@ class SyncSettings:
     client_secret: str
     policy: SyncPolicy
     tls: TlsPolicy = field(default_factory=TlsPolicy)
+    #: The pinned keys of the démarches' and tariffs' bundles (base64); none: none installed.
+    bundle_keys: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger or a log line
         return f"SyncSettings(url={self.url!r}, client_id={self.client_id!r}, secret=***)"
@@ -52,7 +58,8 @@ class SyncSettings:
 
         With ``training_url`` (training mode's own reference server on loopback) the demo
         credentials the reference server knows are used, and the TLS settings meant for the
-        real service are not: nothing of the real configuration goes to a practice server.
+        real service are not: nothing of the real configuration goes to a practice server;
+        its bundles are signed with the TEST key, the only one pinned then.
 
         Raises:
             SyncConfigError: no credentials, or TLS settings that cannot work (in French).
@@ -61,10 +68,12 @@ class SyncSettings:
             backoff_base=settings.sync_backoff_base, backoff_cap=settings.sync_backoff_cap
         )
         if training_url is not None:
-            from sync.server.demo import DEMO_CLIENTS
+            from sync.server.demo import DEMO_CLIENTS, training_bundle_key
 
             client_id, secret = next(iter(DEMO_CLIENTS.items()))
-            return cls(training_url, client_id, secret, policy)
+            return cls(
+                training_url, client_id, secret, policy, bundle_keys=(training_bundle_key(),)
+            )
         if not settings.api_client_id or not settings.api_client_secret:
             raise SyncConfigError(
                 "Identifiants de la borne absents : définissez"
@@ -83,6 +92,7 @@ class SyncSettings:
             client_secret=settings.api_client_secret,
             policy=policy,
             tls=tls,
+            bundle_keys=settings.bundle_keys,
         )
 
 
@@ -103,6 +113,10 @@ def build_worker(
 
     def now() -> datetime:
         return as_datetime(real_clock)
+
+    def installed(kind: str) -> None:  # sync thread: the catalogue reloads here, not on the UI's
+        if kind == DEMARCHES and isinstance(container.catalog, LiveCatalog):
+            container.catalog.refresh()
 
     api = HttpNationalApi(
         settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
@@ -126,9 +140,17 @@ def build_worker(
         listener=listener,
         payments=PaymentQueue(container.store, clock=lambda: as_datetime(real_clock)),
         payment_api=api,
-        # Installed beside the database, read by the estimates (kiosk/fees/installed.py).
-        tariffs=TariffFiles(default_tariffs_dir(), container.paths.tariffs_dir),
-        tariff_api=api,
+        # Installed in the data folder, read by the catalogue and the estimates
+        # (kiosk/demarches/installed.py, kiosk/fees/installed.py).
+        bundles=BundleUpdates(
+            container.store,
+            [demarche_kind(container.paths.demarches_dir), tariff_kind(default_tariffs_dir())],
+            container.paths.bundles_dir,
+            keys=parse_keys(settings.bundle_keys),
+            clock=now,
+            on_installed=installed,
+        ),
+        bundle_api=api,
         notifications=NotificationQueue(container.store, clock=now),
         # Kept encrypted beside the pieces, through the same document store.
         issued=IssuedDocuments(container.store, container.documents, clock=now),

@@ -18,6 +18,7 @@ not name are ignored: a newer service may add some.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,11 +32,10 @@ from kiosk.ports.national import (
     PaymentInfo,
     ReceiptStatus,
     Redeemed,
-    RemoteDemarche,
-    RemoteTariff,
     ReturnedDocument,
     StatusChange,
 )
+from kiosk.updates import KINDS, PublishedBundle, SignedBundle
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -76,6 +76,20 @@ MAX_SEALED = 16_384
 CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 #: Visible ASCII: the secret goes into a JSON body and the settings file, nothing else.
 CLIENT_SECRET = re.compile(r"[!-~]{16,256}")
+BUNDLE_KINDS = frozenset(KINDS)
+#: A bundle's serial: what JSON carries exactly everywhere.
+MAX_SERIAL = 2**53 - 1
+#: The id of a signing key (kiosk/updates/keys.py): 16 hex digits.
+KEY_ID = re.compile(r"[0-9a-f]{16}")
+#: Base64 as RFC 4648 writes it (``+/``, padded); empty is allowed (an unsigned bundle is
+#: refused by the kiosk and reported, not taken for a broken answer).
+BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+#: The contract's bounds of a bundle's envelope, in base64 characters (kiosk/updates/bundle.py
+#: holds the decoded ones: a manifest of 64,000 bytes, a file of 256,000, 400 files).
+MAX_MANIFEST_TEXT = 88_000
+MAX_SIGNATURE_TEXT = 88
+MAX_FILE_TEXT = 350_000
+MAX_BUNDLE_FILES = 400
 
 
 class Malformed(ValueError):
@@ -289,37 +303,69 @@ def document(data: object, where: str) -> ReturnedDocument:
     )
 
 
-def demarches(data: dict[str, Any]) -> tuple[RemoteDemarche, ...]:
-    """The procedure definitions in force (``demarches``)."""
-    obj(data, "", ("demarches",))
+def bundles(data: dict[str, Any]) -> tuple[PublishedBundle, ...]:
+    """``paquets``: the signed bundles published (kind, serial, size of the download)."""
+    obj(data, "", ("paquets",))
     found = []
-    for i, item in enumerate(array(data["demarches"], "demarches")):
-        where = _at("demarches", i)
-        d = obj(item, where, ("id", "version", "sha256", "contenu"))
+    for i, item in enumerate(array(data["paquets"], "paquets", max_items=1000)):
+        where = _at("paquets", i)
+        p = obj(item, where, ("type", "serie", "taille"))
         found.append(
-            RemoteDemarche(
-                id=text(d["id"], _at(where, "id")),
-                version=integer(d["version"], _at(where, "version"), lo=1),
-                sha256=text(d["sha256"], _at(where, "sha256"), pattern=SHA256),
-                content=text(d["contenu"], _at(where, "contenu")),
+            PublishedBundle(
+                kind=one_of(p["type"], _at(where, "type"), BUNDLE_KINDS),
+                serial=integer(p["serie"], _at(where, "serie"), lo=1, hi=MAX_SERIAL),
+                size=integer(p["taille"], _at(where, "taille"), lo=1),
             )
         )
     return tuple(found)
 
 
-def tariffs(data: dict[str, Any]) -> tuple[RemoteTariff, ...]:
-    """The tariff files published (``tarifs``)."""
-    obj(data, "", ("tarifs",))
-    found = []
-    for i, item in enumerate(array(data["tarifs"], "tarifs", max_items=1000)):
-        where = _at("tarifs", i)
-        t = obj(item, where, ("version", "en_vigueur_du", "sha256", "taille"))
-        version = text(t["version"], _at(where, "version"), pattern=DAY)
-        day(t["en_vigueur_du"], _at(where, "en_vigueur_du"))
-        digest = text(t["sha256"], _at(where, "sha256"), pattern=SHA256)
-        size = integer(t["taille"], _at(where, "taille"), lo=0)
-        found.append(RemoteTariff(version, digest, size))
-    return tuple(found)
+def bundle(content: bytes, kind: str, serial: int) -> SignedBundle:
+    """``PaquetSigne``, read from its bytes strictly (a key twice, ``NaN``: refused): the
+    envelope only. Whether its manifest, signature and files can be trusted is the kiosk's to
+    decide (kiosk/updates/verify.py), and a bundle it refuses is reported, never retried."""
+    data = strict_json(content)
+    obj(data, "", ("cle", "manifeste", "signature", "fichiers"))
+    key = text(data["cle"], "cle", pattern=KEY_ID)
+    manifest = _base64(data["manifeste"], "manifeste", MAX_MANIFEST_TEXT)
+    signature = _base64(data["signature"], "signature", MAX_SIGNATURE_TEXT)
+    files = []
+    for i, item in enumerate(array(data["fichiers"], "fichiers", max_items=MAX_BUNDLE_FILES)):
+        where = _at("fichiers", i)
+        f = obj(item, where, ("nom", "contenu"))
+        name = text(f["nom"], _at(where, "nom"), min_len=1, max_len=100)
+        files.append((name, _base64(f["contenu"], _at(where, "contenu"), MAX_FILE_TEXT)))
+    return SignedBundle(kind, serial, key, manifest, signature, tuple(files))
+
+
+def _base64(value: object, where: str, max_len: int) -> bytes:
+    encoded = text(value, where, max_len=max_len, pattern=BASE64)
+    return base64.b64decode(encoded, validate=True)
+
+
+def strict_json(content: bytes) -> dict[str, Any]:
+    """A JSON object read strictly: UTF-8, no key twice, no ``NaN`` or ``Infinity``."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for name, value in items:
+            if name in seen:
+                raise Malformed(name[:40], "clé en double")
+            seen[name] = value
+        return seen
+
+    def constant(name: str) -> Any:
+        raise Malformed("", f"valeur {name} interdite")
+
+    try:
+        data = json.loads(content.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+    except Malformed:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Malformed("", "JSON illisible") from exc
+    if not isinstance(data, dict):
+        raise Malformed("", "objet attendu")
+    return data
 
 
 def timbre(data: dict[str, Any], number: str) -> tuple[int, int]:

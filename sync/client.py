@@ -52,12 +52,11 @@ from kiosk.ports.national import (
     ReceiptUnknown,
     Redeemed,
     Refused,
-    RemoteDemarche,
-    RemoteTariff,
     ServiceUnavailable,
     TimbreVerdict,
     wrong_code_message,
 )
+from kiosk.updates import PublishedBundle, SignedBundle
 from sync import answers
 from sync.tls import TlsPolicy, describe_tls_failure
 
@@ -65,8 +64,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 CHUNK_SIZE = 256 * 1024
-# The largest answer of the contract is the procedure definitions (~0.3 MB today); a changes
-# page of 200 decisions is tens of kB. Far above both, far below what would hurt a kiosk.
+# The largest answer of the contract is the démarches' signed bundle (~0.6 MB today, at most
+# 4 MB: kiosk/updates/bundle.py); a changes page of 200 decisions is tens of kB. Far above
+# both, far below what would hurt a kiosk.
 MAX_ANSWER = 8_000_000  # bytes
 # From the first byte sent to the last byte received, whatever the pace: a chunk upload of
 # 256 KiB still fits at 40 kbit/s.
@@ -258,13 +258,6 @@ class HttpNationalApi:
             self._fail(response, expected="200")
         return self._check(answers.changes_page, self._json(response), "décisions")
 
-    def demarches(self) -> tuple[RemoteDemarche, ...]:
-        """The procedure definitions in force."""
-        response = self._call("GET", "/v1/demarches")
-        if response.status_code != 200:
-            self._fail(response, expected="200")
-        return self._check(answers.demarches, self._json(response), "démarches")
-
     # ------------------------------------------------------------------ payment
 
     def use_timbre(self, timbre: OutgoingTimbre) -> TimbreVerdict:
@@ -366,25 +359,26 @@ class HttpNationalApi:
         _expect_type(response, answers.DOCUMENT_TYPES, "document")
         return response.content
 
-    # ------------------------------------------------------------------ tariffs
+    # ------------------------------------------------------------------ signed bundles
 
-    def tariffs(self) -> tuple[RemoteTariff, ...]:
-        """The tariff files the service publishes (version, SHA-256, size)."""
-        response = self._call("GET", "/v1/tarifs")
+    def bundles(self) -> tuple[PublishedBundle, ...]:
+        """The signed bundles of démarches and tariffs the service publishes."""
+        response = self._call("GET", "/v1/paquets")
         if response.status_code != 200:
             self._fail(response, expected="200")
-        return self._check(answers.tariffs, self._json(response), "tarifs")
+        return self._check(answers.bundles, self._json(response), "paquets")
 
-    def tariff_text(self, version: str, max_bytes: int) -> bytes:
-        """The text of one tariff file, abandoned as soon as it passes ``max_bytes``."""
-        if not answers.DAY.fullmatch(version):
-            raise ValueError(version)
-        response = self._call("GET", f"/v1/tarifs/{version}", limit=max_bytes)
+    def bundle(self, kind: str, serial: int, max_bytes: int) -> SignedBundle:
+        """One bundle as published, abandoned as soon as it passes ``max_bytes``. Only its
+        envelope is checked here; the kiosk verifies the rest (kiosk/updates/verify.py)."""
+        if kind not in answers.BUNDLE_KINDS or not 1 <= serial <= answers.MAX_SERIAL:
+            raise ValueError((kind, serial))
+        response = self._call("GET", f"/v1/paquets/{kind}/{serial}", limit=max_bytes)
         if response.status_code != 200:
             self._fail(response, expected="200")
-        # A portal's page is no tariff: refused here, it would be taken for a tariff refused.
-        _expect_type(response, frozenset({"application/toml"}), "tarif")
-        return response.content
+        # A portal's page is no bundle: never one refused (and reported) for the service.
+        _expect_type(response, frozenset({"application/json"}), "paquet")
+        return self._check(answers.bundle, response.content, "paquet", kind, serial)
 
     # ------------------------------------------------------------------ enrolment
 
@@ -621,7 +615,7 @@ class HttpNationalApi:
     @staticmethod
     def _check(
         read: Callable[..., _T],
-        data: dict[str, Any],
+        data: Any,
         label: str,
         *args: Any,
         error: type[ServiceUnavailable] = ServiceUnavailable,

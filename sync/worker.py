@@ -20,9 +20,9 @@ from typing import Any
 
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState, IllegalTransition
-from kiosk.fees.installed import MAX_TARIFF_BYTES, TariffFiles, TariffRefused
 from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.ports.national import (
+    BundleApi,
     FilingFailed,
     FollowUpApi,
     NationalApi,
@@ -31,14 +31,15 @@ from kiosk.ports.national import (
     RateLimited,
     Refused,
     ServiceUnavailable,
-    TariffApi,
 )
 from kiosk.store.documents import DocumentError
+from kiosk.sync.bundles import BundleUpdates
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import MAX_ISSUED_BYTES, DocumentMismatch, IssuedDocuments, ToFetch
 from kiosk.sync.notifications import ClaimedNotification, NotificationQueue
 from kiosk.sync.outbox import Claimed, Outbox
 from kiosk.sync.payments import ClaimedTimbre, PaymentQueue
+from kiosk.updates import MAX_BUNDLE_BYTES, BundleRefused
 from sync.clock import Clock, Sleeper
 from sync.policy import CircuitState, Scheduler, SyncPolicy
 
@@ -50,14 +51,13 @@ QUOTA_KEY = "sync.quota"
 #: What the service last said of its size (``Service-Capacity``): kept across restarts, since a
 #: kiosk started while the service is down must still spread its probes over the fleet's window.
 SERVICE_KEY = "sync.service"
-#: The tariff versions the kiosk refused to install, with why (JSON, by version).
-REFUSED_TARIFFS_KEY = "sync.tarifs_refuses"
 #: Tries a one-off pass (``sync --once``) gives a dossier failing on its own before leaving it
 #: to the next pass (its backoff saved): the pass ends, the others are sent.
 PASS_TRIES = 3
-#: How often the published tariffs are looked at (and once at start): a new period is announced
-#: weeks ahead, so a day late costs nothing, and a fleet asks the service little.
-TARIFF_INTERVAL = 86_400.0
+#: How often the published bundles of démarches and tariffs are looked at (and once at start): a
+#: new tariff period or démarche version is announced weeks ahead, so a day late costs nothing,
+#: and a fleet asks the service little.
+BUNDLE_INTERVAL = 86_400.0
 #: The shortest time between two pulls an agent asks for (« Actualiser »), in seconds.
 _PULL_SPACING = 2.0
 
@@ -107,8 +107,9 @@ class OnceReport:
     last_error: str | None = None
     timbres_accepted: list[str] = field(default_factory=list)  # references of their dossiers
     timbres_refused: list[str] = field(default_factory=list)
-    tariffs_installed: list[str] = field(default_factory=list)  # versions
-    tariffs_refused: list[str] = field(default_factory=list)
+    #: Signed bundles put in use, and refused, as « demarches 2 », « tarifs 3 ».
+    bundles_installed: list[str] = field(default_factory=list)
+    bundles_refused: list[str] = field(default_factory=list)
     sms_sent: list[str] = field(default_factory=list)  # references of their dossiers
     sms_refused: list[str] = field(default_factory=list)
     documents_received: list[str] = field(default_factory=list)  # references
@@ -135,17 +136,17 @@ class SyncWorker:
         poll_interval: float = 300.0,
         payments: PaymentQueue | None = None,
         payment_api: PaymentApi | None = None,
-        tariffs: TariffFiles | None = None,
-        tariff_api: TariffApi | None = None,
-        tariff_interval: float = TARIFF_INTERVAL,
+        bundles: BundleUpdates | None = None,
+        bundle_api: BundleApi | None = None,
+        bundle_interval: float = BUNDLE_INTERVAL,
         notifications: NotificationQueue | None = None,
         issued: IssuedDocuments | None = None,
         followup_api: FollowUpApi | None = None,
     ) -> None:
         """``payments`` and ``payment_api``: the timbres to send and the payment references to
         fetch (kiosk/sync/payments.py); without them the worker sends filings only.
-        ``tariffs`` and ``tariff_api``: where to install the tariffs the service publishes, and
-        from where (looked at every ``tariff_interval`` seconds and at start).
+        ``bundles`` and ``bundle_api``: the signed bundles of démarches and tariffs to install,
+        and from where (looked at every ``bundle_interval`` seconds and at start).
         ``notifications``, ``issued`` and ``followup_api``: the text messages to send and the
         documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py)."""
         self._notifications = notifications if followup_api is not None else None
@@ -153,11 +154,12 @@ class SyncWorker:
         self._followup_api = followup_api
         self._next_documents = clock.time()  # at start: those announced before a restart
         self._document_not_before: dict[int, float] = {}  # row → its own backoff (this run)
-        self._tariffs = tariffs if tariff_api is not None else None
-        self._tariff_api = tariff_api
-        self._tariff_interval = tariff_interval
-        self._next_tariffs = clock.time()  # at start
-        self._refused_tariffs: set[tuple[str, str]] = set()  # (version, sha256): not again
+        # Without a pinned key no bundle could be accepted: none is even asked for.
+        usable = bundle_api is not None and bundles is not None and bundles.enabled
+        self._bundles = bundles if usable else None
+        self._bundle_api = bundle_api
+        self._bundle_interval = bundle_interval
+        self._next_bundles = clock.time()  # at start
         self._payments = payments if payment_api is not None else None
         self._payment_api = payment_api
         self._outbox = outbox
@@ -240,8 +242,8 @@ class SyncWorker:
         if now >= self._next_pull:
             self.pull_changes()
             return 0.0
-        if self._tariffs is not None and now >= self._next_tariffs:
-            self.fetch_tariffs()
+        if self._bundles is not None and now >= self._next_bundles:
+            self.fetch_bundles()
             return 0.0
         claimed = self._outbox.claim()
         if claimed is not None:
@@ -260,8 +262,8 @@ class SyncWorker:
             return 0.0
         due = self._outbox.next_due()
         until = self._next_pull
-        if self._tariffs is not None:
-            until = min(until, self._next_tariffs)
+        if self._bundles is not None:
+            until = min(until, self._next_bundles)
         if self._issued is not None:
             until = min(until, self._next_documents)
         message_due = self._notifications.next_due() if self._notifications else None
@@ -496,16 +498,16 @@ class SyncWorker:
                 kept += 1
         return kept
 
-    def fetch_tariffs(self) -> int:
-        """Install the tariff files the service publishes that this kiosk does not have;
-        returns how many were installed. Each is checked before it is installed
-        (kiosk/fees/installed.py); a refused one is said in the log and the tariffs in use
-        stay as they are."""
-        if self._tariffs is None or self._tariff_api is None:
+    def fetch_bundles(self) -> int:
+        """Install the signed bundles of démarches and tariffs the service publishes newer than
+        those in use; returns how many were installed. Each is verified before anything of it
+        is used (kiosk/sync/bundles.py): a refused one is reported and not fetched again, and
+        the files in use stay as they are."""
+        if self._bundles is None or self._bundle_api is None:
             return 0
-        self._next_tariffs = self._clock.time() + self._tariff_interval
+        self._next_bundles = self._clock.time() + self._bundle_interval
         try:
-            published = self._tariff_api.tariffs()
+            published = self._bundle_api.bundles()
         except RateLimited as exc:
             self.scheduler.on_rate_limited(
                 self._clock.time(), exc.retry_after, self._api.quota.rate
@@ -516,63 +518,37 @@ class SyncWorker:
             self.report.last_error = str(exc)
             return 0
         self._succeeded()
-        have = self._tariffs.versions()
         installed = 0
-        # Oldest first: a period closed (its end date given) makes room for the next one.
-        for remote in sorted(published, key=lambda t: t.version):
-            key = (remote.version, remote.sha256)
-            if have.get(remote.version) == remote.sha256 or key in self._refused_tariffs:
-                continue
-            if remote.size > MAX_TARIFF_BYTES:
-                self._refuse_tariff(
-                    key,
-                    f"tarif {remote.version} trop volumineux ({remote.size} octets annoncés, au"
-                    f" plus {MAX_TARIFF_BYTES})",
-                )
+        for wanted in self._bundles.wanted(published):
+            name = f"{wanted.kind} {wanted.serial}"
+            if self._bundles.too_large(wanted):
+                self.report.bundles_refused.append(name)
                 continue
             try:
-                content = self._tariff_api.tariff_text(remote.version, MAX_TARIFF_BYTES)
+                signed = self._bundle_api.bundle(wanted.kind, wanted.serial, MAX_BUNDLE_BYTES)
             except RateLimited as exc:
                 now = self._clock.time()
                 self.scheduler.on_rate_limited(now, exc.retry_after, self._api.quota.rate)
                 return installed
             except ServiceUnavailable as exc:
-                # Cut, too slow, or larger than announced: tried again at the next look.
-                log.warning("tarif %s non téléchargé : %s", remote.version, exc)
+                # Cut, too slow, larger than it may be, a portal: tried again at the next look.
+                log.warning("paquet %s non téléchargé : %s", name, exc)
                 self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
                 self.report.last_error = str(exc)
                 return installed
             self._succeeded()
             try:
-                self._tariffs.install(remote.version, content, remote.sha256)
-            except TariffRefused as exc:
-                self._refuse_tariff(key, str(exc))
+                self._bundles.install(signed)
+            except BundleRefused:
+                self.report.bundles_refused.append(name)  # reported by install
+                continue
+            except OSError as exc:
+                # The disk, not the bundle: nothing changed, tried again at the next look.
+                log.warning("paquet %s non installé (disque) : %s", name, exc)
                 continue
             installed += 1
-            self.report.tariffs_installed.append(remote.version)
-            self._forget_refused_tariff(remote.version)
+            self.report.bundles_installed.append(name)
         return installed
-
-    def _refuse_tariff(self, key: tuple[str, str], reason: str) -> None:
-        log.warning("tarif refusé, les tarifs en usage sont gardés : %s", reason)
-        self._refused_tariffs.add(key)
-        self.report.tariffs_refused.append(key[0])
-        # Kept for ``kiosk sync status`` and the supervisor: a log line alone reaches nobody.
-        refused = self._outbox.get_marker(REFUSED_TARIFFS_KEY)
-        refused = refused if isinstance(refused, dict) else {}
-        refused[key[0]] = {
-            "sha256": key[1],
-            "motif": reason[:500],
-            "le": datetime.fromtimestamp(self._clock.time(), UTC).isoformat(),
-        }
-        self._outbox.set_marker(REFUSED_TARIFFS_KEY, refused)
-
-    def _forget_refused_tariff(self, version: str) -> None:
-        """A version installed since (corrected by the service) is no longer refused."""
-        refused = self._outbox.get_marker(REFUSED_TARIFFS_KEY)
-        if isinstance(refused, dict) and version in refused:
-            del refused[version]
-            self._outbox.set_marker(REFUSED_TARIFFS_KEY, refused)
 
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
@@ -694,8 +670,8 @@ class SyncWorker:
             # neither goes while the service is known down (each stops at an open circuit).
             self.send_notifications()
             self.fetch_documents()
-        if not self.report.stopped_open and self._tariffs is not None:
-            self.fetch_tariffs()
+        if not self.report.stopped_open and self._bundles is not None:
+            self.fetch_bundles()
         self.report.waiting = self._outbox.counts().waiting
         self.publish(force=True)
         return self.report

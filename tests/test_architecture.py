@@ -103,14 +103,22 @@ def test_only_the_camera_and_speech_modules_of_devices_may_import_qt_and_never_w
 DOMAIN_LAYERS: dict[str, set[str]] = {
     "kiosk.settings": set(),
     "kiosk.digits": set(),
+    # Signed bundles: verified and installed, knowing nothing of what they carry.
+    "kiosk.updates": set(),
     "kiosk.messages": {"kiosk.settings"},
     "kiosk.store": {"kiosk.settings", "kiosk.messages"},
-    "kiosk.demarches": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
+    "kiosk.demarches": {"kiosk.settings", "kiosk.messages", "kiosk.digits", "kiosk.updates"},
     "kiosk.identity": {"kiosk.settings", "kiosk.messages", "kiosk.digits"},
     "kiosk.receipt": {"kiosk.settings", "kiosk.messages"},
-    "kiosk.fees": {"kiosk.settings", "kiosk.messages", "kiosk.digits", "kiosk.demarches"},
+    "kiosk.fees": {
+        "kiosk.settings",
+        "kiosk.messages",
+        "kiosk.digits",
+        "kiosk.demarches",
+        "kiosk.updates",
+    },
     # The decisions feed's typed reasons are values of the follow-up (kiosk/followup/reasons.py).
-    "kiosk.ports": {"kiosk.identity", "kiosk.messages", "kiosk.followup"},
+    "kiosk.ports": {"kiosk.identity", "kiosk.messages", "kiosk.followup", "kiosk.updates"},
     "kiosk.site": {"kiosk.store", "kiosk.security", "kiosk.messages"},
     "kiosk.security": {
         "kiosk.store",
@@ -170,6 +178,7 @@ DOMAIN_LAYERS: dict[str, set[str]] = {
         "kiosk.demarches",
         # A decision's notice keeps its typed reasons and queues its text message.
         "kiosk.followup",
+        "kiosk.updates",  # the signed bundles the worker installs, journalled
     },
 }
 

@@ -243,6 +243,34 @@ PINS: Kind[tuple[str, ...]] = Kind(
 )
 
 
+def _keys(text: str) -> tuple[str, ...]:
+    # kiosk/updates/keys.py owns the key format (standard library only: cheap to import).
+    from kiosk.updates.keys import parse_keys
+
+    try:
+        return tuple(k.text for k in parse_keys(text.replace(",", " ").split()))
+    except ValueError as exc:
+        raise InvalidValue(str(exc)) from exc
+
+
+def _keys_file(value: object, _base: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return _keys(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return _keys(" ".join(value))
+    raise InvalidValue
+
+
+KEYS: Kind[tuple[str, ...]] = Kind(
+    label="clés",
+    example='["11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]',
+    expected="des clés publiques Ed25519, chacune en base64 de ses 32 octets",
+    from_text=_keys,
+    from_file=_keys_file,
+    to_json=list,
+)
+
+
 #: The loudest reading aloud may be set to, in percent (devices/speech/qt.py caps it the same).
 VOLUME_MAX = 80
 

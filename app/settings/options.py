@@ -21,6 +21,7 @@ from app.settings.kinds import (
     DAYS,
     DB_URL,
     HOURS,
+    KEYS,
     PATH,
     PINS,
     SECONDS,
@@ -174,7 +175,8 @@ class Settings:
         "stockage.demarches",
         "PN_KIOSK_DEMARCHES_DIR",
         PATH,
-        "Dossier des définitions de démarches (fichiers TOML).",
+        "Dossier des définitions de démarches livrées (fichiers TOML) ; celles reçues du service"
+        " national en paquets signés s'y ajoutent (docs/sync.md).",
         factory=lambda: assets_dir() / "demarches",
     )
     db_key_file: Path | None = setting(
@@ -303,6 +305,15 @@ class Settings:
         "PN_KIOSK_API_PINS",
         PINS,
         "Empreintes épinglées de la clé du serveur national (sha256/…).",
+        default=(),
+    )
+    bundle_keys: tuple[str, ...] = setting(
+        "service_national.cles_paquets",
+        "PN_KIOSK_BUNDLE_KEYS",
+        KEYS,
+        "Clés publiques Ed25519 (base64) qui signent les mises à jour des démarches et des"
+        " tarifs (docs/sync.md) ; la clé en service et la suivante. Sans clé, rien n'est"
+        " installé depuis le réseau.",
         default=(),
     )
     sync_backoff_base: float = setting(

@@ -34,8 +34,10 @@ __all__ = [
     "DefinitionError",
     "default_demarches_dir",
     "load_catalog",
+    "load_definitions",
     "load_file",
     "load_translation",
+    "load_translations",
     "read_toml",
 ]
 
@@ -288,29 +290,53 @@ class Catalog:
     def __len__(self) -> int:
         return len(self._by_key)
 
+    def _adopt(self, other: Catalog) -> None:
+        """Take ``other``'s contents (a newer set was installed). Each attribute is replaced
+        whole, never changed in place: a reader on another thread sees the old mapping or the
+        new one, and the new one holds every version the old one did."""
+        self._translations = other._translations
+        self._localized = {}
+        self.errors = other.errors
+        self._by_key = other._by_key
+
+
+def load_definitions(directory: Path) -> tuple[list[Demarche], list[DefinitionError]]:
+    """Every definition (``*.toml``) of a directory, and the files that could not be loaded."""
+    demarches: list[Demarche] = []
+    errors: list[DefinitionError] = []
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            demarches.append(load_file(path))
+        except DefinitionError as error:
+            errors.append(error)
+    return demarches, errors
+
+
+def load_translations(
+    directory: Path, known: Mapping[tuple[str, int], Demarche]
+) -> tuple[list[Translation], list[DefinitionError]]:
+    """Every translation of a directory's ``i18n/`` folder, checked against ``known``."""
+    translations: list[Translation] = []
+    errors: list[DefinitionError] = []
+    for path in sorted((directory / I18N_DIR).glob("*.toml")):
+        try:
+            translations.append(load_translation(path, known))
+        except DefinitionError as error:
+            errors.append(error)
+    return translations, errors
+
 
 def load_catalog(directory: Path) -> Catalog:
     """Load every `*.toml` file of a directory, then the translations in its `i18n/` folder.
 
     Broken files end up in `Catalog.errors`; a broken translation leaves its démarche in French.
     """
-    demarches: list[Demarche] = []
-    errors: list[DefinitionError] = []
     if not directory.is_dir():
-        errors.append(DefinitionError(directory, "dossier", "dossier des démarches introuvable"))
-        return Catalog(demarches, errors)
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            demarches.append(load_file(path))
-        except DefinitionError as error:
-            errors.append(error)
+        error = DefinitionError(directory, "dossier", "dossier des démarches introuvable")
+        return Catalog((), [error])
+    demarches, errors = load_definitions(directory)
     known: dict[tuple[str, int], Demarche] = {}
     for demarche in demarches:
         known.setdefault((demarche.id, demarche.version), demarche)  # the first wins, as in Catalog
-    translations: list[Translation] = []
-    for path in sorted((directory / I18N_DIR).glob("*.toml")):
-        try:
-            translations.append(load_translation(path, known))
-        except DefinitionError as error:
-            errors.append(error)
-    return Catalog(demarches, errors, translations)
+    translations, more = load_translations(directory, known)
+    return Catalog(demarches, [*errors, *more], translations)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from kiosk.followup.reasons import Reason
 from kiosk.messages import translatable
+from kiosk.updates import PublishedBundle, SignedBundle
 
 
 @dataclass(frozen=True)
@@ -101,16 +102,6 @@ class ChangesPage:
     changes: tuple[StatusChange, ...]
     cursor: str
     more: bool = False
-
-
-@dataclass(frozen=True)
-class RemoteDemarche:
-    """A procedure definition as the national service publishes it."""
-
-    id: str
-    version: int
-    sha256: str
-    content: str
 
 
 @dataclass(frozen=True)
@@ -223,29 +214,21 @@ class PaymentApi(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class RemoteTariff:
-    """A tariff file the national service publishes: its version (the day it comes into force),
-    the SHA-256 of its text and its size in bytes, as announced in the list."""
+class BundleApi(Protocol):
+    """The signed bundles of démarches and tariffs the national service publishes
+    (docs/national-api.json, « paquets »). Nothing of them is trusted here: the kiosk verifies
+    each against its pinned keys before using a byte of it (kiosk/updates/)."""
 
-    version: str
-    sha256: str
-    size: int
-
-
-class TariffApi(Protocol):
-    """The tariffs the national service publishes (docs/national-api.json, « tarifs »)."""
-
-    def tariffs(self) -> tuple[RemoteTariff, ...]:
-        """The published tariff files (versions, SHA-256, sizes).
+    def bundles(self) -> tuple[PublishedBundle, ...]:
+        """The published bundles (kind, serial, when issued, size).
 
         Raises:
             ServiceUnavailable: try again later.
         """
         ...
 
-    def tariff_text(self, version: str, max_bytes: int) -> bytes:
-        """The text of one tariff file, abandoned past ``max_bytes``.
+    def bundle(self, kind: str, serial: int, max_bytes: int) -> SignedBundle:
+        """One bundle as published, abandoned past ``max_bytes``.
 
         Raises:
             ServiceUnavailable: try again later (also: too large, not found).
@@ -447,8 +430,4 @@ class NationalApi(Protocol):
 
     def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
         """Status changes recorded after ``cursor`` (``None``: from the beginning)."""
-        ...
-
-    def demarches(self) -> tuple[RemoteDemarche, ...]:
-        """The procedure definitions currently in force."""
         ...

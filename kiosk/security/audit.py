@@ -62,6 +62,8 @@ class AuditAction(StrEnum):
     IDENTITY_READ = "identite_lue"
     PURGED = "dossier_purge"
     SETTINGS_CHANGED = "reglages_modifies"
+    UPDATE_INSTALLED = "paquet_installe"
+    UPDATE_REFUSED = "paquet_refuse"
     OTHER = "evenement"
 
     @property
@@ -87,6 +89,8 @@ _LABELS = {
     AuditAction.IDENTITY_READ: "identité lue",
     AuditAction.PURGED: "données personnelles effacées",
     AuditAction.SETTINGS_CHANGED: "réglages modifiés",
+    AuditAction.UPDATE_INSTALLED: "mise à jour des démarches ou des tarifs installée",
+    AuditAction.UPDATE_REFUSED: "mise à jour des démarches ou des tarifs refusée",
     AuditAction.OTHER: "événement",
 }
 
@@ -119,6 +123,13 @@ DETAIL_KEYS = frozenset(
         "canal",  # how the person was contacted (« courrier »), never the address or number
         "resultat",  # what came of a contact attempt (« injoignable »)
         "enrolement",  # an enrolment code's public id, never its secret (kiosk/enrolment/)
+        # A signed bundle of the national service (kiosk/sync/bundles.py): its kind
+        # (« demarches »), serial, signing key's id and, when refused, why; national data, no
+        # one's.
+        "paquet",
+        "serie",
+        "cle",
+        "motif",
     }
 )
 _SCALARS = (str, int, float, bool, type(None))

@@ -88,9 +88,10 @@ class Paths:
         return self.data_dir / "documents"
 
     @property
-    def tariffs_dir(self) -> Path:
-        """The tariff files installed from the national service (``assets/`` may be read-only)."""
-        return self.data_dir / "tarifs"
+    def bundles_dir(self) -> Path:
+        """The signed bundles of démarches and tariffs installed from the national service, a
+        folder per kind (kiosk/updates/folder.py; ``assets/`` may be read-only)."""
+        return self.data_dir / "paquets"
 
 
 # The field names above hide the module's functions inside the class body.

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from sync.server import enrolment, followup, payments, receipts
+from sync.server.bundles import BundleShelf
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
@@ -38,10 +39,8 @@ from sync.server.instruction import (
     decide_due,
     file_sha256,
     known_demarches,
-    published_demarches,
     sent_back,
 )
-from sync.server.tariffs import TariffShelf
 from sync.server.validation import IDEMPOTENCY_KEY, OFFSET, cursor, filing_errors, limit
 
 if TYPE_CHECKING:
@@ -130,8 +129,8 @@ class NationalSimulator:
         self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
         self._tokens: dict[str, tuple[str, float]] = {}  # token → (client id, expiry)
         self._demarches = known_demarches()
-        self.tariff_files = TariffShelf()
         self.lookups = receipts.Lookups()
+        self.bundles = BundleShelf(self.now)
         api = Starlette(
             routes=self._routes(),
             exception_handlers={HTTPException: _http_error, Exception: _server_error},
@@ -148,11 +147,10 @@ class NationalSimulator:
             Route("/v1/dossiers", self.create_dossier, methods=["POST"]),
             Route("/v1/televersements/{upload_id}", self.upload, methods=["HEAD", "PATCH"]),
             Route("/v1/changements", self.changes, methods=["GET"]),
-            Route("/v1/demarches", self.demarches, methods=["GET"]),
             Route("/v1/timbres", self.timbre, methods=["POST"]),
             Route("/v1/dossiers/{numero}/paiement", self.payment, methods=["GET"]),
-            Route("/v1/tarifs", self.tariffs, methods=["GET"]),
-            Route("/v1/tarifs/{version}", self.tariff, methods=["GET"]),
+            Route("/v1/paquets", self.bundle_list, methods=["GET"]),
+            Route("/v1/paquets/{type}/{serie}", self.bundle, methods=["GET"]),
             Route("/v1/dossiers/{numero}/documents/{id}", self.document, methods=["GET"]),
             Route("/v1/notifications", self.notification, methods=["POST"]),
             Route("/v1/suivi", self.follow_receipt, methods=["POST"]),
@@ -161,7 +159,7 @@ class NationalSimulator:
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
             Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
-            Route("/_control/tarifs", self.control_tariffs, methods=["GET", "POST"]),
+            Route("/_control/paquets", self.control_bundles, methods=["GET", "POST"]),
             Route("/_control/notifications", self.control_notifications, methods=["GET"]),
             Route("/_control/decider", self.control_decide, methods=["POST"]),
         ]
@@ -446,31 +444,27 @@ class NationalSimulator:
             }
         )
 
-    async def demarches(self, request: Request) -> Response:
-        """The procedure definitions in force."""
+    # ------------------------------------------------------------------ signed bundles
+
+    async def bundle_list(self, request: Request) -> Response:
+        """The signed bundles published: kind, serial, size of the download."""
         client = self._caller(request)
         if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        return JSONResponse({"demarches": published_demarches()})
+        return JSONResponse({"paquets": self.bundles.listing()})
 
-    # ------------------------------------------------------------------ tariffs
-
-    async def tariffs(self, request: Request) -> Response:
-        """The published tariff files: version (its day of effect), SHA-256, size."""
+    async def bundle(self, request: Request) -> Response:
+        """One signed bundle (``PaquetSigne``), as published."""
         client = self._caller(request)
         if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        return JSONResponse({"tarifs": self.tariff_files.listing()})
-
-    async def tariff(self, request: Request) -> Response:
-        """The text of one tariff file (TOML, UTF-8)."""
-        client = self._caller(request)
-        if client is None:
-            return problem(401, "Jeton absent ou expiré.")
-        item = self.tariff_files.get(str(request.path_params["version"]))
+        kind, number = str(request.path_params["type"]), str(request.path_params["serie"])
+        item = None
+        if number.isascii() and number.isdigit() and len(number) <= 16:
+            item = self.bundles.get(kind, int(number))
         if item is None:
-            return problem(404, "Tarif inconnu.")
-        return Response(item.content, media_type="application/toml; charset=utf-8")
+            return problem(404, "Paquet inconnu.", code="paquet_inconnu")
+        return Response(item.content, media_type="application/json")
 
     # ------------------------------------------------------------------ follow-up
 
@@ -728,21 +722,34 @@ class NationalSimulator:
         with self.db.tx() as c:
             return JSONResponse({"timbres": payments.timbres_used(c)})
 
-    async def control_tariffs(self, request: Request) -> Response:
-        """POST ``{"version": "AAAA-MM-JJ", "contenu": "<TOML>", "sha256": "<facultatif>"}``:
-        publish a tariff file as is (``sha256``: announce another digest); GET: the list."""
+    async def control_bundles(self, request: Request) -> Response:
+        """POST ``{"type": "demarches", "fichiers": {"<nom>": "<texte>"}}``: publish the next
+        bundle of that kind, the shipped files and those given, signed; ``"serie"``: under that
+        number; ``"defaut"``: spoilt after signing (sync/server/bundles.py, ``FAULTS``);
+        ``"rejouer": n``: bundle n again, as it was. GET: the list."""
         if request.method == "POST":
             try:
                 order = dict(await request.json())
-                published = self.tariff_files.publish(
-                    str(order["version"]),
-                    str(order["contenu"]).encode("utf-8"),
-                    order.get("sha256"),
+                given = order.get("fichiers") or {}
+                published = self.bundles.publish(
+                    str(order["type"]),
+                    {str(k): str(v).encode("utf-8") for k, v in dict(given).items()},
+                    serial=order.get("serie"),
+                    fault=order.get("defaut"),
+                    replay=order.get("rejouer"),
                 )
             except (ValueError, TypeError, KeyError):
-                return problem(400, "Ordre inconnu.", "version (AAAA-MM-JJ) et contenu.")
+                return problem(
+                    400, "Ordre inconnu.", "type (demarches ou tarifs), fichiers, serie, defaut."
+                )
+            if published.kind == "demarches" and order.get("defaut") is None:
+                # The service takes filings of the démarche versions it publishes.
+                for name in published.files:
+                    stem, _, version = name.removesuffix(".toml").rpartition(".v")
+                    if version.isdigit():
+                        self._demarches.setdefault(stem, set()).add(int(version))
             return JSONResponse(published.entry())
-        return JSONResponse({"tarifs": self.tariff_files.listing()})
+        return JSONResponse({"paquets": self.bundles.listing()})
 
     async def control_notifications(self, request: Request) -> Response:
         """Every text message « sent », and how many times under its key (the exactly-once

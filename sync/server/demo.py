@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import socket
 
+from kiosk.settings.paths import assets_dir
+
 #: The training kiosk's credentials, known to the reference server.
 DEMO_CLIENTS = {"borne-demo": "secret-demo"}
+
+
+def training_bundle_key() -> str:
+    """The public half of the key the reference server signs its bundles with
+    (``assets/test-keys/paquets.pub``, base64): the one key a training kiosk pins. Its private
+    half is published: it must never be pinned by a kiosk that serves the public."""
+    return (assets_dir() / "test-keys" / "paquets.pub").read_text(encoding="ascii").strip()
 
 
 def free_port() -> int:

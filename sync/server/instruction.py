@@ -63,23 +63,6 @@ def known_demarches() -> dict[str, set[int]]:
     return known
 
 
-def published_demarches() -> list[dict[str, Any]]:
-    """The definitions as ``GET /v1/demarches`` serves them."""
-    out = []
-    for path in sorted((assets_dir() / "demarches").glob("*.v*.toml")):
-        name, _, version = path.stem.rpartition(".v")
-        content = path.read_bytes()
-        out.append(
-            {
-                "id": name,
-                "version": int(version),
-                "sha256": hashlib.sha256(content).hexdigest(),
-                "contenu": content.decode("utf-8"),
-            }
-        )
-    return out
-
-
 def _draw(dossier_id: str, depots: int) -> float:
     digest = hashlib.sha256(f"{dossier_id}/{depots}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64

@@ -162,6 +162,38 @@ def test_the_reading_volume_is_a_percentage_capped_for_headphones(tmp_path: Path
         assert "volume_lecture" in problem(tmp_path, env={"PN_KIOSK_SPEECH_VOLUME": wrong})
 
 
+KEY = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="  # RFC 8032's first test key
+NEXT = "PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw="
+
+
+def test_the_bundle_keys_are_pinned_by_file_or_environment_and_a_wrong_one_is_said(
+    tmp_path: Path,
+) -> None:
+    assert resolved(tmp_path).settings.bundle_keys == ()  # none: nothing from the network
+    by_file = resolved(tmp_path, f'[service_national]\ncles_paquets = ["{KEY}", "{NEXT}"]\n')
+    assert by_file.settings.bundle_keys == (KEY, NEXT)  # the key in use and the next one
+    by_env = resolved(tmp_path, env={"PN_KIOSK_BUNDLE_KEYS": f"{KEY}, {NEXT}"})
+    assert by_env.settings.bundle_keys == (KEY, NEXT)
+    short = problem(tmp_path, env={"PN_KIOSK_BUNDLE_KEYS": "QUJD"})
+    assert "PN_KIOSK_BUNDLE_KEYS" in short and "de 3 octets" in short and "Ed25519" in short
+    assert "illisible" in problem(tmp_path, env={"PN_KIOSK_BUNDLE_KEYS": "pas une clé"})
+
+
+def test_a_training_kiosk_pins_only_the_reference_servers_test_key(tmp_path: Path) -> None:
+    from sync.server.bundles import public_text, reference_key
+
+    env = {
+        "PN_KIOSK_API_CLIENT_ID": "borne-31",
+        "PN_KIOSK_API_CLIENT_SECRET": "vrai-secret",
+        "PN_KIOSK_BUNDLE_KEYS": KEY,
+    }
+    settings = resolved(tmp_path, env=env).settings
+    assert SyncSettings.from_settings(settings).bundle_keys == (KEY,)
+    training = SyncSettings.from_settings(settings, training_url="http://127.0.0.1:9")
+    # assets/test-keys/paquets.pub is the public half of the key the reference server signs with.
+    assert training.bundle_keys == (public_text(reference_key()),)
+
+
 def test_a_wrong_value_in_the_file_names_the_file_the_line_and_an_example(tmp_path: Path) -> None:
     text = '\n[conservation]\n# un commentaire\njours_apres_decision = "trente"\n'
     message = problem(tmp_path, text)

@@ -7,7 +7,8 @@ filled, so that the nested objects are always there to spoil) and served to
 :class:`HttpNationalApi` through an httpx mock transport: the client is the unit under test.
 
 - A valid answer (20 per operation) is read whole: nothing raised, nothing of it dropped (as
-  many decisions, démarches, tariffs as listed), the same with its integers written ``300.0``.
+  many decisions and bundles as listed, a bundle's envelope handed over whole), the same with
+  its integers written ``300.0``.
 - Each valid answer (8 per operation) is then spoilt in every way below, one at a time, at every
   field and list item at every depth (one of each kind per place of the schema); what the
   contract still allows is put aside, what it refuses must be refused with the client's clear
@@ -16,15 +17,16 @@ filled, so that the nested objects are always there to spoil) and served to
   half-read reaches the kiosk. The one field the client reads tolerantly, by design, is the
   acknowledgement's ``montant_du_centimes``: spoilt, the filing is acknowledged without an
   amount. Every place the schema describes must have been spoilt by the end.
-- Answers that are no JSON: a document issued (``application/pdf``), a tariff file
-  (``application/toml``) and the upload offset (``Upload-Offset``) are taken within what the
-  contract says and refused otherwise.
+- Answers that are no JSON or more than it: a document issued (``application/pdf``), a signed
+  bundle (read strictly: a key twice, ``NaN``) and the upload offset (``Upload-Offset``) are
+  taken within what the contract says and refused otherwise.
 
 Derandomized with bounded examples: the same answers on every run, a few seconds in all.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -57,6 +59,7 @@ from kiosk.ports.national import (
     Redeemed,
     ServiceUnavailable,
 )
+from kiosk.updates import MAX_BUNDLE_BYTES, SignedBundle
 from sync.client import HttpNationalApi
 
 CONTRACT = json.loads(
@@ -180,6 +183,15 @@ def _same_ack(answer: dict[str, Any], ack: object) -> None:
     assert isinstance(ack, Ack) and ack.national_number == answer["numero_national"]
 
 
+def _bundle_read(answer: dict[str, Any], read: object) -> None:
+    """An envelope is handed over whole, its base64 decoded, nothing of it judged yet."""
+    assert isinstance(read, SignedBundle)
+    assert (read.kind, read.serial, read.key_id) == ("demarches", 7, answer["cle"])
+    assert read.manifest == base64.b64decode(answer["manifeste"])
+    assert read.signature == base64.b64decode(answer["signature"])
+    assert [name for name, _ in read.files] == [f["nom"] for f in answer["fichiers"]]
+
+
 def _listed(key: str, attribute: str, name: str) -> Callable[[dict[str, Any], object], None]:
     def check(answer: dict[str, Any], read: object) -> None:
         assert isinstance(read, tuple)
@@ -240,21 +252,21 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.changes(None),
         same=_same_page,
     ),
-    "demarches": Operation(
-        "/v1/demarches",
+    "paquets": Operation(
+        "/v1/paquets",
         "get",
         "200",
-        "/v1/demarches",
-        lambda api: api.demarches(),
-        same=_listed("demarches", "id", "id"),
+        "/v1/paquets",
+        lambda api: api.bundles(),
+        same=_listed("paquets", "serial", "serie"),
     ),
-    "tarifs": Operation(
-        "/v1/tarifs",
+    "paquet": Operation(
+        "/v1/paquets/{type}/{serie}",
         "get",
         "200",
-        "/v1/tarifs",
-        lambda api: api.tariffs(),
-        same=_listed("tarifs", "version", "version"),
+        "/v1/paquets/demarches/7",
+        lambda api: api.bundle("demarches", 7, MAX_BUNDLE_BYTES),
+        same=_bundle_read,
     ),
     "timbre": Operation(
         "/v1/timbres",
@@ -527,11 +539,10 @@ def _api(transport: httpx.BaseTransport) -> Iterator[HttpNationalApi]:
 
 
 DOCUMENT = "/v1/dossiers/NAT-00000001/documents/doc-1"
-TARIFF = "/v1/tarifs/2027-07-01"
+BUNDLE = "/v1/paquets/demarches/7"
 #: What a portal or a proxy answers with a 200, and types near the right ones.
 NOT_PDF = ["text/html; charset=utf-8", "application/json", "application/octet-stream",
            "image/png", "application/pdfx", ""]  # fmt: skip
-NOT_TOML = ["text/html", "text/plain", "application/json", "application/tomlx", ""]
 
 
 @SETTINGS
@@ -558,23 +569,29 @@ def test_a_document_larger_than_announced_is_refused() -> None:
         api.document("NAT-00000001", "doc-1", 2000)
 
 
-@SETTINGS
-@given(
-    text=st.text(max_size=500),
-    kind=st.sampled_from(["application/toml", "application/toml; charset=utf-8"]),
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"cle": "0123456789abcdef", "cle": "fedcba9876543210", "manifeste": "",'
+        b' "signature": "", "fichiers": []}',
+        b'{"cle": "0123456789abcdef", "manifeste": "", "signature": "", "fichiers": [], "x": NaN}',
+        b"\xff\xfe{}",
+        b"[]",
+    ],
+    ids=["cle-en-double", "nan", "pas-utf8", "pas-un-objet"],
 )
-def test_a_tariff_file_is_taken_as_toml(text: str, kind: str) -> None:
-    body = text.encode("utf-8")
-    with _api(_served(TARIFF, 200, {"Content-Type": kind}, body)) as api:
-        assert api.tariff_text("2027-07-01", 256_000) == body
+def test_a_bundle_is_read_strictly_or_refused(body: bytes) -> None:
+    """Python's JSON takes a key twice (the last wins) and NaN: not the client, for a bundle."""
+    served = _served(BUNDLE, 200, JSON, body)
+    with _api(served) as api, pytest.raises(ServiceUnavailable, match="Réponse inattendue"):
+        api.bundle("demarches", 7, MAX_BUNDLE_BYTES)
 
 
-@pytest.mark.parametrize("kind", NOT_TOML)
-def test_a_tariff_file_that_is_no_toml_is_refused(kind: str) -> None:
-    headers = {"Content-Type": kind} if kind else {}
-    served = _served(TARIFF, 200, headers, b"<html>Wi-Fi</html>")
-    with _api(served) as api, pytest.raises(ServiceUnavailable, match="portail captif"):
-        api.tariff_text("2027-07-01", 256_000)
+def test_a_bundle_larger_than_a_kiosk_takes_is_abandoned() -> None:
+    body = b'{"cle": "0123456789abcdef", "manifeste": "' + b"A" * 3000 + b'"}'
+    served = _served(BUNDLE, 200, JSON, body)
+    with _api(served) as api, pytest.raises(ServiceUnavailable, match="démesurée"):
+        api.bundle("demarches", 7, 2000)
 
 
 class Uploads:
@@ -674,37 +691,6 @@ TAKEN_BEFORE: dict[str, tuple[str, object]] = {
                 }
             ]
         ),
-    ),
-    # A version 2.7 read as 2, "3" as 3, true as 1; an id null read as « None ».
-    "demarche-version-fraction": (
-        "demarches",
-        {"demarches": [{"id": "a", "version": 2.7, "sha256": "a" * 64, "contenu": ""}]},
-    ),
-    "demarche-version-texte": (
-        "demarches",
-        {"demarches": [{"id": "a", "version": "3", "sha256": "a" * 64, "contenu": ""}]},
-    ),
-    "demarche-id-null": (
-        "demarches",
-        {"demarches": [{"id": None, "version": 1, "sha256": "a" * 64, "contenu": ""}]},
-    ),
-    # Arabic-Indic digits are digits to Python's \d: a version the service cannot serve.
-    "tarif-chiffres-arabes": (
-        "tarifs",
-        {
-            "tarifs": [
-                {
-                    "version": "٢٠٢٧-٠٧-٠١",
-                    "en_vigueur_du": "2027-07-01",
-                    "sha256": "a" * 64,
-                    "taille": 10,
-                }
-            ]
-        },
-    ),
-    "tarif-sans-date": (
-        "tarifs",
-        {"tarifs": [{"version": "2027-07-01", "sha256": "a" * 64, "taille": 10}]},
     ),
     # A timbre worth nothing, consumed.
     "timbre-nul": (

@@ -161,6 +161,11 @@ parameters = {{ numero = "{ids["numero"]}", id = "{ids["document"]}" }}
 [[operations]]
 include-operation-id = "referencePaiement"
 parameters = {{ numero = "{ids["numero"]}" }}
+
+# A bundle the server publishes (the tariffs': the smaller of its two), checked whole.
+[[operations]]
+include-operation-id = "lirePaquet"
+parameters = {{ type = "tarifs", serie = 1 }}
 """
 
 

@@ -295,7 +295,8 @@ def national_seeds() -> list[bytes]:
     patched = answer(204, upload_offset="64")
     submit = b"\x00" + token + filed + head[0] + patched + head[1] + patched + head[2]
     changes = b"\x01" + token + answer(200, response("PageChangements"))
-    demarches = b"\x02" + token + answer(200, {"demarches": [response("Demarche")]})
+    bundles = b"\x02" + token + answer(200, {"paquets": [response("Paquet")]})
+    bundles += answer(200, response("PaquetSigne"))
     validation = response("ProblemeValidation")
     problem = response("Probleme")
     refused = b"\x00" + token + answer(422, validation, content_type=PROBLEM)
@@ -303,4 +304,4 @@ def national_seeds() -> list[bytes]:
     down = b"\x02" + token + answer(503, problem, content_type=PROBLEM, retry_after="120")
     expired = b"\x01" + token + answer(401, problem, content_type=PROBLEM) + token
     portal = b"\x00" + token + answer(200, b"<html>Wi-Fi gratuit</html>", content_type="text/html")
-    return [submit, changes, demarches, refused, slow_down, down, expired, portal]
+    return [submit, changes, bundles, refused, slow_down, down, expired, portal]

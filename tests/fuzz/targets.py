@@ -43,6 +43,7 @@ from kiosk.identity.model import MrzKey, Verdict
 from kiosk.identity.mrz import parse_mrz
 from kiosk.ports.national import LocalPiece, OutgoingDossier, Refused, ServiceUnavailable
 from kiosk.settings.paths import assets_dir
+from kiosk.updates import KINDS, MAX_BUNDLE_BYTES
 from sync.client import HttpNationalApi
 from tests.fuzz import seeds
 from tests.fuzz.contract import ByteReader, Target, french, require
@@ -240,7 +241,7 @@ def _tls() -> ssl.SSLContext:
 
 
 def national_api(data: bytes) -> None:
-    """One call of the real HTTP client (first byte: file, changes, démarches) to a liar."""
+    """One call of the real HTTP client (first byte: file, changes, bundles) to a liar."""
     r = ByteReader(data)
     operation = r.byte() % 3
     server = HostileServer(r)
@@ -270,7 +271,8 @@ def national_api(data: bytes) -> None:
 
 
 def _national_call(api: HttpNationalApi, operation: int) -> None:
-    """File a dossier with one document, read the changes, or read the démarches."""
+    """File a dossier with one document, read the changes, or read the signed bundles
+    published and fetch the first."""
     if operation == 0:
         piece = LocalPiece(
             seeds.PIECE_SHA, Path("piece.pdf"), len(seeds.PIECE), "application/pdf",
@@ -289,8 +291,11 @@ def _national_call(api: HttpNationalApi, operation: int) -> None:
             require(all(isinstance(t, str) for t in texts), "changement mal typé")
             require(change.reason is None or isinstance(change.reason, str), "motif mal typé")
     else:
-        for remote in api.demarches():
-            require(isinstance(remote.content, str), "contenu de démarche mal typé")
+        for published in api.bundles()[:1]:
+            require(published.kind in KINDS, f"type de paquet inconnu : {published.kind!r}")
+            bundle = api.bundle(published.kind, published.serial, MAX_BUNDLE_BYTES)
+            files = [isinstance(n, str) and isinstance(c, bytes) for n, c in bundle.files]
+            require(all(files), "fichier de paquet mal typé")
 
 
 # -- the registry ---------------------------------------------------------------------------

@@ -131,9 +131,9 @@ JSON = st.recursive(
 def contract_answer_with_a_lie(draw: st.DrawFn) -> bytes:
     """A valid exchange of the contract, one of whose JSON values is replaced by anything."""
     operation = draw(st.integers(0, 2))
-    body = response(["Depot", "PageChangements", "Demarche"][operation])
+    body = response(["Depot", "PageChangements", "Paquet"][operation])
     if operation == 2:
-        body = {"demarches": [body]}
+        body = {"paquets": [body]}
     if operation == 0:
         body.update(id=seeds.DOSSIER_ID)
         body["pieces"][0].update(sha256=seeds.PIECE_SHA, televersement=seeds.UPLOAD_PATH)
@@ -411,13 +411,13 @@ TOKEN = answer(200, response("Jeton"))
         (b"\x00" + TOKEN + answer(201, {"id": DOSSIER, "numero_national": "N",
                                         "statut": "depose", "pieces": [{"sha256": [1]}]}),
          ServiceUnavailable, r"pieces\[0\]\.taille, absent"),
-        (b"\x02" + TOKEN + answer(200, {"demarches": [
-            {"id": "a", "version": float("inf"), "sha256": "s", "contenu": "c"}]}),
+        (b"\x02" + TOKEN + answer(200, {"paquets": [
+            {"type": "demarches", "serie": float("inf"), "taille": 1}]}),
          ServiceUnavailable, "inattendue"),
     ],
     ids=["json-profond", "probleme-profond", "erreurs-entier", "detail-vide", "retry-exposant",
          "duree-jeton-400-chiffres", "motif-objet", "pieces-entier", "pieces-textes",
-         "empreinte-liste", "version-infinie"],
+         "empreinte-liste", "serie-infinie"],
 )  # fmt: skip
 def test_a_lying_national_server_is_a_clear_outcome(
     exchange: bytes, error: type[Exception], message: str

@@ -17,6 +17,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.fees.installed import TariffFiles
 from kiosk.store import Store
 from kiosk.store.documents import DocumentStore
+from kiosk.sync.bundles import BundleUpdates
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import IssuedDocuments
 from kiosk.sync.notifications import NotificationQueue
@@ -66,10 +67,13 @@ def make_kiosk(
     read_document: Callable[[Path], bytes] = Path.read_bytes,
     tariffs: TariffFiles | None = None,
     files: DocumentStore | None = None,
+    bundles: BundleUpdates | None = None,
 ) -> Kiosk:
     """Wire a worker on ``store`` against ``url`` with a simulated clock and sleeper
     (``read_document``: the document store's ``read`` when documents are encrypted; ``files``:
-    where the documents the service issues are kept, beside the database by default)."""
+    where the documents the service issues are kept, beside the database by default;
+    ``tariffs``: the estimates' tariffs; ``bundles``: the signed bundles to install, none
+    fetched without)."""
     clock = clock or SimClock()
     sleeper = SimSleeper(clock)
 
@@ -99,8 +103,8 @@ def make_kiosk(
         policy=policy,
         payments=PaymentQueue(store, clock=now),
         payment_api=api,
-        tariffs=tariffs,  # None: the tariffs are not fetched
-        tariff_api=api,
+        bundles=bundles,  # None: no bundle is fetched
+        bundle_api=api,
         notifications=NotificationQueue(store, clock=now),
         issued=IssuedDocuments(store, files or DocumentStore(store_folder(store)), clock=now),
         followup_api=api,

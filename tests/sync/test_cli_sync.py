@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
+from kiosk.settings.paths import assets_dir
 from kiosk.store import open_store
+from sync.server.demo import training_bundle_key
 from sync.server.run import free_port
 from tests.support import child_processes, process_alive
 from tests.sync.support import ROOT, kiosk_env, queue_many, start_simulator
@@ -132,3 +136,55 @@ def test_status_of_a_kiosk_never_synchronised_or_not_configured_never_says_reach
     assert bare.returncode == 0
     assert "Service national : non configuré" in bare.stdout
     assert "joignable" not in bare.stdout
+
+
+def test_signed_updates_installed_and_refused_as_support_staff_see_them(tmp_path: Path) -> None:
+    """A kiosk pinning the reference server's TEST key: its bundles installed by ``sync
+    --once``, a new démarche version listed; one signed by a key it does not pin refused, said
+    by ``sync --once``, ``sync status`` and the audit journal, in French."""
+    db = tmp_path / "kiosk.sqlite3"
+    open_store(db).close()
+    env = kiosk_env(PN_KIOSK_BUNDLE_KEYS=training_bundle_key())
+    version_2 = (assets_dir() / "demarches" / "cas_complexe.v1.toml").read_text(encoding="utf-8")
+    version_2 = version_2.replace("version = 1\n", "version = 2\n", 1)
+    port = free_port()
+    server = start_simulator(tmp_path / "n.sqlite3", port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        first = kiosk(db, "sync", "--once", "--url", url, "--json", env=env)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["paquets_installes"] == ["demarches 1", "tarifs 1"]
+        order = {"type": "demarches", "fichiers": {"cas_complexe.v2.toml": version_2}}
+        httpx.post(f"{url}/_control/paquets", json=order).raise_for_status()
+        second = kiosk(db, "sync", "--once", "--url", url, env=env)
+        assert "Mise à jour installée : paquet demarches 2" in second.stdout, second.stdout
+        listed = json.loads(kiosk(db, "--json", "demarches", "list", env=env).stdout)
+        assert {"id": "cas_complexe", "version": 2} in [
+            {"id": d["id"], "version": d["version"]} for d in listed
+        ]
+        foreign = {**order, "defaut": "cle_etrangere"}
+        httpx.post(f"{url}/_control/paquets", json=foreign).raise_for_status()
+        third = kiosk(db, "sync", "--once", "--url", url, env=env)
+        assert (
+            "Mise à jour refusée : paquet demarches 3 (voir « kiosk sync status »)" in third.stdout
+        ), third.stdout
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+    status = kiosk(db, "sync", "status", env=env).stdout
+    assert (
+        "Mises à jour des démarches et des tarifs : démarches du paquet n° 2 (installé le "
+        in status
+    )
+    assert ", tarifs du paquet n° 1 (installé le " in status
+    assert "Mises à jour refusées : 1 paquet(s) publié(s) par le service national" in status
+    assert (
+        "  démarches, paquet n° 3, le " in status
+        and ": signé par une clé que la borne n'a pas épinglée (clé " in status
+    ), status
+    journal = kiosk(db, "audit", "show", env=env).stdout
+    assert "mise à jour des démarches ou des tarifs refusée" in journal, journal
+    assert "n'a pas épinglée" in journal
+    # Without a key pinned, nothing can come from the network, and the status says so.
+    bare = kiosk(db, "sync", "status", env=kiosk_env(PN_KIOSK_BUNDLE_KEYS="")).stdout
+    assert "aucune clé de signature épinglée (service_national.cles_paquets)" in bare

@@ -5,7 +5,6 @@ once the service behaves. Real HTTP on loopback."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,8 +14,9 @@ import pytest
 from kiosk.demarches import Catalog
 from kiosk.ports.national import ServiceUnavailable
 from kiosk.store import Store
+from kiosk.updates import MAX_BUNDLE_BYTES
 from sync.client import MAX_ANSWER, HttpNationalApi
-from sync.server.instruction import published_demarches
+from sync.server.bundles import shipped_files
 from sync.server.run import ServerThread
 from tests.sync.conftest import Kiosk, make_kiosk
 from tests.sync.support import queue_many
@@ -96,13 +96,16 @@ def test_headers_trickled_a_byte_at_a_time_are_dropped_at_the_deadline(
 ) -> None:
     api = HttpNationalApi(trickling_headers, "borne-demo", "secret-demo", deadline=0.3)
     with pytest.raises(ServiceUnavailable, match="trop lentement"):
-        api.demarches()  # the token request never gets its headers
+        api.bundles()  # the token request never gets its headers
     api.close()
 
 
 def test_the_bound_is_far_above_the_largest_answer_of_the_contract(
     kiosk: Kiosk, national: ServerThread
 ) -> None:
-    largest = len(json.dumps({"demarches": published_demarches()}).encode())
-    assert 20 * largest < MAX_ANSWER  # the procedure definitions may grow twentyfold
-    assert len(kiosk.api.demarches()) == len(published_demarches())
+    # The largest answer: the démarches' signed bundle, itself bounded below the answers' bound.
+    listed = {p.kind: p.size for p in kiosk.api.bundles()}
+    largest = listed["demarches"]
+    assert 5 * largest < MAX_BUNDLE_BYTES < MAX_ANSWER  # the démarches may grow fivefold
+    bundle = kiosk.api.bundle("demarches", 1, MAX_BUNDLE_BYTES)
+    assert len(bundle.files) == len(shipped_files("demarches"))

@@ -87,7 +87,7 @@ def test_the_reference_server_advertises_the_share_of_the_active_kiosks(tmp_path
                 json={"grant_type": "client_credentials", "client_id": client,
                       "client_secret": {"borne-a": "sa", "borne-b": "sb"}[client]},
             ).json()["access_token"]  # fmt: skip
-            answer = http.get("/v1/demarches", headers={"Authorization": f"Bearer {token}"})
+            answer = http.get("/v1/paquets", headers={"Authorization": f"Bearer {token}"})
             assert answer.status_code == 200
             return parse_rate_policy(answer.headers["RateLimit-Policy"])
 
@@ -255,15 +255,15 @@ def test_the_reference_server_says_its_size_and_books_places(tmp_path: Path) -> 
             },
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        busy = http.get("/v1/demarches", headers={**auth, "Queue-Length": "3"})
+        busy = http.get("/v1/paquets", headers={**auth, "Queue-Length": "3"})
         assert busy.headers["Service-Capacity"] == "c=10;n=3000;r=0"
         assert parse_service_capacity(busy.headers["Service-Capacity"]) == (10.0, 3000, 0)
         assert 0.0 <= float(busy.headers["Next-Request-In"]) <= 1.0
-        done = http.get("/v1/demarches", headers={**auth, "Queue-Length": "0"})
+        done = http.get("/v1/paquets", headers={**auth, "Queue-Length": "0"})
         assert "Next-Request-In" not in done.headers  # nothing left: no place booked
-        assert "Next-Request-In" not in http.get("/v1/demarches", headers=auth).headers
+        assert "Next-Request-In" not in http.get("/v1/paquets", headers=auth).headers
         http.post("/_control", json={"panne": 600})
-        down = http.get("/v1/demarches", headers={**auth, "Queue-Length": "3"})
+        down = http.get("/v1/paquets", headers={**auth, "Queue-Length": "3"})
         assert down.status_code == 503
         assert down.headers["Retry-After"] == "600"  # the front: when, and the service's size
         assert down.headers["Service-Capacity"] == "c=10;n=3000;r=0"
