@@ -29,6 +29,7 @@ from kiosk.enrolment.site import SiteSettings
 from kiosk.ports.national import EnrolmentApi, Redeemed
 from kiosk.site.counter import CounterSettings
 from kiosk.store import Store
+from kiosk.store.keys import KeyFileError, read_key
 from sync.client import HttpNationalApi
 from sync.tls import TlsConfigError, TlsPolicy
 
@@ -46,7 +47,21 @@ def site_settings(settings: Settings) -> SiteSettings:
         scan_dir=str(settings.scan_dir) if settings.scan_dir is not None else None,
         camera=settings.camera,
         reader=settings.reader,
+        print_server=settings.print_server,
+        scanner=settings.scanner,
+        documents_key=_site_documents_key(settings),
     )
+
+
+def _site_documents_key(settings: Settings) -> str | None:
+    """The site's documents key, when this kiosk is a counter of a site store and has it (a
+    lone kiosk's key is its own: never given away)."""
+    if settings.database_url is None:
+        return None
+    try:
+        return read_key(settings.paths.documents_key_file).hex()
+    except KeyFileError:
+        return None  # not created yet: the first counter to seal a document makes it
 
 
 class _OwnClient:
@@ -138,4 +153,9 @@ def kiosk_enrolment(
     settings: Settings, settings_file: Path, counter: CounterSettings | None
 ) -> KioskEnrolment:
     """The new kiosk's side: redeem, then write ``settings_file`` and the counter's details."""
-    return KioskEnrolment(connector(settings), SettingsFile(settings_file), counter)
+    return KioskEnrolment(
+        connector(settings),
+        SettingsFile(settings_file),
+        counter,
+        documents_key_file=settings.paths.documents_key_file,
+    )

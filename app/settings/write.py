@@ -51,6 +51,8 @@ def enrolment_values(credentials: KioskCredentials, site: SiteSettings) -> dict[
         ("peripheriques.numerisations", site.scan_dir),
         ("peripheriques.camera", site.camera),
         ("peripheriques.lecteur", site.reader),
+        ("peripheriques.serveur_impression", site.print_server),
+        ("peripheriques.scanner", site.scanner),
     ):
         if value is not None:
             values[key] = value

@@ -35,6 +35,7 @@ from kiosk.ports.national import (
 )
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
+from kiosk.store.keys import KeyFileError, install_key
 
 if TYPE_CHECKING:
     from kiosk.security.agents import AgentInfo
@@ -173,20 +174,38 @@ class Enrolled:
 class KioskEnrolment:
     """The new kiosk's side: redeeming a code."""
 
+    def _install_documents_key(self, key: bytes) -> None:
+        """Keep the site's documents key as this kiosk's (written whole, mode 600). A key this
+        kiosk already has is never replaced: documents sealed under it would become unreadable;
+        if it is not the site's, the first document says so (kiosk/store/documents.py)."""
+        assert self._documents_key_file is not None
+        try:
+            install_key(self._documents_key_file, key)
+        except KeyFileError as exc:
+            raise EnrolmentFailed(
+                f"{exc} La borne est enrôlée, mais sans la clé des pièces du site : copiez-la"
+                " depuis une autre borne du site."
+            ) from exc
+
     def __init__(
         self,
         connect: Callable[[Ticket], EnrolmentApi],
         writer: SettingsWriter,
         counter: CounterSettings | None = None,
+        *,
+        documents_key_file: Path | None = None,
     ) -> None:
         """Args:
         connect: the national service at the ticket's address, trusting its pins (or, for a
             code typed alone, at this kiosk's own settings), with no credentials.
         counter: where the counter's details go (None: not written, e.g. no store yet).
+        documents_key_file: where the site's documents key goes, when the site sends one (a
+            counter of a site store; None: not written).
         """
         self._connect = connect
         self._writer = writer
         self._counter = counter
+        self._documents_key_file = documents_key_file
 
     @property
     def settings_file(self) -> Path:
@@ -217,4 +236,6 @@ class KioskEnrolment:
         self._writer.write(redeemed.credentials, site)
         if self._counter is not None and site.counter is not None:
             self._counter.set(site.counter)
+        if self._documents_key_file is not None and site.documents_key is not None:
+            self._install_documents_key(bytes.fromhex(site.documents_key))
         return Enrolled(redeemed.credentials.client_id, self._writer.path, site)

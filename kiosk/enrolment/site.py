@@ -3,9 +3,12 @@
 What a site's kiosks share and a new one cannot guess: where the national service is and the
 pins of its certificate; the counter's printer (a CUPS queue of the site), the scanner's folder,
 the camera and card reader's names (the same models at every counter); the counter's details
-printed on receipts. What is *not* carried: the site store's address (``stockage.url``), which
-names each kiosk's own certificate files, and anything of the supervisor's kiosk alone (its data
-folder, its keys).
+printed on receipts; the site's print server and SANE scanner; on a site whose counters share a
+store, the site's documents key (kiosk/store/documents.py: every counter seals and reads the
+site's scans with it; sealed under the code like the rest, the national service never sees it).
+What is *not* carried: the site store's address (``stockage.url``), which names each kiosk's own
+certificate files, and anything of the supervisor's kiosk alone (its data folder, its other
+keys).
 
 The payload is JSON whose sections and keys are those of the settings file
 (``[service_national]``, ``[peripheriques]``) plus ``guichet``, so that what a support agent
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.enrolment.code import PIN
@@ -29,6 +32,7 @@ from kiosk.site.counter import CounterDetails
 FORMAT = 1
 _MAX_TEXT = 480
 _URL = re.compile(r"https?://[^\s]{1,480}")
+_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidSettings(ValueError):
@@ -46,6 +50,10 @@ class SiteSettings:
     camera: str | None = None
     reader: str | None = None
     counter: CounterDetails | None = None
+    print_server: str | None = None
+    scanner: str | None = None
+    #: The site's documents key (64 hex digits), for a counter of a site store; never shown.
+    documents_key: str | None = field(default=None, repr=False)
 
     def to_json(self) -> bytes:
         """The payload to seal."""
@@ -56,6 +64,8 @@ class SiteSettings:
                 ("numerisations", self.scan_dir),
                 ("camera", self.camera),
                 ("lecteur", self.reader),
+                ("serveur_impression", self.print_server),
+                ("scanner", self.scanner),
             )
             if value is not None
         }
@@ -64,6 +74,8 @@ class SiteSettings:
             "service_national": {"adresse": self.api_url, "empreintes": list(self.api_pins)},
             "peripheriques": devices,
         }
+        if self.documents_key is not None:
+            data["stockage"] = {"cle_documents": self.documents_key}
         if self.counter is not None:
             data["guichet"] = {
                 "nom": self.counter.name,
@@ -104,6 +116,9 @@ class SiteSettings:
             raise InvalidSettings("Empreintes du certificat national illisibles.")
         devices = _object(root.get("peripheriques", {}), "peripheriques")
         counter = root.get("guichet")
+        key = _text(_object(root.get("stockage", {}), "stockage").get("cle_documents"), "stockage")
+        if key is not None and not _KEY.fullmatch(key):
+            raise InvalidSettings("Clé des pièces du site illisible.")
         return cls(
             api_url=url,
             api_pins=tuple(pins),
@@ -112,6 +127,11 @@ class SiteSettings:
             camera=_text(devices.get("camera"), "peripheriques.camera"),
             reader=_text(devices.get("lecteur"), "peripheriques.lecteur"),
             counter=None if counter is None else _counter(counter),
+            print_server=_text(
+                devices.get("serveur_impression"), "peripheriques.serveur_impression"
+            ),
+            scanner=_text(devices.get("scanner"), "peripheriques.scanner"),
+            documents_key=key,
         )
 
 

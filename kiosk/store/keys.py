@@ -86,9 +86,34 @@ def load_or_create_key(path: Path, *, may_create: bool) -> bytes:
         raise KeyFileError(f"Clé de chiffrement impossible à créer : {path} ({cause}).") from exc
 
 
+def install_key(path: Path, key: bytes) -> None:
+    """Keep ``key`` in ``path`` unless a key is there already (never replaced: what it sealed
+    would become unreadable); the site's documents key brought by an enrolment.
+
+    Raises:
+        KeyFileError: the file could not be written (in French).
+    """
+    if len(key) != KEY_BYTES:
+        raise KeyFileError(f"Clé de {KEY_BYTES} octets attendue pour {path}.")
+    if path.exists():
+        return
+    try:
+        _write_key(path, key)
+    except FileExistsError:
+        return  # another process got there first: its key is the one
+    except OSError as exc:
+        cause = "disque plein" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
+        raise KeyFileError(f"Clé de chiffrement impossible à écrire : {path} ({cause}).") from exc
+
+
 def _create_key(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(KEY_BYTES)
+    _write_key(path, key)
+    return key
+
+
+def _write_key(path: Path, key: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written whole to a private temporary name, then linked in: a power cut never leaves a
     # half-written key, and link() fails if another process (UI and a console command started
     # together) got there first, in which case its key is the one.
@@ -105,7 +130,6 @@ def _create_key(path: Path) -> bytes:
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
-    return key
 
 
 def fsync_dir(directory: Path) -> None:
