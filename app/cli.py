@@ -476,13 +476,15 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
 
 
 def _run_kiosk(args: argparse.Namespace) -> int:
-    from app.cli_settings import settings_of
+    from app.cli_settings import credentials_file_of, settings_of
     from app.settings import SettingsError
     from ui.app import run
 
     opened: list[Container] = []
+    credentials = None
     try:
         settings = settings_of(args)
+        credentials = credentials_file_of(args)
         problem = None
     except SettingsError as exc:
         # Also on the screen: a kiosk started by its session has no terminal anyone reads.
@@ -494,7 +496,7 @@ def _run_kiosk(args: argparse.Namespace) -> int:
 
         if problem is not None:
             raise problem  # the sign-in screen says why the kiosk does not start
-        services, container = build_ui(settings, training=args.demo)
+        services, container = build_ui(settings, training=args.demo, credentials_file=credentials)
         opened.append(container)
         return services
 

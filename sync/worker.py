@@ -24,7 +24,9 @@ from kiosk.fees.installed import MAX_TARIFF_BYTES, TariffFiles, TariffRefused
 from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.ports.national import (
     FilingFailed,
+    FleetApi,
     FollowUpApi,
+    KioskRevoked,
     NationalApi,
     PaymentApi,
     QuotaHint,
@@ -39,6 +41,7 @@ from kiosk.sync.issued import MAX_ISSUED_BYTES, DocumentMismatch, IssuedDocument
 from kiosk.sync.notifications import ClaimedNotification, NotificationQueue
 from kiosk.sync.outbox import Claimed, Outbox
 from kiosk.sync.payments import ClaimedTimbre, PaymentQueue
+from kiosk.sync.report import Reporter
 from sync.clock import Clock, Sleeper
 from sync.policy import CircuitState, Scheduler, SyncPolicy
 
@@ -60,6 +63,12 @@ PASS_TRIES = 3
 TARIFF_INTERVAL = 86_400.0
 #: The shortest time between two pulls an agent asks for (« Actualiser »), in seconds.
 _PULL_SPACING = 2.0
+#: The kiosk's report on itself (docs/sites.md): sent when it changed, at most every
+#: REPORT_SPACING seconds, and at least every REPORT_HEARTBEAT while the service answers (a
+#: fleet of 50,000 kiosks then sends ~14 reports a second, not ~170). A kiosk silent for 48 hours
+#: is flagged to its supervisor: an hourly heartbeat leaves that far from any doubt.
+REPORT_SPACING = 300.0
+REPORT_HEARTBEAT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,8 @@ class OnceReport:
     sms_sent: list[str] = field(default_factory=list)  # references of their dossiers
     sms_refused: list[str] = field(default_factory=list)
     documents_received: list[str] = field(default_factory=list)  # references
+    #: The national service said this kiosk was revoked: its keys are destroyed, it stops.
+    revoked: bool = False
 
 
 Listener = Callable[[SyncStatus], None]
@@ -141,13 +152,26 @@ class SyncWorker:
         notifications: NotificationQueue | None = None,
         issued: IssuedDocuments | None = None,
         followup_api: FollowUpApi | None = None,
+        reporter: Reporter | None = None,
+        fleet_api: FleetApi | None = None,
+        on_revoked: Callable[[], object] | None = None,
     ) -> None:
         """``payments`` and ``payment_api``: the timbres to send and the payment references to
         fetch (kiosk/sync/payments.py); without them the worker sends filings only.
         ``tariffs`` and ``tariff_api``: where to install the tariffs the service publishes, and
         from where (looked at every ``tariff_interval`` seconds and at start).
         ``notifications``, ``issued`` and ``followup_api``: the text messages to send and the
-        documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py)."""
+        documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py).
+        ``reporter`` and ``fleet_api``: this kiosk's report on itself, and where it goes
+        (kiosk/sync/report.py). ``on_revoked``: what to do when the service says this kiosk was
+        revoked (the withdrawal: kiosk/security/revocation.py); the worker then stops."""
+        self._reporter = reporter if fleet_api is not None else None
+        self._fleet_api = fleet_api
+        self._on_revoked = on_revoked
+        self.revoked = False
+        # The report at start, then when it changes (send_report).
+        self._next_report, self._last_report = clock.time(), float("-inf")
+        self._reported: dict[str, Any] | None = None
         self._notifications = notifications if followup_api is not None else None
         self._issued = issued if followup_api is not None else None
         self._followup_api = followup_api
@@ -186,6 +210,16 @@ class SyncWorker:
             self.scheduler.on_success(clock.time(), self._saved_quota)
         self.report = OnceReport()
         self._queued = outbox.counts().waiting  # refreshed with the status, see queue_length
+        self._restore_last_success()
+
+    def _restore_last_success(self) -> None:
+        """After a restart, the last successful exchange is reported as it was, not « none »."""
+        saved = self._outbox.get_marker(STATUS_KEY)
+        if isinstance(saved, dict) and isinstance(saved.get("dernier_succes"), str):
+            try:
+                self._last_success = datetime.fromisoformat(saved["dernier_succes"])
+            except ValueError:
+                self._last_success = None
 
     def _restore_service_size(self, hint: QuotaHint) -> None:
         saved = self._outbox.get_marker(SERVICE_KEY)
@@ -243,6 +277,9 @@ class SyncWorker:
         if self._tariffs is not None and now >= self._next_tariffs:
             self.fetch_tariffs()
             return 0.0
+        if self._reporter is not None and now >= self._next_report:
+            self.send_report()
+            return 0.0
         claimed = self._outbox.claim()
         if claimed is not None:
             self._send(claimed)
@@ -264,6 +301,8 @@ class SyncWorker:
             until = min(until, self._next_tariffs)
         if self._issued is not None:
             until = min(until, self._next_documents)
+        if self._reporter is not None:
+            until = min(until, self._next_report)
         message_due = self._notifications.next_due() if self._notifications else None
         if message_due is not None:
             until = min(until, message_due.timestamp())
@@ -280,6 +319,10 @@ class SyncWorker:
         now = self._clock.time
         try:
             ack = self._api.submit(item)
+        except KioskRevoked:
+            # Given back: on a site's store, another counter sends it.
+            self._release(claimed, "Borne retirée du service.", 0.0, charged=False)
+            raise
         except Refused as exc:
             # Permanent: back to the counter with the service's own words; never retried as is.
             self.scheduler.on_success(now(), self._api.quota.rate)
@@ -346,6 +389,9 @@ class SyncWorker:
         now = self._clock.time
         try:
             verdict = self._payment_api.use_timbre(item)
+        except KioskRevoked:
+            self._release_timbre(claimed, "Borne retirée du service.", 0.0)
+            raise
         except RateLimited as exc:
             delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
             self._release_timbre(claimed, str(exc), delay)
@@ -376,6 +422,9 @@ class SyncWorker:
         now = self._clock.time
         try:
             remote = self._followup_api.notify(item)
+        except KioskRevoked:
+            self._release_notification(claimed, "Borne retirée du service.", 0.0)
+            raise
         except Refused as exc:
             # For good (unknown dossier, number refused): « SMS refusé » for the agent.
             self._succeeded()
@@ -618,6 +667,43 @@ class SyncWorker:
             )
             self._saved_size = size
 
+    def send_report(self, *, force: bool = False) -> bool:
+        """Send this kiosk's report if it changed since the last one sent (its last successful
+        exchange aside) or the heartbeat is due, or ``force``; returns whether it was sent."""
+        assert self._reporter is not None
+        assert self._fleet_api is not None
+        now = self._clock.time()
+        report = self._reporter.build(
+            last_sync=self._last_success, last_error=self.scheduler.last_error
+        )
+        key = {**report.to_json(), "derniere_synchro": None}
+        heartbeat = self._last_report + REPORT_HEARTBEAT
+        if not force and key == self._reported and now < heartbeat:
+            self._next_report = min(heartbeat, now + REPORT_SPACING)
+            return False
+        self._next_report = now + REPORT_SPACING
+        try:
+            self._fleet_api.report(report)
+        except RateLimited as exc:
+            self.scheduler.on_rate_limited(now, exc.retry_after, self._api.quota.rate)
+            return False
+        except ServiceUnavailable as exc:
+            self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+            self.report.last_error = str(exc)
+            return False
+        self._succeeded()
+        self._reported, self._last_report = key, now
+        return True
+
+    def _withdraw(self) -> None:
+        """The service says this kiosk was revoked: the withdrawal (keys destroyed, the store
+        closed), once; nothing more is sent."""
+        log.warning("le service national indique que cette borne est révoquée")
+        self.revoked = True
+        self.report.revoked = True
+        if self._on_revoked is not None:
+            self._on_revoked()
+
     def pull_changes(self) -> int:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
         self._last_pull = self._clock.time()
@@ -653,8 +739,16 @@ class SyncWorker:
     # ------------------------------------------------------------------ loops
 
     def run_once(self, *, stop_when_open: bool = True) -> OnceReport:
-        """Send everything queued, then pull decisions. Stops early if the service is down."""
+        """Send everything queued, then pull decisions, then report. Stops early if the service
+        is down; at once if it says this kiosk was revoked (``report.revoked``)."""
         self.report = OnceReport()
+        try:
+            return self._pass(stop_when_open=stop_when_open)
+        except KioskRevoked:
+            self._withdraw()
+            return self.report
+
+    def _pass(self, *, stop_when_open: bool) -> OnceReport:
         own_failures: dict[int, int] = {}  # outbox row → its own failures in this pass
         self._next_pull = float("inf")  # pull at the end, once the queue is drained
         # A circuit opened by an earlier pass whose cooldown is over lets this pass probe
@@ -696,6 +790,8 @@ class SyncWorker:
             self.fetch_documents()
         if not self.report.stopped_open and self._tariffs is not None:
             self.fetch_tariffs()
+        if not self.report.stopped_open and self._reporter is not None:
+            self.send_report(force=True)  # a pass is a round: its outcome goes to the site
         self.report.waiting = self._outbox.counts().waiting
         self.publish(force=True)
         return self.report
@@ -705,6 +801,9 @@ class SyncWorker:
         while not stop.is_set():
             try:
                 wait = self.step()
+            except KioskRevoked:
+                self._withdraw()
+                return  # nothing more to send, nor to save: the store is closed
             except Exception as exc:  # the thread must survive anything; the row stays queued
                 log.exception("erreur inattendue de synchronisation")
                 wait = self.scheduler.on_failure(self._clock.time(), f"Erreur interne : {exc}")
@@ -732,6 +831,8 @@ class SyncWorker:
 
     def publish(self, *, force: bool = False) -> None:
         """Tell the listener and save the status, when it changed (at most every 2 s)."""
+        if self.revoked:
+            return  # the store is closed for good
         now = self._clock.time()
         if not force and now - self._last_saved < 2.0:
             return

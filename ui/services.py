@@ -42,11 +42,14 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         TextReader,
     )
     from kiosk.ports.identity import IdentityReader
+    from kiosk.ports.national import SiteKiosk
     from kiosk.security.agents import AgentInfo, AgentService, PinCheck
     from kiosk.security.audit import AuditLog
     from kiosk.security.retention import RetentionService
+    from kiosk.security.revocation import KioskWithdrawn
     from kiosk.site.counter import CounterSettings
     from kiosk.site.screen import ScreenSettings
+    from kiosk.sync.fleet import SiteView
 
 
 # ------------------------------------------------------------------ the dossier use cases, by need
@@ -259,6 +262,19 @@ class PrintsLetters(Protocol):
         ...
 
 
+class WatchesSiteKiosks(Protocol):
+    """The site's kiosks for a supervisor (``kiosk.sync.fleet``): their reports, and revoking
+    a lost one at the national service."""
+
+    def view(self) -> SiteView:
+        """The site's kiosks fetched now, or the last ones fetched and why not now."""
+        ...
+
+    def revoke(self, kiosk_id: str, *, by: AgentInfo | None) -> SiteKiosk:
+        """Withdraw a kiosk of the site from service (a supervisor only; journalled)."""
+        ...
+
+
 # ------------------------------------------------------------------ each screen's slice
 
 
@@ -393,6 +409,8 @@ class SupervisionServices:
     retention: RetentionService | None
     #: The inactivity delays (None: fixed, not offered).
     screen: ScreenSettings | None = None
+    #: The site's kiosks (None: no national service configured, not offered).
+    kiosks: WatchesSiteKiosks | None = None
 
 
 @dataclass(frozen=True)
@@ -429,6 +447,11 @@ class UiServices:
     sync_refresh: Callable[[], None] | None = None
     #: The site's inactivity delays, set by a supervisor (None: the window's own).
     screen: ScreenSettings | None = None
+    #: The site's kiosks at the national service (None: no sync configured).
+    site_kiosks: WatchesSiteKiosks | None = None
+    #: ``subscribe(callback)``: ``callback(error)`` is called, from whichever thread learnt it,
+    #: once the national service said this kiosk was revoked and its keys are destroyed.
+    withdrawn_subscribe: Callable[[Callable[[KioskWithdrawn], None]], None] | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -499,5 +522,5 @@ class UiServices:
     def supervision(self) -> SupervisionServices:
         """The supervision screen's slice."""
         return SupervisionServices(
-            self.agents, self.counter, self.audit, self.retention, self.screen
+            self.agents, self.counter, self.audit, self.retention, self.screen, self.site_kiosks
         )

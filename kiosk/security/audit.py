@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     IDENTITY_READ = "identite_lue"
     PURGED = "dossier_purge"
     SETTINGS_CHANGED = "reglages_modifies"
+    KIOSK_REVOKED = "borne_revoquee"
     OTHER = "evenement"
 
     @property
@@ -87,6 +88,7 @@ _LABELS = {
     AuditAction.IDENTITY_READ: "identité lue",
     AuditAction.PURGED: "données personnelles effacées",
     AuditAction.SETTINGS_CHANGED: "réglages modifiés",
+    AuditAction.KIOSK_REVOKED: "borne révoquée",
     AuditAction.OTHER: "événement",
 }
 
@@ -118,6 +120,7 @@ DETAIL_KEYS = frozenset(
         "reglage",  # the name of a setting changed (« guichet »), not its value
         "canal",  # how the person was contacted (« courrier »), never the address or number
         "resultat",  # what came of a contact attempt (« injoignable »)
+        "borne",  # a kiosk's identifier at the national service (a revoked tablet)
     }
 )
 _SCALARS = (str, int, float, bool, type(None))
