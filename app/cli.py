@@ -35,6 +35,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_followup",
     "app.cli_letters",
     "app.cli_mandat",
+    "app.cli_fleet",
 )
 
 STATE_NAMES = (

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from kiosk.messages import LocalizedError
 from kiosk.ports.national import (
     FleetApi,
     KioskRevoked,
@@ -38,7 +37,7 @@ from kiosk.security.agents import AgentInfo
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.security.revocation import Withdrawal
-from kiosk.store.engine import Store
+from kiosk.store.engine import Store, StoreError
 from kiosk.store.models import Setting
 
 #: No report for this long: the kiosk is flagged silent.
@@ -51,8 +50,9 @@ T = TypeVar("T")
 FETCHED_KEY = "sync.bornes_lues_le"
 
 
-class FleetError(LocalizedError):
-    """A revocation not done (the message says why, in French); nothing changed."""
+class FleetError(Exception):
+    """A revocation not done (the message says why, in French, for the supervisor); nothing
+    changed."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class SiteKiosksService:
         try:
             with self._store.read() as s:
                 row = s.get(Setting, FETCHED_KEY)
-        except LocalizedError:
+        except StoreError:
             return None
         if row is None:
             return None
