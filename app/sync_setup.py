@@ -7,6 +7,7 @@ start; the secret is handed to the HTTP client, never printed nor logged.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -153,9 +154,14 @@ def kiosk_version() -> str:
         return "0.0.0+source"
 
 
-def site_kiosks_service(container: Container, settings: SyncSettings) -> SiteKiosksService:
+def site_kiosks_service(
+    container: Container,
+    settings: SyncSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> SiteKiosksService:
     """The site's kiosks for the supervisor (its own HTTP client: the worker's is its thread's;
-    closed with the container)."""
+    closed with the container); ``clock``: what « now » is for the flags."""
     api = HttpNationalApi(
         settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
     )
@@ -164,7 +170,7 @@ def site_kiosks_service(container: Container, settings: SyncSettings) -> SiteKio
         container.store,
         api,
         own_id=settings.client_id,
-        clock=utc_now,
+        clock=clock,
         withdrawal=container.withdrawal,
     )
 
