@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from app.container import Container, build
 from app.settings import Settings
@@ -28,6 +29,7 @@ from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditAction, AuditLog
 from kiosk.security.revocation import MARKER, KioskWithdrawn
 from kiosk.store import StoreError, open_store
+from kiosk.store.models import Dossier, OutboxItem
 from kiosk.sync.fleet import FleetError, SiteKiosksService
 from sync.clock import SimClock, SimSleeper, as_datetime
 from sync.server.app import NationalSimulator
@@ -132,7 +134,7 @@ def test_a_report_names_the_unsent_dossiers_by_reference_and_nothing_personal(
         }
     )
     assert said["file_attente"] == 2 and said["stockage"] == "borne"
-    assert sorted(said["non_envoyes"]) == references  # type: ignore[arg-type]
+    assert sorted(said["non_envoyes"]) == references
     assert said["version"] and said["plus_ancien_non_envoye"]
     text = json.dumps(said, ensure_ascii=False)
     for personal in ("DUPONT", "Jean", "06 12 34 56 78", "0612345678"):
