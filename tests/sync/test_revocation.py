@@ -307,14 +307,8 @@ def test_a_counter_of_a_site_store_revoked_leaves_the_site_store_untouched(
     store = open_store(tmp_path / "unused", url=site_url)
     try:
         with store.read() as s:
-            from kiosk.store.models import Dossier, OutboxItem
-
-            kept = sorted(
-                s.scalars(Dossier.__table__.select().with_only_columns(Dossier.reference))
-            )
-            states = set(
-                s.scalars(OutboxItem.__table__.select().with_only_columns(OutboxItem.state))
-            )
+            kept = sorted(s.scalars(select(Dossier.reference)))
+            states = set(s.scalars(select(OutboxItem.state)))
     finally:
         store.close()
     assert kept == references and states == {"en_attente"}  # still the site's to send
