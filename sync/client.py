@@ -403,7 +403,13 @@ class HttpNationalApi:
             )
         if response.status_code != 200:
             self._fail(response, expected="200")
-        return self._check(answers.site_kiosk, self._json(response), "révocation")
+        revoked = self._check(answers.site_kiosk, self._json(response), "révocation")
+        if revoked.id != kiosk_id or not revoked.revoked:
+            raise ServiceUnavailable(
+                "Réponse inattendue du service national (révocation : la borne rendue n'est pas"
+                " celle révoquée)."
+            )
+        return revoked
 
     # ------------------------------------------------------------------ uploads (tus-like)
 

@@ -32,7 +32,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,16 @@ from kiosk.ports.national import (
     Ack,
     ChangesPage,
     FilingFailed,
+    KioskReport,
+    KioskRevoked,
     LocalPiece,
     OutgoingDossier,
     OutgoingNotification,
     OutgoingTimbre,
     RateLimited,
     ServiceUnavailable,
+    SiteKiosk,
+    SiteKiosks,
 )
 from sync.client import HttpNationalApi
 
@@ -119,6 +123,14 @@ FORMATS: dict[str, st.SearchStrategy[Any]] = {
     "uuid": st.uuids().map(str),
     "date": st.dates(date(2000, 1, 1), date(2199, 12, 31)).map(str),
     "uri": st.just("https://paiement.service-national.invalid/payer/PNP-1"),
+    # RFC 3339, with a UTC or another offset, to the second or the microsecond.
+    "date-time": st.builds(
+        lambda at, minutes: at.astimezone(timezone(timedelta(minutes=minutes))).isoformat(),
+        st.datetimes(
+            datetime(2000, 1, 2), datetime(2199, 12, 30), timezones=st.just(UTC)
+        ),
+        st.sampled_from([0, 60, -300, 330]),
+    ),
 }
 
 
@@ -136,6 +148,25 @@ def _timbre(api: HttpNationalApi) -> object:
 
 def _notify(api: HttpNationalApi) -> object:
     return api.notify(OutgoingNotification("cle-2", "NAT-00000001", "PN-7K3M", "+33612345678", "x"))
+
+
+REPORT = KioskReport("1.0", 1, datetime.now(UTC), None, None, ("PN-7K3M-Q9TX",))
+
+
+def _same_kiosks(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, SiteKiosks) and read.site == answer["site"]
+    assert [k.id for k in read.kiosks] == [k["id"] for k in answer["bornes"]]
+    assert [k.report is not None for k in read.kiosks] == ["rapport" in k for k in answer["bornes"]]
+
+
+def _same_kiosk(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, SiteKiosk) and (read.id, read.revoked) == (
+        answer["id"],
+        answer["revoquee"],
+    )
+    if "rapport" in answer:
+        assert read.report is not None
+        assert list(read.report.unsent) == answer["rapport"]["non_envoyes"]
 
 
 def _our_piece(answer: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +271,26 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.payment_reference("NAT-00000001"),
     ),
     "notification": Operation("/v1/notifications", "post", "201", "/v1/notifications", _notify),
+    "bornes": Operation(
+        "/v1/bornes", "get", "200", "/v1/bornes", lambda api: api.site_kiosks(), same=_same_kiosks
+    ),
+    "rapport": Operation(
+        "/v1/bornes/rapport",
+        "post",
+        "200",
+        "/v1/bornes/rapport",
+        lambda api: api.report(REPORT),
+        fix=lambda answer: {**answer, "borne": "borne"},  # this kiosk's report
+    ),
+    "revocation": Operation(
+        "/v1/bornes/{borne}/revocation",
+        "post",
+        "200",
+        "/v1/bornes/borne-perdue/revocation",
+        lambda api: api.revoke("borne-perdue", by="cheffe"),
+        fix=lambda answer: {**answer, "id": "borne-perdue", "revoquee": True},  # the one revoked
+        same=_same_kiosk,
+    ),
 }
 
 
@@ -442,6 +493,48 @@ def _example(schema: dict[str, Any]) -> Any:
     if isinstance(schema.get("items"), dict):
         return [_example(schema["items"])]
     return None
+
+
+# ---------------------------------------------------------------------- a kiosk revoked
+
+
+REVOKED = {
+    "type": "about:blank",
+    "title": "Borne retirée.",
+    "status": 403,
+    "code": "borne_revoquee",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_a_revoked_kiosk_is_told_so_on_any_call_the_token_request_included(name: str) -> None:
+    operation = OPERATIONS[name]
+    for route in (operation.route, "/v1/jetons"):
+
+        def handle(request: httpx.Request, route: str = route) -> httpx.Response:
+            if request.url.path == route:
+                return httpx.Response(
+                    403, json=REVOKED, headers={"Content-Type": "application/problem+json"}
+                )
+            if request.url.path == "/v1/jetons":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(200, json={"changements": [], "curseur": "0", "encore": False})
+
+        with _api(httpx.MockTransport(handle)) as api, pytest.raises(KioskRevoked):
+            operation.call(api)
+
+
+def test_a_403_without_the_revocation_code_is_no_revocation() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/jetons":
+            return httpx.Response(200, json=TOKEN)
+        forbidden = {**REVOKED, "code": "autre_chose"}
+        return httpx.Response(
+            403, json=forbidden, headers={"Content-Type": "application/problem+json"}
+        )
+
+    with _api(httpx.MockTransport(handle)) as api, pytest.raises(ServiceUnavailable):
+        api.site_kiosks()
 
 
 # ---------------------------------------------------------------------- answers that are no JSON
