@@ -126,9 +126,8 @@ FORMATS: dict[str, st.SearchStrategy[Any]] = {
     # RFC 3339, with a UTC or another offset, to the second or the microsecond.
     "date-time": st.builds(
         lambda at, minutes: at.astimezone(timezone(timedelta(minutes=minutes))).isoformat(),
-        st.datetimes(
-            datetime(2000, 1, 2), datetime(2199, 12, 30), timezones=st.just(UTC)
-        ),
+        # hypothesis takes naive bounds, and gives aware values with ``timezones``
+        st.datetimes(datetime(2000, 1, 2), datetime(2199, 12, 30), timezones=st.just(UTC)),  # noqa: DTZ001
         st.sampled_from([0, 60, -300, 330]),
     ),
 }
