@@ -35,6 +35,7 @@ from kiosk.ports.national import (
     ServiceUnavailable,
     TariffApi,
 )
+from kiosk.security.revocation import KioskWithdrawn
 from kiosk.store.documents import DocumentError
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import MAX_ISSUED_BYTES, DocumentMismatch, IssuedDocuments, ToFetch
@@ -797,13 +798,24 @@ class SyncWorker:
         return self.report
 
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set (the long-running mode of the app and ``--watch``)."""
+        """Work until ``stop`` is set (the long-running mode of the app and ``--watch``), or the
+        kiosk is withdrawn from service."""
+        try:
+            self._loop(stop)
+        except KioskWithdrawn:
+            # Withdrawn by another part of the kiosk (a supervisor's screen learnt it first):
+            # its store is closed for good, nothing more to do here.
+            self.revoked = True
+
+    def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 wait = self.step()
             except KioskRevoked:
                 self._withdraw()
                 return  # nothing more to send, nor to save: the store is closed
+            except KioskWithdrawn:
+                raise
             except Exception as exc:  # the thread must survive anything; the row stays queued
                 log.exception("erreur inattendue de synchronisation")
                 wait = self.scheduler.on_failure(self._clock.time(), f"Erreur interne : {exc}")

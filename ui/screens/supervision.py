@@ -1,4 +1,5 @@
-"""Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge).
+"""Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge,
+and the site's kiosks: ui/screens/site_kiosks.py).
 
 Only shown to a signed-in supervisor; every action goes through the kiosk services with
 ``by=`` that supervisor, so the services refuse it from anyone else and the audit journal records
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from kiosk.security.retention import Purged, PurgeReport
     from kiosk.site.counter import CounterDetails
     from kiosk.site.screen import InactivityDelays
+    from ui.screens.site_kiosks import SiteKiosksTab
 
 JOURNAL_ROWS = 100
 
@@ -89,6 +91,20 @@ class SupervisionScreen(Screen):
             self._retention_tab(),
         ):
             self.tabs.addTab(scrolling_area(page), "")
+        # The site's kiosks, when the national service is configured (docs/sites.md).
+        self.kiosks_tab: SiteKiosksTab | None = None
+        if services.kiosks is not None:
+            from ui.screens.site_kiosks import SiteKiosksTab
+
+            self.kiosks_tab = SiteKiosksTab(
+                services.kiosks,
+                runner,
+                tr,
+                supervisor=lambda: self.supervisor,
+                say=lambda text, error: self._say(text, error=error),
+                changed=self._load_journal,
+            )
+            self.tabs.addTab(self.kiosks_tab, "")
         self.message = self.add_label("muted")
         self.back, _unused = self.add_nav()
         _unused.hide()
@@ -233,8 +249,11 @@ class SupervisionScreen(Screen):
     def retranslate(self) -> None:
         t = self.tr_.t
         self.title.setText(t("supervision.title"))
-        for index, key in enumerate(("agents", "counter", "journal", "retention")):
-            self.tabs.setTabText(index, t(f"supervision.tab.{key}"))
+        for index, key in enumerate(("agents", "counter", "journal", "retention", "kiosks")):
+            if index < self.tabs.count():
+                self.tabs.setTabText(index, t(f"supervision.tab.{key}"))
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.retranslate()
         self.unlock_button.setText(t("supervision.unlock"))
         self.disable_button.setText(t("supervision.disable"))
         self.new_title.setText(t("supervision.new_agent"))
@@ -281,6 +300,8 @@ class SupervisionScreen(Screen):
             self.runner.run(self.services.screen.get, on_done=self._show_delays)
         self._load_journal()
         self._load_due()
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.load()
 
     def _say(self, text: Callable[[], str], *, error: bool = False) -> None:
         """Show a message, rendered again in the new language on a switch."""
@@ -508,3 +529,5 @@ class SupervisionScreen(Screen):
         self.verdict.clear()
         self.message.clear()
         self._said = self._verdict = self._due = None
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.clear()
