@@ -19,6 +19,7 @@ time it was fetched (also kept in the store, for after a restart) and the reason
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,17 +189,16 @@ class SiteKiosksService:
         try:
             with self._store.read() as s:
                 row = s.get(Setting, FETCHED_KEY)
+                saved = None if row is None else row.value
         except StoreError:
             return None
-        if row is None:
-            return None
         try:
-            return datetime.fromisoformat(row.value.strip('"'))
-        except ValueError:
+            return None if saved is None else datetime.fromisoformat(json.loads(saved))
+        except (ValueError, TypeError):
             return None
 
     def _save_time(self, at: datetime) -> None:
-        text = f'"{at.isoformat()}"'  # JSON, as the other markers of Setting
+        text = json.dumps(at.isoformat())  # JSON, as the sync's other markers
         with self._store.write() as s:
             row = s.get(Setting, FETCHED_KEY)
             if row is None:

@@ -312,3 +312,56 @@ def test_a_counter_of_a_site_store_revoked_leaves_the_site_store_untouched(
     finally:
         store.close()
     assert kept == references and states == {"en_attente"}  # still the site's to send
+
+
+def test_kiosk_bornes_lists_the_site_and_revokes_from_the_console(
+    tmp_path: Path, site: Site
+) -> None:
+    folder = tmp_path / "voisine"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PN_KIOSK_API_URL": site.server.url,
+        "PN_KIOSK_API_CLIENT_ID": "borne-voisine",
+        "PN_KIOSK_API_CLIENT_SECRET": CLIENTS["borne-voisine"],
+    }
+
+    def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "--data-dir", str(folder), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+
+    listing = kiosk("bornes")
+    assert listing.returncode == 0, listing.stderr
+    assert "Site site-reference — 2 borne(s)" in listing.stdout
+    assert "borne-voisine (cette borne)" in listing.stdout
+    assert "borne-demo — aucun rapport reçu" in listing.stdout
+    assert "⚠ silencieuse depuis plus de 48 h" in listing.stdout
+    assert "borne-ailleurs" not in listing.stdout  # another site's
+
+    itself = kiosk("bornes", "revoquer", "borne-voisine")
+    assert itself.returncode == 1 and "ne se révoque pas elle-même" in itself.stderr
+
+    done = kiosk("bornes", "revoquer", "borne-demo")
+    assert done.returncode == 0, done.stderr
+    assert "Borne « borne-demo » révoquée" in done.stdout
+    assert control(site)["borne-demo"]["revoquee"] is True
+    journal = kiosk("--json", "audit", "show", "--limit", "1")
+    entry = json.loads(journal.stdout)[0]
+    assert entry["action"] == "borne_revoquee"
+    assert entry["detail"] == {"par": "console", "borne": "borne-demo"}
+    data = json.loads(kiosk("--json", "bornes").stdout)
+    demo = next(b for b in data["bornes"] if b["id"] == "borne-demo")
+    assert demo["revoquee"] and demo["revoquee_par"] == "console"
+
+    site.server.stop()
+    offline = kiosk("bornes")
+    assert offline.returncode == 1
+    assert "Liste des bornes non obtenue" in offline.stderr
+    assert "dernière liste obtenue le" in offline.stderr
+    assert "Traceback" not in offline.stderr
