@@ -314,6 +314,9 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
         if schedule is not None:
             schedule.stop()
         api.close()
+    if worker.revoked:  # the service said this kiosk was revoked: it stops, keys destroyed
+        withdrawn = container.withdrawal.done if container.withdrawal else None
+        return _fail(str(withdrawn) if withdrawn else "Cette borne a été retirée du service.")
     return EXIT_OK
 
 
