@@ -111,10 +111,10 @@ def _inside(path: Path, folder: Path) -> bool:
 def withdrawn_since(plan: WithdrawalPlan) -> tuple[bool, datetime | None]:
     """Whether the kiosk was withdrawn, and when (``None``: the marker does not say)."""
     for marker in plan.markers:
+        if not marker.is_file():  # none, or a data folder that is no folder (said elsewhere)
+            continue
         try:
             data = json.loads(marker.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            continue
         except (OSError, ValueError):
             return True, None  # a marker is there: whatever else it says, it was revoked
         try:

@@ -106,6 +106,7 @@ class SiteKiosksTab(QWidget):
         self.revoke_button.setText(t("supervision.kiosks.revoke"))
         self.cancel_button.setText(t("supervision.kiosks.cancel"))
         self.confirm_button.setText(t("supervision.kiosks.confirm_button"))
+        self.list.setAccessibleName(t("supervision.tab.kiosks"))
         if self._confirming is not None:
             self.confirm_text.setText(t("supervision.kiosks.confirm", id=self._confirming))
         if self._view is not None:
