@@ -70,6 +70,9 @@ class SiteKiosksTab(QWidget):
         column.addLayout(row)
         self.list = QListWidget()
         self.list.setWordWrap(True)
+        # Each kiosk's lines wrap to the list's width: never a sideways scroll on a tablet.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         QScroller.grabGesture(self.list.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         self.list.currentItemChanged.connect(lambda *_: self._selection_changed())
         column.addWidget(self.list, 1)
@@ -155,20 +158,17 @@ class SiteKiosksTab(QWidget):
         if report is None:
             lines.append(t("supervision.kiosks.no_report"))
         else:
-            lines.append(
-                t(
-                    "supervision.kiosks.report",
-                    version=report.version,
-                    queued=report.queued,
-                    oldest=_when(report.oldest_unsent, t),
-                    sync=_when(report.last_sync, t),
-                    received=_when(k.received_at, t),
-                )
-            )
+            none = t("supervision.kiosks.no_dossier")
+            lines += [
+                t("supervision.kiosks.version", version=report.version, queued=report.queued),
+                t("supervision.kiosks.oldest", time=_when(report.oldest_unsent, t, none)),
+                t("supervision.kiosks.sync", time=_when(report.last_sync, t)),
+                t("supervision.kiosks.received", time=_when(k.received_at, t)),
+            ]
             error = report.last_error or t("supervision.kiosks.none")
             lines.append(t("supervision.kiosks.last_error", error=error))
             if k.revoked:
-                refs = ", ".join(report.unsent) or t("supervision.kiosks.none")
+                refs = ", ".join(report.unsent) or t("supervision.kiosks.no_dossier")
                 lines.append(t("supervision.kiosks.unsent", refs=refs))
             if report.storage == "site":
                 lines.append(t("supervision.kiosks.site_store"))
@@ -235,7 +235,8 @@ class SiteKiosksTab(QWidget):
         self.status.clear()
 
 
-def _when(at: datetime | None, t: Callable[..., str]) -> str:
+def _when(at: datetime | None, t: Callable[..., str], missing: str | None = None) -> str:
+    """``at`` in the counter's local time; ``missing`` (« jamais » by default) without one."""
     if at is None:
-        return t("supervision.kiosks.never")
+        return missing if missing is not None else t("supervision.kiosks.never")
     return f"{at.astimezone():%d/%m/%Y %H:%M}"
