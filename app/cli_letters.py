@@ -127,8 +127,7 @@ def _counter_warnings(details: CounterDetails) -> None:
 
 def _letters(args: argparse.Namespace) -> int:
     from app.cli_settings import settings_of
-    from app.container import build
-    from devices.printing import CupsPrinter
+    from app.container import build, counter_printer
     from kiosk.dossiers.errors import DossierError
     from kiosk.followup.letters import Letter, LetterError, LetterService
     from kiosk.ports.devices import PrintError
@@ -173,7 +172,7 @@ def _letters(args: argparse.Namespace) -> int:
         deliver = (
             write_file(args.out)
             if args.out is not None
-            else print_to(CupsPrinter(settings.printer), title)
+            else print_to(counter_printer(settings), title)
         )
         where = service.issue(letters, deliver)
     except PrintError as exc:
@@ -212,8 +211,7 @@ def _letters(args: argparse.Namespace) -> int:
 
 def _national_document(args: argparse.Namespace) -> int:
     from app.cli_settings import settings_of
-    from app.container import build
-    from devices.printing import CupsPrinter
+    from app.container import build, counter_printer
     from kiosk.dossiers.errors import DossierError
     from kiosk.followup.national_documents import NationalDocuments
     from kiosk.ports.devices import PrintError
@@ -247,7 +245,7 @@ def _national_document(args: argparse.Namespace) -> int:
                     f"le document « {view.label} » n'est pas un PDF ({view.mime_type}) :"
                     " enregistrez-le avec --out FICHIER pour l'ouvrir et l'imprimer."
                 )
-            printer = CupsPrinter(settings.printer)
+            printer = counter_printer(settings)
             printer.print_pdf(data, title=f"document-{view.reference}")
             text = f"Document « {view.label} » envoyé à l'imprimante ({printer.name})."
         documents.mark_printed(view.id)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from app.container import Container
     from kiosk.dossiers.mandate import MandateStatus
+    from kiosk.ports.devices import Printer
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -94,7 +95,7 @@ def status_text(reference: str, status: MandateStatus) -> str:
 
 def _mandat(args: argparse.Namespace) -> int:
     from app.cli_settings import settings_of
-    from app.container import build
+    from app.container import build, counter_printer
     from kiosk.dossiers.errors import DossierError
     from kiosk.store import StoreError
 
@@ -106,14 +107,14 @@ def _mandat(args: argparse.Namespace) -> int:
     except StoreError as exc:
         return _fail(str(exc))
     try:
-        return _run(container, args, settings.printer)
+        return _run(container, args, counter_printer(settings))
     except (DossierError, StoreError) as exc:
         return _fail(str(exc))
     finally:
         container.close()
 
 
-def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> int:
+def _run(c: Container, args: argparse.Namespace, printer: Printer) -> int:
     from kiosk.dossiers.mandate import MandateService
 
     mandates = MandateService(c.store, catalog=c.catalog)
@@ -122,7 +123,7 @@ def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> in
     if args.revoquer:
         revocation = mandates.revoke(reference)
         pdf = mandates.attestation_pdf(reference)
-        written = _deliver(pdf, args.out, printer_name, title=f"Révocation {reference}")
+        written = _deliver(pdf, args.out, printer, title=f"Révocation {reference}")
         if written is None:
             return EXIT_ERROR
         data = {
@@ -134,7 +135,7 @@ def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> in
         return _emit(args, data, f"{revocation.message}\nAttestation : {written}")
     if args.copie:
         pdf = mandates.copy_pdf(reference)
-        written = _deliver(pdf, args.out, printer_name, title=f"Mandat {reference}")
+        written = _deliver(pdf, args.out, printer, title=f"Mandat {reference}")
         if written is None:
             return EXIT_ERROR
         data = {"reference": reference, "copie": written}
@@ -143,7 +144,7 @@ def _run(c: Container, args: argparse.Namespace, printer_name: str | None) -> in
     return _emit(args, status_json(reference, status), status_text(reference, status))
 
 
-def _deliver(pdf: bytes, out: Path | None, printer_name: str | None, *, title: str) -> str | None:
+def _deliver(pdf: bytes, out: Path | None, printer: Printer, *, title: str) -> str | None:
     """Write the PDF to ``out`` or print it; what was done, or None (the error said)."""
     if out is not None:
         tmp = out.with_name(out.name + ".part")
@@ -154,11 +155,10 @@ def _deliver(pdf: bytes, out: Path | None, printer_name: str | None, *, title: s
             _fail(f"Impossible d'écrire {out} : {exc.strerror or exc}.")
             return None
         return str(out)
-    from devices.printing import CupsPrinter
     from kiosk.ports.devices import PrintError
 
     try:
-        return CupsPrinter(printer_name).print_pdf(pdf, title=title)
+        return printer.print_pdf(pdf, title=title)
     except PrintError as exc:
         _fail(f"{exc} (utilisez --out FICHIER.pdf pour l'écrire dans un fichier).")
         return None

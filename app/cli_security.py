@@ -144,6 +144,7 @@ def _purge(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from app.cli_settings import settings_of
+    from app.container import open_documents
     from app.housekeeping import sweep_leftover_scans
     from devices.capture import FolderSource
     from kiosk.security.retention import RetentionService
@@ -157,7 +158,7 @@ def _purge(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         report = RetentionService(
-            store, paths.documents_dir, policy=settings.retention_policy()
+            store, open_documents(store, paths), policy=settings.retention_policy()
         ).purge(dry_run=args.dry_run)
     finally:
         store.close()

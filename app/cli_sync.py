@@ -301,7 +301,7 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     # A kiosk without the touchscreen app (a préfecture server syncing) purges here.
     schedule = start_purge_schedule(
         container.store,
-        container.documents.root,
+        container.documents,
         policy=settings.retention_policy(),
         hours=settings.purge_hours,
     )

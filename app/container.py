@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
+from devices.sane import SaneScanner
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.attachments import Attachments
 from kiosk.dossiers.base import utc_now
 from kiosk.dossiers.mandate import MandateService
-from kiosk.dossiers.receipts import ReceiptService
+from kiosk.dossiers.receipts import FollowReceipt, ReceiptService
 from kiosk.dossiers.service import DossierService
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
@@ -31,6 +32,7 @@ from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
 from kiosk.ports.devices import Camera, ConnectionBadge, Printer, Speech
 from kiosk.ports.identity import IdentityReader
+from kiosk.ports.national import ReceiptApi
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.security.retention import RetentionService
@@ -39,7 +41,7 @@ from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
 from kiosk.site.screen import ScreenSettings
 from kiosk.store import Store, open_store
-from kiosk.store.documents import DocumentStore, encrypt_plain_documents
+from kiosk.store.documents import DocumentStore, SiteDocuments, encrypt_plain_documents
 from kiosk.store.engine import StoreReadOnly
 from ui.services import IdentityPhotos, UiServices
 
@@ -124,7 +126,7 @@ def build_ui(
     if training:
         printer = FolderPrinter(container.paths.data_dir / "recus")
     else:
-        printer = CupsPrinter(settings.printer)
+        printer = counter_printer(settings)
     documents = container.documents
     # Training mode's made-up scans are always offered and never deleted (no one's papers).
     samples = write_sample_scans(settings.scan_folder) if training else []
@@ -139,6 +141,8 @@ def build_ui(
 
         camera = QtCamera(settings.camera)
     identity_photos = _identity_photos(camera, training=training)
+    # « Numériser » only where a SANE scanner is named (nothing is probed: that takes seconds).
+    scanner = SaneScanner(settings.scanner) if settings.scanner else None
     speech = _speech(settings.speech_volume)
     container.closers.append(speech.stop)
     # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
@@ -149,6 +153,7 @@ def build_ui(
     subscribe, wake, refresh, site_kiosks = (
         _start_sync(container, settings, server) if sync else (None, None, None, None)
     )
+    lookup = _receipt_lookup(container, settings, server) if sync else None
     withdrawal = container.withdrawal
     services = UiServices(
         catalog=container.catalog,
@@ -160,6 +165,7 @@ def build_ui(
         mandates=MandateService(container.store, catalog=container.catalog),
         scans=scans,
         camera=camera,
+        scanner=scanner,
         identity_photos=identity_photos,
         speech=speech,
         counter=container.counter,
@@ -169,9 +175,10 @@ def build_ui(
         sync_subscribe=subscribe,
         sync_wake=wake,
         sync_refresh=refresh,
+        follow_receipt=FollowReceipt(container.receipts, lookup),
         audit=AuditLog(container.store),
         retention=RetentionService(
-            container.store, container.documents.root, policy=settings.retention_policy()
+            container.store, container.documents, policy=settings.retention_policy()
         ),
         followup=FollowUpService(container.store, container.catalog, clock=utc_now),
         letters=LetterDesk(
@@ -190,6 +197,11 @@ def build_ui(
         withdrawn_subscribe=withdrawal.subscribe if withdrawal is not None else None,
     )
     return services, container
+
+
+def counter_printer(settings: Settings) -> CupsPrinter:
+    """The counter's CUPS queue on its print server (``imprimante``, ``serveur_impression``)."""
+    return CupsPrinter(settings.printer, server=settings.print_server)
 
 
 def trust_anchors(assets: Path, *, training: bool) -> list[Path]:
@@ -309,7 +321,7 @@ def build(
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
     # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS) or the data
     # folder is read-only (reading only: nothing can be re-stored).
-    documents = DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
+    documents = open_documents(store, paths)
     if not store.read_only:
         encrypt_plain_documents(documents, store)
     # The shipped tariffs and those the sync worker installs from the national service.
@@ -330,6 +342,14 @@ def build(
     )
 
 
+def open_documents(store: Store, paths: Paths) -> DocumentStore:
+    """The supporting documents: files in the data folder, or, on a site's shared store, in
+    that store (every counter reads them; docs/sites.md), sealed under the same key setting."""
+    if store.site is not None:
+        return SiteDocuments(store, paths.documents_dir, key_file=paths.documents_key_file)
+    return DocumentStore(paths.documents_dir, key_file=paths.documents_key_file)
+
+
 def _start_purge(container: Container, settings: Settings, scans: FolderSource) -> None:
     """The retention purge, and the sweep of the scanner's folder, on a thread of their own
     (docs/security.md)."""
@@ -337,7 +357,7 @@ def _start_purge(container: Container, settings: Settings, scans: FolderSource) 
 
     schedule = start_purge_schedule(
         container.store,
-        container.documents.root,
+        container.documents,
         policy=settings.retention_policy(),
         hours=settings.purge_hours,
         scans=scans,
@@ -400,6 +420,25 @@ def _start_sync(
     container.closers.append(thread.stop)
     site_kiosks = site_kiosks_service(container, sync_settings)
     return subscribe, thread.worker.wake, thread.worker.pull_now, site_kiosks
+
+
+def _receipt_lookup(
+    container: Container, settings: Settings, server: _ReferenceServer | None
+) -> ReceiptApi | None:
+    """The national service's receipt lookup for the home screen (None: not configured)."""
+    from app.sync_setup import ReceiptLookup, SyncConfigError, SyncSettings
+
+    if server is not None:  # training: its own server, known once it has started
+        return ReceiptLookup(
+            lambda: SyncSettings.from_settings(settings, training_url=server.url())
+        )
+    try:
+        checked = SyncSettings.from_settings(settings)
+    except SyncConfigError:
+        return None  # said once already by the sync's start
+    lookup = ReceiptLookup(lambda: checked)
+    container.closers.append(lookup.close)
+    return lookup
 
 
 class _ReferenceServer:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk.ports.devices import ScanSource
 from kiosk.security.retention import PurgeReport, RetentionPolicy, RetentionService
 from kiosk.store import Store, StoreError
+from kiosk.store.documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class PurgeSchedule:
 
 def start_purge_schedule(
     store: Store,
-    documents_dir: Path,
+    documents: Path | DocumentStore,
     *,
     policy: RetentionPolicy,
     hours: float,
@@ -123,5 +124,5 @@ def start_purge_schedule(
     """
     if hours == 0:
         return None
-    retention = RetentionService(store, documents_dir, policy=policy)
+    retention = RetentionService(store, documents, policy=policy)
     return PurgeSchedule(retention, interval=hours * 3600.0, scans=scans).start()

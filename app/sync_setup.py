@@ -7,6 +7,7 @@ start; the secret is handed to the HTTP client, never printed nor logged.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from app.settings import BY_NAME, Settings
 from kiosk.dossiers.base import utc_now
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import TariffFiles
+from kiosk.ports.national import ReceiptStatus
 from kiosk.sync.fleet import SiteKiosksService
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import IssuedDocuments
@@ -173,6 +175,38 @@ def site_kiosks_service(
         clock=clock,
         withdrawal=container.withdrawal,
     )
+
+
+class ReceiptLookup:
+    """The national service's receipt lookup (``POST /v1/suivi``) for the touchscreen, on a
+    client of its own made at first use (off the UI thread: in training mode the reference
+    server may still be starting), never the worker's: the two run on different threads."""
+
+    def __init__(self, settings: Callable[[], SyncSettings]) -> None:
+        self._settings = settings
+        self._api: HttpNationalApi | None = None
+        self._lock = threading.Lock()
+
+    def follow_receipt(self, reference: str, code: str) -> ReceiptStatus:
+        """See :class:`~kiosk.ports.national.ReceiptApi`."""
+        with self._lock:
+            if self._api is None:
+                settings = self._settings()
+                self._api = HttpNationalApi(
+                    settings.url,
+                    settings.client_id,
+                    settings.client_secret,
+                    tls=settings.tls.context(),
+                )
+            api = self._api
+        return api.follow_receipt(reference, code)
+
+    def close(self) -> None:
+        """Close its client, if one was made."""
+        with self._lock:
+            if self._api is not None:
+                self._api.close()
+                self._api = None
 
 
 def start_background_sync(

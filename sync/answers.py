@@ -31,6 +31,7 @@ from kiosk.ports.national import (
     ChangesPage,
     KioskReport,
     PaymentInfo,
+    ReceiptStatus,
     RemoteDemarche,
     RemoteTariff,
     ReturnedDocument,
@@ -375,6 +376,38 @@ def payment(data: dict[str, Any]) -> PaymentInfo | None:
     if reference is None or url is None or remaining == 0:
         return None
     return PaymentInfo(reference=reference, amount_cents=remaining, url=url)
+
+
+RECEIPT_STATUSES = frozenset(
+    {
+        "pieces_attendues",
+        "en_instruction",
+        "en_attente_paiement",
+        "a_completer",
+        "accepte",
+        "refuse",
+    }
+)
+REFERENCE = re.compile(r"PN-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def receipt_status(data: dict[str, Any], asked: str) -> ReceiptStatus:
+    """``Suivi``: the state of the dossier a receipt names (``asked``: the reference sent; an
+    answer about another one is not this receipt's)."""
+    obj(data, "", ("reference", "numero_national", "statut", "depose_le"))
+    reference = text(data["reference"], "reference", pattern=REFERENCE)
+    if reference != asked:
+        raise Malformed("reference", f"{reference} au lieu de {asked}")
+    number = text(data["numero_national"], "numero_national", min_len=1, max_len=64)
+    status = one_of(data["statut"], "statut", RECEIPT_STATUSES)
+    filed = _deadline(data["depose_le"], "depose_le")
+    deadline = None
+    if data.get("date_limite") is not None:
+        deadline = _deadline(data["date_limite"], "date_limite")
+    remaining = None
+    if data.get("reste_du_centimes") is not None:
+        remaining = integer(data["reste_du_centimes"], "reste_du_centimes", lo=0, hi=MAX_AMOUNT)
+    return ReceiptStatus(reference, number, status, filed, deadline, remaining)
 
 
 def notification(data: dict[str, Any]) -> str:

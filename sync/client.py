@@ -46,6 +46,9 @@ from kiosk.ports.national import (
     PaymentInfo,
     QuotaHint,
     RateLimited,
+    ReceiptLocked,
+    ReceiptStatus,
+    ReceiptUnknown,
     Refused,
     RemoteDemarche,
     RemoteTariff,
@@ -301,6 +304,24 @@ class HttpNationalApi:
         if response.status_code != 200:
             self._fail(response, expected="200")
         return self._check(answers.payment, self._json(response), "paiement")
+
+    def follow_receipt(self, reference: str, code: str) -> ReceiptStatus:
+        """The state of the dossier a receipt names, whichever kiosk filed it (``POST
+        /v1/suivi``); see :class:`~kiosk.ports.national.ReceiptApi`."""
+        response = self._call("POST", "/v1/suivi", json={"reference": reference, "code": code})
+        problem = _problem(response) or {}
+        if response.status_code == 404 and problem.get("code") == "recu_inconnu":
+            raise ReceiptUnknown(reference)
+        if response.status_code == 429 and problem.get("code") == "trop_d_essais":
+            raise ReceiptLocked(
+                "Trop de codes faux pour ce récépissé.",
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"), now=datetime.now(UTC).timestamp()
+                ),
+            )
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        return self._check(answers.receipt_status, self._json(response), "suivi", reference)
 
     # ------------------------------------------------------------------ follow-up
 

@@ -14,6 +14,7 @@ from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
+from tests.cups import CupsServer, PdfQueue, start_cups
 from tests.postgres import Cluster, start_cluster
 
 
@@ -84,3 +85,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def service(store: Store, catalog: Catalog) -> DossierService:
     """The dossier service on a fresh database."""
     return DossierService(store, catalog)
+
+
+@pytest.fixture(scope="session")
+def cups_server() -> Iterator[CupsServer]:
+    """A real CUPS server for the session (tests/cups.py), started at first use."""
+    server = start_cups()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pdf_queue(cups_server: CupsServer) -> PdfQueue:
+    """A new virtual PDF printer on the test CUPS server, printing into a folder of its own."""
+    return cups_server.add_pdf_queue()

@@ -129,6 +129,37 @@ class Cluster:
             "start",
         )
 
+    def require_tls(self, cert: Path, key: Path, ca: Path) -> None:
+        """Restart the server speaking TLS only, as a site server does (docs/sites.md): its
+        certificate ``cert``/``key``; clients from this machine's loopback must come over TLS,
+        the kiosk's role ``borne`` with a client certificate issued by ``ca`` (the ``cert``
+        method: its common name is the role), the superuser with none (the tests' own
+        statements); anything in clear text is rejected."""
+        self.sql("CREATE ROLE borne LOGIN")
+        for source, name in ((cert, "server.crt"), (key, "server.key"), (ca, "clients-ca.crt")):
+            target = self.folder / name
+            shutil.copyfile(source, target)
+            target.chmod(0o600)
+            if self.owner is not None:
+                os.chown(target, self.owner.pw_uid, self.owner.pw_gid)
+        hba = self.folder / "data" / "pg_hba.conf"
+        hba.write_text(
+            "local all all trust\n"
+            "hostssl all borne 127.0.0.1/32 cert\n"
+            f"hostssl all {self.superuser} 127.0.0.1/32 trust\n"
+            "hostnossl all all 0.0.0.0/0 reject\n",
+            encoding="utf-8",
+        )
+        self.options = (
+            *self.options,
+            "-c ssl=on",
+            f"-c ssl_cert_file={self.folder / 'server.crt'}",
+            f"-c ssl_key_file={self.folder / 'server.key'}",
+            f"-c ssl_ca_file={self.folder / 'clients-ca.crt'}",
+        )
+        self._run(str(self.bindir / "pg_ctl"), "-D", "data", "-m", "fast", "-w", "stop")
+        self.start()
+
     def interrupt(self) -> None:
         """Stop the server at once, its data kept (a site server that goes away)."""
         self._run(str(self.bindir / "pg_ctl"), "-D", "data", "-m", "immediate", "stop")

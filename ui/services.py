@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
     from kiosk.dossiers.mandate import MandateService, MandateStatus, Revocation
     from kiosk.dossiers.payment import PaymentView
     from kiosk.dossiers.queries import CounterDossier
-    from kiosk.dossiers.receipts import ReceiptService
+    from kiosk.dossiers.receipts import FollowReceipt, ReceiptService
     from kiosk.dossiers.service import DossierService
     from kiosk.dossiers.states import DossierState
     from kiosk.dossiers.views import DossierSummary, DossierView
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         ConnectionBadge,
         Printer,
         ScannedFile,
+        Scanner,
         ScanSource,
         Speech,
         TextReader,
@@ -292,6 +293,8 @@ class HomeServices:
     catalog: Catalog
     dossiers: FindsDossiers
     receipts: ReceiptService
+    #: A receipt's QR code read: its dossier here, else its state at the national service.
+    follow_receipt: FollowReceipt | None = None
 
 
 @dataclass(frozen=True)
@@ -353,7 +356,7 @@ class WizardServices:
 
 @dataclass(frozen=True)
 class DocumentsServices:
-    """The supporting documents: scanner folder, camera, attached files."""
+    """The supporting documents: scanner folder, camera, SANE scanner, attached files."""
 
     catalog: Catalog
     dossiers: ShowsDossiers
@@ -361,6 +364,8 @@ class DocumentsServices:
     scans: ScanSource
     #: The camera that photographs documents (None: none configured, the scanner only).
     camera: Camera | None
+    #: The scanner the kiosk drives itself (None: none configured, its folder only).
+    scanner: Scanner | None = None
 
 
 @dataclass(frozen=True)
@@ -429,6 +434,8 @@ class UiServices:
     counter: CounterSettings
     identity: IdentityReader | None = None
     camera: Camera | None = None
+    #: The SANE scanner behind « Numériser » (None: the scanner's folder only).
+    scanner: Scanner | None = None
     #: The CAN and MRZ by camera (None: typed only).
     identity_photos: IdentityPhotos | None = None
     #: Reads the questions aloud (None: no « Écouter »).
@@ -447,6 +454,8 @@ class UiServices:
     sync_refresh: Callable[[], None] | None = None
     #: The site's inactivity delays, set by a supervisor (None: the window's own).
     screen: ScreenSettings | None = None
+    #: A receipt followed from any kiosk (None: this kiosk's dossiers only).
+    follow_receipt: FollowReceipt | None = None
     #: The site's kiosks at the national service (None: no sync configured).
     site_kiosks: WatchesSiteKiosks | None = None
     #: ``subscribe(callback)``: ``callback(error)`` is called, from whichever thread learnt it,
@@ -459,7 +468,7 @@ class UiServices:
 
     def home(self) -> HomeServices:
         """The home screen's slice."""
-        return HomeServices(self.catalog, self.dossiers, self.receipts)
+        return HomeServices(self.catalog, self.dossiers, self.receipts, self.follow_receipt)
 
     def card(self) -> CardServices:
         """The dossier card's slice."""
@@ -496,7 +505,7 @@ class UiServices:
     def documents(self) -> DocumentsServices:
         """The documents screen's slice."""
         return DocumentsServices(
-            self.catalog, self.dossiers, self.attachments, self.scans, self.camera
+            self.catalog, self.dossiers, self.attachments, self.scans, self.camera, self.scanner
         )
 
     def consent(self) -> ConsentServices:

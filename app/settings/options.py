@@ -222,6 +222,14 @@ class Settings:
         "Imprimante CUPS des récépissés.",
         unset="imprimante par défaut du système",
     )
+    print_server: str | None = setting(
+        "peripheriques.serveur_impression",
+        "PN_KIOSK_PRINT_SERVER",
+        TEXT,
+        "Serveur CUPS où se trouve l'imprimante : hôte:port (celui du site), ou le chemin de sa"
+        " socket (docs/devices.md).",
+        unset="celui du système (CUPS_SERVER, /etc/cups/client.conf)",
+    )
     reader: str | None = setting(
         "peripheriques.lecteur",
         "PN_KIOSK_READER",
@@ -242,6 +250,14 @@ class Settings:
         PATH,
         "Dossier où le scanner dépose les numérisations.",
         unset="numerisations dans le dossier des données",
+    )
+    scanner: str | None = setting(
+        "peripheriques.scanner",
+        "PN_KIOSK_SCANNER",
+        TEXT,
+        "Scanner SANE dont la borne numérise elle-même (« Numériser ») : son nom tel que"
+        " scanimage -L le donne (docs/devices.md).",
+        unset="aucun : les numérisations arrivent par le dossier du scanner",
     )
     speech_volume: int = setting(
         "peripheriques.volume_lecture",

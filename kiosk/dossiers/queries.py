@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kiosk.demarches import Demarche, FieldType, JSONValue, missing_required, required_documents
 from kiosk.dossiers.base import DossierBase
 from kiosk.dossiers.mandate import mandate_issue
+from kiosk.dossiers.reference import RECEIPT_KEY_SETTING
 from kiosk.dossiers.search import search_dossiers
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import Document, DossierSummary, DossierView, JournalEntry, Missing
@@ -20,8 +21,6 @@ from kiosk.messages import Message
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
 from kiosk.store.models import Dossier, Event, Piece, Setting, Usager
-
-RECEIPT_KEY_SETTING = "receipt_key"
 
 
 @dataclass(frozen=True)

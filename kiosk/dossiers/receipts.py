@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kiosk.dossiers.errors import DossierError, UnknownDemarche
+from kiosk.dossiers.errors import DossierError, DossierNotFound, UnknownDemarche
 from kiosk.dossiers.fees import FeesView
 from kiosk.dossiers.payment import PaymentView
-from kiosk.dossiers.reference import check_verification_code, verification_code
+from kiosk.dossiers.reference import check_verification_code, normalise_code, verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.dossiers.views import DossierSummary, DossierView
 from kiosk.fees import format_euros
 from kiosk.fees.kept import KeptEstimateError
-from kiosk.messages import Message, format_date, translatable
+from kiosk.messages import Euros, Message, format_date, translatable
+from kiosk.ports.national import (
+    ReceiptApi,
+    ReceiptLocked,
+    ReceiptStatus,
+    ReceiptUnknown,
+    ServiceUnavailable,
+)
 from kiosk.receipt import (
     Contact,
     ContactMode,
@@ -52,6 +60,145 @@ class NotSubmitted(DossierError):
 
 class ForgedReceipt(DossierError):
     """A scanned receipt's verification code does not match its dossier."""
+
+
+class ReceiptNotFollowed(DossierError):
+    """A receipt whose dossier is neither here nor (now) known to the national service."""
+
+    def __init__(self, message: Message, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class FollowedReceipt:
+    """A receipt read at a kiosk that does not hold its dossier: what the national service
+    says of it (nothing personal: its state and dates)."""
+
+    status: ReceiptStatus
+
+    def message(self) -> Message:
+        """The state, in one sentence for the agent and the person (translatable)."""
+        ref, filed = self.status.reference, self.status.filed_on
+        match self.status.status:
+            case "pieces_attendues":
+                return Message(
+                    "Dossier {reference}, déposé le {filed} à une autre borne : le service"
+                    " national attend encore ses pièces de la borne qui l'a déposé.",
+                    reference=ref,
+                    filed=filed,
+                )
+            case "en_attente_paiement":
+                return Message(
+                    "Dossier {reference}, déposé le {filed} à une autre borne : en attente de"
+                    " paiement. La référence de paiement est sur le récépissé réimprimé à la"
+                    " borne qui l'a déposé.",
+                    reference=ref,
+                    filed=filed,
+                )
+            case "a_completer":
+                return Message(
+                    "Dossier {reference}, déposé le {filed} à une autre borne : des pièces ou"
+                    " des informations sont demandées. La personne les apporte à la borne qui"
+                    " l'a déposé.",
+                    reference=ref,
+                    filed=filed,
+                )
+            case "accepte":
+                return Message(
+                    "Dossier {reference}, déposé le {filed} à une autre borne : accepté.",
+                    reference=ref,
+                    filed=filed,
+                )
+            case "refuse":
+                return Message(
+                    "Dossier {reference}, déposé le {filed} à une autre borne : refusé. La"
+                    " lettre de décision est envoyée à la personne ; la borne qui l'a déposé"
+                    " peut la réimprimer.",
+                    reference=ref,
+                    filed=filed,
+                )
+        return Message(
+            "Dossier {reference}, déposé le {filed} à une autre borne : en cours d'examen par"
+            " le service national.",
+            reference=ref,
+            filed=filed,
+        )
+
+    def details(self) -> tuple[Message, ...]:
+        """What else the service said: the day to answer by, what is left to pay."""
+        lines: list[Message] = []
+        if self.status.deadline is not None:
+            lines.append(Message("À fournir avant le {day}.", day=self.status.deadline))
+        if self.status.remaining_cents:
+            lines.append(
+                Message(
+                    "Reste à payer : {amount}.",
+                    amount=Euros(self.status.remaining_cents),
+                )
+            )
+        return tuple(lines)
+
+
+class FollowReceipt:
+    """A receipt's QR code read at any kiosk: its dossier here, else its state at the national
+    service (``POST /v1/suivi``, issue 17)."""
+
+    def __init__(self, receipts: ReceiptService, national: ReceiptApi | None) -> None:
+        self._receipts = receipts
+        self._national = national
+
+    def follow(self, text: str) -> DossierSummary | FollowedReceipt:
+        """The dossier the scanned ``text`` names, here (to open) or at the national service.
+
+        Raises:
+            ForgedReceipt: the dossier is here and the code does not match.
+            ReceiptNotFollowed: not here, and the national service does not know it, refuses
+                for now (too many wrong codes) or cannot be reached (``transient``).
+            ValueError: the text is not a receipt QR code.
+        """
+        reference, code = decode_qr_payload(text)
+        try:
+            return self._receipts.lookup_qr(text)
+        except DossierNotFound:
+            if self._national is None:
+                raise ReceiptNotFollowed(
+                    Message(
+                        "Le dossier {reference} n'est pas dans cette borne, et elle n'est"
+                        " pas reliée au service national pour le suivre : la personne le"
+                        " suit à la borne qui l'a déposé.",
+                        reference=reference,
+                    )
+                ) from None
+        try:
+            return FollowedReceipt(self._national.follow_receipt(reference, normalise_code(code)))
+        except ReceiptUnknown:
+            raise ReceiptNotFollowed(
+                Message(
+                    "Aucun dossier ne correspond à ce récépissé ({reference}), ni dans cette"
+                    " borne ni au service national : vérifiez le récépissé. Un dossier déposé"
+                    " depuis peu à une autre borne peut ne pas encore être arrivé au service"
+                    " national.",
+                    reference=reference,
+                )
+            ) from None
+        except ReceiptLocked:
+            raise ReceiptNotFollowed(
+                Message(
+                    "Trop de codes faux pour le récépissé {reference} : son suivi reprendra"
+                    " dans une heure au plus. Vérifiez le récépissé.",
+                    reference=reference,
+                )
+            ) from None
+        except ServiceUnavailable:
+            raise ReceiptNotFollowed(
+                Message(
+                    "Le dossier {reference} n'est pas dans cette borne et le service national"
+                    " ne répond pas pour le moment : réessayez dans un moment.",
+                    reference=reference,
+                ),
+                transient=True,
+            ) from None
 
 
 def receipt_fees(fees: FeesView) -> ReceiptFees:

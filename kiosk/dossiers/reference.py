@@ -22,6 +22,8 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 _ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 PREFIX = "PN"
+#: The ``setting`` row holding the secret behind receipts' verification codes.
+RECEIPT_KEY_SETTING = "receipt_key"
 _BODY = 7
 _SHAPE = re.compile(r"^(?:PN)?([0-9A-Z]{8})$")
 
@@ -95,7 +97,20 @@ def verification_code(key: bytes, dossier_id: str, reference: str) -> str:
     return "".join(ALPHABET[(number >> shift) & 31] for shift in range(35, -1, -5))
 
 
+def normalise_code(code: str) -> str:
+    """A verification code as read from a receipt, in its canonical spelling (upper case, the
+    letters a reader takes for digits — O, I, L — as those digits)."""
+    return code.strip().upper().translate(_ALIASES)
+
+
 def check_verification_code(key: bytes, dossier_id: str, reference: str, code: str) -> bool:
     """Constant-time comparison of a code read from a receipt."""
     expected = verification_code(key, dossier_id, reference)
-    return hmac.compare_digest(expected, code.strip().upper().translate(_ALIASES))
+    return hmac.compare_digest(expected, normalise_code(code))
+
+
+def receipt_verifier(reference: str, code: str) -> str:
+    """What the kiosk files with a dossier so that any kiosk can follow it from its receipt
+    (the contract's ``Dossier.verificateur``): SHA-256 of « reference, newline, code », so the
+    code itself is never filed."""
+    return hashlib.sha256(f"{reference}\n{normalise_code(code)}".encode()).hexdigest()

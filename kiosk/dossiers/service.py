@@ -17,7 +17,8 @@ from kiosk.dossiers.base import utc_now
 from kiosk.dossiers.fees import DossierFees
 from kiosk.dossiers.lifecycle import DossierLifecycle
 from kiosk.dossiers.payment import DossierPayments
-from kiosk.dossiers.queries import RECEIPT_KEY_SETTING, DossierQueries
+from kiosk.dossiers.queries import DossierQueries
+from kiosk.dossiers.reference import RECEIPT_KEY_SETTING
 
 
 class DossierService(

@@ -1,6 +1,6 @@
-"""Small interfaces to hardware the domain does not know: printers, scan sources, cameras, the
-text recognition that reads a photo and the speech that reads a question aloud here; card
-readers in ``kiosk.identity``; the national service in the sync layer's ports."""
+"""Small interfaces to hardware the domain does not know: printers, scan sources, scanners,
+cameras, the text recognition that reads a photo and the speech that reads a question aloud
+here; card readers in ``kiosk.identity``; the national service in the sync layer's ports."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ __all__ = [
     "PreviewFrame",
     "PrintError",
     "Printer",
+    "ScanError",
+    "ScanFault",
     "ScanSource",
     "ScannedFile",
+    "ScannedPage",
+    "Scanner",
     "Speech",
     "Still",
     "TextLayout",
@@ -86,6 +90,52 @@ class ScanSource(Protocol):
     def sweep(self, before: datetime | None = None) -> int:
         """Delete the scans never attached (with ``before``: those in the folder since before
         it); returns how many were deleted."""
+        ...
+
+
+class ScanFault(Enum):
+    """What went wrong with the scanner, for the screen to say it in the person's language."""
+
+    ABSENT = "absent"  # no scanning program, or no such scanner (unplugged, switched off)
+    BUSY = "busy"  # the scanner is in use (another program, another scan)
+    FAILED = "failed"  # the scan started and did not finish (jam, cover open, no page…)
+    TIMEOUT = "timeout"  # the scanner stopped answering
+
+
+class ScanError(Exception):
+    """A scanner problem; ``str()`` is a French message for the agent (and the log)."""
+
+    def __init__(self, fault: ScanFault, message: str) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+@dataclass(frozen=True)
+class ScannedPage:
+    """A page just scanned, as a file the national service takes (type and size)."""
+
+    data: bytes
+    mime_type: str
+
+
+class Scanner(Protocol):
+    """A scanner the kiosk drives itself (beside the scanner's folder, :class:`ScanSource`).
+
+    Implementations live in ``devices/``: SANE's ``scanimage``. The page goes straight to the
+    dossier, encrypted: it never lies in a folder in plain text.
+    """
+
+    @property
+    def name(self) -> str:
+        """What the agent sees (the SANE device name)."""
+        ...
+
+    def scan(self) -> ScannedPage:
+        """Scan the page on the glass. Slow (seconds): call it off the UI thread.
+
+        Raises:
+            ScanError: nothing was scanned (the fault says why).
+        """
         ...
 
 

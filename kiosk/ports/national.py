@@ -290,6 +290,44 @@ class FollowUpApi(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ReceiptStatus:
+    """A filed dossier's state as the national service tells it to any kiosk that reads its
+    receipt (docs/national-api.json, ``Suivi``): nothing personal."""
+
+    reference: str
+    national_number: str
+    #: "pieces_attendues", "en_instruction", "en_attente_paiement", "a_completer", "accepte"
+    #: or "refuse"
+    status: str
+    filed_on: date
+    deadline: date | None = None
+    remaining_cents: int | None = None
+
+
+class ReceiptUnknown(Exception):
+    """The service knows no dossier for this receipt (unknown reference, wrong code, or a
+    dossier filed without its verifier, or not yet filed)."""
+
+
+class ReceiptLocked(ServiceUnavailable):
+    """Too many wrong codes for this reference: its lookups are closed for ``retry_after``."""
+
+
+class ReceiptApi(Protocol):
+    """A receipt looked up at the national service (``POST /v1/suivi``)."""
+
+    def follow_receipt(self, reference: str, code: str) -> ReceiptStatus:
+        """The state of the dossier the receipt names.
+
+        Raises:
+            ReceiptUnknown: no dossier for this reference and code.
+            ReceiptLocked: too many wrong codes for this reference lately.
+            ServiceUnavailable: the service cannot say now.
+        """
+        ...
+
+
 @dataclass
 class QuotaHint:
     """What the service last said of the load it takes: this kiosk's quota (``rate``, requests

@@ -34,6 +34,7 @@ from kiosk.dossiers.moves import move
 from kiosk.dossiers.states import DossierState
 from kiosk.security.audit import AuditAction
 from kiosk.security.audit import record as audit
+from kiosk.store.documents import DocumentStore
 from kiosk.store.engine import Store
 from kiosk.store.models import (
     Answer,
@@ -101,13 +102,16 @@ class RetentionService:
     def __init__(
         self,
         store: Store,
-        documents_dir: Path,
+        documents: Path | DocumentStore,
         *,
         policy: RetentionPolicy | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._store = store
-        self._documents = documents_dir
+        # A folder (a lone kiosk's files) or the store's own (a site's documents, in its store).
+        self._documents = (
+            documents if isinstance(documents, DocumentStore) else DocumentStore(documents)
+        )
         self._policy = policy or RetentionPolicy()
         self._now = clock or (lambda: datetime.now(UTC))
 
@@ -241,19 +245,9 @@ class RetentionService:
         return unused
 
     def _delete_files(self, files: set[str]) -> int:
-        """Delete files inside the documents folder only (a path in the database is not trusted)."""
-        root = self._documents.resolve()
-        count = 0
-        for name in sorted(files):
-            path = Path(name).resolve()
-            if not path.is_relative_to(root):
-                continue
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            count += 1
-        return count
+        """Delete the purged dossiers' stored documents (inside the documents folder only, or
+        the site's own: a path in the database is not trusted)."""
+        return self._documents.delete(files)
 
     def _checkpoint(self) -> None:
         """Move the WAL into the database file and truncate it, erased pages included (SQLite's

@@ -18,6 +18,12 @@ told by its first bytes (not its name), its size within the national contract's 
 fsync'd, then renamed: a power cut leaves either the whole file or nothing, and a failed write
 (disk full) removes the temporary file and says so, naming the documents folder.
 
+On a site's shared store (PostgreSQL, docs/sites.md) the same sealed bytes go into the store's
+``document_site`` table instead of a folder, so that every counter of the site reads them; the
+record names the document by its name alone. The site's counters share one documents key: its
+fingerprint is kept in the store, so that a counter with another key (or none) is told so
+instead of sealing documents the others could not read (:class:`SiteDocuments`).
+
 Plain files written by an earlier version (named by their SHA-256) are
 still read, after checking that hash, and :func:`encrypt_plain_documents` re-stores them
 encrypted at start.
@@ -30,8 +36,10 @@ import hashlib
 import hmac
 import mimetypes
 import os
+import re
 import secrets
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -290,23 +298,29 @@ class DocumentStore:
     def _cipher(self) -> tuple[AESGCM, bytes]:
         """The AEAD and the naming key, loading (or at the very first file, creating) the key."""
         if self._keys is None:
-            # A new key only while no file is encrypted yet: creating one beside encrypted files
-            # (key medium absent) would make them unreadable for good.
-            has_files = self._root.is_dir() and any(self._root.glob(f"*{_SUFFIX}"))
-            try:
-                key = load_or_create_key(self._key_file, may_create=not has_files)
-            except KeyFileError as exc:
-                raise DocumentKeyUnavailable(
-                    Message(
-                        "La clé de chiffrement des pièces ({path}) est absente ou illisible :"
-                        " aucune pièce ne peut être jointe ni lue. Remettez-la depuis sa"
-                        " sauvegarde, ou prévenez le support.",
-                        path=str(self._key_file),
-                    )
-                ) from exc
+            key = self._load_key()
             naming = hmac.new(key, b"pn-kiosk document names", hashlib.sha256).digest()
             self._keys = (AESGCM(key), naming)
         return self._keys
+
+    def _load_key(self) -> bytes:
+        # A new key only while no file is encrypted yet: creating one beside encrypted files
+        # (key medium absent) would make them unreadable for good.
+        has_files = self._root.is_dir() and any(self._root.glob(f"*{_SUFFIX}"))
+        try:
+            return load_or_create_key(self._key_file, may_create=not has_files)
+        except KeyFileError as exc:
+            raise self._key_unavailable() from exc
+
+    def _key_unavailable(self) -> DocumentKeyUnavailable:
+        return DocumentKeyUnavailable(
+            Message(
+                "La clé de chiffrement des pièces ({path}) est absente ou illisible :"
+                " aucune pièce ne peut être jointe ni lue. Remettez-la depuis sa"
+                " sauvegarde, ou prévenez le support.",
+                path=str(self._key_file),
+            )
+        )
 
     def import_file(self, source: Path) -> StoredDocument:
         """Copy ``source`` into the store (read by :func:`read_piece_file`, typed by content).
@@ -333,19 +347,49 @@ class DocumentStore:
             name = hmac.new(naming, data, hashlib.sha256).hexdigest() + _SUFFIX
         else:
             name = digest + (mimetypes.guess_extension(mime_type) or ".bin")
-        target = self._root / name
-        if not target.exists():
+        if not self._has(name):
             if self._encrypt:
                 nonce = secrets.token_bytes(_NONCE_BYTES)
                 sealed = nonce + aead.encrypt(nonce, data, _AAD_PREFIX + name.encode())
             else:
                 sealed = data
+            self._put(name, sealed)
+        return StoredDocument(
+            path=self._where(name), sha256=digest, mime_type=mime_type, size=len(data)
+        )
+
+    def _where(self, name: str) -> Path:
+        """What the database records for the document ``name``."""
+        return self._root / name
+
+    def _has(self, name: str) -> bool:
+        return (self._root / name).exists()
+
+    def _put(self, name: str, sealed: bytes) -> None:
+        try:
+            self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._write_atomically(self._root / name, sealed)
+        except OSError as exc:
+            raise self._not_written(exc) from exc
+
+    def _get(self, path: Path) -> bytes:
+        return self.locate(path).read_bytes()
+
+    def delete(self, names: Iterable[str]) -> int:
+        """Delete the stored documents the database named (the retention purge); how many
+        were. Only files inside the documents folder: a path in the database is not trusted."""
+        root = self._root.resolve()
+        count = 0
+        for name in sorted(names):
+            path = Path(name).resolve()
+            if not path.is_relative_to(root):
+                continue
             try:
-                self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._write_atomically(target, sealed)
-            except OSError as exc:
-                raise self._not_written(exc) from exc
-        return StoredDocument(path=target, sha256=digest, mime_type=mime_type, size=len(data))
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            count += 1
+        return count
 
     def _write_atomically(self, target: Path, sealed: bytes) -> None:
         """Write through a temporary file renamed over ``target``; the temporary file is gone
@@ -403,8 +447,8 @@ class DocumentStore:
             DocumentError: the file was modified, truncated or swapped, or is not the kiosk's.
             OSError: the file cannot be read (missing…).
         """
-        path = self.locate(path)
-        raw = path.read_bytes()
+        raw = self._get(path)
+        path = Path(path.name)
         if path.suffix != _SUFFIX:
             # An earlier version's plain file, named by its SHA-256: readable only if intact.
             if hashlib.sha256(raw).hexdigest() != path.stem:
@@ -422,6 +466,126 @@ class DocumentStore:
             ) from exc
 
 
+#: The name of a sealed document: the keyed HMAC of its content, hexadecimal, and the suffix.
+_SEALED_NAME = re.compile(r"[0-9a-f]{64}" + re.escape(_SUFFIX))
+#: Where a site's store keeps its documents key's fingerprint (the ``setting`` table).
+SITE_KEY_FINGERPRINT = "documents.empreinte_cle"
+
+
+class SiteDocuments(DocumentStore):
+    """The supporting documents of a site's shared store, in its ``document_site`` table.
+
+    Sealed as the files are (the same key file setting, the same names and associated data),
+    so the database server holds ciphertext only. Every counter of the site must hold the same
+    key: the first counter to seal a document creates it and records its fingerprint (an HMAC
+    of a fixed text under the key) in the store, under the site's writer lock; a counter whose
+    key is another one, or that has none while the site has one, is told so and seals nothing
+    the others could not read. The site's key is copied to each counter (enrolment,
+    docs/sites.md), never stored on the server.
+    """
+
+    def __init__(self, store: Store, root: Path, *, key_file: Path | None = None) -> None:
+        super().__init__(root, key_file=key_file, encrypt=True)
+        self._store = store
+
+    def _load_key(self) -> bytes:
+        from sqlalchemy import select
+
+        from kiosk.store.models import Setting
+
+        asked = select(Setting.value).where(Setting.key == SITE_KEY_FINGERPRINT)
+        # Read first, without the writer lock: a document is often read inside another unit of
+        # work that holds it (the outbox's claim), and the key is recorded once for good.
+        with self._store.read() as s:
+            recorded = s.scalar(asked)
+        if recorded is not None:
+            return self._site_key(recorded)
+        with self._store.write() as s:  # the site's writer lock: one counter creates the key
+            recorded = s.scalar(asked)
+            if recorded is not None:  # another counter was first
+                return self._site_key(recorded)
+            try:
+                key = load_or_create_key(self._key_file, may_create=True)
+            except KeyFileError as exc:
+                raise self._key_unavailable() from exc
+            s.add(Setting(key=SITE_KEY_FINGERPRINT, value=_fingerprint(key)))
+        return key
+
+    def _site_key(self, recorded: str) -> bytes:
+        """This counter's key, if it is the site's (whose fingerprint is ``recorded``)."""
+        try:
+            key = load_or_create_key(self._key_file, may_create=False)
+        except KeyFileError as exc:
+            raise DocumentKeyUnavailable(
+                Message(
+                    "La clé des pièces du site manque sur ce poste ({path}) : les pièces"
+                    " du site ne peuvent être ni jointes ni lues ici. Copiez-la depuis une"
+                    " autre borne du site (ou enrôlez cette borne), puis recommencez.",
+                    path=str(self._key_file),
+                )
+            ) from exc
+        if not hmac.compare_digest(recorded, _fingerprint(key)):
+            raise DocumentKeyUnavailable(
+                Message(
+                    "La clé des pièces de ce poste ({path}) n'est pas celle du site : les"
+                    " pièces du site ne peuvent être ni jointes ni lues ici. Remplacez-la"
+                    " par celle des autres bornes du site, puis recommencez.",
+                    path=str(self._key_file),
+                )
+            )
+        return key
+
+    def _where(self, name: str) -> Path:
+        return Path(name)  # a name, not a place: every counter finds it in the store
+
+    def _has(self, name: str) -> bool:
+        from kiosk.store.models import SiteDocument
+
+        with self._store.read() as s:
+            return s.get(SiteDocument, name) is not None
+
+    def _put(self, name: str, sealed: bytes) -> None:
+        from datetime import UTC, datetime
+
+        from kiosk.store.models import SiteDocument
+
+        with self._store.write() as s:
+            if s.get(SiteDocument, name) is None:  # the same scan from two counters: once
+                s.add(SiteDocument(nom=name, contenu=sealed, cree_le=datetime.now(UTC)))
+
+    def _get(self, path: Path) -> bytes:
+        from kiosk.store.models import SiteDocument
+
+        name = path.name
+        if not _SEALED_NAME.fullmatch(name):
+            raise FileNotFoundError(f"{name} : pas une pièce du site")
+        with self._store.read() as s:
+            row = s.get(SiteDocument, name)
+            if row is None:
+                raise FileNotFoundError(f"{name} : absente du serveur du site")
+            return bytes(row.contenu)
+
+    def locate(self, path: Path) -> Path:
+        return Path(path.name)
+
+    def delete(self, names: Iterable[str]) -> int:
+        from sqlalchemy import delete
+
+        from kiosk.store.models import SiteDocument
+
+        wanted = sorted({Path(n).name for n in names if _SEALED_NAME.fullmatch(Path(n).name)})
+        if not wanted:
+            return 0
+        with self._store.write() as s:
+            gone = s.execute(delete(SiteDocument).where(SiteDocument.nom.in_(wanted)))
+            return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def _fingerprint(key: bytes) -> str:
+    """What the site's store records of its documents key: an HMAC of a fixed text under it."""
+    return hmac.new(key, b"pn-kiosk site documents key", hashlib.sha256).hexdigest()
+
+
 def encrypt_plain_documents(files: DocumentStore, store: Store) -> int:
     """Re-store, encrypted, every plain document an earlier version left; returns how many.
 
@@ -434,8 +598,8 @@ def encrypt_plain_documents(files: DocumentStore, store: Store) -> int:
 
     from kiosk.store.models import Piece
 
-    if not files.encrypts:
-        return 0
+    if not files.encrypts or isinstance(files, SiteDocuments):
+        return 0  # a site's store never held plain documents (it came after encryption)
     root = files.root.resolve()
     with store.read() as s:
         paths = set(s.scalars(select(Piece.file_path).where(Piece.file_path.is_not(None))))

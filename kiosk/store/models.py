@@ -249,6 +249,17 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class SiteDocument(Base):
+    """A supporting document of a site's shared store, sealed as a lone kiosk's files are
+    (kiosk/store/documents.py): the server holds ciphertext only."""
+
+    __tablename__ = "document_site"
+
+    nom: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contenu: Mapped[bytes] = mapped_column(LargeBinary)
+    cree_le: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class OutboxItem(Base):
     """One submission of a dossier to the national service, written with the « en file » change.
 
@@ -272,6 +283,10 @@ class OutboxItem(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     national_number: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: SHA-256 of « reference, newline, receipt code », filed so that any kiosk can follow the
+    #: dossier from its receipt; fixed when queued (a resend is byte for byte), None for rows
+    #: an earlier version queued.
+    verificateur: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
         CheckConstraint(

@@ -28,6 +28,7 @@ a password is better in a ``passfile=`` (mode 600) or replaced by a client certi
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -96,6 +97,36 @@ def parse_site_url(value: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
+def check_tls(url: URL) -> None:
+    """Refuse a site server elsewhere than on this machine unless TLS is verified.
+
+    Raises:
+        SiteUrlError: the server is reached over the network without ``sslmode=verify-full``
+            and the site's authority (``sslrootcert``).
+    """
+    hosts = [h for h in (url.host, url.query.get("host"), url.query.get("hostaddr")) if h]
+    if not all(_on_this_machine(str(h)) for h in hosts):
+        mode = str(url.query.get("sslmode") or "prefer")
+        if mode != "verify-full" or not url.query.get("sslrootcert"):
+            # The dossiers and the audit chain cross the site's network: « require » would talk
+            # to anyone presenting a certificate, « prefer » falls back to clear text.
+            raise SiteUrlError(
+                "un serveur du site hors de ce poste se joint en TLS vérifié :"
+                " ajoutez ?sslmode=verify-full&sslrootcert=<l'autorité du site, un fichier PEM>"
+            )
+
+
+def _on_this_machine(host: str) -> bool:
+    """Whether libpq's ``host`` is this machine: a Unix socket folder, ``localhost`` or a
+    loopback address (the only places the site store is spoken to without TLS)."""
+    if host.startswith("/") or host.startswith("@") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def site_label(url: URL) -> str:
     """« serveur:port/base », as messages name the site store (never the password)."""
     host = url.host or str(url.query.get("host") or "localhost")
@@ -119,16 +150,47 @@ class SiteUnreachable(StoreError):
     """The site server cannot be reached or used now; nothing already saved is lost."""
 
 
+#: What libpq says when the server's certificate does not prove it is the site's server.
+_NOT_PROVEN = ("certificate verify failed", "does not match host name", "ssl error")
+#: What libpq says when the server refuses this kiosk (its address, role or certificate).
+_REFUSED = ("pg_hba.conf", "authentication failed", "no encryption", "permission denied")
+
+
 def unreachable(label: str, exc: BaseException) -> SiteUnreachable:
     """What the counter shows when the site server cannot be used (see :func:`explain`)."""
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    lowered = reason.lower()
+    if any(sign in lowered for sign in _NOT_PROVEN):
+        return SiteUnreachable(
+            Message(
+                "Le serveur du site {site} n'a pas prouvé qu'il est bien celui du site"
+                " (certificat TLS refusé : {detail}) : rien ne lui a été envoyé, et rien de ce"
+                " qui est saisi n'est perdu : l'écran le garde. Prévenez le support du site :"
+                " l'autorité (sslrootcert) ou le nom du serveur du réglage stockage.url est à"
+                " vérifier.",
+                site=label,
+                detail=reason,
+            )
+        )
+    if any(sign in lowered for sign in _REFUSED):
+        return SiteUnreachable(
+            Message(
+                "Le serveur du site {site} refuse cette borne : {detail}. Rien de ce qui est"
+                " saisi n'est perdu : l'écran le garde. Prévenez le support du site : le"
+                " certificat de la borne (sslcert, sslkey) ou ses droits sur le serveur sont à"
+                " vérifier.",
+                site=label,
+                detail=reason,
+            )
+        )
     return SiteUnreachable(
         Message(
             "Le serveur du site {site} ne répond pas : {detail}. Rien n'a été enregistré à"
             " l'instant, mais rien de ce qui est saisi n'est perdu : l'écran le garde."
             " Réessayez dans un moment ; si cela dure, prévenez le support du site.",
             site=label,
-            detail=detail[0] if detail else type(exc).__name__,
+            detail=reason,
         )
     )
 
@@ -234,6 +296,7 @@ def open_site_store(value: str) -> Store:
     """
     try:
         url = parse_site_url(value)
+        check_tls(url)
     except SiteUrlError as exc:
         raise StoreError(
             f"Réglage stockage.url : « {shown(value)} » n'est pas valable ({exc})."

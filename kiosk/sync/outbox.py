@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.demarches import Catalog, Demarche, JSONValue, effective_answers, required_documents
+from kiosk.dossiers.reference import RECEIPT_KEY_SETTING, receipt_verifier, verification_code
 from kiosk.dossiers.states import ACKNOWLEDGED_STATES, DossierState
 from kiosk.followup.reasons import Reason, reasons_to_json
 from kiosk.ports.national import LocalPiece, OutgoingDossier
@@ -123,6 +125,7 @@ def on_state_change(
                 attempts=0,
                 created_at=now,
                 next_attempt_at=now,
+                verificateur=_verifier(s, dossier),
             )
         )
         return
@@ -382,6 +385,19 @@ class Outbox:
                 row.value = text
 
 
+def _verifier(s: Session, dossier: Dossier) -> str:
+    """The receipt's verifier for the national service (``Dossier.verificateur``), from the
+    secret behind receipts' codes (created here if no receipt was ever printed: the receipt
+    printed next reads it)."""
+    key = s.get(Setting, RECEIPT_KEY_SETTING)
+    if key is None:
+        key = Setting(key=RECEIPT_KEY_SETTING, value=secrets.token_hex(32))
+        s.add(key)
+        s.flush()
+    code = verification_code(bytes.fromhex(key.value), dossier.id, dossier.reference)
+    return receipt_verifier(dossier.reference, code)
+
+
 def _outgoing(
     s: Session,
     item: OutboxItem,
@@ -452,6 +468,8 @@ def _outgoing(
         "contact": dossier.contact_mode,
         "pieces": described,
     }
+    if item.verificateur is not None:
+        body["verificateur"] = item.verificateur
     return OutgoingDossier(
         idempotency_key=item.idempotency_key,
         dossier_id=dossier.id,

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from sync.server import fleet, followup, payments
+from sync.server import fleet, followup, payments, receipts
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
 from sync.server.faults import PROBLEM, FaultInjector
@@ -147,6 +147,7 @@ class NationalSimulator:
         self._demarches = known_demarches()
         self.tariff_files = TariffShelf()
         self.fleet = fleet.Fleet(self.db, self.clients, sites or {}, self.now)
+        self.lookups = receipts.Lookups()
         api = Starlette(
             routes=self._routes(),
             exception_handlers={
@@ -174,6 +175,7 @@ class NationalSimulator:
             Route("/v1/tarifs/{version}", self.tariff, methods=["GET"]),
             Route("/v1/dossiers/{numero}/documents/{id}", self.document, methods=["GET"]),
             Route("/v1/notifications", self.notification, methods=["POST"]),
+            Route("/v1/suivi", self.follow_receipt, methods=["POST"]),
             Route("/v1/bornes", self.site_kiosks, methods=["GET"]),
             Route("/v1/bornes/rapport", self.kiosk_report, methods=["POST"]),
             Route("/v1/bornes/{borne}/revocation", self.revoke_kiosk, methods=["POST"]),
@@ -625,6 +627,41 @@ class NationalSimulator:
         if status != 200:
             title, detail = answer.pop("title"), answer.pop("detail", None)
             return problem(status, title, detail, **answer)
+        return JSONResponse(answer)
+
+    async def follow_receipt(self, request: Request) -> Response:
+        """A filed dossier's state from its receipt's reference and code (any kiosk)."""
+        if self._caller(request) is None:
+            return problem(401, "Jeton absent ou expiré.")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        why = receipts.request_errors(body)
+        if why is not None:
+            return problem(400, "Requête invalide.", why)
+        reference, now = body["reference"], self.now()
+        wait = self.lookups.closed(reference, now)
+        if wait:
+            return problem(
+                429,
+                "Trop de codes faux pour ce récépissé.",
+                "Le suivi de cette référence reprendra dans une heure au plus.",
+                headers={"Retry-After": str(wait)},
+                code="trop_d_essais",
+            )
+        f = self.app.faults
+        with self.db.tx() as c:
+            decide_due(c, now, f.delai_instruction, f.parts, self.demarche_of)
+            answer = receipts.lookup(c, reference, body["code"])
+        if answer is None:
+            self.lookups.wrong(reference, now)
+            return problem(
+                404,
+                "Aucun dossier ne correspond à ce récépissé.",
+                "Référence inconnue, code faux, ou dossier déposé sans vérificateur.",
+                code="recu_inconnu",
+            )
         return JSONResponse(answer)
 
     # ------------------------------------------------------------------ the site's kiosks

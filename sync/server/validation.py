@@ -92,6 +92,12 @@ def filing_errors(body: Any, demarches: dict[str, set[int]]) -> list[dict[str, s
         wrong("vehicule", "Le véhicule : immatriculation et VIN, en texte.")
     if body.get("contact") not in (*CONTACTS, None):
         wrong("contact", "Le mode de contact est guichet, telephone ou courrier.")
+    verifier = body.get("verificateur")
+    if "verificateur" in body and not (isinstance(verifier, str) and SHA256.fullmatch(verifier)):
+        wrong(
+            "verificateur",
+            "Le vérificateur est une empreinte SHA-256 (64 caractères hexadécimaux en minuscules).",
+        )
     pieces = body.get("pieces")
     if not isinstance(pieces, list) or not all(_piece_ok(p) for p in pieces):
         wrong(

@@ -21,14 +21,18 @@ from kiosk.dossiers.states import DossierState
 from kiosk.store import Store, open_store
 from kiosk.store.documents import DocumentStore
 from kiosk.store.models import ContactAttempt, Dossier, Usager
+from tests.cups import CupsServer, PdfQueue
 from tests.followup.letters_support import DEADLINE, REASONS, decide, filed_dossier, set_counter
 from tests.followup.test_national_documents import CPI, announce
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kiosk(tmp_path: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PN_KIOSK_DATA_DIR": str(tmp_path / "data")}
+def kiosk(
+    tmp_path: Path, *args: str, path: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``kiosk ARGS`` on the test's data folder; ``settings``: more ``PN_KIOSK_*`` variables."""
+    env = {**os.environ, "PN_KIOSK_DATA_DIR": str(tmp_path / "data"), **settings}
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
@@ -127,6 +131,35 @@ def test_the_days_letters_go_to_the_printer_once(tmp_path: Path, catalog: Catalo
     assert printed_letters(tmp_path) == 2
     nothing = kiosk(tmp_path, "courrier", "--jour", path=fake_lp(tmp_path, fails=True))
     assert nothing.returncode == 0 and "Aucune lettre à imprimer" in nothing.stdout
+
+
+def test_a_letter_goes_through_the_counters_cups_server_and_a_stopped_queue_records_nothing(
+    tmp_path: Path, catalog: Catalog, cups_server: CupsServer, pdf_queue: PdfQueue
+) -> None:
+    with kiosk_store(tmp_path, catalog) as (store, service):
+        ref = filed_dossier(service)
+        decide(service, store, ref, DossierState.A_COMPLETER, reasons=REASONS, deadline=DEADLINE)
+    printer = {"PN_KIOSK_PRINTER": pdf_queue.name, "PN_KIOSK_PRINT_SERVER": cups_server.address}
+    cups_server.run("cupsdisable", pdf_queue.name)
+
+    stopped = kiosk(tmp_path, "courrier", ref, **printer)
+
+    assert stopped.returncode == 1
+    assert stopped.stderr.startswith(
+        f"Erreur : L'imprimante « {pdf_queue.name} » est arrêtée (paused) :"
+    )
+    assert "Aucune lettre n'est notée comme envoyée : relancez la commande." in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert printed_letters(tmp_path) == 0 and cups_server.pending(pdf_queue) == []
+
+    cups_server.run("cupsenable", pdf_queue.name)
+    done = kiosk(tmp_path, "courrier", ref, **printer)
+
+    assert done.returncode == 0, done.stderr
+    assert f"Lettre du dossier {ref} envoyée à l'imprimante ({pdf_queue.name})." in done.stdout
+    [printed] = cups_server.wait_printed(pdf_queue)
+    assert ref in PdfReader(printed).pages[0].extract_text()
+    assert printed_letters(tmp_path) == 1
 
 
 def test_printer_missing_or_refusing_records_nothing(tmp_path: Path, catalog: Catalog) -> None:

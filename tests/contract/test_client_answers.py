@@ -54,6 +54,7 @@ from kiosk.ports.national import (
     OutgoingNotification,
     OutgoingTimbre,
     RateLimited,
+    ReceiptStatus,
     ServiceUnavailable,
     SiteKiosk,
     SiteKiosks,
@@ -195,6 +196,15 @@ def _listed(key: str, attribute: str, name: str) -> Callable[[dict[str, Any], ob
     return check
 
 
+#: The reference of the receipt followed: the answer must be about it.
+FOLLOWED = "PN-7K3M-Q9TX"
+
+
+def _same_status(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, ReceiptStatus)
+    assert (read.national_number, read.status) == (answer["numero_national"], answer["statut"])
+
+
 @dataclass(frozen=True)
 class Operation:
     """A call of the client and the answer it gets, as the contract describes it."""
@@ -289,6 +299,15 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.revoke("borne-perdue", by="cheffe"),
         fix=lambda answer: {**answer, "id": "borne-perdue", "revoquee": True},  # the one revoked
         same=_same_kiosk,
+    ),
+    "suivi": Operation(
+        "/v1/suivi",
+        "post",
+        "200",
+        "/v1/suivi",
+        lambda api: api.follow_receipt(FOLLOWED, "K4D9F2QX"),
+        fix=lambda answer: {**answer, "reference": FOLLOWED},
+        same=_same_status,
     ),
 }
 

@@ -29,6 +29,7 @@ RELEASED = {
     "0006_payment.py": "defee9eee672a4f82f751f70ff1256cf58e70dff3dc4d47c09a71e88f5bfbfec",
     "0007_followup.py": "0bf592e1e40af61b400abb1e5d82ef5bf114c8b7effff7d698a639398684f156",
     "0008_search.py": "3e6b930e455e8d762828ead6f1547ea4054e5bf1bf8806d58fae0fb0a41d9465",
+    "0009_sites.py": "b9aeb15cc782dfe046359a967e37edbc3778a7a6f6dd95c2baf0605bf4d4899c",
 }
 
 

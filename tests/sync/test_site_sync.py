@@ -1,11 +1,16 @@
 """Two counters of one site on its shared PostgreSQL store (issue 17), in real processes: one
-starts a dossier, the other finishes and files it, both sync at the same moment against the
-reference national server; every dossier is filed exactly once and the audit chain holds."""
+starts a dossier and scans a document into it, the other finishes and files it, both sync at
+the same moment against the reference national server; every dossier is filed exactly once, the
+document reaches the national service whole from whichever counter sends it, and the audit chain
+holds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +60,15 @@ def test_two_counters_share_a_dossier_and_sync_at_once_filing_each_once(
     started = _run(_kiosk(site_url, first, "--json", "dossier", "new", "changement_adresse"))
     assert started.returncode == 0, started.stderr
     reference = json.loads(started.stdout)["reference"]
+    scan = tmp_path / "carte-grise.pdf"
+    scan.write_bytes(b"%PDF-1.4\n" + b"carte grise AB-123-CD\n" * 100)
+    attached = _run(
+        _kiosk(site_url, first, "dossier", "piece", reference, "carte_grise", str(scan))
+    )
+    assert attached.returncode == 0, attached.stderr
+    # The site's documents key, copied to the other counter (enrolment does it, docs/sites.md).
+    (second / "keys").mkdir(parents=True)
+    shutil.copy2(first / "keys" / "documents.key", second / "keys" / "documents.key")
 
     finished = _run([sys.executable, "-c", _FINISH, site_url, str(second), reference])
     assert finished.returncode == 0, finished.stderr
@@ -95,6 +109,10 @@ def test_two_counters_share_a_dossier_and_sync_at_once_filing_each_once(
     status = _run(_kiosk(site_url, first, "--json", "dossier", "show", reference))
     dossier_id = json.loads(status.stdout)["id"]
     assert filings == dict.fromkeys([*queued, dossier_id], 1)  # exactly one filing each
+
+    with sqlite3.connect(tmp_path / "national.sqlite3") as national_db:
+        pieces = national_db.execute("SELECT sha256, complete FROM piece").fetchall()
+    assert pieces == [(hashlib.sha256(scan.read_bytes()).hexdigest(), 1)]
 
     verified = _run(_kiosk(site_url, second, "audit", "verify"))
     assert verified.returncode == 0, verified.stderr

@@ -23,7 +23,7 @@ from kiosk.dossiers.service import DossierService
 from kiosk.followup.letter_desk import LetterDesk
 from kiosk.followup.letters import LetterService
 from kiosk.followup.worklist import FollowUpService
-from kiosk.ports.devices import Printer
+from kiosk.ports.devices import Printer, Scanner
 from kiosk.security.agents import AgentService
 from tests.support import file_dossier, fill
 from ui.i18n import Translator
@@ -39,8 +39,10 @@ def screen_services(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     printer: Printer | None = None,
+    scanner: Scanner | None = None,
 ) -> Iterator[UiServices]:
-    """Services on a fresh store in ``folder``; dossiers and mandates dated by ``clock``."""
+    """Services on a fresh store in ``folder``; dossiers and mandates dated by ``clock``;
+    ``scanner``: a SANE scanner behind « Numériser » (none by default)."""
     container = build(Settings(database=folder / "kiosk.sqlite3", data_dir=folder))
     try:
         store = container.store
@@ -58,6 +60,7 @@ def screen_services(
             attachments=Attachments(store, container.catalog, container.documents),
             mandates=MandateService(store, clock=clock),
             scans=FolderSource(folder / "numerisations"),
+            scanner=scanner,
             counter=container.counter,
             training=True,
             followup=FollowUpService(store, container.catalog, clock=clock),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from devices.printing import CupsPrinter
 from kiosk.ports.devices import PrintError
+from kiosk.receipt import decode_qr_payload
+from tests.cups import CupsServer, PdfQueue
+from tests.receipt.test_receipt_pdf import tool
 from tests.ui.screens import filed_dossier, screen_services
 from ui.i18n import Translator
 from ui.screens.receipt import ReceiptScreen
@@ -67,3 +72,42 @@ def test_a_failed_print_is_said_in_the_persons_language_without_the_path(
         assert screen.status.text().startswith("The receipt could not be printed")
         assert "/var/spool" not in screen.status.text()
         assert screen.print_button.isEnabled()  # to try again
+
+
+def test_a_stopped_cups_queue_is_told_and_the_receipt_prints_once_it_is_started(
+    qtbot: QtBot, tmp_path: Path, cups_server: CupsServer, pdf_queue: PdfQueue
+) -> None:
+    cups_server.run("cupsdisable", pdf_queue.name)
+    printer = CupsPrinter(pdf_queue.name, server=cups_server.address)
+    with screen_services(tmp_path, printer=printer) as services:
+        reference = filed_dossier(services, "succession")
+        runner = TaskRunner()
+        screen = ReceiptScreen(services.receipt(), runner, Translator("en"))
+        qtbot.addWidget(screen)
+        screen.open(reference)  # prints once by itself
+        qtbot.waitUntil(lambda: runner.idle and screen.print_button.isEnabled())
+
+        assert screen.status.text().startswith("The receipt could not be printed")
+        # The agent reads why, in French, over the status (never a traceback).
+        assert screen.status.toolTip().startswith(f"L'imprimante « {pdf_queue.name} » est arrêtée")
+        assert cups_server.pending(pdf_queue) == []
+        assert services.dossiers.show(reference).summary.reference == reference  # kept
+
+        cups_server.run("cupsenable", pdf_queue.name)
+        screen.print_button.click()
+        qtbot.waitUntil(lambda: runner.idle and screen.print_button.isEnabled())
+        assert screen.status.text() == "Receipt printed."
+        [printed] = cups_server.wait_printed(pdf_queue)
+        # Training mode's receipt comes out of cups-pdf as drawings (its watermark): its QR
+        # code, scanned from the printed page, says whose receipt it is.
+        subprocess.run(
+            [tool("pdftoppm"), "-r", "150", "-png", "-singlefile", printed, tmp_path / "page"],
+            check=True,
+        )
+        scan = subprocess.run(
+            [tool("zbarimg"), "--raw", "-q", tmp_path / "page.png"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        assert decode_qr_payload(scan.stdout)[0] == reference

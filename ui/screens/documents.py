@@ -1,6 +1,6 @@
-"""Documents: the checklist the answers call for, each attached from the scanner's folder or
-photographed with the counter's camera, with thumbnails. What is not attached is listed on the
-receipt.
+"""Documents: the checklist the answers call for, each attached from the scanner's folder,
+photographed with the counter's camera, or scanned by the kiosk itself (« Numériser », a SANE
+scanner), with thumbnails. What is not attached is listed on the receipt.
 
 The scanner's folder holds people's papers in plain text. The picker offers only the scans that
 arrived since the dossier was opened at the counter (:meth:`DocumentsScreen.begin_session`), a scan
@@ -10,6 +10,7 @@ lock) the scans never attached are deleted too: the next person sees nothing of 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 from kiosk.demarches import required_documents
 from kiosk.dossiers.attachments import Attached, ScanAttached
 from kiosk.dossiers.views import Document, DossierView
-from kiosk.ports.devices import CameraFault, ScannedFile
+from kiosk.ports.devices import CameraFault, ScanError, ScannedFile
 from ui.i18n import Translator
 from ui.images import decoded
 from ui.screens.base import Screen
@@ -39,6 +40,8 @@ from ui.services import DocumentsServices
 from ui.tasks import TaskRunner
 from ui.widgets.camera import CaptureView
 from ui.widgets.scrolling import drop_page, scroll_back
+
+log = logging.getLogger(__name__)
 
 THUMB = 120
 
@@ -58,7 +61,8 @@ class _Loaded:
 
 class DocumentsScreen(Screen):
     """One row per required document: its state, its thumbnail, « Joindre » (from the scanner's
-    folder) and, when a camera is plugged in, « Photographier »."""
+    folder), « Numériser » when a SANE scanner is set, and « Photographier » when a camera is
+    plugged in."""
 
     back = Signal(str)
     proceed = Signal(str)
@@ -81,6 +85,9 @@ class DocumentsScreen(Screen):
         #: Why there is no « Photographier » button (no camera), hidden otherwise.
         self.camera_note = self.add_label("muted")
         self.camera_note.hide()
+        #: « Numérisation… » while the SANE scanner works, hidden otherwise.
+        self.scan_note = self.add_label("muted")
+        self.scan_note.hide()
         self.scroll_area = self.add_scroll_area()
         self.error = self.add_label("error")
         self.back_button, self.next_button = self.add_nav()
@@ -88,8 +95,15 @@ class DocumentsScreen(Screen):
         self.next_button.clicked.connect(lambda: self.proceed.emit(self.reference))
         self.rows: dict[tuple[str, str | None], QPushButton] = {}
         self.camera_buttons: dict[tuple[str, str | None], QPushButton] = {}
+        self.scan_buttons: dict[tuple[str, str | None], QPushButton] = {}
         self.thumbs: dict[tuple[str, str | None], QLabel] = {}
         self._loaded: _Loaded | None = None
+        #: Whether a page is being scanned, and which scan is the latest (an answer for an
+        #: earlier one, after the lock, is ignored).
+        self._scanning = False
+        self._scans = 0
+        #: Why the last scan failed (its catalogue key, re-worded on a change of language).
+        self._scan_problem = ""
         self._picking: tuple[Document, list[tuple[ScannedFile, QImage]]] | None = None
         #: The camera view while a document is being photographed.
         self.capture: CaptureView | None = None
@@ -118,6 +132,8 @@ class DocumentsScreen(Screen):
             self._back_at = None
         self.reference = reference
         self.error.clear()
+        self.error.setToolTip("")
+        self._scan_problem = ""
 
         def load() -> _Loaded:  # worker thread
             view = self.services.dossiers.show(reference)
@@ -139,6 +155,7 @@ class DocumentsScreen(Screen):
         layout = QVBoxLayout(page)
         self.rows = {}
         self.camera_buttons = {}
+        self.scan_buttons = {}
         self.thumbs = {}
         documents = loaded.view.documents
         self._camera_ok = self._camera_usable()
@@ -223,6 +240,13 @@ class DocumentsScreen(Screen):
         attach.clicked.connect(lambda _=False, d=doc: self._pick(d))
         row.addWidget(attach)
         self.rows[(doc.kind, doc.item_path)] = attach
+        if self.services.scanner is not None:
+            scan = QPushButton(self.tr_.t("documents.scan"))
+            scan.setAccessibleName(self.tr_.t("documents.scan_for", document=label))
+            scan.setEnabled(not self._scanning)
+            scan.clicked.connect(lambda _=False, d=doc: self._scan(d))
+            row.addWidget(scan)
+            self.scan_buttons[(doc.kind, doc.item_path)] = scan
         if self._camera_ok:
             photo = QPushButton(self.tr_.t("documents.camera"))
             photo.setAccessibleName(self.tr_.t("documents.camera_for", document=label))
@@ -230,6 +254,69 @@ class DocumentsScreen(Screen):
             row.addWidget(photo)
             self.camera_buttons[(doc.kind, doc.item_path)] = photo
         return box
+
+    # ----------------------------------------------------------------------------- scanner
+    def _scan(self, doc: Document) -> None:
+        """Scan the page on the scanner's glass and attach it to ``doc``, off the UI thread."""
+        scanner = self.services.scanner
+        if scanner is None or self._scanning:
+            return
+        reference, agent_id = self.reference, self.agent_id
+        self._scans += 1
+        token = self._scans
+
+        def scan() -> None:  # worker thread: seconds at the scanner, then the store
+            page = scanner.scan()
+            self.services.attachments.attach(
+                reference,
+                doc.kind,
+                page.data,
+                page.mime_type,
+                item_path=doc.item_path,
+                agent_id=agent_id,
+            )
+
+        self._scanning = True
+        self._scan_problem = ""
+        self.error.clear()
+        self.error.setToolTip("")
+        self.scan_note.setText(self.tr_.t("documents.scanning"))
+        self.scan_note.show()
+        for button in self.scan_buttons.values():
+            button.setEnabled(False)
+        self._leave_checklist()
+        self._back_at = (doc.kind, doc.item_path)
+        self.runner.run(
+            scan,
+            on_done=lambda _none: self._scanned(token, reference),
+            on_error=lambda e: self._scan_failed(token, reference, e),
+        )
+
+    def _scan_over(self, token: int, reference: str) -> bool:
+        """End the scan ``token``; whether its answer is still wanted: the latest scan, for
+        the dossier on screen (not a late one after the lock or for a dossier left since)."""
+        if token != self._scans or not self._scanning:
+            return False
+        self._scanning = False
+        self.scan_note.hide()
+        for button in self.scan_buttons.values():
+            button.setEnabled(True)
+        return reference == self.reference
+
+    def _scanned(self, token: int, reference: str) -> None:
+        if self._scan_over(token, reference):
+            self.open(reference, back_in_place=True)  # its thumbnail, « Fourni »
+
+    def _scan_failed(self, token: int, reference: str, exc: Exception) -> None:
+        if not self._scan_over(token, reference):
+            return
+        log.warning("page non numérisée : %s", exc)  # the scanner's French words, for the agent
+        if isinstance(exc, ScanError):
+            self._scan_problem = f"scanner.{exc.fault.value}"
+            self.error.setText(self.tr_.t(self._scan_problem))
+            self.error.setToolTip(str(exc))
+        else:  # the store refused the page (disk full…): said as any attachment's error
+            self.error.setText(self.tr_.error(exc))
 
     # ------------------------------------------------------------------------------ camera
     def _camera_usable(self) -> bool:
@@ -256,6 +343,7 @@ class DocumentsScreen(Screen):
             )
 
         self.error.clear()
+        self._scan_problem = ""
         self.camera_note.hide()
         self._leave_checklist()
         view = CaptureView(camera, self.runner, self.tr_, document=label, save=save)
@@ -294,6 +382,7 @@ class DocumentsScreen(Screen):
     def _pick(self, doc: Document) -> None:
         """Offer the scanner folder's latest files of this session as big thumbnails."""
         since = self.session_since
+        self._scan_problem = ""  # (an error of the folder is not re-worded as the scanner's)
         self.runner.run(
             lambda: [
                 (f, thumbnail(self.services.scans.read(f), f.mime_type))
@@ -372,6 +461,10 @@ class DocumentsScreen(Screen):
         self.help.setText(self.tr_.t("documents.help"))
         self.back_button.setText(self.tr_.t("wizard.back"))
         self.next_button.setText(self.tr_.t("wizard.next"))
+        if self._scanning:
+            self.scan_note.setText(self.tr_.t("documents.scanning"))
+        if self._scan_problem:
+            self.error.setText(self.tr_.t(self._scan_problem))
         if self.capture is not None and self._capturing is not None:
             doc = self._capturing
             label = self._label(doc, self._loaded) if self._loaded is not None else doc.label
@@ -395,7 +488,12 @@ class DocumentsScreen(Screen):
         self._picking = None
         self._checklist_at = None
         self._back_at = None
+        self._scanning = False  # a scan under way still attaches its page, to its dossier
+        self._scan_problem = ""
+        self.scan_note.hide()
+        self.error.setToolTip("")
         self.rows = {}
         self.camera_buttons = {}
+        self.scan_buttons = {}
         self.thumbs = {}
         drop_page(self.scroll_area)

@@ -10,7 +10,7 @@ with Enter: it is recognised by its ``PN1-`` prefix and checked against its veri
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QShowEvent
@@ -28,7 +28,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.demarches import Demarche
 from kiosk.dossiers.views import DossierSummary
+
+if TYPE_CHECKING:
+    from kiosk.dossiers.receipts import FollowedReceipt
 from kiosk.settings.paths import assets_dir
+from ui.accessibility import LiveLabel
 from ui.i18n import Translator
 from ui.screens.base import Screen
 from ui.services import HomeServices
@@ -99,7 +103,7 @@ class HomeScreen(Screen):
         self.search_button.clicked.connect(self._search)
         row.addWidget(self.search_button)
         self.layout_.addLayout(row)
-        self.message = QLabel()
+        self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.layout_.addWidget(self.message)
         self.results = QListWidget()
@@ -199,11 +203,17 @@ class HomeScreen(Screen):
         restyle(self.message, "")
         self.message.clear()
         if text.upper().startswith("PN1"):
-            self.runner.run(
-                lambda: self.services.receipts.lookup_qr(text),
-                on_done=lambda summary: self.resume.emit(summary.reference),
-                on_error=self._fail,
-            )
+            follow = self.services.follow_receipt
+            if follow is None:
+                self.runner.run(
+                    lambda: self.services.receipts.lookup_qr(text),
+                    on_done=lambda summary: self.resume.emit(summary.reference),
+                    on_error=self._fail,
+                )
+            else:  # here, or at the national service when another kiosk filed it
+                self.runner.run(
+                    lambda: follow.follow(text), on_done=self._followed, on_error=self._fail
+                )
             return
         self.runner.run(
             lambda: self.services.dossiers.list(search=text, limit=30),
@@ -232,9 +242,20 @@ class HomeScreen(Screen):
     def _open(self, item: QListWidgetItem) -> None:
         self.resume.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
+    def _followed(self, found: DossierSummary | FollowedReceipt) -> None:
+        if isinstance(found, DossierSummary):
+            self.resume.emit(found.reference)
+            return
+        # Another kiosk's dossier: its state as the national service tells it, nothing to open.
+        lang = self.tr_.lang
+        lines = [found.message().localized(lang)] + [m.localized(lang) for m in found.details()]
+        self.results.clear()
+        self.results.hide()
+        self.message.setText("\n".join(self.tr_.line(line) for line in lines))
+
     def _fail(self, exc: Exception) -> None:
         restyle(self.message, "error")
-        self.message.setText(str(exc))
+        self.message.setText(self.tr_.error(exc))
 
     def clear_personal_data(self) -> None:
         self.search.clear()
