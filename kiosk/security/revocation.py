@@ -19,9 +19,10 @@ this order (:meth:`Withdrawal.carry_out`):
 
 What is the kiosk's own (:func:`plan_for`): on its own encrypted SQLite store, both keys. On a
 site's shared PostgreSQL store (docs/sites.md) the database is the site's: it has no key file
-here and is never touched; the documents key is destroyed only when it is in the kiosk's own
-data folder (documents are still kept on each counter today); a key configured elsewhere could
-be the site's, and is left. The site's server credentials named in ``stockage.url`` (a client
+here and is never touched; the documents key, of which every counter holds its own copy
+(docs/sites.md, « Documents shared by the counters »), is destroyed only when it is in the
+kiosk's own data folder; a key configured elsewhere could be a place the site shares, and is
+left. The site's server credentials named in ``stockage.url`` (a client
 certificate's key, a passfile) are left too: the site's administrator revokes the counter's
 certificate or role on the server (docs/sites.md).
 
