@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,6 +173,9 @@ class SyncWorker:
         # The report at start, then when it changes (send_report).
         self._next_report, self._last_report = clock.time(), float("-inf")
         self._reported: dict[str, Any] | None = None
+        #: The last sync error while dossiers wait (the report's « dernière erreur »): the
+        #: service down, or a dossier it keeps failing while it answers the rest.
+        self._recent_error: str | None = None
         self._notifications = notifications if followup_api is not None else None
         self._issued = issued if followup_api is not None else None
         self._followup_api = followup_api
@@ -625,6 +628,7 @@ class SyncWorker:
             self._outbox.set_marker(REFUSED_TARIFFS_KEY, refused)
 
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
+        self._recent_error = error
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
         self._outbox.release(claimed.item_id, error, retry_at=retry_at, charged=charged)
 
@@ -675,8 +679,14 @@ class SyncWorker:
         assert self._fleet_api is not None
         now = self._clock.time()
         report = self._reporter.build(
-            last_sync=self._last_success, last_error=self.scheduler.last_error
+            last_sync=self._last_success,
+            last_error=self.scheduler.last_error or self._recent_error,
         )
+        if report.queued == 0 and self._recent_error is not None:
+            # Everything went: an old dossier's error is no one's concern any more.
+            self._recent_error = None
+            if self.scheduler.last_error is None:
+                report = replace(report, last_error=None)
         key = {**report.to_json(), "derniere_synchro": None}
         heartbeat = self._last_report + REPORT_HEARTBEAT
         if not force and key == self._reported and now < heartbeat:

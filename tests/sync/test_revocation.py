@@ -141,6 +141,26 @@ def test_a_report_names_the_unsent_dossiers_by_reference_and_nothing_personal(
         assert personal not in text
 
 
+def test_a_report_says_the_last_error_of_a_dossier_the_service_keeps_failing(
+    tmp_path: Path, site: Site
+) -> None:
+    settings = settings_for(tmp_path / "borne", site.server.url, "borne-demo")
+    container = build(settings)
+    try:
+        (failing,) = queue_many(container.store, 1, demarche=("changement_adresse", 1))
+        control = {"echecs_dossier": {failing: 500}}
+        httpx.post(f"{site.server.url}/_control", json=control).raise_for_status()
+        report = sync_once(container, settings, site.clock)
+        assert report.failing and report.waiting == 1
+        said = httpx.get(f"{site.server.url}/_control/bornes").json()["bornes"]
+        mine = next(k for k in said if k["id"] == "borne-demo")["rapport"]
+        # The service answers the rest: its error is this dossier's, said to the supervisor.
+        assert mine["file_attente"] == 1
+        assert mine["derniere_erreur"].startswith("Le service national a répondu 500")
+    finally:
+        container.close()
+
+
 def test_the_service_refuses_a_report_with_a_field_more(site: Site) -> None:
     url = site.server.url
     token = httpx.post(
