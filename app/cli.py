@@ -36,6 +36,7 @@ _EXTENSIONS: tuple[str, ...] = (
     "app.cli_letters",
     "app.cli_mandat",
     "app.cli_enrolment",
+    "app.cli_fleet",
 )
 
 STATE_NAMES = (
@@ -477,14 +478,16 @@ def _receipt(c: Container, args: argparse.Namespace) -> int:
 
 
 def _run_kiosk(args: argparse.Namespace) -> int:
-    from app.cli_settings import resolution_of
+    from app.cli_settings import credentials_file_of, resolution_of
     from app.settings import SettingsError
     from ui.app import RESTART, run
 
     opened: list[Container] = []
+    credentials = None
     try:
         resolution = resolution_of(args)
         settings, settings_file = resolution.settings, resolution.settings_file
+        credentials = credentials_file_of(args)
         problem = None
     except SettingsError as exc:
         # Also on the screen: a kiosk started by its session has no terminal anyone reads.
@@ -496,7 +499,12 @@ def _run_kiosk(args: argparse.Namespace) -> int:
 
         if problem is not None:
             raise problem  # the sign-in screen says why the kiosk does not start
-        services, container = build_ui(settings, training=args.demo, settings_file=settings_file)
+        services, container = build_ui(
+            settings,
+            training=args.demo,
+            settings_file=settings_file,
+            credentials_file=credentials,
+        )
         opened.append(container)
         return services
 

@@ -77,8 +77,10 @@ def _paths(args: argparse.Namespace) -> Paths:
 
 
 def _open(paths: Paths) -> Store:
+    from kiosk.security.revocation import plan_for, refuse_if_withdrawn
     from kiosk.store import open_store
 
+    refuse_if_withdrawn(plan_for(paths))  # a revoked kiosk says so, not « key missing »
     return open_store(paths.database, key_file=paths.db_key_file, url=paths.database_url)
 
 

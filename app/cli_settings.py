@@ -14,6 +14,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from app.settings import Declaration, Resolution, Settings
 
 EXIT_OK = 0
@@ -57,6 +59,17 @@ def resolution_of(args: argparse.Namespace) -> Resolution:
 def settings_of(args: argparse.Namespace) -> Settings:
     """The frozen settings of this command (see :func:`resolution_of`)."""
     return resolution_of(args).settings
+
+
+def credentials_file_of(args: argparse.Namespace) -> Path | None:
+    """The settings file the national secret was read from (``None``: not from a file). A
+    revoked kiosk removes the secret from it (kiosk/security/revocation.py)."""
+    from app.settings import Source
+
+    resolution = resolution_of(args)
+    if resolution.origins["api_client_secret"].source is Source.FILE:
+        return resolution.file
+    return None
 
 
 def _reglages(args: argparse.Namespace) -> int:

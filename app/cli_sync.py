@@ -49,6 +49,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="ID:SECRET",
         help="borne autorisée (défaut : borne-demo:secret-demo)",
     )
+    sim.add_argument(
+        "--site",
+        action="append",
+        metavar="ID:SITE",
+        help="site de la borne ID (défaut : toutes dans site-reference) ; une borne ne voit"
+        " et ne révoque que celles de son site",
+    )
     sim.add_argument("--graine", type=int, help="graine du hasard (pannes reproductibles)")
     sim.add_argument("--tls-cert", type=Path, metavar="PEM", help="certificat : servir en HTTPS")
     sim.add_argument("--tls-cle", type=Path, metavar="PEM", help="clé privée du certificat")
@@ -101,11 +108,17 @@ def _national_sim(args: argparse.Namespace) -> int:
         if not sep or not client_id or not secret:
             return _fail(f"--client attend ID:SECRET, pas « {spec} ».")
         clients[client_id] = secret
+    sites: dict[str, str] = {}
+    for spec in args.site or ():
+        client_id, sep, site = spec.partition(":")
+        if not sep or not client_id or not site:
+            return _fail(f"--site attend ID:SITE, pas « {spec} ».")
+        sites[client_id] = site
     # Training mode's own server is given --db: it never reads (nor fails on) the settings.
     db = args.sim_db or settings_of(args).data_dir / "national-sim.sqlite3"
     db.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.graine)  # noqa: S311 - fault draws, not secrets
-    sim = NationalSimulator(db, clients=clients or DEMO_CLIENTS, rng=rng)
+    sim = NationalSimulator(db, clients=clients or DEMO_CLIENTS, rng=rng, sites=sites)
     sim.app.configure(
         {
             "latence_ms": args.latence_ms,
@@ -150,7 +163,7 @@ def _stop_with(parent: int) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from app.cli_settings import settings_of
+    from app.cli_settings import credentials_file_of, settings_of
     from app.container import build
     from app.sync_setup import SyncConfigError, SyncSettings
     from kiosk.store import StoreError
@@ -159,7 +172,7 @@ def _sync(args: argparse.Namespace) -> int:
         return _pin(args.certificat)
     settings = settings_of(args)
     try:
-        container = build(settings)
+        container = build(settings, credentials_file=credentials_file_of(args))
     except StoreError as exc:
         return _fail(str(exc))
     try:
@@ -221,6 +234,9 @@ def _once(container: Container, settings: Any, args: argparse.Namespace) -> int:
         report = worker.run_once()
     finally:
         api.close()
+    if report.revoked:
+        withdrawn = container.withdrawal.done if container.withdrawal else None
+        return _fail(str(withdrawn) if withdrawn else "Cette borne a été retirée du service.")
     held = Outbox(container.store, container.catalog, clock=utc_now).held()
     data = {
         "transmis": report.sent,
@@ -305,6 +321,9 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
         if schedule is not None:
             schedule.stop()
         api.close()
+    if worker.revoked:  # the service said this kiosk was revoked: it stops, keys destroyed
+        withdrawn = container.withdrawal.done if container.withdrawal else None
+        return _fail(str(withdrawn) if withdrawn else "Cette borne a été retirée du service.")
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
@@ -39,6 +39,7 @@ from kiosk.ports.national import ReceiptApi
 from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.security.retention import RetentionService
+from kiosk.security.revocation import Withdrawal, plan_for, refuse_if_withdrawn
 from kiosk.settings.paths import Paths, assets_dir
 from kiosk.site.counter import CounterSettings
 from kiosk.site.screen import ScreenSettings
@@ -47,6 +48,9 @@ from kiosk.store.documents import DocumentStore, SiteDocuments, encrypt_plain_do
 from kiosk.store.engine import StoreReadOnly
 from kiosk.updates import BundleFolder
 from ui.services import IdentityPhotos, UiServices
+
+if TYPE_CHECKING:
+    from kiosk.sync.fleet import SiteKiosksService
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,8 @@ class Container:
     closers: list[Callable[[], None]] = field(default_factory=list)
     #: Training mode's own reference national server (its address), None otherwise.
     reference_url: str | None = None
+    #: What this kiosk destroys if the national service says it was revoked (a lost tablet).
+    withdrawal: Withdrawal | None = None
 
     def close(self) -> None:
         """Stop what was started (simulated card…) and release the database."""
@@ -79,6 +85,7 @@ def build_ui(
     training: bool = False,
     sync: bool = True,
     settings_file: Path | None = None,
+    credentials_file: Path | None = None,
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
 
@@ -89,6 +96,8 @@ def build_ui(
 
     ``settings_file``: where the settings were read from (or would be); a kiosk with no
     credentials offers to enrol itself into it (« Borne à configurer », docs/sites.md).
+    ``credentials_file``: the settings file holding the national secret, which a revoked kiosk
+    removes it from.
     """
     folder = settings.data_dir / "formation"
     if training:
@@ -101,7 +110,7 @@ def build_ui(
         folder.mkdir(parents=True, exist_ok=True)
         server = _ReferenceServer(folder / "service-national.sqlite3")
     try:
-        container = build(settings, training=training)
+        container = build(settings, training=training, credentials_file=credentials_file)
     except BaseException:
         if server is not None:
             server.stop()
@@ -150,10 +159,11 @@ def build_ui(
     _warm_up_receipts()
     identity, training_can = _identity_reader(container, settings.reader, training=training)
     _start_purge(container, settings, scans)
-    subscribe, wake, refresh = (
-        _start_sync(container, settings, server) if sync else (None, None, None)
+    subscribe, wake, refresh, site_kiosks = (
+        _start_sync(container, settings, server) if sync else (None, None, None, None)
     )
     lookup = _receipt_lookup(container, settings, server) if sync else None
+    withdrawal = container.withdrawal
     services = UiServices(
         catalog=container.catalog,
         dossiers=container.dossiers,
@@ -193,6 +203,8 @@ def build_ui(
         ),
         screen=ScreenSettings(container.store),
         **_enrolment(container, settings, settings_file, server, training=training),
+        site_kiosks=site_kiosks,
+        withdrawn_subscribe=withdrawal.subscribe if withdrawal is not None else None,
     )
     return services, container
 
@@ -326,9 +338,19 @@ def _identity_reader(
     return reader, training_can
 
 
-def build(settings: Settings, *, training: bool = False) -> Container:
-    """Open the store (migrating it) and load the procedure catalogue."""
+def build(
+    settings: Settings, *, training: bool = False, credentials_file: Path | None = None
+) -> Container:
+    """Open the store (migrating it) and load the procedure catalogue.
+
+    Raises:
+        KioskWithdrawn: the kiosk was revoked (a StoreError: said in French, no traceback).
+    """
     paths = settings.paths
+    # A revoked kiosk finishes destroying its keys and stops here, before the store says only
+    # that its key is missing.
+    plan = plan_for(paths, credentials_file=credentials_file)
+    refuse_if_withdrawn(plan)
     # The shipped démarches and those installed from signed bundles (kiosk/updates/).
     catalog = LiveCatalog(paths.demarches_dir, BundleFolder(paths.bundles_dir / DEMARCHES))
     # Stored documents prove a store existed: a database missing beside them is refused.
@@ -357,6 +379,7 @@ def build(settings: Settings, *, training: bool = False) -> Container:
         counter=counter,
         receipts=receipts,
         documents=documents,
+        withdrawal=Withdrawal(plan, store=store),
     )
 
 
@@ -390,14 +413,20 @@ def _start_sync(
     Callable[[Callable[[ConnectionBadge], None]], None] | None,
     Callable[[], None] | None,
     Callable[[], None] | None,
+    SiteKiosksService | None,
 ]:
     """Start the background sync (in training mode, against a reference server of its own).
 
-    Returns ``subscribe``, ``wake`` (send now) and ``refresh`` (pull the decisions now) for the
-    UI, or Nones when sync is not configured (the kiosk then keeps every dossier queued, and
-    says so on its badge).
+    Returns ``subscribe``, ``wake`` (send now), ``refresh`` (pull the decisions now) and the
+    site's kiosks (the supervisor's « Bornes du site ») for the UI, or Nones when sync is not
+    configured (the kiosk then keeps every dossier queued, and says so on its badge).
     """
-    from app.sync_setup import SyncConfigError, SyncSettings, start_background_sync
+    from app.sync_setup import (
+        SyncConfigError,
+        SyncSettings,
+        site_kiosks_service,
+        start_background_sync,
+    )
     from sync.worker import SyncStatus
 
     subscribers: list[Callable[[ConnectionBadge], None]] = []
@@ -427,10 +456,11 @@ def _start_sync(
         )
     except SyncConfigError as exc:
         log.warning("synchronisation non configurée : %s", exc)
-        return None, None, None
+        return None, None, None, None
     thread = start_background_sync(container, sync_settings, listener=listener)
     container.closers.append(thread.stop)
-    return subscribe, thread.worker.wake, thread.worker.pull_now
+    site_kiosks = site_kiosks_service(container, sync_settings)
+    return subscribe, thread.worker.wake, thread.worker.pull_now, site_kiosks
 
 
 def _receipt_lookup(

@@ -16,15 +16,18 @@ from app.container import Container
 from app.settings import BY_NAME, Settings
 from kiosk.demarches.installed import KIND as DEMARCHES
 from kiosk.demarches.installed import LiveCatalog, demarche_kind
+from kiosk.dossiers.base import utc_now
 from kiosk.fees import default_tariffs_dir
 from kiosk.fees.installed import tariff_kind
 from kiosk.ports.national import ReceiptStatus
 from kiosk.sync.bundles import BundleUpdates
+from kiosk.sync.fleet import SiteKiosksService
 from kiosk.sync.followup import NationalFollowUp
 from kiosk.sync.issued import IssuedDocuments
 from kiosk.sync.notifications import NotificationQueue
 from kiosk.sync.outbox import Outbox
 from kiosk.sync.payments import PaymentQueue
+from kiosk.sync.report import Reporter
 from kiosk.updates import parse_keys
 from sync.client import HttpNationalApi
 from sync.clock import Clock, Sleeper, SystemClock, ThreadSleeper, as_datetime
@@ -155,10 +158,45 @@ def build_worker(
         # Kept encrypted beside the pieces, through the same document store.
         issued=IssuedDocuments(container.store, container.documents, clock=now),
         followup_api=api,
+        # This kiosk's report on itself, and its withdrawal if the service says it is revoked.
+        reporter=Reporter(container.store, kiosk_version()),
+        fleet_api=api,
+        on_revoked=container.withdrawal.carry_out if container.withdrawal else None,
     )
     api.set_throttle(worker.throttle)
     api.set_queue_length(worker.queue_length)
     return worker, api
+
+
+def kiosk_version() -> str:
+    """This kiosk's version, as its report says it (the installed distribution's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pn-kiosk")
+    except PackageNotFoundError:  # run from a source tree never installed
+        return "0.0.0+source"
+
+
+def site_kiosks_service(
+    container: Container,
+    settings: SyncSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> SiteKiosksService:
+    """The site's kiosks for the supervisor (its own HTTP client: the worker's is its thread's;
+    closed with the container); ``clock``: what « now » is for the flags."""
+    api = HttpNationalApi(
+        settings.url, settings.client_id, settings.client_secret, tls=settings.tls.context()
+    )
+    container.closers.append(api.close)
+    return SiteKiosksService(
+        container.store,
+        api,
+        own_id=settings.client_id,
+        clock=clock,
+        withdrawal=container.withdrawal,
+    )
 
 
 class ReceiptLookup:

@@ -27,12 +27,18 @@ from typing import Any
 
 from kiosk.followup.reasons import Reason, legacy_reasons, reasons_from_json
 from kiosk.ports.national import (
+    MAX_REPORTED_ERROR,
+    MAX_REPORTED_UNSENT,
+    STORAGE_KINDS,
     ChangesPage,
     KioskCredentials,
+    KioskReport,
     PaymentInfo,
     ReceiptStatus,
     Redeemed,
     ReturnedDocument,
+    SiteKiosk,
+    SiteKiosks,
     StatusChange,
 )
 from kiosk.updates import KINDS, PublishedBundle, SignedBundle
@@ -90,6 +96,19 @@ MAX_MANIFEST_TEXT = 88_000
 MAX_SIGNATURE_TEXT = 88
 MAX_FILE_TEXT = 350_000
 MAX_BUNDLE_FILES = 400
+#: RFC 3339's ``date-time`` (the contract's ``format: date-time``): a leap second and any
+#: number of decimals included, ``t`` and ``z`` in either case.
+DATE_TIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+#: A kiosk's identifier at the national service (its ``client_id``).
+KIOSK_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: A dossier reference as the kiosk prints it (kiosk/dossiers/reference.py).
+REFERENCE = re.compile(r"PN-[0-9A-Z]{4}-[0-9A-Z]{4}")
+VERSION = re.compile(r"[0-9A-Za-z.+-]{1,32}")
+#: The most kiosks one site lists.
+MAX_SITE_KIOSKS = 1000
 
 
 class Malformed(ValueError):
@@ -175,6 +194,27 @@ def one_of(value: object, where: str, allowed: frozenset[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise Malformed(where, "valeur inconnue")
     return value
+
+
+def moment(value: object, where: str) -> datetime:
+    """A date and time with its offset (RFC 3339's ``date-time``), as UTC. A leap second reads
+    as the second before it; decimals past the microsecond are dropped."""
+    found = DATE_TIME.fullmatch(text(value, where, max_len=64))
+    if found is None:
+        raise Malformed(where, "forme incorrecte")
+    ymd, hm, second, fraction, offset = found.groups()
+    micro = (fraction or "")[1:7].ljust(6, "0")
+    zone = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        at = datetime.fromisoformat(f"{ymd}T{hm}:{min(int(second), 59):02d}.{micro}{zone}")
+    except ValueError as exc:  # 2027-02-30, 25:00, +24:00
+        raise Malformed(where, "date impossible") from exc
+    return at.astimezone(UTC)
+
+
+def optional_moment(value: object, where: str) -> datetime | None:
+    """A ``date-time`` or ``null``."""
+    return None if value is None else moment(value, where)
 
 
 def day(value: object, where: str) -> date:
@@ -407,7 +447,6 @@ RECEIPT_STATUSES = frozenset(
         "refuse",
     }
 )
-REFERENCE = re.compile(r"PN-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 def receipt_status(data: dict[str, Any], asked: str) -> ReceiptStatus:
@@ -464,3 +503,58 @@ def redeemed(data: dict[str, Any]) -> Redeemed:
     sealed = text(data["scelle"], "scelle", min_len=40, max_len=MAX_SEALED, pattern=SEALED)
     blob = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
     return Redeemed(KioskCredentials(client_id, secret), blob)
+
+
+def report_received(data: dict[str, Any], kiosk_id: str) -> datetime:
+    """``RapportRecu`` for this kiosk's report: when the service received it."""
+    obj(data, "", ("borne", "recu_le"))
+    if text(data["borne"], "borne", pattern=KIOSK_ID) != kiosk_id:
+        raise Malformed("borne", "une autre borne que celle qui a fait le rapport")
+    return moment(data["recu_le"], "recu_le")
+
+
+def kiosk_report(data: object, where: str) -> KioskReport:
+    """``RapportBorne``: a kiosk's report as the service keeps it."""
+    required = ("version", "file_attente", "plus_ancien_non_envoye", "derniere_synchro")
+    r = obj(data, where, (*required, "derniere_erreur", "non_envoyes", "stockage"))
+    unsent = array(r["non_envoyes"], _at(where, "non_envoyes"), max_items=MAX_REPORTED_UNSENT)
+    return KioskReport(
+        version=text(r["version"], _at(where, "version"), pattern=VERSION),
+        queued=integer(r["file_attente"], _at(where, "file_attente"), lo=0, hi=1_000_000),
+        oldest_unsent=optional_moment(
+            r["plus_ancien_non_envoye"], _at(where, "plus_ancien_non_envoye")
+        ),
+        last_sync=optional_moment(r["derniere_synchro"], _at(where, "derniere_synchro")),
+        last_error=optional_text(
+            r["derniere_erreur"], _at(where, "derniere_erreur"), max_len=MAX_REPORTED_ERROR
+        ),
+        unsent=tuple(
+            text(ref, _at(_at(where, "non_envoyes"), i), pattern=REFERENCE)
+            for i, ref in enumerate(unsent)
+        ),
+        storage=one_of(r["stockage"], _at(where, "stockage"), STORAGE_KINDS),
+    )
+
+
+def site_kiosk(data: object, where: str = "") -> SiteKiosk:
+    """``Borne``: one kiosk of the site, its last report (when it sent one) and whether it was
+    revoked."""
+    k = obj(data, where, ("id", "revoquee"))
+    revoked_by = k.get("revoquee_par")
+    return SiteKiosk(
+        id=text(k["id"], _at(where, "id"), pattern=KIOSK_ID),
+        # Absent: the kiosk never sent one (``null`` is not the contract's).
+        report=kiosk_report(k["rapport"], _at(where, "rapport")) if "rapport" in k else None,
+        received_at=moment(k["recu_le"], _at(where, "recu_le")) if "recu_le" in k else None,
+        revoked=boolean(k["revoquee"], _at(where, "revoquee")),
+        revoked_at=optional_moment(k.get("revoquee_le"), _at(where, "revoquee_le")),
+        revoked_by=optional_text(revoked_by, _at(where, "revoquee_par"), min_len=1, max_len=64),
+    )
+
+
+def site_kiosks(data: dict[str, Any]) -> SiteKiosks:
+    """``BornesDuSite``: every kiosk of the asking kiosk's site."""
+    obj(data, "", ("site", "bornes"))
+    site = text(data["site"], "site", min_len=1, max_len=64)
+    listed = array(data["bornes"], "bornes", max_items=MAX_SITE_KIOSKS)
+    return SiteKiosks(site, tuple(site_kiosk(k, _at("bornes", i)) for i, k in enumerate(listed)))

@@ -40,6 +40,8 @@ from kiosk.ports.national import (
     EnrolmentRefused,
     FieldProblem,
     FilingFailed,
+    KioskReport,
+    KioskRevoked,
     LocalPiece,
     OutgoingDossier,
     OutgoingNotification,
@@ -53,6 +55,8 @@ from kiosk.ports.national import (
     Redeemed,
     Refused,
     ServiceUnavailable,
+    SiteKiosk,
+    SiteKiosks,
     TimbreVerdict,
     wrong_code_message,
 )
@@ -78,6 +82,8 @@ _SIZE = re.compile(r"(?:^|[;,\s])([cnr])=(\d{1,12}(?:\.\d{1,6})?)(?=$|[;,\s])")
 MAX_FLEET = 10_000_000
 #: The longest wait a ``Next-Request-In`` may book (seconds); beyond, it is ignored.
 MAX_BOOKED = 86_400.0
+#: The problem ``code`` that says the asking kiosk was withdrawn from service (any call).
+REVOKED = "borne_revoquee"
 
 
 def amount_due(value: object, reference: str) -> int | None:
@@ -437,6 +443,51 @@ class HttpNationalApi:
             self._fail(response, expected="200")
         return self._check(answers.redeemed, self._json(response), "enrôlement")
 
+    # ------------------------------------------------------------------ the site's kiosks
+
+    def report(self, report: KioskReport) -> datetime:
+        """Send this kiosk's report (nothing personal: its fields are the contract's
+        ``RapportBorne``, which the service refuses to extend); returns when it was received."""
+        response = self._call("POST", "/v1/bornes/rapport", json=report.to_json())
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        data = self._json(response)
+        return self._check(answers.report_received, data, "rapport", self._client_id)
+
+    def site_kiosks(self) -> SiteKiosks:
+        """Every kiosk of this kiosk's site, with its last report."""
+        response = self._call("GET", "/v1/bornes")
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        return self._check(answers.site_kiosks, self._json(response), "bornes")
+
+    def revoke(self, kiosk_id: str, *, by: str) -> SiteKiosk:
+        """Withdraw a kiosk of this site from service; :class:`Refused` with the service's
+        words when it will not (unknown here, or this kiosk itself)."""
+        if not answers.KIOSK_ID.fullmatch(kiosk_id):
+            raise Refused(f"Identifiant de borne invalide : « {kiosk_id[:64]} ».")
+        response = self._call(
+            "POST", f"/v1/bornes/{quote(kiosk_id, safe='')}/revocation", json={"par": by}
+        )
+        if response.status_code in (404, 409, 422):
+            problem = _problem(response) or {}
+            detail = problem.get("detail") or problem.get("title")
+            code = problem.get("code")
+            said = str(detail) if isinstance(detail, str) and detail.strip() else None
+            raise Refused(
+                said or "Révocation refusée.",
+                (FieldProblem("code", code),) if isinstance(code, str) else (),
+            )
+        if response.status_code != 200:
+            self._fail(response, expected="200")
+        revoked = self._check(answers.site_kiosk, self._json(response), "révocation")
+        if revoked.id != kiosk_id or not revoked.revoked:
+            raise ServiceUnavailable(
+                "Réponse inattendue du service national (révocation : la borne rendue n'est pas"
+                " celle révoquée)."
+            )
+        return revoked
+
     # ------------------------------------------------------------------ uploads (tus-like)
 
     def _upload(self, piece: LocalPiece, url: str) -> None:
@@ -530,6 +581,11 @@ class HttpNationalApi:
         response = httpx.Response(
             streamed.status_code, headers=streamed.headers, content=content, request=request
         )
+        if response.status_code == 403 and (_problem(response) or {}).get("code") == REVOKED:
+            # Whatever was asked, the token included: this kiosk is withdrawn from service.
+            raise KioskRevoked(
+                "Le service national indique que cette borne a été retirée du service."
+            )
         rate = parse_rate_policy(response.headers.get("RateLimit-Policy"))
         if rate is not None:
             self.quota.rate = rate

@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,9 @@ from kiosk.followup.reasons import Reason, ReasonKind
 from kiosk.ports.national import (
     BundleApi,
     FilingFailed,
+    FleetApi,
     FollowUpApi,
+    KioskRevoked,
     NationalApi,
     PaymentApi,
     QuotaHint,
@@ -32,6 +34,7 @@ from kiosk.ports.national import (
     Refused,
     ServiceUnavailable,
 )
+from kiosk.security.revocation import KioskWithdrawn
 from kiosk.store.documents import DocumentError
 from kiosk.sync.bundles import BundleUpdates
 from kiosk.sync.followup import NationalFollowUp
@@ -39,6 +42,7 @@ from kiosk.sync.issued import MAX_ISSUED_BYTES, DocumentMismatch, IssuedDocument
 from kiosk.sync.notifications import ClaimedNotification, NotificationQueue
 from kiosk.sync.outbox import Claimed, Outbox
 from kiosk.sync.payments import ClaimedTimbre, PaymentQueue
+from kiosk.sync.report import Reporter
 from kiosk.updates import MAX_BUNDLE_BYTES, BundleRefused
 from sync.clock import Clock, Sleeper
 from sync.policy import CircuitState, Scheduler, SyncPolicy
@@ -60,6 +64,12 @@ PASS_TRIES = 3
 BUNDLE_INTERVAL = 86_400.0
 #: The shortest time between two pulls an agent asks for (« Actualiser »), in seconds.
 _PULL_SPACING = 2.0
+#: The kiosk's report on itself (docs/sites.md): sent when it changed, at most every
+#: REPORT_SPACING seconds, and at least every REPORT_HEARTBEAT while the service answers (a
+#: fleet of 50,000 kiosks then sends ~14 reports a second, not ~170). A kiosk silent for 48 hours
+#: is flagged to its supervisor: an hourly heartbeat leaves that far from any doubt.
+REPORT_SPACING = 300.0
+REPORT_HEARTBEAT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,8 @@ class OnceReport:
     sms_sent: list[str] = field(default_factory=list)  # references of their dossiers
     sms_refused: list[str] = field(default_factory=list)
     documents_received: list[str] = field(default_factory=list)  # references
+    #: The national service said this kiosk was revoked: its keys are destroyed, it stops.
+    revoked: bool = False
 
 
 Listener = Callable[[SyncStatus], None]
@@ -142,13 +154,29 @@ class SyncWorker:
         notifications: NotificationQueue | None = None,
         issued: IssuedDocuments | None = None,
         followup_api: FollowUpApi | None = None,
+        reporter: Reporter | None = None,
+        fleet_api: FleetApi | None = None,
+        on_revoked: Callable[[], object] | None = None,
     ) -> None:
         """``payments`` and ``payment_api``: the timbres to send and the payment references to
         fetch (kiosk/sync/payments.py); without them the worker sends filings only.
         ``bundles`` and ``bundle_api``: the signed bundles of démarches and tariffs to install,
         and from where (looked at every ``bundle_interval`` seconds and at start).
         ``notifications``, ``issued`` and ``followup_api``: the text messages to send and the
-        documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py)."""
+        documents issued with decisions to fetch (kiosk/sync/notifications.py, issued.py).
+        ``reporter`` and ``fleet_api``: this kiosk's report on itself, and where it goes
+        (kiosk/sync/report.py). ``on_revoked``: what to do when the service says this kiosk was
+        revoked (the withdrawal: kiosk/security/revocation.py); the worker then stops."""
+        self._reporter = reporter if fleet_api is not None else None
+        self._fleet_api = fleet_api
+        self._on_revoked = on_revoked
+        self.revoked = False
+        # The report at start, then when it changes (send_report).
+        self._next_report, self._last_report = clock.time(), float("-inf")
+        self._reported: dict[str, Any] | None = None
+        #: The last sync error while dossiers wait (the report's « dernière erreur »): the
+        #: service down, or a dossier it keeps failing while it answers the rest.
+        self._recent_error: str | None = None
         self._notifications = notifications if followup_api is not None else None
         self._issued = issued if followup_api is not None else None
         self._followup_api = followup_api
@@ -188,6 +216,16 @@ class SyncWorker:
             self.scheduler.on_success(clock.time(), self._saved_quota)
         self.report = OnceReport()
         self._queued = outbox.counts().waiting  # refreshed with the status, see queue_length
+        self._restore_last_success()
+
+    def _restore_last_success(self) -> None:
+        """After a restart, the last successful exchange is reported as it was, not « none »."""
+        saved = self._outbox.get_marker(STATUS_KEY)
+        if isinstance(saved, dict) and isinstance(saved.get("dernier_succes"), str):
+            try:
+                self._last_success = datetime.fromisoformat(saved["dernier_succes"])
+            except ValueError:
+                self._last_success = None
 
     def _restore_service_size(self, hint: QuotaHint) -> None:
         saved = self._outbox.get_marker(SERVICE_KEY)
@@ -245,6 +283,9 @@ class SyncWorker:
         if self._bundles is not None and now >= self._next_bundles:
             self.fetch_bundles()
             return 0.0
+        if self._reporter is not None and now >= self._next_report:
+            self.send_report()
+            return 0.0
         claimed = self._outbox.claim()
         if claimed is not None:
             self._send(claimed)
@@ -266,6 +307,8 @@ class SyncWorker:
             until = min(until, self._next_bundles)
         if self._issued is not None:
             until = min(until, self._next_documents)
+        if self._reporter is not None:
+            until = min(until, self._next_report)
         message_due = self._notifications.next_due() if self._notifications else None
         if message_due is not None:
             until = min(until, message_due.timestamp())
@@ -282,6 +325,10 @@ class SyncWorker:
         now = self._clock.time
         try:
             ack = self._api.submit(item)
+        except KioskRevoked:
+            # Given back: on a site's store, another counter sends it.
+            self._release(claimed, "Borne retirée du service.", 0.0, charged=False)
+            raise
         except Refused as exc:
             # Permanent: back to the counter with the service's own words; never retried as is.
             self.scheduler.on_success(now(), self._api.quota.rate)
@@ -348,6 +395,9 @@ class SyncWorker:
         now = self._clock.time
         try:
             verdict = self._payment_api.use_timbre(item)
+        except KioskRevoked:
+            self._release_timbre(claimed, "Borne retirée du service.", 0.0)
+            raise
         except RateLimited as exc:
             delay = self.scheduler.on_rate_limited(now(), exc.retry_after, self._api.quota.rate)
             self._release_timbre(claimed, str(exc), delay)
@@ -378,6 +428,9 @@ class SyncWorker:
         now = self._clock.time
         try:
             remote = self._followup_api.notify(item)
+        except KioskRevoked:
+            self._release_notification(claimed, "Borne retirée du service.", 0.0)
+            raise
         except Refused as exc:
             # For good (unknown dossier, number refused): « SMS refusé » for the agent.
             self._succeeded()
@@ -551,6 +604,7 @@ class SyncWorker:
         return installed
 
     def _release(self, claimed: Claimed, error: str, delay: float, *, charged: bool = True) -> None:
+        self._recent_error = error
         retry_at = datetime.fromtimestamp(self._clock.time() + delay, UTC)
         self._outbox.release(claimed.item_id, error, retry_at=retry_at, charged=charged)
 
@@ -594,6 +648,49 @@ class SyncWorker:
             )
             self._saved_size = size
 
+    def send_report(self, *, force: bool = False) -> bool:
+        """Send this kiosk's report if it changed since the last one sent (its last successful
+        exchange aside) or the heartbeat is due, or ``force``; returns whether it was sent."""
+        assert self._reporter is not None
+        assert self._fleet_api is not None
+        now = self._clock.time()
+        report = self._reporter.build(
+            last_sync=self._last_success,
+            last_error=self.scheduler.last_error or self._recent_error,
+        )
+        if report.queued == 0 and self._recent_error is not None:
+            # Everything went: an old dossier's error is no one's concern any more.
+            self._recent_error = None
+            if self.scheduler.last_error is None:
+                report = replace(report, last_error=None)
+        key = {**report.to_json(), "derniere_synchro": None}
+        heartbeat = self._last_report + REPORT_HEARTBEAT
+        if not force and key == self._reported and now < heartbeat:
+            self._next_report = min(heartbeat, now + REPORT_SPACING)
+            return False
+        self._next_report = now + REPORT_SPACING
+        try:
+            self._fleet_api.report(report)
+        except RateLimited as exc:
+            self.scheduler.on_rate_limited(now, exc.retry_after, self._api.quota.rate)
+            return False
+        except ServiceUnavailable as exc:
+            self.scheduler.on_failure(self._clock.time(), str(exc), exc.retry_after)
+            self.report.last_error = str(exc)
+            return False
+        self._succeeded()
+        self._reported, self._last_report = key, now
+        return True
+
+    def _withdraw(self) -> None:
+        """The service says this kiosk was revoked: the withdrawal (keys destroyed, the store
+        closed), once; nothing more is sent."""
+        log.warning("le service national indique que cette borne est révoquée")
+        self.revoked = True
+        self.report.revoked = True
+        if self._on_revoked is not None:
+            self._on_revoked()
+
     def pull_changes(self) -> int:
         """Apply every decision recorded since the saved cursor; returns how many were applied."""
         self._last_pull = self._clock.time()
@@ -629,8 +726,16 @@ class SyncWorker:
     # ------------------------------------------------------------------ loops
 
     def run_once(self, *, stop_when_open: bool = True) -> OnceReport:
-        """Send everything queued, then pull decisions. Stops early if the service is down."""
+        """Send everything queued, then pull decisions, then report. Stops early if the service
+        is down; at once if it says this kiosk was revoked (``report.revoked``)."""
         self.report = OnceReport()
+        try:
+            return self._pass(stop_when_open=stop_when_open)
+        except KioskRevoked:
+            self._withdraw()
+            return self.report
+
+    def _pass(self, *, stop_when_open: bool) -> OnceReport:
         own_failures: dict[int, int] = {}  # outbox row → its own failures in this pass
         self._next_pull = float("inf")  # pull at the end, once the queue is drained
         # A circuit opened by an earlier pass whose cooldown is over lets this pass probe
@@ -672,15 +777,31 @@ class SyncWorker:
             self.fetch_documents()
         if not self.report.stopped_open and self._bundles is not None:
             self.fetch_bundles()
+        if not self.report.stopped_open and self._reporter is not None:
+            self.send_report(force=True)  # a pass is a round: its outcome goes to the site
         self.report.waiting = self._outbox.counts().waiting
         self.publish(force=True)
         return self.report
 
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set (the long-running mode of the app and ``--watch``)."""
+        """Work until ``stop`` is set (the long-running mode of the app and ``--watch``), or the
+        kiosk is withdrawn from service."""
+        try:
+            self._loop(stop)
+        except KioskWithdrawn:
+            # Withdrawn by another part of the kiosk (a supervisor's screen learnt it first):
+            # its store is closed for good, nothing more to do here.
+            self.revoked = True
+
+    def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 wait = self.step()
+            except KioskRevoked:
+                self._withdraw()
+                return  # nothing more to send, nor to save: the store is closed
+            except KioskWithdrawn:
+                raise
             except Exception as exc:  # the thread must survive anything; the row stays queued
                 log.exception("erreur inattendue de synchronisation")
                 wait = self.scheduler.on_failure(self._clock.time(), f"Erreur interne : {exc}")
@@ -708,6 +829,8 @@ class SyncWorker:
 
     def publish(self, *, force: bool = False) -> None:
         """Tell the listener and save the status, when it changed (at most every 2 s)."""
+        if self.revoked:
+            return  # the store is closed for good
         now = self._clock.time()
         if not force and now - self._last_saved < 2.0:
             return

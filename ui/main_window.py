@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kiosk.site.screen import InactivityDelays
     from ui.screens.enrol import EnrolScreen
     from ui.screens.followup import FollowUpScreen
+    from ui.screens.retired import RetiredScreen
     from ui.services import UiServices
     from ui.widgets.keyboard import KeyboardPanel
 
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
     badge_changed = Signal(object)
     #: Once, after the first frame is on screen (the start-up work waits for it).
     first_painted = Signal()
+    #: The national service said this kiosk was revoked (from whichever thread learnt it).
+    withdrawn = Signal(object)
 
     def __init__(
         self,
@@ -130,6 +133,9 @@ class MainWindow(QMainWindow):
         self.enrol: EnrolScreen | None = None
         #: « Redémarrer la borne » was tapped: the kiosk ends to start again (ui/app.py).
         self.restart_requested = False
+        #: Shown for good once the kiosk is withdrawn from service (a lost tablet revoked).
+        self.retired: RetiredScreen | None = None
+        self.withdrawn.connect(self.retire)
         self.setWindowTitle(self.tr_.t("app.title"))
 
         central = QWidget()
@@ -208,8 +214,33 @@ class MainWindow(QMainWindow):
 
     def startup_failed(self, exc: Exception) -> None:
         """The services could not start (e.g. a database from a newer version): say why."""
+        from kiosk.security.revocation import KioskWithdrawn
+
+        if isinstance(exc, KioskWithdrawn):
+            self.retire()  # revoked before: the same screen as when it happened
+            return
         self.signin.notice.clear()  # no « the kiosk is starting » under the reason it cannot
         self.signin.error.setText(str(exc))
+
+    def retire(self, _withdrawn: object = None) -> None:
+        """The kiosk was withdrawn from service: every screen forgets what it showed, nobody is
+        signed in, and the retired screen stays, whatever is tapped or however long it waits."""
+        from ui.screens.retired import RetiredScreen
+
+        self._session += 1
+        self.inactivity.disarm()
+        self.warning.hide()
+        for screen in self.screens:
+            screen.clear_personal_data()
+            screen.agent_id = None
+        self.agent = None
+        self.agent_label.clear()
+        self.sign_out.hide()
+        self.home_button.hide()
+        if self.retired is None:
+            self.retired = RetiredScreen(self.runner, self.tr_)
+            self.stack.addWidget(self.retired)
+        self.stack.setCurrentWidget(self.retired)
 
     def attach(self, services: UiServices) -> None:
         """Build the screens that need the services, and show the agents to sign in."""
@@ -293,6 +324,8 @@ class MainWindow(QMainWindow):
         self.badge_changed.connect(self._show_badge)
         if services.sync_subscribe is not None:
             services.sync_subscribe(self.badge_changed.emit)  # emit is safe from any thread
+        if services.withdrawn_subscribe is not None:
+            services.withdrawn_subscribe(self.withdrawn.emit)
         self._show_badge(self._badge)
         self.signin.refresh()
         # Everything built so far lives as long as the kiosk (modules, Qt wrappers, the ORM's
@@ -449,6 +482,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ navigation
     def _signed_in(self, agent: AgentInfo) -> None:
+        if self.retired is not None:
+            return  # a sign-in answered after the kiosk was withdrawn opens nothing
         self.agent = agent
         for screen in self.screens:
             screen.agent_id = agent.id
@@ -658,6 +693,9 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Clear every screen and return to the agent sign-in."""
+        if self.retired is not None:
+            self.retire()  # withdrawn from service: nothing to sign in to
+            return
         self._session += 1
         self.inactivity.disarm()
         self.warning.hide()

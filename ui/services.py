@@ -45,11 +45,14 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         TextReader,
     )
     from kiosk.ports.identity import IdentityReader
+    from kiosk.ports.national import SiteKiosk
     from kiosk.security.agents import AgentInfo, AgentService, PinCheck
     from kiosk.security.audit import AuditLog
     from kiosk.security.retention import RetentionService
+    from kiosk.security.revocation import KioskWithdrawn
     from kiosk.site.counter import CounterSettings
     from kiosk.site.screen import ScreenSettings
+    from kiosk.sync.fleet import SiteView
 
 
 # ------------------------------------------------------------------ the dossier use cases, by need
@@ -281,6 +284,18 @@ class EnrolsKiosk(Protocol):
     def redeem(self, text: str) -> Enrolled:
         """Redeem the code typed, or the QR code's text: credentials and site settings
         written."""
+
+
+class WatchesSiteKiosks(Protocol):
+    """The site's kiosks for a supervisor (``kiosk.sync.fleet``): their reports, and revoking
+    a lost one at the national service."""
+
+    def view(self) -> SiteView:
+        """The site's kiosks fetched now, or the last ones fetched and why not now."""
+        ...
+
+    def revoke(self, kiosk_id: str, *, by: AgentInfo | None) -> SiteKiosk:
+        """Withdraw a kiosk of the site from service (a supervisor only; journalled)."""
         ...
 
 
@@ -422,6 +437,8 @@ class SupervisionServices:
     retention: RetentionService | None
     #: The inactivity delays (None: fixed, not offered).
     screen: ScreenSettings | None = None
+    #: The site's kiosks (None: no national service configured, not offered).
+    kiosks: WatchesSiteKiosks | None = None
     #: New kiosks of the site enrolled from here (None: this kiosk is not enrolled itself).
     enrolments: IssuesEnrolments | None = None
 
@@ -484,6 +501,11 @@ class UiServices:
     codes: CodeReader | None = None
     #: New kiosks of the site, enrolled by a supervisor from here (None: not offered).
     enrolments: IssuesEnrolments | None = None
+    #: The site's kiosks at the national service (None: no sync configured).
+    site_kiosks: WatchesSiteKiosks | None = None
+    #: ``subscribe(callback)``: ``callback(error)`` is called, from whichever thread learnt it,
+    #: once the national service said this kiosk was revoked and its keys are destroyed.
+    withdrawn_subscribe: Callable[[Callable[[KioskWithdrawn], None]], None] | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""
@@ -559,6 +581,7 @@ class UiServices:
             self.audit,
             self.retention,
             self.screen,
+            self.site_kiosks,
             enrolments=self.enrolments,
         )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -430,4 +430,113 @@ class NationalApi(Protocol):
 
     def changes(self, cursor: str | None, limit: int = 200) -> ChangesPage:
         """Status changes recorded after ``cursor`` (``None``: from the beginning)."""
+        ...
+
+
+# ---------------------------------------------------------------------- the site's kiosks
+
+
+class KioskRevoked(Exception):
+    """The national service says this kiosk was withdrawn from service (its problem's ``code``
+    ``borne_revoquee``, on any authenticated call, the token request included).
+
+    Not a :class:`ServiceUnavailable`: nothing is to be tried again. The kiosk destroys its keys
+    and stops (kiosk/security/revocation.py).
+    """
+
+
+#: Where a kiosk's dossiers are kept: its own encrypted store, or the site's shared one (a
+#: revoked counter on a site store loses nothing: the site's other counters send its dossiers).
+STORAGE_KINDS = frozenset({"borne", "site"})
+#: At most this many references of unsent dossiers go with a report (the oldest first).
+MAX_REPORTED_UNSENT = 1000
+#: The longest « last error » a report carries, in characters.
+MAX_REPORTED_ERROR = 300
+
+
+@dataclass(frozen=True)
+class KioskReport:
+    """What a kiosk says of itself to the national service: nothing about any person.
+
+    ``unsent``: the references (``PN-XXXX-XXXX``) of the dossiers not yet acknowledged, oldest
+    first, at most :data:`MAX_REPORTED_UNSENT`; ``queued`` counts them all. Times are UTC.
+    """
+
+    version: str
+    queued: int
+    oldest_unsent: datetime | None
+    last_sync: datetime | None
+    last_error: str | None
+    unsent: tuple[str, ...]
+    storage: str = "borne"
+
+    def to_json(self) -> dict[str, Any]:
+        """The body of the report (docs/national-api.json, ``RapportBorne``): exactly these
+        fields, which the service refuses to extend (``additionalProperties: false``)."""
+        return {
+            "version": self.version,
+            "file_attente": self.queued,
+            "plus_ancien_non_envoye": _stamp(self.oldest_unsent),
+            "derniere_synchro": _stamp(self.last_sync),
+            "derniere_erreur": self.last_error,
+            "non_envoyes": list(self.unsent),
+            "stockage": self.storage,
+        }
+
+
+def _stamp(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SiteKiosk:
+    """A kiosk of the site as the national service lists it: its last report (``None``: it
+    never sent one), when that report arrived, and whether it was revoked (when, by whom)."""
+
+    id: str
+    report: KioskReport | None
+    received_at: datetime | None
+    revoked: bool = False
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteKiosks:
+    """The kiosks of the asking kiosk's site."""
+
+    site: str
+    kiosks: tuple[SiteKiosk, ...]
+
+
+class FleetApi(Protocol):
+    """The site's kiosks at the national service (docs/national-api.json, « bornes »)."""
+
+    def report(self, report: KioskReport) -> datetime:
+        """Send this kiosk's report; returns when the service received it.
+
+        Raises:
+            ServiceUnavailable: try again at the next report.
+            KioskRevoked: this kiosk was withdrawn from service.
+        """
+        ...
+
+    def site_kiosks(self) -> SiteKiosks:
+        """Every kiosk of this kiosk's site, with its last report.
+
+        Raises:
+            ServiceUnavailable: not fetched (the caller keeps what it last had).
+            KioskRevoked: this kiosk was withdrawn from service.
+        """
+        ...
+
+    def revoke(self, kiosk_id: str, *, by: str) -> SiteKiosk:
+        """Withdraw the kiosk ``kiosk_id`` of this site from service (``by``: the supervisor's
+        identifier, kept by the service); returns it as the service now lists it.
+
+        Raises:
+            ServiceUnavailable: not done (nothing changed; try again).
+            Refused: unknown here, or this kiosk itself (the message says which).
+            KioskRevoked: this kiosk was withdrawn from service.
+        """
         ...

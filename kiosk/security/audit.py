@@ -64,6 +64,7 @@ class AuditAction(StrEnum):
     SETTINGS_CHANGED = "reglages_modifies"
     UPDATE_INSTALLED = "paquet_installe"
     UPDATE_REFUSED = "paquet_refuse"
+    KIOSK_REVOKED = "borne_revoquee"
     OTHER = "evenement"
 
     @property
@@ -91,6 +92,7 @@ _LABELS = {
     AuditAction.SETTINGS_CHANGED: "réglages modifiés",
     AuditAction.UPDATE_INSTALLED: "mise à jour des démarches ou des tarifs installée",
     AuditAction.UPDATE_REFUSED: "mise à jour des démarches ou des tarifs refusée",
+    AuditAction.KIOSK_REVOKED: "borne révoquée",
     AuditAction.OTHER: "événement",
 }
 
@@ -130,6 +132,7 @@ DETAIL_KEYS = frozenset(
         "serie",
         "cle",
         "motif",
+        "borne",  # a kiosk's identifier at the national service (a revoked tablet)
     }
 )
 _SCALARS = (str, int, float, bool, type(None))

@@ -252,6 +252,9 @@ class Store:
     #: A site's shared store on PostgreSQL (kiosk/store/site.py): its « server/database »
     #: (``path`` is then that label, not a file).
     site: str | None = None
+    #: Set when the kiosk is withdrawn from service (kiosk/security/revocation.py): nothing is
+    #: read nor written from then on, whatever its connections still hold.
+    withdrawn: StoreError | None = None
 
     def check(self) -> None:
         """Read every page of the file again and check it (``kiosk audit verify`` does first).
@@ -279,6 +282,8 @@ class Store:
             StoreReadOnly, StoreDamaged, StoreFull, StoreError: the disk's problem, in French
                 (the transaction is rolled back).
         """
+        if self.withdrawn is not None:
+            raise self.withdrawn
         if self.read_only:
             raise _read_only_error(self.path)
         if self.damage is not None:
@@ -296,6 +301,8 @@ class Store:
         site's writer lock), same errors; committed when the block ends, rolled back on an
         exception.
         """
+        if self.withdrawn is not None:
+            raise self.withdrawn
         if self.read_only:
             raise _read_only_error(self.path)
         if self.damage is not None:
@@ -315,6 +322,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (rolled back at the end)."""
+        if self.withdrawn is not None:
+            raise self.withdrawn
         try:
             with self._reader() as session, session.begin():
                 yield session
@@ -336,6 +345,12 @@ class Store:
 
     def close(self) -> None:
         """Release every connection (checkpointing the WAL)."""
+        self.engine.dispose()
+
+    def withdraw(self, reason: StoreError) -> None:
+        """Refuse every unit of work from now on with ``reason``, and close the connections
+        (the kiosk was withdrawn from service: its key is gone from the disk)."""
+        self.withdrawn = reason
         self.engine.dispose()
 
 

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from sync.server import enrolment, followup, payments, receipts
+from sync.server import enrolment, fleet, followup, payments, receipts
 from sync.server.bundles import BundleShelf
 from sync.server.db import SimDatabase, fingerprint, national_number
 from sync.server.demo import DEMO_CLIENTS
@@ -84,6 +84,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, title, headers=dict(exc.headers or {}))
 
 
+async def _revoked(request: Request, exc: Exception) -> Response:
+    """Any call of a kiosk withdrawn from service (sync/server/fleet.py)."""
+    return _revoked_problem()
+
+
+def _revoked_problem() -> JSONResponse:
+    return problem(
+        403,
+        "Borne retirée du service.",
+        "Cette borne a été révoquée par un superviseur de son site.",
+        code=fleet.REVOKED_CODE,
+    )
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     """A bug of the server still answers a problem document (and is logged by uvicorn)."""
     return problem(500, "Erreur interne du service.")
@@ -114,8 +128,10 @@ class NationalSimulator:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         tariffs: TariffBook | None = None,
+        sites: dict[str, str] | None = None,
     ) -> None:
-        """``tariffs``: what the service charges by (the shipped tariff files by default)."""
+        """``tariffs``: what the service charges by (the shipped tariff files by default);
+        ``sites``: the site of each kiosk (client id → site; others: ``fleet.DEFAULT_SITE``)."""
         self.db = SimDatabase(db_path)
         with self.db.tx() as c:
             payments.seed(c)
@@ -129,11 +145,16 @@ class NationalSimulator:
         self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
         self._tokens: dict[str, tuple[str, float]] = {}  # token → (client id, expiry)
         self._demarches = known_demarches()
+        self.fleet = fleet.Fleet(self.db, self.clients, sites or {}, self.now)
         self.lookups = receipts.Lookups()
         self.bundles = BundleShelf(self.now)
         api = Starlette(
             routes=self._routes(),
-            exception_handlers={HTTPException: _http_error, Exception: _server_error},
+            exception_handlers={
+                HTTPException: _http_error,
+                fleet.Revoked: _revoked,
+                Exception: _server_error,
+            },
         )
         self.app = FaultInjector(api, self.now, self.rng, self.client_of)
 
@@ -156,12 +177,16 @@ class NationalSimulator:
             Route("/v1/suivi", self.follow_receipt, methods=["POST"]),
             Route("/v1/enrolements", self.file_enrolment, methods=["POST"]),
             Route("/v1/enrolements/{id}", self.redeem_enrolment, methods=["POST"]),
+            Route("/v1/bornes", self.site_kiosks, methods=["GET"]),
+            Route("/v1/bornes/rapport", self.kiosk_report, methods=["POST"]),
+            Route("/v1/bornes/{borne}/revocation", self.revoke_kiosk, methods=["POST"]),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/depots", self.control_filings, methods=["GET"]),
             Route("/_control/paiements", self.control_payments, methods=["GET", "POST"]),
             Route("/_control/paquets", self.control_bundles, methods=["GET", "POST"]),
             Route("/_control/notifications", self.control_notifications, methods=["GET"]),
             Route("/_control/decider", self.control_decide, methods=["POST"]),
+            Route("/_control/bornes", self.control_kiosks, methods=["GET", "POST"]),
         ]
 
     # ------------------------------------------------------------------ auth
@@ -187,6 +212,8 @@ class NationalSimulator:
                 known = enrolment.known_kiosk(c, client, secret)
         if not known:
             return problem(401, "Identifiants refusés.", "Identifiant ou secret de borne inconnu.")
+        if self.fleet.is_revoked(client):
+            return _revoked_problem()  # the right secret, of a kiosk withdrawn from service
         token = secrets.token_urlsafe(24)
         self._tokens[token] = (client, self.now() + TOKEN_TTL)
         return JSONResponse(
@@ -196,9 +223,13 @@ class NationalSimulator:
     def _caller(self, request: Request) -> str | None:
         """The client id (the kiosk) behind the request's bearer token; ``None``: no valid token.
 
-        Everything a kiosk reads or changes is scoped by it.
+        Everything a kiosk reads or changes is scoped by it. A revoked kiosk's call, with a
+        token it got before, ends here (:class:`fleet.Revoked`: 403 ``borne_revoquee``).
         """
-        return self.client_of(request.scope)
+        client = self.client_of(request.scope)
+        if client is not None and self.fleet.is_revoked(client):
+            raise fleet.Revoked(client)
+        return client
 
     def client_of(self, scope: Scope) -> str | None:
         """The client id behind a request's bearer token (``None``: no valid token).
@@ -674,6 +705,43 @@ class NationalSimulator:
             )
         return JSONResponse(answer)
 
+    # ------------------------------------------------------------------ the site's kiosks
+
+    async def kiosk_report(self, request: Request) -> Response:
+        """Keep the asking kiosk's report (its fields and none other)."""
+        client = self._caller(request)
+        if client is None:
+            return problem(401, "Jeton absent ou expiré.")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        status, answer = self.fleet.record_report(client, body)
+        if status != 200:
+            return problem(status, answer.pop("title"), answer.pop("detail", None), **answer)
+        return JSONResponse(answer)
+
+    async def site_kiosks(self, request: Request) -> Response:
+        """The kiosks of the asking kiosk's site, with their last report."""
+        client = self._caller(request)
+        if client is None:
+            return problem(401, "Jeton absent ou expiré.")
+        return JSONResponse(self.fleet.listing(client))
+
+    async def revoke_kiosk(self, request: Request) -> Response:
+        """A supervisor withdraws a kiosk of the same site from service."""
+        client = self._caller(request)
+        if client is None:
+            return problem(401, "Jeton absent ou expiré.")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        status, answer = self.fleet.revoke(client, str(request.path_params["borne"]), body)
+        if status != 200:
+            return problem(status, answer.pop("title"), answer.pop("detail", None), **answer)
+        return JSONResponse(answer)
+
     # ------------------------------------------------------------------ simulator control
 
     async def control(self, request: Request) -> Response:
@@ -814,6 +882,23 @@ class NationalSimulator:
                 theme=demarche.theme if demarche is not None else None,
             )
         return JSONResponse(change)
+
+    async def control_kiosks(self, request: Request) -> Response:
+        """POST ``{"revoquer": "<borne>"}`` (as the national service's own administration
+        would) or ``{"retablir": "<borne>"}``; GET: every kiosk, its site, report, revocation."""
+        if request.method == "POST":
+            try:
+                order = dict(await request.json())
+            except (ValueError, TypeError):
+                return problem(400, "Corps JSON attendu.")
+            target = order.get("revoquer") or order.get("retablir")
+            if not isinstance(target, str) or target not in self.clients:
+                return problem(404, "Borne inconnue.", code="borne_inconnue")
+            if "revoquer" in order:
+                self.fleet.set_revoked(target, by="administration")
+            else:
+                self.fleet.reinstate(target)
+        return JSONResponse({"bornes": self.fleet.everything()})
 
     async def control_filings(self, request: Request) -> Response:
         """Filing rows per dossier UUID (the exactly-once check of the tests)."""

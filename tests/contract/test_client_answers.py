@@ -34,7 +34,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ from kiosk.ports.national import (
     ChangesPage,
     FilingFailed,
     KioskCredentials,
+    KioskReport,
+    KioskRevoked,
     LocalPiece,
     OutgoingDossier,
     OutgoingNotification,
@@ -58,6 +60,8 @@ from kiosk.ports.national import (
     ReceiptStatus,
     Redeemed,
     ServiceUnavailable,
+    SiteKiosk,
+    SiteKiosks,
 )
 from kiosk.updates import MAX_BUNDLE_BYTES, SignedBundle
 from sync.client import HttpNationalApi
@@ -162,6 +166,25 @@ def _redeem(api: HttpNationalApi) -> object:
 def _same_credentials(answer: dict[str, Any], read: object) -> None:
     assert isinstance(read, Redeemed)
     assert read.credentials == KioskCredentials(answer["client_id"], answer["client_secret"])
+
+
+REPORT = KioskReport("1.0", 1, datetime.now(UTC), None, None, ("PN-7K3M-Q9TX",))
+
+
+def _same_kiosks(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, SiteKiosks) and read.site == answer["site"]
+    assert [k.id for k in read.kiosks] == [k["id"] for k in answer["bornes"]]
+    assert [k.report is not None for k in read.kiosks] == ["rapport" in k for k in answer["bornes"]]
+
+
+def _same_kiosk(answer: dict[str, Any], read: object) -> None:
+    assert isinstance(read, SiteKiosk) and (read.id, read.revoked) == (
+        answer["id"],
+        answer["revoquee"],
+    )
+    if "rapport" in answer:
+        assert read.report is not None
+        assert list(read.report.unsent) == answer["rapport"]["non_envoyes"]
 
 
 def _our_piece(answer: dict[str, Any]) -> dict[str, Any]:
@@ -284,6 +307,26 @@ OPERATIONS: dict[str, Operation] = {
         lambda api: api.payment_reference("NAT-00000001"),
     ),
     "notification": Operation("/v1/notifications", "post", "201", "/v1/notifications", _notify),
+    "bornes": Operation(
+        "/v1/bornes", "get", "200", "/v1/bornes", lambda api: api.site_kiosks(), same=_same_kiosks
+    ),
+    "rapport": Operation(
+        "/v1/bornes/rapport",
+        "post",
+        "200",
+        "/v1/bornes/rapport",
+        lambda api: api.report(REPORT),
+        fix=lambda answer: {**answer, "borne": "borne"},  # this kiosk's report
+    ),
+    "revocation": Operation(
+        "/v1/bornes/{borne}/revocation",
+        "post",
+        "200",
+        "/v1/bornes/borne-perdue/revocation",
+        lambda api: api.revoke("borne-perdue", by="cheffe"),
+        fix=lambda answer: {**answer, "id": "borne-perdue", "revoquee": True},  # the one revoked
+        same=_same_kiosk,
+    ),
     "suivi": Operation(
         "/v1/suivi",
         "post",
@@ -512,6 +555,52 @@ def _example(schema: dict[str, Any]) -> Any:
     if isinstance(schema.get("items"), dict):
         return [_example(schema["items"])]
     return None
+
+
+# ---------------------------------------------------------------------- a kiosk revoked
+
+
+REVOKED = {
+    "type": "about:blank",
+    "title": "Borne retirée.",
+    "status": 403,
+    "code": "borne_revoquee",
+}
+
+
+#: Asked with no token, by a kiosk not enrolled yet: a 403 there is a wrong code, no revocation.
+WITHOUT_TOKEN = {"enrolement_utilise"}
+
+
+@pytest.mark.parametrize("name", sorted(set(OPERATIONS) - WITHOUT_TOKEN))
+def test_a_revoked_kiosk_is_told_so_on_any_call_the_token_request_included(name: str) -> None:
+    operation = OPERATIONS[name]
+    for route in (operation.route, "/v1/jetons"):
+
+        def handle(request: httpx.Request, route: str = route) -> httpx.Response:
+            if request.url.path == route:
+                return httpx.Response(
+                    403, json=REVOKED, headers={"Content-Type": "application/problem+json"}
+                )
+            if request.url.path == "/v1/jetons":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(200, json={"changements": [], "curseur": "0", "encore": False})
+
+        with _api(httpx.MockTransport(handle)) as api, pytest.raises(KioskRevoked):
+            operation.call(api)
+
+
+def test_a_403_without_the_revocation_code_is_no_revocation() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/jetons":
+            return httpx.Response(200, json=TOKEN)
+        forbidden = {**REVOKED, "code": "autre_chose"}
+        return httpx.Response(
+            403, json=forbidden, headers={"Content-Type": "application/problem+json"}
+        )
+
+    with _api(httpx.MockTransport(handle)) as api, pytest.raises(ServiceUnavailable):
+        api.site_kiosks()
 
 
 # ---------------------------------------------------------------------- answers that are no JSON

@@ -158,6 +158,12 @@ generation.allow-extra-parameters = false
 include-operation-id = "lireDocumentEmis"
 parameters = {{ numero = "{ids["numero"]}", id = "{ids["document"]}" }}
 
+# A kiosk of this site or another, or none: the service's records decide (404), and a kiosk
+# never revokes itself (409).
+[[operations]]
+include-operation-id = "revoquerBorne"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 404, 409, 429, 503]
+
 [[operations]]
 include-operation-id = "referencePaiement"
 parameters = {{ numero = "{ids["numero"]}" }}

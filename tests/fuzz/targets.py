@@ -41,7 +41,13 @@ from kiosk.demarches import (
 from kiosk.identity.errors import HostileAnswer, IdentityError, MrzError
 from kiosk.identity.model import MrzKey, Verdict
 from kiosk.identity.mrz import parse_mrz
-from kiosk.ports.national import LocalPiece, OutgoingDossier, Refused, ServiceUnavailable
+from kiosk.ports.national import (
+    KioskRevoked,
+    LocalPiece,
+    OutgoingDossier,
+    Refused,
+    ServiceUnavailable,
+)
 from kiosk.settings.paths import assets_dir
 from kiosk.updates import KINDS, MAX_BUNDLE_BYTES
 from sync.client import HttpNationalApi
@@ -325,7 +331,8 @@ TARGETS: dict[str, Target] = {
         Target("traduction", "kiosk.demarches.load_translation", translation,
                (DefinitionError,), seeds.translation_seeds, 16384),
         Target("api_nationale", "sync.client.HttpNationalApi vs hostile server", national_api,
-               (ServiceUnavailable, Refused), seeds.national_seeds, 8192,
+               # A revocation is an answer the service may give to anything (docs/sites.md).
+               (ServiceUnavailable, Refused, KioskRevoked), seeds.national_seeds, 8192,
                server_text=(Refused,)),
     )
 }  # fmt: skip

@@ -1,4 +1,5 @@
-"""Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge).
+"""Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge,
+and the site's kiosks: ui/screens/site_kiosks.py).
 
 Only shown to a signed-in supervisor; every action goes through the kiosk services with
 ``by=`` that supervisor, so the services refuse it from anyone else and the audit journal records
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from kiosk.security.retention import Purged, PurgeReport
     from kiosk.site.counter import CounterDetails
     from kiosk.site.screen import InactivityDelays
+    from ui.screens.site_kiosks import SiteKiosksTab
 
 JOURNAL_ROWS = 100
 
@@ -82,17 +84,33 @@ class SupervisionScreen(Screen):
         self._due: list[Purged] | None = None
         self.tabs = QTabWidget()
         self.layout_.addWidget(self.tabs, 1)
-        for page in (
-            self._agents_tab(),
-            self._counter_tab(),
-            self._journal_tab(),
-            self._retention_tab(),
+        #: Each tab and its title's key (``supervision.tab.…``): some are offered, some not.
+        self._tab_keys: list[tuple[QWidget, str]] = []
+        for page, key in (
+            (self._agents_tab(), "agents"),
+            (self._counter_tab(), "counter"),
+            (self._journal_tab(), "journal"),
+            (self._retention_tab(), "retention"),
         ):
-            self.tabs.addTab(scrolling_area(page), "")
+            self._add_tab(scrolling_area(page), key)
+        # The site's kiosks, when the national service is configured (docs/sites.md).
+        self.kiosks_tab: SiteKiosksTab | None = None
+        if services.kiosks is not None:
+            from ui.screens.site_kiosks import SiteKiosksTab
+
+            self.kiosks_tab = SiteKiosksTab(
+                services.kiosks,
+                runner,
+                tr,
+                supervisor=lambda: self.supervisor,
+                say=lambda text, error: self._say(text, error=error),
+                changed=self._load_journal,
+            )
+            self._add_tab(self.kiosks_tab, "kiosks")
         #: The last code issued (``Issued``), shown until the screen is left.
         self._issued: Any = None
         if services.enrolments is not None:
-            self.tabs.addTab(scrolling_area(self._kiosks_tab()), "")
+            self._add_tab(scrolling_area(self._enrol_tab()), "enrol")
         self.message = self.add_label("muted")
         self.back, _unused = self.add_nav()
         _unused.hide()
@@ -100,6 +118,10 @@ class SupervisionScreen(Screen):
         self.retranslate()
 
     # ------------------------------------------------------------------ building
+    def _add_tab(self, page: QWidget, key: str) -> None:
+        self.tabs.addTab(page, "")
+        self._tab_keys.append((page, key))
+
     def _agents_tab(self) -> QWidget:
         page = QWidget()
         column = QVBoxLayout(page)
@@ -234,7 +256,7 @@ class SupervisionScreen(Screen):
         column.addWidget(self.purge_button, alignment=Qt.AlignmentFlag.AlignRight)
         return page
 
-    def _kiosks_tab(self) -> QWidget:
+    def _enrol_tab(self) -> QWidget:
         """A new kiosk of the site: its one-time code, as a QR code large enough to be read by
         the new kiosk's camera off this screen, the code under it, and until when it holds."""
         from ui.widgets.qr import QrView
@@ -271,10 +293,11 @@ class SupervisionScreen(Screen):
     def retranslate(self) -> None:
         t = self.tr_.t
         self.title.setText(t("supervision.title"))
-        for index, key in enumerate(("agents", "counter", "journal", "retention")):
-            self.tabs.setTabText(index, t(f"supervision.tab.{key}"))
+        for page, key in self._tab_keys:
+            self.tabs.setTabText(self.tabs.indexOf(page), t(f"supervision.tab.{key}"))
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.retranslate()
         if self.services.enrolments is not None:
-            self.tabs.setTabText(4, t("supervision.tab.kiosks"))
             self.enrol_intro.setText(t("supervision.enrol.intro"))
             self.enrol_button.setText(t("supervision.enrol.button"))
             self.enrol_qr.setAccessibleName(t("supervision.enrol.qr"))
@@ -326,6 +349,8 @@ class SupervisionScreen(Screen):
             self.runner.run(self.services.screen.get, on_done=self._show_delays)
         self._load_journal()
         self._load_due()
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.load()
 
     def _say(self, text: Callable[[], str], *, error: bool = False) -> None:
         """Show a message, rendered again in the new language on a switch."""
@@ -601,3 +626,5 @@ class SupervisionScreen(Screen):
             self.enrol_qr.hide()
             self.enrol_code.clear()
             self.enrol_until.clear()
+        if self.kiosks_tab is not None:
+            self.kiosks_tab.clear()
