@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     IDENTITY_READ = "identite_lue"
     PURGED = "dossier_purge"
     SETTINGS_CHANGED = "reglages_modifies"
+    KIOSK_LEFT = "borne_quittee"
     OTHER = "evenement"
 
     @property
@@ -87,6 +88,7 @@ _LABELS = {
     AuditAction.IDENTITY_READ: "identité lue",
     AuditAction.PURGED: "données personnelles effacées",
     AuditAction.SETTINGS_CHANGED: "réglages modifiés",
+    AuditAction.KIOSK_LEFT: "borne quittée pour la maintenance",
     AuditAction.OTHER: "événement",
 }
 
