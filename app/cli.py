@@ -166,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", action="store_true", help="dans une fenêtre (développement)")
     run.add_argument("--demo", action="store_true", help="mode FORMATION : rien n'est envoyé")
     run.add_argument("--no-keyboard", action="store_true", help="sans clavier à l'écran")
+    run.add_argument(
+        "--external-sync",
+        action="store_true",
+        help="l'envoi est fait par « kiosk sync --watch » (service pn-kiosk-sync) : la borne en"
+        " montre l'état et le prévient (docs/packaging.md)",
+    )
     run.set_defaults(run=_run_kiosk)
 
     agent = sub.add_parser("agent", parents=[common], help="comptes des agents")
@@ -494,7 +500,9 @@ def _run_kiosk(args: argparse.Namespace) -> int:
 
         if problem is not None:
             raise problem  # the sign-in screen says why the kiosk does not start
-        services, container = build_ui(settings, training=args.demo)
+        services, container = build_ui(
+            settings, training=args.demo, external_sync=args.external_sync
+        )
         opened.append(container)
         return services
 

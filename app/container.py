@@ -67,9 +67,13 @@ class Container:
 
 
 def build_ui(
-    settings: Settings, *, training: bool = False, sync: bool = True
+    settings: Settings, *, training: bool = False, sync: bool = True, external_sync: bool = False
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
+
+    ``external_sync``: another process sends (the installed kiosk's sync service,
+    app/sync_link.py); this one shows its status and nudges it. Training mode always sends
+    itself, to its own reference server.
 
     Training mode (``--demo``) works in its own data folder, so that practice dossiers never mix
     with real ones, creates a "formation" agent (PIN 0000) if there is none, "prints" receipts
@@ -135,7 +139,11 @@ def build_ui(
     identity, training_can = _identity_reader(container, settings.reader, training=training)
     _start_purge(container, settings, scans)
     subscribe, wake, refresh = (
-        _start_sync(container, settings, server) if sync else (None, None, None)
+        (None, None, None)
+        if not sync
+        else _link_sync(container, settings)
+        if external_sync and not training
+        else _start_sync(container, settings, server)
     )
     services = UiServices(
         catalog=container.catalog,
@@ -367,6 +375,36 @@ def _start_sync(
     thread = start_background_sync(container, sync_settings, listener=listener)
     container.closers.append(thread.stop)
     return subscribe, thread.worker.wake, thread.worker.pull_now
+
+
+def _link_sync(
+    container: Container, settings: Settings
+) -> tuple[
+    Callable[[Callable[[ConnectionBadge], None]], None] | None,
+    Callable[[], None] | None,
+    Callable[[], None] | None,
+]:
+    """The same three as :func:`_start_sync`, for a sync running in another process."""
+    from app.sync_link import PULL, WAKE, StatusWatch, doorbell_path, ring
+    from app.sync_setup import SyncConfigError, SyncSettings
+    from kiosk.sync.outbox import Outbox
+
+    try:
+        SyncSettings.from_settings(settings)  # the sync service reads the same settings
+    except SyncConfigError as exc:
+        log.warning("synchronisation non configurée : %s", exc)
+        return None, None, None
+    watch = StatusWatch(Outbox(container.store, container.catalog, clock=utc_now))
+    container.closers.append(watch.stop)
+    bell = doorbell_path(container.paths.data_dir)
+
+    def wake() -> None:  # UI thread: one datagram, never waits
+        ring(bell, WAKE)
+
+    def refresh() -> None:
+        ring(bell, PULL)
+
+    return watch.subscribe, wake, refresh
 
 
 class _ReferenceServer:
