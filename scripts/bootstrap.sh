@@ -31,7 +31,12 @@ APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gc
 # postgresql: its initdb and pg_ctl start a throw-away server for the site-store tests
 # (tests/postgres.py; the cluster Debian's package may create is not used);
 # fonts-ocr-b: the MRZ's typeface, for the OCR tests' drawn MRZs (devices/cardsim/printed.py).
-APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd postgresql fonts-ocr-b)
+# The Debian package's dependencies beyond the run list (packaging/control, docs/packaging.md),
+# so that tests/packaging/ finds them here and starts the installed kiosk in cage: Debian's
+# python3 (the package's interpreter), cage and Xwayland, Qt's Wayland client libraries, the
+# logind session, lp for the receipts.
+APT_TEST=(poppler-utils zbar-tools sqlite3 vsmartcard-vpcd postgresql fonts-ocr-b
+  python3 cage xwayland libwayland-cursor0 libwayland-egl1 libpam-systemd dbus cups-client)
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
