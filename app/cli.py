@@ -168,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", action="store_true", help="dans une fenêtre (développement)")
     run.add_argument("--demo", action="store_true", help="mode FORMATION : rien n'est envoyé")
     run.add_argument("--no-keyboard", action="store_true", help="sans clavier à l'écran")
+    run.add_argument(
+        "--external-sync",
+        action="store_true",
+        help="l'envoi est fait par « kiosk sync --watch » (service pn-kiosk-sync) : la borne en"
+        " montre l'état et le prévient (docs/packaging.md)",
+    )
     run.set_defaults(run=_run_kiosk)
 
     agent = sub.add_parser("agent", parents=[common], help="comptes des agents")
@@ -504,6 +510,7 @@ def _run_kiosk(args: argparse.Namespace) -> int:
             training=args.demo,
             settings_file=settings_file,
             credentials_file=credentials,
+            external_sync=args.external_sync,
         )
         opened.append(container)
         return services

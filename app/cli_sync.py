@@ -297,6 +297,7 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     import threading
 
     from app.housekeeping import start_purge_schedule
+    from app.sync_link import Doorbell
     from app.sync_setup import build_worker
     from sync.worker import SyncStatus
 
@@ -305,6 +306,9 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
         _out(f"[sync] {state} — {status.waiting} dossier(s) en file")
 
     worker, api = build_worker(container, sync_settings, listener=show)
+    # The installed kiosk's screen runs in another process and nudges this one when an agent
+    # files a dossier or asks for the decisions (app/sync_link.py).
+    doorbell = Doorbell.open(container.paths.data_dir, on_wake=worker.wake, on_pull=worker.pull_now)
     # A kiosk without the touchscreen app (a préfecture server syncing) purges here.
     schedule = start_purge_schedule(
         container.store,
@@ -318,6 +322,8 @@ def _watch(container: Container, sync_settings: Any, settings: Settings) -> int:
     except KeyboardInterrupt:
         stop.set()
     finally:
+        if doorbell is not None:
+            doorbell.close()
         if schedule is not None:
             schedule.stop()
         api.close()

@@ -86,8 +86,13 @@ def build_ui(
     sync: bool = True,
     settings_file: Path | None = None,
     credentials_file: Path | None = None,
+    external_sync: bool = False,
 ) -> tuple[UiServices, Container]:
     """Everything the touchscreen application needs.
+
+    ``external_sync``: another process sends (the installed kiosk's sync service,
+    app/sync_link.py); this one shows its status and nudges it. Training mode always sends
+    itself, to its own reference server.
 
     Training mode (``--demo``) works in its own data folder, so that practice dossiers never mix
     with real ones, creates a "formation" agent (PIN 0000) if there is none, "prints" receipts
@@ -160,7 +165,11 @@ def build_ui(
     identity, training_can = _identity_reader(container, settings.reader, training=training)
     _start_purge(container, settings, scans)
     subscribe, wake, refresh, site_kiosks = (
-        _start_sync(container, settings, server) if sync else (None, None, None, None)
+        (None, None, None, None)
+        if not sync
+        else _link_sync(container, settings)
+        if external_sync and not training
+        else _start_sync(container, settings, server)
     )
     lookup = _receipt_lookup(container, settings, server) if sync else None
     withdrawal = container.withdrawal
@@ -480,6 +489,43 @@ def _receipt_lookup(
     lookup = ReceiptLookup(lambda: checked)
     container.closers.append(lookup.close)
     return lookup
+
+
+def _link_sync(
+    container: Container, settings: Settings
+) -> tuple[
+    Callable[[Callable[[ConnectionBadge], None]], None] | None,
+    Callable[[], None] | None,
+    Callable[[], None] | None,
+    SiteKiosksService | None,
+]:
+    """The same four as :func:`_start_sync`, for a sync running in another process (the
+    packaged kiosk, docs/packaging.md): the badge read from what it saves, the doorbell to send
+    now, the site's kiosks on a client of the screen's own; and a revocation the sync process
+    carried out (its marker written, the keys gone) seen within a poll, so the screen stops at
+    once rather than at its next start."""
+    from app.sync_link import PULL, WAKE, StatusWatch, doorbell_path, ring
+    from app.sync_setup import SyncConfigError, SyncSettings, site_kiosks_service
+    from kiosk.sync.outbox import Outbox
+
+    try:
+        sync_settings = SyncSettings.from_settings(settings)  # the sync service reads the same
+    except SyncConfigError as exc:
+        log.warning("synchronisation non configurée : %s", exc)
+        return None, None, None, None
+    watch = StatusWatch(
+        Outbox(container.store, container.catalog, clock=utc_now), withdrawal=container.withdrawal
+    )
+    container.closers.append(watch.stop)
+    bell = doorbell_path(container.paths.data_dir)
+
+    def wake() -> None:  # UI thread: one datagram, never waits
+        ring(bell, WAKE)
+
+    def refresh() -> None:
+        ring(bell, PULL)
+
+    return watch.subscribe, wake, refresh, site_kiosks_service(container, sync_settings)
 
 
 class _ReferenceServer:

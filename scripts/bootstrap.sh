@@ -37,8 +37,13 @@ APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gc
 # fonts-ocr-b: the MRZ's typeface, for the OCR tests' drawn MRZs (devices/cardsim/printed.py);
 # cups + printer-driver-cups-pdf: a throw-away cupsd with a virtual PDF printer (tests/cups.py;
 # the server Debian's package may start is not used).
+# The Debian package's dependencies beyond the run list (packaging/control, docs/packaging.md),
+# so that tests/packaging/ finds them here and starts the installed kiosk in cage: Debian's
+# python3 (the package's interpreter), cage and Xwayland, Qt's Wayland client libraries, the
+# logind session.
 APT_TEST=(poppler-utils sqlite3 vsmartcard-vpcd postgresql fonts-ocr-b
-  cups printer-driver-cups-pdf)
+  cups printer-driver-cups-pdf
+  python3 cage xwayland libwayland-cursor0 libwayland-egl1 libpam-systemd dbus)
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 

@@ -99,6 +99,9 @@ class SyncStatus:
             "derniere_erreur": self.last_error,
             "dernier_succes": self.last_success.isoformat() if self.last_success else None,
             "a_verifier": self.attention,
+            # Read by a screen in another process (app/sync_link.py): a change there tells its
+            # worklist to read the decisions again.
+            "decisions_appliquees": self.decisions,
         }
 
 

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 #: What :func:`run` returns when the agent asked for a restart (« Redémarrer la borne », after
 #: the kiosk's enrolment): the caller starts the kiosk again, on its new settings.
 RESTART = 75
+#: The exit code when a supervisor leaves the kiosk for its maintenance console: the kiosk
+#: session's unit restarts the kiosk after any other end, this one excepted
+#: (``RestartPreventExitStatus=`` in packaging/pn-kiosk.service, docs/packaging.md). Not 1
+#: (an error), 2 (a usage error), 64–78 (sysexits.h), 126 and up (the shell, signals) nor
+#: 200 and up (systemd's own).
+EXIT_MAINTENANCE = 42
 
 
 def prepare_environment(*, keyboard: bool) -> bool:
@@ -89,6 +95,7 @@ def run(
     from PySide6.QtWidgets import QApplication
 
     _quit_on_signals(window)
+    window.maintenance_requested.connect(lambda: QApplication.exit(EXIT_MAINTENANCE))
     code = QApplication.exec()
     window.runner.wait()
     return RESTART if window.restart_requested else int(code)

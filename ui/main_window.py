@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
     first_painted = Signal()
     #: The national service said this kiosk was revoked (from whichever thread learnt it).
     withdrawn = Signal(object)
+    #: A supervisor left the kiosk for its maintenance console (ui/app.py ends the application).
+    maintenance_requested = Signal()
 
     def __init__(
         self,
@@ -300,6 +302,7 @@ class MainWindow(QMainWindow):
         self.home.supervise.connect(self._supervise)
         self.supervision.leave.connect(lambda: self.stack.setCurrentWidget(self.home))
         self.supervision.delays_changed.connect(self.apply_delays)
+        self.supervision.quit_kiosk.connect(self.maintenance_requested.emit)
         self.wizard.review.connect(self._documents)
         self.documents.back.connect(lambda ref: self._resume(ref, at_end=True))
         self.documents.proceed.connect(self._consent_if_needed)

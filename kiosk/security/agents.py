@@ -413,6 +413,32 @@ class AgentService:
             _record_admin(s, AuditAction.AGENT_DISABLED, at=self._now(), by=by, target=agent.id)
             return AgentInfo(agent.id, agent.identifiant, agent.nom, agent.role)
 
+    def leave_kiosk(self, pin: str, *, by: AgentInfo | None) -> AgentInfo:
+        """A supervisor leaves the kiosk for its maintenance console (docs/packaging.md).
+
+        The PIN is asked again, and checked as at sign-in (wrong ones counted, lockout applied):
+        a supervisor who walked away signed in must not have left a way out of the kiosk to
+        whoever touches the screen next. The journal records who left.
+
+        Raises:
+            AgentError: not a supervisor, or a wrong PIN (AgentLocked once blocked).
+        """
+        if by is None or not by.supervisor:
+            raise AgentError("Seul un superviseur peut quitter la borne.")
+        # The account as it is now (disabled or demoted since the sign-in: refused).
+        checked = self.sign_in(by.identifiant, pin)
+        if not checked.supervisor:
+            raise AgentError("Seul un superviseur peut quitter la borne.")
+        with self._store.write() as s:
+            audit(
+                s,
+                AuditAction.KIOSK_LEFT,
+                at=self._now(),
+                agent_id=checked.id,
+                detail={"par": checked.identifiant},
+            )
+        return checked
+
     @staticmethod
     def _count_attempt(s: Session, agent_id: int, now: datetime) -> int:
         """Count one more wrong PIN (until proven right) and block the account if it is one too

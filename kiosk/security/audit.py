@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     UPDATE_INSTALLED = "paquet_installe"
     UPDATE_REFUSED = "paquet_refuse"
     KIOSK_REVOKED = "borne_revoquee"
+    KIOSK_LEFT = "borne_quittee"
     OTHER = "evenement"
 
     @property
@@ -93,6 +94,7 @@ _LABELS = {
     AuditAction.UPDATE_INSTALLED: "mise à jour des démarches ou des tarifs installée",
     AuditAction.UPDATE_REFUSED: "mise à jour des démarches ou des tarifs refusée",
     AuditAction.KIOSK_REVOKED: "borne révoquée",
+    AuditAction.KIOSK_LEFT: "borne quittée pour la maintenance",
     AuditAction.OTHER: "événement",
 }
 

@@ -1,5 +1,6 @@
 """Supervision: what a supervisor manages from the touchscreen (agents, counter, journal, purge,
-and the site's kiosks: ui/screens/site_kiosks.py).
+and the site's kiosks: ui/screens/site_kiosks.py), and the way out of the kiosk to its
+maintenance console.
 
 Only shown to a signed-in supervisor; every action goes through the kiosk services with
 ``by=`` that supervisor, so the services refuse it from anyone else and the audit journal records
@@ -69,9 +70,12 @@ def _list() -> QListWidget:
 
 
 class SupervisionScreen(Screen):
-    """Agents, counter details, audit journal and retention, in four tabs."""
+    """Agents, counter details, audit journal, retention and leaving the kiosk, in five tabs."""
 
     leave = Signal()
+    #: The supervisor confirmed leaving the kiosk (PIN checked, journalled): the application
+    #: ends with the exit code its session does not restart on (docs/packaging.md).
+    quit_kiosk = Signal()
     #: New inactivity delays were saved (InactivityDelays): the window uses them at once.
     delays_changed = Signal(object)
 
@@ -91,6 +95,7 @@ class SupervisionScreen(Screen):
             (self._counter_tab(), "counter"),
             (self._journal_tab(), "journal"),
             (self._retention_tab(), "retention"),
+            (self._kiosk_tab(), "kiosk"),
         ):
             self._add_tab(scrolling_area(page), key)
         # The site's kiosks, when the national service is configured (docs/sites.md).
@@ -290,6 +295,30 @@ class SupervisionScreen(Screen):
         side.addStretch(1)
         return page
 
+    def _kiosk_tab(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        self.quit_text = QLabel()
+        self.quit_text.setWordWrap(True)
+        column.addWidget(self.quit_text)
+        form = QFormLayout()
+        self.quit_pin_label = QLabel()
+        self.quit_pin = QLineEdit()
+        self.quit_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.quit_pin.setMaxLength(12)
+        self.quit_pin.setInputMethodHints(
+            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+        )
+        self.quit_pin_label.setBuddy(self.quit_pin)
+        form.addRow(self.quit_pin_label, self.quit_pin)
+        column.addLayout(form)
+        self.quit_button = QPushButton()
+        self.quit_button.clicked.connect(self._quit_kiosk)
+        self.quit_pin.returnPressed.connect(self.quit_button.click)
+        column.addWidget(self.quit_button, alignment=Qt.AlignmentFlag.AlignRight)
+        column.addStretch(1)
+        return page
+
     def retranslate(self) -> None:
         t = self.tr_.t
         self.title.setText(t("supervision.title"))
@@ -327,6 +356,10 @@ class SupervisionScreen(Screen):
             self.delays_save.setText(t("supervision.delays.save"))
         self.verify_button.setText(t("supervision.verify"))
         self.purge_button.setText(t("supervision.purge"))
+        self.quit_text.setText(t("supervision.quit.text"))
+        self.quit_pin_label.setText(t("supervision.quit.pin"))
+        self.quit_pin.setAccessibleName(t("supervision.quit.pin"))
+        self.quit_button.setText(t("supervision.quit.button"))
         self.back.setText(t("supervision.back"))
         # What is on screen follows the language too.
         if self._said is not None:
@@ -611,11 +644,22 @@ class SupervisionScreen(Screen):
 
         self.runner.run(retention.purge, on_done=done, on_error=self._fail)
 
+    # ------------------------------------------------------------------ leaving the kiosk
+    def _quit_kiosk(self) -> None:
+        pin, by = self.quit_pin.text(), self.supervisor
+        self.quit_pin.clear()  # never left on screen, whatever happens
+        agents = self.services.agents
+        self.runner.run(
+            lambda: agents.leave_kiosk(pin, by=by),
+            on_done=lambda _: self.quit_kiosk.emit(),
+            on_error=self._fail,
+        )
+
     def clear_personal_data(self) -> None:
         self.supervisor = None
         for widget in (self.accounts, self.journal, self.due_list):
             widget.clear()
-        for field in (self.new_id, self.new_name, self.new_pin):
+        for field in (self.new_id, self.new_name, self.new_pin, self.quit_pin):
             field.clear()
         self.verdict.clear()
         self.message.clear()

@@ -1,0 +1,1 @@
+"""The Debian package: built, inspected, installed, upgraded and removed with dpkg."""
