@@ -52,9 +52,14 @@ UNUSED = Path("/nonexistent/unused.db")
 # ----------------------------------------------------------------------------- autosave
 
 
-def _counter(url: str | None, db: Path, answers: int, barrier: Barrier) -> list[float]:
+def _counter(
+    url: str | None, db: Path, answers: int, barrier: Barrier, think: float = 0.0
+) -> list[float]:
     """One counter: autosave ``answers`` answers of its dossier, filing one dossier every
-    :data:`FILE_EVERY`; the seconds each autosave took."""
+    :data:`FILE_EVERY`; the seconds each autosave took. ``think``: the mean pause between two
+    answers (0: one after the other, the worst case; a person needs a second or more)."""
+    import random
+
     from kiosk.demarches import load_catalog
     from kiosk.dossiers.service import DossierService
     from kiosk.settings.paths import assets_dir
@@ -68,8 +73,11 @@ def _counter(url: str | None, db: Path, answers: int, barrier: Barrier) -> list[
     service.answer(reference, "nom", "MARTIN")  # the first writes of a dossier, not timed
     barrier.wait()
     timings = []
+    pauses = random.Random(os.getpid())  # spreading pauses, not a secret
     try:
         for i in range(answers):
+            if think:
+                time.sleep(think * pauses.uniform(0.5, 1.5))
             started = time.perf_counter()
             service.answer(reference, "nom", f"MARTIN{i % 2}")
             timings.append(time.perf_counter() - started)
@@ -83,18 +91,25 @@ def _counter(url: str | None, db: Path, answers: int, barrier: Barrier) -> list[
 
 
 def _counter_process(
-    url: str | None, db: Path, answers: int, barrier: Barrier, results: Queue[list[float]]
+    url: str | None,
+    db: Path,
+    answers: int,
+    barrier: Barrier,
+    results: Queue[list[float]],
+    think: float,
 ) -> None:
-    results.put(_counter(url, db, answers, barrier))
+    results.put(_counter(url, db, answers, barrier, think))
 
 
-def _autosaves(url: str | None, db: Path, processes: int, answers: int) -> list[float]:
+def _autosaves(
+    url: str | None, db: Path, processes: int, answers: int, think: float = 0.0
+) -> list[float]:
     """Every autosave's time of ``processes`` counters at once on one store."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results: Queue[list[float]] = context.Queue()
     workers = [
-        context.Process(target=_counter_process, args=(url, db, answers, barrier, results))
+        context.Process(target=_counter_process, args=(url, db, answers, barrier, results, think))
         for _ in range(processes)
     ]
     for worker in workers:
@@ -108,23 +123,36 @@ def _autosaves(url: str | None, db: Path, processes: int, answers: int) -> list[
 
 
 def autosave(
-    cluster: Cluster, counts: Sequence[int], answers: int, rounds: int, work: Path
+    cluster: Cluster,
+    counts: Sequence[int],
+    answers: int,
+    rounds: int,
+    work: Path,
+    think: float = 0.0,
 ) -> None:
     """Print the autosave p95 on the site store and on one SQLite file, per process count."""
-    print(f"autosave: {answers} answers per process, a filing every {FILE_EVERY}; {rounds} rounds")
+    pace = (
+        f"a pause of {think * 1000:.0f} ms on average between two answers"
+        if think
+        else "one answer after the other (no pause: the worst case)"
+    )
+    print(
+        f"autosave: {answers} answers per process, {pace}, a filing every {FILE_EVERY};"
+        f" {rounds} rounds"
+    )
     print()
     print("| processes | PostgreSQL p50 / p95 | SQLite p50 / p95 | p95 ratio PG / SQLite |")
     print("|---:|---:|---:|---:|")
     for count in counts:
         site_p95, lite_p95, site_p50, lite_p50, ratios = [], [], [], [], []
         for n in range(rounds):
-            url = cluster.new_database(f"bench_{count}_{n}_{os.getpid()}")
+            url = cluster.new_database(f"bench_{count}_{n}_{time.monotonic_ns()}")
             open_store(UNUSED, url=url).close()  # migrated once, before the counters start
-            site = _autosaves(url, UNUSED, count, answers)
+            site = _autosaves(url, UNUSED, count, answers, think)
             db = work / f"lite-{count}-{n}" / "kiosk.sqlite3"
             db.parent.mkdir(parents=True)
             open_store(db).close()
-            lite = _autosaves(None, db, count, answers)
+            lite = _autosaves(None, db, count, answers, think)
             site_p95.append(percentile(site, 0.95) * 1000)
             lite_p95.append(percentile(lite, 0.95) * 1000)
             site_p50.append(percentile(site, 0.50) * 1000)
@@ -137,7 +165,7 @@ def autosave(
             f" {median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f}) |"
         )
         report(
-            f"autosave p95, {count} processes, site store",
+            f"autosave p95, {count} processes{', paced' if think else ''}, site store",
             median(site_p95),
             "ms",
             "≤ 10 ms",
@@ -237,6 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--drain", type=int, default=DRAIN, help="dossiers in the site's outbox")
     parser.add_argument("--rate", type=float, default=50.0, help="the service's limit, req/s")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.3,
+        help="mean pause between two answers of a counter, seconds, for the paced table (0: none)",
+    )
     parser.add_argument("--skip-autosave", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
     args = parser.parse_args(argv)
@@ -249,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             work = Path(tmp)
             if not args.skip_autosave:
                 autosave(cluster, args.processes, args.answers, args.rounds, work)
+                if args.think:
+                    paced = max(1, args.answers // 2)
+                    autosave(cluster, args.processes, paced, args.rounds, work, args.think)
             if not args.skip_drain:
                 drain(cluster, args.processes, args.drain, args.rate, args.rounds, work)
     finally:
