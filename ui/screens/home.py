@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QShowEvent
+from PySide6.QtGui import QGuiApplication, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -252,10 +252,13 @@ class HomeScreen(Screen):
         self.results.clear()
         self.results.hide()
         self.message.setText("\n".join(self.tr_.line(line) for line in lines))
+        # The answer is read below the search field, where the on-screen keyboard would be.
+        QGuiApplication.inputMethod().hide()
 
     def _fail(self, exc: Exception) -> None:
         restyle(self.message, "error")
         self.message.setText(self.tr_.error(exc))
+        QGuiApplication.inputMethod().hide()  # the message is where the keyboard would be
 
     def clear_personal_data(self) -> None:
         self.search.clear()
