@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -390,6 +391,9 @@ class SupervisionScreen(Screen):
         self._said = (text, error)
         restyle(self.message, "error" if error else "muted")
         self.message.setText(text())
+        # The message is under the tabs, where the on-screen keyboard would cover it (a PIN
+        # refused on « Quitter la borne », seen under Xvfb).
+        QGuiApplication.inputMethod().hide()
 
     def _fail(self, exc: Exception) -> None:
         self._say(lambda: str(exc), error=True)
