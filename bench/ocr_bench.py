@@ -221,7 +221,9 @@ def main() -> None:
     parser.add_argument("--variantes", type=int, default=20, help="photos per kind (20)")
     parser.add_argument("--graine", type=int, default=14, help="the first run's seed (14)")
     parser.add_argument("--tours", type=int, default=3, help="runs, a seed each (3)")
-    parser.add_argument("--jeu", choices=("standard", "difficile", "tous"), default="tous")
+    parser.add_argument(
+        "--jeu", choices=("standard", "difficile", "autre-police", "tous"), default="tous"
+    )
     parser.add_argument("--sans-can", action="store_true", help="the MRZs only")
     args = parser.parse_args()
     count = args.variantes

@@ -43,7 +43,6 @@ from PIL import (
     ImageFont,
     ImageMath,
     ImageOps,
-    ImageStat,
     UnidentifiedImageError,
 )
 
@@ -201,30 +200,54 @@ class Grid:
         return self.start + i * self.pitch + self.bend * i * i
 
 
+def _cost(columns: Sequence[float], grid: Grid) -> float:
+    """The mean ink on ``grid``'s inner boundaries."""
+    return sum(_at(columns, grid.boundary(i)) for i in range(1, grid.count)) / (grid.count - 1)
+
+
 def fit_grid(columns: Sequence[float], left: int, right: int, count: int) -> Grid:
     """The grid of ``count`` cells over ``columns`` (the line's ink per column) whose inner
-    boundaries fall on the least ink; its cost is their mean ink over the line's mean."""
+    boundaries fall on the least ink; its cost is their mean ink over the line's mean.
+
+    The pitch and the first boundary first, the pitch the same all along; then a little
+    change of pitch along the line (a page seen at an angle) around the best of those.
+    """
     span = right - left
     mean = sum(columns[left:right]) / max(1, span) or 1.0
-    best = Grid(count, left, span / count, 0.0, math.inf)
-    # The glyphs' side bearings: the ink spans a little less than count pitches.
-    for pitch_step in range(13):
+
+    def grid(pitch_step: float, start_step: float, bend_step: int) -> Grid:
+        # The glyphs' side bearings: their ink spans a little less than count pitches.
         pitch = span / (count - 0.05 * pitch_step)
-        for bend_step in range(-4, 5):
-            bend = bend_step * 0.0025 * pitch / count
-            for start_step in range(12):
-                start = left - pitch * start_step / 20
-                cost = sum(
-                    _at(columns, start + i * pitch + bend * i * i) for i in range(1, count)
-                ) / (count - 1)
-                if cost < best.cost:
-                    best = Grid(count, start, pitch, bend, cost)
+        shape = Grid(
+            count, left - pitch * start_step / 20, pitch, bend_step * 0.0025 * pitch / count, 0.0
+        )
+        return Grid(count, shape.start, shape.pitch, shape.bend, _cost(columns, shape))
+
+    level = min((grid(p, s, 0) for p in range(13) for s in range(12)), key=lambda g: g.cost)
+    pitch_step = (count - span / level.pitch) / 0.05
+    start_step = (left - level.start) * 20 / level.pitch
+    best = min(
+        (
+            grid(pitch_step + dp, start_step + ds, b)
+            for dp in (-1, 0, 1)
+            for ds in (-1, 0, 1)
+            for b in range(-4, 5)
+        ),
+        key=lambda g: g.cost,
+    )
     return Grid(best.count, best.start, best.pitch, best.bend, best.cost / mean)
 
 
 @lru_cache(maxsize=16)
 def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
+
+
+@lru_cache(maxsize=8)  # a line's sizes and blurs are tried in turn, the best asked again
+def glyphs(font_path: Path, size: int, frame: tuple[int, int], blur: float) -> tuple[_Glyph, ...]:
+    """OCR-B's 37 MRZ glyphs at ``size``, each in a ``frame`` (w, h) the size of a cell's
+    window, its capitals' top and baseline as far from the frame's edges (ink bright)."""
+    return tuple(_glyphs(font_path, size, frame, blur))
 
 
 @dataclass(frozen=True)
@@ -257,18 +280,14 @@ def _features(dark: Image.Image, grid: tuple[int, int]) -> tuple[float, ...] | N
 
 def _sample(dark: Image.Image, grid: tuple[int, int]) -> tuple[bytes, float] | None:
     """``dark`` on the comparison grid, and the norm of its deviation from its mean."""
-    small = dark.resize(grid, Image.Resampling.BOX)
-    stat = ImageStat.Stat(small)
-    count = grid[0] * grid[1]
-    spread = stat.sum2[0] - stat.sum[0] ** 2 / count
+    values = dark.resize(grid, Image.Resampling.BOX).tobytes()
+    spread = sum(map(operator.mul, values, values)) - sum(values) ** 2 / len(values)
     if spread < 1e-6:
         return None
-    return small.tobytes(), math.sqrt(spread)
+    return values, math.sqrt(spread)
 
 
-def glyphs(font_path: Path, size: int, frame: tuple[int, int], blur: float) -> list[_Glyph]:
-    """OCR-B's 37 MRZ glyphs at ``size``, each in a ``frame`` (w, h) the size of a cell's
-    window, its capitals' top and baseline as far from the frame's edges (ink bright)."""
+def _glyphs(font_path: Path, size: int, frame: tuple[int, int], blur: float) -> list[_Glyph]:
     font = _font(font_path, size)
     w, h = frame
     grid = _grid(frame)
@@ -339,22 +358,25 @@ def read_line(font: Path, dark: Image.Image, band: _Band, grid: Grid) -> list[Ce
     ]
     # The font's size: the line's ink is as high as its tallest glyphs (digits are 8 % taller
     # than capitals) plus the blur; the size (and blur) whose glyphs fit a sample of cells best.
-    best: tuple[float, int, float] = (-math.inf, 0, 0.0)
-    for ratio in (0.86, 0.82, 0.78, 0.74, 0.70):
-        size = max(6, round(height / ratio))
-        for blur in (grid.pitch / 24, grid.pitch / 12, grid.pitch / 8):
-            templates = glyphs(font, size, frame, blur)
-            fit = sum(max(cell.score(g, frame, (0, 0)) for g in templates) for cell in cells[::3])
-            best = max(best, (fit, size, blur))
-    templates = glyphs(font, best[1], frame, best[2])
+    # The size first, at a middling blur, then the blur at that size.
+    sample = cells[::3]
+
+    def fit(size: int, blur: float) -> float:
+        templates = glyphs(font, size, frame, blur)
+        return sum(max(cell.score(g, frame, (0, 0)) for g in templates) for cell in sample)
+
+    sizes = [max(6, round(height / ratio)) for ratio in (0.86, 0.82, 0.78, 0.74, 0.70)]
+    size = max(sizes, key=lambda s: fit(s, grid.pitch / 12))
+    blur = max((grid.pitch / 24, grid.pitch / 12, grid.pitch / 8), key=lambda b: fit(size, b))
+    templates = glyphs(font, size, frame, blur)
     out: list[CellScores] = []
     for cell in cells:
         scores = {g.char: cell.score(g, frame, (0, 0)) for g in templates}
         # Half a pixel off is much at this size: the likeliest glyphs of each kind are
         # tried a pixel around too.
         ranked = sorted(templates, key=lambda g: -scores[g.char])
-        letters = [g for g in ranked if g.char.isalpha()][:2]
-        digits = [g for g in ranked if g.char.isdigit()][:2]
+        letters = [g for g in ranked if g.char.isalpha()][:3]
+        digits = [g for g in ranked if g.char.isdigit()][:3]
         fillers = [g for g in ranked if g.char == "<"]
         for glyph in letters + digits + fillers:
             scores[glyph.char] = max(cell.score(glyph, frame, shift) for shift in _SHIFTS)

@@ -216,6 +216,9 @@ SURE_RATIO = 2.0
 #: printed in another monospace typeface (DejaVu Sans Mono), whose 1 reads as I with
 #: certainty, and 0.88–0.92 in OCR-B's slanted cut.
 FIT_MIN = 0.9
+#: How alike a cell and the glyph read there must be, at least, for the reading to vouch for
+#: it on its own: a cell that is like no glyph is no reading.
+CELL_FLOOR = 0.8
 #: The line widths a MRZ may have: TD1, TD2 and the old French card, TD3.
 MRZ_WIDTHS = (30, 36, 44)
 
@@ -251,9 +254,13 @@ def _likeness(cell: CellScores, char: str) -> float:
 
 
 def _sure(cell: CellScores, char: str, rivals: Iterable[str]) -> bool:
-    """Whether ``char`` is far enough ahead of each of ``rivals`` on ``cell``."""
-    distance = max(1e-6, 1.0 - _likeness(cell, char))
-    return all(1.0 - _likeness(cell, r) >= SURE_RATIO * distance for r in rivals if r != char)
+    """Whether ``char``'s glyph is like enough ``cell``, and far enough ahead of each of
+    ``rivals``'."""
+    likeness = _likeness(cell, char)
+    distance = max(1e-6, 1.0 - likeness)
+    return likeness >= CELL_FLOOR and all(
+        1.0 - _likeness(cell, r) >= SURE_RATIO * distance for r in rivals if r != char
+    )
 
 
 def _shape(layout: _Layout) -> tuple[int, ...]:
@@ -281,7 +288,9 @@ def _unsure(
     other its place allows. Where one does, a single misreading is caught by it, unless it
     swaps two characters it cannot tell apart (the same modulo 10: K and <, 8 and S): a
     character not far enough ahead of those; and two misreadings may cancel out: where a check
-    digit's field has two characters or more not far ahead of every other, all of them.
+    digit's field has two characters or more not far ahead of every other, the whole field
+    (the digit no longer vouches for any of it: on glyphs unlike OCR-B's, a 1 read as I with
+    certainty beside two doubtful characters passed its field's check digit).
     """
 
     def doubtful(row: int, col: int, *, twins: bool) -> bool:
@@ -299,9 +308,8 @@ def _unsure(
             if (row, col) not in layout.unchecked
         ]
         unsure.update(place for place in field if doubtful(*place, twins=True))
-        loose = [place for place in field if doubtful(*place, twins=False)]
-        if len(loose) >= 2:
-            unsure.update(loose)
+        if sum(doubtful(*place, twins=False) for place in field) >= 2:
+            unsure.update(field)
     return frozenset(unsure)
 
 

@@ -174,13 +174,24 @@ def test_a_filler_close_to_a_k_is_not_vouched_for_by_the_check_digit() -> None:
     assert photo.mrz.lines == TD1
 
 
-def test_two_doubtful_characters_in_one_field_are_both_left_to_the_agent() -> None:
-    """Two misreadings in one field can cancel out in its check digit (D→0 and 1→I did on a
-    photo of another typeface): two doubtful characters there are both the agent's."""
+def test_two_doubtful_characters_in_one_field_leave_the_whole_field_to_the_agent() -> None:
+    """Two misreadings in one field can cancel out in its check digit (D→0 and 1→I did, on
+    a photo of another typeface, the I read with certainty): with two doubtful characters,
+    the digit vouches for none of the field, and the whole document number is the agent's."""
     scored = cells(TD3)
     scored[1][0].update({"2": 0.90, "Z": 0.88})
     scored[1][5].update({"2": 0.90, "7": 0.88})
-    assert mrz_from_glyphs(scored, today=TODAY).unsure == {(1, 0), (1, 5)}
+    photo = mrz_from_glyphs(scored, today=TODAY)
+    assert photo.unsure == {(1, col) for col in range(10)}  # the number and its digit
+    assert photo.lines[1] == "?" * 10 + TD3[1][10:]
+
+
+def test_a_cell_like_no_glyph_is_left_to_the_agent() -> None:
+    """Far ahead of the others, but little like any glyph (a smudge, a reflection)."""
+    scored = cells(TD3)
+    col = TD3[0].index("DUPONT") + 2
+    scored[0][col] = {c: 0.75 if c == "P" else 0.1 for c in scored[0][col]}
+    assert mrz_from_glyphs(scored, today=TODAY).unsure == {(0, col)}
 
 
 def test_a_misread_digit_that_breaks_a_check_digit_is_refused() -> None:
