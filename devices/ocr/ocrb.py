@@ -54,6 +54,8 @@ OCRB_FONT = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
 MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 #: The longest side the photo is worked at (a camera's 4,000 pixels only slow it down).
 WORK_SIDE = 1600
+#: The height (pixels) under which a MRZ's lines are enlarged to it before they are read.
+SMALL = 28
 #: The grid each cell and each glyph are brought to before they are compared (columns).
 GRID_W = 12
 
@@ -386,6 +388,12 @@ def read_line(font: Path, dark: Image.Image, band: _Band, grid: Grid) -> list[Ce
     return out
 
 
+def _ink(flat: Image.Image) -> Image.Image:
+    """``flat`` in black and white, ink white (Otsu's threshold)."""
+    level = otsu_threshold(flat.histogram())
+    return flat.point(lambda v: 255 if v <= level else 0)
+
+
 class OcrbGlyphReader:
     """The ``GlyphReader`` of a kiosk with OCR-B installed (``fonts-ocr-b``)."""
 
@@ -411,12 +419,30 @@ class OcrbGlyphReader:
         angle = skew_angle(flat)
         if angle:
             flat = flat.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-        dark = ImageOps.invert(flat)
-        level = otsu_threshold(flat.histogram())
-        ink = flat.point(lambda v: 255 if v <= level else 0)
-        bands = mrz_lines(find_lines(ink))
+        bands = mrz_lines(find_lines(_ink(flat)))
         if not bands:
             return []
+        height = max(band.height for band in bands)
+        if height < SMALL:
+            # A band seen small is looked at again, enlarged: a pixel's shift is then half a
+            # pixel of the photo's, and the glyphs' details are not lost in the grid.
+            margin = 2 * height
+            box = (
+                max(0, min(band.left for band in bands) - margin),
+                max(0, bands[0].top - margin),
+                min(flat.width, max(band.right for band in bands) + margin),
+                min(flat.height, bands[-1].bottom + margin),
+            )
+            scale = SMALL / height
+            flat = flat.crop(box)
+            flat = flat.resize(
+                (round(flat.width * scale), round(flat.height * scale)),
+                Image.Resampling.BICUBIC,
+            )
+            bands = mrz_lines(find_lines(_ink(flat)))
+            if not bands:
+                return []
+        dark = ImageOps.invert(flat)
         # Three lines are a TD1's 30 characters; two, 36 or 44.
         allowed = [w for w in widths if (len(bands) == 3) == (w == 30)]
         if not allowed:
