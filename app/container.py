@@ -283,12 +283,14 @@ def _speech(volume: int) -> Speech:
 
 
 def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:
-    """The CAN and the MRZ by camera: Tesseract, and the counter's camera; in training mode,
-    simulated cameras filming the training card's front (CAN 123456) and its MRZ."""
+    """The CAN and the MRZ by camera: Tesseract for the CAN, OCR-B's glyphs for the MRZ, and
+    the counter's camera; in training mode, simulated cameras filming the training card's front
+    (CAN 123456) and its MRZ."""
+    from devices.ocr.ocrb import OcrbGlyphReader
     from devices.ocr.tesseract import TesseractReader
 
     if not training:
-        return IdentityPhotos(TesseractReader(), camera, camera)
+        return IdentityPhotos(TesseractReader(), camera, camera, OcrbGlyphReader())
     from devices.camera.simulated import SimulatedCamera
     from devices.cardsim.printed import card_front, mrz_page
     from devices.cardsim.profiles import PROFILES
@@ -303,7 +305,10 @@ def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:
         can=card.can,
     )
     return IdentityPhotos(
-        TesseractReader(), SimulatedCamera([front]), SimulatedCamera([mrz_page(card.mrz())])
+        TesseractReader(),
+        SimulatedCamera([front]),
+        SimulatedCamera([mrz_page(card.mrz())]),
+        OcrbGlyphReader(),
     )
 
 

@@ -17,7 +17,9 @@ UV_VERSION="0.13.9"
 # pcscd + libpcsclite: the PC/SC stack; gcc + libpcsclite-dev build pyscard (no Linux wheel);
 # libpulse0, libgl1, libegl1, libxkbcommon0, libfontconfig1, libdbus-1-3: what Qt (and its
 # virtual keyboard) loads at run time; the libxcb-* set: Qt's X11 platform plugin.
-# Reading the CAN and the MRZ off a photo (docs/identity.md): tesseract-ocr and its English data.
+# Reading the CAN and the MRZ off a photo (docs/identity.md): tesseract-ocr and its English data
+# for the CAN; fonts-ocr-b, the MRZ's typeface, whose glyphs the MRZ's cells are compared with
+# (devices/ocr/ocrb.py; public domain and a permissive licence: its copyright file).
 # Reading aloud (docs/accessibility.md): Qt TextToSpeech's speechd plugin loads libspeechd2 and
 # talks to speech-dispatcher, which speaks through espeak-ng (French, English, Arabic, offline).
 # Printing and scanning at the counter (docs/devices.md): cups-client's lp sends the receipts to
@@ -29,19 +31,18 @@ APT_RUN=(ca-certificates fonts-dejavu-core pcscd libpcsclite1 libpcsclite-dev gc
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libxcb-sync1 libxcb-shm0 libx11-xcb1
   libspeechd2 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng
-  tesseract-ocr tesseract-ocr-eng zbar-tools
+  tesseract-ocr tesseract-ocr-eng fonts-ocr-b zbar-tools
   cups-client sane-utils)
 # vsmartcard-vpcd: the virtual reader our card simulator plugs into, for the integration tests;
 # postgresql: its initdb and pg_ctl start a throw-away server for the site-store tests
 # (tests/postgres.py; the cluster Debian's package may create is not used);
-# fonts-ocr-b: the MRZ's typeface, for the OCR tests' drawn MRZs (devices/cardsim/printed.py);
 # cups + printer-driver-cups-pdf: a throw-away cupsd with a virtual PDF printer (tests/cups.py;
 # the server Debian's package may start is not used).
 # The Debian package's dependencies beyond the run list (packaging/control, docs/packaging.md),
 # so that tests/packaging/ finds them here and starts the installed kiosk in cage: Debian's
 # python3 (the package's interpreter), cage and Xwayland, Qt's Wayland client libraries, the
 # logind session.
-APT_TEST=(poppler-utils sqlite3 vsmartcard-vpcd postgresql fonts-ocr-b
+APT_TEST=(poppler-utils sqlite3 vsmartcard-vpcd postgresql
   cups printer-driver-cups-pdf
   python3 cage xwayland libwayland-cursor0 libwayland-egl1 libpam-systemd dbus)
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported for the types only: the window must paint before t
         Camera,
         CodeReader,
         ConnectionBadge,
+        GlyphReader,
         Printer,
         ScannedFile,
         Scanner,
@@ -355,11 +356,13 @@ class FollowUpServices:
 class IdentityPhotos:
     """The CAN and the MRZ read off a photo instead of typed (docs/identity.md, « CAN and MRZ
     by camera »): the camera that takes each (the same one at a real counter; in training mode,
-    simulated cameras filming the training card's front and its MRZ) and the text reader."""
+    simulated cameras filming the training card's front and its MRZ), the text reader that
+    reads the CAN, and the glyph reader that reads the MRZ."""
 
     text: TextReader
     can_camera: Camera
     mrz_camera: Camera
+    glyphs: GlyphReader
 
 
 @dataclass(frozen=True)

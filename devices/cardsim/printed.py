@@ -38,9 +38,9 @@ def _font(size: int, *names: str) -> ImageFont.FreeTypeFont | ImageFont.ImageFon
     return ImageFont.truetype(str(path), size)
 
 
-def mrz_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """OCR-B when installed, else DejaVu Sans Mono."""
-    return _font(size, "OCRB.otf", "DejaVuSansMono.ttf")
+def mrz_font(size: int, face: str = "OCRB.otf") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """OCR-B (``face``: one of ``fonts-ocr-b``'s cuts) when installed, else DejaVu Sans Mono."""
+    return _font(size, face, "OCRB.otf", "DejaVuSansMono.ttf")
 
 
 def card_front(
@@ -74,11 +74,15 @@ def card_front(
     return image
 
 
-def mrz_page(lines: Sequence[str]) -> Image.Image:
+def mrz_page(lines: Sequence[str], *, size: int = 44, face: str = "OCRB.otf") -> Image.Image:
     """A MRZ as printed on a document: OCR-B, 2.54 mm a character, on a pale background, with
-    a little of the document above it (the agent frames the band, never exactly)."""
+    a little of the document above it (the agent frames the band, never exactly).
+
+    ``size`` is the font's size in pixels (44: capitals 32 pixels high, a little more than
+    the pitch; printers differ) and ``face`` the cut of OCR-B (``OCRBS.otf``, a bolder one,
+    stands for a printer whose ink spreads: ``bench/ocr_bench.py``'s harder photos)."""
     width = max(len(line) for line in lines)
-    font = mrz_font(44)
+    font = mrz_font(size, face)
     pitch = 30  # pixels a character (2.54 mm at 12 px/mm)
     image = Image.new("RGB", (pitch * width + 120, 130 + 62 * len(lines)), CARD_TINT)
     draw = ImageDraw.Draw(image)
@@ -97,16 +101,26 @@ def photographed(
     blur: float = 0.0,
     contrast: float = 1.0,
     size: tuple[int, int] = (1600, 1200),
+    fill: float = 0.9,
+    keystone: float = 0.0,
+    lighting: float = 0.0,
 ) -> Image.Image:
     """``image`` as a document camera sees it: on a desk, turned by ``angle`` degrees, out of
     focus by ``blur`` pixels, its contrast scaled by ``contrast`` (0.3: a dim, washed-out
-    photo), filling most of a ``size`` photo (the tests' and ``bench/ocr_bench.py``'s
-    variants)."""
+    photo), filling ``fill`` of a ``size`` photo (the tests' and ``bench/ocr_bench.py``'s
+    variants).
+
+    ``keystone`` leans the page away from the camera: its top edge is that fraction shorter
+    than its bottom one (negative: its right edge shorter than its left one). ``lighting``
+    darkens the photo towards its left edge, there by that fraction (0.5: half as bright; a
+    lamp on one side)."""
     from PIL import ImageEnhance, ImageFilter
 
     width, height = size
-    scale = 0.9 * min(width / image.width, height / image.height)
+    scale = fill * min(width / image.width, height / image.height)
     page = image.resize((round(image.width * scale), round(image.height * scale)))
+    if keystone:
+        page = _keystoned(page, keystone)
     page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=DESK)
     scene = Image.new("RGB", size, DESK)
     scene.paste(page, ((width - page.width) // 2, (height - page.height) // 2))
@@ -114,4 +128,23 @@ def photographed(
         scene = scene.filter(ImageFilter.GaussianBlur(blur))
     if contrast != 1.0:
         scene = ImageEnhance.Contrast(scene).enhance(contrast)
+    if lighting:
+        ramp = Image.linear_gradient("L").rotate(90).resize(size)  # black on the left
+        shade = ramp.point(lambda v: round(255 * (1 - lighting) + v * lighting))
+        scene = Image.composite(scene, Image.new("RGB", size, "black"), shade)
     return scene
+
+
+def _keystoned(page: Image.Image, amount: float) -> Image.Image:
+    """``page`` seen a little from below (``amount`` > 0: its top edge shorter) or from its
+    left (``amount`` < 0: its right edge shorter), the desk's colour filling the corners."""
+    w, h = page.size
+    inset_x, inset_y = abs(amount) * w / 2, abs(amount) * h / 2
+    quad: tuple[float, ...]  # where the output's corners come from: UL, LL, LR, UR
+    if amount > 0:
+        quad = (-inset_x, 0, 0, h, w, h, w + inset_x, 0)
+    else:
+        quad = (0, 0, 0, h, w, h + inset_y, w, -inset_y)
+    return page.transform(
+        page.size, Image.Transform.QUAD, quad, Image.Resampling.BICUBIC, fillcolor=DESK
+    )

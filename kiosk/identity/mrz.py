@@ -142,6 +142,14 @@ def parse_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
     fmt = _detect(lines)
     width = _LENGTHS[fmt][1]
     for i, line in enumerate(lines, start=1):
+        if "?" in line:  # left by a photo's reading for the agent (kiosk/identity/ocr.py)
+            raise MrzError(
+                Message(
+                    "ligne {line} : les caractères « ? » n'ont pas pu être lus sur la photo ; "
+                    "tapez-les d'après le document",
+                    line=i,
+                )
+            )
         if len(line) > width:
             raise MrzError(
                 Message(

@@ -1,28 +1,31 @@
-"""The CAN and the MRZ read off a photo: what the recogniser saw, judged by the documents' rules.
+"""The CAN and the MRZ read off a photo: what the recognisers saw, judged by the documents' rules.
 
 Optical recognition misreads; a CAN sent wrong costs one of the card's tries, and a MRZ read
-wrong would fill a dossier with someone else's dates. So nothing here guesses:
+wrong would fill a dossier with someone else's name or dates. So nothing here guesses:
 
-- **CAN**: exactly one run of 6 digits must be seen (dates are printed with spaces, the
-  document number has letters). None, or several, is refused: the agent recaptures or types.
-  The CAN has no check digit: the agent compares it with the card before « Lire la carte ».
-- **MRZ**: TD1 (3 × 30), TD2 (2 × 36, and the old French card) or TD3 (2 × 44). The usual
-  misreadings are undone only where the MRZ's grammar leaves one reading: a letter in a date or a
-  check digit is the digit it looks like (O → 0, I → 1, S → 5…), a digit in a country code the
-  letter (0 → O), « « » and spaces are fillers, and a run of fillers is brought to the line's
-  width. A K amid fillers is a filler only outside the names (Tesseract reads « < » as K, and
-  the check digits cannot tell: K is worth 20, a filler 0, the same modulo 10). A name is never
-  changed: the agent reads it on screen. The result stands only if every check digit holds
-  (``kiosk.identity.mrz.parse_mrz``).
+- **CAN** (Tesseract, ``kiosk.ports.devices.TextReader``): exactly one run of 6 digits must be
+  seen (dates are printed with spaces, the document number has letters), and two readings must
+  agree. None, or several, is refused: the agent recaptures or types. The CAN has no check
+  digit: the agent compares it with the card before « Lire la carte ».
+- **MRZ** (OCR-B's glyphs, ``kiosk.ports.devices.GlyphReader``): TD1 (3 × 30), TD2 (2 × 36, and
+  the old French card) or TD3 (2 × 44). Each cell is read as the likeliest character among
+  those the MRZ's grammar allows at its place (a digit in a date, a letter in a country code,
+  F, M, X or a filler for the sex), and the result stands only if every check digit holds
+  (``kiosk.identity.mrz.parse_mrz``). A check digit cannot vouch for what it does not cover
+  (names, countries, sex), nor tell apart two characters worth the same modulo 10 (K and <,
+  8 and S), nor see two misreadings that cancel out: there, a character is taken only when
+  its glyph is clearly ahead of every rival; otherwise it is left to the agent, as « ? » in
+  the MRZ box (:class:`PhotographedMrz`).
 
-The recogniser is a port (``kiosk.ports.devices.TextReader``); these functions run on a worker
-thread (each reading takes a fraction of a second to a few seconds).
+The recognisers run on a worker thread (each reading takes a fraction of a second to a few
+seconds).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,7 +33,7 @@ from kiosk.digits import ascii_digits
 from kiosk.identity.errors import IdentityError, MrzError
 from kiosk.identity.model import Mrz, MrzFormat
 from kiosk.identity.mrz import parse_mrz
-from kiosk.identity.text import TextLayout, TextReader
+from kiosk.identity.text import CellScores, GlyphReader, TextLayout, TextReader
 from kiosk.messages import Message
 
 CAN_ALPHABET = "0123456789"
@@ -38,13 +41,6 @@ MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 
 # A run of 6 digits standing alone: not part of a longer number or of a word.
 _CAN_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}(?![0-9A-Za-z])")
-#: Letters Tesseract gives for a digit, in a field where only a digit may stand.
-_AS_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1",
-                           "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"})  # fmt: skip
-#: Digits Tesseract gives for a letter, in a field of letters only (country, document code).
-_AS_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G"})
-# A K (or a few) between fillers, or after the last filler of a line: a misread filler.
-_K_AMID_FILLERS = re.compile(r"(?<=<)K+(?=<|$)")
 
 
 class CanNotRecognised(IdentityError):
@@ -55,7 +51,8 @@ class CanNotRecognised(IdentityError):
 
 
 class MrzNotRecognised(IdentityError):
-    """No MRZ whose check digits all hold could be read on the photo."""
+    """No MRZ whose check digits all hold could be read on the photo (or too little of it
+    for sure)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -88,15 +85,38 @@ def can_from_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ MRZ
-# Each line's grammar, position by position: "A" letters (a country, a document code), "N" a
-# digit (dates, check digits; a filler allowed where the MRZ allows it, parse_mrz checks),
-# "F" optional data (its fillers may be read as K), "X" letters or digits left as read, and
-# "n" a name (never changed).
+# Each line's grammar, position by position: "A" a letter or a filler (a country, a document
+# code), "N" a digit or a filler (dates, check digits: parse_mrz says where a filler may
+# stand), "S" the sex (F, M, X or a filler), "n" a name's letter or filler, "F" (optional
+# data) and "X" (a document number) any character.
+# Beside it, what each check digit looks after (line, start, end; the digit included): a
+# field's, and the composite digit's with what no field's digit covers. The rest (countries,
+# document code, sex) and the names no check digit vouches for.
+_Span = tuple[int, int, int]
+
+
 @dataclass(frozen=True)
 class _Layout:
     format: MrzFormat
     width: int
     grammar: tuple[str, ...]
+    checks: tuple[tuple[_Span, ...], ...]
+
+    @functools.cached_property
+    def unchecked(self) -> frozenset[tuple[int, int]]:
+        """The places no check digit vouches for, and the names'."""
+        checked = {
+            (row, col)
+            for spans in self.checks
+            for row, start, end in spans
+            for col in range(start, end)
+        }
+        return frozenset(
+            (row, col)
+            for row, grammar in enumerate(self.grammar)
+            for col, kind in enumerate(grammar)
+            if (row, col) not in checked or kind == "n"
+        )
 
 
 def _spans(width: int, *spans: tuple[int, int, str]) -> str:
@@ -113,9 +133,18 @@ _LAYOUTS = (
         30,
         (
             _spans(30, (0, 5, "A"), (14, 15, "N"), (15, 30, "F")),
-            _spans(30, (0, 7, "N"), (8, 15, "N"), (15, 18, "A"), (18, 29, "F"), (29, 30, "N")),
+            _spans(
+                30,
+                (0, 7, "N"),
+                (7, 8, "S"),
+                (8, 15, "N"),
+                (15, 18, "A"),
+                (18, 29, "F"),
+                (29, 30, "N"),
+            ),
             _spans(30, (0, 30, "n")),
         ),
+        (((0, 5, 15),), ((1, 0, 7),), ((1, 8, 15),), ((0, 15, 30), (1, 18, 30))),
     ),
     _Layout(
         MrzFormat.TD2,
@@ -127,19 +156,25 @@ _LAYOUTS = (
                 (9, 10, "N"),
                 (10, 13, "A"),
                 (13, 20, "N"),
+                (20, 21, "S"),
                 (21, 28, "N"),
                 (28, 35, "F"),
                 (35, 36, "N"),
             ),
         ),
+        (((1, 0, 10),), ((1, 13, 20),), ((1, 21, 28),), ((1, 28, 36),)),
     ),
     _Layout(
         MrzFormat.FR_CNI,
         36,
         (
             _spans(36, (0, 5, "A"), (5, 30, "n")),
-            _spans(36, (12, 13, "N"), (13, 27, "n"), (27, 34, "N"), (35, 36, "N")),
+            _spans(36, (12, 13, "N"), (13, 27, "n"), (27, 34, "N"), (34, 35, "S"), (35, 36, "N")),
         ),
+        # The composite digit covers both lines, names included; the names are still held to
+        # the same certainty as elsewhere (one digit over 72 characters misses two errors that
+        # cancel).
+        (((1, 0, 13),), ((1, 27, 34),), ((0, 0, 36), (1, 13, 27), (1, 34, 36))),
     ),
     _Layout(
         MrzFormat.TD3,
@@ -151,128 +186,174 @@ _LAYOUTS = (
                 (9, 10, "N"),
                 (10, 13, "A"),
                 (13, 20, "N"),
+                (20, 21, "S"),
                 (21, 28, "N"),
                 (28, 42, "F"),
                 (42, 44, "N"),
             ),
         ),
+        (((1, 0, 10),), ((1, 13, 20),), ((1, 21, 28),), ((1, 28, 43),), ((1, 43, 44),)),
     ),
 )
-#: How far a line read may be from its format's width and still be tried (fillers miscounted).
-_SLACK = 4
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The characters each kind of place may hold (see the grammar above), for the glyph reader.
+_ALLOWED = {
+    "A": _LETTERS + "<",
+    "n": _LETTERS + "<",
+    "N": "0123456789<",
+    "S": "FMX<",
+    "F": MRZ_ALPHABET,
+    "X": MRZ_ALPHABET,
+}
+#: How many times farther from the cell (1 − likeness) a rival must be than the character read
+#: for the glyph reading alone to vouch for it. Tuned on bench/ocr_bench.py's seeds 1000 and up:
+#: no character misread there was more than 1.2 times ahead of the truth, and 1 in 200 read
+#: right is less than 2 times ahead of its runner-up.
+SURE_RATIO = 2.0
+#: How alike, on average, the glyphs read and OCR-B's must be for the glyph reading to be
+#: taken at all: 0.93 and over on the bench's photos, hard ones included; 0.78–0.89 for a MRZ
+#: printed in another monospace typeface (DejaVu Sans Mono), whose 1 reads as I with
+#: certainty, and 0.88–0.92 in OCR-B's slanted cut.
+FIT_MIN = 0.9
+#: How alike a cell and the glyph read there must be, at least, for the reading to vouch for
+#: it on its own: a cell that is like no glyph is no reading.
+CELL_FLOOR = 0.8
+#: The line widths a MRZ may have: TD1, TD2 and the old French card, TD3.
+MRZ_WIDTHS = (30, 36, 44)
 
 
-def _clean(line: str) -> str:
-    """Upper case, no spaces, « and ‹ read as fillers, only the MRZ's characters kept."""
-    text = ascii_digits(line).upper().replace("«", "<").replace("‹", "<")
-    return "".join(c for c in text if c in MRZ_ALPHABET)
+@dataclass(frozen=True)
+class PhotographedMrz:
+    """A MRZ read off a photo: every check digit holds; ``unsure`` lists the places (line,
+    column, from 0) of the characters the reading cannot vouch for (a name's letter, a
+    country: no check digit covers them), for the agent to type from the document."""
+
+    mrz: Mrz
+    unsure: frozenset[tuple[int, int]] = frozenset()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The lines for the MRZ box: « ? » in place of each character not sure (``parse_mrz``
+        refuses a « ? »: the agent types it before « Lire la bande MRZ »)."""
+        return tuple(
+            "".join("?" if (row, col) in self.unsure else c for col, c in enumerate(line))
+            for row, line in enumerate(self.mrz.lines)
+        )
 
 
-def _fit_fillers(line: str, width: int) -> str | None:
-    """``line`` brought to ``width`` by lengthening or shortening its longest run of fillers
-    (Tesseract miscounts a run of identical narrow signs); None when no run can absorb it."""
-    if len(line) == width:
-        return line
-    runs = list(re.finditer(r"<{2,}", line))
-    if not runs:
-        return None
-    run = max(runs, key=lambda m: (m.end() - m.start(), m.start()))
-    length = run.end() - run.start() + width - len(line)
-    if length < 1:
-        return None
-    return line[: run.start()] + "<" * length + line[run.end() :]
+def _value(char: str) -> int:
+    """A character's weight in a check digit, modulo 10 (A = 10 … Z = 35, < = 0)."""
+    if char.isdigit():
+        return int(char)
+    return 0 if char == "<" else (ord(char) - ord("A") + 10) % 10
 
 
-def _fit_name(line: str, width: int) -> str | None:
-    """A line ending in a name: only its trailing fillers may be added or cut (a K read after
-    the last run of 3 fillers or more is a filler: no name goes on after three)."""
-    head, sep, tail = line.partition("<<<")
-    if sep and set(tail) <= {"<", "K"}:
-        line = head + "<" * (len(line) - len(head))
-    if len(line) > width:
-        if set(line[width:]) != {"<"}:
-            return None
-        line = line[:width]
-    return line.ljust(width, "<")
+def _likeness(cell: CellScores, char: str) -> float:
+    return cell.get(char, -1.0)
 
 
-def _repair(line: str, grammar: str, width: int) -> str | None:
-    """``line`` read by the grammar of its place in the MRZ (see the module's docstring)."""
-    names = "n" in grammar
-    if names:
-        fitted = _fit_name(line, width)
-    else:
-        fitted = _fit_fillers(_K_AMID_FILLERS.sub(lambda m: "<" * len(m.group()), line), width)
-    if fitted is None:
-        return None
-    out = []
-    for char, kind in zip(fitted, grammar, strict=True):
-        if kind == "N":
-            out.append(char.translate(_AS_DIGIT))
-        elif kind == "A":
-            out.append(char.translate(_AS_LETTER))
-        else:
-            out.append(char)
-    return "".join(out)
+def _sure(cell: CellScores, char: str, rivals: Iterable[str]) -> bool:
+    """Whether ``char``'s glyph is like enough ``cell``, and far enough ahead of each of
+    ``rivals``'."""
+    likeness = _likeness(cell, char)
+    distance = max(1e-6, 1.0 - likeness)
+    return likeness >= CELL_FLOOR and all(
+        1.0 - _likeness(cell, r) >= SURE_RATIO * distance for r in rivals if r != char
+    )
 
 
-def _fits(line: str, grammar: str, width: int) -> bool:
-    """Whether ``line`` may be read at a place of ``grammar``: a line ending in a name may have
-    lost its trailing fillers, any other is within a few characters of its width."""
-    if grammar.endswith("n"):
-        return len(line) <= width + _SLACK
-    return abs(len(line) - width) <= _SLACK
+def _shape(layout: _Layout) -> tuple[int, ...]:
+    return (layout.width,) * len(layout.grammar)
 
 
-def _candidates(lines: list[str]) -> Iterator[tuple[_Layout, list[str]]]:
-    """Every window of consecutive lines that could be a MRZ of some layout, repaired; the
-    layouts whose width is nearest to the lines read first (a TD3 whose fillers were half
-    eaten can pass for a TD2 with the same data)."""
-    found: list[tuple[int, int, _Layout, list[str]]] = []
-    for order, layout in enumerate(_LAYOUTS):
-        count = len(layout.grammar)
-        for start in range(len(lines) - count + 1):
-            window = lines[start : start + count]
-            pairs = list(zip(window, layout.grammar, strict=True))
-            if not all(_fits(line, grammar, layout.width) for line, grammar in pairs):
-                continue
-            repaired = [_repair(line, grammar, layout.width) for line, grammar in pairs]
-            if all(line is not None for line in repaired):
-                distance = sum(
-                    abs(len(line) - layout.width) for line, g in pairs if not g.endswith("n")
-                )
-                found.append(
-                    (distance, order, layout, [line for line in repaired if line is not None])
-                )
-    for _distance, _order, layout, candidate in sorted(found, key=lambda f: f[:2]):
-        yield layout, candidate
+def _likeliest(cell: CellScores, allowed: str) -> str:
+    return max(allowed, key=lambda c: _likeness(cell, c))
 
 
-def mrz_from_text(text: str, *, today: date | None = None) -> Mrz:
-    """The MRZ in what the recogniser saw, every check digit verified.
+def _best_lines(cells: Sequence[Sequence[CellScores]], layout: _Layout) -> list[str]:
+    """Each cell's likeliest character among those its place may hold."""
+    return [
+        "".join(_likeliest(cell, _ALLOWED[kind]) for cell, kind in zip(line, grammar, strict=True))
+        for line, grammar in zip(cells, layout.grammar, strict=True)
+    ]
+
+
+def _unsure(
+    cells: Sequence[Sequence[CellScores]], layout: _Layout, lines: Sequence[str]
+) -> frozenset[tuple[int, int]]:
+    """The places the glyph reading cannot vouch for.
+
+    Where no check digit looks (and in the names), a character not far enough ahead of every
+    other its place allows. Where one does, a single misreading is caught by it, unless it
+    swaps two characters it cannot tell apart (the same modulo 10: K and <, 8 and S): a
+    character not far enough ahead of those; and two misreadings may cancel out: where a check
+    digit's field has two characters or more not far ahead of every other, the whole field
+    (the digit no longer vouches for any of it: on glyphs unlike OCR-B's, a 1 read as I with
+    certainty beside two doubtful characters passed its field's check digit).
+    """
+
+    def doubtful(row: int, col: int, *, twins: bool) -> bool:
+        char, allowed = lines[row][col], _ALLOWED[layout.grammar[row][col]]
+        if twins:
+            allowed = "".join(c for c in allowed if _value(c) == _value(char))
+        return not _sure(cells[row][col], char, allowed)
+
+    unsure = {place for place in layout.unchecked if doubtful(*place, twins=False)}
+    for spans in layout.checks:
+        field = [
+            (row, col)
+            for row, start, end in spans
+            for col in range(start, end)
+            if (row, col) not in layout.unchecked
+        ]
+        unsure.update(place for place in field if doubtful(*place, twins=True))
+        if sum(doubtful(*place, twins=False) for place in field) >= 2:
+            unsure.update(field)
+    return frozenset(unsure)
+
+
+def mrz_from_glyphs(
+    cells: Sequence[Sequence[CellScores]], *, today: date | None = None
+) -> PhotographedMrz:
+    """The MRZ in the cells a ``GlyphReader`` scored: each place's likeliest character among
+    those the MRZ's grammar allows there, every check digit verified, and the places that
+    reading cannot vouch for (:class:`PhotographedMrz`).
 
     Raises:
-        MrzNotRecognised: no 2 or 3 lines that make a MRZ whose check digits all hold.
+        MrzNotRecognised: the cells make no MRZ whose check digits all hold, or their glyphs,
+            on the whole, are unlike OCR-B's (another typeface, a photo too poor: a glyph that
+            is not OCR-B's can look more like another of its glyphs than like its own, and
+            no character can be vouched for).
     """
-    lines = [clean for clean in (_clean(raw) for raw in text.splitlines()) if len(clean) >= 20]
-    for layout, candidate in _candidates(lines):
-        if layout.format is MrzFormat.FR_CNI and not candidate[0].startswith("IDFRA"):
+    shape = tuple(len(line) for line in cells)
+    for layout in _LAYOUTS:
+        if shape != _shape(layout):
             continue
+        lines = _best_lines(cells, layout)
+        fit = [
+            _likeness(cell, char)
+            for row, line in zip(cells, lines, strict=True)
+            for cell, char in zip(row, line, strict=True)
+        ]
+        if sum(fit) / len(fit) < FIT_MIN:  # (or not this layout's grammar: a TD2's for an
+            continue  # old French card, whose names stand where a TD2 has dates)
         try:
-            return parse_mrz(candidate, today=today)
+            mrz = parse_mrz(lines, today=today)
         except MrzError:
             continue
+        if mrz.format is layout.format:  # a TD2's cells read as the old French card's: not it
+            return PhotographedMrz(mrz, _unsure(cells, layout, lines))
     raise MrzNotRecognised
 
 
 # ------------------------------------------------------------------------------ the readings
-#: The ways a photo is read, in turn, until one gives an answer: most photos read on the first.
+#: The ways a photo of the CAN is read, in turn, until two agree.
 _CAN_PASSES = (
     (TextLayout.SPARSE, None),
     (TextLayout.SPARSE, CAN_ALPHABET),
     (TextLayout.BLOCK, CAN_ALPHABET),
 )
-_MRZ_PASSES = ((TextLayout.BLOCK, MRZ_ALPHABET), (TextLayout.SPARSE, MRZ_ALPHABET))
 
 
 def read_can(reader: TextReader, image: bytes) -> str:
@@ -299,18 +380,16 @@ def read_can(reader: TextReader, image: bytes) -> str:
     raise CanNotRecognised
 
 
-def read_mrz(reader: TextReader, image: bytes, *, today: date | None = None) -> Mrz:
-    """The MRZ on a photo of the band (worker thread); see :func:`mrz_from_text`.
+def read_mrz(glyphs: GlyphReader, image: bytes, *, today: date | None = None) -> PhotographedMrz:
+    """The MRZ on a photo of the band (worker thread); see :func:`mrz_from_glyphs`. A reading
+    that leaves more than a quarter of the characters to type is no help: refused.
 
     Raises:
-        MrzNotRecognised: no MRZ whose check digits all hold.
+        MrzNotRecognised: no MRZ whose check digits all hold, or too little of it sure.
         TextReadError: the photo could not be read at all.
     """
-    for layout, alphabet in _MRZ_PASSES:
-        try:
-            return mrz_from_text(
-                reader.read_text(image, alphabet=alphabet, layout=layout), today=today
-            )
-        except MrzNotRecognised:
-            continue
-    raise MrzNotRecognised
+    cells = glyphs.read_glyphs(image, widths=MRZ_WIDTHS)
+    photo = mrz_from_glyphs(cells, today=today)
+    if len(photo.unsure) * 4 > sum(len(line) for line in cells):
+        raise MrzNotRecognised
+    return photo

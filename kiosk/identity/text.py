@@ -1,12 +1,14 @@
-"""The port of the text reader that reads a photo (optical character recognition).
+"""The ports of the readers that read a photo (optical character recognition): free text, and
+a MRZ's glyphs one cell at a time.
 
-Declared here, beside its one user (``kiosk/identity/ocr.py``), because the identity package
-may not import ``kiosk.ports`` (which imports it); ``kiosk.ports.devices`` lists it with the
+Declared here, beside their one user (``kiosk/identity/ocr.py``), because the identity package
+may not import ``kiosk.ports`` (which imports it); ``kiosk.ports.devices`` lists them with the
 other devices' ports. Implementations live in ``devices/ocr/``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Protocol
 
@@ -46,5 +48,35 @@ class TextReader(Protocol):
 
         Raises:
             TextReadError: the photo could not be read (not a picture, recogniser failed).
+        """
+        ...
+
+
+#: One character cell of a MRZ: every MRZ character (A–Z, 0–9, <) and how alike the cell and
+#: that character's glyph are (normalised correlation: 1 the same, 0 unrelated).
+CellScores = Mapping[str, float]
+
+
+class GlyphReader(Protocol):
+    """Reads a MRZ off a photo one character cell at a time, against the glyphs of its
+    typeface (OCR-B), offline.
+
+    Implementations live in ``devices/ocr/``. :meth:`read_glyphs` takes up to a second or so:
+    call it on a worker thread. Which character may stand where, and whether a reading is sure
+    enough, is the domain's business (``kiosk.identity.ocr``).
+    """
+
+    def unavailable(self) -> str | None:
+        """Why no MRZ can be read this way on this kiosk (its typeface is not installed), in
+        plain French; None when it can. Cheap."""
+        ...
+
+    def read_glyphs(self, image: bytes, *, widths: Sequence[int]) -> list[list[CellScores]]:
+        """The MRZ's lines on ``image``, top to bottom, each cut into as many cells as one of
+        ``widths`` (30, 36, 44), each cell scored against every MRZ character; [] when no
+        band of 2 or 3 such lines is seen.
+
+        Raises:
+            TextReadError: the photo could not be read (not a picture).
         """
         ...

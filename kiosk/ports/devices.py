@@ -11,17 +11,20 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-# The text reader's port is declared beside the domain's use of it (kiosk/identity/text.py: the
-# identity package may not import the ports, which import it); listed here with its siblings.
-from kiosk.identity.text import TextLayout, TextReader, TextReadError
+# The text readers' ports are declared beside the domain's use of them (kiosk/identity/text.py:
+# the identity package may not import the ports, which import it); listed here with their
+# siblings.
+from kiosk.identity.text import CellScores, GlyphReader, TextLayout, TextReader, TextReadError
 
 __all__ = [
     "Camera",
     "CameraError",
     "CameraFault",
+    "CellScores",
     "CodeReadError",
     "CodeReader",
     "ConnectionBadge",
+    "GlyphReader",
     "PreviewFrame",
     "PrintError",
     "Printer",

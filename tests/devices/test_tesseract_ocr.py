@@ -1,8 +1,8 @@
-"""Real Tesseract on photos the test draws: a CNIe's front with its CAN, MRZs in OCR-B, turned,
-blurred and washed out as a hand-held photo is; and what a photo with no CAN or no MRZ gets.
+"""Real Tesseract on photos the test draws: a CNIe's front with its CAN, turned, blurred and
+washed out as a hand-held photo is; and what a photo with no CAN gets. (The MRZ is read by its
+glyphs: tests/devices/test_ocrb_glyphs.py.)
 
-Tesseract and its English data are test packages (``scripts/bootstrap.sh``); the MRZ's
-typeface is Debian's ``fonts-ocr-b`` (DejaVu Sans Mono where it is missing).
+Tesseract and its English data are run packages (``scripts/bootstrap.sh``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import random
 import pytest
 from PIL import Image, ImageDraw
 
-from devices.cardsim.printed import card_front, mrz_page, photographed
+from devices.cardsim.printed import card_front, photographed
 from devices.ocr.tesseract import TesseractReader
-from kiosk.identity.ocr import CanNotRecognised, MrzNotRecognised, read_can, read_mrz
-from tests.identity.ocr_samples import TD1, TD3
+from kiosk.identity.ocr import CanNotRecognised, read_can
 
 READER = TesseractReader()
 FRONT = card_front(
@@ -50,27 +49,6 @@ def test_the_can_is_read_off_a_photo_of_the_cards_front(
     assert read_can(READER, jpeg(photo)) == "123456"
 
 
-@pytest.mark.parametrize(
-    ("angle", "blur", "contrast"),
-    [(0, 0, 1.0), (3, 0, 1.0), (-4, 0, 1.0), (0, 2, 1.0), (0, 0, 0.3), (2.5, 1.5, 0.4)],
-    ids=["flat", "turned", "turned-back", "blurred", "washed-out", "all-three"],
-)
-def test_a_cnie_mrz_is_read_off_a_photo_every_check_digit_holding(
-    angle: float, blur: float, contrast: float
-) -> None:
-    photo = photographed(mrz_page(TD1), angle=angle, blur=blur, contrast=contrast)
-    mrz = read_mrz(READER, jpeg(photo))
-    assert mrz.lines == TD1
-    assert (mrz.surname, mrz.given_names) == ("MARTIN", "MAELYS GAELLE MARIE")
-
-
-def test_a_passport_mrz_is_read_off_a_turned_photo() -> None:
-    mrz = read_mrz(READER, jpeg(photographed(mrz_page(TD3), angle=3)))
-    assert mrz.document_number == "24FR12345"
-    assert mrz.key_seed == "24FR12345385031503401011"
-    assert (mrz.surname, mrz.given_names) == ("DUPONT", "JEAN PIERRE")
-
-
 def _garbage() -> Image.Image:
     rng = random.Random(14)
     image = Image.new("RGB", (1600, 1200), (200, 190, 180))
@@ -85,13 +63,6 @@ def test_a_photo_with_no_can_is_refused_with_the_french_message() -> None:
     with pytest.raises(CanNotRecognised) as caught:
         read_can(READER, jpeg(_garbage()))
     assert str(caught.value) == "Le CAN n'a pas été reconnu : recadrez la carte ou tapez-le"
-
-
-def test_a_photo_with_no_mrz_is_refused() -> None:
-    with pytest.raises(MrzNotRecognised):
-        read_mrz(READER, jpeg(_garbage()))
-    with pytest.raises(MrzNotRecognised):  # the card's front: text, but no MRZ
-        read_mrz(READER, jpeg(photographed(FRONT)))
 
 
 def test_no_tesseract_installed_is_said_plainly_and_nothing_is_run() -> None:

@@ -1,21 +1,24 @@
 """The CAN and the MRZ photographed instead of typed, on the identity panel: the training
-camera films the simulated card, Tesseract reads the photo, and what was read waits in its box
-for the agent to check before the card is read."""
+camera films the simulated card (or a passport's MRZ), Tesseract reads the CAN and OCR-B's
+glyphs the MRZ, and what was read waits in its box for the agent to check before the card is
+read; what the photo left in doubt waits there as « ? » for the agent to type."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from devices.camera.simulated import SimulatedCamera
 from devices.cardsim.printed import card_front, mrz_page
+from devices.ocr.ocrb import OcrbGlyphReader
 from devices.ocr.tesseract import TesseractReader
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, manual_reading
 from kiosk.identity.mrz import parse_mrz
-from kiosk.ports.devices import TextLayout
+from kiosk.ports.devices import CellScores, TextLayout
 from kiosk.ports.identity import CardEvent, ProgressCallback
-from tests.identity.ocr_samples import TD1
+from tests.identity.ocr_samples import TD1, TD3, glyph_scores
 from ui.i18n import Translator
 from ui.services import IdentityPhotos
 from ui.tasks import TaskRunner
@@ -70,7 +73,10 @@ def _take_and_read(qtbot: QtBot, panel: IdentityPanel) -> None:
 
 def test_the_can_photographed_is_put_in_its_box_and_read_by_lire_la_carte(qtbot: QtBot) -> None:
     photos = IdentityPhotos(
-        TesseractReader(), SimulatedCamera([FRONT]), SimulatedCamera([mrz_page(TD1)])
+        TesseractReader(),
+        SimulatedCamera([FRONT]),
+        SimulatedCamera([mrz_page(TD1)]),
+        OcrbGlyphReader(),
     )
     panel, reader = _panel(qtbot, photos)
     assert panel.can_photo_button.isEnabled() and not panel.photo_note.isVisible()
@@ -88,7 +94,10 @@ def test_the_can_photographed_is_put_in_its_box_and_read_by_lire_la_carte(qtbot:
 
 def test_the_mrz_photographed_is_put_in_its_box_for_the_agent_to_check(qtbot: QtBot) -> None:
     photos = IdentityPhotos(
-        TesseractReader(), SimulatedCamera([FRONT]), SimulatedCamera([mrz_page(TD1)])
+        TesseractReader(),
+        SimulatedCamera([FRONT]),
+        SimulatedCamera([mrz_page(TD1)]),
+        OcrbGlyphReader(),
     )
     panel, _reader = _panel(qtbot, photos)
     panel.mrz_photo_button.click()
@@ -98,6 +107,84 @@ def test_the_mrz_photographed_is_put_in_its_box_for_the_agent_to_check(qtbot: Qt
     panel.mrz_button.click()
     qtbot.waitUntil(lambda: panel.reading is not None)
     assert panel.reading is not None and panel.reading.surname == "MARTIN"
+
+
+def test_a_passport_mrz_photographed_is_read_whole(qtbot: QtBot) -> None:
+    photos = IdentityPhotos(
+        TesseractReader(),
+        SimulatedCamera([FRONT]),
+        SimulatedCamera([mrz_page(TD3)]),
+        OcrbGlyphReader(),
+    )
+    panel, _reader = _panel(qtbot, photos)
+    panel.mrz_photo_button.click()
+    _take_and_read(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
+    assert panel.mrz.toPlainText().splitlines() == list(TD3)
+    assert panel.status.text().startswith("Bande MRZ lue sur la photo, chiffres de contrôle")
+    panel.mrz_button.click()
+    qtbot.waitUntil(lambda: panel.reading is not None)
+    reading = panel.reading
+    assert reading is not None and (reading.surname, reading.given_names) == (
+        "DUPONT",
+        "JEAN PIERRE",
+    )
+
+
+class _Glyphs:
+    """A glyph reader that read the passport's MRZ, one name letter in doubt (E or F)."""
+
+    def __init__(self, *, unavailable: str | None = None) -> None:
+        self.reason = unavailable
+
+    def unavailable(self) -> str | None:
+        return self.reason
+
+    def read_glyphs(self, image: bytes, *, widths: Sequence[int]) -> list[list[CellScores]]:
+        scores = glyph_scores(TD3)
+        scores[0][TD3[0].index("JEAN") + 1].update({"E": 0.90, "F": 0.88})
+        return [list(line) for line in scores]
+
+
+def test_a_name_letter_in_doubt_is_left_as_a_question_mark_for_the_agent(qtbot: QtBot) -> None:
+    photos = IdentityPhotos(
+        TesseractReader(), SimulatedCamera([FRONT]), SimulatedCamera([FRONT]), _Glyphs()
+    )
+    panel, _reader = _panel(qtbot, photos)
+    panel.mrz_photo_button.click()
+    _take_and_read(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
+    shown = TD3[0].replace("JEAN", "J?AN")
+    assert panel.mrz.toPlainText().splitlines() == [shown, TD3[1]]
+    assert "les caractères marqués « ? »" in panel.status.text()
+    # The « ? » is selected in the box, which has the focus: the agent types the letter over it.
+    assert panel.mrz.hasFocus() and panel.mrz.textCursor().selectedText() == "?"
+    panel.mrz_button.click()  # not yet: the « ? » is no letter of the document
+    qtbot.waitUntil(lambda: panel.status.objectName() == "error")
+    assert panel.status.text().startswith("ligne 1 : les caractères « ? » n'ont pas pu être lus")
+    assert panel.reading is None
+    cursor = panel.mrz.textCursor()
+    cursor.setPosition(shown.index("?"))
+    cursor.setPosition(shown.index("?") + 1, cursor.MoveMode.KeepAnchor)
+    panel.mrz.setTextCursor(cursor)
+    panel.mrz.insertPlainText("E")
+    panel.mrz_button.click()
+    qtbot.waitUntil(lambda: panel.reading is not None)
+    assert panel.reading is not None and panel.reading.given_names == "JEAN PIERRE"
+
+
+def test_without_ocr_b_the_mrz_photo_is_off_and_the_can_photo_stays(qtbot: QtBot) -> None:
+    reason = OcrbGlyphReader(font=Path("/nonexistent/OCRB.otf")).unavailable()
+    photos = IdentityPhotos(
+        TesseractReader(),
+        SimulatedCamera([FRONT]),
+        SimulatedCamera([FRONT]),
+        _Glyphs(unavailable=reason),
+    )
+    panel, _reader = _panel(qtbot, photos)
+    assert panel.can_photo_button.isEnabled() and not panel.mrz_photo_button.isEnabled()
+    assert panel.photo_note.isVisible() and panel.photo_note.text() == reason
+    assert panel.mrz.isEnabled() and panel.mrz_button.isEnabled()  # typing stays
 
 
 class _BlindReader:
@@ -111,7 +198,9 @@ class _BlindReader:
 
 
 def test_a_can_not_recognised_is_said_in_english_and_typing_stays(qtbot: QtBot) -> None:
-    photos = IdentityPhotos(_BlindReader(), SimulatedCamera([FRONT]), SimulatedCamera([FRONT]))
+    photos = IdentityPhotos(
+        _BlindReader(), SimulatedCamera([FRONT]), SimulatedCamera([FRONT]), _Glyphs()
+    )
     panel, reader = _panel(qtbot, photos, lang="en")
     panel.can_photo_button.click()
     view = panel.capture
@@ -134,11 +223,14 @@ class _NoTesseract:
         raise AssertionError("never called")
 
 
-def test_without_tesseract_the_buttons_are_off_and_the_reason_said(qtbot: QtBot) -> None:
-    photos = IdentityPhotos(_NoTesseract(), SimulatedCamera([FRONT]), SimulatedCamera([FRONT]))
+def test_without_tesseract_the_can_photo_is_off_and_the_reason_said(qtbot: QtBot) -> None:
+    """The MRZ is read by OCR-B's glyphs, not by Tesseract: its photo stays."""
+    photos = IdentityPhotos(
+        _NoTesseract(), SimulatedCamera([FRONT]), SimulatedCamera([FRONT]), _Glyphs()
+    )
     panel, _reader = _panel(qtbot, photos)
     assert not panel.can_photo_button.isEnabled()
-    assert not panel.mrz_photo_button.isEnabled()
+    assert panel.mrz_photo_button.isEnabled()
     assert panel.photo_note.isVisible()
     assert panel.photo_note.text().startswith("La lecture par la caméra n'est pas disponible")
     assert panel.can.isEnabled() and panel.read_button.isEnabled()  # typing stays

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.identity.errors import InvalidCan, WrongCan
-from kiosk.identity.model import CanKey, DocumentKind, Mrz, MrzFormat, Verdict
+from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
 from kiosk.ports.devices import CameraFault
 from ui.accessibility import LiveLabel, set_invalid
@@ -292,13 +292,14 @@ class IdentityPanel(QFrame):
         self.mrz_photo_button.setVisible(photos is not None)
         self.photo_note.setVisible(False)
 
-    def photo_problem(self) -> str | None:
-        """Why a CAN or MRZ cannot be photographed here (no text reader, no camera), in the
-        current language but for the recogniser's own French reason; None when it can."""
+    def photo_problem(self, *, can: bool) -> str | None:
+        """Why the CAN (or the MRZ) cannot be photographed here (no recogniser, no camera), in
+        the current language but for the recogniser's own French reason; None when it can."""
         photos = self._photos
         if photos is None:
             return None
-        reason = photos.text.unavailable()
+        reader = photos.text if can else photos.glyphs
+        reason = reader.unavailable()
         if reason is not None:
             return reason  # the agent's business (a package to install): plain French
         problem = photos.can_camera.problem()
@@ -309,12 +310,14 @@ class IdentityPanel(QFrame):
     def _refresh_photo_note(self) -> None:
         if self._photos is None:
             return
-        reason = self.photo_problem()
+        can_reason, mrz_reason = self.photo_problem(can=True), self.photo_problem(can=False)
         # The CAN opens a chip: no reader, no use photographing it.
-        self.can_photo_button.setEnabled(reason is None and self._reader is not None)
-        self.mrz_photo_button.setEnabled(reason is None)
-        self.photo_note.setText(reason or "")
-        self.photo_note.setVisible(reason is not None)
+        self.can_photo_button.setEnabled(can_reason is None and self._reader is not None)
+        self.mrz_photo_button.setEnabled(mrz_reason is None)
+        # Each reason is a whole sentence of its own; the same one is said once.
+        reasons = list(dict.fromkeys(r for r in (can_reason, mrz_reason) if r is not None))
+        self.photo_note.setText("\n".join(reasons))
+        self.photo_note.setVisible(bool(reasons))
 
     def _photo_subject(self, can: bool) -> str:
         return self._tr.t("identity.photo_can_subject" if can else "identity.photo_mrz_subject")
@@ -322,15 +325,15 @@ class IdentityPanel(QFrame):
     def photograph(self, *, can: bool) -> None:
         """Show the camera's view in the panel's place, for the CAN or for the MRZ."""
         photos = self._photos
-        if photos is None or self.capture is not None or self.photo_problem() is not None:
+        if photos is None or self.capture is not None or self.photo_problem(can=can) is not None:
             return
         from kiosk.identity.ocr import read_can, read_mrz
 
-        text = photos.text
+        text, glyphs = photos.text, photos.glyphs
         camera: Camera = photos.can_camera if can else photos.mrz_camera
 
         def read(data: bytes, _mime_type: str) -> object:  # worker thread
-            return read_can(text, data) if can else read_mrz(text, data)
+            return read_can(text, data) if can else read_mrz(glyphs, data)
 
         view = CaptureView(
             camera,
@@ -377,11 +380,24 @@ class IdentityPanel(QFrame):
             self._say(lambda: self._tr.t("identity.photo_can_done"))
             self.read_button.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
-            mrz = view.result
-            assert isinstance(mrz, Mrz)  # what read_mrz returns
-            self.mrz.setPlainText("\n".join(mrz.lines))
-            self._say(lambda: self._tr.t("identity.photo_mrz_done"))
-            self.mrz_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            from kiosk.identity.ocr import PhotographedMrz
+
+            read = view.result
+            assert isinstance(read, PhotographedMrz)  # what read_mrz returns
+            text = "\n".join(read.lines)
+            self.mrz.setPlainText(text)
+            if not read.unsure:
+                self._say(lambda: self._tr.t("identity.photo_mrz_done"))
+                self.mrz_button.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            # Characters no check digit vouches for and the photo left in doubt (a name's):
+            # « ? » in their place, the first one selected, to be typed over from the document.
+            self._say(lambda: self._tr.t("identity.photo_mrz_unsure"))
+            cursor = self.mrz.textCursor()
+            cursor.setPosition(text.index("?"))
+            cursor.setPosition(text.index("?") + 1, QTextCursor.MoveMode.KeepAnchor)
+            self.mrz.setTextCursor(cursor)
+            self.mrz.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ reading
     def read_card(self) -> None:
