@@ -14,15 +14,17 @@ The steps, all with Pillow (no numpy on the kiosk):
    photo or a shadow no longer matter, and the desk around the page is as blank as the paper.
 2. **Level** the lines (``devices.ocr.tesseract.skew_angle``, on the flattened photo).
 3. **Lines**: runs of rows with ink; in each, the run of columns with ink (a MRZ line has no
-   space in it); a MRZ line is long for its height. The MRZ is the last 2 or 3 such lines of
-   about the same width.
+   space in it); a MRZ line is long for its height and has gaps between its glyphs (a page's
+   edge, dark against the paper, has none). The MRZ is the last 2 or 3 such lines of about
+   the same width; seen small (capitals under ``SMALL`` pixels), it is cut out and enlarged.
 4. **Cells**: the line's width gives the pitch for each possible count of characters; the grid
    (first boundary, pitch, and a little change of pitch along the line for a page seen at an
    angle) is the one whose boundaries fall on the least ink, and the count the one whose best
-   grid does.
-5. **Glyphs**: OCR-B (Debian's ``fonts-ocr-b``, public domain: its ``copyright`` file) drawn
-   with its capitals as high as the line's, blurred a little as a photo is; each cell's ink is
-   centred on each glyph's, both brought to a small grid, and compared.
+   grids do.
+5. **Glyphs**: OCR-B (Debian's ``fonts-ocr-b``: public domain and a permissive licence, its
+   ``copyright`` file) drawn with Pillow at the size and blur that fit a sample of the line's
+   cells best; each cell's ink is centred on each glyph's, both brought to a small grid, and
+   compared (the likeliest few tried a pixel around too).
 """
 
 from __future__ import annotations
@@ -47,11 +49,11 @@ from PIL import (
 )
 
 from devices.ocr.tesseract import otsu_threshold, skew_angle
+from kiosk.identity.ocr import MRZ_ALPHABET
 from kiosk.ports.devices import CellScores, TextReadError
 
 #: Where Debian's ``fonts-ocr-b`` puts the regular cut.
 OCRB_FONT = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
-MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 #: The longest side the photo is worked at (a camera's 4,000 pixels only slow it down).
 WORK_SIDE = 1600
 #: The height (pixels) under which a MRZ's lines are enlarged to it before they are read.
