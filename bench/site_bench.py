@@ -149,7 +149,7 @@ def autosave(
             url = cluster.new_database(f"bench_{count}_{n}_{time.monotonic_ns()}")
             open_store(UNUSED, url=url).close()  # migrated once, before the counters start
             site = _autosaves(url, UNUSED, count, answers, think)
-            db = work / f"lite-{count}-{n}" / "kiosk.sqlite3"
+            db = work / f"lite-{count}-{n}-{think:g}" / "kiosk.sqlite3"
             db.parent.mkdir(parents=True)
             open_store(db).close()
             lite = _autosaves(None, db, count, answers, think)
