@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ from kiosk.enrolment.service import (
     KioskEnrolment,
 )
 from kiosk.enrolment.site import SiteSettings
-from kiosk.ports.national import EnrolmentApi, Redeemed
+from kiosk.ports.national import EnrolmentApi, Redeemed, RedeemsEnrolment
 from kiosk.site.counter import CounterSettings
 from kiosk.store import Store
 from kiosk.store.keys import KeyFileError, read_key
@@ -119,11 +118,6 @@ class _OneTry:
         self._url = url
         self._tls = tls
 
-    def file_enrolment(
-        self, enrolment_id: str, verifier_digest: str, sealed: bytes, lifetime_s: int
-    ) -> datetime:
-        raise NotImplementedError  # a kiosk being enrolled files nothing
-
     def redeem_enrolment(self, enrolment_id: str, verifier: bytes) -> Redeemed:
         api = HttpNationalApi(self._url, "", "", tls=self._tls.context())
         try:
@@ -132,10 +126,10 @@ class _OneTry:
             api.close()
 
 
-def connector(settings: Settings) -> Callable[[Ticket], EnrolmentApi]:
+def connector(settings: Settings) -> Callable[[Ticket], RedeemsEnrolment]:
     """Where a new kiosk redeems a ticket: the QR code's address and pins, or its own."""
 
-    def connect(ticket: Ticket) -> EnrolmentApi:
+    def connect(ticket: Ticket) -> RedeemsEnrolment:
         url = ticket.api_url or settings.api_url
         pins = ticket.pins if ticket.api_url else settings.api_pins
         tls = TlsPolicy(ca_file=settings.api_ca_file, pins=pins)

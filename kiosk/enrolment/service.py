@@ -31,6 +31,7 @@ from kiosk.ports.national import (
     EnrolmentApi,
     EnrolmentRefused,
     KioskCredentials,
+    RedeemsEnrolment,
     ServiceUnavailable,
 )
 from kiosk.security.audit import AuditAction
@@ -189,7 +190,7 @@ class KioskEnrolment:
 
     def __init__(
         self,
-        connect: Callable[[Ticket], EnrolmentApi],
+        connect: Callable[[Ticket], RedeemsEnrolment],
         writer: SettingsWriter,
         counter: CounterSettings | None = None,
         *,

@@ -371,7 +371,21 @@ def wrong_code_message(remaining: int | None) -> str:
     )
 
 
-class EnrolmentApi(Protocol):
+class RedeemsEnrolment(Protocol):
+    """What a kiosk being enrolled asks of the national service: its code redeemed, once."""
+
+    def redeem_enrolment(self, enrolment_id: str, verifier: bytes) -> Redeemed:
+        """Redeem a code, once, with no credentials of one's own (a kiosk being enrolled has
+        none): the new kiosk's credentials and the sealed settings.
+
+        Raises:
+            EnrolmentRefused: unknown, wrong (counted), expired, used or annulled.
+            ServiceUnavailable: try again later (nothing was counted).
+        """
+        ...
+
+
+class EnrolmentApi(RedeemsEnrolment, Protocol):
     """Enrolling a kiosk through the national service (docs/national-api.json,
     « enrôlement »). Calls block; run them off the UI thread."""
 
@@ -384,16 +398,6 @@ class EnrolmentApi(Protocol):
         Raises:
             EnrolmentRefused: the id is taken (``code_existant``): draw another code.
             ServiceUnavailable: try again later.
-        """
-        ...
-
-    def redeem_enrolment(self, enrolment_id: str, verifier: bytes) -> Redeemed:
-        """Redeem a code, once, with no credentials of one's own (a kiosk being enrolled has
-        none): the new kiosk's credentials and the sealed settings.
-
-        Raises:
-            EnrolmentRefused: unknown, wrong (counted), expired, used or annulled.
-            ServiceUnavailable: try again later (nothing was counted).
         """
         ...
 
