@@ -6,6 +6,7 @@ plain arguments. Nothing here reads or writes the environment.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Callable
@@ -199,24 +200,21 @@ def trust_anchors(assets: Path, *, training: bool) -> list[Path]:
 
 
 def _speech(volume: int) -> Speech:
-    """Reading aloud at ``volume`` percent: Qt TextToSpeech on the speech service, connecting
-    in the background (docs/accessibility.md); silent when switched off or Qt's module is
-    missing, the « Écouter » button then disabled with the reason."""
+    """Reading aloud at ``volume`` percent: Qt TextToSpeech on the speech service, connected
+    at the first reading asked for, not at start (docs/accessibility.md; devices/speech/qt.py
+    says why); silent when switched off or Qt's module is missing, the « Écouter » button then
+    disabled with the reason."""
     from devices.speech.silent import SilentSpeech
 
     if volume == 0:
         return SilentSpeech()
-    try:
-        from devices.speech.qt import QtSpeech
-    except ImportError as exc:  # a PySide6 without its add-ons
-        log.warning("lecture à voix haute impossible : %s", exc)
-        return SilentSpeech(
-            "La lecture à voix haute n'est pas possible : le module Qt TextToSpeech manque"
-            " (PySide6-Addons)."
-        )
-    speech = QtSpeech(volume=volume / 100)
-    speech.start()
-    return speech
+    from devices.speech.qt import NO_MODULE, QtSpeech
+
+    # Looked for, not loaded: loading it (and Qt Multimedia with it) waits for the first reading.
+    if importlib.util.find_spec("PySide6.QtTextToSpeech") is None:  # PySide6 without add-ons
+        log.warning("lecture à voix haute impossible : pas de module PySide6.QtTextToSpeech")
+        return SilentSpeech(NO_MODULE)
+    return QtSpeech(volume=volume / 100)
 
 
 def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:

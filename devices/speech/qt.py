@@ -1,11 +1,15 @@
 """Reading aloud through Qt TextToSpeech, on the platform's speech service (speech-dispatcher with
 espeak-ng on Debian: French, English and Arabic voices, offline).
 
-Connecting to speech-dispatcher takes about a second and a half (it lists its thousands of
-voices), too long for the UI thread and for the composition root, which the sign-in screen
-waits for: :meth:`QtSpeech.start` connects on a thread of its own, then hands the engine to the
-UI thread (a ``QTextToSpeech`` reports its progress by signals on the thread it lives on). Until
-then, and if it fails, :meth:`QtSpeech.unavailable` says why in French, for the agent.
+Connecting to speech-dispatcher takes one to a few seconds (it lists its thousands of voices),
+and Qt TextToSpeech's constructor holds Python's interpreter lock all along: every thread of
+the kiosk, the UI's included, waits for it, on whichever thread it runs. So the kiosk connects
+when reading aloud is first asked for, not at start (issue 18: it took 1.7–3.6 s of a cold
+start, the keypad frozen meanwhile, and ~10 MB): the first « Écouter » of a run waits for the
+connection, then reads; the module itself (Qt TextToSpeech and Qt Multimedia) is loaded then
+too. :meth:`QtSpeech.start` connects on a thread of its own, then hands the engine to the UI
+thread (a ``QTextToSpeech`` reports its progress by signals on the thread it lives on). If it
+fails, :meth:`QtSpeech.unavailable` says why in French, for the agent.
 
 The engine is Qt's « speechd » when it works, else any other one installed, never Qt's « mock »
 (a test engine that says nothing). Speech goes to the system's default audio output: the
@@ -18,9 +22,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLocale, QThread
-from PySide6.QtTextToSpeech import QTextToSpeech
+from PySide6.QtCore import QCoreApplication, QLocale, QThread, QTimer
+
+if TYPE_CHECKING:  # loaded with the first reading (_tts): Qt Multimedia comes with it
+    from PySide6.QtTextToSpeech import QTextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +47,13 @@ PREFERRED = ("speechd",)
 #: Engines that never speak (Qt's test engine).
 NOT_SPEAKING = frozenset({"mock"})
 
-PREPARING = "La lecture à voix haute se prépare : elle sera possible dans un instant."
 NO_ENGINE = (
     "La lecture à voix haute n'est pas possible : aucun service de synthèse vocale n'est"
     " installé sur la borne (speech-dispatcher et espeak-ng, installés par scripts/run)."
+)
+NO_MODULE = (
+    "La lecture à voix haute n'est pas possible : le module Qt TextToSpeech manque"
+    " (PySide6-Addons)."
 )
 NOT_ANSWERING = (
     "La lecture à voix haute n'est pas possible : le service de synthèse vocale de la borne"
@@ -54,6 +64,13 @@ NO_VOICE = (
     "La lecture à voix haute n'est pas possible en langue {language} : le service de synthèse"
     " vocale de la borne n'a pas de voix pour elle."
 )
+
+
+def _tts() -> type[QTextToSpeech]:
+    """Qt TextToSpeech's class, its module loaded on first use."""
+    from PySide6.QtTextToSpeech import QTextToSpeech
+
+    return QTextToSpeech
 
 
 def voice_locale(available: Sequence[QLocale], wanted: str) -> QLocale | None:
@@ -85,10 +102,12 @@ class QtSpeech:
         self._lock = threading.Lock()
         self._engine: QTextToSpeech | None = None
         self._locales: dict[str, QLocale] = {}
-        self._problem: str | None = PREPARING
+        self._problem: str | None = None
         self._thread: threading.Thread | None = None
         #: Texts of the current reading not finished yet (Qt goes Ready between two of them).
         self._left = 0
+        #: A reading asked before the engine was connected: read once it is (UI thread).
+        self._pending: tuple[list[str], str] | None = None
 
     @property
     def engine(self) -> QTextToSpeech | None:
@@ -101,9 +120,17 @@ class QtSpeech:
         engine = self._ready_engine()
         return engine.engine() if engine is not None else ""
 
+    @property
+    def started(self) -> bool:
+        """Whether the connection to the speech service was asked for (it is made once)."""
+        return self._thread is not None
+
     def start(self) -> None:
-        """Connect to the speech service on a thread of its own (any thread may call it, once a
-        ``QCoreApplication`` exists: the engine is handed to its thread, the UI thread)."""
+        """Connect to the speech service on a thread of its own, once (any thread may call it,
+        once a ``QCoreApplication`` exists: the engine is handed to its thread, the UI thread).
+        :meth:`say` calls it for the first reading."""
+        if self._thread is not None:
+            return
         app = QCoreApplication.instance()
         if app is None:
             self._fail("no Qt application: nothing to deliver speech signals", NOT_ANSWERING)
@@ -122,11 +149,16 @@ class QtSpeech:
         return self._thread is None or not self._thread.is_alive()
 
     def _connect(self, target: QThread) -> None:  # the "speech" thread
-        installed = QTextToSpeech.availableEngines()
+        try:
+            tts = _tts()
+        except ImportError as exc:  # a PySide6 without its add-ons
+            self._fail(str(exc), NO_MODULE)
+            return
+        installed = tts.availableEngines()
         tried: list[str] = []
         for name in engine_order(installed):
-            engine = QTextToSpeech(name)
-            if engine.state() is QTextToSpeech.State.Error:
+            engine = tts(name)
+            if engine.state() is tts.State.Error:
                 tried.append(f"{name}: {engine.errorString()}")
                 continue
             engine.setVolume(self._volume)
@@ -159,48 +191,80 @@ class QtSpeech:
 
     # ---------------------------------------------------------------- the port (UI thread)
     def unavailable(self, lang: str) -> str | None:
-        """Why nothing can be read in ``lang`` now (preparing, no service, no voice), or None."""
+        """Why nothing can be read in ``lang`` now (no service, no voice), or None; None also
+        before the connection is made (a reading asked then waits for it)."""
         with self._lock:
             engine, problem = self._engine, self._problem
             has_voice = lang in self._locales
         if engine is None:
             return problem
-        if engine.state() is QTextToSpeech.State.Error:
+        if engine.state() is _tts().State.Error:
             return NOT_ANSWERING
         if not has_voice:
             return NO_VOICE.format(language=LANGUAGE_NAMES.get(lang, lang))
         return None
 
     def say(self, texts: Sequence[str], lang: str) -> None:
-        """Read ``texts`` in ``lang``, one after the other, after stopping the current reading."""
-        engine = self._ready_engine()
+        """Read ``texts`` in ``lang``, one after the other, after stopping the current reading.
+
+        The first reading of a run connects to the speech service first: it is kept and read
+        once connected (:meth:`speaking` is true meanwhile), unless stopped before."""
         said = [text for text in (t.strip() for t in texts) if text]
-        if engine is None or self.unavailable(lang) is not None or not said:
+        if not said or self.unavailable(lang) is not None:
             return
         self.stop()
+        engine = self._ready_engine()
+        if engine is None:
+            self._pending = (said, lang)
+            if not self.started:
+                # On the loop's next turn: the button's « Arrêter » is painted before the
+                # connection holds the interpreter.
+                QTimer.singleShot(0, self.start)
+            return
+        self._read(engine, said, lang)
+
+    def _read(self, engine: QTextToSpeech, said: list[str], lang: str) -> None:
         engine.setLocale(self._locales[lang])
         self._left = len(said)
         for text in said:
             engine.enqueue(text)
 
     def speaking(self) -> bool:
-        """Whether a reading is under way (between two of its texts too)."""
+        """Whether a reading is under way (between two of its texts too), or waits for the
+        connection; once connected, a reading that waited starts here (the screens poll this
+        on the UI thread)."""
+        if self._pending is not None:
+            said, lang = self._pending
+            thread = self._thread
+            ended = thread is not None and not thread.is_alive()
+            engine = self._ready_engine()
+            if engine is None:
+                with self._lock:
+                    connecting = self._problem is None and not ended
+                if not connecting:
+                    self._pending = None  # it failed: unavailable() says why
+                return connecting
+            self._pending = None
+            if self.unavailable(lang) is None:
+                self._read(engine, said, lang)
         engine = self._ready_engine()
         if engine is None:
             return False
-        return self._left > 0 or engine.state() is QTextToSpeech.State.Speaking
+        return self._left > 0 or engine.state() is _tts().State.Speaking
 
     def stop(self) -> None:
-        """Stop reading now."""
+        """Stop reading now (a reading waiting for the connection too)."""
         self._left = 0
+        self._pending = None
         engine = self._ready_engine()
-        if engine is not None and engine.state() is not QTextToSpeech.State.Ready:
+        if engine is not None and engine.state() is not _tts().State.Ready:
             engine.stop()
 
     def _state_changed(self, state: QTextToSpeech.State) -> None:  # UI thread
-        if state is QTextToSpeech.State.Error:
+        states = _tts().State
+        if state is states.Error:
             self._left = 0
             engine = self._ready_engine()
             log.warning("lecture à voix haute interrompue : %s", engine and engine.errorString())
-        elif state is QTextToSpeech.State.Ready and self._left > 0:
+        elif state is states.Ready and self._left > 0:
             self._left -= 1  # one text read (Qt then starts the next one queued)

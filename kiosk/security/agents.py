@@ -1,9 +1,14 @@
 """Counter agents: accounts, PIN sign-in and the lockout after wrong PINs.
 
-PINs are hashed with Argon2id (argon2-cffi's defaults follow RFC 9106's second recommended
-profile). A short PIN is weak on its own; what makes it acceptable at a counter is the lockout
-(the third wrong PIN in a row blocks the account 30 s, each further one doubles that, up to one
-hour) and the audit journal, where every sign-in, refusal and lockout is written.
+PINs are hashed with Argon2id in OWASP's first recommended configuration (19 MiB, two passes,
+one lane: :data:`ARGON2_MEMORY_KIB`…). A PIN of 4 to 6 digits is weak whatever the KDF: its
+10⁴ to 10⁶ values are tried in minutes even at 64 MiB each, so the KDF's memory is not what
+protects it. What makes it acceptable at a counter is the lockout (the third wrong PIN in a row
+blocks the account 30 s, each further one doubles that, up to one hour), the store's encryption
+(the hashes are read only with the database's key) and the audit journal, where every sign-in,
+refusal and lockout is written (docs/security.md). A hash made with other parameters (64 MiB,
+three passes, four lanes, before issue 18) still verifies, and is replaced at the agent's next
+successful sign-in, which the journal records.
 
 During a lockout the PIN is not even checked: guessing cannot go on in the background. A success
 resets the count; a supervisor can lift a lockout and disable an account.
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,9 +43,17 @@ from kiosk.security.audit import record as audit
 from kiosk.store.engine import Store
 from kiosk.store.models import Agent
 
-_HASHER = PasswordHasher()
-#: One Argon2 at a time in the process: each takes 64 MiB, and a check of the PIN being typed
-#: (:meth:`AgentService.check_pin`) may still run when OK asks for another.
+#: Argon2id's parameters for new hashes: OWASP's first recommended configuration (m = 19 MiB,
+#: t = 2, p = 1). The kiosk's peak memory (≤ 250 MB, issue 18) counts one of them.
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PASSES = 2
+ARGON2_LANES = 1
+_HASHER = PasswordHasher(
+    time_cost=ARGON2_PASSES, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_LANES
+)
+#: One Argon2 at a time in the process: each takes its memory (64 MiB for a hash of the old
+#: parameters), and a check of the PIN being typed (:meth:`AgentService.check_pin`) may still
+#: run when OK asks for another.
 _ARGON2 = threading.Lock()
 
 
@@ -48,6 +61,21 @@ def _verify(stored: str, pin: str) -> None:
     """Argon2id: raises ``VerificationError`` (or ``InvalidHashError``) unless ``pin`` is right."""
     with _ARGON2:
         _HASHER.verify(stored, pin)
+
+
+def _renewed_hash(stored: str, pin: str) -> str | None:
+    """The right ``pin`` hashed again if ``stored`` was made with other parameters than
+    today's (an earlier version's 64 MiB), else None."""
+    if not _HASHER.check_needs_rehash(stored):
+        return None
+    with _ARGON2:
+        return _HASHER.hash(pin)
+
+
+def _parameters(encoded: str) -> str:
+    """An Argon2 hash's parameters as the journal records them (« m=19456,t=2,p=1 »)."""
+    found = extract_parameters(encoded)
+    return f"m={found.memory_cost},t={found.time_cost},p={found.parallelism}"
 
 
 ROLES = ("agent", "superviseur")
@@ -258,7 +286,8 @@ class AgentService:
             raise AgentError(f"Rôle inconnu : {role} (agent ou superviseur).")
         identifiant = _new_identifier(identifiant)
         nom = _new_name(nom)
-        pin_hash = _HASHER.hash(pin)  # ~50 ms: outside the write transaction
+        with _ARGON2:
+            pin_hash = _HASHER.hash(pin)  # ~20 ms: outside the write transaction
         with self._store.write() as s:
             if s.scalars(select(Agent).where(Agent.identifiant == identifiant)).first():
                 raise AgentError(f"L'agent « {identifiant} » existe déjà.")
@@ -383,6 +412,8 @@ class AgentService:
         except (VerificationError, InvalidHashError):
             self._failed(info, now, failed)
         assert info is not None  # _failed always raises
+        assert stored is not None
+        renewed = _renewed_hash(stored, pin)  # Argon2 again, outside the transaction
         with self._store.write() as s:
             s.execute(
                 update(Agent)
@@ -390,7 +421,29 @@ class AgentService:
                 .values(failed_attempts=0, locked_until=None)
             )
             audit(s, AuditAction.SIGN_IN_OK, at=now, agent_id=info.id)
+            if renewed is not None:
+                self._replace_hash(s, info, stored, renewed, now)
         return info
+
+    @staticmethod
+    def _replace_hash(s: Session, info: AgentInfo, stored: str, renewed: str, at: datetime) -> None:
+        """Store the PIN's hash made with today's parameters, journalled with the parameters
+        before and after; unless the stored hash changed meanwhile (it is then left as is)."""
+        replaced = s.execute(
+            update(Agent)
+            .where(Agent.id == info.id, Agent.pin_hash == stored)
+            .values(pin_hash=renewed)
+            .returning(Agent.id)
+        ).first()
+        if replaced is not None:
+            _record_admin(
+                s,
+                AuditAction.AGENT_PIN_REHASHED,
+                at=at,
+                by=info,
+                target=info.id,
+                detail={"de": _parameters(stored), "vers": _parameters(renewed)},
+            )
 
     def unlock(self, identifiant: str, *, by: AgentInfo | None = None) -> AgentInfo:
         """Lift a lockout and reset the count of wrong PINs (a supervisor's action)."""

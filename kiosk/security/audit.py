@@ -16,8 +16,11 @@ docs/security.md).
 together. The caller's transaction is a write one (``BEGIN IMMEDIATE`` on SQLite; on a site's
 PostgreSQL store, one holding the site's writer lock, kiosk/store/site.py, which :func:`record`
 makes sure of): reading the last hash there means two writers, two counters of the same site
-included, can never both chain onto the same entry, nor lose one (and ``seq`` and ``prev_hash``
-are unique in the schema, should one ever try).
+included, can never both chain onto the same entry, nor lose one. Should one ever try, the
+primary key stops it: an entry's ``seq`` is its predecessor's plus one, so two entries chained
+onto the same one would share a ``seq`` (``hash`` and ``prev_hash`` need no unique index of
+their own, migration 0010; an entry chained onto an older one under a new number is a break
+:func:`verify_rows` reports).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class AuditAction(StrEnum):
     AGENT_UNLOCKED = "agent_debloque"
     AGENT_CREATED = "agent_cree"
     AGENT_DISABLED = "agent_desactive"
+    AGENT_PIN_REHASHED = "agent_pin_rehache"
     DOSSIER_CREATED = "dossier_cree"
     DOSSIER_VIEWED = "dossier_consulte"
     DOSSIER_CHANGED = "dossier_modifie"
@@ -77,6 +81,7 @@ _LABELS = {
     AuditAction.AGENT_UNLOCKED: "agent débloqué",
     AuditAction.AGENT_CREATED: "agent créé",
     AuditAction.AGENT_DISABLED: "agent désactivé",
+    AuditAction.AGENT_PIN_REHASHED: "empreinte du code PIN renouvelée",
     AuditAction.DOSSIER_CREATED: "dossier créé",
     AuditAction.DOSSIER_VIEWED: "dossier consulté",
     AuditAction.DOSSIER_CHANGED: "dossier modifié",
@@ -243,7 +248,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """One place where the chain does not hold. ``kind``: modifiee, supprimee or ordre."""
+    """One place where the chain does not hold. ``kind``: modifiee, supprimee, ordre or
+    fourche (two entries chained onto the same one)."""
 
     kind: str
     position: int  # the sequence number of the row where the break shows
@@ -324,6 +330,23 @@ def _deleted(before: int, after: int) -> str:
     return f"entrées supprimées entre le n° {before} et le n° {after}"
 
 
+def _forked(row: _Row, first: _Row, origin: list[int | None], position_of: dict[Any, int]) -> str:
+    """What a fork looks like: ``row`` chained onto the entry ``first`` already follows."""
+    if row.prev_hash == GENESIS:
+        return (
+            f"fourche : l'entrée n° {row.seq} commence le journal, déjà commencé par l'entrée"
+            f" n° {first.seq}"
+        )
+    known = position_of.get(row.prev_hash)
+    before = origin[known] if known is not None else None
+    if before is None:
+        return f"fourche : l'entrée n° {row.seq} suit la même entrée que l'entrée n° {first.seq}"
+    return (
+        f"fourche : l'entrée n° {row.seq} suit l'entrée n° {before}, déjà suivie par l'entrée"
+        f" n° {first.seq}"
+    )
+
+
 def verify_rows(raw_rows: list[tuple[Any, ...]]) -> Verification:
     """Walk rows ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash)`` in order."""
     rows = [_Row(*r) for r in raw_rows]
@@ -348,10 +371,18 @@ def verify_rows(raw_rows: list[tuple[Any, ...]]) -> Verification:
         else:
             unreported += 1
 
+    #: The first row, in order, chained onto each hash: a second one is a fork of the chain
+    #: (no unique index refuses it in the schema since migration 0010; the kiosk's writers
+    #: never make one, two entries chained onto the same one would share a number).
+    follower: dict[Any, int] = {}
     for i, row in enumerate(rows):
         orig = origin[i]
         if orig is None:
             report("modifiee", row.seq, f"l'entrée n° {row.seq} a été modifiée")
+            continue
+        first = follower.setdefault(row.prev_hash, i)
+        if first != i:
+            report("fourche", row.seq, _forked(row, rows[first], origin, position_of))
             continue
         if row.prev_hash == (rows[i - 1].hash if i else GENESIS):
             continue  # linked to the row before it (perhaps renumbered along with it)

@@ -417,9 +417,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     dossier_ref: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
     detail: Mapped[str] = mapped_column(Text)
-    # Unique: two entries naming the same predecessor would be a fork of the chain.
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique (migration 0010): a fork, two entries naming one predecessor, would give two
+    # entries one ``seq``, which the primary key refuses; the chain check reports any other.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Estimation(Base):

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from sqlalchemy import update
+from argon2 import PasswordHasher, extract_parameters
+from sqlalchemy import select, update
 
 from app.cli import main
 from kiosk.security.agents import AgentError, AgentLocked, AgentService, lockout_delay, wait_text
@@ -252,6 +252,9 @@ class _NoArgon2:
     def verify(self, *_args: object) -> bool:
         raise AssertionError("Argon2 ran again")
 
+    def check_needs_rehash(self, stored: str) -> bool:
+        return PasswordHasher(**_TODAY).check_needs_rehash(stored)  # reads the hash's header
+
 
 def test_a_check_of_another_pin_or_agent_is_not_used(agents: AgentService) -> None:
     agents.add("bob", "Bob Durand", "5555")
@@ -304,3 +307,74 @@ def test_nothing_is_counted_nor_written_while_the_pin_is_typed(
     assert agents.check_pin("personne", "1234") is None
     assert AuditLog(store).entries(limit=100) == before
     assert not isinstance(_wrong(agents), AgentLocked)  # the first wrong PIN counted
+
+
+# ------------------------------------------- Argon2's parameters: OWASP's first (issue 18)
+
+_TODAY = {"memory_cost": 19456, "time_cost": 2, "parallelism": 1}
+#: What hashed the PINs before issue 18 (argon2-cffi's defaults, RFC 9106's second profile).
+_BEFORE = {"memory_cost": 65536, "time_cost": 3, "parallelism": 4}
+
+
+def _parameters(encoded: str) -> dict[str, int]:
+    found = extract_parameters(encoded)
+    return {
+        "memory_cost": found.memory_cost,
+        "time_cost": found.time_cost,
+        "parallelism": found.parallelism,
+    }
+
+
+def _stored(store: Store, identifiant: str = "alice") -> str:
+    with store.read() as s:
+        stored = s.scalars(select(Agent.pin_hash).where(Agent.identifiant == identifiant)).one()
+    assert stored is not None
+    return stored
+
+
+def test_a_new_pin_is_hashed_with_19_mib_two_passes_one_lane(
+    agents: AgentService, store: Store
+) -> None:
+    assert _parameters(_stored(store)) == _TODAY
+    assert _stored(store).startswith("$argon2id$")
+
+
+@pytest.mark.both_stores
+def test_a_pin_hashed_before_signs_in_and_is_hashed_again_journalled(
+    agents: AgentService, store: Store
+) -> None:
+    with store.write() as s:
+        s.execute(update(Agent).values(pin_hash=PasswordHasher(**_BEFORE).hash("1234")))
+    # A wrong PIN is refused against the old hash, which stays as it was.
+    with pytest.raises(AgentError, match="incorrect"):
+        agents.sign_in("alice", "9999")
+    assert _parameters(_stored(store)) == _BEFORE
+    # The right one signs in, and the hash is made again with today's parameters.
+    assert agents.sign_in("alice", "1234").nom == "Alice Martin"
+    assert _parameters(_stored(store)) == _TODAY
+    PasswordHasher().verify(_stored(store), "1234")
+    last = AuditLog(store).entries(limit=2)
+    assert [e.action for e in last] == [AuditAction.SIGN_IN_OK, AuditAction.AGENT_PIN_REHASHED]
+    assert last[1].label == "empreinte du code PIN renouvelée"
+    assert last[1].detail == {
+        "par": "alice",
+        "de": "m=65536,t=3,p=4",
+        "vers": "m=19456,t=2,p=1",
+    }
+    assert AuditLog(store).verify().ok
+    # Once: the next sign-in finds today's parameters and changes nothing.
+    renewed = _stored(store)
+    agents.sign_in("alice", "1234")
+    assert _stored(store) == renewed
+    assert AuditLog(store).entries(limit=1)[0].action == AuditAction.SIGN_IN_OK
+
+
+def test_a_pin_hashed_before_and_checked_while_typed_is_hashed_again(
+    agents: AgentService, store: Store
+) -> None:
+    with store.write() as s:
+        s.execute(update(Agent).values(pin_hash=PasswordHasher(**_BEFORE).hash("1234")))
+    checked = agents.check_pin("alice", "1234")
+    assert _parameters(_stored(store)) == _BEFORE  # typing writes nothing
+    assert agents.sign_in("alice", "1234", checked=checked).nom == "Alice Martin"
+    assert _parameters(_stored(store)) == _TODAY

@@ -30,6 +30,7 @@ RELEASED = {
     "0007_followup.py": "0bf592e1e40af61b400abb1e5d82ef5bf114c8b7effff7d698a639398684f156",
     "0008_search.py": "3e6b930e455e8d762828ead6f1547ea4054e5bf1bf8806d58fae0fb0a41d9465",
     "0009_sites.py": "b9aeb15cc782dfe046359a967e37edbc3778a7a6f6dd95c2baf0605bf4d4899c",
+    "0010_audit_indexes.py": "86c21b856e4c16cecbf86349db0a83a8ddd45cf76d4e0e469c01bfb731e05ac8",
 }
 
 
