@@ -438,6 +438,11 @@ class UiServices:
     screen: ScreenSettings | None = None
     #: A receipt followed from any kiosk (None: this kiosk's dossiers only).
     follow_receipt: FollowReceipt | None = None
+    #: The start-up work the home screen does not wait for (the sync's thread and training
+    #: mode's reference server; the PDF engine warmed up): the window calls it once, when the
+    #: home screen is first painted, or a while after the services arrive if no one signs in.
+    #: It returns at once, the work runs on a thread of its own (None: nothing to start).
+    start_later: Callable[[], None] | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""

@@ -130,13 +130,57 @@ def test_with_no_speech_service_the_agent_reads_why_in_french(qtbot: QtBot) -> N
     speech.stop()
 
 
+def test_the_first_reading_connects_then_is_read(qtbot: QtBot, speech_dispatcher: Path) -> None:
+    qtbot.waitUntil(speech_dispatcher.exists, timeout=10_000)
+    speech = QtSpeech(volume=0.5)
+    assert not speech.started and speech.unavailable("fr") is None  # nothing known against it
+    speech.say(["Bonjour. Nom de naissance."], "fr")
+    assert speech.speaking()  # « Arrêter » while it connects: the reading waits
+    states: list[QTextToSpeech.State] = []
+
+    def over() -> bool:
+        reading = speech.speaking()  # the UI's poll, which starts the reading once connected
+        if speech.engine is not None:
+            states.append(speech.engine.state())
+        return not reading
+
+    qtbot.waitUntil(over, timeout=30_000)
+    assert speech.engine_name == "speechd"
+    assert QTextToSpeech.State.Speaking in states
+    assert speech.engine is not None
+    assert speech.engine.locale().language() is QLocale.Language.French
+
+
+def test_a_first_reading_stopped_while_connecting_is_not_read(
+    qtbot: QtBot, speech_dispatcher: Path
+) -> None:
+    qtbot.waitUntil(speech_dispatcher.exists, timeout=10_000)
+    speech = QtSpeech(volume=0.5)
+    speech.say(["Bonjour."], "fr")
+    speech.stop()  # « Arrêter » before the connection is made
+    assert not speech.speaking()
+    qtbot.waitUntil(lambda: speech.engine is not None, timeout=30_000)
+    assert not speech.speaking()
+    engine = speech.engine
+    assert engine is not None and engine.state() is QTextToSpeech.State.Ready
+
+
+def test_a_first_reading_without_a_speech_service_says_why(qtbot: QtBot) -> None:
+    speech = QtSpeech(volume=0.5)  # tests/conftest.py: a socket nobody listens on
+    speech.say(["Bonjour"], "fr")
+    qtbot.waitUntil(lambda: not speech.speaking(), timeout=30_000)
+    assert speech.unavailable("fr") == NOT_ANSWERING
+    assert speech.engine is None
+
+
 def test_the_kiosk_reads_aloud_unless_the_setting_switches_it_off(tmp_path: Path) -> None:
     services, container = build_ui(Settings(data_dir=tmp_path), sync=False)
     try:
         speech = services.speech
         assert isinstance(speech, QtSpeech)
-        assert speech.wait_ready(timeout=30)
-        assert speech.unavailable("fr") == NOT_ANSWERING  # (no speech service for the tests)
+        # Connected at the first reading, not at start (issue 18: it holds the interpreter).
+        assert not speech.started
+        assert speech.unavailable("fr") is None
     finally:
         container.close()
     services, container = build_ui(Settings(data_dir=tmp_path, speech_volume=0), sync=False)
