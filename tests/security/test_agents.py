@@ -253,7 +253,7 @@ class _NoArgon2:
         raise AssertionError("Argon2 ran again")
 
     def check_needs_rehash(self, stored: str) -> bool:
-        return PasswordHasher(**_TODAY).check_needs_rehash(stored)  # reads the hash's header
+        return _hasher(_TODAY).check_needs_rehash(stored)  # reads the hash's header
 
 
 def test_a_check_of_another_pin_or_agent_is_not_used(agents: AgentService) -> None:
@@ -316,6 +316,14 @@ _TODAY = {"memory_cost": 19456, "time_cost": 2, "parallelism": 1}
 _BEFORE = {"memory_cost": 65536, "time_cost": 3, "parallelism": 4}
 
 
+def _hasher(parameters: dict[str, int]) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=parameters["time_cost"],
+        memory_cost=parameters["memory_cost"],
+        parallelism=parameters["parallelism"],
+    )
+
+
 def _parameters(encoded: str) -> dict[str, int]:
     found = extract_parameters(encoded)
     return {
@@ -344,7 +352,7 @@ def test_a_pin_hashed_before_signs_in_and_is_hashed_again_journalled(
     agents: AgentService, store: Store
 ) -> None:
     with store.write() as s:
-        s.execute(update(Agent).values(pin_hash=PasswordHasher(**_BEFORE).hash("1234")))
+        s.execute(update(Agent).values(pin_hash=_hasher(_BEFORE).hash("1234")))
     # A wrong PIN is refused against the old hash, which stays as it was.
     with pytest.raises(AgentError, match="incorrect"):
         agents.sign_in("alice", "9999")
@@ -373,7 +381,7 @@ def test_a_pin_hashed_before_and_checked_while_typed_is_hashed_again(
     agents: AgentService, store: Store
 ) -> None:
     with store.write() as s:
-        s.execute(update(Agent).values(pin_hash=PasswordHasher(**_BEFORE).hash("1234")))
+        s.execute(update(Agent).values(pin_hash=_hasher(_BEFORE).hash("1234")))
     checked = agents.check_pin("alice", "1234")
     assert _parameters(_stored(store)) == _BEFORE  # typing writes nothing
     assert agents.sign_in("alice", "1234", checked=checked).nom == "Alice Martin"
