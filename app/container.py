@@ -142,14 +142,15 @@ def build_ui(
     background = _sync(container, settings, server) if sync else None
     lookup = _receipt_lookup(container, settings, server) if sync else None
     # What the home screen does not wait for (issue 18): the window runs it once the home
-    # screen is painted. The training server's start is on the critical path on one core (the
-    # sync waited for it), and so is one receipt rendered to warm the PDF engine up: done at
-    # the first real receipt, the font parsing and subsetting would freeze the screen.
+    # screen is painted. The training server's start was on the critical path on one core (the
+    # sync waited for it), and so was one receipt rendered to warm the PDF engine up: done at
+    # the first real receipt, the font parsing and subsetting would freeze the screen. The
+    # warm-up comes first, while the server's process starts: the sync then waits for it.
     later = _Later(
         [
             *([server.start] if server is not None else []),
-            *([background.start] if background is not None else []),
             _warm_up_receipts,
+            *([background.start] if background is not None else []),
         ]
     )
     container.closers.append(later.close)
