@@ -301,9 +301,13 @@ def test_a_whole_dossier_with_the_keyboard_alone_and_every_screen_named(
     for _ in range(15):
         keys.on_screen()  # a new step: the focus on its title, not the top bar
         assert unnamed(window) == [], wizard.title.text()
-        # Content before « Retour » / « Suivant » in the Tab order.
+        # Content before « Retour » / « Écouter » / « Suivant » in the Tab order (« Écouter »
+        # can be pressed until a reading finds no speech service: it connects then, issue 18).
         keys.tab_to(wizard.next_button)
         QTest.keyClick(keys.focused(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+        if wizard.listen.isEnabled():
+            assert keys.focused() is wizard.listen
+            QTest.keyClick(keys.focused(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
         assert keys.focused() is wizard.back_button
         for _ in range(30):
             pending = [
