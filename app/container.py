@@ -9,11 +9,15 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.lazy_devices import LazyCamera, LazyGlyphReader, LazyTextReader
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
@@ -34,7 +38,7 @@ from kiosk.followup.letters import LetterService
 from kiosk.followup.national_documents import NationalDocuments
 from kiosk.followup.worklist import FollowUpService
 from kiosk.identity.errors import NoReader
-from kiosk.ports.devices import Camera, ConnectionBadge, Printer, Speech
+from kiosk.ports.devices import Camera, ConnectionBadge, GlyphReader, Printer, Speech, TextReader
 from kiosk.ports.identity import IdentityReader
 from kiosk.ports.national import ReceiptApi
 from kiosk.security.agents import AgentService
@@ -50,8 +54,12 @@ from kiosk.store.engine import StoreReadOnly
 from kiosk.updates import BundleFolder
 from ui.services import IdentityPhotos, UiServices
 
-if TYPE_CHECKING:
-    from kiosk.sync.fleet import SiteKiosksService
+if TYPE_CHECKING:  # app.sync_setup imports this module; sync's modules load with the sync
+    from app.sync_setup import SyncSettings
+    from kiosk.ports.national import SiteKiosk
+    from kiosk.security.agents import AgentInfo
+    from kiosk.sync.fleet import SiteKiosksService, SiteView
+    from sync.worker import SyncStatus, SyncThread
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +122,7 @@ def build_ui(
     server = None
     if training and sync:
         folder.mkdir(parents=True, exist_ok=True)
+        # Its port now, its process with the start-up's later work (or at the first lookup).
         server = _ReferenceServer(folder / "service-national.sqlite3")
     try:
         container = build(settings, training=training, credentials_file=credentials_file)
@@ -151,28 +160,36 @@ def build_ui(
         from devices.camera.simulated import SimulatedCamera
 
         camera = SimulatedCamera(samples)
-    else:  # Qt Multimedia objects are built later, on the UI thread, by the screen
-        from devices.camera.qt import QtCamera
-
-        camera = QtCamera(settings.camera)
+    else:  # Qt Multimedia: loaded when the screen first asks, on the UI thread (issue 18)
+        camera = LazyCamera(partial(_qt_camera, settings.camera))
     identity_photos = _identity_photos(camera, training=training)
     # « Numériser » only where a SANE scanner is named (nothing is probed: that takes seconds).
     scanner = SaneScanner(settings.scanner) if settings.scanner else None
     speech = _speech(settings.speech_volume)
     container.closers.append(speech.stop)
-    # Render one throw-away receipt now, on the start-up thread: done at the first real receipt,
-    # the font parsing and subsetting hold the interpreter long enough to freeze the screen.
-    _warm_up_receipts()
     identity, training_can = _identity_reader(container, settings.reader, training=training)
     _start_purge(container, settings, scans)
-    subscribe, wake, refresh, site_kiosks = (
-        (None, None, None, None)
+    ui_sync = (
+        None
         if not sync
         else _link_sync(container, settings)
         if external_sync and not training
-        else _start_sync(container, settings, server)
+        else _sync(container, settings, server)
     )
     lookup = _receipt_lookup(container, settings, server) if sync else None
+    # What the home screen does not wait for (issue 18): the window runs it once the home
+    # screen is painted. The training server's start was on the critical path on one core (the
+    # sync waited for it), and so was one receipt rendered to warm the PDF engine up: done at
+    # the first real receipt, the font parsing and subsetting would freeze the screen. The
+    # warm-up comes first, while the server's process starts: the sync then waits for it.
+    later = _Later(
+        [
+            *([server.start] if server is not None else []),
+            _warm_up_receipts,
+            *([ui_sync.start] if isinstance(ui_sync, _BackgroundSync) else []),
+        ]
+    )
+    container.closers.append(later.close)
     withdrawal = container.withdrawal
     services = UiServices(
         catalog=container.catalog,
@@ -191,9 +208,10 @@ def build_ui(
         identity=identity,
         training=training,
         training_can=training_can,
-        sync_subscribe=subscribe,
-        sync_wake=wake,
-        sync_refresh=refresh,
+        sync_subscribe=ui_sync.subscribe if ui_sync is not None else None,
+        sync_wake=ui_sync.wake if ui_sync is not None else None,
+        sync_refresh=ui_sync.refresh if ui_sync is not None else None,
+        start_later=later.start,
         follow_receipt=FollowReceipt(container.receipts, lookup),
         audit=AuditLog(container.store),
         retention=RetentionService(
@@ -213,7 +231,7 @@ def build_ui(
         ),
         screen=ScreenSettings(container.store),
         **_enrolment(container, settings, settings_file, server, training=training),
-        site_kiosks=site_kiosks,
+        site_kiosks=ui_sync.site_kiosks if ui_sync is not None else None,
         withdrawn_subscribe=withdrawal.subscribe if withdrawal is not None else None,
     )
     return services, container
@@ -282,20 +300,50 @@ def _speech(volume: int) -> Speech:
     return QtSpeech(volume=volume / 100)
 
 
+def _qt_camera(device: str | None) -> Camera:
+    from devices.camera.qt import QtCamera
+
+    return QtCamera(device)
+
+
+def _tesseract() -> TextReader:
+    from devices.ocr.tesseract import TesseractReader
+
+    return TesseractReader()
+
+
+def _glyphs() -> GlyphReader:
+    from devices.ocr.ocrb import OcrbGlyphReader
+
+    return OcrbGlyphReader()
+
+
 def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:
     """The CAN and the MRZ by camera: Tesseract for the CAN, OCR-B's glyphs for the MRZ, and
     the counter's camera; in training mode, simulated cameras filming the training card's front
-    (CAN 123456) and its MRZ."""
-    from devices.ocr.ocrb import OcrbGlyphReader
-    from devices.ocr.tesseract import TesseractReader
-
+    (CAN 123456) and its MRZ. The readers and training's cameras are built at their first use
+    (issue 18)."""
+    reader = LazyTextReader(_tesseract)
+    glyphs = LazyGlyphReader(_glyphs)
     if not training:
-        return IdentityPhotos(TesseractReader(), camera, camera, OcrbGlyphReader())
+        return IdentityPhotos(reader, camera, camera, glyphs)
+    return IdentityPhotos(
+        reader,
+        LazyCamera(partial(_training_card, "recto")),
+        LazyCamera(partial(_training_card)),
+        glyphs,
+    )
+
+
+def _training_card(side: str = "mrz") -> Camera:
+    """A simulated camera filming the training card's front (``recto``) or its MRZ."""
     from devices.camera.simulated import SimulatedCamera
     from devices.cardsim.printed import card_front, mrz_page
     from devices.cardsim.profiles import PROFILES
 
     card = PROFILES["cnie"]
+    if side != "recto":
+        return SimulatedCamera([mrz_page(card.mrz())])
     holder = card.holder
     front = card_front(
         surname=holder.surname,
@@ -304,12 +352,7 @@ def _identity_photos(camera: Camera, *, training: bool) -> IdentityPhotos:
         document_number=holder.document_number,
         can=card.can,
     )
-    return IdentityPhotos(
-        TesseractReader(),
-        SimulatedCamera([front]),
-        SimulatedCamera([mrz_page(card.mrz())]),
-        OcrbGlyphReader(),
-    )
+    return SimulatedCamera([front])
 
 
 def _identity_reader(
@@ -419,32 +462,47 @@ def _start_purge(container: Container, settings: Settings, scans: FolderSource) 
         container.closers.append(schedule.stop)
 
 
-def _start_sync(
+def _sync(
     container: Container, settings: Settings, server: _ReferenceServer | None
-) -> tuple[
-    Callable[[Callable[[ConnectionBadge], None]], None] | None,
-    Callable[[], None] | None,
-    Callable[[], None] | None,
-    SiteKiosksService | None,
-]:
-    """Start the background sync (in training mode, against a reference server of its own).
+) -> _BackgroundSync | None:
+    """The background sync (in training mode, against a reference server of its own), started
+    later (:class:`_BackgroundSync`); None when sync is not configured (the kiosk then keeps
+    every dossier queued, and says so on its badge)."""
+    from app.sync_setup import SyncConfigError, SyncSettings
 
-    Returns ``subscribe``, ``wake`` (send now), ``refresh`` (pull the decisions now) and the
-    site's kiosks (the supervisor's « Bornes du site ») for the UI, or Nones when sync is not
-    configured (the kiosk then keeps every dossier queued, and says so on its badge).
-    """
-    from app.sync_setup import (
-        SyncConfigError,
-        SyncSettings,
-        site_kiosks_service,
-        start_background_sync,
-    )
-    from sync.worker import SyncStatus
+    if server is not None:
+        # Training mode: its own server, with the demo credentials that server knows, known
+        # once the server listens (the sync's start waits for it, not the home screen).
+        return _BackgroundSync(
+            container, lambda: SyncSettings.from_settings(settings, training_url=server.url())
+        )
+    try:
+        checked = SyncSettings.from_settings(settings)  # said at start, not at the first send
+    except SyncConfigError as exc:
+        log.warning("synchronisation non configurée : %s", exc)
+        return None
+    return _BackgroundSync(container, lambda: checked)
 
-    subscribers: list[Callable[[ConnectionBadge], None]] = []
-    last: list[ConnectionBadge] = []
 
-    def listener(status: SyncStatus) -> None:  # sync thread
+class _BackgroundSync:
+    """The sync worker's thread, started by the start-up's later work (:class:`_Later`), and
+    what the UI holds of it from the start: ``subscribe`` (the badge), ``wake`` (send now) and
+    ``refresh`` (pull the decisions now). Before the thread runs, ``wake`` and ``refresh`` do
+    nothing: its first pass sends what is queued and pulls the decisions anyway."""
+
+    def __init__(self, container: Container, settings: Callable[[], SyncSettings]) -> None:
+        self._container = container
+        self._settings = settings
+        #: The supervisor's « Bornes du site », on a client of its own made at first use.
+        self.site_kiosks = _LazySiteKiosks(container, settings)
+        self._subscribers: list[Callable[[ConnectionBadge], None]] = []
+        self._last: list[ConnectionBadge] = []
+        self._thread: SyncThread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        container.closers.append(self.stop)
+
+    def _listener(self, status: SyncStatus) -> None:  # sync thread
         badge = ConnectionBadge(
             configured=True,
             online=status.online,
@@ -452,27 +510,115 @@ def _start_sync(
             detail=status.circuit.label,
             decisions=status.decisions,
         )
-        last[:] = [badge]
-        for callback in list(subscribers):
+        self._last[:] = [badge]
+        for callback in list(self._subscribers):
             callback(badge)
 
-    def subscribe(callback: Callable[[ConnectionBadge], None]) -> None:
-        subscribers.append(callback)
-        if last:
-            callback(last[0])
+    def subscribe(self, callback: Callable[[ConnectionBadge], None]) -> None:
+        """``callback(badge)`` at each change of the connection or the queue (sync thread)."""
+        self._subscribers.append(callback)
+        if self._last:
+            callback(self._last[0])
 
-    try:
-        # Training mode: its own server, with the demo credentials that server knows.
-        sync_settings = SyncSettings.from_settings(
-            settings, training_url=server.url() if server is not None else None
-        )
-    except SyncConfigError as exc:
-        log.warning("synchronisation non configurée : %s", exc)
-        return None, None, None, None
-    thread = start_background_sync(container, sync_settings, listener=listener)
-    container.closers.append(thread.stop)
-    site_kiosks = site_kiosks_service(container, sync_settings)
-    return subscribe, thread.worker.wake, thread.worker.pull_now, site_kiosks
+    def wake(self) -> None:
+        """Send what is queued now (a dossier was just filed)."""
+        thread = self._thread
+        if thread is not None:
+            thread.worker.wake()
+
+    def refresh(self) -> None:
+        """Pull the national decisions now (« Actualiser »)."""
+        thread = self._thread
+        if thread is not None:
+            thread.worker.pull_now()
+
+    def start(self) -> None:
+        """Start the worker's thread, once (the later work's thread: in training mode it waits
+        for the reference server to listen); nothing once the kiosk is closing."""
+        from app.sync_setup import start_background_sync
+
+        settings = self._settings()
+        with self._lock:
+            if self._closed or self._thread is not None:
+                return
+            self._thread = start_background_sync(self._container, settings, listener=self._listener)
+
+    def stop(self) -> None:
+        """Stop the thread if it runs (between two sends); it never starts after this."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            thread.stop()
+
+
+class _LazySiteKiosks:
+    """The site's kiosks (:class:`~kiosk.sync.fleet.SiteKiosksService`) built at the first
+    fetch, on the tab's worker thread: its HTTP client is not loaded at start, and in training
+    mode the reference server may still be starting then."""
+
+    def __init__(self, container: Container, settings: Callable[[], SyncSettings]) -> None:
+        self._container = container
+        self._settings = settings
+        self._service: SiteKiosksService | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> SiteKiosksService:
+        from app.sync_setup import site_kiosks_service
+
+        with self._lock:
+            if self._service is None:
+                self._service = site_kiosks_service(self._container, self._settings())
+            return self._service
+
+    def view(self) -> SiteView:
+        """See :class:`~kiosk.sync.fleet.SiteKiosksService`."""
+        return self._get().view()
+
+    def revoke(self, kiosk_id: str, *, by: AgentInfo | None) -> SiteKiosk:
+        """See :class:`~kiosk.sync.fleet.SiteKiosksService`."""
+        return self._get().revoke(kiosk_id, by=by)
+
+
+@dataclass(frozen=True)
+class _SyncLink:
+    """What the screen holds of a sync running in another process (:func:`_link_sync`)."""
+
+    subscribe: Callable[[Callable[[ConnectionBadge], None]], None]
+    wake: Callable[[], None]
+    refresh: Callable[[], None]
+    site_kiosks: _LazySiteKiosks
+
+
+class _Later:
+    """Start-up work the home screen does not wait for, run once on a thread of its own when
+    the window asks (:attr:`ui.services.UiServices.start_later`), in order; each step's failure
+    is logged and the next one runs. Closing the kiosk skips what has not started yet."""
+
+    def __init__(self, steps: list[Callable[[], None]]) -> None:
+        self._steps = steps
+        self._started = False
+        self._closed = threading.Event()
+
+    def start(self) -> None:
+        """Run the steps on their thread (UI thread: returns at once); once."""
+        if self._started:
+            return
+        self._started = True
+        threading.Thread(target=self._run, name="pn-plus-tard", daemon=True).start()
+
+    def _run(self) -> None:  # its own thread
+        for step in self._steps:
+            if self._closed.is_set():
+                return
+            try:
+                step()
+            except Exception:  # the kiosk works without it (no sync, a slower first receipt)
+                log.exception("démarrage différé : %s a échoué", getattr(step, "__name__", step))
+
+    def close(self) -> None:
+        """The kiosk is closing: the steps not started yet never will."""
+        self._closed.set()
 
 
 def _receipt_lookup(
@@ -494,28 +640,21 @@ def _receipt_lookup(
     return lookup
 
 
-def _link_sync(
-    container: Container, settings: Settings
-) -> tuple[
-    Callable[[Callable[[ConnectionBadge], None]], None] | None,
-    Callable[[], None] | None,
-    Callable[[], None] | None,
-    SiteKiosksService | None,
-]:
-    """The same four as :func:`_start_sync`, for a sync running in another process (the
-    packaged kiosk, docs/packaging.md): the badge read from what it saves, the doorbell to send
-    now, the site's kiosks on a client of the screen's own; and a revocation the sync process
-    carried out (its marker written, the keys gone) seen within a poll, so the screen stops at
-    once rather than at its next start."""
+def _link_sync(container: Container, settings: Settings) -> _SyncLink | None:
+    """What :class:`_BackgroundSync` gives the screen, for a sync running in another process
+    (the packaged kiosk, docs/packaging.md): the badge read from what it saves, the doorbell to
+    send now, the site's kiosks on a client of the screen's own; and a revocation the sync
+    process carried out (its marker written, the keys gone) seen within a poll, so the screen
+    stops at once rather than at its next start. None when sync is not configured."""
     from app.sync_link import PULL, WAKE, StatusWatch, doorbell_path, ring
-    from app.sync_setup import SyncConfigError, SyncSettings, site_kiosks_service
+    from app.sync_setup import SyncConfigError, SyncSettings
     from kiosk.sync.outbox import Outbox
 
     try:
-        sync_settings = SyncSettings.from_settings(settings)  # the sync service reads the same
+        checked = SyncSettings.from_settings(settings)  # the sync service reads the same
     except SyncConfigError as exc:
         log.warning("synchronisation non configurée : %s", exc)
-        return None, None, None, None
+        return None
     watch = StatusWatch(
         Outbox(container.store, container.catalog, clock=utc_now), withdrawal=container.withdrawal
     )
@@ -528,47 +667,60 @@ def _link_sync(
     def refresh() -> None:
         ring(bell, PULL)
 
-    return watch.subscribe, wake, refresh, site_kiosks_service(container, sync_settings)
+    return _SyncLink(watch.subscribe, wake, refresh, _LazySiteKiosks(container, lambda: checked))
 
 
 class _ReferenceServer:
     """Training mode's national service: ``kiosk national-sim`` in a process of its own (in a
     thread of the kiosk it would compete with the screens for the interpreter lock).
 
-    Launched first and awaited last: the interpreter's start in the other process overlaps
-    with opening the store and the card reader in this one."""
+    Its port is chosen at once; its process starts with the start-up's later work, once the
+    home screen is painted (issue 18: on one core its interpreter's start took the kiosk's
+    time), or at the first request that needs it (a receipt looked up before)."""
 
     def __init__(self, database: Path) -> None:
-        import subprocess
-        import sys
-
         from sync.server.demo import free_port
 
         self.port = free_port()
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "national-sim",
-                "--port",
-                str(self.port),
-                "--db",
-                str(database),
-                "--parent",
-                str(os.getpid()),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._database = database
+        self._process: subprocess.Popen[bytes] | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start its process, once (any thread); nothing once the kiosk is closing."""
+        import sys
+
+        with self._lock:
+            if self._process is not None or self._closed:
+                return
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable,
+                    "-m",
+                    "app",
+                    "national-sim",
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    str(self._database),
+                    "--parent",
+                    str(os.getpid()),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
     def url(self, timeout: float = 15.0) -> str:
-        """Its address, once it accepts connections (or the timeout passed: sync retries)."""
+        """Its address, once it accepts connections (or the timeout passed: sync retries);
+        started first if it was not."""
         import socket
         import time
 
+        self.start()
+        process = self._process
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
+        while time.monotonic() < deadline and process is not None and process.poll() is None:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     break
@@ -576,13 +728,17 @@ class _ReferenceServer:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        import subprocess
-
-        self.process.terminate()
+        """Stop its process if it was started; it never starts after this."""
+        with self._lock:
+            self._closed = True
+            process = self._process
+        if process is None:
+            return
+        process.terminate()
         try:
-            self.process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            process.kill()
 
 
 def _warm_up_receipts() -> None:

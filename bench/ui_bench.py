@@ -194,10 +194,12 @@ def _child_dossier(data_dir: str) -> None:
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
+    from ui.app import lighten_pyside_imports, prepare_environment
+
+    lighten_pyside_imports()  # as ui.app.start() does, before the services' imports
     from app.container import build_ui
     from app.settings import Settings
     from tests.support import file_dossier, fill
-    from ui.app import prepare_environment
 
     prepare_environment(keyboard=True)
     app = QApplication(sys.argv)

@@ -41,6 +41,36 @@ def prepare_environment(*, keyboard: bool) -> bool:
     return os.environ.get("QT_IM_MODULE") == "qtvirtualkeyboard"
 
 
+def lighten_pyside_imports() -> None:
+    """Make PySide6's check of every module imported after it read the file, not keep it.
+
+    PySide6 (6.x) hooks ``import``: for each module imported after it, ``shibokensupport``
+    asks ``inspect.getsource`` whether the module's text says « PySide6 » (to know which
+    modules may switch its ``__feature__`` options, which the kiosk never uses). That puts the
+    whole text of every module, split in lines, in ``linecache`` for good: some 760 modules
+    of the services (SQLAlchemy, the PDF engine…), ~0.25 s of a cold start on one core and
+    ~30 MB of memory (issue 18). The same question is answered here from the file's bytes,
+    read and let go; a module without a ``.py`` file gets the same answer as before (no).
+    Does nothing if this version of PySide6 has no such check. Call it once PySide6 is
+    imported, before the services' imports.
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return
+
+    def uses_pyside(module: object) -> bool:
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        if not isinstance(origin, str) or not origin.endswith(".py"):
+            return False  # built in, compiled, frozen: inspect finds no source either
+        try:
+            with open(origin, "rb") as source:  # noqa: PTH123 - a path string from the spec
+                return b"PySide6" in source.read()
+        except OSError:
+            return False
+
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[attr-defined]
+
+
 def start(
     build: Callable[[], UiServices],
     *,
@@ -54,6 +84,7 @@ def start(
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
+    lighten_pyside_imports()
     from ui.main_window import MainWindow
 
     QApplication.instance() or QApplication(sys.argv)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -88,6 +88,25 @@ class _NameLabel(QLabel):
         return hint
 
 
+class _FirstPaint(QObject):
+    """Calls ``then`` on the loop's turn after the watched widget's first frame, once."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        super().__init__()
+        self._then = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)  # after this frame reaches the screen
+        return False
+
+
+#: When the start-up's later work runs if no one signs in (UiServices.start_later): a kiosk
+#: left on its sign-in screen still sends what is queued.
+LATER_MS = 10_000
+
+
 class MainWindow(QMainWindow):
     """Sign-in → home → wizard → review → receipt, with the inactivity lock over all of it."""
 
@@ -109,6 +128,7 @@ class MainWindow(QMainWindow):
         idle_ms: int = 120_000,
         grace_ms: int = 30_000,
         keyboard: bool = True,
+        later_ms: int = LATER_MS,
     ) -> None:
         """Build the frame and the sign-in screen; the rest comes with :meth:`attach`.
 
@@ -138,6 +158,9 @@ class MainWindow(QMainWindow):
         #: Shown for good once the kiosk is withdrawn from service (a lost tablet revoked).
         self.retired: RetiredScreen | None = None
         self.withdrawn.connect(self.retire)
+        #: The start-up's later work (UiServices.start_later), until it is asked for.
+        self._later: Callable[[], None] | None = None
+        self._later_ms = later_ms
         self.setWindowTitle(self.tr_.t("app.title"))
 
         central = QWidget()
@@ -331,6 +354,14 @@ class MainWindow(QMainWindow):
             services.withdrawn_subscribe(self.withdrawn.emit)
         self._show_badge(self._badge)
         self.signin.refresh()
+        # The sync, the training server, the PDF engine's warm-up: once the home screen is
+        # painted (issue 18: on one core they took the time of the sign-in and the home
+        # screen), or after a while if no one signs in.
+        self._later = services.start_later
+        if self._later is not None:
+            self._home_painted = _FirstPaint(self._start_later)
+            self.home.installEventFilter(self._home_painted)
+            QTimer.singleShot(self._later_ms, self._start_later)
         # Everything built so far lives as long as the kiosk (modules, Qt wrappers, the ORM's
         # mappings): out of the cyclic collector's sight, a full collection no longer walks it,
         # and its pauses drop from ~90 ms (a frozen screen during a card read) to a few ms.
@@ -482,6 +513,11 @@ class MainWindow(QMainWindow):
         if self.keyboard is not None:
             self.keyboard.set_language(lang)
             self._name_keyboard()
+
+    def _start_later(self) -> None:
+        later, self._later = self._later, None
+        if later is not None:
+            later()  # returns at once: the work has a thread of its own
 
     # ------------------------------------------------------------------ navigation
     def _signed_in(self, agent: AgentInfo) -> None:

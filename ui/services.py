@@ -509,6 +509,11 @@ class UiServices:
     #: ``subscribe(callback)``: ``callback(error)`` is called, from whichever thread learnt it,
     #: once the national service said this kiosk was revoked and its keys are destroyed.
     withdrawn_subscribe: Callable[[Callable[[KioskWithdrawn], None]], None] | None = None
+    #: The start-up work the home screen does not wait for (the sync's thread and training
+    #: mode's reference server; the PDF engine warmed up): the window calls it once, when the
+    #: home screen is first painted, or a while after the services arrive if no one signs in.
+    #: It returns at once, the work runs on a thread of its own (None: nothing to start).
+    start_later: Callable[[], None] | None = None
 
     def sign_in(self) -> SignInServices:
         """The sign-in screen's slice."""

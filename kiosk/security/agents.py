@@ -13,7 +13,7 @@ successful sign-in, which the journal records.
 During a lockout the PIN is not even checked: guessing cannot go on in the background. A success
 resets the count; a supervisor can lift a lockout and disable an account.
 
-Argon2 takes 100–300 ms by design: the sign-in screen has it computed while the PIN is typed
+Argon2 takes 20–50 ms by design: the sign-in screen has it computed while the PIN is typed
 (:meth:`AgentService.check_pin`), so that OK only counts the attempt, applies the lockout, and
 opens the home screen (issue 18). Such a check says nothing to anyone: its result is only ever
 used by :meth:`AgentService.sign_in`, for the same agent, the same PIN and the same stored hash,

@@ -48,9 +48,23 @@ def kiosk(
     win.resize(1280, 800)
     win.show()
     qtbot.waitUntil(lambda: win.runner.idle and bool(win.signin._buttons), timeout=10_000)
+    # The reference server starts with the work the home screen does not wait for (issue 18):
+    # asked for now, the test talking to it before anyone signs in.
+    assert services.start_later is not None
+    services.start_later()
+    qtbot.waitUntil(lambda: _answers(container), timeout=20_000)
     yield win, container
     win.runner.wait()
     container.close()
+
+
+def _answers(container: Container) -> bool:
+    assert container.reference_url is not None
+    try:
+        httpx.get(container.reference_url + "/", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
 
 
 def _control(container: Container, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -4,6 +4,7 @@ services load meanwhile, and only a right PIN opens the home screen."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,38 @@ def test_a_pin_typed_then_corrected_is_checked_as_confirmed(
     _tap(starting, "⌫", "OK")
     qtbot.waitUntil(lambda: starting.stack.currentWidget() is starting.home, timeout=10_000)
     starting.runner.wait()
+
+
+# ------------------------------------------- what the home screen does not wait for (issue 18)
+
+
+def test_the_later_start_up_work_waits_for_the_home_screen(
+    qtbot: QtBot, starting: MainWindow, services: tuple[UiServices, Container]
+) -> None:
+    asked: list[str] = []
+    starting.attach(replace(services[0], start_later=lambda: asked.append("plus tard")))
+    qtbot.waitUntil(lambda: bool(starting.signin._buttons), timeout=10_000)
+    _tap(starting, *"0000")
+    qtbot.waitUntil(lambda: starting.runner.idle, timeout=10_000)
+    assert asked == []  # the sign-in screen, its agents listed, a PIN typed: not yet
+    _tap(starting, "OK")
+    qtbot.waitUntil(lambda: asked == ["plus tard"], timeout=10_000)
+    assert starting.stack.currentWidget() is starting.home
+    starting.lock()
+    _tap(starting, *"0000", "OK")  # a second sign-in starts nothing again
+    qtbot.waitUntil(lambda: starting.stack.currentWidget() is starting.home, timeout=10_000)
+    starting.runner.wait()
+    assert asked == ["plus tard"]
+
+
+def test_the_later_start_up_work_runs_even_if_no_one_signs_in(
+    qtbot: QtBot, services: tuple[UiServices, Container]
+) -> None:
+    window = MainWindow(None, family=load_fonts(), training=True, later_ms=50)
+    qtbot.addWidget(window)
+    window.show()
+    asked: list[str] = []
+    window.attach(replace(services[0], start_later=lambda: asked.append("plus tard")))
+    qtbot.waitUntil(lambda: asked == ["plus tard"], timeout=10_000)
+    assert window.stack.currentWidget() is window.signin
+    window.runner.wait()
