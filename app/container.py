@@ -372,14 +372,17 @@ def _identity_reader(
     if training:
         from devices.cardsim.chip import SimulatedChip
         from devices.cardsim.profiles import PROFILES
-        from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard, VpcdNotListening
+        from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard, VpcdNotListening, slot_port
 
-        card = VirtualCard(SimulatedChip(PROFILES["cnie"]))
+        # The reader the settings name if it is one of vpcd's slots, else its first one.
+        port = slot_port(reader_name)
+        virtual = reader_name if reader_name is not None and port is not None else VIRTUAL_READER
+        card = VirtualCard(SimulatedChip(PROFILES["cnie"]), port=port)
         try:
             # Listing the readers also starts a socket-activated pcscd (Debian with systemd);
             # vpcd listens for the card once pcscd lists its reader.
-            if VIRTUAL_READER not in reader.readers():
-                raise VpcdNotListening(VIRTUAL_READER)
+            if virtual not in reader.readers():
+                raise VpcdNotListening(virtual)
             card.start(connect_timeout=1.0)
         except (NoReader, VpcdNotListening, OSError):
             log.warning(
@@ -389,7 +392,7 @@ def _identity_reader(
         else:
             container.closers.append(card.stop)
             training_can = PROFILES["cnie"].can
-            reader.reader_name = reader_name or VIRTUAL_READER
+            reader.reader_name = reader_name or virtual
     return reader, training_can
 
 

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devices.cardsim.vpcd import VIRTUAL_READER
 from kiosk.demarches import Catalog, load_catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.settings.paths import assets_dir
 from kiosk.store import Store, open_store
 from tests.cups import CupsServer, PdfQueue, start_cups
+from tests.pcsc import start_pcscd, stop_pcscd, use_second_slot
 from tests.postgres import Cluster, start_cluster
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Qt reads these when the application starts (pytest-qt creates it on first use):
-    offscreen windows, and the embedded on-screen keyboard exactly as the kiosk runs it."""
+    offscreen windows, and the embedded on-screen keyboard exactly as the kiosk runs it.
+
+    With the test command's workers (pytest-xdist), the second one takes vpcd's second reader,
+    and the process that starts them runs pcscd for both (tests/pcsc.py)."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker == "gw1":
+        use_second_slot()
+    elif worker is None and (getattr(config.option, "numprocesses", None) or 0) > 0:
+        config.stash[_PCSCD] = start_pcscd(VIRTUAL_READER)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
     os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
@@ -36,6 +47,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # speak; their « Écouter » is disabled. tests/devices/test_speech.py starts one of its own.
     nobody = Path(tempfile.mkdtemp(prefix="pn-tests-speech-")) / "nobody.sock"
     os.environ["SPEECHD_ADDRESS"] = f"unix_socket:{nobody}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The pcscd :func:`pytest_configure` started for the workers, stopped once they are done."""
+    stop_pcscd(config.stash.get(_PCSCD, None))
+
+
+_PCSCD = pytest.StashKey[subprocess.Popen[bytes] | None]()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The vsmartcard ``vpcd`` wire protocol: our chip plugged into pcscd's virtual reader.
 
-vpcd (the pcscd driver) listens on TCP localhost:35963 for reader "Virtual PCD 00 00". Each
+vpcd (the pcscd driver) listens on TCP localhost:35963 for reader "Virtual PCD 00 00", and on
+35964 for its second slot, "Virtual PCD 00 01" (the test suite's second worker uses it). Each
 message is a 2-byte big-endian length and a payload: one byte is a control code (0 power off,
 1 power on, 2 reset, 4 "send your ATR"), more is a command APDU answered the same way.
 Closing the socket removes the card; reconnecting inserts it again.
@@ -20,7 +21,18 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 35963
 #: The reader pcscd lists for vpcd's first slot.
 VIRTUAL_READER = "Virtual PCD 00 00"
+#: vpcd's slots: "Virtual PCD 00 0N" listens on DEFAULT_PORT + N.
+_SLOT_PREFIX = "Virtual PCD 00 0"
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0, 1, 2, 4
+
+
+def slot_port(reader: str | None) -> int | None:
+    """The port vpcd listens on for ``reader`` if it is one of its slots, else None."""
+    if reader is not None and reader.startswith(_SLOT_PREFIX):
+        slot = reader[len(_SLOT_PREFIX) :]
+        if slot.isdigit():
+            return 35963 + int(slot)
+    return None
 
 
 class VpcdNotListening(ConnectionError):
@@ -60,12 +72,13 @@ class VirtualCard:
         chip: SimulatedChip,
         *,
         host: str = "127.0.0.1",
-        port: int = DEFAULT_PORT,
+        port: int | None = None,
         reinsert_after: float = 0.5,
         on_state: Callable[[str], None] | None = None,
     ) -> None:
         self.chip = chip
-        self.host, self.port = host, port
+        # The default read now, not at import: the test suite's second worker moves it.
+        self.host, self.port = host, port if port is not None else DEFAULT_PORT
         self.reinsert_after = reinsert_after
         self.on_state = on_state or (lambda state: None)
         self._stop = threading.Event()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from tests.devices.conftest import pcscd  # noqa: F401 - the fixture, for the simulated card
+from tests.pcsc import reader_env
 from tests.sync.support import ROOT
 
 
@@ -28,7 +29,7 @@ def test_one_permis_renouvellement_is_filed_and_counted(pcscd: None) -> None:  #
             "permis_renouvellement",
         ],
         cwd=ROOT,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **reader_env()},
         capture_output=True,
         text=True,
         check=False,

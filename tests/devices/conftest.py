@@ -1,17 +1,15 @@
 """The real PC/SC stack for integration tests: pcscd (vsmartcard-vpcd driver) and a card slot.
 
-``pcscd`` is started once per session when it is not running already, and stopped at the end.
+``pcscd`` is started once per session when it is not running already, and stopped at the end
+(with the test command's two workers, the process that starts them runs it: tests/pcsc.py).
 It is installed by ``scripts/bootstrap.sh``: when it is missing the tests fail (not skip), since
 an identity reader that was never exercised end to end must not look green.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,52 +19,17 @@ from devices.cardsim.vpcd import VIRTUAL_READER, VirtualCard
 from devices.nfc.passive import TrustStore
 from devices.nfc.pcsc import PcscIdentityReader
 from kiosk.settings.paths import assets_dir
+from tests.pcsc import start_pcscd, stop_pcscd
 
 READER = VIRTUAL_READER
 
 
-def _pcscd() -> str:
-    found = shutil.which("pcscd") or (
-        "/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists() else None
-    )
-    if found is None:
-        pytest.fail(
-            "pcscd est introuvable : installez pcscd et vsmartcard-vpcd (scripts/bootstrap.sh)",
-            pytrace=False,
-        )
-    return found
-
-
-def _readers() -> list[str]:
-    from smartcard.Exceptions import SmartcardException
-    from smartcard.pcsc.PCSCExceptions import BaseSCardException
-    from smartcard.System import readers
-
-    try:
-        return [str(r) for r in readers()]
-    except (SmartcardException, BaseSCardException):  # the latter: pcscd not running yet
-        return []
-
-
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[None]:
-    """A running pcscd offering the vpcd virtual readers."""
-    binary = _pcscd()
-    process = None
-    if READER not in _readers():
-        process = subprocess.Popen(
-            [binary, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while READER not in _readers():
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("pcscd n'a pas publié le lecteur virtuel vpcd", pytrace=False)
-            time.sleep(0.1)
+    """A running pcscd offering the vpcd virtual readers (tests/pcsc.py)."""
+    process = start_pcscd(READER)
     yield
-    if process is not None:
-        process.terminate()
-        process.wait(timeout=10)
+    stop_pcscd(process)
 
 
 @pytest.fixture(scope="session")

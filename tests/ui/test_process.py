@@ -9,12 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from tests.pcsc import reader_env
 from tests.support import child_processes, process_alive
 from tests.sync.support import ROOT
 
 
 def test_sigterm_ends_the_kiosk_cleanly_and_stops_its_training_server(tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **reader_env()}
     with subprocess.Popen(
         [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "run", "--demo", "--windowed"],
         cwd=ROOT,
