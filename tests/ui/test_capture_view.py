@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.ports.devices import CameraError, CameraFault, PreviewFrame
@@ -167,3 +169,43 @@ def test_fault_keys_have_translations() -> None:
     tr = Translator("ar")
     for fault in CameraFault:
         assert tr.t(f"camera.{fault.value}") != Translator("fr").t(f"camera.{fault.value}")
+
+
+def test_the_keyboard_goes_from_one_step_to_the_next_without_leaving_the_view(
+    qtbot: QtBot, runner: TaskRunner
+) -> None:
+    # The Xvfb walk of 2026-12-05: after « Prendre la photo » with the keyboard, the focus went
+    # to the window's « Accueil »; a keyboard user had to Tab all the way back to « Lire ».
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(out, "JPEG")
+    camera = StubbornCamera()
+    camera.frames.append(GREY)
+    window = QWidget()
+    home = QPushButton("Accueil", window)
+    view = CaptureView(
+        camera,
+        runner,
+        Translator("fr"),
+        document="Carte grise",
+        save=lambda data, _mime: camera.saved.append(data),
+    )
+    layout = QVBoxLayout(window)
+    layout.addWidget(home)
+    layout.addWidget(view)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    view.start()
+    qtbot.waitUntil(lambda: view.phase is Phase.LIVE, timeout=3_000)
+    view.take_button.setFocus()
+    camera.still = Still(out.getvalue())
+
+    qtbot.keyClick(view.take_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: view.phase is Phase.REVIEW, timeout=3_000)
+    assert view.keep_button.hasFocus()  # « Lire » / « Garder », not « Accueil »
+
+    qtbot.keyClick(view.retake_button, Qt.Key.Key_Space)
+    assert view.phase is Phase.LIVE
+    assert view.take_button.hasFocus()
+    assert not home.hasFocus()

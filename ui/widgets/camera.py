@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QTextOption,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -389,7 +390,23 @@ class CaptureView(QWidget):
         self.status.setObjectName("error" if error else "muted")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
+        # A button the agent pressed (tapped or with the keyboard) hides or greys itself out:
+        # Qt would hand the focus to the next control of the window (« Accueil »), and a
+        # keyboard user would have to come back. It goes to the next step's button instead.
+        focused = QApplication.focusWidget()
+        inside = focused is not None and (focused is self or self.isAncestorOf(focused))
         self._refresh()
+        if inside:
+            self._focus_next_step()
+
+    def _focus_next_step(self) -> None:
+        button = {
+            Phase.LIVE: self.take_button,
+            Phase.REVIEW: self.keep_button,
+            Phase.FAILED: self.retake_button,
+        }.get(self.phase, self.cancel_button)
+        if button.isVisible() and button.isEnabled():
+            button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _refresh(self) -> None:
         phase = self.phase
