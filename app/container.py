@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.lazy_devices import LazyCamera, LazyGlyphReader, LazyTextReader
+from app.lazy_devices import LazyCamera, LazyGlyphReader, LazyTextReader, Once
 from app.settings import Settings
 from devices.capture import FolderSource, write_sample_scans
 from devices.printing import CupsPrinter, FolderPrinter
@@ -561,26 +561,20 @@ class _LazySiteKiosks:
     mode the reference server may still be starting then."""
 
     def __init__(self, container: Container, settings: Callable[[], SyncSettings]) -> None:
-        self._container = container
-        self._settings = settings
-        self._service: SiteKiosksService | None = None
-        self._lock = threading.Lock()
+        def make() -> SiteKiosksService:
+            from app.sync_setup import site_kiosks_service
 
-    def _get(self) -> SiteKiosksService:
-        from app.sync_setup import site_kiosks_service
+            return site_kiosks_service(container, settings())
 
-        with self._lock:
-            if self._service is None:
-                self._service = site_kiosks_service(self._container, self._settings())
-            return self._service
+        self._service = Once(make)
 
     def view(self) -> SiteView:
         """See :class:`~kiosk.sync.fleet.SiteKiosksService`."""
-        return self._get().view()
+        return self._service().view()
 
     def revoke(self, kiosk_id: str, *, by: AgentInfo | None) -> SiteKiosk:
         """See :class:`~kiosk.sync.fleet.SiteKiosksService`."""
-        return self._get().revoke(kiosk_id, by=by)
+        return self._service().revoke(kiosk_id, by=by)
 
 
 @dataclass(frozen=True)

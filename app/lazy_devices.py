@@ -29,7 +29,7 @@ from kiosk.ports.devices import (
 _Device = TypeVar("_Device")
 
 
-class _Once(Generic[_Device]):
+class Once(Generic[_Device]):
     """``make()``'s result, made on the first call, once (any thread)."""
 
     def __init__(self, make: Callable[[], _Device]) -> None:
@@ -53,7 +53,7 @@ class LazyCamera:
     """A ``Camera`` built at its first use."""
 
     def __init__(self, make: Callable[[], Camera]) -> None:
-        self._camera = _Once(make)
+        self._camera = Once(make)
 
     @property
     def built(self) -> bool:
@@ -96,7 +96,7 @@ class LazyTextReader:
     """A ``TextReader`` built at its first use."""
 
     def __init__(self, make: Callable[[], TextReader]) -> None:
-        self._reader = _Once(make)
+        self._reader = Once(make)
 
     @property
     def built(self) -> bool:
@@ -116,7 +116,7 @@ class LazyGlyphReader:
     """A ``GlyphReader`` built at its first use."""
 
     def __init__(self, make: Callable[[], GlyphReader]) -> None:
-        self._reader = _Once(make)
+        self._reader = Once(make)
 
     @property
     def built(self) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -201,11 +202,11 @@ def test_the_keyboard_goes_from_one_step_to_the_next_without_leaving_the_view(
     view.take_button.setFocus()
     camera.still = Still(out.getvalue())
 
-    qtbot.keyClick(view.take_button, Qt.Key.Key_Space)
+    QTest.keyClick(view.take_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: view.phase is Phase.REVIEW, timeout=3_000)
     assert view.keep_button.hasFocus()  # « Lire » / « Garder », not « Accueil »
 
-    qtbot.keyClick(view.retake_button, Qt.Key.Key_Space)
+    QTest.keyClick(view.retake_button, Qt.Key.Key_Space)
     assert view.phase is Phase.LIVE
     assert view.take_button.hasFocus()
     assert not home.hasFocus()
