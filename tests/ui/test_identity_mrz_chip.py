@@ -4,6 +4,8 @@ the PC/SC reader → pcscd → vpcd → the simulated passport."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pytestqt.qtbot import QtBot
 
 from devices.camera.simulated import SimulatedCamera
@@ -14,12 +16,14 @@ from devices.ocr.ocrb import OcrbGlyphReader
 from devices.ocr.tesseract import TesseractReader
 from kiosk.identity.model import Verdict
 from kiosk.identity.mrz import compose_td3
+from kiosk.ports.devices import CellScores
 from tests.devices.conftest import (  # noqa: F401 - the fixtures, for the real PC/SC stack
     CardFactory,
     card,
     reader,
     test_trust,
 )
+from tests.identity.ocr_samples import glyph_scores
 from ui.i18n import Translator
 from ui.services import IdentityPhotos
 from ui.tasks import TaskRunner
@@ -65,6 +69,17 @@ def test_a_typed_passport_mrz_opens_the_chip_on_the_reader(
     assert virtual.chip.sessions == 1
 
 
+def _photograph_mrz(qtbot: QtBot, panel: IdentityPanel) -> None:
+    panel.mrz_photo_button.click()
+    view = panel.capture
+    assert view is not None
+    qtbot.waitUntil(lambda: view.phase is Phase.LIVE, timeout=10_000)
+    view.take_button.click()
+    qtbot.waitUntil(lambda: view.phase is Phase.REVIEW, timeout=10_000)
+    view.keep_button.click()
+    qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
+
+
 def test_a_photographed_mrz_opens_a_bac_only_passport(
     qtbot: QtBot,
     card: CardFactory,  # noqa: F811
@@ -78,14 +93,7 @@ def test_a_photographed_mrz_opens_a_bac_only_passport(
         OcrbGlyphReader(),
     )
     panel = _panel(qtbot, reader, photos)
-    panel.mrz_photo_button.click()
-    view = panel.capture
-    assert view is not None
-    qtbot.waitUntil(lambda: view.phase is Phase.LIVE, timeout=10_000)
-    view.take_button.click()
-    qtbot.waitUntil(lambda: view.phase is Phase.REVIEW, timeout=10_000)
-    view.keep_button.click()
-    qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
+    _photograph_mrz(qtbot, panel)
     assert panel.mrz.toPlainText().splitlines() == list(PASSPORT)
     assert panel.reading is None  # what was read waits in its box for the agent
     _read_mrz(qtbot, panel)
@@ -117,3 +125,34 @@ def test_the_mrz_of_another_passport_does_not_open_the_chip(
     assert panel.reading is None
     assert panel.status.objectName() == "error"
     assert panel.status.text().startswith("Les données saisies (numéro du document")
+
+
+class _Glyphs:
+    """The passport's MRZ photographed, one letter of the given names in doubt (E or F)."""
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def read_glyphs(self, image: bytes, *, widths: Sequence[int]) -> list[list[CellScores]]:
+        scores = glyph_scores(PASSPORT)
+        scores[0][PASSPORT[0].index("JEAN") + 1].update({"E": 0.90, "F": 0.88})
+        return [list(line) for line in scores]
+
+
+def test_a_name_letter_in_doubt_does_not_stop_the_chip_which_gives_the_names(
+    qtbot: QtBot,
+    card: CardFactory,  # noqa: F811
+    reader: PcscIdentityReader,  # noqa: F811
+) -> None:
+    # No check digit covers a name, but the key is the number and the dates: the chip opens,
+    # and the names are its own. (Without the chip, the agent types the « ? » first.)
+    card("passport")
+    page = SimulatedCamera([mrz_page(PASSPORT)])
+    panel = _panel(qtbot, reader, IdentityPhotos(TesseractReader(), page, page, _Glyphs()))
+    _photograph_mrz(qtbot, panel)
+    assert panel.mrz.toPlainText().splitlines()[0] == PASSPORT[0].replace("JEAN", "J?AN")
+    _read_mrz(qtbot, panel)
+    reading = panel.reading
+    assert reading is not None, panel.status.text()
+    assert reading.verdict is Verdict.AUTHENTIQUE
+    assert (reading.surname, reading.given_names) == ("DUPONT", "JEAN PIERRE")
