@@ -147,7 +147,11 @@ def _active_authentication(
 ) -> tuple[bool, str]:
     """``(passed, note)``: the note, when not empty, says why AA could not be verified."""
     challenge = rng(aa.CHALLENGE_LENGTH)
-    answer, sw = channel.send(aa.command(challenge, extended=extended))
+    channel.proving = True  # a refusal is the chip's failure (see sm.SecureTransport)
+    try:
+        answer, sw = channel.send(aa.command(challenge, extended=extended))
+    finally:
+        channel.proving = False
     if sw != SW_OK:
         log.warning("active authentication refused: %04X", sw)
         return False, ""
@@ -265,6 +269,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     info = chip_auth_info(dg14) if dg14 else None
     if info is not None:
         report(translatable("Vérification de la puce"), 0.27)
+        channel.proving = True  # a refusal here is the chip's failure (see sm.SecureTransport)
         try:
             channel.sm = ca.authenticate(channel, info, rng)
             files.select(lds.FILES["DG1"][0])  # the first exchange under the new keys
@@ -275,6 +280,8 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
                 "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
                 "(Chip Authentication en échec) : copie de puce probable."
             )
+        finally:
+            channel.proving = False
     groups: dict[str, bytes] = {"DG1": dg1}
     if dg14 is not None:
         groups["DG14"] = dg14
@@ -361,6 +368,14 @@ def read_resuming(
     """
     cache = cache if cache is not None else {}
     link = link if link is not None else LinkLog()
+    reached = [0.0]
+
+    def forward(step: str, fraction: float) -> None:
+        # A new session starts again from « Connexion à la puce »: the bar does not go back.
+        reached[0] = max(reached[0], fraction)
+        if progress is not None:
+            progress(step, reached[0])
+
     opened = 1
     while True:
         try:
@@ -369,7 +384,7 @@ def read_resuming(
                 access,
                 trust=trust,
                 rng=rng,
-                progress=progress,
+                progress=forward,
                 extended=extended,
                 cache=cache,
                 link=link,

@@ -16,6 +16,11 @@ has left behind: its MAC fails. Which of the two the card did is for the card to
 never saw the command, it expects an earlier count, refuses the MAC and ends the session
 (6988); the first answer after a loss must verify, or the session is taken as lost
 (``SessionLost``) and a new one is opened; nothing of that answer is used.
+
+A card that says its session is over (6987, 6988: another program spoke to it in plain, say)
+is taken at its word at any time, a new session follows, except while it proves itself (Chip
+or Active Authentication, ``proving``): there a refusal is its failure, or a copy would answer
+6988 to be read anew instead of being found out.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hmac
 
 from devices.nfc import tlv
 from devices.nfc.apdu import (
+    CardStatusError,
     CommandApdu,
     LinkInterrupted,
     LinkLog,
@@ -193,6 +199,8 @@ class SecureTransport:
         self.transport = transport
         self.sm = sm
         self.link = link if link is not None else LinkLog()
+        #: The chip is proving itself: 6987/6988 is then its answer to give, not a lost session.
+        self.proving = False
 
     def send(self, command: CommandApdu) -> tuple[bytes, int]:
         """Protect, send, verify and decrypt: ``(data, sw)``.
@@ -205,7 +213,11 @@ class SecureTransport:
             response = self.transport.transmit(wrapped)
         except LinkInterrupted:
             return self._resume(command)
-        return self.sm.unwrap(response)
+        data, sw = self.sm.unwrap(response)
+        if sw in SM_ERRORS and not self.proving:
+            refused = CardStatusError(sw, "secure messaging")
+            raise SessionLost(f"la carte a mis fin à la session ({sw:04X})", refused)
+        return data, sw
 
     def _resume(self, command: CommandApdu) -> tuple[bytes, int]:
         """Send ``command`` again in the same session, under counts never used before."""

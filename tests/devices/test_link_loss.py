@@ -97,12 +97,42 @@ def test_a_card_reset_by_another_program_is_read_on_in_a_new_session_at_once(
     # pcscd says SCARD_W_RESET_CARD: the card is there but its session is gone. Before, the
     # read stopped with « La carte a été retirée pendant la lecture ».
     virtual = card("cnie", Faults(no_extended_length=True))
-    reading = reader.read(CAN, _reset_by_another_program(0.6))
+    reset = _reset_by_another_program(0.6)
+    shown: list[float] = []
+
+    def progress(label: str, fraction: float) -> None:
+        shown.append(fraction)
+        reset(label, fraction)
+
+    reading = reader.read(CAN, progress)
     assert reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert shown == sorted(shown)  # the new session does not send the bar back to its start
     assert virtual.chip.sessions == 2
     assert (reader.last_link.kept, reader.last_link.reopened) == (0, 1)
     size = len(virtual.chip.files[FILES["DG2"][0]])
     assert reading.file_io["DG2"][0] < size // 192  # the photo went on from where it was
+
+
+def test_a_card_another_program_spoke_to_is_read_on_in_a_new_session(
+    card: CardFactory, reader: PcscIdentityReader
+) -> None:
+    # A plain command from another PC/SC client (a desktop's smart-card daemon probing the
+    # card, say) ends the card's secure session: it answers the next command 6988. Before, the
+    # read stopped with « La puce a refusé l'opération « lecture d'un fichier » (code 6988) ».
+    virtual = card("cnie", Faults(no_extended_length=True))
+    done: list[bool] = []
+
+    def progress(label: str, fraction: float) -> None:
+        if label == "Lecture de la photo" and fraction >= 0.5 and not done:
+            done.append(True)
+            other = next(r for r in readers() if str(r) == READER).createConnection()
+            other.connect(disposition=SCARD_LEAVE_CARD)
+            other.transmit([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C])  # SELECT EF.CardAccess
+            other.disconnect()
+
+    reading = reader.read(CAN, progress)
+    assert done and reading.verdict is Verdict.AUTHENTIQUE and reading.chip_verified
+    assert virtual.chip.sessions == 2 and reader.last_link.reopened == 1
 
 
 def test_a_card_taken_away_is_never_read_on_in_its_old_session(
@@ -288,3 +318,36 @@ def test_a_second_failure_in_a_row_waits_for_pcscd_to_see_the_card_gone() -> Non
     with pytest.raises(CardRemoved):
         transport.transmit(b"\x0c\xb0\x00\x00")
     assert waits == [0.1, 0.1, 0.1]  # polled until pcscd said so, within the second
+
+
+class _Refusing(SimulatedChip):
+    """A copy that answers the chip's proof (``ins``) with a bare 6988, « session over »."""
+
+    def __init__(self, profile: str, ins: int) -> None:
+        super().__init__(PROFILES[profile])
+        self.ins = ins
+
+    def process(self, raw: bytes) -> bytes:
+        if raw[0] & 0x0C and raw[1] == self.ins and (self.ins != 0x86 or self.ca_oid):
+            self.sm = None
+            return b"\x69\x88"
+        return super().process(raw)
+
+
+@pytest.mark.parametrize(
+    ("profile", "ins", "access", "why"),
+    [
+        ("cnie", 0x86, CAN, "Chip Authentication en échec"),
+        ("passport", 0x88, PASSPORT_KEY, "Active Authentication en échec"),
+    ],
+    ids=["chip-authentication", "active-authentication"],
+)
+def test_a_chip_that_says_session_over_when_it_should_prove_itself_is_found_out(
+    trust: TrustStore, profile: str, ins: int, access: CanKey | MrzKey, why: str
+) -> None:
+    # Elsewhere 6988 opens a new session; here it would let a copy be read anew for ever.
+    chip = _Refusing(profile, ins)
+    link = LinkLog()
+    reading = read_resuming(_Field(chip), access, trust=trust, link=link)
+    assert reading.verdict is Verdict.FALSIFIE and why in reading.verdict_reason
+    assert chip.sessions == 1 and link.reopened == 0
