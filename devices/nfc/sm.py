@@ -206,7 +206,8 @@ class SecureTransport:
         """Protect, send, verify and decrypt: ``(data, sw)``.
 
         Raises:
-            SessionLost: the link failed and the card's session did not outlive it.
+            SessionLost: the link failed and the card's session did not outlive it, or the card
+                said its session is over (6987, 6988) while not proving itself.
         """
         wrapped = self.sm.wrap(command)
         try:
@@ -215,7 +216,7 @@ class SecureTransport:
             return self._resume(command)
         data, sw = self.sm.unwrap(response)
         if sw in SM_ERRORS and not self.proving:
-            refused = CardStatusError(sw, "secure messaging")
+            refused = CardStatusError(sw, "échange protégé avec la puce")
             raise SessionLost(f"la carte a mis fin à la session ({sw:04X})", refused)
         return data, sw
 
