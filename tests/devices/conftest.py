@@ -23,6 +23,10 @@ from devices.nfc.pcsc import PcscIdentityReader
 from kiosk.settings.paths import assets_dir
 
 READER = VIRTUAL_READER
+#: How long a card taken away stays away in the tests: pcscd polls vpcd's reader every 0.4 s
+#: and must see it gone (a card back before the poll is, to pcscd, a card that never left,
+#: read on in a new session without the agent being told).
+AWAY = 1.5
 
 
 def _pcscd() -> str:

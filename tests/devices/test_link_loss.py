@@ -36,7 +36,7 @@ from devices.nfc.reader import read_resuming
 from devices.nfc.sm import SecureMessaging
 from kiosk.identity.errors import CardRemoved
 from kiosk.identity.model import CanKey, MrzKey, Verdict
-from tests.devices.conftest import READER, CardFactory
+from tests.devices.conftest import AWAY, READER, CardFactory
 
 CAN = CanKey("123456")
 PASSPORT_KEY = MrzKey("24FR12345", "850315", "340101")
@@ -139,7 +139,7 @@ def test_a_card_taken_away_is_never_read_on_in_its_old_session(
     card: CardFactory, reader: PcscIdentityReader
 ) -> None:
     faults = Faults(removed_mid_read=True, removal_offset=CUT, no_extended_length=True)
-    virtual = card("cnie", faults, reinsert_after=0.6)
+    virtual = card("cnie", faults, reinsert_after=AWAY)
     with pytest.raises(CardRemoved, match="replacez la carte"):
         reader.read(CAN)
     assert virtual.chip.sessions == 1
