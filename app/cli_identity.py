@@ -20,6 +20,8 @@ FAULTS = (
     "clone-refuses-dg14",
     "wrong-can",
     "removed-mid-read",
+    "answer-lost-mid-read",
+    "command-lost-mid-read",
     "no-extended-length",
     "tampered-dg",
     "bad-tlv",
@@ -97,8 +99,7 @@ def _access(args: argparse.Namespace) -> Any:
         return CanKey(args.can)  # checks the 6 digits (InvalidCan says what is wrong)
     if args.mrz:
         mrz = parse_mrz(args.mrz.replace("/", "\n"))
-        seed = mrz.key_seed
-        return MrzKey(seed[:-15], seed[-14:-8], seed[-7:-1])
+        return MrzKey.of(mrz)
     if args.doc and args.birth and args.expiry:
         return MrzKey(args.doc, args.birth, args.expiry)
     raise ValueError("indiquez le CAN (--can), la bande MRZ (--mrz) ou --doc, --birth et --expiry")
@@ -175,6 +176,8 @@ def _card_sim(args: argparse.Namespace) -> int:
     faults = Faults(
         wrong_can="wrong-can" in args.fault,
         removed_mid_read="removed-mid-read" in args.fault,
+        answer_lost_mid_read="answer-lost-mid-read" in args.fault,
+        command_lost_mid_read="command-lost-mid-read" in args.fault,
         no_extended_length="no-extended-length" in args.fault,
         tampered_dg="tampered-dg" in args.fault,
         bad_tlv="bad-tlv" in args.fault,

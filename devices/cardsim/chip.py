@@ -30,6 +30,9 @@ from kiosk.identity.model import MrzKey
 log = logging.getLogger(__name__)
 OK = 0x9000
 TRIES = 3
+#: What the reader gets of a frame lost on the way: one byte, no status word. Through vpcd,
+#: pcscd's transmit then fails while the card stays in (an empty answer would eject it).
+GARBLED = b"\x00"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Faults:
     wrong_can: bool = False  # the printed CAN is not the chip's: every CAN try fails
     removed_mid_read: bool = False  # the card leaves the field once, while DG2 is read
     removal_offset: int = 0  # ... at the first read of DG2 at or beyond this offset
+    #: The card stays in the field, powered, but the answer to one READ BINARY of DG2 (at
+    #: ``removal_offset``) is lost on the way: the card answered (its counter moved on).
+    answer_lost_mid_read: bool = False
+    #: The same, but the command is lost before the card saw it (its counter did not move).
+    command_lost_mid_read: bool = False
+    #: After such a loss, an attacker on the link answers the next command with the answer
+    #: that was lost (genuine, under a counter value the reader has left behind)…
+    replay_after_loss: bool = False
+    #: … or with the file's bytes in plain and 9000, without secure messaging.
+    bare_after_loss: bool = False
     no_extended_length: bool = False  # extended APDUs and reads over 192 bytes are refused
     tampered_dg: bool = False  # DG1 edited after signing
     bad_tlv: bool = False  # DG2 announces a 2 GiB length
@@ -96,9 +109,22 @@ class SimulatedChip:
         holder = profile.holder
         self.mrz_key = MrzKey(holder.document_number, holder.birth, holder.expiry)
         self.tries = TRIES
-        self.removal_pending = self.faults.removed_mid_read
         self.remove_now = False
+        self.arm(self.faults)
+        self._cut_now = False  # the DG2 read where the link is cut, this command
+        self._lost_answer = b""  # the answer that did not arrive (for the replay)
+        self._attack_next = False  # an attacker answers the next command
+        #: Secure sessions opened (PACE or BAC), for the tests: a read that kept its session
+        #: after a link loss opened one.
+        self.sessions = 0
         self.power_on()
+
+    def arm(self, faults: Faults) -> None:
+        """Take ``faults`` as the chip's, the cuts mid-read pending again (the bench cuts one
+        read after another, each at its own offset, without putting the card back)."""
+        self.faults = faults
+        self.removal_pending = faults.removed_mid_read
+        self.loss_pending = faults.answer_lost_mid_read or faults.command_lost_mid_read
 
     def power_on(self) -> None:
         """A fresh contact: no session, nothing selected (the tries counter survives)."""
@@ -122,6 +148,12 @@ class SimulatedChip:
         if outer.cla & 0x0C == 0x0C:
             if self.sm is None:
                 return b"\x69\x88"
+            if self._attack_next:  # the card never sees this command: the attacker answers
+                self._attack_next = False
+                if self.faults.replay_after_loss and self._lost_answer:
+                    return self._lost_answer
+                return self.files[FILES["DG2"][0]][:64] + OK.to_bytes(2, "big")
+            count = self.sm.ssc
             try:
                 command = self.sm.unwrap_command(raw)
             except (ValueError, KeyError):
@@ -133,6 +165,8 @@ class SimulatedChip:
             if self.faults.unprotected_status and command.ins == 0xA4:
                 self.sm.ssc += 1  # the count a protected answer would have used
                 return sw.to_bytes(2, "big")
+            if self._cut_now:
+                return self._lose(count, data, sw, odd=bool(command.ins & 1))
             response = self.sm.wrap_response(data, sw, odd=bool(command.ins & 1))
             if self.next_sm is not None:  # Chip Authentication: new keys from now on
                 self.sm, self.next_sm = self.next_sm, None
@@ -143,6 +177,18 @@ class SimulatedChip:
             return b"\x67\x00"
         data, sw = self.dispatch(outer)
         return data + sw.to_bytes(2, "big")
+
+    def _lose(self, count: int, data: bytes, sw: int, *, odd: bool) -> bytes:
+        """The frame lost on the way, the card powered and in the field all along."""
+        assert self.sm is not None
+        self._cut_now = False
+        f = self.faults
+        self._attack_next = f.replay_after_loss or f.bare_after_loss
+        if f.command_lost_mid_read:
+            self.sm.ssc = count  # the card never saw the command: as it was before
+        else:  # the card answered; the answer never arrived
+            self._lost_answer = self.sm.wrap_response(data, sw, odd=odd)
+        return GARBLED
 
     def dispatch(self, c: CommandApdu) -> tuple[bytes, int]:
         """Run a plain (or unwrapped) command."""
@@ -208,6 +254,9 @@ class SimulatedChip:
         if self.selected == FILES["DG2"][0] and self.removal_pending and at:
             self.removal_pending = False
             self.remove_now = True  # the vpcd link drops instead of answering
+        if self.selected == FILES["DG2"][0] and self.loss_pending and at and self.sm is not None:
+            self.loss_pending = False
+            self._cut_now = True  # answered, but the frame is lost (see ``_lose``)
         if not odd:
             return content[offset : offset + ne], OK
         n = odd_capacity(ne)  # the 53 framing counts in Ne
@@ -246,6 +295,7 @@ class SimulatedChip:
         k_ic = self.rng(16)
         e_ic = encrypt(Cipher.DES3, k_enc, rnd_ic + rnd_ifd + k_ic)
         self.sm = bac.session_from(k_ifd, k_ic, rnd_ic, rnd_ifd)
+        self.sessions += 1
         return e_ic + mac(Cipher.DES3, k_mac, pad(e_ic, 8)), OK
 
     # -- PACE and Chip Authentication ------------------------------------------------------
@@ -324,6 +374,7 @@ class SimulatedChip:
             self.tries = TRIES
             t_picc = pace.token(cipher, k_mac, state.info.oid, state.terminal_pk)
             self.sm = SecureMessaging(cipher, k_enc, k_mac, 0)
+            self.sessions += 1
             return tlv.encode(0x7C, tlv.encode(0x86, t_picc)), OK
         return b"", 0x6A80
 

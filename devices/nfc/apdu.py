@@ -1,11 +1,16 @@
-"""Command APDUs (short and extended), the transport Protocol, and an APDU/byte counter."""
+"""Command APDUs (short and extended), the transport Protocol, and an APDU/byte counter.
+
+Also what a transport says when the link fails while the card stays on the reader
+(``LinkInterrupted``, ``SessionLost``): signals between the transport and the read, never
+shown to anyone (a read that cannot go on ends in an ``IdentityError``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from kiosk.identity.errors import HostileAnswer, UnreadableCard
+from kiosk.identity.errors import HostileAnswer, IdentityError, UnreadableCard
 from kiosk.messages import Message
 
 SW_OK = 0x9000
@@ -86,6 +91,43 @@ def split(response: bytes) -> tuple[bytes, int]:
     if len(response) < 2:
         raise HostileAnswer("réponse sans mot d'état")
     return response[:-2], int.from_bytes(response[-2:], "big")
+
+
+class LinkInterrupted(Exception):
+    """An exchange failed on the way while the reader still sees the card, powered, not reset.
+
+    The command may or may not have reached the card, and its answer, if any, was lost: the
+    card may still hold its secure session (``sm.SecureTransport`` goes on in it) or not (a new
+    one is opened, ``reader.read_resuming``).
+    """
+
+
+class SessionLost(Exception):
+    """The card is still there, as far as the reader knows, but its secure session is gone.
+
+    Raised when the card was reset, or when the first answer after a link loss says the session
+    is over or does not verify. The read opens a new session and goes on from where it was.
+
+    Args:
+        reason: for the log (no personal data).
+        cause: what the read raises if it cannot open a new session either: ``CardRemoved``
+            for a link that keeps failing, the ``HostileAnswer`` for an answer that did not
+            verify.
+    """
+
+    def __init__(self, reason: str, cause: IdentityError) -> None:
+        super().__init__(reason)
+        self.cause = cause
+
+
+@dataclass
+class LinkLog:
+    """What the link did during one read, for the log, the tests and the bench."""
+
+    #: Link losses after which the read went on in the same secure session.
+    kept: int = 0
+    #: Secure sessions opened anew in the same read after one was lost.
+    reopened: int = 0
 
 
 class CardStatusError(UnreadableCard):

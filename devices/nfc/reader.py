@@ -12,6 +12,10 @@ Order of work, and why:
 
 Which files exist is the SOD's word (signed), not EF.COM's: a copy cannot hide DG14 or DG15.
 
+``read_resuming`` is the read a reader service calls: when the link fails while the card stays
+on the reader, the read goes on in the same secure session where the card allows it
+(``sm.SecureTransport``), else in a new one opened at once, the files read kept.
+
 No personal data is logged: only file names, sizes, counts, status words and timings.
 """
 
@@ -28,6 +32,9 @@ from devices.nfc.apdu import (
     CardStatusError,
     CommandApdu,
     CountingTransport,
+    LinkInterrupted,
+    LinkLog,
+    SessionLost,
     Transport,
     split,
 )
@@ -37,7 +44,7 @@ from devices.nfc.securityinfo import PaceInfo, chip_auth_info, pace_infos
 from devices.nfc.signature import UnsupportedSignature
 from devices.nfc.sm import SecureMessaging, SecureTransport
 from devices.nfc.sod import listed_groups
-from kiosk.identity.errors import HostileAnswer, UnsupportedCard
+from kiosk.identity.errors import CardRemoved, HostileAnswer, IdentityError, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, Verdict
 from kiosk.messages import Message, translatable
 from kiosk.ports.identity import ProgressCallback
@@ -47,6 +54,8 @@ EMRTD_AID = bytes.fromhex("A0000002471001")
 CARD_ACCESS = 0x011C
 #: Files beyond DG1 read when EF.COM lists them (DG3/DG4 need Extended Access Control).
 OPTIONAL = ("DG2", "DG11", "DG12", "DG13")
+#: Secure sessions one read may open: the first, and two more after sessions lost on the way.
+SESSIONS = 3
 
 
 def _card_access(transport: Transport) -> list[PaceInfo]:
@@ -101,13 +110,15 @@ def _choose(options: list[PaceInfo], access: AccessKey) -> PaceInfo | None:
     return usable[0] if usable else None
 
 
-def _open(transport: Transport, access: AccessKey, rng: Random) -> tuple[SecureMessaging, str]:
+def _open(
+    transport: Transport, access: AccessKey, rng: Random, link: LinkLog
+) -> tuple[SecureMessaging, str]:
     options = _card_access(transport)
     info = _choose(options, access)
     if info is not None:
         sm = pace.authenticate(transport, info, access, rng)
         name = f"PACE-{info.mapping}-{info.cipher.value[0]} {info.curve.name}"
-        channel = SecureTransport(transport, sm)
+        channel = SecureTransport(transport, sm, link)
         _, sw = channel.send(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))
         if sw != SW_OK:
             raise CardStatusError(sw, "sélection de l'application passeport")
@@ -136,7 +147,11 @@ def _active_authentication(
 ) -> tuple[bool, str]:
     """``(passed, note)``: the note, when not empty, says why AA could not be verified."""
     challenge = rng(aa.CHALLENGE_LENGTH)
-    answer, sw = channel.send(aa.command(challenge, extended=extended))
+    channel.proving = True  # a refusal is the chip's failure (see sm.SecureTransport)
+    try:
+        answer, sw = channel.send(aa.command(challenge, extended=extended))
+    finally:
+        channel.proving = False
     if sw != SW_OK:
         log.warning("active authentication refused: %04X", sw)
         return False, ""
@@ -175,21 +190,29 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     extended: bool = True,
     cache: MutableMapping[str, bytes] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    link: LinkLog | None = None,
 ) -> IdentityReading:
-    """Read and verify the document behind ``transport``.
+    """Read and verify the document behind ``transport``, in one secure session.
 
-    ``cache`` keeps the files read so far: after ``CardRemoved``, calling again with the same
-    mapping skips the files already read if the chip's SOD is the same.
+    ``cache`` keeps the files read so far: after ``CardRemoved`` (or ``SessionLost``), calling
+    again with the same mapping skips the files already read if the chip's SOD is the same.
+    ``link`` counts the link losses the session outlived.
+
+    Raises:
+        SessionLost: the session was lost on the way, the card still there (see
+            ``read_resuming``, which opens a new one).
+        LinkInterrupted: the link failed while no session was there to go on in (PACE, BAC).
     """
     report = progress or (lambda step, fraction: None)
     cache = cache if cache is not None else {}
+    link = link if link is not None else LinkLog()
     counter = CountingTransport(transport)
     start = clock()
     timings: dict[str, float] = {}
     report(translatable("Connexion à la puce"), 0.05)
-    sm, protocol = _open(counter, access, rng)
+    sm, protocol = _open(counter, access, rng, link)
     timings["acces"] = clock() - start
-    channel = SecureTransport(counter, sm)
+    channel = SecureTransport(counter, sm, link)
     files = FileReader(channel, extended=extended)
     file_io: dict[str, tuple[int, int]] = {}
 
@@ -246,6 +269,7 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
     info = chip_auth_info(dg14) if dg14 else None
     if info is not None:
         report(translatable("Vérification de la puce"), 0.27)
+        channel.proving = True  # a refusal here is the chip's failure (see sm.SecureTransport)
         try:
             channel.sm = ca.authenticate(channel, info, rng)
             files.select(lds.FILES["DG1"][0])  # the first exchange under the new keys
@@ -256,6 +280,8 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
                 "Falsifié : la puce n'a pas prouvé qu'elle détient la clé secrète de la carte "
                 "(Chip Authentication en échec) : copie de puce probable."
             )
+        finally:
+            channel.proving = False
     groups: dict[str, bytes] = {"DG1": dg1}
     if dg14 is not None:
         groups["DG14"] = dg14
@@ -314,3 +340,59 @@ def read_document(  # noqa: PLR0915 - one read, in protocol order, reads best in
         bytes_exchanged=counter.bytes,
         file_io=file_io,
     )
+
+
+def read_resuming(
+    transport: Transport,
+    access: AccessKey,
+    *,
+    trust: passive.TrustStore,
+    rng: Random = os.urandom,
+    progress: ProgressCallback | None = None,
+    extended: bool = True,
+    cache: MutableMapping[str, bytes] | None = None,
+    link: LinkLog | None = None,
+    sessions: int = SESSIONS,
+) -> IdentityReading:
+    """``read_document``, going on after link losses while the card stays on the reader.
+
+    A loss the session outlives costs one command sent again; a session lost (the card reset,
+    or its first answer after a loss refused) is replaced at once by a new PACE/BAC and Chip
+    Authentication, the files read kept and a file cut midway read on from where it stopped.
+    A link lost during PACE or BAC leaves no session to go on in: a new one is opened too.
+    ``CardRemoved`` (the card left the reader) goes to the caller as before.
+
+    Raises:
+        CardRemoved: the card left, or the link kept failing through ``sessions`` sessions.
+        HostileAnswer: the last session's answers did not verify after a loss.
+    """
+    cache = cache if cache is not None else {}
+    link = link if link is not None else LinkLog()
+    reached = [0.0]
+
+    def forward(step: str, fraction: float) -> None:
+        # A new session starts again from « Connexion à la puce »: the bar does not go back.
+        reached[0] = max(reached[0], fraction)
+        if progress is not None:
+            progress(step, reached[0])
+
+    opened = 1
+    while True:
+        try:
+            return read_document(
+                transport,
+                access,
+                trust=trust,
+                rng=rng,
+                progress=forward,
+                extended=extended,
+                cache=cache,
+                link=link,
+            )
+        except (LinkInterrupted, SessionLost) as exc:
+            cause: IdentityError = exc.cause if isinstance(exc, SessionLost) else CardRemoved()
+            if opened >= sessions:
+                raise cause from None
+            opened += 1
+            link.reopened += 1
+            log.info("secure session lost (%s): opening a new one, %d files kept", exc, len(cache))

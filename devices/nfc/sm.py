@@ -6,6 +6,21 @@ The send sequence counter (SSC) is incremented before every command and every re
 Commands with an odd INS (READ BINARY B1, whose data are BER-TLV) carry their cryptogram in
 DO'85' (no padding-content indicator) instead of DO'87' (Part 11 §9.8, ISO 7816-4 §10.2.2);
 responses are accepted in either form, since chips answer B1 with one or the other.
+
+**After a link loss** (``LinkInterrupted``: the reader still sees the card, powered) the read
+goes on in the same session when the card allows it. The command's count is spent, and so may
+be its answer's (the card may have answered what never arrived): both are skipped, and the
+command goes again under the next count. Counts only ever go up, so no count is used twice
+under one key, and an answer recorded on the way and replayed is under a count the terminal
+has left behind: its MAC fails. Which of the two the card did is for the card to say: if it
+never saw the command, it expects an earlier count, refuses the MAC and ends the session
+(6988); the first answer after a loss must verify, or the session is taken as lost
+(``SessionLost``) and a new one is opened; nothing of that answer is used.
+
+A card that says its session is over (6987, 6988: another program spoke to it in plain, say)
+is taken at its word at any time, a new session follows, except while it proves itself (Chip
+or Active Authentication, ``proving``): there a refusal is its failure, or a copy would answer
+6988 to be read anew instead of being found out.
 """
 
 from __future__ import annotations
@@ -13,9 +28,17 @@ from __future__ import annotations
 import hmac
 
 from devices.nfc import tlv
-from devices.nfc.apdu import CommandApdu, Transport, split
+from devices.nfc.apdu import (
+    CardStatusError,
+    CommandApdu,
+    LinkInterrupted,
+    LinkLog,
+    SessionLost,
+    Transport,
+    split,
+)
 from devices.nfc.crypto import Cipher, aes_block, decrypt, encrypt, mac, pad, unpad
-from kiosk.identity.errors import HostileAnswer
+from kiosk.identity.errors import CardRemoved, HostileAnswer
 
 #: Status words a card sends in plain under secure messaging, since it cannot protect them:
 #: secure-messaging data objects missing (6987) or incorrect (6988), ISO 7816-4 §5.1.3.
@@ -64,6 +87,10 @@ class SecureMessaging:
 
     def _increment(self) -> None:
         self.ssc = (self.ssc + 1) % (1 << (8 * self.cipher.block))
+
+    def skip_answer(self) -> None:
+        """Pass over the count of an answer lost on the way (the card may have used it)."""
+        self._increment()
 
     # -- terminal side -------------------------------------------------------------------
     def wrap(self, command: CommandApdu) -> bytes:
@@ -163,12 +190,48 @@ def data_object(data: bytes, tag: int) -> bytes:
 
 
 class SecureTransport:
-    """Sends plain commands through a secure-messaging session over a raw transport."""
+    """Sends plain commands through a secure-messaging session over a raw transport.
 
-    def __init__(self, transport: Transport, sm: SecureMessaging) -> None:
+    ``link`` counts the link losses the session outlived (see the module's docstring).
+    """
+
+    def __init__(self, transport: Transport, sm: SecureMessaging, link: LinkLog | None = None):
         self.transport = transport
         self.sm = sm
+        self.link = link if link is not None else LinkLog()
+        #: The chip is proving itself: 6987/6988 is then its answer to give, not a lost session.
+        self.proving = False
 
     def send(self, command: CommandApdu) -> tuple[bytes, int]:
-        """Protect, send, verify and decrypt: ``(data, sw)``."""
-        return self.sm.unwrap(self.transport.transmit(self.sm.wrap(command)))
+        """Protect, send, verify and decrypt: ``(data, sw)``.
+
+        Raises:
+            SessionLost: the link failed and the card's session did not outlive it, or the card
+                said its session is over (6987, 6988) while not proving itself.
+        """
+        wrapped = self.sm.wrap(command)
+        try:
+            response = self.transport.transmit(wrapped)
+        except LinkInterrupted:
+            return self._resume(command)
+        data, sw = self.sm.unwrap(response)
+        if sw in SM_ERRORS and not self.proving:
+            refused = CardStatusError(sw, "échange protégé avec la puce")
+            raise SessionLost(f"la carte a mis fin à la session ({sw:04X})", refused)
+        return data, sw
+
+    def _resume(self, command: CommandApdu) -> tuple[bytes, int]:
+        """Send ``command`` again in the same session, under counts never used before."""
+        self.sm.skip_answer()
+        try:
+            response = self.transport.transmit(self.sm.wrap(command))
+        except LinkInterrupted:  # twice in a row: no more guessing where the card's count is
+            raise SessionLost("liaison perdue deux fois de suite", CardRemoved()) from None
+        try:
+            data, sw = self.sm.unwrap(response)
+        except HostileAnswer as exc:  # a replay, a bare answer, or the card's other count
+            raise SessionLost("première réponse après la reprise non vérifiée", exc) from None
+        if sw in SM_ERRORS:  # the card says its session is over (it never saw the command)
+            raise SessionLost(f"la carte a mis fin à la session ({sw:04X})", CardRemoved())
+        self.link.kept += 1
+        return data, sw

@@ -106,6 +106,12 @@ class MrzKey:
     birth: str = field(repr=False)
     expiry: str = field(repr=False)
 
+    @classmethod
+    def of(cls, mrz: Mrz) -> MrzKey:
+        """The key of the chip whose MRZ this is (read by the camera or typed, checked)."""
+        seed = mrz.key_seed  # number, birth and expiry, each followed by its check digit
+        return cls(seed[:-15], seed[-14:-8], seed[-7:-1])
+
     def key_seed(self) -> str:
         """The MRZ information hashed into the key: each field followed by its check digit."""
         from kiosk.identity.mrz import check_digit

@@ -48,9 +48,10 @@ class IdentityReader(Protocol):
 
         Raises an ``IdentityError`` (``NoReader``, ``NoCard``, ``WrongCan``, ``CardBlocked``,
         ``CardRemoved``, ``UnreadableCard``…) whose message is shown in the person's language
-        (``localized``; ``str()`` is the French one for the agent). After
-        ``CardRemoved``, calling ``read`` again once the card is back resumes: files already
-        read from the same document are not read again.
+        (``localized``; ``str()`` is the French one for the agent). A link lost while the
+        card stays on the reader is not reported: the read goes on, in the same secure session
+        where the card kept it. After ``CardRemoved``, calling ``read`` again once the card is
+        back resumes: files already read from the same document are not read again.
         """
         ...
 

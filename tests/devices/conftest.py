@@ -22,6 +22,10 @@ from kiosk.settings.paths import assets_dir
 from tests.pcsc import start_pcscd, stop_pcscd
 
 READER = VIRTUAL_READER
+#: How long a card taken away stays away in the tests: pcscd polls vpcd's reader every 0.4 s
+#: and must see it gone (a card back before the poll is, to pcscd, a card that never left,
+#: read on in a new session without the agent being told).
+AWAY = 1.5
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from kiosk.identity.errors import (
 )
 from kiosk.identity.model import CanKey, DocumentKind, MrzKey, Verdict
 from kiosk.ports.identity import CardEvent, CardEventKind
-from tests.devices.conftest import READER, CardFactory
+from tests.devices.conftest import AWAY, READER, CardFactory
 
 CAN = CanKey("123456")
 PASSPORT_KEY = MrzKey("24FR12345", "850315", "340101")
@@ -166,7 +166,7 @@ def test_wrong_can_counts_the_tries_then_the_card_is_blocked(
 def test_card_removed_mid_read_then_put_back_resumes(
     card: CardFactory, reader: PcscIdentityReader
 ) -> None:
-    virtual = card("cnie", Faults(removed_mid_read=True), reinsert_after=0.6)
+    virtual = card("cnie", Faults(removed_mid_read=True), reinsert_after=AWAY)
     with pytest.raises(CardRemoved, match="replacez la carte"):
         reader.read(CAN)
     time.sleep(0.2)
@@ -183,7 +183,7 @@ def test_card_removed_in_the_middle_of_the_photo_resumes_from_there(
     # Short reads (192 bytes): the ~20 KB photo takes over 100 APDUs. Cut at 12 KB, the read
     # goes on from where it stopped under a new secure session, not from the photo's start.
     faults = Faults(removed_mid_read=True, removal_offset=12_000, no_extended_length=True)
-    virtual = card("cnie", faults, reinsert_after=0.6)
+    virtual = card("cnie", faults, reinsert_after=AWAY)
     with pytest.raises(CardRemoved):
         reader.read(CAN)
     time.sleep(0.2)

@@ -14,7 +14,8 @@ from devices.camera.simulated import SimulatedCamera
 from devices.cardsim.printed import card_front, mrz_page
 from devices.ocr.ocrb import OcrbGlyphReader
 from devices.ocr.tesseract import TesseractReader
-from kiosk.identity.model import AccessKey, CanKey, IdentityReading, manual_reading
+from kiosk.identity.errors import NoCard
+from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, manual_reading
 from kiosk.identity.mrz import parse_mrz
 from kiosk.ports.devices import CellScores, TextLayout
 from kiosk.ports.identity import CardEvent, ProgressCallback
@@ -35,7 +36,8 @@ FRONT = card_front(
 
 
 class _CardReader:
-    """A reader whose card opens with CAN 123456 only (a wrong CAN would cost a try)."""
+    """A reader whose card opens with CAN 123456 only (a wrong CAN would cost a try); asked
+    with a MRZ's key, it finds no card: the MRZ is then read alone."""
 
     def __init__(self) -> None:
         self.keys: list[AccessKey] = []
@@ -45,6 +47,8 @@ class _CardReader:
 
     def read(self, access: AccessKey, progress: ProgressCallback | None = None) -> IdentityReading:
         self.keys.append(access)
+        if isinstance(access, MrzKey):
+            raise NoCard("Lecteur de test")
         return manual_reading(parse_mrz(TD1))
 
     def watch(self, on_event: Callable[[CardEvent], None]) -> Callable[[], None]:
@@ -116,7 +120,7 @@ def test_a_passport_mrz_photographed_is_read_whole(qtbot: QtBot) -> None:
         SimulatedCamera([mrz_page(TD3)]),
         OcrbGlyphReader(),
     )
-    panel, _reader = _panel(qtbot, photos)
+    panel, reader = _panel(qtbot, photos)
     panel.mrz_photo_button.click()
     _take_and_read(qtbot, panel)
     qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
@@ -124,11 +128,14 @@ def test_a_passport_mrz_photographed_is_read_whole(qtbot: QtBot) -> None:
     assert panel.status.text().startswith("Bande MRZ lue sur la photo, chiffres de contrôle")
     panel.mrz_button.click()
     qtbot.waitUntil(lambda: panel.reading is not None)
+    assert reader.keys == [MrzKey("24FR12345", "850315", "340101")]  # the chip asked first
     reading = panel.reading
     assert reading is not None and (reading.surname, reading.given_names) == (
         "DUPONT",
         "JEAN PIERRE",
     )
+    # No passport on the reader: the MRZ alone, and the agent told how to have the chip read.
+    assert panel.status.text().startswith("Aucun document n'est posé sur le lecteur : seule")
 
 
 class _Glyphs:

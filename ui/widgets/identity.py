@@ -1,5 +1,6 @@
 """The identity panel: read the chip of an ID card or passport, or its MRZ, and show the agent
-the photo, the data and the verdict, plainly, to compare with the person at the counter.
+the photo, the data and the verdict, plainly, to compare with the person at the counter. The
+MRZ, typed or photographed, also opens a passport's chip (its BAC / PACE-MRZ key).
 
 The read runs on a worker thread; its progress comes back through a queued signal. Nothing
 personal is logged. The CAN and the MRZ can also be photographed (« Photographier le CAN »,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.identity.errors import InvalidCan, WrongCan
+from kiosk.identity.errors import InvalidCan, NoCard, WrongCan
 from kiosk.identity.model import CanKey, DocumentKind, MrzFormat, Verdict
 from kiosk.messages import format_date, translate
 from kiosk.ports.devices import CameraFault
@@ -41,6 +42,7 @@ from ui.widgets.camera import CaptureView
 from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
 
 if TYPE_CHECKING:
+    from kiosk.identity.by_mrz import MrzReading
     from kiosk.identity.model import IdentityReading
     from kiosk.ports.devices import Camera
     from kiosk.ports.identity import IdentityReader
@@ -261,6 +263,7 @@ class IdentityPanel(QFrame):
     def _build_mrz_part(self, layout: QVBoxLayout) -> None:
         self._mrz_label = QLabel()
         self._mrz_label.setObjectName("muted")
+        self._mrz_label.setWordWrap(True)  # a sentence: at twice the text size it wraps
         layout.addWidget(self._mrz_label)
         self.mrz = QPlainTextEdit()
         self.mrz.setFixedHeight(110)
@@ -422,15 +425,27 @@ class IdentityPanel(QFrame):
         )
 
     def read_mrz(self) -> None:
-        """A document without a chip: parse and check its MRZ (never better than non vérifié)."""
-        from kiosk.identity.model import manual_reading
-        from kiosk.identity.mrz import parse_mrz
+        """Read the document by its MRZ, typed or photographed (worker thread): a passport on
+        the reader from its chip, opened with the MRZ's key (BAC or PACE-MRZ); a document
+        without a chip, or none on the reader, from its MRZ alone (never better than non
+        vérifié), the status line saying why the chip was not read."""
+        from kiosk.identity.by_mrz import read_by_mrz
 
         text = self.mrz.toPlainText()
+        reader = self._reader
         self._start()
+        emit = self._progress.changed.emit  # safe from the worker thread: the signal is queued
         self._runner.run(
-            lambda: manual_reading(parse_mrz(text)), on_done=self._show, on_error=self._failed
+            lambda: read_by_mrz(text, reader, emit), on_done=self._show_mrz, on_error=self._failed
         )
+
+    def _show_mrz(self, read: MrzReading) -> None:
+        self._show(read.reading)
+        unread = read.chip_unread
+        if isinstance(unread, NoCard):
+            self._say(lambda: self._tr.t("identity.mrz_no_card"))
+        elif unread is not None:  # no reader service: its own words
+            self._say(lambda: self._tr.error(unread))
 
     def _start(self) -> None:
         self.reading = None
