@@ -20,17 +20,21 @@ from tests.cups import CupsServer, PdfQueue, start_cups
 from tests.pcsc import start_pcscd, stop_pcscd, use_second_slot
 from tests.postgres import Cluster, start_cluster
 
+# Before any other conftest imports the reader's name (tests/devices/conftest.py is loaded
+# before pytest_configure when its folder is named on the command line): xdist sets this
+# variable in the worker's process before it reads a single conftest.
+if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+    use_second_slot()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Qt reads these when the application starts (pytest-qt creates it on first use):
     offscreen windows, and the embedded on-screen keyboard exactly as the kiosk runs it.
 
-    With the test command's workers (pytest-xdist), the second one takes vpcd's second reader,
-    and the process that starts them runs pcscd for both (tests/pcsc.py)."""
+    With the test command's workers (pytest-xdist; the second one took vpcd's second reader
+    above), the process that starts them runs pcscd for both (tests/pcsc.py)."""
     worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker == "gw1":
-        use_second_slot()
-    elif worker is None and (getattr(config.option, "numprocesses", None) or 0) > 0:
+    if worker is None and (getattr(config.option, "numprocesses", None) or 0) > 0:
         config.stash[_PCSCD] = start_pcscd(VIRTUAL_READER)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
