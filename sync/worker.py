@@ -387,7 +387,7 @@ class SyncWorker:
         self._succeeded()
         try:
             # « transmis », the national number and the amount due, in one transaction.
-            self._dossiers.acknowledge(
+            self._dossiers.record_acknowledgement(
                 item.reference,
                 national_number=ack.national_number,
                 amount_due_cents=ack.amount_due_cents,
