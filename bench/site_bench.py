@@ -14,8 +14,9 @@
   credentials to. Each process runs the command's own code (``app.cli.main``) and starts its
   pass once every counter is ready (a barrier): a site's counters have their sync running when
   the queue fills, whereas eight Python processes starting together on two cores take seconds
-  to import, and the first ones ready used to drain alone, beside the others' imports, inside
-  the time measured (issue 17: that was part of the 0.66 measured with 8 counters).
+  to import: the first ones ready used to drain alone, beside the others' imports, inside the
+  time measured (issue 17: with 8 counters their first filings came over 1.3 s, 5 s after the
+  start; that start-up was the bench's, not the drain's).
 
 The machine has two shared cores: eight processes share them with the database server and the
 reference server, so the figures say what eight counters cost on *this* machine, not on a site.
