@@ -70,6 +70,16 @@ _PULL_SPACING = 2.0
 #: is flagged to its supervisor: an hourly heartbeat leaves that far from any doubt.
 REPORT_SPACING = 300.0
 REPORT_HEARTBEAT = 3600.0
+#: Seconds: a request's place this near, the next dossier is claimed now and the request waits
+#: for its place with it (:meth:`SyncWorker.throttle`), instead of being claimed once the place
+#: has come: the claim (a transaction on the store, longer on a site's busy server) no longer
+#: delays each request. Far below the claim's lease (60 s), so a claimed row is never taken
+#: again by another counter while it waits.
+CLAIM_AHEAD = 2.0
+#: Seconds: the longest a one-off pass waits before looking again at a row it cannot take yet.
+#: On a site's store the row may be another counter's, sent and acknowledged a moment later:
+#: waiting for its whole lease (a minute) kept a pass running long after the queue was empty.
+LOOK_AGAIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -279,7 +289,11 @@ class SyncWorker:
         now = self._clock.time()
         wait = self.scheduler.delay(now)
         if wait > 0:
-            return wait
+            claimed = self._outbox.claim() if wait <= CLAIM_AHEAD else None
+            if claimed is None:
+                return wait
+            self._send(claimed)  # waits for its place in throttle
+            return 0.0
         if now >= self._next_pull:
             self.pull_changes()
             return 0.0
@@ -373,7 +387,7 @@ class SyncWorker:
         self._succeeded()
         try:
             # « transmis », the national number and the amount due, in one transaction.
-            self._dossiers.acknowledge(
+            self._dossiers.record_acknowledgement(
                 item.reference,
                 national_number=ack.national_number,
                 amount_due_cents=ack.amount_due_cents,
@@ -749,9 +763,10 @@ class SyncWorker:
                 self.report.stopped_open = True
                 break
             wait = self.scheduler.delay(self._clock.time())
-            if wait > 0:
+            if wait > CLAIM_AHEAD:
                 self._sleeper.sleep(wait)
                 continue
+            # The place is near (or here): claimed now, sent at the place (throttle).
             # A dossier failing on its own gets a few tries in a pass, then the next pass's.
             given_up = [i for i, n in own_failures.items() if n >= PASS_TRIES]
             claimed = self._outbox.claim(skip=given_up)
@@ -763,8 +778,9 @@ class SyncWorker:
             due = self._outbox.next_due(skip=given_up, held=False)
             if due is None:
                 break
-            # Rows waiting for their own backoff, or leased by a process that died.
-            self._sleeper.sleep(max(0.05, due.timestamp() - self._clock.time()))
+            # Rows waiting for their own backoff, leased by a process that died, or being sent
+            # by another counter of the site: looked at again within LOOK_AGAIN.
+            self._sleeper.sleep(min(LOOK_AGAIN, max(0.05, due.timestamp() - self._clock.time())))
         if not self.report.stopped_open and self._payments is not None:
             # The timbres of acknowledged dossiers, one try each in a pass (a failure waits).
             while (timbre := self._payments.claim()) is not None:

@@ -163,7 +163,32 @@ class DossierLifecycle(DossierBase):
         agent_id: int | None = None,
     ) -> DossierSummary:
         """The national service acknowledged the filing (« en file » → « transmis »), and said
-        what is due: both kept in one transaction.
+        what is due: both kept in one transaction (:meth:`record_acknowledgement`); the
+        dossier's summary as it is then.
+
+        Raises:
+            IllegalTransition: the dossier is no longer « en file » (nothing is written).
+        """
+        self.record_acknowledgement(
+            reference,
+            national_number=national_number,
+            amount_due_cents=amount_due_cents,
+            agent_id=agent_id,
+        )
+        with self._store.read() as s:
+            return self._summary_of(s, self._load(s, self._parse_ref(reference)))
+
+    def record_acknowledgement(
+        self,
+        reference: str,
+        *,
+        national_number: str,
+        amount_due_cents: int | None = None,
+        agent_id: int | None = None,
+    ) -> None:
+        """:meth:`acknowledge` without reading the summary back: what the sync worker calls
+        for every filing. On a site's store the transaction holds the site's writer lock, which
+        every counter's writes queue for: it reads nothing it does not write.
 
         Raises:
             IllegalTransition: the dossier is no longer « en file » (nothing is written).
@@ -182,7 +207,6 @@ class DossierLifecycle(DossierBase):
             )
             if amount_due_cents is not None:
                 record_amount_due(s, dossier, amount_due_cents, now=now)
-            return self._summary_of(s, dossier)
 
     def abandon(
         self, reference: str, *, reason: str | None = None, agent_id: int | None = None

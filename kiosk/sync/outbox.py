@@ -7,7 +7,9 @@ Exactly-once, in three rules (docs/sync.md):
    rolled-back transition never leaves one behind.
 2. A worker marks the row ``envoi`` and commits *before* the request (:meth:`Outbox.claim`). A
    crash can leave a row ``envoi``, never ``acquitte``; once its lease expires it is sent again
-   with the same idempotency key, and the server replays its first answer.
+   with the same idempotency key, and the server replays its first answer. On a site's shared
+   store the counters claim rows side by side, each skipping the rows another is claiming
+   (``FOR UPDATE SKIP LOCKED``), without the site's writer lock (docs/sites.md).
 3. Only the server's acknowledgement ends the row, and it does so in the same transaction as the
    dossier's « en file → transmis » change (again through :func:`on_state_change`).
 
@@ -247,7 +249,13 @@ class Outbox:
         ``skip``: rows not to take now (those a one-off pass has given up on).
         """
         now = self._now()
-        with self._store.write() as s:
+        # Not under the site's writer lock (Store.claiming): the row is locked by this
+        # statement, and a row another counter is claiming is skipped, not waited for. Two
+        # claims cannot take one row: the second skips it while the first holds it, and finds it
+        # « envoi » and leased once the first has committed. What is read of the dossier cannot
+        # change meanwhile: a dossier « en file » is not editable, and whatever closes its row
+        # (an acknowledgement, a decision) waits for this row's lock.
+        with self._store.claiming() as s:
             while True:
                 item = s.scalars(
                     select(OutboxItem)
@@ -258,6 +266,7 @@ class Outbox:
                     )
                     .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
                     .limit(1)
+                    .with_for_update(skip_locked=True)
                 ).first()
                 if item is None:
                     return None

@@ -15,7 +15,9 @@ Sharing the capacity among the clients *active now* gives each the whole of what
   over the last ``ARRIVAL_WINDOW`` seconds and kept free for them, at most ``MAX_RESERVE`` of the
   capacity. A client's first request does not wait for a quota (after an outage it is the probe
   of a reconnecting kiosk, ~35 a second for 2,000 kiosks): without that room they would all land
-  on a service already full and be refused.
+  on a service already full and be refused. Once every kiosk of a fleet the service knows has
+  joined, none is left to come: room is kept only for the comings and goings of those already
+  there (a site's counters starting their sync together no longer drain at 40 % for 3 s).
 
 A client that says it has nothing left to send after this request (``Queue-Length: 0``) stops
 counting at once: waiting for it to miss two slots kept shares idle at the end of a drain, while
@@ -155,9 +157,21 @@ class FairShareQuota:
         return self._free(now, self.arrival_rate(now))
 
     def _free(self, now: float, arrivals: float) -> float:
-        if len(self._firsts) >= WAVE and now - self._wave_start < ARRIVAL_WINDOW:
+        if self.fleet_back(now):
+            # No kiosk of the fleet is left to join: room is kept for the comings and goings of
+            # those already seen only (a site's counters starting their sync together are a
+            # wave of two or more, but once they are all there nobody else is coming).
+            arrivals = max(0.0, arrivals - self.arrival_rate(now, firsts=True))
+        elif len(self._firsts) >= WAVE and now - self._wave_start < ARRIVAL_WINDOW:
             arrivals = self.capacity
         return self.capacity - min(arrivals * RESERVE_MARGIN, self.capacity * MAX_RESERVE)
+
+    def fleet_back(self, now: float) -> bool:
+        """Whether every kiosk the service serves has joined since the arrivals came again.
+
+        Known only when the service knows its fleet (``enrolled``); the kiosks seen lately are
+        only a floor of it (a fleet never seen before is still coming)."""
+        return self.enrolled is not None and len(self._wave) >= self.fleet(now)
 
     def book(self, client: str, now: float) -> float:
         """Book the next request of ``client`` (counted, with more to send): seconds from now.
@@ -179,7 +193,11 @@ class FairShareQuota:
         arrivals = self.arrival_rate(now)
         firsts = self.arrival_rate(now, firsts=True)
         left = max(0, self.fleet(now) - len(self._wave))
-        if firsts > 0 and at - now >= ARRIVALS_END * left / firsts + ARRIVAL_WINDOW:
+        if (
+            firsts > 0
+            and not self.fleet_back(now)  # _free leaves them out itself
+            and at - now >= ARRIVALS_END * left / firsts + ARRIVAL_WINDOW
+        ):
             arrivals -= firsts
         self._tail = at + 1.0 / (self._free(now, arrivals) * share)
         return at - now

@@ -239,6 +239,21 @@ def test_the_service_books_places_in_turn_at_its_capacity() -> None:
     assert len(alone) >= 49
 
 
+def test_a_site_whose_counters_are_all_there_gets_the_whole_capacity_from_the_start() -> None:
+    """A site's counters starting their sync together are a wave of arrivals: the service
+    keeps room for the rest of its fleet only while some of it may still come (issue 17)."""
+    queues = {f"guichet-{i}": 400 for i in range(4)}
+    # The service serves these four: once they are all there, nobody else is coming.
+    known = take_turns(FairShareQuota(50.0, enrolled=4), dict(queues), 0.0, 3.0)
+    assert set(Counter(int(t) for t, _ in known).values()) <= {50, 51}
+    # Four of eight: the other four may come any moment, room is kept for them…
+    half = take_turns(FairShareQuota(50.0, enrolled=8), dict(queues), 0.0, 3.0)
+    assert len(half) < 0.6 * len(known)
+    # …as for a fleet the service does not know (the kiosks it has seen are only a floor of it).
+    unknown = take_turns(FairShareQuota(50.0), dict(queues), 0.0, 3.0)
+    assert len(unknown) == len(half)
+
+
 def test_the_reference_server_says_its_size_and_books_places(tmp_path: Path) -> None:
     clock = SimClock()
     sim = NationalSimulator(
