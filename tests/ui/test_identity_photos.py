@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from devices.camera.simulated import SimulatedCamera
@@ -25,6 +27,7 @@ from ui.services import IdentityPhotos
 from ui.tasks import TaskRunner
 from ui.widgets.camera import Phase
 from ui.widgets.identity import IdentityPanel
+from ui.widgets.scrolling import scrolling_area
 
 FRONT = card_front(
     surname="MARTIN",
@@ -248,3 +251,36 @@ def test_without_photos_configured_no_photo_button_is_shown(qtbot: QtBot) -> Non
     qtbot.addWidget(panel)
     panel.show()
     assert not panel.can_photo_button.isVisible() and not panel.mrz_photo_button.isVisible()
+
+
+def test_what_the_photo_read_is_brought_into_view_where_the_camera_was(qtbot: QtBot) -> None:
+    # The Xvfb walk of 2026-12-05: the camera's view, taller than the panel, closed and left
+    # the page scrolled to the questions below; the CAN read was out of sight.
+    photos = IdentityPhotos(
+        TesseractReader(),
+        SimulatedCamera([FRONT]),
+        SimulatedCamera([mrz_page(TD1)]),
+        OcrbGlyphReader(),
+    )
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    panel = IdentityPanel(_CardReader(), TaskRunner(), Translator("fr"), photos=photos)
+    layout.addWidget(panel)
+    below = QWidget()
+    below.setMinimumHeight(2_000)  # the step's questions
+    layout.addWidget(below)
+    area = scrolling_area(page)
+    area.resize(1_000, 500)
+    qtbot.addWidget(area)
+    area.show()
+    panel.can_photo_button.click()
+    _take_and_read(qtbot, panel)
+    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())  # as it was left
+    qtbot.waitUntil(lambda: panel.capture is None, timeout=30_000)
+
+    def in_view(widget: QWidget) -> bool:
+        top = widget.mapTo(area.viewport(), QPoint(0, 0)).y()
+        return top >= 0 and top + widget.height() <= area.viewport().height()
+
+    qtbot.waitUntil(lambda: in_view(panel.can) and in_view(panel.read_button), timeout=3_000)
+    assert panel.can.text() == "123456"

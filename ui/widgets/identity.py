@@ -40,6 +40,7 @@ from ui.tasks import TaskRunner
 from ui.theme import restyle
 from ui.widgets.camera import CaptureView
 from ui.widgets.fields import CODE_HINTS, DIGITS_HINTS
+from ui.widgets.scrolling import bring_into_view
 
 if TYPE_CHECKING:
     from kiosk.identity.by_mrz import MrzReading
@@ -382,6 +383,7 @@ class IdentityPanel(QFrame):
             set_invalid(self.can, None)
             self._say(lambda: self._tr.t("identity.photo_can_done"))
             self.read_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            bring_into_view(self.read_button, self.can)  # what was read, where the view was
         else:
             from kiosk.identity.ocr import PhotographedMrz
 
@@ -389,6 +391,7 @@ class IdentityPanel(QFrame):
             assert isinstance(read, PhotographedMrz)  # what read_mrz returns
             text = "\n".join(read.lines)
             self.mrz.setPlainText(text)
+            bring_into_view(self.mrz_button, self.mrz)  # what was read, where the view was
             if not read.unsure:
                 self._say(lambda: self._tr.t("identity.photo_mrz_done"))
                 self.mrz_button.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
+from shiboken6 import isValid
 
 MARGIN = 12  # pixels kept between the field typed in and the keyboard
 #: What the on-screen keyboard types into (what must stay in view above it).
@@ -59,6 +60,25 @@ class _KeepFocusVisible(QObject):
             bar.setValue(top + widget.height() + MARGIN - room)
         if top - MARGIN < bar.value():
             bar.setValue(top - MARGIN)
+
+
+def bring_into_view(*widgets: QWidget) -> None:
+    """Scroll the page holding ``widgets`` so that they are in view, once it is laid out (the
+    next turn of the event loop), the last one first if they do not all fit: for what a button
+    press fills in, which the focus alone does not bring into view (a button taking the focus
+    does not scroll the page, above)."""
+
+    def scroll() -> None:
+        for widget in widgets:
+            if not isValid(widget):
+                continue
+            parent = widget.parentWidget()
+            while parent is not None and not isinstance(parent, QScrollArea):
+                parent = parent.parentWidget()
+            if parent is not None:
+                parent.ensureWidgetVisible(widget, 16, 16)
+
+    QTimer.singleShot(0, scroll)
 
 
 def scroll_back(area: QScrollArea, value: int) -> None:
