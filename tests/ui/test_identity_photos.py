@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -16,9 +17,10 @@ from devices.camera.simulated import SimulatedCamera
 from devices.cardsim.printed import card_front, mrz_page
 from devices.ocr.ocrb import OcrbGlyphReader
 from devices.ocr.tesseract import TesseractReader
-from kiosk.identity.errors import NoCard
+from kiosk.identity.errors import NoCard, UnsupportedCard
 from kiosk.identity.model import AccessKey, CanKey, IdentityReading, MrzKey, manual_reading
 from kiosk.identity.mrz import parse_mrz
+from kiosk.messages import Message
 from kiosk.ports.devices import CellScores, TextLayout
 from kiosk.ports.identity import CardEvent, ProgressCallback
 from tests.identity.ocr_samples import TD1, TD3, glyph_scores
@@ -284,3 +286,47 @@ def test_what_the_photo_read_is_brought_into_view_where_the_camera_was(qtbot: Qt
 
     qtbot.waitUntil(lambda: in_view(panel.can) and in_view(panel.read_button), timeout=3_000)
     assert panel.can.text() == "123456"
+
+
+class _CanOnlyReader(_CardReader):
+    """A CNIe on the reader: its chip opens with the CAN only."""
+
+    def read(self, access: AccessKey, progress: ProgressCallback | None = None) -> IdentityReading:
+        if isinstance(access, MrzKey):
+            raise UnsupportedCard(
+                Message(
+                    "Cette carte ne s'ouvre qu'avec son numéro CAN (6 chiffres imprimés au "
+                    "recto) : saisissez le CAN au lieu de la bande MRZ."
+                )
+            )
+        return super().read(access, progress)
+
+
+def test_a_cnie_asked_for_its_can_says_so_in_sight_of_the_can_box(qtbot: QtBot) -> None:
+    # The Xvfb walk of 2026-12-05: « Lire la bande MRZ » (below) with a CNIe on the reader; the
+    # answer, on the status line above, stayed out of the page's window.
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    panel = IdentityPanel(_CanOnlyReader(), TaskRunner(), Translator("fr"))
+    layout.addWidget(panel)
+    below = QWidget()
+    below.setMinimumHeight(2_000)
+    layout.addWidget(below)
+    area = scrolling_area(page)
+    area.resize(1_000, 200)
+    qtbot.addWidget(area)
+    area.show()
+    area.activateWindow()
+    qtbot.waitUntil(area.isActiveWindow, timeout=3_000)
+    panel.mrz.setPlainText("\n".join(TD1))
+    panel.mrz_button.setFocus()  # as the agent left it: tapped, or Space with the keyboard
+    area.ensureWidgetVisible(panel.mrz_button, 0, 0)
+
+    def in_view(widget: QWidget) -> bool:
+        top = widget.mapTo(area.viewport(), QPoint(0, 0)).y()
+        return top >= 0 and top + widget.height() <= area.viewport().height()
+
+    assert not in_view(panel.can)
+    QTest.keyClick(panel.mrz_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "saisissez le CAN" in panel.status.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: in_view(panel.status) and in_view(panel.can), timeout=3_000)

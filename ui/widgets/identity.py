@@ -493,6 +493,9 @@ class IdentityPanel(QFrame):
         self._done()
         restyle(self.status, "error")
         self._say(lambda: self._tr.error(exc))
+        # In sight, with the box it asks for: read from the MRZ's button below, the status
+        # line was above the page's window.
+        bring_into_view(self.can, self.status)
         if isinstance(exc, InvalidCan | WrongCan):
             # Said on the CAN box itself (the focus stays on the status line, or in the box
             # when the CAN was sent by the keyboard's Enter: the keyboard stays as it was).
