@@ -477,6 +477,7 @@ class MainWindow(QMainWindow):
         # takes less than its width when it could have it: two lines where one fits).
         self.agent_label.setWordWrap(short)
         self.badge.setWordWrap(short)
+        self._show_badge(self._badge)  # its short form from 1.5× on
         # At the usual size a screen fits: no scroll bar that would come and go (taking 28
         # pixels of width, moving a button from under a finger) when the on-screen keyboard
         # leaves a few pixels short; touch scrolling and the typed field kept in view remain.
@@ -708,16 +709,24 @@ class MainWindow(QMainWindow):
             followup.refresh()  # new national decisions: the list on screen reads them
         services = getattr(self, "services", None)
         t = self.tr_.t
+        # From 1.5× on, a short form: the whole sentence wrapped into the top bar's corner took
+        # four lines where it had room for two (said whole to a screen reader all the same).
+        short = self.look.scale >= 1.5
         if services is None:
-            self.badge.clear()
+            text = whole = ""
         elif services.sync_subscribe is None:
-            self.badge.setText(t("badge.not_configured"))
+            whole = t("badge.not_configured")
+            text = t("badge.not_configured_short") if short else whole
         elif badge is None:
-            self.badge.setText(t("badge.unknown"))
+            text = whole = t("badge.unknown")
         else:
             state = t("badge.online") if badge.online else t("badge.offline")
             mark = "●" if badge.online else "○"
-            self.badge.setText(f"{mark} " + t("badge.compact", state=state, count=badge.waiting))
+            whole = t("badge.compact", state=state, count=badge.waiting)
+            shown = t("badge.short", count=badge.waiting) if short else whole
+            text = f"{mark} {shown}"
+        self.badge.setText(text)
+        self.badge.setAccessibleName(whole)
         self.badge.setToolTip(badge.detail if badge else "")
 
     def _still_here(self) -> None:

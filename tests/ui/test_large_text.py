@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QSize
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabWidget, QWidget
 from pytestqt.qtbot import QtBot
 
+from kiosk.ports.devices import ConnectionBadge
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.driver import Driver
 from tests.ui.test_supervision import sign_in_as
@@ -102,6 +103,12 @@ def test_every_screen_at_twice_the_text_size_fits_1280_by_800(
     driver.settle()
     sign_in_as(driver, "Cheffe Martin", "4321")
     check(window, "home")
+    # The connection's state as the sync says it, whenever it comes (once home is painted):
+    # the top bar's corner has room for two lines at this size, not for the whole sentence.
+    window.badge_changed.emit(ConnectionBadge(configured=True, online=True, waiting=128))
+    check(window, "home, the sync's state")
+    assert window.badge.text() == "● 128 en attente"
+    assert window.badge.accessibleName() == "Service national joignable · 128 en attente d'envoi"
 
     # The longest démarche, its long choices (« Attestation d'hébergement, avec la pièce
     # d'identité de l'hébergeant… »), in French.
