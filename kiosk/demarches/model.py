@@ -276,6 +276,12 @@ class Demarche:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    def __hash__(self) -> int:
+        # What the caches keyed on a démarche hash (functools.cache, at every autosave): its id
+        # and version, not a walk of every step, field and text (~30 µs an autosave, issue 18).
+        # Equal démarches have equal ids and versions: the rule a hash must keep.
+        return hash((self.id, self.version, self.lang))
+
     def __post_init__(self) -> None:
         # The index is derived data; frozen dataclasses allow filling it through object.__setattr__.
         index: dict[str, Field | Group] = {}
