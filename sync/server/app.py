@@ -109,6 +109,25 @@ def _idem(kind: str, client: str, key: str) -> str:
     return f"{kind}:{client}:{key}"
 
 
+def _replayed(c: Any, idem: str, print_: str, **conflict: Any) -> Response | None:
+    """What an idempotency key already had: its first answer again (``Idempotent-Replayed``),
+    or a 409 when it came with another content (``conflict``: the problem's detail or code);
+    None for a key never seen."""
+    seen = c.execute(
+        "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
+    ).fetchone()
+    if seen is None:
+        return None
+    if seen["empreinte"] != print_:
+        return problem(409, "Clé d'idempotence déjà utilisée pour un autre contenu.", **conflict)
+    return Response(
+        seen["reponse"],
+        status_code=seen["statut_http"],
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
 def _key_problem() -> JSONResponse:
     return problem(
         400,
@@ -263,22 +282,9 @@ class NationalSimulator:
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
         idem = _idem("depot", client, key)
         with self.db.tx() as c:
-            seen = c.execute(
-                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
-            ).fetchone()
-            if seen is not None:
-                if seen["empreinte"] != print_:
-                    return problem(
-                        409,
-                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
-                        f"La clé {key} a déjà servi pour un dossier différent.",
-                    )
-                return Response(
-                    seen["reponse"],
-                    status_code=seen["statut_http"],
-                    media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"},
-                )
+            detail = f"La clé {key} a déjà servi pour un dossier différent."
+            if (replayed := _replayed(c, idem, print_, detail=detail)) is not None:
+                return replayed
             errors = filing_errors(body, self._demarches)
             if errors:
                 return problem(
@@ -538,22 +544,8 @@ class NationalSimulator:
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
         idem = _idem("notification", client, key)  # never a filing's, a timbre's, a kiosk's
         with self.db.tx() as c:
-            seen = c.execute(
-                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
-            ).fetchone()
-            if seen is not None:
-                if seen["empreinte"] != print_:
-                    return problem(
-                        409,
-                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
-                        code="cle_reutilisee",
-                    )
-                return Response(
-                    seen["reponse"],
-                    status_code=seen["statut_http"],
-                    media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"},
-                )
+            if (replayed := _replayed(c, idem, print_, code="cle_reutilisee")) is not None:
+                return replayed
             numero = _filing_number(body["numero_national"])
             known = (
                 numero is not None
@@ -630,22 +622,8 @@ class NationalSimulator:
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
         idem = _idem("timbre", client, key)  # never a filing's, another kiosk's
         with self.db.tx() as c:
-            seen = c.execute(
-                "SELECT empreinte, statut_http, reponse FROM idem WHERE cle = ?", (idem,)
-            ).fetchone()
-            if seen is not None:
-                if seen["empreinte"] != print_:
-                    return problem(
-                        409,
-                        "Clé d'idempotence déjà utilisée pour un autre contenu.",
-                        code="cle_reutilisee",
-                    )
-                return Response(
-                    seen["reponse"],
-                    status_code=seen["statut_http"],
-                    media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"},
-                )
+            if (replayed := _replayed(c, idem, print_, code="cle_reutilisee")) is not None:
+                return replayed
             status, answer = payments.use_timbre(c, body, self.now(), client)
             if status != 201:
                 # Not recorded: an unknown timbre may be registered later, and asked again.
