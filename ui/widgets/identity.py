@@ -383,7 +383,7 @@ class IdentityPanel(QFrame):
             set_invalid(self.can, None)
             self._say(lambda: self._tr.t("identity.photo_can_done"))
             self.read_button.setFocus(Qt.FocusReason.OtherFocusReason)
-            bring_into_view(self.read_button, self.can)  # what was read, where the view was
+            bring_into_view(self.read_button, self.can_label)  # what was read, where the view was
         else:
             from kiosk.identity.ocr import PhotographedMrz
 
@@ -391,7 +391,7 @@ class IdentityPanel(QFrame):
             assert isinstance(read, PhotographedMrz)  # what read_mrz returns
             text = "\n".join(read.lines)
             self.mrz.setPlainText(text)
-            bring_into_view(self.mrz_button, self.mrz)  # what was read, where the view was
+            bring_into_view(self.mrz_button, self._mrz_label)  # what was read, where the view was
             if not read.unsure:
                 self._say(lambda: self._tr.t("identity.photo_mrz_done"))
                 self.mrz_button.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -495,7 +495,7 @@ class IdentityPanel(QFrame):
         self._say(lambda: self._tr.error(exc))
         # In sight, with the box it asks for: read from the MRZ's button below, the status
         # line was above the page's window.
-        bring_into_view(self.can, self.status)
+        bring_into_view(self.status, self.can_label)
         if isinstance(exc, InvalidCan | WrongCan):
             # Said on the CAN box itself (the focus stays on the status line, or in the box
             # when the CAN was sent by the keyboard's Enter: the keyboard stays as it was).
