@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import QLocale, QObject, Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAccessibleWidget,
+    QApplication,
     QLabel,
     QLayout,
     QPlainTextEdit,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 SINGLE_CHOICE = "single_choice"
 
 _installed: list[bool] = []
+_enter: list[QObject] = []
 #: Who else hears the announcements (tests; the bridge to AT-SPI hears them through Qt).
 _listeners: list[Callable[[QObject, str, bool], None]] = []
 
@@ -90,11 +92,38 @@ def _factory(_key: str, obj: object) -> QAccessibleWidget | None:
     return None
 
 
+class _EnterPresses(QObject):
+    """Enter presses the button that has the focus, as Space does: Qt presses a button with
+    Enter only in a dialog, and a keyboard user at the counter (or a person used to the web's
+    buttons) presses Enter on « Lire la carte » and sees nothing happen (the Xvfb walk of
+    2026-12-05). A key held down presses once."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(watched, QAbstractButton)
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers()
+            in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+            and watched.hasFocus()
+        ):
+            if not event.isAutoRepeat() and watched.isEnabled():
+                watched.animateClick()
+            return True
+        return False
+
+
 def install() -> None:
-    """Give titles and single choices their roles (once per process)."""
+    """Give titles and single choices their roles, and have Enter press the focused button
+    (once per process, once the application exists)."""
     if not _installed:
         _installed.append(True)
         QAccessible.installFactory(_factory)
+        app = QApplication.instance()
+        if app is not None:
+            _enter.append(_EnterPresses(app))  # the application owns it, and so it lives
+            app.installEventFilter(_enter[0])
 
 
 def announce(source: QObject, message: str, *, urgent: bool = False) -> None:

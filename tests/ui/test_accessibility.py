@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QVBoxLayout,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -561,3 +562,36 @@ def test_the_on_screen_keyboard_is_named_and_holds_no_stray_text_box(
     assert not [i for i in interfaces[1:] if i.role() == QAccessible.Role.EditableText]
     window.tr_.set_language("ar")
     assert interfaces[0].text(QAccessible.Text.Name) == window.tr_.t("a11y.keyboard")
+
+
+def test_enter_presses_the_focused_button_as_space_does(qtbot: QtBot) -> None:
+    # The Xvfb walk of 2026-12-05: Enter on « Lire la carte » did nothing (Qt presses a button
+    # with Enter only in a dialog).
+    install()
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    read = QPushButton("Lire la carte")
+    off = QPushButton("Éteint")
+    off.setEnabled(False)
+    box = QLineEdit()
+    for widget in (read, off, box):
+        layout.addWidget(widget)
+    pressed: list[str] = []
+    read.clicked.connect(lambda: pressed.append("lire"))
+    off.clicked.connect(lambda: pressed.append("éteint"))
+    qtbot.addWidget(page)
+    page.show()
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow, timeout=3_000)
+
+    read.setFocus()
+    QTest.keyClick(read, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: pressed == ["lire"], timeout=1_000)
+    QTest.keyClick(read, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+    qtbot.waitUntil(lambda: pressed == ["lire", "lire"], timeout=1_000)
+    box.setFocus()
+    QTest.keyClick(box, Qt.Key.Key_Return)  # a box's Enter is the box's
+    off.setFocus()
+    QTest.keyClick(off, Qt.Key.Key_Return)
+    qtbot.wait(300)  # animateClick's delay
+    assert pressed == ["lire", "lire"]
