@@ -18,6 +18,7 @@ from kiosk.dossiers.reference import new_reference
 from kiosk.store import Store
 from kiosk.store.models import Dossier, OutboxItem, Usager
 from kiosk.sync.outbox import PENDING, idempotency_key
+from tests.pcsc import reader_env
 from tests.pki import Authority
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +83,12 @@ def queue_many(
 
 
 def kiosk_env(**extra: str) -> dict[str, str]:
-    """Environment for a ``kiosk`` subprocess: demo credentials, tiny real backoff delays."""
+    """Environment for a ``kiosk`` subprocess: demo credentials, tiny real backoff delays, and
+    this test worker's virtual reader (a training kiosk's card on the other worker's reader
+    would be read by its tests: tests/pcsc.py)."""
     return {
         **os.environ,
+        **reader_env(),
         **CREDENTIALS,
         "PN_KIOSK_SYNC_BACKOFF_BASE": "0.01",
         "PN_KIOSK_SYNC_BACKOFF_CAP": "0.05",
