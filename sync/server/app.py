@@ -128,6 +128,15 @@ def _replayed(c: Any, idem: str, print_: str, **conflict: Any) -> Response | Non
     )
 
 
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body, or the 400 problem to answer when it is not JSON (a body is
+    never a ``Response``: the caller tells the two apart by type)."""
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+
+
 def _key_problem() -> JSONResponse:
     return problem(
         400,
@@ -273,11 +282,9 @@ class NationalSimulator:
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY.fullmatch(key):
             return _key_problem()
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         # Canonical form: the same dossier re-serialised differently is the same request.
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
         idem = _idem("depot", client, key)
@@ -533,10 +540,9 @@ class NationalSimulator:
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY.fullmatch(key):
             return _key_problem()
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         wrong = followup.notification_errors(body)
         if wrong is not None:
             status, code, detail = wrong
@@ -571,10 +577,9 @@ class NationalSimulator:
         client = self._caller(request)
         if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         errors = enrolment.filing_errors(body)
         if errors:
             return problem(
@@ -594,10 +599,9 @@ class NationalSimulator:
     async def redeem_enrolment(self, request: Request) -> Response:
         """A new kiosk redeems a code, once: its credentials and the sealed settings. No token:
         the verifier derived from the code's secret is the proof."""
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         with self.db.tx() as c:
             status, answer = enrolment.redeem(c, str(request.path_params["id"]), body, self.now())
         if status != 200:
@@ -615,10 +619,9 @@ class NationalSimulator:
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY.fullmatch(key):
             return _key_problem()
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         print_ = fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
         idem = _idem("timbre", client, key)  # never a filing's, another kiosk's
         with self.db.tx() as c:
@@ -690,10 +693,9 @@ class NationalSimulator:
         client = self._caller(request)
         if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         status, answer = self.fleet.record_report(client, body)
         if status != 200:
             return problem(status, answer.pop("title"), answer.pop("detail", None), **answer)
@@ -711,10 +713,9 @@ class NationalSimulator:
         client = self._caller(request)
         if client is None:
             return problem(401, "Jeton absent ou expiré.")
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return problem(400, "Requête invalide.", "Le corps doit être un objet JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body  # not JSON: said as a problem
         status, answer = self.fleet.revoke(client, str(request.path_params["borne"]), body)
         if status != 200:
             return problem(status, answer.pop("title"), answer.pop("detail", None), **answer)
