@@ -81,7 +81,12 @@ def _open(paths: Paths) -> Store:
     from kiosk.store import open_store
 
     refuse_if_withdrawn(plan_for(paths))  # a revoked kiosk says so, not « key missing »
-    return open_store(paths.database, key_file=paths.db_key_file, url=paths.database_url)
+    return open_store(
+        paths.database,
+        key_file=paths.db_key_file,
+        url=paths.database_url,
+        chain=paths.audit_chain,
+    )
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -96,10 +101,23 @@ def _audit_verify(args: argparse.Namespace) -> int:
         result = AuditLog(store).verify()
     finally:
         store.close()
-    if result.ok:
+    if result.ok and [c.name for c in result.chains] in ([], [""]):
         text = (
             f"Journal de sécurité intact : {result.count} entrée(s)."
             f"\nEmpreinte de la dernière entrée : {result.head}"
+        )
+    elif result.ok:  # a site store: a chain per counter (kiosk/security/audit.py)
+        text = "\n".join(
+            [
+                f"Journal de sécurité intact : {result.count} entrée(s),"
+                f" {len(result.chains)} chaîne(s).",
+                *(
+                    f"  - {c.name or 'avant les chaînes par borne'} : {c.count} entrée(s),"
+                    f" dernière empreinte {c.head}"
+                    for c in result.chains
+                ),
+                f"Empreinte finale (toutes les chaînes) : {result.head}",
+            ]
         )
     else:
         lines = [f"Journal de sécurité ALTÉRÉ ({result.count} entrée(s) lues) :"]
@@ -131,7 +149,7 @@ def _audit_show(args: argparse.Namespace) -> int:
     finally:
         store.close()
     lines = [
-        f"n° {e.seq:<6} {e.at:%d/%m/%Y %H:%M:%S} UTC  agent {e.agent_id or '-':<4}"
+        f"{e.number:<9} {e.at:%d/%m/%Y %H:%M:%S} UTC  agent {e.agent_id or '-':<4}"
         f" {e.label:<30} {e.dossier_ref or '':<13}"
         f" {json.dumps(e.detail, ensure_ascii=False) if e.detail else ''}".rstrip()
         for e in entries

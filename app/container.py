@@ -417,6 +417,7 @@ def build(
         key_file=paths.db_key_file,
         evidence=[paths.documents_dir],
         url=paths.database_url,
+        chain=paths.audit_chain,
     )
     # Plain documents (earlier versions) are re-stored encrypted, once; a no-op while document
     # encryption is switched off (kiosk/store/documents.py: ENCRYPT_DOCUMENTS) or the data

@@ -342,6 +342,7 @@ class Settings:
             db_key_file=self.db_key_file,
             documents_key_file=self.documents_key_file,
             database_url=self.database_url,
+            audit_chain=self.api_client_id,
         )
 
     @property

@@ -88,14 +88,21 @@ def identity_answers(
 
 # The autosave's statements, compiled once (kiosk/store/prepared.py: issue 18's budget).
 _DOSSIER, _ANSWER = table_of(Dossier), table_of(Answer)
+#: The dossier an autosave writes to, its row locked until the commit on a site store, where
+#: autosaves of several counters run together (kiosk/store/site.py): two counters saving the
+#: same dossier queue there. SQLite's writers queue anyway (no ``FOR UPDATE`` is written).
 _OPEN = Prepared(
-    lambda _: select(
-        _DOSSIER.c.id,
-        _DOSSIER.c.state,
-        _DOSSIER.c.demarche_id,
-        _DOSSIER.c.demarche_version,
-        _DOSSIER.c.national_number,
-    ).where(_DOSSIER.c.reference == param(_DOSSIER.c.reference))
+    lambda _: (
+        select(
+            _DOSSIER.c.id,
+            _DOSSIER.c.state,
+            _DOSSIER.c.demarche_id,
+            _DOSSIER.c.demarche_version,
+            _DOSSIER.c.national_number,
+        )
+        .where(_DOSSIER.c.reference == param(_DOSSIER.c.reference))
+        .with_for_update()
+    )
 )
 _CLEAR = Prepared(
     lambda _: delete(_ANSWER).where(

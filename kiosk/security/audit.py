@@ -14,13 +14,22 @@ docs/security.md).
 
 :func:`record` writes inside the caller's transaction, so an action and its audit entry commit
 together. The caller's transaction is a write one (``BEGIN IMMEDIATE`` on SQLite; on a site's
-PostgreSQL store, one holding the site's writer lock, kiosk/store/site.py, which :func:`record`
-makes sure of): reading the last hash there means two writers, two counters of the same site
-included, can never both chain onto the same entry, nor lose one. Should one ever try, the
-primary key stops it: an entry's ``seq`` is its predecessor's plus one, so two entries chained
-onto the same one would share a ``seq`` (``hash`` and ``prev_hash`` need no unique index of
-their own, migration 0010; an entry chained onto an older one under a new number is a break
+PostgreSQL store, one holding the site's writer lock, or an autosave holding its counter's
+chain, kiosk/store/site.py, which :func:`record` makes sure of): reading the last hash there
+means two writers can never both chain onto the same entry, nor lose one. Should one ever try,
+the primary key stops it: an entry's ``seq`` is its predecessor's plus one, so two entries
+chained onto the same one would share a key (``hash`` and ``prev_hash`` need no unique index
+of their own, migration 0010; an entry chained onto an older one under a new number is a break
 :func:`verify_rows` reports).
+
+**Chains** (migration 0011). A lone kiosk's journal is one chain, named « ». On a site store
+each counter appends to a chain of its own, named by its identifier at the national service,
+so that counters saving at once never wait for one another's journal (issue 17); the entries
+written before 0011 stay in the chain « », closed. An entry of a named chain hashes the chain's
+name too (format 2): moved to another chain, it no longer verifies. :meth:`AuditLog.verify`
+walks each chain on its own; the « empreinte finale » a supervisor notes is the last entry's
+hash when there is one chain, as before, and otherwise the SHA-256 of every chain's name, count
+and last hash: a chain cut short, or removed whole, changes it.
 """
 
 from __future__ import annotations
@@ -28,21 +37,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
 from kiosk.store.engine import Store
 from kiosk.store.models import AuditEntry
-from kiosk.store.portable import table_of
+from kiosk.store.portable import param, table_of
 from kiosk.store.prepared import Prepared, Unit
-from kiosk.store.site import serialise_writers
+from kiosk.store.site import hold_journal
 
 GENESIS = "0" * 64
 _FORMAT = 1  # part of every hashed payload: a future encoding will be told apart
+_FORMAT_CHAINS = 2  # an entry of a named chain (migration 0011): its chain's name is hashed too
 _MAX_REPORTED = 20  # a wholesale rewrite is one message per entry: stop describing after this
 
 
@@ -175,19 +186,26 @@ def _short_scalar(value: object) -> bool:
     return isinstance(value, _SCALARS) and not (isinstance(value, str) and len(value) > _MAX_TEXT)
 
 
-def entry_hash(fields: tuple[object, ...]) -> str:
+def entry_hash(fields: tuple[object, ...], chain: object = "") -> str:
     """SHA-256 (hex) of the canonical encoding of one entry, its ``prev_hash`` included.
 
     ``fields`` are ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash)`` as stored,
-    so that a value an attacker gave another type (a number as text) changes the hash too.
+    so that a value an attacker gave another type (a number as text) changes the hash too. An
+    entry of a named chain (a site's counter) hashes the chain's name first, as stored.
     """
-    payload = json.dumps([_FORMAT, *fields], ensure_ascii=False, separators=(",", ":"))
+    head: list[object] = [_FORMAT] if chain == "" else [_FORMAT_CHAINS, chain]
+    payload = json.dumps([*head, *fields], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 _AUDIT = table_of(AuditEntry)
 _HEAD = Prepared(
-    lambda _: select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
+    lambda _: (
+        select(_AUDIT.c.seq, _AUDIT.c.hash)
+        .where(_AUDIT.c.chain == param(_AUDIT.c.chain))
+        .order_by(_AUDIT.c.seq.desc())
+        .limit(1)
+    )
 )
 _APPEND = Prepared(
     lambda _: insert(_AUDIT).values(
@@ -210,14 +228,17 @@ def record(
     Costs one indexed SELECT and one INSERT, both compiled once (kiosk/store/prepared.py):
     each autosave writes one entry.
     """
-    serialise_writers(session)
-    last = _HEAD.first(session)
+    chain = hold_journal(session)
+    last = _HEAD.first(session, chain=chain)
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     stamp = _timestamp(at)
     detail_text = canonical_detail(detail)
-    digest = entry_hash((seq, stamp, agent_id, action.value, dossier_ref, detail_text, prev_hash))
+    digest = entry_hash(
+        (seq, stamp, agent_id, action.value, dossier_ref, detail_text, prev_hash), chain
+    )
     _APPEND.execute(
         session,
+        chain=chain,
         seq=seq,
         at=at,
         agent_id=agent_id,
@@ -241,6 +262,13 @@ class Entry:
     dossier_ref: str | None
     detail: dict[str, Any]
     hash: str
+    #: The chain it belongs to: « » for a lone kiosk, a counter's identifier on a site store.
+    chain: str = ""
+
+    @property
+    def number(self) -> str:
+        """How the entry is named: « n° 12 », or on a counter's chain « borne-2 n° 12 »."""
+        return f"{self.chain} n° {self.seq}" if self.chain else f"n° {self.seq}"
 
     @property
     def label(self) -> str:
@@ -253,6 +281,7 @@ class Entry:
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json``."""
         return {
+            "chaine": self.chain,
             "numero": self.seq,
             "date": _timestamp(self.at),
             "agent": self.agent_id,
@@ -274,13 +303,23 @@ class ChainBreak:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """One chain of the journal as walked: its name, its entries and its last hash."""
+
+    name: str
+    count: int
+    head: str
+
+
+@dataclass(frozen=True)
 class Verification:
-    """The result of walking the chain."""
+    """The result of walking the chain (or every chain, see :meth:`AuditLog.verify`)."""
 
     count: int
     head: str
     breaks: tuple[ChainBreak, ...]
     unreported: int = 0
+    chains: tuple[ChainHead, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -297,6 +336,10 @@ class Verification:
                 {"type": b.kind, "position": b.position, "message": b.message} for b in self.breaks
             ],
             "ruptures_non_detaillees": self.unreported,
+            "chaines": [
+                {"chaine": c.name, "entrees": c.count, "empreinte_finale": c.head}
+                for c in self.chains
+            ],
         }
 
 
@@ -310,6 +353,7 @@ class _Row:
     detail: Any
     prev_hash: Any
     hash: Any
+    chain: Any = ""
 
     def hash_at(self, seq: object) -> str:
         return entry_hash(
@@ -321,7 +365,8 @@ class _Row:
                 self.dossier_ref,
                 self.detail,
                 self.prev_hash,
-            )
+            ),
+            self.chain,
         )
 
 
@@ -364,9 +409,13 @@ def _forked(row: _Row, first: _Row, origin: list[int | None], position_of: dict[
     )
 
 
-def verify_rows(raw_rows: list[tuple[Any, ...]]) -> Verification:
-    """Walk rows ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash)`` in order."""
-    rows = [_Row(*r) for r in raw_rows]
+def verify_rows(raw_rows: list[tuple[Any, ...]], chain: object = "") -> Verification:
+    """Walk one chain's rows ``(seq, at, agent_id, action, dossier_ref, detail, prev_hash,
+    hash)`` in order."""
+    rows = [
+        _Row(seq, at, agent, action, ref, detail, prev, digest, chain)
+        for seq, at, agent, action, ref, detail, prev, digest in raw_rows
+    ]
     top = max((r.seq for r in rows if isinstance(r.seq, int)), default=0)
     candidates = range(1, top + len(rows) + 2)
     origin: list[int | None] = []
@@ -428,6 +477,35 @@ def verify_rows(raw_rows: list[tuple[Any, ...]]) -> Verification:
     return Verification(len(rows), head, tuple(breaks), unreported)
 
 
+def verify_chains(raw_rows: list[tuple[Any, ...]]) -> Verification:
+    """Walk rows ``(chain, seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash)``
+    ordered by chain then number: each chain on its own, the breaks of a counter's chain named
+    by it (« borne-2 : l'entrée n° 4 a été modifiée »)."""
+    walked: list[tuple[str, Verification]] = []
+    for name, rows in groupby(raw_rows, key=lambda r: r[0]):
+        walked.append((str(name), verify_rows([r[1:] for r in rows], name)))
+    if not walked:
+        walked = [("", verify_rows([]))]
+    breaks: list[ChainBreak] = []
+    unreported = 0
+    for name, result in walked:
+        for b in result.breaks:
+            if len(breaks) >= _MAX_REPORTED:
+                unreported += 1
+            else:
+                breaks.append(b if not name else replace(b, message=f"{name} : {b.message}"))
+        unreported += result.unreported
+    chains = tuple(ChainHead(name, result.count, result.head) for name, result in walked)
+    if [c.name for c in chains] == [""]:
+        head = chains[0].head  # one chain, as before 0011: the anchor noted then still holds
+    else:
+        listed = [[c.name, c.count, c.head] for c in chains]
+        payload = json.dumps([_FORMAT_CHAINS, listed], ensure_ascii=False, separators=(",", ":"))
+        head = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    count = sum(c.count for c in chains)
+    return Verification(count, head, tuple(breaks), unreported, chains)
+
+
 class AuditLog:
     """Reads and checks the journal; records actions that have no transaction of their own."""
 
@@ -455,12 +533,20 @@ class AuditLog:
             )
 
     def entries(self, *, limit: int = 20, dossier_ref: str | None = None) -> list[Entry]:
-        """The last ``limit`` entries, oldest first."""
-        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-        if dossier_ref is not None:
-            query = query.where(AuditEntry.dossier_ref == dossier_ref)
+        """The last ``limit`` entries, oldest first (every chain's, in the order of time)."""
         with self._store.read() as s:
-            rows = s.scalars(query).all()
+            rows: list[AuditEntry] = []
+            for chain in s.execute(_CHAINS).scalars():
+                query = (
+                    select(AuditEntry)
+                    .where(AuditEntry.chain == chain)
+                    .order_by(AuditEntry.seq.desc())
+                    .limit(limit)
+                )
+                if dossier_ref is not None:
+                    query = query.where(AuditEntry.dossier_ref == dossier_ref)
+                rows += s.scalars(query).all()
+            rows.sort(key=lambda r: (r.at, r.chain, r.seq))
             return [
                 Entry(
                     seq=r.seq,
@@ -470,12 +556,14 @@ class AuditLog:
                     dossier_ref=r.dossier_ref,
                     detail=json.loads(r.detail),
                     hash=r.hash,
+                    chain=r.chain,
                 )
-                for r in reversed(rows)
+                for r in rows[-limit:]
+                if limit > 0
             ]
 
     def verify(self) -> Verification:
-        """Walk the whole chain (raw column values: a tampered row must not fail to parse).
+        """Walk every chain (raw column values: a tampered row must not fail to parse).
 
         The whole file is checked first: a chain read from a damaged database is no proof.
 
@@ -486,8 +574,19 @@ class AuditLog:
         with self._store.read() as s:
             rows = s.execute(
                 text(
-                    "SELECT seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash"
-                    " FROM audit ORDER BY seq"
+                    "SELECT chain, seq, at, agent_id, action, dossier_ref, detail, prev_hash,"
+                    " hash FROM audit ORDER BY chain, seq"
                 )
             ).all()
-        return verify_rows([tuple(r) for r in rows])
+        return verify_chains([tuple(r) for r in rows])
+
+
+#: The journal's chains, each found through the primary key (a loose index scan: one lookup per
+#: chain, however long the chains are).
+_CHAINS = text(
+    "WITH RECURSIVE chains(name) AS ("
+    " SELECT min(chain) FROM audit"
+    " UNION ALL SELECT (SELECT min(chain) FROM audit WHERE chain > chains.name) FROM chains"
+    " WHERE chains.name IS NOT NULL)"
+    " SELECT name FROM chains WHERE name IS NOT NULL"
+)

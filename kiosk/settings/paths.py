@@ -57,6 +57,9 @@ class Paths:
     #: A site's shared store (``postgresql://…``) used instead of ``database``; None: the
     #: embedded encrypted SQLite file.
     database_url: str | None = None
+    #: On a site store, the journal's chain this kiosk appends to: its identifier at the
+    #: national service (kiosk/security/audit.py; « » when it has none yet).
+    audit_chain: str = ""
 
     @classmethod
     def resolve(
@@ -68,6 +71,7 @@ class Paths:
         db_key_file: Path | None = None,
         documents_key_file: Path | None = None,
         database_url: str | None = None,
+        audit_chain: str | None = None,
     ) -> Paths:
         """The paths given, the others derived: the database, the key files and the documents
         in the data directory, the démarches shipped in ``assets/``."""
@@ -80,6 +84,7 @@ class Paths:
             db_key_file=db_key_file or _default_db_key(db),
             documents_key_file=documents_key_file or _default_documents_key(data / "documents"),
             database_url=database_url,
+            audit_chain=audit_chain or "",
         )
 
     @property

@@ -255,6 +255,9 @@ class Store:
     #: Set when the kiosk is withdrawn from service (kiosk/security/revocation.py): nothing is
     #: read nor written from then on, whatever its connections still hold.
     withdrawn: StoreError | None = None
+    #: The autosave's engine on a site store (kiosk/store/site.py, ``NARROW``: the site's writer
+    #: lock shared with the other counters' autosaves); None: the writers' own (SQLite).
+    _narrow: Engine | None = None
 
     def check(self) -> None:
         """Read every page of the file again and check it (``kiosk audit verify`` does first).
@@ -297,9 +300,12 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Writing]:
         """:meth:`write` without the ORM session's own cost (~60 µs a unit of work): for the
-        autosave, run at every answer (issue 18). Same transaction (``BEGIN IMMEDIATE``, the
-        site's writer lock), same errors; committed when the block ends, rolled back on an
-        exception.
+        autosave, run at every answer (issue 18). Same transaction on SQLite (``BEGIN
+        IMMEDIATE``), same errors; committed when the block ends, rolled back on an exception.
+
+        On a site store it holds the site's writer lock *shared* with the other counters'
+        autosaves (kiosk/store/site.py): what it writes must be one dossier's, whose row it
+        locks first (``FOR UPDATE``), and its journal entries go to its counter's chain.
         """
         if self.withdrawn is not None:
             raise self.withdrawn
@@ -307,7 +313,8 @@ class Store:
             raise _read_only_error(self.path)
         if self.damage is not None:
             raise self.damage
-        engine: Engine = self._writer.kw["bind"]  # the writers' options (BEGIN IMMEDIATE)
+        # The writers' options (BEGIN IMMEDIATE), or on a site store the autosave's own.
+        engine: Engine = self._narrow or self._writer.kw["bind"]
         try:
             with engine.connect() as connection, connection.begin():
                 unit = Writing(connection)
@@ -658,6 +665,7 @@ def open_store(
     encrypted: bool = True,
     evidence: Sequence[Path] = (),
     url: str | None = None,
+    chain: str = "",
 ) -> Store:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
@@ -674,6 +682,8 @@ def open_store(
             folder): a missing database beside them is refused. So does the key file in its
             default place, beside the data, which only the kiosk writes, with the database
             (a key provisioned elsewhere may come before the first start).
+        chain: on a site store, the journal's chain this counter writes to (its identifier
+            at the national service); a lone kiosk's store has one chain.
 
     Raises:
         StoreError: and its kinds, with the reason in French; the file was not modified.
@@ -681,7 +691,7 @@ def open_store(
     if url is not None:
         from kiosk.store.site import open_site_store
 
-        return open_site_store(url)
+        return open_site_store(url, chain=chain)
     key_file = key_file or db_key_file(path)
     try:
         read_only = _is_read_only(path)

@@ -410,7 +410,14 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit"
+    # 0011: one chain per counter of a site store, keyed by (chain, seq). Without a rowid on
+    # SQLite: the key is the table's own order, so it costs no index page of its own.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
+    #: The chain the entry belongs to: « » for a lone kiosk's store (and every entry written
+    #: before 0011), the counter's identifier on a site store (kiosk/security/audit.py), so
+    #: that counters saving at once never wait for one another's journal.
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     agent_id: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -4,4 +4,4 @@ Kept as a constant so that opening an up-to-date database does not load Alembic 
 checks that it matches the head of ``migrations/versions``.
 """
 
-HEAD_REVISION = "0010_audit_indexes"
+HEAD_REVISION = "0011_audit_chains"

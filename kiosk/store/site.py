@@ -7,13 +7,20 @@ contract they were written for:
 
 - **one writer at a time.** SQLite's ``BEGIN IMMEDIATE`` makes writers queue; here every write
   unit of work first takes the same transaction-level advisory lock
-  (``pg_advisory_xact_lock``), released by its commit or rollback. Every unit of work appends to
-  the one audit chain, whose next entry depends on the last, so writers would serialise there
-  anyway; taking the lock at the start, not at the audit append, also keeps each use case's
-  reading of a dossier (its state, its outbox row) true until it commits: two counters filing,
-  claiming or acknowledging the same dossier queue, and the second sees what the first did.
-  Reads never wait (PostgreSQL's snapshots), and nothing slow (a request to the national
-  service, a card read) ever runs inside a write.
+  (``pg_advisory_xact_lock``), released by its commit or rollback. Taking it at the start keeps
+  each use case's reading of a dossier (its state, its outbox row) true until it commits: two
+  counters filing, claiming or acknowledging the same dossier queue, and the second sees what
+  the first did. Reads never wait (PostgreSQL's snapshots), and nothing slow (a request to the
+  national service, a card read) ever runs inside a write.
+- **but the counters' autosaves side by side.** An autosave (:meth:`Store.writing`, the
+  :data:`NARROW` writer) holds that lock *shared*: autosaves of several counters run together,
+  never beside a whole writer (a filing waits for the autosaves under way, which wait for it
+  once it is queued: PostgreSQL serves a lock in turn). What a whole writer's lock gave them,
+  they take narrower: the dossier's row (``FOR UPDATE``: two counters on one dossier queue) and
+  the journal's chain of their own counter (:func:`hold_journal`: the journal has one chain per
+  counter, migration 0011). Each commit waits for its own ``fsync`` only, and the server
+  writes several counters' commits with one (issue 17: a site-wide chain made eight counters
+  saving at once wait for up to seven others' ``fsync``).
 - **migrations once.** Two kiosks starting together against a new database: the first migrates
   under a session-level advisory lock, the second waits, then finds the schema current.
 - **what the counter shows when the server is away**: a :class:`SiteUnreachable` in French
@@ -29,6 +36,7 @@ a password is better in a ``passfile=`` (mode 600) or replaced by a client certi
 from __future__ import annotations
 
 import ipaddress
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -53,6 +61,12 @@ from kiosk.store.engine import (
 WRITER_LOCK = 0x706E6B696F736B
 #: The advisory lock a kiosk holds while it migrates the schema.
 MIGRATION_LOCK = WRITER_LOCK + 1
+#: The first half of the advisory locks of the journal's chains, one per counter (the second
+#: half is :func:`chain_key`; two-number locks never meet :data:`WRITER_LOCK`'s).
+CHAIN_LOCKS = 0x706E6B6A
+#: The ``kiosk_writer`` option of an autosave's connection: it holds :data:`WRITER_LOCK`
+#: shared, the dossier's row and its counter's chain (see the module's docstring).
+NARROW = "narrow"
 #: Schemes taken for a site store (libpq's two spellings).
 SCHEMES = ("postgresql://", "postgres://")
 #: libpq connection parameters the kiosk sets when the URL does not: a server that does not
@@ -213,7 +227,11 @@ def explain(exc: BaseException, label: str) -> StoreError | None:
 
 
 def _on_begin(conn: Any) -> None:
-    if conn.get_execution_options().get("kiosk_writer"):
+    mode = conn.get_execution_options().get("kiosk_writer")
+    if mode == NARROW:
+        # An autosave: beside the other counters' autosaves, never beside a whole writer.
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})")
+    elif mode:
         # The counterpart of SQLite's BEGIN IMMEDIATE (see the module's docstring).
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
 
@@ -236,27 +254,49 @@ def make_engine(url: URL) -> Engine:
     return engine
 
 
-def serialise_writers(unit: Session | Writing) -> None:
-    """Make sure the caller's transaction holds the site's writer lock (no-op on SQLite, whose
-    write transactions are serialised by ``BEGIN IMMEDIATE``). A unit of work of
-    :meth:`Store.write` or :meth:`Store.writing` took it at its start (its connection carries
-    the ``kiosk_writer`` option): nothing to do, not even a round trip (an autosave's audit
-    entry asked for it a second time)."""
-    lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+def hold_journal(unit: Session | Writing) -> str:
+    """Make sure the caller's transaction may append to its journal's chain; returns the chain's
+    name (« » on SQLite and for a unit of work not told one).
+
+    On SQLite, nothing to do: write transactions are serialised by ``BEGIN IMMEDIATE``. On a
+    site store, a unit of work of :meth:`Store.write` took the site's writer lock at its start:
+    nothing to do either, not even a round trip. A narrow one (:meth:`Store.writing`, holding
+    the lock shared with the other counters' autosaves) takes its chain's lock, which only this
+    counter's other writers ask for: a transaction-level lock, held to its commit, so two
+    entries never chain onto the same one. Any other transaction takes the site's writer lock.
+    """
     if isinstance(unit, Writing):
-        connection = unit.connection
-        if connection.dialect.name == "postgresql" and not _locked_at_begin(connection):
-            unit.flush()
-            connection.execute(lock)
-        return
-    bind = unit.get_bind()
-    if bind.dialect.name == "postgresql" and not _locked_at_begin(bind):
-        unit.execute(lock)
+        unit.flush()
+        bind: Connection | Engine = unit.connection
+    else:
+        got = unit.get_bind()
+        assert isinstance(got, Connection | Engine)
+        bind = got
+    options = bind.get_execution_options()
+    chain = str(options.get("audit_chain", ""))
+    if bind.dialect.name != "postgresql":
+        return chain
+    mode = options.get("kiosk_writer")
+    if mode == NARROW:
+        statement = text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCKS}, :key)")
+        _execute(unit, statement.bindparams(key=chain_key(chain)))
+    elif not mode:
+        _execute(unit, text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+    return chain
 
 
-def _locked_at_begin(bind: Connection | Engine) -> bool:
-    """Whether ``bind``'s transactions take the writer lock as they begin (:func:`_on_begin`)."""
-    return bool(bind.get_execution_options().get("kiosk_writer"))
+def chain_key(chain: str) -> int:
+    """The second half of a chain's advisory lock: a 32-bit signed number from its name (two
+    names sharing one only make their counters wait for each other)."""
+    value = zlib.crc32(chain.encode("utf-8"))
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _execute(unit: Session | Writing, statement: Any) -> None:
+    if isinstance(unit, Writing):
+        unit.connection.execute(statement)
+    else:
+        unit.execute(statement)
 
 
 @contextmanager
@@ -297,8 +337,9 @@ def _head() -> str:
     return HEAD_REVISION
 
 
-def open_site_store(value: str) -> Store:
-    """Open the site store at the address ``value`` and apply pending migrations.
+def open_site_store(value: str, *, chain: str = "") -> Store:
+    """Open the site store at the address ``value`` and apply pending migrations; this
+    counter's journal entries go to the chain ``chain`` (kiosk/security/audit.py).
 
     Raises:
         StoreError: not an address the kiosk can use; :class:`SiteUnreachable`: the server does
@@ -325,8 +366,10 @@ def open_site_store(value: str) -> Store:
         path=Path(label),
         engine=engine,
         _writer=sessionmaker(
-            bind=engine.execution_options(kiosk_writer=True), expire_on_commit=False
+            bind=engine.execution_options(kiosk_writer=True, audit_chain=chain[:64]),
+            expire_on_commit=False,
         ),
         _reader=sessionmaker(bind=engine, expire_on_commit=False),
         site=label,
+        _narrow=engine.execution_options(kiosk_writer=NARROW, audit_chain=chain[:64]),
     )

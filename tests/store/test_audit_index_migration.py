@@ -13,11 +13,10 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
-from kiosk.security.audit import AuditAction, AuditLog, entry_hash, record
+from kiosk.security.audit import GENESIS, AuditLog, entry_hash
 from kiosk.store import Store, open_store
 from kiosk.store.engine import _alembic_config, _make_engine
 from kiosk.store.schema import HEAD_REVISION
@@ -67,10 +66,7 @@ def test_the_journal_is_kept_and_its_unique_indexes_dropped(
 ) -> None:
     engine, where = old_store
     assert _unique_on(engine, "hash") and _unique_on(engine, "prev_hash")
-    # The release before wrote its journal with the same code (the same columns).
-    with Session(engine) as s, s.begin():
-        for state in ("a", "b", "c", "d"):
-            record(s, AuditAction.OTHER, at=datetime.now(UTC), detail={"etat": state})
+    write_old_entries(engine, 4)
     before = _entries(engine)
     assert len(before) == 4
 
@@ -85,6 +81,8 @@ def test_the_journal_is_kept_and_its_unique_indexes_dropped(
         with engine.connect() as conn:
             indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("audit")}
         assert indexes["ix_audit_dossier_ref"] == ["dossier_ref"]
+        # 0011 came after: the entries of the release before form the chain « ».
+        assert [c.name for c in AuditLog(upgraded).verify().chains] == [""]
         # Still append-only, and the next entries chain on.
         for statement in ("UPDATE audit SET action = 'x'", "DELETE FROM audit"):
             with pytest.raises(DBAPIError, match="en ajout seul"), upgraded.write() as s:
@@ -96,9 +94,30 @@ def test_the_journal_is_kept_and_its_unique_indexes_dropped(
         upgraded.close()
 
 
+def write_old_entries(engine: Engine, count: int) -> None:
+    """``count`` entries as the releases before 0011 wrote them: one chain, no ``chain``."""
+    with engine.begin() as conn:
+        head = conn.execute(text("SELECT seq, hash FROM audit ORDER BY seq DESC")).first()
+        seq, prev = (head[0], head[1]) if head else (0, GENESIS)
+        for n in range(count):
+            seq += 1
+            at = datetime(2026, 12, 1, 9, n, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            fields = (seq, at, None, "evenement", None, f'{{"etat":"{n}"}}', prev)
+            prev = entry_hash(fields)
+            conn.execute(
+                text(
+                    "INSERT INTO audit (seq, at, agent_id, action, dossier_ref, detail,"
+                    " prev_hash, hash) VALUES (:seq, :at, NULL, 'evenement', NULL, :detail,"
+                    " :prev, :hash)"
+                ),
+                {"seq": seq, "at": at, "detail": fields[5], "prev": fields[6], "hash": prev},
+            )
+
+
 def _entries(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT * FROM audit ORDER BY seq"))]
+        columns = "seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash"
+        return [tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM audit ORDER BY seq"))]
 
 
 @pytest.mark.both_stores
@@ -113,8 +132,8 @@ def test_two_entries_chained_onto_one_share_a_number_and_the_second_is_refused(
         seq, at, head = s.execute(text("SELECT seq, at, hash FROM audit ORDER BY seq")).one()
     fields = (seq + 1, at, None, "evenement", None, "{}", head)
     insert = text(
-        "INSERT INTO audit (seq, at, agent_id, action, dossier_ref, detail, prev_hash, hash)"
-        " VALUES (:seq, :at, NULL, 'evenement', NULL, '{}', :prev, :hash)"
+        "INSERT INTO audit (chain, seq, at, agent_id, action, dossier_ref, detail, prev_hash,"
+        " hash) VALUES ('', :seq, :at, NULL, 'evenement', NULL, '{}', :prev, :hash)"
     )
     values = {"seq": seq + 1, "at": at, "prev": head, "hash": entry_hash(fields)}
     with store.write() as s:
@@ -141,8 +160,9 @@ def test_a_fork_forged_under_a_new_number_is_reported_by_the_chain_check(
     with store.write() as s:
         s.execute(
             text(
-                "INSERT INTO audit (seq, at, agent_id, action, dossier_ref, detail, prev_hash,"
-                " hash) VALUES (4, :at, NULL, 'evenement', NULL, '{}', :prev, :hash)"
+                "INSERT INTO audit (chain, seq, at, agent_id, action, dossier_ref, detail,"
+                " prev_hash, hash) VALUES ('', 4, :at, NULL, 'evenement', NULL, '{}', :prev,"
+                " :hash)"
             ),
             {"at": at, "prev": second, "hash": entry_hash(fields)},
         )

@@ -31,6 +31,7 @@ RELEASED = {
     "0008_search.py": "3e6b930e455e8d762828ead6f1547ea4054e5bf1bf8806d58fae0fb0a41d9465",
     "0009_sites.py": "b9aeb15cc782dfe046359a967e37edbc3778a7a6f6dd95c2baf0605bf4d4899c",
     "0010_audit_indexes.py": "86c21b856e4c16cecbf86349db0a83a8ddd45cf76d4e0e469c01bfb731e05ac8",
+    "0011_audit_chains.py": "e4ba365f1cb06b3fc84362886e7f20d1b15e16be6589c4b2b16ee1d92037ff6c",
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from kiosk.demarches import Catalog
@@ -143,11 +143,12 @@ def test_two_kiosks_write_one_at_a_time_and_the_second_sees_the_first(
         other.close()
 
 
-def test_two_kiosks_saving_at_once_keep_one_audit_chain(
+def test_two_kiosks_saving_at_once_on_one_chain_never_fork_it(
     site: Store, site_url: str, catalog: Catalog
 ) -> None:
-    """Every save appends to the one audit chain: two counters saving at the same moment never
-    fork it nor lose an entry."""
+    """Two counters without an identifier yet (their journal's chain is the same, « »): saving
+    at the same moment they take turns on it, never fork it nor lose an entry (the chains of
+    counters with identifiers: tests/store/test_site_chains.py)."""
     other = open_store(UNUSED, url=site_url)
     try:
         refs = [DossierService(st, catalog).create("succession").reference for st in (site, other)]
@@ -176,23 +177,3 @@ def test_two_kiosks_saving_at_once_keep_one_audit_chain(
         assert result.count == before + 50
     finally:
         other.close()
-
-
-def test_an_autosave_takes_the_writer_lock_once(site: Store, catalog: Catalog) -> None:
-    """The unit of work takes the site's writer lock as it begins; its audit entry does not ask
-    for it again (a round trip to the site server at every answer)."""
-    service = DossierService(site, catalog)
-    ref = service.create("succession").reference
-    service.answer(ref, "nom", "Martin")
-    sent: list[str] = []
-
-    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        sent.append(statement)
-
-    event.listen(site.engine, "before_cursor_execute", keep)
-    try:
-        service.answer(ref, "nom", "Martine")
-    finally:
-        event.remove(site.engine, "before_cursor_execute", keep)
-    assert sum(f"pg_advisory_xact_lock({WRITER_LOCK})" in s for s in sent) == 1
-    assert any(s.startswith("INSERT INTO audit") for s in sent)

@@ -580,7 +580,7 @@ class SupervisionScreen(Screen):
         self.journal.clear()
         for e in entries:
             local = e.at.astimezone()
-            text = f"n° {e.seq}  {local:%d/%m/%Y %H:%M}  {e.label}"
+            text = f"{e.number}  {local:%d/%m/%Y %H:%M}  {e.label}"
             if e.dossier_ref:
                 text += f"  {e.dossier_ref}"
             if e.detail and "par" in e.detail:

@@ -1,0 +1,262 @@
+"""Counters saving side by side on a site store (issue 17, migration 0011): an autosave holds the
+site's writer lock shared, its dossier's row and its counter's chain of the journal; a whole
+writer (a filing) still has the store to itself. Real PostgreSQL, two stores as two counters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from kiosk.demarches import Catalog
+from kiosk.dossiers.service import DossierService
+from kiosk.dossiers.states import DossierState
+from kiosk.security.audit import AuditLog
+from kiosk.store import Store, open_store
+from kiosk.store.site import CHAIN_LOCKS, WRITER_LOCK, chain_key
+from tests.postgres import Cluster
+from tests.support import file_dossier, fill
+
+UNUSED = Path("pas-de-fichier/kiosk.sqlite3")
+
+
+@pytest.fixture
+def counters(site_url: str) -> Iterator[tuple[Store, Store]]:
+    """Two counters of one site, each with its identifier at the national service."""
+    first = open_store(UNUSED, url=site_url, chain="guichet-1")
+    second = open_store(UNUSED, url=site_url, chain="guichet-2")
+    yield first, second
+    first.close()
+    second.close()
+
+
+@contextmanager
+def held_at_its_journal_entry(store: Store) -> Iterator[Callable[[], None]]:
+    """Hold the next unit of work of ``store`` that appends to the journal just before it does
+    (its locks taken, its other rows written, nothing committed); yields what lets it go."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("INSERT INTO audit") and not inside.is_set():
+            inside.set()
+            release.wait()
+
+    event.listen(store.engine, "before_cursor_execute", hold)
+    try:
+        yield release.set
+    finally:
+        release.set()
+        event.remove(store.engine, "before_cursor_execute", hold)
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    done: list[object] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:  # reported by the test's thread
+            done.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, done
+
+
+def _waiting(cluster: Cluster, database: str) -> int:
+    rows = cluster.sql(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        f" WHERE NOT l.granted AND a.datname = '{database}'"
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def _until_waiting(cluster: Cluster, site_url: str, done: list[object]) -> None:
+    """Until the server shows the second counter waiting (bounded, not timed)."""
+    database = site_url.rsplit("/", 1)[1]
+    for _ in range(2000):
+        if _waiting(cluster, database):
+            return
+        assert done == [], "la seconde borne n'a pas attendu la première"
+    pytest.fail("la seconde borne n'attend pas la première")
+
+
+def _hold_inside(store: Store, work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """Start ``work`` in a thread and return once it is held at its journal entry."""
+    thread, done = _in_thread(work)
+    for _ in range(20000):
+        assert done == [], "l'enregistrement de la première borne n'a rien écrit au journal"
+        if _journal_lock_held(store):
+            return thread, done
+        threading.Event().wait(0.001)
+    pytest.fail("la première borne n'a pas commencé son enregistrement")
+
+
+def _journal_lock_held(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        held = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 2"
+            ),
+            {"high": CHAIN_LOCKS, "low": chain_key("guichet-1") & 0xFFFFFFFF},
+        ).scalar()
+    return bool(held)
+
+
+def test_a_counter_saves_while_another_counters_save_is_under_way(
+    counters: tuple[Store, Store], catalog: Catalog
+) -> None:
+    """Counters saving at once no longer queue behind one another's commit: the second saves
+    and commits while the first is still inside its own (before 0011 it waited for it, ten
+    seconds at most, then was told the server did not answer)."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    theirs = DossierService(second, catalog)
+    ref_1 = mine.create("succession").reference
+    ref_2 = theirs.create("succession").reference
+    with held_at_its_journal_entry(first) as let_go:
+        thread, done = _hold_inside(first, lambda: mine.answer(ref_1, "nom", "MARTIN"))
+        assert theirs.answer(ref_2, "nom", "DUPONT").value == "DUPONT"
+        assert theirs.show(ref_2).answers["nom"] == "DUPONT"  # committed, seen by a new read
+        assert done == []  # the first is still inside its save
+        let_go()
+        thread.join()
+    assert not isinstance(done[0], BaseException), done
+    assert theirs.show(ref_1).answers["nom"] == "MARTIN"
+    result = AuditLog(first).verify()
+    assert result.ok
+    assert {c.name for c in result.chains} >= {"guichet-1", "guichet-2"}
+
+
+def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
+    counters: tuple[Store, Store], catalog: Catalog, pg_cluster: Cluster, site_url: str
+) -> None:
+    """A whole writer has the store to itself: the filing at the second counter waits for the
+    first counter's save of the same dossier to commit, then files the answer it saved."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    theirs = DossierService(second, catalog)
+    demarche = catalog.latest("changement_adresse")
+    ref = mine.create("changement_adresse").reference
+    fill(mine, ref, demarche)
+    with held_at_its_journal_entry(first) as let_go:
+        saving, saved = _hold_inside(first, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
+        filing, filed = _in_thread(lambda: file_dossier(theirs, ref))
+        _until_waiting(pg_cluster, site_url, filed)
+        let_go()
+        saving.join()
+        filing.join()
+    assert not isinstance(saved[0], BaseException), saved
+    assert not isinstance(filed[0], BaseException), filed
+    assert theirs.show(ref).summary.state is DossierState.EN_FILE
+    assert theirs.show(ref).answers["nom"] == "NOUVEAUNOM"
+    assert AuditLog(second).verify().ok
+
+
+def test_two_counters_saving_one_dossier_take_turns_and_the_second_sees_the_first(
+    counters: tuple[Store, Store], catalog: Catalog, pg_cluster: Cluster, site_url: str
+) -> None:
+    """The dossier's row is the autosave's to hold: a second counter saving the same validated
+    dossier waits for the first's commit, then reads what it did (back to « brouillon »,
+    once) rather than moving it back a second time from a stale reading."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    theirs = DossierService(second, catalog)
+    demarche = catalog.latest("changement_adresse")
+    ref = mine.create("changement_adresse").reference
+    fill(mine, ref, demarche)
+    assert mine.validate(ref).state is DossierState.PRET
+    with held_at_its_journal_entry(first) as let_go:
+        saving, saved = _hold_inside(first, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
+        other, answered = _in_thread(lambda: theirs.answer(ref, "prenoms", "Jeanne"))
+        _until_waiting(pg_cluster, site_url, answered)
+        let_go()
+        saving.join()
+        other.join()
+    assert not isinstance(saved[0], BaseException), saved
+    assert not isinstance(answered[0], BaseException), answered
+    view = theirs.show(ref)
+    assert view.summary.state is DossierState.BROUILLON
+    assert {k: view.answers[k] for k in ("nom", "prenoms")} == {
+        "nom": "NOUVEAUNOM",
+        "prenoms": "Jeanne",
+    }
+    back = [
+        e for e in AuditLog(first).entries(limit=50, dossier_ref=ref) if e.action == "etat_change"
+    ]
+    assert [e.detail for e in back][-1:] == [{"de": "pret", "vers": "brouillon"}]
+    assert [e.detail["vers"] for e in back].count("brouillon") == 1
+
+
+def test_an_autosave_sends_its_three_locks_once_and_never_the_whole_writers(
+    site_url: str, catalog: Catalog
+) -> None:
+    """One round trip per lock, taken once: the shared writer lock as the unit of work begins,
+    the dossier's row as it is read, the counter's chain at the journal entry."""
+    store = open_store(UNUSED, url=site_url, chain="guichet-1")
+    try:
+        service = DossierService(store, catalog)
+        ref = service.create("succession").reference
+        service.answer(ref, "nom", "Martin")
+        sent: list[str] = []
+
+        def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            sent.append(statement)
+
+        event.listen(store.engine, "before_cursor_execute", keep)
+        try:
+            service.answer(ref, "nom", "Martine")
+        finally:
+            event.remove(store.engine, "before_cursor_execute", keep)
+    finally:
+        store.close()
+    assert sum(f"pg_advisory_xact_lock_shared({WRITER_LOCK})" in s for s in sent) == 1
+    assert not any(f"pg_advisory_xact_lock({WRITER_LOCK})" in s for s in sent)
+    assert sum(f"pg_advisory_xact_lock({CHAIN_LOCKS}" in s for s in sent) == 1
+    assert sum("FOR UPDATE" in s for s in sent) == 1
+    assert sum(s.startswith("INSERT INTO audit") for s in sent) == 1
+
+
+def test_counters_saving_at_once_keep_every_chain_whole(
+    counters: tuple[Store, Store], site_url: str, catalog: Catalog
+) -> None:
+    """Two counters and a third process of the first counter (its sync, say: the same chain)
+    saving at once: every entry is kept, no chain forks, and each is in its counter's chain."""
+    first, second = counters
+    again = open_store(UNUSED, url=site_url, chain="guichet-1")
+    stores = (first, second, again)
+    try:
+        refs = [DossierService(st, catalog).create("succession").reference for st in stores]
+        before = AuditLog(first).verify()
+        counts = {c.name: c.count for c in before.chains}
+        errors: list[BaseException] = []
+
+        def counter(store: Store, ref: str) -> None:
+            service = DossierService(store, catalog)
+            try:
+                for i in range(20):
+                    service.answer(ref, "nom", f"Martin{i}")
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=counter, args=(st, ref))
+            for st, ref in zip(stores, refs, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        after = AuditLog(first).verify()
+        assert after.ok
+        grown = {c.name: c.count - counts.get(c.name, 0) for c in after.chains}
+        assert grown == {"guichet-1": 40, "guichet-2": 20}
+        assert after.head != before.head
+    finally:
+        again.close()
