@@ -76,7 +76,8 @@ def _counter(
     from kiosk.settings.paths import assets_dir
     from tests.support import file_dossier, fill
 
-    store = open_store(db, url=url)
+    # Each counter has its identifier at the national service, so its own journal chain.
+    store = open_store(db, url=url, chain=f"guichet-{os.getpid()}")
     catalog = load_catalog(assets_dir() / "demarches")
     service = DossierService(store, catalog)
     demarche = catalog.latest("changement_adresse")

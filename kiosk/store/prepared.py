@@ -12,15 +12,20 @@ SQLAlchemy's so that :class:`~kiosk.store.engine.Store` names the disk's problem
 SQLite keeps the prepared form of the last statements per connection, so nothing is parsed
 again.
 
-On a site's PostgreSQL store (a network round trip per statement, kiosk/store/site.py) the same
-statement runs through SQLAlchemy as any other: its connection handling (a server that went
-away) matters more there than microseconds.
+On a site's PostgreSQL store the same holds, on psycopg's connection: there each statement is a
+round trip to the server, and SQLAlchemy's ~100 µs of Python around each of an autosave's
+statements was most of the counter's CPU for one answer (issue 17: eight counters on the two
+cores of the bench's machine were bound by it). psycopg prepares a statement on the server once
+it has run a few times on a connection. A server that went away is told as SQLAlchemy tells
+it: the connection invalidated (the pool makes a new one), the error wrapped as its
+``DBAPIError`` with ``connection_invalidated`` set, which kiosk/store/site.py says in French.
 
 Such statements do not fire SQLAlchemy's ``before_cursor_execute`` events.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +40,8 @@ from sqlalchemy.sql.expression import Executable, Select
 from kiosk.store.engine import Writing
 
 Processor = Callable[[Any], Any]
+#: A parameter in psycopg's SQL (``%(name)s``; ``%%`` is a literal percent sign).
+_NAMED = re.compile(r"(?<!%)%\((\w+)\)s")
 #: A unit of work: an ORM session (``Store.write``/``read``) or a lighter one (``Store.writing``).
 Unit = Session | Writing
 
@@ -52,7 +59,7 @@ def connection_of(unit: Unit) -> Connection:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A statement's SQL for one SQLite dialect, its parameters' order and conversions."""
+    """A statement's SQL for one dialect and driver, its parameters and their conversions."""
 
     sql: str
     names: tuple[str, ...]
@@ -61,13 +68,18 @@ class _Compiled:
     binds: tuple[Processor | None, ...]
     results: tuple[Processor | None, ...]
     error: type[Exception]
+    #: The driver takes the parameters by name (psycopg's ``%(name)s``), not in order.
+    named: bool = False
 
-    def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
+    def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         params = {**self.fixed, **given} if self.fixed else given
-        return tuple(
+        values = (
             params[name] if convert is None else convert(params[name])
             for name, convert in zip(self.names, self.binds, strict=True)
         )
+        if self.named:
+            return dict(zip(self.names, values, strict=True))
+        return tuple(values)
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         if not any(self.results):  # text and numbers: as the driver gives them
@@ -113,7 +125,13 @@ class Prepared:
             return found
         statement = self._statement(dialect.name)
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        names = tuple(compiled.positiontup or ())
+        named = compiled.positiontup is None
+        # By name (pyformat): those the SQL names, in order of appearance, once each.
+        names = (
+            tuple(dict.fromkeys(_NAMED.findall(compiled.string)))
+            if named
+            else tuple(compiled.positiontup)
+        )
         fixed = {
             name: compiled.binds[name].effective_value
             for name in names
@@ -139,48 +157,47 @@ class Prepared:
             binds=binds,
             results=results,
             error=dialect.loaded_dbapi.Error,
+            named=named,
         )
         self._compiled[key] = made
         self._last = (dialect, made)
         return made
 
-    def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled | None]:
-        """The cursor (SQLite: a DBAPI cursor; PostgreSQL: SQLAlchemy's result)."""
+    def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
+        """A DBAPI cursor that ran the statement, and its compiled form."""
         connection = connection_of(s)
         dialect = connection.dialect
-        if dialect.name != "sqlite":
-            result = connection.execute(
-                self._statement(dialect.name),
-                dict(params),
-                execution_options={"preserve_rowcount": True},
-            )
-            return result, None
         compiled = self._compile(dialect)
         values = compiled.parameters(params)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, values)
         except compiled.error as exc:
             cursor.close()
+            gone = dialect.is_disconnect(exc, driver, cursor)  # type: ignore[arg-type]
+            if gone:  # as SQLAlchemy does: the pool will not hand this connection out again
+                connection.invalidate(exc)
             raise DBAPIError.instance(
-                compiled.sql, values, exc, compiled.error, dialect=dialect
+                compiled.sql,
+                values,
+                exc,
+                compiled.error,
+                connection_invalidated=gone,
+                dialect=dialect,
             ) from exc
         return cursor, compiled
 
     def execute(self, s: Unit, **params: Any) -> int:
         """Run a statement that changes rows, in ``s``'s transaction; the rows it changed."""
-        cursor, compiled = self._run(s, params)
+        cursor, _ = self._run(s, params)
         count = int(cursor.rowcount)
-        if compiled is not None:
-            cursor.close()
+        cursor.close()
         return count
 
     def first(self, s: Unit, **params: Any) -> tuple[Any, ...] | None:
         """The first row a query returns (its columns converted as SQLAlchemy would), or None."""
         cursor, compiled = self._run(s, params)
-        if compiled is None:
-            row = cursor.first()
-            return None if row is None else tuple(row)
         try:
             raw = cursor.fetchone()
         finally:
@@ -190,8 +207,6 @@ class Prepared:
     def all(self, s: Unit, **params: Any) -> list[tuple[Any, ...]]:
         """Every row a query returns (its columns converted as SQLAlchemy would)."""
         cursor, compiled = self._run(s, params)
-        if compiled is None:
-            return [tuple(row) for row in cursor.all()]
         try:
             raw = cursor.fetchall()
         finally:

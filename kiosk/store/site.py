@@ -227,10 +227,16 @@ def explain(exc: BaseException, label: str) -> StoreError | None:
 
 
 def _on_begin(conn: Any) -> None:
-    mode = conn.get_execution_options().get("kiosk_writer")
+    options = conn.get_execution_options()
+    mode = options.get("kiosk_writer")
     if mode == NARROW:
-        # An autosave: beside the other counters' autosaves, never beside a whole writer.
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})")
+        # An autosave: beside the other counters' autosaves, never beside a whole writer; and
+        # its counter's chain of the journal, in the same round trip (see hold_journal).
+        key = chain_key(str(options.get("audit_chain", "")))
+        conn.exec_driver_sql(
+            f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK}),"
+            f" pg_advisory_xact_lock({CHAIN_LOCKS}, {key})"
+        )
     elif mode:
         # The counterpart of SQLite's BEGIN IMMEDIATE (see the module's docstring).
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
@@ -261,9 +267,12 @@ def hold_journal(unit: Session | Writing) -> str:
     On SQLite, nothing to do: write transactions are serialised by ``BEGIN IMMEDIATE``. On a
     site store, a unit of work of :meth:`Store.write` took the site's writer lock at its start:
     nothing to do either, not even a round trip. A narrow one (:meth:`Store.writing`, holding
-    the lock shared with the other counters' autosaves) takes its chain's lock, which only this
-    counter's other writers ask for: a transaction-level lock, held to its commit, so two
-    entries never chain onto the same one. Any other transaction takes the site's writer lock.
+    the lock shared with the other counters' autosaves) took its chain's lock as it began
+    (:func:`_on_begin`), which only this counter's other writers ask for: a transaction-level
+    lock, held to its commit, so two entries never chain onto the same one. Taken first, before
+    the dossier's row, so that no two writers ever wait for each other's (a counter's second
+    autosave waits for its first before it holds anything). Any other transaction takes the
+    site's writer lock here.
     """
     if isinstance(unit, Writing):
         unit.flush()
@@ -276,12 +285,12 @@ def hold_journal(unit: Session | Writing) -> str:
     chain = str(options.get("audit_chain", ""))
     if bind.dialect.name != "postgresql":
         return chain
-    mode = options.get("kiosk_writer")
-    if mode == NARROW:
-        statement = text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCKS}, :key)")
-        _execute(unit, statement.bindparams(key=chain_key(chain)))
-    elif not mode:
-        _execute(unit, text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+    if not options.get("kiosk_writer"):
+        lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+        if isinstance(unit, Writing):
+            unit.connection.execute(lock)
+        else:
+            unit.execute(lock)
     return chain
 
 
@@ -290,13 +299,6 @@ def chain_key(chain: str) -> int:
     names sharing one only make their counters wait for each other)."""
     value = zlib.crc32(chain.encode("utf-8"))
     return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def _execute(unit: Session | Writing, statement: Any) -> None:
-    if isinstance(unit, Writing):
-        unit.connection.execute(statement)
-    else:
-        unit.execute(statement)
 
 
 @contextmanager

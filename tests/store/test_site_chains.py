@@ -7,14 +7,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
+from kiosk.security import audit
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, open_store
 from kiosk.store.site import CHAIN_LOCKS, WRITER_LOCK, chain_key
@@ -34,23 +38,33 @@ def counters(site_url: str) -> Iterator[tuple[Store, Store]]:
     second.close()
 
 
-@contextmanager
-def held_at_its_journal_entry(store: Store) -> Iterator[Callable[[], None]]:
-    """Hold the next unit of work of ``store`` that appends to the journal just before it does
-    (its locks taken, its other rows written, nothing committed); yields what lets it go."""
-    inside, release = threading.Event(), threading.Event()
+@dataclass
+class Hold:
+    """A unit of work held at its journal entry: ``inside`` once there, ``let_go`` to go on."""
 
-    def hold(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if statement.startswith("INSERT INTO audit") and not inside.is_set():
+    inside: threading.Event
+    let_go: Callable[[], None]
+
+
+@contextmanager
+def held_at_its_journal_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hold]:
+    """Hold the next unit of work that appends to the journal as it computes its entry (its
+    locks taken, its other rows written, nothing committed)."""
+    inside, release = threading.Event(), threading.Event()
+    real = audit.entry_hash
+
+    def hold(*args: Any) -> str:
+        if not inside.is_set():
             inside.set()
             release.wait()
+        return real(*args)
 
-    event.listen(store.engine, "before_cursor_execute", hold)
+    monkeypatch.setattr(audit, "entry_hash", hold)
     try:
-        yield release.set
+        yield Hold(inside, release.set)
     finally:
         release.set()
-        event.remove(store.engine, "before_cursor_execute", hold)
+        monkeypatch.setattr(audit, "entry_hash", real)
 
 
 def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
@@ -85,31 +99,18 @@ def _until_waiting(cluster: Cluster, site_url: str, done: list[object]) -> None:
     pytest.fail("la seconde borne n'attend pas la première")
 
 
-def _hold_inside(store: Store, work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+def _hold_inside(hold: Hold, work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
     """Start ``work`` in a thread and return once it is held at its journal entry."""
     thread, done = _in_thread(work)
-    for _ in range(20000):
+    for _ in range(20000):  # bounded, not timed
         assert done == [], "l'enregistrement de la première borne n'a rien écrit au journal"
-        if _journal_lock_held(store):
+        if hold.inside.wait(0.001):
             return thread, done
-        threading.Event().wait(0.001)
     pytest.fail("la première borne n'a pas commencé son enregistrement")
 
 
-def _journal_lock_held(store: Store) -> bool:
-    with store.engine.connect() as conn:
-        held = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 2"
-            ),
-            {"high": CHAIN_LOCKS, "low": chain_key("guichet-1") & 0xFFFFFFFF},
-        ).scalar()
-    return bool(held)
-
-
 def test_a_counter_saves_while_another_counters_save_is_under_way(
-    counters: tuple[Store, Store], catalog: Catalog
+    counters: tuple[Store, Store], catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counters saving at once no longer queue behind one another's commit: the second saves
     and commits while the first is still inside its own (before 0011 it waited for it, ten
@@ -119,12 +120,12 @@ def test_a_counter_saves_while_another_counters_save_is_under_way(
     theirs = DossierService(second, catalog)
     ref_1 = mine.create("succession").reference
     ref_2 = theirs.create("succession").reference
-    with held_at_its_journal_entry(first) as let_go:
-        thread, done = _hold_inside(first, lambda: mine.answer(ref_1, "nom", "MARTIN"))
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        thread, done = _hold_inside(hold, lambda: mine.answer(ref_1, "nom", "MARTIN"))
         assert theirs.answer(ref_2, "nom", "DUPONT").value == "DUPONT"
         assert theirs.show(ref_2).answers["nom"] == "DUPONT"  # committed, seen by a new read
         assert done == []  # the first is still inside its save
-        let_go()
+        hold.let_go()
         thread.join()
     assert not isinstance(done[0], BaseException), done
     assert theirs.show(ref_1).answers["nom"] == "MARTIN"
@@ -134,7 +135,11 @@ def test_a_counter_saves_while_another_counters_save_is_under_way(
 
 
 def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
-    counters: tuple[Store, Store], catalog: Catalog, pg_cluster: Cluster, site_url: str
+    counters: tuple[Store, Store],
+    catalog: Catalog,
+    pg_cluster: Cluster,
+    site_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A whole writer has the store to itself: the filing at the second counter waits for the
     first counter's save of the same dossier to commit, then files the answer it saved."""
@@ -144,11 +149,11 @@ def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
     demarche = catalog.latest("changement_adresse")
     ref = mine.create("changement_adresse").reference
     fill(mine, ref, demarche)
-    with held_at_its_journal_entry(first) as let_go:
-        saving, saved = _hold_inside(first, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        saving, saved = _hold_inside(hold, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
         filing, filed = _in_thread(lambda: file_dossier(theirs, ref))
         _until_waiting(pg_cluster, site_url, filed)
-        let_go()
+        hold.let_go()
         saving.join()
         filing.join()
     assert not isinstance(saved[0], BaseException), saved
@@ -159,7 +164,11 @@ def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
 
 
 def test_two_counters_saving_one_dossier_take_turns_and_the_second_sees_the_first(
-    counters: tuple[Store, Store], catalog: Catalog, pg_cluster: Cluster, site_url: str
+    counters: tuple[Store, Store],
+    catalog: Catalog,
+    pg_cluster: Cluster,
+    site_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The dossier's row is the autosave's to hold: a second counter saving the same validated
     dossier waits for the first's commit, then reads what it did (back to « brouillon »,
@@ -171,11 +180,11 @@ def test_two_counters_saving_one_dossier_take_turns_and_the_second_sees_the_firs
     ref = mine.create("changement_adresse").reference
     fill(mine, ref, demarche)
     assert mine.validate(ref).state is DossierState.PRET
-    with held_at_its_journal_entry(first) as let_go:
-        saving, saved = _hold_inside(first, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        saving, saved = _hold_inside(hold, lambda: mine.answer(ref, "nom", "NOUVEAUNOM"))
         other, answered = _in_thread(lambda: theirs.answer(ref, "prenoms", "Jeanne"))
         _until_waiting(pg_cluster, site_url, answered)
-        let_go()
+        hold.let_go()
         saving.join()
         other.join()
     assert not isinstance(saved[0], BaseException), saved
@@ -193,33 +202,42 @@ def test_two_counters_saving_one_dossier_take_turns_and_the_second_sees_the_firs
     assert [e.detail["vers"] for e in back].count("brouillon") == 1
 
 
-def test_an_autosave_sends_its_three_locks_once_and_never_the_whole_writers(
-    site_url: str, catalog: Catalog
+def test_an_autosave_holds_the_shared_lock_its_chain_and_its_dossier_never_the_whole(
+    counters: tuple[Store, Store], catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One round trip per lock, taken once: the shared writer lock as the unit of work begins,
-    the dossier's row as it is read, the counter's chain at the journal entry."""
-    store = open_store(UNUSED, url=site_url, chain="guichet-1")
-    try:
-        service = DossierService(store, catalog)
-        ref = service.create("succession").reference
-        service.answer(ref, "nom", "Martin")
-        sent: list[str] = []
-
-        def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            sent.append(statement)
-
-        event.listen(store.engine, "before_cursor_execute", keep)
-        try:
-            service.answer(ref, "nom", "Martine")
-        finally:
-            event.remove(store.engine, "before_cursor_execute", keep)
-    finally:
-        store.close()
-    assert sum(f"pg_advisory_xact_lock_shared({WRITER_LOCK})" in s for s in sent) == 1
-    assert not any(f"pg_advisory_xact_lock({WRITER_LOCK})" in s for s in sent)
-    assert sum(f"pg_advisory_xact_lock({CHAIN_LOCKS}" in s for s in sent) == 1
-    assert sum("FOR UPDATE" in s for s in sent) == 1
-    assert sum(s.startswith("INSERT INTO audit") for s in sent) == 1
+    """What an autosave holds while it writes, as the server sees it: the site's writer lock
+    shared, its counter's chain, its dossier's row; never the writer lock whole."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    ref = mine.create("succession").reference
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        saving, saved = _hold_inside(hold, lambda: mine.answer(ref, "nom", "MARTIN"))
+        with second.engine.connect() as conn:
+            locks = conn.execute(
+                text(
+                    "SELECT (classid::bigint << 32) | objid::bigint, classid::bigint,"
+                    " objid::bigint, objsubid, mode FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND granted"
+                )
+            ).all()
+            with pytest.raises(DBAPIError, match="could not obtain lock"):
+                conn.execute(
+                    text("SELECT id FROM dossier WHERE reference = :ref FOR UPDATE NOWAIT"),
+                    {"ref": ref},
+                )
+        hold.let_go()
+        saving.join()
+    assert not isinstance(saved[0], BaseException), saved
+    writer = [
+        mode for whole, _high, _low, subid, mode in locks if subid == 1 and whole == WRITER_LOCK
+    ]
+    chain = [
+        mode
+        for _whole, high, low, subid, mode in locks
+        if subid == 2 and high == CHAIN_LOCKS and low == chain_key("guichet-1") & 0xFFFFFFFF
+    ]
+    assert writer == ["ShareLock"]
+    assert chain == ["ExclusiveLock"]
 
 
 def test_counters_saving_at_once_keep_every_chain_whole(

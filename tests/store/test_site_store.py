@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
+from kiosk.security import audit
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, StoreError, open_store
 from kiosk.store.engine import current_revision
@@ -95,6 +96,39 @@ def test_a_server_lost_while_the_counter_types_is_said_and_the_next_save_works(
     pg_cluster.sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
     service.answer(ref, "nom", "Martin")  # the screen kept it; saved again, it is stored
     assert service.show(ref).answers["nom"] == "Martin"
+
+
+def test_a_server_lost_in_the_middle_of_a_save_is_said_and_the_next_save_works(
+    site: Store,
+    site_url: str,
+    pg_cluster: Cluster,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The connection cut between two of an autosave's statements (run on psycopg's own
+    connection, kiosk/store/prepared.py): said as the server's absence, nothing half-saved,
+    and the pool does not hand the dead connection out again."""
+    service = DossierService(site, catalog)
+    ref = service.create("succession").reference
+    database = site_url.rsplit("/", 1)[1]
+    real = audit.entry_hash
+
+    def cut(*args: object) -> str:  # the server goes away as the journal entry is computed
+        pg_cluster.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        )
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "entry_hash", cut)
+    with pytest.raises(StoreError, match="ne répond pas") as caught:
+        service.answer(ref, "nom", "Martin")
+    assert isinstance(caught.value, SiteUnreachable)
+    monkeypatch.setattr(audit, "entry_hash", real)
+    assert "nom" not in service.show(ref).answers  # rolled back whole
+    service.answer(ref, "nom", "Martin")  # the screen kept it; saved again, it is stored
+    assert service.show(ref).answers["nom"] == "Martin"
+    assert AuditLog(site).verify().ok
 
 
 def test_a_wrong_address_is_refused_with_the_setting_named() -> None:
