@@ -597,7 +597,16 @@ class SupervisionScreen(Screen):
         t = self.tr_.t
         if result.ok:
             self.verdict.setObjectName("subtitle")
-            text = t("supervision.journal.ok", count=result.count, head=result.head[:16])
+            chains = len(result.chains)
+            if chains > 1:  # a site store: a chain per counter (kiosk/security/audit.py)
+                text = t(
+                    "supervision.journal.ok_chains",
+                    count=result.count,
+                    chains=chains,
+                    head=result.head[:16],
+                )
+            else:
+                text = t("supervision.journal.ok", count=result.count, head=result.head[:16])
         else:
             self.verdict.setObjectName("error")
             breaks = "\n".join(b.message for b in result.breaks)
