@@ -21,8 +21,8 @@ Such statements do not fire SQLAlchemy's ``before_cursor_execute`` events.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -50,32 +50,51 @@ def connection_of(unit: Unit) -> Connection:
     return unit.connection
 
 
-@dataclass(frozen=True)
 class _Compiled:
     """A statement's SQL for one SQLite dialect, its parameters' order and conversions."""
 
-    sql: str
-    names: tuple[str, ...]
-    #: The values written in the statement itself (a ``LIMIT 1``).
-    fixed: Mapping[str, Any]
-    binds: tuple[Processor | None, ...]
-    results: tuple[Processor | None, ...]
-    error: type[Exception]
+    __slots__ = ("_bind_at", "_pick", "_result_at", "error", "fixed", "sql")
 
-    def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
+    def __init__(  # noqa: PLR0917 - built in one place, each argument distinct
+        self,
+        sql: str,
+        names: tuple[str, ...],
+        fixed: Mapping[str, Any],
+        binds: tuple[Processor | None, ...],
+        results: tuple[Processor | None, ...],
+        error: type[Exception],
+    ) -> None:
+        self.sql = sql
+        #: The values written in the statement itself (a ``LIMIT 1``).
+        self.fixed = fixed
+        self.error = error
+        # Run at every statement of every autosave: the values taken in one C call, and only
+        # those with a conversion (a timestamp, JSON) converted.
+        self._pick: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+        if len(names) > 1:
+            self._pick = operator.itemgetter(*names)
+        else:
+            self._pick = lambda params: tuple(params[name] for name in names)
+        self._bind_at = tuple((i, f) for i, f in enumerate(binds) if f is not None)
+        self._result_at = tuple((i, f) for i, f in enumerate(results) if f is not None)
+
+    def parameters(self, given: Mapping[str, Any]) -> Sequence[Any]:
         params = {**self.fixed, **given} if self.fixed else given
-        return tuple(
-            params[name] if convert is None else convert(params[name])
-            for name, convert in zip(self.names, self.binds, strict=True)
-        )
+        values = self._pick(params)
+        if not self._bind_at:
+            return values
+        converted = list(values)
+        for i, convert in self._bind_at:
+            converted[i] = convert(converted[i])
+        return converted
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        if not any(self.results):  # text and numbers: as the driver gives them
+        if not self._result_at:  # text and numbers: as the driver gives them
             return tuple(raw)
-        return tuple(
-            value if convert is None else convert(value)
-            for value, convert in zip(raw, self.results, strict=True)
-        )
+        values = list(raw)
+        for i, convert in self._result_at:
+            values[i] = convert(values[i])
+        return tuple(values)
 
 
 class Prepared:
@@ -146,18 +165,23 @@ class Prepared:
 
     def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled | None]:
         """The cursor (SQLite: a DBAPI cursor; PostgreSQL: SQLAlchemy's result)."""
-        connection = connection_of(s)
-        dialect = connection.dialect
-        if dialect.name != "sqlite":
-            result = connection.execute(
-                self._statement(dialect.name),
-                dict(params),
-                execution_options={"preserve_rowcount": True},
-            )
-            return result, None
+        if isinstance(s, Writing) and s.driver is not None:  # the autosave's unit, on SQLite
+            s.flush()
+            driver, dialect = s.driver, s.dialect
+        else:
+            connection = connection_of(s)
+            dialect = connection.dialect
+            if dialect.name != "sqlite":
+                result = connection.execute(
+                    self._statement(dialect.name),
+                    dict(params),
+                    execution_options={"preserve_rowcount": True},
+                )
+                return result, None
+            driver = connection.connection.driver_connection
         compiled = self._compile(dialect)
         values = compiled.parameters(params)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, values)
         except compiled.error as exc:

@@ -244,10 +244,9 @@ def serialise_writers(unit: Session | Writing) -> None:
     entry asked for it a second time)."""
     lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
     if isinstance(unit, Writing):
-        connection = unit.connection
-        if connection.dialect.name == "postgresql" and not _locked_at_begin(connection):
+        if unit.dialect.name == "postgresql" and not _locked_at_begin(unit.connection):
             unit.flush()
-            connection.execute(lock)
+            unit.connection.execute(lock)
         return
     bind = unit.get_bind()
     if bind.dialect.name == "postgresql" and not _locked_at_begin(bind):

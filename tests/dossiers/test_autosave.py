@@ -48,6 +48,34 @@ def test_an_answer_whose_audit_entry_fails_is_not_saved(
 
 
 @pytest.mark.both_stores
+def test_a_validated_dossier_whose_changed_answer_cannot_be_journalled_stays_validated(
+    store: Store, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The unit of work takes the ORM for the move back to « brouillon »: it is rolled back
+    # with the answer, and the next autosave runs as usual.
+    clock = Clock()
+    service = DossierService(store, catalog, clock=clock)
+    ref = service.create("succession").reference
+    fill(service, ref, catalog.latest("succession"))
+    validated = service.validate(ref)
+    name = service.show(ref).answers["nom"]
+
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError("journal indisponible")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("kiosk.dossiers.answers.audit", broken)
+        clock.advance(minutes=2)
+        with pytest.raises(RuntimeError, match="journal indisponible"):
+            service.answer(ref, "nom", "Dupont-Martin")
+    view = service.show(ref)
+    assert (view.summary.state, view.answers["nom"]) == (DossierState.PRET, name)
+    assert view.summary.updated_at == validated.updated_at
+    assert service.answer(ref, "nom", "Dupont-Martin").state is DossierState.BROUILLON
+    assert service.show(ref).summary.state is DossierState.BROUILLON
+
+
+@pytest.mark.both_stores
 def test_each_saved_answer_has_its_audit_entry_naming_the_question(
     service: DossierService, store: Store
 ) -> None:
