@@ -3,6 +3,7 @@ repeatable group's item removed. Each is one transaction."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import (
     Demarche,
+    Field,
     FieldType,
     JSONValue,
     parse_value,
@@ -125,6 +127,25 @@ def _save(dialect: str) -> Executable:
 
 
 _SAVE = Prepared(_save)
+
+
+@functools.lru_cache(maxsize=1024)
+def _question(demarche: Demarche, path: str) -> Field:
+    """The question an answer at ``path`` answers, found once per démarche and path (the
+    autosave asks at every answer; a path that names none raises every time).
+
+    Raises:
+        UnknownField: no such question, or a group item the démarche cannot have.
+    """
+    problem = group_index_problem(demarche, path)
+    if problem is not None:
+        raise UnknownField(problem)
+    try:
+        return demarche.field_for_path(path)
+    except KeyError:
+        raise UnknownField(
+            f"La démarche « {demarche.title} » n'a pas de question « {path} »."
+        ) from None
 
 
 def _minute(at: datetime) -> datetime:
@@ -367,15 +388,7 @@ class DossierAnswers(DossierBase):
         Returns the value stored and whether it changed: an answer saved again as it was keeps
         its time (the mandate names the person as they were when it was signed).
         """
-        problem = group_index_problem(demarche, path)
-        if problem is not None:
-            raise UnknownField(problem)
-        try:
-            field = demarche.field_for_path(path)
-        except KeyError:
-            raise UnknownField(
-                f"La démarche « {demarche.title} » n'a pas de question « {path} »."
-            ) from None
+        field = _question(demarche, path)
         value: JSONValue | None
         if raw == "" or raw is None:
             value = None
