@@ -160,10 +160,11 @@ def _still_says(changed_at: datetime, now: datetime) -> bool:
     seconds. Nothing that reads it looks closer than the minute: « modifié le » is shown to the
     minute (``kiosk dossier list``), a search lists the most recently changed first (two
     dossiers answered in the same minute keep the order of their first answer in it),
-    retention and the worklist count days. The first answer of each minute writes it, so the
-    minute shown is always the last answer's; a state change (:func:`move`), a document added,
-    a document read or an item removed write it exactly as before. A time ahead of ``now``
-    (another counter's clock) is written again, as it always was.
+    retention counts days, the worklist and the payments read it for states no answer changes.
+    The first answer of each minute writes it, so the minute shown is always the last answer's;
+    a state change (:func:`move`), a document added, a document read or an item removed write
+    it exactly as before. A time ahead of ``now`` (another counter's clock) is written again,
+    as it always was.
     """
     return changed_at <= now and _minute(changed_at) == _minute(now)
 
