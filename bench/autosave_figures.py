@@ -89,6 +89,7 @@ def _statements(store: Store, action: Callable[[], object]) -> list[str]:
         action()
     finally:
         event.remove(store.engine, "checkout", trace)
+        store.close()  # the connections traced are closed: the timed autosaves run untraced
     return [s for s in seen if not s.startswith("PRAGMA")]
 
 
@@ -113,7 +114,7 @@ def autosave_figures(
     for _ in range(2 * len(refs)):  # warm both; every dossier has its person's row
         save()
         bare.once()
-    store.engine.dispose()  # the next checkout gets the trace callback
+    store.close()  # the next checkout gets the trace callback
     statements = _statements(store, save)
     pages = _wal_pages(store.path, save)
     bare_pages = _wal_pages(bare.path, bare.once)
@@ -121,6 +122,9 @@ def autosave_figures(
     for statement in statements:
         print(f"#   {' '.join(statement.split())[:96]}")
     print(f"# pages écrites dans le journal WAL : {pages} (insert+commit nu : {bare_pages})")
+    for _ in range(2 * len(refs)):  # warm again: the traced connections were closed
+        save()
+        bare.once()
     ratios, p50s, p95s, bare95s = [], [], [], []
     for _ in range(rounds):
         saves, bares = [], []

@@ -271,13 +271,12 @@ def parse_value(field: Field, raw: str, *, today: date | None = None) -> JSONVal
         return None
     refuse_invisible(raw)
     raw = ascii_digits(raw)  # the Arabic keyboard's ١٢٣ are the numbers 123
-    # The kiosk's own local day: an overseas kiosk must not use the day in Paris.
-    day = today or datetime.now(UTC).astimezone().date()
     match field.type:
         case FieldType.TEXT | FieldType.LONG_TEXT:
             return _text(field, raw)
         case FieldType.DATE:
-            return _date(field, raw, day)
+            # The kiosk's own local day: an overseas kiosk must not use the day in Paris.
+            return _date(field, raw, today or datetime.now(UTC).astimezone().date())
         case FieldType.CHOICE:
             return _choice(field, raw)
         case FieldType.BOOLEAN:

@@ -3,8 +3,9 @@ repeatable group's item removed. Each is one transaction."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -13,6 +14,7 @@ from sqlalchemy.sql.expression import Executable
 
 from kiosk.demarches import (
     Demarche,
+    Field,
     FieldType,
     JSONValue,
     parse_value,
@@ -99,6 +101,7 @@ _OPEN = Prepared(
             _DOSSIER.c.demarche_id,
             _DOSSIER.c.demarche_version,
             _DOSSIER.c.national_number,
+            _DOSSIER.c.updated_at,
         )
         .where(_DOSSIER.c.reference == param(_DOSSIER.c.reference))
         .with_for_update()
@@ -133,6 +136,46 @@ def _save(dialect: str) -> Executable:
 _SAVE = Prepared(_save)
 
 
+@functools.lru_cache(maxsize=1024)
+def _question(demarche: Demarche, path: str) -> Field:
+    """The question an answer at ``path`` answers, found once per démarche and path (the
+    autosave asks at every answer; a path that names none raises every time).
+
+    Raises:
+        UnknownField: no such question, or a group item the démarche cannot have.
+    """
+    problem = group_index_problem(demarche, path)
+    if problem is not None:
+        raise UnknownField(problem)
+    try:
+        return demarche.field_for_path(path)
+    except KeyError:
+        raise UnknownField(
+            f"La démarche « {demarche.title} » n'a pas de question « {path} »."
+        ) from None
+
+
+def _minute(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _still_says(changed_at: datetime, now: datetime) -> bool:
+    """Whether a dossier's time of change ``changed_at`` already says ``now`` to the minute.
+
+    An autosave then leaves it as it is: rewriting it would write the dossier's row and its two
+    indexes on that time, three of the eight pages an autosave wrote (issue 18), to change only
+    seconds. Nothing that reads it looks closer than the minute: « modifié le » is shown to the
+    minute (``kiosk dossier list``), a search lists the most recently changed first (two
+    dossiers answered in the same minute keep the order of their first answer in it),
+    retention counts days, the worklist and the payments read it for states no answer changes.
+    The first answer of each minute writes it, so the minute shown is always the last answer's;
+    a state change (:func:`move`), a document added, a document read or an item removed write
+    it exactly as before. A time ahead of ``now`` (another counter's clock) is written again,
+    as it always was.
+    """
+    return changed_at <= now and _minute(changed_at) == _minute(now)
+
+
 def _is_index(text: str) -> bool:
     """``text`` is an item index as paths write it (``0``, ``12``; not ``01`` nor ``١``)."""
     return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
@@ -162,7 +205,7 @@ class DossierAnswers(DossierBase):
             row = _OPEN.first(s, reference=ref)
             if row is None:
                 raise DossierNotFound(ref)
-            dossier_id, state_value, demarche_id, version, number = row
+            dossier_id, state_value, demarche_id, version, number, changed_at = row
             state = DossierState(state_value)
             if not state.editable:
                 raise not_editable(ref, state)
@@ -173,7 +216,7 @@ class DossierAnswers(DossierBase):
             value, changed = self._write(s, dossier_id, demarche, path, raw, now)
             if not changed:  # saved again as it was: nothing to record, nothing to validate again
                 return AnswerResult(reference=ref, path=path, value=value, state=state)
-            state = self._after_change(s, dossier_id, state, now, agent_id)
+            state = self._after_change(s, dossier_id, state, now, agent_id, changed_at=changed_at)
             # The path only: the value is personal data and stays out of the journal.
             audit(
                 s,
@@ -353,15 +396,7 @@ class DossierAnswers(DossierBase):
         Returns the value stored and whether it changed: an answer saved again as it was keeps
         its time (the mandate names the person as they were when it was signed).
         """
-        problem = group_index_problem(demarche, path)
-        if problem is not None:
-            raise UnknownField(problem)
-        try:
-            field = demarche.field_for_path(path)
-        except KeyError:
-            raise UnknownField(
-                f"La démarche « {demarche.title} » n'a pas de question « {path} »."
-            ) from None
+        field = _question(demarche, path)
         value: JSONValue | None
         if raw == "" or raw is None:
             value = None
@@ -395,8 +430,14 @@ class DossierAnswers(DossierBase):
         state: DossierState,
         now: datetime,
         agent_id: int | None,
+        *,
+        changed_at: datetime | None = None,
     ) -> DossierState:
-        """Note the change on the dossier; one validated (« prêt ») goes back to « brouillon »."""
+        """Note the change on the dossier; one validated (« prêt ») goes back to « brouillon ».
+
+        ``changed_at``: the dossier's time of change as read in this transaction (the
+        autosave), left as it is when it already says ``now`` to the minute (:func:`_still_says`).
+        """
         if state is DossierState.PRET:
             s = unit if isinstance(unit, Session) else unit.session
             dossier = s.get(Dossier, dossier_id)
@@ -410,5 +451,6 @@ class DossierAnswers(DossierBase):
                 note="réponse modifiée après validation",
             )
             return DossierState.BROUILLON
-        _TOUCH.execute(unit, dossier=dossier_id, at=now)
+        if changed_at is None or not _still_says(changed_at, now):
+            _TOUCH.execute(unit, dossier=dossier_id, at=now)
         return state

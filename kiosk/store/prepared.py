@@ -25,9 +25,9 @@ Such statements do not fire SQLAlchemy's ``before_cursor_execute`` events.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -57,37 +57,56 @@ def connection_of(unit: Unit) -> Connection:
     return unit.connection
 
 
-@dataclass(frozen=True)
 class _Compiled:
     """A statement's SQL for one dialect and driver, its parameters and their conversions."""
 
-    sql: str
-    names: tuple[str, ...]
-    #: The values written in the statement itself (a ``LIMIT 1``).
-    fixed: Mapping[str, Any]
-    binds: tuple[Processor | None, ...]
-    results: tuple[Processor | None, ...]
-    error: type[Exception]
-    #: The driver takes the parameters by name (psycopg's ``%(name)s``), not in order.
-    named: bool = False
+    __slots__ = ("_bind_at", "_names", "_pick", "_result_at", "error", "fixed", "sql")
 
-    def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    def __init__(  # noqa: PLR0917 - built in one place, each argument distinct
+        self,
+        sql: str,
+        names: tuple[str, ...],
+        fixed: Mapping[str, Any],
+        binds: tuple[Processor | None, ...],
+        results: tuple[Processor | None, ...],
+        error: type[Exception],
+        named: bool,
+    ) -> None:
+        self.sql = sql
+        #: The values written in the statement itself (a ``LIMIT 1``).
+        self.fixed = fixed
+        self.error = error
+        #: The driver takes the parameters by name (psycopg's ``%(name)s``), not in order.
+        self._names = names if named else None
+        # Run at every statement of every autosave: the values taken in one C call, and only
+        # those with a conversion (a timestamp, JSON) converted.
+        self._pick: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+        if len(names) > 1:
+            self._pick = operator.itemgetter(*names)
+        else:
+            self._pick = lambda params: tuple(params[name] for name in names)
+        self._bind_at = tuple((i, f) for i, f in enumerate(binds) if f is not None)
+        self._result_at = tuple((i, f) for i, f in enumerate(results) if f is not None)
+
+    def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         params = {**self.fixed, **given} if self.fixed else given
-        values = (
-            params[name] if convert is None else convert(params[name])
-            for name, convert in zip(self.names, self.binds, strict=True)
-        )
-        if self.named:
-            return dict(zip(self.names, values, strict=True))
-        return tuple(values)
+        values: Sequence[Any] = self._pick(params)
+        if self._bind_at:
+            converted = list(values)
+            for i, convert in self._bind_at:
+                converted[i] = convert(converted[i])
+            values = converted
+        if self._names is not None:
+            return dict(zip(self._names, values, strict=True))
+        return values
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        if not any(self.results):  # text and numbers: as the driver gives them
+        if not self._result_at:  # text and numbers: as the driver gives them
             return tuple(raw)
-        return tuple(
-            value if convert is None else convert(value)
-            for value, convert in zip(raw, self.results, strict=True)
-        )
+        values = list(raw)
+        for i, convert in self._result_at:
+            values[i] = convert(values[i])
+        return tuple(values)
 
 
 class Prepared:
@@ -165,19 +184,24 @@ class Prepared:
 
     def _run(self, s: Unit, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         """A DBAPI cursor that ran the statement, and its compiled form."""
-        connection = connection_of(s)
-        dialect = connection.dialect
+        connection: Connection | None = None
+        if isinstance(s, Writing) and s.driver is not None:  # the autosave's unit, on SQLite
+            s.flush()
+            driver, dialect = s.driver, s.dialect
+        else:
+            connection = connection_of(s)
+            dialect = connection.dialect
+            driver = connection.connection.driver_connection
         compiled = self._compile(dialect)
         values = compiled.parameters(params)
-        driver = connection.connection.driver_connection
-        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, values)
         except compiled.error as exc:
             cursor.close()
             gone = dialect.is_disconnect(exc, driver, cursor)  # type: ignore[arg-type]
-            if gone:  # as SQLAlchemy does: the pool will not hand this connection out again
-                connection.invalidate(exc)
+            if gone and connection is not None:  # as SQLAlchemy does: the pool will not hand
+                connection.invalidate(exc)  # this connection out again
             raise DBAPIError.instance(
                 compiled.sql,
                 values,
