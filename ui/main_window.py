@@ -98,7 +98,7 @@ class _FirstPaint(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._then)  # after this frame reaches the screen
+            QTimer.singleShot(0, self, self._then)  # after this frame reaches the screen
         return False
 
 
@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
-            QTimer.singleShot(0, self.first_painted.emit)  # after this frame reaches the screen
+            QTimer.singleShot(0, self, self.first_painted.emit)  # after the frame is on screen
 
     def _add_keyboard(self) -> None:
         from ui.widgets.keyboard import KeyboardPanel
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         self.receipt.done.connect(self._next_person)
         if self._wants_keyboard and self.keyboard is None:
             # Loaded once the window is up (its QML takes ~60 ms); the sign-in has its own keypad.
-            QTimer.singleShot(0, self._add_keyboard)
+            QTimer.singleShot(0, self, self._add_keyboard)
         self._offer_enrolment(services)
         self.badge_changed.connect(self._show_badge)
         if services.sync_subscribe is not None:
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         if self._later is not None:
             self._home_painted = _FirstPaint(self._start_later)
             self.home.installEventFilter(self._home_painted)
-            QTimer.singleShot(self._later_ms, self._start_later)
+            QTimer.singleShot(self._later_ms, self, self._start_later)
         # Everything built so far lives as long as the kiosk (modules, Qt wrappers, the ORM's
         # mappings): out of the cyclic collector's sight, a full collection no longer walks it,
         # and its pauses drop from ~90 ms (a frozen screen during a card read) to a few ms.

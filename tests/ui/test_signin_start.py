@@ -117,3 +117,21 @@ def test_the_later_start_up_work_runs_even_if_no_one_signs_in(
     qtbot.waitUntil(lambda: asked == ["plus tard"], timeout=10_000)
     assert window.stack.currentWidget() is window.signin
     window.runner.wait()
+
+
+def test_a_screen_closed_before_its_focus_turn_comes_says_nothing(qtbot: QtBot) -> None:
+    """The sign-in's focus waits for the next turn of the loop; a window closed in between
+    (the kiosk leaving, a test's window torn down) used to meet a deleted screen there, and
+    the error surfaced in whatever ran next. The turn is now the screen's own, dropped with it."""
+    import shiboken6
+
+    from kiosk.security.agents import AgentInfo
+    from ui.i18n import Translator
+    from ui.screens.signin import SignInScreen
+    from ui.tasks import TaskRunner
+
+    screen = SignInScreen(None, TaskRunner(), Translator())
+    screen.show()
+    screen._show_agents([AgentInfo(1, "formation", "Agent de formation", "agent")])
+    shiboken6.delete(screen)
+    qtbot.wait(50)  # the turn of the loop that would have run the focus: nothing raised

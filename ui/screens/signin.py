@@ -156,7 +156,7 @@ class SignInScreen(Screen):
         self.order_tabs()
         # After the buttons are shown (the layout shows them at the next turn of the loop; a
         # hidden button cannot take the focus), unless the agent is already at the keypad.
-        QTimer.singleShot(0, self._focus_unless_busy)
+        QTimer.singleShot(0, self, self._focus_unless_busy)  # not if deleted meanwhile
         if self._waiting:
             self._waiting = False
             self.notice.setText("" if agents else self.tr_.t("signin.no_agent"))

@@ -120,13 +120,13 @@ class KeyboardPanel(QQuickWidget):
             self._waiting_release = False
             if app := QCoreApplication.instance():
                 app.removeEventFilter(self)
-            QTimer.singleShot(0, self._follow)  # once the button has taken the tap
+            QTimer.singleShot(0, self, self._follow)  # once the button has taken the tap
         return False
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
-            QTimer.singleShot(0, self._fit)  # once QML has laid the keys out for the new width
+            QTimer.singleShot(0, self, self._fit)  # once QML has laid the keys out for the width
 
     def _fit(self) -> None:
         root = self.rootObject()
