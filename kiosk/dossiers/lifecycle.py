@@ -66,7 +66,9 @@ class DossierLifecycle(DossierBase):
                 training=training,
             )
             try:
-                with self._store.write() as s:
+                # A new dossier's rows only: beside the other counters' writes (no row to lock:
+                # no one else sees it before the commit).
+                with self._store.write(narrow=True) as s:
                     s.add(dossier)
                     s.flush()
                     s.add(
@@ -99,8 +101,8 @@ class DossierLifecycle(DossierBase):
             Incomplete: the answers missing or wrong (nothing changes).
         """
         ref = self._parse_ref(reference)
-        with self._store.write() as s:
-            dossier = self._load_editable(s, ref)
+        with self._store.write(narrow=True) as s:
+            dossier = self._load_editable(s, ref, lock=True)
             demarche = self._demarche(dossier.demarche_id, dossier.demarche_version)
             self._check_complete(s, dossier, demarche)
             if DossierState(dossier.state) is not DossierState.PRET:
@@ -123,8 +125,10 @@ class DossierLifecycle(DossierBase):
             NotEditable: the dossier was already filed.
         """
         ref = self._parse_ref(reference)
-        with self._store.write() as s:
-            dossier = self._load(s, ref)
+        # The dossier's rows, its outbox row and its estimate: beside the other counters'
+        # writes on a site store, its row locked first (kiosk/store/site.py).
+        with self._store.write(narrow=True) as s:
+            dossier = self._load(s, ref, lock=True)
             state = DossierState(dossier.state)
             if not state.editable and state is not DossierState.ABANDONNE:
                 raise AlreadyFiled(

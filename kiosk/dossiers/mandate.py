@@ -311,8 +311,12 @@ class MandateService:
     ) -> MandateStatus:
         check_duration(text.duree_jours)
         now = self._now()
-        with self._store.write() as s:
-            dossier = s.scalars(select(Dossier).where(Dossier.reference == reference)).first()
+        # The dossier's mandate only: beside the other counters' writes on a site store, its
+        # row locked first (kiosk/store/site.py).
+        with self._store.write(narrow=True) as s:
+            dossier = s.scalars(
+                select(Dossier).where(Dossier.reference == reference).with_for_update()
+            ).first()
             if dossier is None:
                 raise DossierNotFound(reference)
             if not DossierState(dossier.state).editable:

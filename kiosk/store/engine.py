@@ -317,9 +317,10 @@ class Store:
     #: Set when the kiosk is withdrawn from service (kiosk/security/revocation.py): nothing is
     #: read nor written from then on, whatever its connections still hold.
     withdrawn: StoreError | None = None
-    #: The autosave's engine on a site store (kiosk/store/site.py, ``NARROW``: the site's writer
-    #: lock shared with the other counters' autosaves); None: the writers' own (SQLite).
-    _narrow: Engine | None = None
+    #: The narrow writers' units of work on a site store (kiosk/store/site.py, ``NARROW``: the
+    #: site's writer lock shared with the other counters' such writes); None: the writers'
+    #: own (SQLite).
+    _narrow: sessionmaker[Session] | None = None
 
     def check(self) -> None:
         """Read every page of the file again and check it (``kiosk audit verify`` does first).
@@ -340,8 +341,14 @@ class Store:
             raise self.damage
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, narrow: bool = False) -> Iterator[Session]:
         """A unit of work that commits when the block ends, or rolls back on an exception.
+
+        ``narrow``: it writes one dossier's rows only (creating one, signing its mandate,
+        filing it), and locks that dossier's row first (``FOR UPDATE``, the use case's own
+        query). On a site store it then holds the site's writer lock shared with the other
+        counters' such writes, as an autosave does (:meth:`writing`, kiosk/store/site.py); on
+        SQLite it is the same as any write.
 
         Raises:
             StoreReadOnly, StoreDamaged, StoreFull, StoreError: the disk's problem, in French
@@ -353,8 +360,9 @@ class Store:
             raise _read_only_error(self.path)
         if self.damage is not None:
             raise self.damage
+        maker = self._narrow if narrow and self._narrow is not None else self._writer
         try:
-            with self._writer.begin() as session:
+            with maker.begin() as session:
                 yield session
         except (DBAPIError, OSError) as exc:
             raise self._named(exc) from exc
@@ -378,7 +386,7 @@ class Store:
         if self.damage is not None:
             raise self.damage
         # The writers' options (BEGIN IMMEDIATE), or on a site store the autosave's own.
-        engine: Engine = self._narrow or self._writer.kw["bind"]
+        engine: Engine = (self._narrow or self._writer).kw["bind"]
         try:
             if self.site is not None:
                 with engine.connect() as connection, connection.begin():

@@ -12,15 +12,17 @@ contract they were written for:
   counters filing, claiming or acknowledging the same dossier queue, and the second sees what
   the first did. Reads never wait (PostgreSQL's snapshots), and nothing slow (a request to the
   national service, a card read) ever runs inside a write.
-- **but the counters' autosaves side by side.** An autosave (:meth:`Store.writing`, the
-  :data:`NARROW` writer) holds that lock *shared*: autosaves of several counters run together,
-  never beside a whole writer (a filing waits for the autosaves under way, which wait for it
-  once it is queued: PostgreSQL serves a lock in turn). What a whole writer's lock gave them,
-  they take narrower: the dossier's row (``FOR UPDATE``: two counters on one dossier queue) and
-  the journal's chain of their own counter (:func:`hold_journal`: the journal has one chain per
-  counter, migration 0011). Each commit waits for its own ``fsync`` only, and the server
-  writes several counters' commits with one (issue 17: a site-wide chain made eight counters
-  saving at once wait for up to seven others' ``fsync``).
+- **but the counters' dossier writes side by side.** A write of one dossier's rows (an
+  autosave, :meth:`Store.writing`; creating a dossier, signing its mandate, validating or
+  filing it, ``Store.write(narrow=True)``: the :data:`NARROW` writer) holds that lock
+  *shared*: such writes of several counters run together, never beside a whole writer (which
+  waits for those under way; those arriving after it wait for it: PostgreSQL serves a lock in
+  turn). What a whole writer's lock gave them, they take narrower: the dossier's row first
+  (``FOR UPDATE``: two counters on one dossier take turns, and the second reads what the first
+  did) and the journal's chain of their own counter (:func:`hold_journal`: the journal has one
+  chain per counter, migration 0011). Each commit waits for its own ``fsync`` only, and the
+  server writes several counters' commits with one (issue 17: a site-wide lock and chain made
+  eight counters saving at once wait for up to seven others' ``fsync``).
 - **migrations once.** Two kiosks starting together against a new database: the first migrates
   under a session-level advisory lock, the second waits, then finds the schema current.
 - **what the counter shows when the server is away**: a :class:`SiteUnreachable` in French
@@ -64,8 +66,9 @@ MIGRATION_LOCK = WRITER_LOCK + 1
 #: The first half of the advisory locks of the journal's chains, one per counter (the second
 #: half is :func:`chain_key`; two-number locks never meet :data:`WRITER_LOCK`'s).
 CHAIN_LOCKS = 0x706E6B6A
-#: The ``kiosk_writer`` option of an autosave's connection: it holds :data:`WRITER_LOCK`
-#: shared, the dossier's row and its counter's chain (see the module's docstring).
+#: The ``kiosk_writer`` option of a narrow writer's connection (one dossier's rows: an
+#: autosave, a filing…): it holds :data:`WRITER_LOCK` shared, its counter's chain and the
+#: dossier's row (see the module's docstring).
 NARROW = "narrow"
 #: Schemes taken for a site store (libpq's two spellings).
 SCHEMES = ("postgresql://", "postgres://")
@@ -230,8 +233,8 @@ def _on_begin(conn: Any) -> None:
     options = conn.get_execution_options()
     mode = options.get("kiosk_writer")
     if mode == NARROW:
-        # An autosave: beside the other counters' autosaves, never beside a whole writer; and
-        # its counter's chain of the journal, in the same round trip (see hold_journal).
+        # One dossier's write: beside the other counters' such writes, never beside a whole
+        # writer; and its counter's chain of the journal, in the same round trip (hold_journal).
         key = chain_key(str(options.get("audit_chain", "")))
         conn.exec_driver_sql(
             f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK}),"
@@ -375,5 +378,8 @@ def open_site_store(value: str, *, chain: str = "") -> Store:
         ),
         _reader=sessionmaker(bind=engine, expire_on_commit=False),
         site=label,
-        _narrow=engine.execution_options(kiosk_writer=NARROW, audit_chain=chain[:64]),
+        _narrow=sessionmaker(
+            bind=engine.execution_options(kiosk_writer=NARROW, audit_chain=chain[:64]),
+            expire_on_commit=False,
+        ),
     )

@@ -19,6 +19,7 @@ from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.security import audit
+from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, open_store
 from kiosk.store.site import CHAIN_LOCKS, WRITER_LOCK, chain_key
@@ -141,7 +142,7 @@ def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
     site_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A whole writer has the store to itself: the filing at the second counter waits for the
+    """Two writes of one dossier take turns: the filing at the second counter waits for the
     first counter's save of the same dossier to commit, then files the answer it saved."""
     first, second = counters
     mine = DossierService(first, catalog)
@@ -161,6 +162,55 @@ def test_a_filing_waits_for_the_saves_under_way_and_files_what_they_saved(
     assert theirs.show(ref).summary.state is DossierState.EN_FILE
     assert theirs.show(ref).answers["nom"] == "NOUVEAUNOM"
     assert AuditLog(second).verify().ok
+
+
+def test_a_counter_files_and_starts_a_dossier_while_another_counters_save_is_under_way(
+    counters: tuple[Store, Store], catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating a dossier, signing its mandate and filing it write that dossier's rows only:
+    at the second counter they go through while the first counter's save is held open (before,
+    each waited for every other counter's write)."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    theirs = DossierService(second, catalog)
+    demarche = catalog.latest("changement_adresse")
+    ref_1 = mine.create("succession").reference
+    ref_2 = theirs.create("changement_adresse").reference
+    fill(theirs, ref_2, demarche)
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        saving, saved = _hold_inside(hold, lambda: mine.answer(ref_1, "nom", "MARTIN"))
+        assert file_dossier(theirs, ref_2).state is DossierState.EN_FILE
+        started = theirs.create("succession").reference
+        assert saved == []  # the first is still inside its save
+        hold.let_go()
+        saving.join()
+    assert not isinstance(saved[0], BaseException), saved
+    assert theirs.show(started).summary.state is DossierState.BROUILLON
+    assert AuditLog(first).verify().ok
+
+
+def test_a_whole_writer_still_waits_for_the_saves_under_way(
+    counters: tuple[Store, Store],
+    catalog: Catalog,
+    pg_cluster: Cluster,
+    site_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What is not one dossier's write (here a supervisor creating an agent) still has the
+    store to itself: it waits for the other counter's save under way, then goes through."""
+    first, second = counters
+    mine = DossierService(first, catalog)
+    ref = mine.create("succession").reference
+    with held_at_its_journal_entry(monkeypatch) as hold:
+        saving, saved = _hold_inside(hold, lambda: mine.answer(ref, "nom", "MARTIN"))
+        adding, added = _in_thread(lambda: AgentService(second).add("lea", "Léa Dubois", "2468"))
+        _until_waiting(pg_cluster, site_url, added)
+        hold.let_go()
+        saving.join()
+        adding.join()
+    assert not isinstance(saved[0], BaseException), saved
+    assert not isinstance(added[0], BaseException), added
+    assert AuditLog(first).verify().ok
 
 
 def test_two_counters_saving_one_dossier_take_turns_and_the_second_sees_the_first(
