@@ -60,6 +60,7 @@ from kiosk.store.models import (
     Usager,
     Vehicule,
 )
+from kiosk.store.portable import upsert_for
 from kiosk.sync.notifications import queue_text_message
 
 PENDING = "en_attente"
@@ -400,9 +401,17 @@ def _verifier(s: Session, dossier: Dossier) -> str:
     printed next reads it)."""
     key = s.get(Setting, RECEIPT_KEY_SETTING)
     if key is None:
-        key = Setting(key=RECEIPT_KEY_SETTING, value=secrets.token_hex(32))
-        s.add(key)
-        s.flush()
+        # Made once per store. On a site store two counters filing their first dossiers at
+        # once both get here (a filing is a narrow write, kiosk/store/site.py): the second's
+        # insert waits for the first's and does nothing, then both read the one secret.
+        dialect = s.get_bind().dialect.name
+        s.execute(
+            upsert_for(dialect, Setting)
+            .values(key=RECEIPT_KEY_SETTING, value=secrets.token_hex(32))
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        key = s.get(Setting, RECEIPT_KEY_SETTING)
+        assert key is not None  # written by this statement or the one it waited for
     code = verification_code(bytes.fromhex(key.value), dossier.id, dossier.reference)
     return receipt_verifier(dossier.reference, code)
 

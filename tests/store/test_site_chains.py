@@ -23,6 +23,7 @@ from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, open_store
 from kiosk.store.site import CHAIN_LOCKS, WRITER_LOCK, chain_key
+from kiosk.sync import outbox
 from tests.postgres import Cluster
 from tests.support import file_dossier, fill
 
@@ -187,6 +188,49 @@ def test_a_counter_files_and_starts_a_dossier_while_another_counters_save_is_und
     assert not isinstance(saved[0], BaseException), saved
     assert theirs.show(started).summary.state is DossierState.BROUILLON
     assert AuditLog(first).verify().ok
+
+
+def test_two_counters_filing_the_sites_first_dossiers_at_once_share_one_receipt_secret(
+    counters: tuple[Store, Store],
+    catalog: Catalog,
+    pg_cluster: Cluster,
+    site_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The secret behind receipts' codes is made at the site's first filing. Two counters
+    filing at once both find it missing: the second waits for the first's, then uses it (it
+    would otherwise insert its own and fail, its filing lost)."""
+    first, second = counters
+    mine, theirs = DossierService(first, catalog), DossierService(second, catalog)
+    demarche = catalog.latest("changement_adresse")
+    refs = [service.create("changement_adresse").reference for service in (mine, theirs)]
+    for service, ref in zip((mine, theirs), refs, strict=True):
+        fill(service, ref, demarche)
+    inside, release = threading.Event(), threading.Event()
+    real = outbox.verification_code
+
+    def held(*args: Any) -> str:  # the first filing holds, its secret written, not committed
+        if not inside.is_set():
+            inside.set()
+            release.wait()
+        return real(*args)
+
+    monkeypatch.setattr(outbox, "verification_code", held)
+    try:
+        filing, filed = _in_thread(lambda: file_dossier(mine, refs[0]))
+        assert inside.wait(30)
+        other, other_filed = _in_thread(lambda: file_dossier(theirs, refs[1]))
+        _until_waiting(pg_cluster, site_url, other_filed)
+    finally:
+        release.set()
+    filing.join()
+    other.join()
+    for result in (filed, other_filed):
+        assert not isinstance(result[0], BaseException), result
+    with first.read() as s:
+        secrets = s.execute(text("SELECT count(*) FROM setting WHERE key = 'receipt_key'"))
+        assert secrets.scalar() == 1
+    assert all(theirs.show(ref).summary.state is DossierState.EN_FILE for ref in refs)
 
 
 def test_a_whole_writer_still_waits_for_the_saves_under_way(
