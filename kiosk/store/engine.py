@@ -32,8 +32,8 @@ import errno
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -198,8 +198,24 @@ def _on_begin(conn: Any) -> None:
     _on_driver(conn.connection.driver_connection, statement, conn.dialect)
 
 
-def _on_driver(driver: Any, statement: str, dialect: Dialect) -> None:
-    """Run ``statement`` on a SQLite driver's connection; its error wrapped as SQLAlchemy's."""
+def _checked_out(engine: Engine) -> PoolProxiedConnection:
+    """A connection of the pool, its driver's error (a site server that does not answer)
+    wrapped as SQLAlchemy's, as a :class:`Connection` would."""
+    error = engine.dialect.loaded_dbapi.Error
+    try:
+        return engine.raw_connection()
+    except error as exc:
+        raise DBAPIError.instance(
+            None, None, exc, error, connection_invalidated=True, dialect=engine.dialect
+        ) from exc
+
+
+def _on_driver(
+    driver: Any, statement: str, dialect: Dialect, pooled: PoolProxiedConnection | None = None
+) -> None:
+    """Run ``statement`` on a driver's connection; its error wrapped as SQLAlchemy's. A site
+    server gone away (``pooled`` given): the connection invalidated, as SQLAlchemy does, so
+    that the pool never hands it out again."""
     error = dialect.loaded_dbapi.Error
     try:
         if statement == "COMMIT":
@@ -209,18 +225,22 @@ def _on_driver(driver: Any, statement: str, dialect: Dialect) -> None:
         else:
             driver.execute(statement)
     except error as exc:
-        raise DBAPIError.instance(statement, (), exc, error, dialect=dialect) from exc
+        gone = pooled is not None and dialect.is_disconnect(exc, driver, None)
+        if gone and pooled is not None:
+            pooled.invalidate(exc)
+        raise DBAPIError.instance(
+            statement, (), exc, error, connection_invalidated=gone, dialect=dialect
+        ) from exc
 
 
 class Writing:
     """A write unit of work on one connection: what :meth:`Store.writing` yields.
 
-    On SQLite, statements compiled once (kiosk/store/prepared.py) run on :attr:`driver`, the
-    pool's connection itself, in a transaction begun and ended on it (:meth:`Store.writing`
-    says what that saves). A use case that also needs the ORM (a rarer branch) takes
-    :attr:`session`, made on first use and joined to the same transaction, flushed before each
-    such statement and before the commit. On a site's store (PostgreSQL) everything runs
-    through SQLAlchemy's :attr:`connection`.
+    Statements compiled once (kiosk/store/prepared.py) run on :attr:`driver`, the pool's
+    connection itself, in a transaction begun and ended on it (:meth:`Store.writing` says what
+    that saves), on SQLite as on a site's PostgreSQL store. A use case that also needs the ORM
+    (a rarer branch) takes :attr:`session`, made on first use and joined to the same
+    transaction, flushed before each such statement and before the commit.
     """
 
     def __init__(
@@ -234,9 +254,19 @@ class Writing:
         self._engine = engine
         self._pooled = pooled
         self._connection = connection
-        #: SQLite: the driver's connection the statements run on (None on a site's store).
+        #: The driver's connection the statements run on.
         self.driver: Any = None if pooled is None else pooled.driver_connection
         self._session: Session | None = None
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The execution options of the unit's writers (the site's lock mode, its chain)."""
+        return self._engine.get_execution_options()
+
+    def gone(self, exc: BaseException) -> None:
+        """The server went away under a statement: the connection is never handed out again."""
+        if self._pooled is not None:
+            self._pooled.invalidate(exc)
 
     @property
     def connection(self) -> Connection:
@@ -273,11 +303,14 @@ class Writing:
             self._session.close()
 
     def _finish(self, *, commit: bool) -> None:
-        """Commit or roll back (SQLite), then give the connection back to the pool."""
+        """Commit or roll back, then give the connection back to the pool."""
         try:
             self.close()
+            if self._pooled is not None and not self._pooled.is_valid:
+                return  # the server went away (gone): nothing to end, the pool drops it
             if self._connection is None:
-                _on_driver(self.driver, "COMMIT" if commit else "ROLLBACK", self.dialect)
+                statement = "COMMIT" if commit else "ROLLBACK"
+                _on_driver(self.driver, statement, self.dialect, self._pooled)
             elif (transaction := self._connection.get_transaction()) is not None:
                 if commit:
                     transaction.commit()
@@ -321,6 +354,8 @@ class Store:
     #: site's writer lock shared with the other counters' such writes); None: the writers'
     #: own (SQLite).
     _narrow: sessionmaker[Session] | None = None
+    #: What begins a narrow writer's transaction on a site store (its locks, one statement).
+    _narrow_begin: str | None = None
 
     def check(self) -> None:
         """Read every page of the file again and check it (``kiosk audit verify`` does first).
@@ -387,22 +422,19 @@ class Store:
             raise self.damage
         # The writers' options (BEGIN IMMEDIATE), or on a site store the autosave's own.
         engine: Engine = (self._narrow or self._writer).kw["bind"]
+        # SQLite: BEGIN IMMEDIATE. A site store: the narrow writer's locks (kiosk/store/site.py);
+        # psycopg begins the transaction with them. Either on the driver's connection: on a
+        # site store SQLAlchemy's connection, transaction and event cost ~0.2 ms of the
+        # counter's CPU per autosave (issue 17: eight counters on two cores were bound by it).
+        begin = "BEGIN IMMEDIATE" if self._narrow_begin is None else self._narrow_begin
         try:
-            if self.site is not None:
-                with engine.connect() as connection, connection.begin():
-                    unit = Writing(engine, connection=connection)
-                    try:
-                        yield unit
-                        unit.flush()
-                    finally:
-                        unit.close()
-                return
             # The pool's connection, the one reads use too (its page cache stays warm: a
             # connection of its own would have every search after an autosave read its pages
             # again, 5 → 19 ms at 100,000 dossiers).
-            unit = Writing(engine, pooled=engine.raw_connection())
+            pooled = _checked_out(engine)
+            unit = Writing(engine, pooled=pooled)
             try:
-                _on_driver(unit.driver, "BEGIN IMMEDIATE", engine.dialect)
+                _on_driver(unit.driver, begin, engine.dialect, pooled)
             except BaseException:
                 unit._release()
                 raise
@@ -410,7 +442,10 @@ class Store:
                 yield unit
                 unit.flush()
             except BaseException:
-                unit._finish(commit=False)
+                # The error to say is the one that stopped the work: a rollback failing too
+                # (the server gone) only leaves the connection out of the pool.
+                with suppress(DBAPIError):
+                    unit._finish(commit=False)
                 raise
             unit._finish(commit=True)
         except (DBAPIError, OSError) as exc:

@@ -200,8 +200,11 @@ class Prepared:
         except compiled.error as exc:
             cursor.close()
             gone = dialect.is_disconnect(exc, driver, cursor)  # type: ignore[arg-type]
-            if gone and connection is not None:  # as SQLAlchemy does: the pool will not hand
-                connection.invalidate(exc)  # this connection out again
+            if gone:  # as SQLAlchemy does: the pool will not hand this connection out again
+                if connection is not None:
+                    connection.invalidate(exc)
+                elif isinstance(s, Writing):
+                    s.gone(exc)
             raise DBAPIError.instance(
                 compiled.sql,
                 values,

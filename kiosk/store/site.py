@@ -229,17 +229,23 @@ def explain(exc: BaseException, label: str) -> StoreError | None:
     return None
 
 
+def narrow_begin(chain: str) -> str:
+    """What a narrow writer of the counter writing to ``chain`` runs first: the site's writer
+    lock shared (beside the other counters' such writes, never beside a whole writer) and its
+    counter's chain of the journal (:func:`hold_journal`), in one round trip."""
+    return (
+        f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK}),"
+        f" pg_advisory_xact_lock({CHAIN_LOCKS}, {chain_key(chain)})"
+    )
+
+
 def _on_begin(conn: Any) -> None:
     options = conn.get_execution_options()
+    if options.get("kiosk_begun"):  # Store.writing began it on the driver, its locks taken
+        return
     mode = options.get("kiosk_writer")
     if mode == NARROW:
-        # One dossier's write: beside the other counters' such writes, never beside a whole
-        # writer; and its counter's chain of the journal, in the same round trip (hold_journal).
-        key = chain_key(str(options.get("audit_chain", "")))
-        conn.exec_driver_sql(
-            f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK}),"
-            f" pg_advisory_xact_lock({CHAIN_LOCKS}, {key})"
-        )
+        conn.exec_driver_sql(narrow_begin(str(options.get("audit_chain", ""))))
     elif mode:
         # The counterpart of SQLite's BEGIN IMMEDIATE (see the module's docstring).
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
@@ -280,23 +286,20 @@ def hold_journal(unit: Session | Writing) -> str:
     if isinstance(unit, Writing):
         if unit.dialect.name != "postgresql":
             return ""  # SQLite: BEGIN IMMEDIATE, and a lone kiosk's one chain
-        unit.flush()
-        bind: Connection | Engine = unit.connection
+        options = unit.options  # Store.writing's: a narrow writer, its locks taken
     else:
-        got = unit.get_bind()
-        assert isinstance(got, Connection | Engine)
-        bind = got
-    options = bind.get_execution_options()
-    chain = str(options.get("audit_chain", ""))
-    if bind.dialect.name != "postgresql":
-        return chain
+        bind = unit.get_bind()
+        if bind.dialect.name != "postgresql":
+            return ""
+        options = bind.get_execution_options()
     if not options.get("kiosk_writer"):
         lock = text(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
         if isinstance(unit, Writing):
+            unit.flush()
             unit.connection.execute(lock)
         else:
             unit.execute(lock)
-    return chain
+    return str(options.get("audit_chain", ""))
 
 
 def chain_key(chain: str) -> int:
@@ -382,4 +385,5 @@ def open_site_store(value: str, *, chain: str = "") -> Store:
             bind=engine.execution_options(kiosk_writer=NARROW, audit_chain=chain[:64]),
             expire_on_commit=False,
         ),
+        _narrow_begin=narrow_begin(chain[:64]),
     )
