@@ -38,6 +38,7 @@ a password is better in a ``passfile=`` (mode 600) or replaced by a client certi
 from __future__ import annotations
 
 import ipaddress
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -46,7 +47,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.messages import Message
@@ -70,6 +71,8 @@ CHAIN_LOCKS = 0x706E6B6A
 #: autosave, a filing…): it holds :data:`WRITER_LOCK` shared, its counter's chain and the
 #: dossier's row (see the module's docstring).
 NARROW = "narrow"
+#: Seconds a connection may rest in the pool before it is tested at its next use.
+IDLE_PING = 10.0
 #: Schemes taken for a site store (libpq's two spellings).
 SCHEMES = ("postgresql://", "postgres://")
 #: libpq connection parameters the kiosk sets when the URL does not: a server that does not
@@ -258,15 +261,40 @@ def make_engine(url: URL) -> Engine:
         query.setdefault(key, value)
     if "options" not in query:
         query["options"] = _SERVER_OPTIONS
-    engine = create_engine(
-        url.set(query=query),
-        # A server restarted overnight: the pool's old connections are tested before use.
-        pool_pre_ping=True,
-        pool_size=2,
-        max_overflow=4,
-    )
+    engine = create_engine(url.set(query=query), pool_size=2, max_overflow=4)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _note_checkin)
     return engine
+
+
+def _note_checkin(_driver: Any, record: Any) -> None:
+    record.info["back"] = time.monotonic()
+
+
+def _ping_if_idle(driver: Any, record: Any, _proxy: Any) -> None:
+    """A connection back from the pool after :data:`IDLE_PING` seconds or more is tested first
+    (a server restarted overnight, a link cut meanwhile): a dead one is replaced, which
+    SQLAlchemy does when this raises ``DisconnectionError``. One just used is not: a ping at
+    every checkout was a round trip of each autosave (issue 17); a connection lost since is
+    told by the statement it fails, as one lost in the middle of a save is."""
+    back = record.info.get("back")
+    if back is not None and time.monotonic() - back < IDLE_PING:
+        return
+    import psycopg
+
+    try:
+        record.info["back"] = None
+        ping = driver.cursor()
+        try:
+            before = driver.autocommit
+            driver.autocommit = True  # no transaction left open by the test
+            ping.execute("SELECT 1")
+            driver.autocommit = before
+        finally:
+            ping.close()
+    except psycopg.Error as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def hold_journal(unit: Session | Writing) -> str:
