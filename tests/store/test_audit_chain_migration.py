@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -17,10 +16,8 @@ from kiosk.demarches import Catalog
 from kiosk.dossiers.service import DossierService
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, open_store
-from kiosk.store.engine import _alembic_config, _make_engine
 from kiosk.store.schema import HEAD_REVISION
-from kiosk.store.site import make_engine, parse_site_url
-from tests.store.test_audit_index_migration import write_old_entries
+from tests.store.test_audit_index_migration import store_at, write_old_entries
 
 UNUSED = Path("pas-de-fichier/kiosk.sqlite3")
 BEFORE = "0010_audit_indexes"
@@ -46,21 +43,9 @@ def old_sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
 def _old_store(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[Engine, str]]:
-    if kind == "sqlite":
-        path = tmp_path / "k.sqlite3"
-        engine = _make_engine(path, None, read_only=False)
-        where = str(path)
-    else:
-        where = request.getfixturevalue("site_url")
-        engine = make_engine(parse_site_url(where))
-    config = _alembic_config()
-    with engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, BEFORE)
-        conn.commit()
-    write_old_entries(engine, 5)
-    yield engine, where
-    engine.dispose()
+    for engine, where in store_at(BEFORE, kind, request, tmp_path):
+        write_old_entries(engine, 5)
+        yield engine, where
 
 
 def _open(where: str, chain: str = "") -> Store:

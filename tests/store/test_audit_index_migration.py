@@ -29,7 +29,15 @@ BEFORE = "0009_sites"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     """An empty store migrated to 0009 (the release before) and how to open it today."""
-    if request.param == "sqlite":
+    yield from store_at(BEFORE, request.param, request, tmp_path)
+
+
+def store_at(
+    revision: str, kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Engine, str]]:
+    """An empty store of ``kind`` (« sqlite », « postgresql ») migrated to ``revision``, and
+    its address (a plain SQLite file, or the test's site database)."""
+    if kind == "sqlite":
         path = tmp_path / "k.sqlite3"
         engine = _make_engine(path, None, read_only=False)
         where = str(path)
@@ -39,7 +47,7 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     config = _alembic_config()
     with engine.connect() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, BEFORE)
+        command.upgrade(config, revision)
         conn.commit()
     yield engine, where
     engine.dispose()
