@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from kiosk.demarches import Catalog
+from kiosk.dossiers.reference import verification_code
 from kiosk.dossiers.service import DossierService
 from kiosk.dossiers.states import DossierState
 from kiosk.security import audit
@@ -23,7 +24,6 @@ from kiosk.security.agents import AgentService
 from kiosk.security.audit import AuditLog
 from kiosk.store import Store, open_store
 from kiosk.store.site import CHAIN_LOCKS, WRITER_LOCK, chain_key
-from kiosk.sync import outbox
 from tests.postgres import Cluster
 from tests.support import file_dossier, fill
 
@@ -207,7 +207,7 @@ def test_two_counters_filing_the_sites_first_dossiers_at_once_share_one_receipt_
     for service, ref in zip((mine, theirs), refs, strict=True):
         fill(service, ref, demarche)
     inside, release = threading.Event(), threading.Event()
-    real = outbox.verification_code
+    real = verification_code
 
     def held(*args: Any) -> str:  # the first filing holds, its secret written, not committed
         if not inside.is_set():
@@ -215,7 +215,7 @@ def test_two_counters_filing_the_sites_first_dossiers_at_once_share_one_receipt_
             release.wait()
         return real(*args)
 
-    monkeypatch.setattr(outbox, "verification_code", held)
+    monkeypatch.setattr("kiosk.sync.outbox.verification_code", held)
     try:
         filing, filed = _in_thread(lambda: file_dossier(mine, refs[0]))
         assert inside.wait(30)
