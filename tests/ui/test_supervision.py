@@ -153,3 +153,23 @@ def test_a_supervisor_gives_the_public_more_time_before_the_screen_clears(
     sign_in_as(driver, "Agent de formation", "0000")  # …replaced at the next sign-in
     assert window.stack.currentWidget() is window.home
     assert window.inactivity.delays_ms == (600_000, 120_000)
+
+
+def test_tab_goes_from_the_tab_bar_into_the_page_chosen(qtbot: QtBot, window: MainWindow) -> None:
+    """Keyboard alone: a tab of the screen chosen with the arrow keys, Tab goes into it (it
+    used to go past its buttons, to « Retour à l'accueil »)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window.services.agents.add("cheffe", "Cheffe Martin", "4321", role="superviseur")
+    driver = Driver(qtbot, window)
+    sign_in_as(driver, "Cheffe Martin", "4321")
+    click(window.home.supervision_button, driver)
+    screen = window.supervision
+    bar = screen.tabs.tabBar()
+    bar.setFocus(Qt.FocusReason.TabFocusReason)
+    for _ in range(2):
+        qtbot.keyClick(bar, Qt.Key.Key_Right)
+    assert screen.tabs.currentIndex() == 2
+    qtbot.keyClick(bar, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is screen.verify_button

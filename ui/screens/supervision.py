@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QScroller,
     QTabWidget,
     QVBoxLayout,
@@ -89,6 +90,9 @@ class SupervisionScreen(Screen):
         self._due: list[Purged] | None = None
         self.tabs = QTabWidget()
         self.layout_.addWidget(self.tabs, 1)
+        # Tab goes from the tab bar into the page shown: its order made again for each page
+        # (the page's stops were not in it, and Tab went past them to « Retour à l'accueil »).
+        self.tabs.currentChanged.connect(lambda _index: self.order_tabs())
         #: Each tab and its title's key (``supervision.tab.…``): some are offered, some not.
         self._tab_keys: list[tuple[QWidget, str]] = []
         for page, key in (
@@ -125,6 +129,9 @@ class SupervisionScreen(Screen):
 
     # ------------------------------------------------------------------ building
     def _add_tab(self, page: QWidget, key: str) -> None:
+        if isinstance(page, QScrollArea):
+            # Not a Tab stop of its own (its buttons and boxes are), as a screen's body is.
+            page.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(page, "")
         self._tab_keys.append((page, key))
 
