@@ -248,12 +248,12 @@ class Writing:
         engine: Engine,
         *,
         pooled: PoolProxiedConnection | None = None,
-        connection: Connection | None = None,
     ) -> None:
         self.dialect = engine.dialect
         self._engine = engine
         self._pooled = pooled
-        self._connection = connection
+        #: SQLAlchemy's connection, made when the ORM is needed (:attr:`connection`).
+        self._connection: Connection | None = None
         #: The driver's connection the statements run on.
         self.driver: Any = None if pooled is None else pooled.driver_connection
         self._session: Session | None = None
